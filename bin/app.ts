@@ -1,0 +1,17 @@
+#!/usr/bin/env -S npx tsx
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from '../lib/nag.ts';
+import { PipelineStack } from '../lib/stacks/pipeline-stack.ts';
+import { loadUseCases } from '../usecases/catalog.ts';
+
+const app = new App();
+new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'AiotPipeline', {
+  description: 'aiot-pipeline: industrial AIoT ingestion (IoT Core -> SQS -> Lambda -> Timestream)',
+  useCases: loadUseCases(),
+  // Environment-agnostic unless the deployer's CLI supplies one: synth needs no credentials.
+  env:
+    process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
+      ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
+      : undefined,
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,0 +1,80 @@
+import { defineTelemetryContract } from './contract.ts';
+
+/**
+ * `pump.telemetry@1`: readings of a centrifugal pump. Ranges are what the sensors can physically
+ * report, not alarm limits: a value outside them is a faulty sensor or a corrupted message.
+ */
+export const pumpTelemetryV1 = defineTelemetryContract({
+  id: 'pump.telemetry',
+  version: 1,
+  description: 'Centrifugal pump telemetry: vibration, motor, hydraulic and supply readings.',
+  measures: {
+    vibrationRmsX: {
+      unit: 'g',
+      min: 0,
+      max: 50,
+      column: 'vibration_rms_x',
+      description: 'RMS vibration on the radial X axis.',
+    },
+    vibrationRmsY: {
+      unit: 'g',
+      min: 0,
+      max: 50,
+      column: 'vibration_rms_y',
+      description: 'RMS vibration on the radial Y axis.',
+    },
+    motorCurrent: {
+      unit: 'A',
+      min: 0,
+      max: 400,
+      column: 'motor_current',
+      description: 'Motor phase current.',
+    },
+    outletPressure: {
+      unit: 'bar',
+      min: -1,
+      max: 40,
+      column: 'outlet_pressure',
+      description: 'Gauge pressure at the pump outlet.',
+    },
+    motorTemperature: {
+      unit: 'degC',
+      min: -40,
+      max: 200,
+      column: 'motor_temperature',
+      description: 'Motor winding temperature.',
+    },
+    fluidTemperature: {
+      unit: 'degC',
+      min: -20,
+      max: 150,
+      column: 'fluid_temperature',
+      description: 'Temperature of the pumped fluid.',
+    },
+    supplyVoltage: {
+      unit: 'V',
+      min: 0,
+      max: 1000,
+      column: 'supply_voltage',
+      description: 'Motor supply voltage.',
+    },
+    flowRate: {
+      unit: 'l/min',
+      min: 0,
+      max: 20000,
+      column: 'flow_rate',
+      description: 'Volumetric flow rate at the outlet.',
+    },
+  },
+  // Typical values of a small pump in normal operation (the SKAB test bed's order of magnitude).
+  exampleMeasures: {
+    vibrationRmsX: 0.027,
+    vibrationRmsY: 0.04,
+    motorCurrent: 1.35,
+    outletPressure: 0.38,
+    motorTemperature: 79.5,
+    fluidTemperature: 26.0,
+    supplyVoltage: 236.0,
+    flowRate: 32.0,
+  },
+});

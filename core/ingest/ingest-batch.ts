@@ -1,0 +1,218 @@
+import type { DataContract, TelemetryMessage } from '../contracts/contract.ts';
+import { reasonsFromZod, type Reason } from '../contracts/reasons.ts';
+import { base64ToBytes, bytesToBase64 } from './base64.ts';
+import type { Clock, QuarantineEntry, QuarantineSink, TelemetryStore, WriteOutcome } from './ports.ts';
+import { recordKey, sameRecordContent, toTelemetryRecord, type TelemetryRecord } from './records.ts';
+import { ruleMessageSchema, type RuleMessage } from './rule.ts';
+
+/** One queued message as the transport delivers it: its transport id and the rule's JSON output. */
+export interface InboundMessage {
+  readonly id: string;
+  readonly body: string;
+}
+
+export type MessageOutcome = 'stored' | 'duplicate' | 'quarantined' | 'retry';
+
+export interface MessageResult {
+  readonly id: string;
+  readonly outcome: MessageOutcome;
+  readonly useCase?: string;
+  readonly thing?: string;
+  /** Why it was quarantined, or why it must be retried. */
+  readonly reasons: readonly Reason[];
+}
+
+export interface BatchSummary {
+  readonly results: readonly MessageResult[];
+  readonly stored: number;
+  readonly duplicates: number;
+  readonly quarantined: number;
+  readonly retried: number;
+}
+
+export interface IngestDependencies {
+  /** The contract each use case accepts, by use-case id. */
+  readonly useCases: ReadonlyMap<string, DataContract>;
+  readonly store: TelemetryStore;
+  readonly quarantine: QuarantineSink;
+  readonly clock: Clock;
+}
+
+interface Accepted {
+  readonly kind: 'accepted';
+  readonly message: InboundMessage;
+  readonly rule: RuleMessage;
+  readonly useCase: string;
+  readonly record: TelemetryRecord;
+}
+
+interface Refused {
+  readonly kind: 'refused';
+  readonly message: InboundMessage;
+  readonly rule?: RuleMessage;
+  readonly useCase: string;
+  readonly reasons: Reason[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function reason(path: string, code: string, message: string): Reason {
+  return { path, code, message };
+}
+
+/** Everything that can be said about one message before touching the store. */
+function examine(message: InboundMessage, useCases: IngestDependencies['useCases']): Accepted | Refused {
+  let json: unknown;
+  try {
+    json = JSON.parse(message.body);
+  } catch (error) {
+    return refuse(message, undefined, '', [reason('', 'invalid_envelope', `queue message is not JSON: ${errorText(error)}`)]);
+  }
+  const envelope = ruleMessageSchema.safeParse(json, { reportInput: true });
+  if (!envelope.success) {
+    const reasons = reasonsFromZod(envelope.error.issues).map((r) => ({ ...r, path: `(rule).${r.path}` }));
+    return refuse(message, undefined, '', reasons);
+  }
+  const rule = envelope.data;
+  const useCase = rule.topic.split('/')[1] ?? '';
+  const contract = useCases.get(useCase);
+  if (!contract) {
+    return refuse(message, rule, useCase, [
+      reason('', 'unknown_use_case', `topic "${rule.topic}" names no known use case (known: ${[...useCases.keys()].join(', ')})`),
+    ]);
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(utf8.decode(base64ToBytes(rule.payload)));
+  } catch (error) {
+    return refuse(message, rule, useCase, [reason('', 'invalid_json', `payload is not UTF-8 JSON: ${errorText(error)}`)]);
+  }
+  const parsed = contract.schema.safeParse(payload, { reportInput: true });
+  const reasons = parsed.success ? [] : reasonsFromZod(parsed.error.issues);
+  const deviceId = isRecord(payload) ? payload.deviceId : undefined;
+  if (typeof deviceId === 'string' && deviceId !== rule.thing) {
+    // The certificate proved who published; a payload claiming another identity is not trusted.
+    reasons.push(reason('deviceId', 'identity_mismatch', `"${deviceId}" is not the publishing thing "${rule.thing}"`));
+  }
+  if (!parsed.success || reasons.length > 0) return refuse(message, rule, useCase, reasons);
+  return { kind: 'accepted', message, rule, useCase, record: toTelemetryRecord(useCase, contract, parsed.data as TelemetryMessage) };
+}
+
+function refuse(message: InboundMessage, rule: RuleMessage | undefined, useCase: string, reasons: Reason[]): Refused {
+  return { kind: 'refused', message, rule, useCase, reasons };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Ingests one batch: validates every message against its use case's contract, stores the valid
+ * ones, quarantines the rest with every reason, and reports an outcome per message. Only a
+ * transient failure (store throttled or down, quarantine unavailable) yields `retry`; the
+ * adapter hands those back to the queue. Nothing is dropped and no single message fails the batch.
+ */
+export async function ingestBatch(messages: readonly InboundMessage[], deps: IngestDependencies): Promise<BatchSummary> {
+  const examined = messages.map((message) => examine(message, deps.useCases));
+
+  // Within a batch, a redelivered message is stored once; a different reading claiming the same
+  // series and time is a conflict the store would reject, so it is quarantined here instead.
+  const leaders = new Map<string, Accepted>();
+  const toWrite: Accepted[] = [];
+  const followers = new Map<Accepted, Accepted>();
+  const conflicts: Refused[] = [];
+  for (const item of examined) {
+    if (item.kind !== 'accepted') continue;
+    const key = recordKey(item.record);
+    const leader = leaders.get(key);
+    if (!leader) {
+      leaders.set(key, item);
+      toWrite.push(item);
+    } else if (sameRecordContent(leader.record, item.record)) {
+      followers.set(item, leader);
+    } else {
+      conflicts.push({
+        ...refuse(item.message, item.rule, item.useCase, [
+          reason('', 'conflict', `same device and time as message ${leader.message.id} with different values`),
+        ]),
+      });
+    }
+  }
+
+  const writeOutcomes = new Map<Accepted, WriteOutcome>();
+  if (toWrite.length > 0) {
+    const outcomes = await deps.store.write(toWrite.map((item) => item.record));
+    toWrite.forEach((item, index) => {
+      writeOutcomes.set(item, outcomes[index] ?? { status: 'retry', reason: 'store returned no outcome for this record' });
+    });
+  }
+
+  const quarantinedAt = deps.clock.now();
+  const toQuarantine = new Map<InboundMessage, { entry: Promise<QuarantineEntry>; stage: QuarantineEntry['stage'] }>();
+  const quarantine = (item: Refused | Accepted, stage: QuarantineEntry['stage'], reasons: readonly Reason[]) => {
+    const entry = sha256Hex(item.message.body).then((id) => ({
+      id,
+      stage,
+      useCase: item.useCase,
+      thing: item.rule?.thing ?? '',
+      topic: item.rule?.topic ?? '',
+      clientId: item.rule?.clientId ?? '',
+      receivedAt: item.rule?.receivedAt ?? quarantinedAt,
+      quarantinedAt,
+      reasons,
+      payloadBase64: item.rule?.payload ?? bytesToBase64(new TextEncoder().encode(item.message.body)),
+    }));
+    toQuarantine.set(item.message, { entry, stage });
+  };
+  for (const item of examined) if (item.kind === 'refused') quarantine(item, 'validation', item.reasons);
+  for (const item of conflicts) quarantine(item, 'store-rejected', item.reasons);
+  for (const [item, outcome] of writeOutcomes) {
+    if (outcome.status === 'rejected') quarantine(item, 'store-rejected', [reason('', 'store_rejected', outcome.reason)]);
+  }
+  const quarantineFailures = new Map<InboundMessage, string>();
+  await Promise.all(
+    [...toQuarantine].map(async ([message, { entry }]) => {
+      try {
+        await deps.quarantine.put(await entry);
+      } catch (error) {
+        quarantineFailures.set(message, `quarantine unavailable: ${errorText(error)}`);
+      }
+    }),
+  );
+
+  const resultFor = (item: Accepted | Refused): MessageResult => {
+    const base = { id: item.message.id, useCase: item.useCase || undefined, thing: item.rule?.thing };
+    const failure = quarantineFailures.get(item.message);
+    if (failure) return { ...base, outcome: 'retry', reasons: [reason('', 'retry', failure)] };
+    if (item.kind === 'refused') return { ...base, outcome: 'quarantined', reasons: item.reasons };
+    const conflict = conflicts.find((c) => c.message === item.message);
+    if (conflict) return { ...base, outcome: 'quarantined', reasons: conflict.reasons };
+    const leader = followers.get(item);
+    const outcome = writeOutcomes.get(leader ?? item);
+    if (!outcome || outcome.status === 'retry') {
+      return { ...base, outcome: 'retry', reasons: [reason('', 'retry', outcome?.reason ?? 'not written')] };
+    }
+    if (outcome.status === 'rejected') {
+      return { ...base, outcome: 'quarantined', reasons: [reason('', 'store_rejected', outcome.reason)] };
+    }
+    return { ...base, outcome: leader || outcome.status === 'duplicate' ? 'duplicate' : 'stored', reasons: [] };
+  };
+  const results = examined.map(resultFor);
+  const count = (outcome: MessageOutcome) => results.filter((r) => r.outcome === outcome).length;
+  return {
+    results,
+    stored: count('stored'),
+    duplicates: count('duplicate'),
+    quarantined: count('quarantined'),
+    retried: count('retry'),
+  };
+}

@@ -1,0 +1,63 @@
+import type { DataContract, TelemetryMessage } from '../contracts/contract.ts';
+
+/** Name of the multi-measure record every telemetry reading is stored under. */
+export const TELEMETRY_MEASURE_NAME = 'telemetry';
+
+/**
+ * One reading as both stores keep it: dimensions identify the series, `time` the point, and the
+ * measures become the columns of one multi-measure record. Identity is dimensions + time, as in
+ * Timestream: writing the same reading twice leaves one row.
+ */
+export interface TelemetryRecord {
+  readonly dimensions: {
+    readonly use_case: string;
+    readonly device_id: string;
+    readonly firmware: string;
+    readonly hardware_generation: string;
+    readonly contract: string;
+  };
+  /** Epoch milliseconds of the reading on the device. */
+  readonly time: number;
+  readonly seq: number;
+  /** Measure values by store column name. */
+  readonly measures: Readonly<Record<string, number>>;
+}
+
+export function toTelemetryRecord(
+  useCase: string,
+  contract: DataContract,
+  message: TelemetryMessage,
+): TelemetryRecord {
+  const measures: Record<string, number> = {};
+  for (const [name, spec] of Object.entries(contract.measures)) {
+    const value = message.measures[name];
+    if (value !== undefined) measures[spec.column] = value;
+  }
+  return {
+    dimensions: {
+      use_case: useCase,
+      device_id: message.deviceId,
+      firmware: message.firmware,
+      hardware_generation: message.hardwareGeneration,
+      contract: contract.ref,
+    },
+    time: Date.parse(message.timestamp),
+    seq: message.seq,
+    measures,
+  };
+}
+
+/** The identity of a record in the store: its series and its time. */
+export function recordKey(record: TelemetryRecord): string {
+  const d = record.dimensions;
+  return JSON.stringify([d.use_case, d.device_id, d.firmware, d.hardware_generation, d.contract, record.time]);
+}
+
+/** True when two records with the same key carry the same values (a redelivery, not a conflict). */
+export function sameRecordContent(a: TelemetryRecord, b: TelemetryRecord): boolean {
+  if (a.seq !== b.seq) return false;
+  const keys = Object.keys(a.measures);
+  return (
+    keys.length === Object.keys(b.measures).length && keys.every((key) => a.measures[key] === b.measures[key])
+  );
+}

@@ -1,0 +1,204 @@
+import { parseDocument, isNode, type Document } from 'yaml';
+import { z } from 'zod';
+import { findContract, contracts } from '../contracts/registry.ts';
+import { formatPath } from '../contracts/reasons.ts';
+
+const idSchema = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case kebab-case, 2-63 characters');
+
+/** A relative KPI target such as "-30%" or a band such as "-18% to -12%". */
+const targetSchema = z
+  .string()
+  .regex(/^[+-]?\d+(\.\d+)?%( to [+-]?\d+(\.\d+)?%)?$/, 'must be a relative change like "-30%" or "-18% to -12%"')
+  .transform((text) => {
+    const [low, high = low] = text.split(' to ').map((part) => Number.parseFloat(part));
+    return { text, low: Math.min(low ?? 0, high ?? 0), high: Math.max(low ?? 0, high ?? 0) };
+  });
+
+const kpiSchema = z.strictObject({
+  id: idSchema,
+  description: z.string().min(1),
+  baseline: z.strictObject({ value: z.number(), unit: z.string().min(1) }),
+  target: targetSchema,
+  measuredBy: z.string().min(1),
+});
+
+const rangeSchema = z.strictObject({ min: z.number(), max: z.number() });
+
+const sensorSchema = z.strictObject({
+  field: z.string().min(1),
+  unit: z.string().min(1),
+  range: rangeSchema,
+  kpi: z.string().min(1),
+});
+
+const inferenceSchema = z.strictObject({
+  id: idSchema,
+  description: z.string().min(1),
+  kpi: z.string().min(1),
+});
+
+const storageSchema = z.strictObject({
+  memoryRetentionHours: z.int().min(1).max(8766),
+  magneticRetentionDays: z.int().min(1).max(73000),
+});
+
+export const manifestSchema = z.strictObject({
+  id: idSchema,
+  name: z.string().min(1),
+  description: z.string().min(1),
+  contract: z.string().regex(/^[a-z][a-z0-9.-]*@\d+$/, 'must be a contract reference like "pump.telemetry@1"'),
+  kpis: z.array(kpiSchema).min(1),
+  sensors: z.array(sensorSchema).min(1),
+  inferences: z.array(inferenceSchema).default([]),
+  storage: storageSchema,
+});
+
+export type UseCaseManifest = z.output<typeof manifestSchema>;
+
+export interface ManifestProblem {
+  readonly path: string;
+  readonly message: string;
+  /** 1-based line and column in the file, where the path could be found in it. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export class ManifestError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly ManifestProblem[],
+  ) {
+    super(
+      `${file} is not a valid use-case manifest:\n` +
+        problems
+          .map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''} ${p.path || '(root)'}: ${p.message}`)
+          .join('\n'),
+    );
+    this.name = 'ManifestError';
+  }
+}
+
+type Path = readonly (string | number)[];
+interface RawProblem {
+  path: Path;
+  message: string;
+}
+
+function locate(doc: Document, text: string, path: Path): { line: number; column: number } | undefined {
+  // Walk up until a node exists: a missing key is reported at its parent.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const before = text.slice(0, node.range[0]);
+      const line = before.split('\n').length;
+      return { line, column: node.range[0] - before.lastIndexOf('\n') };
+    }
+  }
+  return undefined;
+}
+
+/** Rules zod cannot express: cross-references to KPIs and to the data contract. */
+function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
+  const problems: RawProblem[] = [];
+  if (manifest.id !== fileStem) {
+    problems.push({ path: ['id'], message: `must match the file name "${fileStem}", got "${manifest.id}"` });
+  }
+  const kpiIds = new Set(manifest.kpis.map((kpi) => kpi.id));
+  const known = [...kpiIds].join(', ');
+  manifest.kpis.forEach((kpi, index) => {
+    if (manifest.kpis.findIndex((other) => other.id === kpi.id) !== index) {
+      problems.push({ path: ['kpis', index, 'id'], message: `duplicate KPI id "${kpi.id}"` });
+    }
+  });
+  const contract = findContract(manifest.contract);
+  if (!contract) {
+    problems.push({
+      path: ['contract'],
+      message: `unknown data contract "${manifest.contract}" (known: ${[...contracts.keys()].join(', ')})`,
+    });
+  }
+  manifest.sensors.forEach((sensor, index) => {
+    const at = (key: string): Path => ['sensors', index, key];
+    if (!kpiIds.has(sensor.kpi)) {
+      problems.push({ path: at('kpi'), message: `unknown KPI "${sensor.kpi}" (known: ${known})` });
+    }
+    if (sensor.range.min >= sensor.range.max) {
+      problems.push({
+        path: at('range'),
+        message: `min must be below max, got ${sensor.range.min}..${sensor.range.max}`,
+      });
+    }
+    if (manifest.sensors.findIndex((other) => other.field === sensor.field) !== index) {
+      problems.push({ path: at('field'), message: `sensor "${sensor.field}" is declared twice` });
+    }
+    if (!contract) return;
+    const measure = sensor.field.startsWith('measures.') ? sensor.field.slice('measures.'.length) : undefined;
+    const spec = measure === undefined ? undefined : contract.measures[measure];
+    if (!spec) {
+      const fields = Object.keys(contract.measures).map((name) => `measures.${name}`);
+      problems.push({
+        path: at('field'),
+        message: `"${sensor.field}" is not a measure of ${contract.ref} (known: ${fields.join(', ')})`,
+      });
+      return;
+    }
+    if (sensor.unit !== spec.unit) {
+      problems.push({
+        path: at('unit'),
+        message: `${contract.ref} reports ${sensor.field} in "${spec.unit}", got "${sensor.unit}"`,
+      });
+    }
+    if (sensor.range.min < spec.min || sensor.range.max > spec.max) {
+      problems.push({
+        path: at('range'),
+        message: `${sensor.range.min}..${sensor.range.max} ${sensor.unit} is outside the physical range ${spec.min}..${spec.max} ${spec.unit} of ${contract.ref}`,
+      });
+    }
+  });
+  manifest.inferences.forEach((inference, index) => {
+    if (!kpiIds.has(inference.kpi)) {
+      problems.push({
+        path: ['inferences', index, 'kpi'],
+        message: `unknown KPI "${inference.kpi}" (known: ${known})`,
+      });
+    }
+  });
+  return problems;
+}
+
+/**
+ * Parses and validates one manifest. `file` is only used in messages and to check the id;
+ * reading the file is the caller's job, so core stays free of I/O.
+ */
+export function parseManifest(text: string, file: string): UseCaseManifest {
+  const doc = parseDocument(text, { prettyErrors: true });
+  const fileStem = (file.split(/[\\/]/).pop() ?? file).replace(/\.ya?ml$/, '');
+  if (doc.errors.length > 0) {
+    throw new ManifestError(
+      file,
+      doc.errors.map((error) => ({
+        path: '',
+        message: `YAML syntax: ${error.message.split('\n')[0] ?? error.code}`,
+        line: error.linePos?.[0].line,
+        column: error.linePos?.[0].col,
+      })),
+    );
+  }
+  const toProblem = ({ path, message }: RawProblem): ManifestProblem => ({
+    path: formatPath(path),
+    message,
+    ...locate(doc, text, path),
+  });
+  const parsed = manifestSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new ManifestError(
+      file,
+      parsed.error.issues.map((issue) =>
+        toProblem({ path: issue.path.filter((key) => typeof key !== 'symbol'), message: issue.message }),
+      ),
+    );
+  }
+  const problems = crossCheck(parsed.data, fileStem);
+  if (problems.length > 0) throw new ManifestError(file, problems.map(toProblem));
+  return parsed.data;
+}

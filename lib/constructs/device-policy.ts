@@ -1,0 +1,57 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import { Construct } from 'constructs';
+
+export interface DeviceTelemetryPolicyProps {
+  /** The use case whose telemetry topic devices publish to. */
+  readonly useCase: string;
+  /** Name of the ingest rule, for the Basic Ingest topic form. */
+  readonly ruleName: string;
+}
+
+// IoT policy variables are resolved by IoT Core per connection, not by CloudFormation.
+const THING = '${iot:Connection.Thing.ThingName}';
+
+/**
+ * The IoT policy attached to each device certificate of a use case: a certificate connects only
+ * as the thing it is attached to, with that thing's name as client id, and publishes only to that
+ * thing's telemetry topic, directly or through Basic Ingest.
+ */
+export class DeviceTelemetryPolicy extends Construct {
+  readonly policy: iot.CfnPolicy;
+  readonly policyName: string;
+
+  constructor(scope: Construct, id: string, props: DeviceTelemetryPolicyProps) {
+    super(scope, id);
+    if (!/^[a-z][a-z0-9-]*$/.test(props.useCase)) {
+      throw new Error(`useCase must be lower-case kebab-case, got "${props.useCase}"`);
+    }
+    const stack = Stack.of(this);
+    const arn = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'iot', resource, resourceName });
+    this.policy = new iot.CfnPolicy(this, 'Policy', {
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ConnectAsOwnThing',
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: arn('client', THING),
+            Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+          },
+          {
+            Sid: 'PublishOwnTelemetry',
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: [
+              arn('topic', `dt/${props.useCase}/${THING}/telemetry`),
+              arn('topic', `$aws/rules/${props.ruleName}/dt/${props.useCase}/${THING}/telemetry`),
+            ],
+          },
+        ],
+      },
+    });
+    this.policyName = this.policy.ref;
+  }
+}

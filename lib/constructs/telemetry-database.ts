@@ -1,0 +1,115 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as timestream from 'aws-cdk-lib/aws-timestream';
+import { Construct } from 'constructs';
+import { grantPutObjectsUnder, objectPrefixFinding } from '../grants.ts';
+
+export interface TelemetryDatabaseProps {
+  /** How long records stay in the memory store (fast queries, late-arrival writes). */
+  readonly memoryRetention: Duration;
+  /** How long records stay in the magnetic store. */
+  readonly magneticRetention: Duration;
+  /** Customer managed key for the database and the rejected-records reports. */
+  readonly encryptionKey: kms.IKey;
+  /** Bucket receiving the reports of records the magnetic store rejects asynchronously. */
+  readonly rejectedRecordsBucket: s3.IBucket;
+  /** Name of the telemetry table inside the database. @default 'telemetry' */
+  readonly tableName?: string;
+}
+
+const MAX_MEMORY_RETENTION = Duration.hours(8766);
+const MAX_MAGNETIC_RETENTION = Duration.days(73000);
+
+/**
+ * A Timestream for LiveAnalytics database holding one use case's `telemetry` table. The database
+ * name is generated; the table name is fixed inside it so queries can name it.
+ */
+export class TelemetryDatabase extends Construct {
+  readonly database: timestream.CfnDatabase;
+  readonly table: timestream.CfnTable;
+  readonly databaseName: string;
+  readonly tableName: string;
+  readonly tableArn: string;
+  readonly rejectedRecordsPrefix: string;
+  private readonly encryptionKey: kms.IKey;
+  private readonly rejectedRecordsBucket: s3.IBucket;
+
+  constructor(scope: Construct, id: string, props: TelemetryDatabaseProps) {
+    super(scope, id);
+    const memoryHours = props.memoryRetention.toHours();
+    if (memoryHours < 1 || memoryHours > MAX_MEMORY_RETENTION.toHours()) {
+      throw new Error(`memoryRetention must be 1 to 8766 hours, got ${memoryHours}`);
+    }
+    const magneticDays = props.magneticRetention.toDays();
+    if (magneticDays < 1 || magneticDays > MAX_MAGNETIC_RETENTION.toDays()) {
+      throw new Error(`magneticRetention must be 1 to 73000 days, got ${magneticDays}`);
+    }
+    this.tableName = props.tableName ?? 'telemetry';
+    this.encryptionKey = props.encryptionKey;
+    this.rejectedRecordsBucket = props.rejectedRecordsBucket;
+    this.rejectedRecordsPrefix = `timestream-rejected/${this.node.path.replace(/\//g, '-')}/`;
+
+    this.database = new timestream.CfnDatabase(this, 'Database', { kmsKeyId: props.encryptionKey.keyArn });
+    this.databaseName = this.database.ref;
+    this.table = new timestream.CfnTable(this, 'Table', {
+      databaseName: this.databaseName,
+      tableName: this.tableName,
+      retentionProperties: {
+        MemoryStoreRetentionPeriodInHours: String(memoryHours),
+        MagneticStoreRetentionPeriodInDays: String(magneticDays),
+      },
+      magneticStoreWriteProperties: {
+        EnableMagneticStoreWrites: true,
+        MagneticStoreRejectedDataLocation: {
+          S3Configuration: {
+            BucketName: props.rejectedRecordsBucket.bucketName,
+            EncryptionOption: 'SSE_KMS',
+            KmsKeyId: props.encryptionKey.keyArn,
+            ObjectKeyPrefix: this.rejectedRecordsPrefix,
+          },
+        },
+      },
+    });
+    Validations.of(this).acknowledge({
+      id: 'CloudFormation-Validate::W3697',
+      reason:
+        'Timestream for LiveAnalytics is closed to new accounts since 2025-06-20 but kept for existing ones; ' +
+        'the store sits behind the TelemetryStore port so another adapter can replace it (README).',
+    });
+    this.tableArn = Stack.of(this).formatArn({
+      service: 'timestream',
+      resource: 'database',
+      resourceName: `${this.databaseName}/table/${this.tableName}`,
+    });
+  }
+
+  /**
+   * Lets `grantee` write records. Magnetic-store writes deliver their rejection reports with the
+   * writer's permissions, so the grant includes the report prefix and the key.
+   */
+  grantWrite(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['timestream:WriteRecords'],
+      resourceArns: [this.tableArn],
+    });
+    // Endpoint discovery has no resource-level permissions.
+    iam.Grant.addToPrincipal({ grantee, actions: ['timestream:DescribeEndpoints'], resourceArns: ['*'] });
+    grantPutObjectsUnder(grantee, this.rejectedRecordsBucket, this.encryptionKey, this.rejectedRecordsPrefix);
+    if (grantee.grantPrincipal instanceof iam.Role) {
+      Validations.of(grantee.grantPrincipal).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'timestream:DescribeEndpoints supports no resource-level permissions; it only returns the regional write endpoint.',
+        },
+        {
+          id: objectPrefixFinding(this.rejectedRecordsBucket, this.rejectedRecordsPrefix),
+          reason: 'Timestream writes one rejected-records report object per rejection, under this table\'s prefix only.',
+        },
+      );
+    }
+    return grant;
+  }
+}

@@ -1,0 +1,59 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { DeviceTelemetryPolicy } from './device-policy.ts';
+import { IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.ts';
+import { TelemetryDatabase } from './telemetry-database.ts';
+
+export interface UseCaseIngestionProps {
+  readonly manifest: UseCaseManifest;
+  readonly encryptionKey: kms.IKey;
+  readonly quarantineBucket: s3.IBucket;
+  /** Tuning passed through to the ingest pipeline. @default - the IngestPipeline defaults */
+  readonly pipeline?: Pick<IngestPipelineProps, 'batchSize' | 'maxBatchingWindow' | 'maxReceiveCount' | 'ruleName'>;
+}
+
+/** Everything one use-case manifest needs to ingest its telemetry: store, pipeline and device policy. */
+export class UseCaseIngestion extends Construct {
+  readonly database: TelemetryDatabase;
+  readonly pipeline: IngestPipeline;
+  readonly devicePolicy: DeviceTelemetryPolicy;
+
+  constructor(scope: Construct, id: string, props: UseCaseIngestionProps) {
+    super(scope, id);
+    const { manifest } = props;
+    this.database = new TelemetryDatabase(this, 'Telemetry', {
+      memoryRetention: Duration.hours(manifest.storage.memoryRetentionHours),
+      magneticRetention: Duration.days(manifest.storage.magneticRetentionDays),
+      encryptionKey: props.encryptionKey,
+      rejectedRecordsBucket: props.quarantineBucket,
+    });
+    this.pipeline = new IngestPipeline(this, 'Ingest', {
+      ...props.pipeline,
+      useCase: manifest.id,
+      contract: manifest.contract,
+      database: this.database,
+      quarantineBucket: props.quarantineBucket,
+      encryptionKey: props.encryptionKey,
+    });
+    this.devicePolicy = new DeviceTelemetryPolicy(this, 'DevicePolicy', {
+      useCase: manifest.id,
+      ruleName: this.pipeline.ruleName,
+    });
+
+    new CfnOutput(this, 'BasicIngestTopic', {
+      description: `Topic a ${manifest.id} device publishes to (replace <thing> by its thing name)`,
+      value: this.pipeline.basicIngestTopicFor('<thing>'),
+    });
+    new CfnOutput(this, 'DevicePolicyName', {
+      description: `IoT policy to attach to each ${manifest.id} device certificate`,
+      value: this.devicePolicy.policyName,
+    });
+    new CfnOutput(this, 'TimestreamDatabase', {
+      description: `Timestream database of ${manifest.id}; telemetry is in table "${this.database.tableName}"`,
+      value: this.database.databaseName,
+    });
+  }
+}

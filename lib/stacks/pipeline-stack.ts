@@ -1,0 +1,67 @@
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { SecureBucket } from '../constructs/secure-bucket.ts';
+import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
+
+export interface PipelineStackProps extends StackProps {
+  /** The validated use-case manifests; each one gets its own ingestion resources. */
+  readonly useCases: readonly UseCaseManifest[];
+  /** Tuning applied to every use case's ingest pipeline. @default - the IngestPipeline defaults */
+  readonly pipeline?: UseCaseIngestionProps['pipeline'];
+}
+
+/** The aiot-pipeline application: shared encryption and quarantine, and one ingestion path per use case. */
+export class PipelineStack extends Stack {
+  readonly encryptionKey: kms.Key;
+  readonly quarantineBucket: s3.Bucket;
+  readonly useCases: ReadonlyMap<string, UseCaseIngestion>;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    if (props.useCases.length === 0) {
+      throw new Error('PipelineStack needs at least one use-case manifest, got none');
+    }
+    const ids = props.useCases.map((useCase) => useCase.id);
+    const duplicate = ids.find((useCaseId, index) => ids.indexOf(useCaseId) !== index);
+    if (duplicate) throw new Error(`use case "${duplicate}" is given twice`);
+
+    this.encryptionKey = new kms.Key(this, 'DataKey', {
+      description: 'aiot-pipeline: telemetry, queues and quarantine',
+      enableKeyRotation: true,
+    });
+    // Server access logs can only be delivered to an SSE-S3 bucket.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket itself; logging it into itself would loop.',
+    });
+    this.quarantineBucket = new SecureBucket(this, 'Quarantine', {
+      encryptionKey: this.encryptionKey,
+      accessLogsBucket: accessLogs,
+    }).bucket;
+    new CfnOutput(this, 'QuarantineBucketName', {
+      description: 'Quarantined messages (quarantine/), rule errors (undeliverable/), Timestream rejections',
+      value: this.quarantineBucket.bucketName,
+    });
+
+    this.useCases = new Map(
+      props.useCases.map((manifest) => [
+        manifest.id,
+        new UseCaseIngestion(this, `UseCase-${manifest.id}`, {
+          manifest,
+          encryptionKey: this.encryptionKey,
+          quarantineBucket: this.quarantineBucket,
+          pipeline: props.pipeline,
+        }),
+      ]),
+    );
+  }
+}
