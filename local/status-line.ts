@@ -1,0 +1,54 @@
+import type { RuntimeCounters } from './runtime.ts';
+
+export interface StatusSource {
+  readonly counters: Readonly<RuntimeCounters>;
+  readonly queueDepth: number;
+  readonly deadLetters: number;
+  readonly devices: number;
+}
+
+/**
+ * The live console line: totals and per-second rates. On a terminal it rewrites one line; in a
+ * log (CI, pipes) it prints a line every `logEveryMs` instead of flooding the output.
+ */
+export class StatusLine {
+  private timer: NodeJS.Timeout | undefined;
+  private previous: { at: number; received: number; stored: number } | undefined;
+  private lastLogged = 0;
+
+  constructor(
+    private readonly source: () => StatusSource,
+    private readonly stream: NodeJS.WriteStream = process.stdout,
+    private readonly logEveryMs = 10_000,
+  ) {}
+
+  start(intervalMs = 1000): void {
+    this.timer = setInterval(() => this.render(), intervalMs);
+    this.timer.unref();
+  }
+
+  render(now = Date.now()): string {
+    const { counters, queueDepth, deadLetters, devices } = this.source();
+    const elapsed = this.previous ? (now - this.previous.at) / 1000 : 0;
+    const rate = (current: number, before: number | undefined) =>
+      elapsed > 0 && before !== undefined ? ((current - before) / elapsed).toFixed(1) : '-';
+    const line =
+      `devices ${devices} | in ${counters.received} (${rate(counters.received, this.previous?.received)}/s)` +
+      ` | stored ${counters.stored} (${rate(counters.stored, this.previous?.stored)}/s)` +
+      ` | dup ${counters.duplicates} | quarantined ${counters.quarantined} | refused ${counters.refused}` +
+      ` | queue ${queueDepth} | dead-letter ${deadLetters}`;
+    this.previous = { at: now, received: counters.received, stored: counters.stored };
+    if (this.stream.isTTY) {
+      this.stream.write(`\r\x1b[2K${line}`);
+    } else if (now - this.lastLogged >= this.logEveryMs) {
+      this.lastLogged = now;
+      this.stream.write(`${new Date(now).toISOString()} ${line}\n`);
+    }
+    return line;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.stream.isTTY) this.stream.write('\n');
+  }
+}
