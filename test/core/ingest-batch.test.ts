@@ -1,0 +1,99 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { ingestBatch, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
+import { inbound, reading } from '../support/messages.ts';
+import { MemoryQuarantine, MemoryStore } from '../support/memory-ports.ts';
+
+let store: MemoryStore;
+let quarantine: MemoryQuarantine;
+let deps: IngestDependencies;
+
+beforeEach(() => {
+  store = new MemoryStore();
+  quarantine = new MemoryQuarantine();
+  deps = { useCases: new Map([['pump-maintenance', pumpTelemetryV1]]), store, quarantine, clock: { now: () => 1_768_465_900_000 } };
+});
+
+describe('ingestBatch', () => {
+  it('stores a valid reading as one record with its dimensions and measure columns', async () => {
+    const summary = await ingestBatch([inbound(reading())], deps);
+    expect(summary).toMatchObject({ stored: 1, quarantined: 0, retried: 0 });
+    const [record] = [...store.rows.values()];
+    expect(record).toEqual({
+      dimensions: { use_case: 'pump-maintenance', device_id: 'pump-001', firmware: '1.4.2', hardware_generation: 'gen2', contract: 'pump.telemetry@1' },
+      time: Date.parse('2026-01-15T08:30:00.000Z'),
+      seq: 0,
+      measures: expect.objectContaining({ motor_current: 1.35, vibration_rms_x: 0.027, flow_rate: 32 }) as unknown,
+    });
+  });
+
+  it('quarantines an invalid reading with every reason and the raw payload, and stores the rest of the batch', async () => {
+    const bad = { ...reading({ seq: 1 }), measures: { ...reading().measures, motorCurrent: -3, supplyVoltage: 'high' } };
+    const summary = await ingestBatch([inbound(bad), inbound(reading({ seq: 2, timestamp: '2026-01-15T08:30:01.000Z' }))], deps);
+    expect(summary).toMatchObject({ stored: 1, quarantined: 1, retried: 0 });
+    const [entry] = [...quarantine.entries.values()];
+    expect(entry?.stage).toBe('validation');
+    expect(entry?.reasons.map((r) => r.path)).toEqual(['measures.motorCurrent', 'measures.supplyVoltage']);
+    expect(JSON.parse(atob(entry?.payloadBase64 ?? ''))).toEqual(bad);
+    expect(summary.results[0]).toMatchObject({ outcome: 'quarantined', thing: 'pump-001' });
+  });
+
+  it('quarantines a payload that is not JSON', async () => {
+    const summary = await ingestBatch([inbound(undefined, { raw: 'temp=71.2;current=1.3' })], deps);
+    expect(summary.quarantined).toBe(1);
+    expect([...quarantine.entries.values()][0]?.reasons[0]?.message).toMatch(/^payload is not UTF-8 JSON/);
+  });
+
+  it('quarantines a reading that claims to come from another device than the certificate', async () => {
+    await ingestBatch([inbound(reading({ deviceId: 'pump-002' }), { thing: 'pump-001' })], deps);
+    expect([...quarantine.entries.values()][0]?.reasons).toEqual([
+      { path: 'deviceId', code: 'identity_mismatch', message: '"pump-002" is not the publishing thing "pump-001"' },
+    ]);
+  });
+
+  it('quarantines a queue message that did not come from the rule', async () => {
+    const summary = await ingestBatch([{ id: 'x', body: '{"hello":1}' }], deps);
+    expect(summary.quarantined).toBe(1);
+    expect([...quarantine.entries.values()][0]?.reasons.map((r) => r.path)).toContain('(rule).payload');
+  });
+
+  it('stores a message delivered twice once, in the same batch and across batches', async () => {
+    const message = reading();
+    const first = await ingestBatch([inbound(message), inbound(message)], deps);
+    const second = await ingestBatch([inbound(message)], deps);
+    expect(store.rows.size).toBe(1);
+    expect([first.stored, first.duplicates, second.duplicates]).toEqual([1, 1, 1]);
+  });
+
+  it('quarantines a different reading for the same device and time as a conflict', async () => {
+    const summary = await ingestBatch([inbound(reading()), inbound(reading({ seq: 5 }))], deps);
+    expect(summary).toMatchObject({ stored: 1, quarantined: 1 });
+    expect([...quarantine.entries.values()][0]).toMatchObject({ stage: 'store-rejected', reasons: [expect.objectContaining({ code: 'conflict' })] });
+  });
+
+  it('quarantines a record the store rejects, with the store reason', async () => {
+    await ingestBatch([inbound(reading())], deps);
+    const summary = await ingestBatch([inbound({ ...reading(), measures: { ...reading().measures, flowRate: 99 } })], deps);
+    expect(summary.quarantined).toBe(1);
+    expect([...quarantine.entries.values()][0]?.reasons[0]?.message).toBe('different values for an existing record');
+  });
+
+  it('asks for a retry of exactly the messages the store could not take', async () => {
+    store.failNext = { status: 'retry', reason: 'ThrottlingException' };
+    const summary = await ingestBatch([inbound(reading()), inbound({ nope: true })], deps);
+    expect(summary.results.map((r) => r.outcome)).toEqual(['retry', 'quarantined']);
+  });
+
+  it('asks for a retry instead of losing an invalid message when the quarantine is down', async () => {
+    quarantine.unavailable = true;
+    const summary = await ingestBatch([inbound({ nope: true })], deps);
+    expect(summary.results[0]).toMatchObject({ outcome: 'retry', reasons: [expect.objectContaining({ message: 'quarantine unavailable: bucket unreachable' })] });
+  });
+
+  it('gives a redelivered invalid message the same quarantine id', async () => {
+    const message = inbound({ nope: true });
+    await ingestBatch([message], deps);
+    await ingestBatch([{ ...message, id: 'another-transport-id' }], deps);
+    expect(quarantine.entries.size).toBe(1);
+  });
+});

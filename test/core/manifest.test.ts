@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManifestError, parseManifest } from '../../core/usecase/manifest.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+
+const FILE = 'usecases/pump-maintenance.yaml';
+const shipped = readFileSync(path.join(import.meta.dirname, '..', '..', FILE), 'utf8');
+
+function problemsOf(text: string, file = FILE): string[] {
+  try {
+    parseManifest(text, file);
+  } catch (error) {
+    if (error instanceof ManifestError) return error.message.split('\n').slice(1).map((line) => line.trim());
+    throw error;
+  }
+  throw new Error('expected the manifest to be refused, but it was accepted');
+}
+
+describe('use-case manifests', () => {
+  it('accepts every shipped manifest', () => {
+    const manifests = loadUseCases();
+    expect(manifests.map((m) => m.id)).toContain('pump-maintenance');
+  });
+
+  it('maps every sensor and inference of the pump use case to a KPI with a target', () => {
+    const manifest = parseManifest(shipped, FILE);
+    const kpis = new Set(manifest.kpis.map((kpi) => kpi.id));
+    for (const item of [...manifest.sensors, ...manifest.inferences]) expect(kpis).toContain(item.kpi);
+    expect(manifest.kpis.find((kpi) => kpi.id === 'unplanned-downtime')?.target).toEqual({ text: '-30%', low: -30, high: -30 });
+  });
+
+  it('reads a target band', () => {
+    const manifest = parseManifest(shipped.replace('target: -15%', 'target: -18% to -12%'), FILE);
+    expect(manifest.kpis[1]?.target).toEqual({ text: '-18% to -12%', low: -18, high: -12 });
+  });
+
+  it('names the file, line and path of a sensor whose KPI is unknown', () => {
+    const problems = problemsOf(shipped.replace('kpi: maintenance-cost }', 'kpi: uptime }'));
+    expect(problems).toEqual([
+      expect.stringMatching(/^usecases\/pump-maintenance\.yaml:\d+:\d+ sensors\[4\]\.kpi: unknown KPI "uptime" \(known: unplanned-downtime/),
+    ]);
+  });
+
+  it('refuses a sensor without a KPI', () => {
+    const problems = problemsOf(shipped.replace(', kpi: maintenance-cost }', ' }'));
+    expect(problems).toEqual([expect.stringMatching(/sensors\[4\]\.kpi: .*expected string/i)]);
+  });
+
+  it('refuses an inference without a known KPI', () => {
+    const problems = problemsOf(shipped.replace('    kpi: unplanned-downtime\n\nstorage', '    kpi: happiness\n\nstorage'));
+    expect(problems).toEqual([expect.stringContaining('inferences[0].kpi: unknown KPI "happiness"')]);
+  });
+
+  it('refuses an unknown contract', () => {
+    expect(problemsOf(shipped.replace('contract: pump.telemetry@1', 'contract: pump.telemetry@7'))).toEqual([
+      expect.stringContaining('contract: unknown data contract "pump.telemetry@7" (known: pump.telemetry@1)'),
+    ]);
+  });
+
+  it('refuses a range that is inverted or outside the contract, and a wrong unit', () => {
+    const text = shipped
+      .replace('range: { min: 0, max: 690 }', 'range: { min: 690, max: 0 }')
+      .replace('range: { min: 0, max: 5000 }', 'range: { min: 0, max: 50000 }')
+      .replace('unit: bar', 'unit: psi');
+    const problems = problemsOf(text);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('sensors[6].range: min must be below max, got 690..0'),
+        expect.stringContaining('sensors[7].range: 0..50000 l/min is outside the physical range 0..20000 l/min'),
+        expect.stringContaining('sensors[3].unit: pump.telemetry@1 reports measures.outletPressure in "bar", got "psi"'),
+      ]),
+    );
+  });
+
+  it('refuses a field the contract does not have', () => {
+    expect(problemsOf(shipped.replace('measures.flowRate', 'measures.flow'))).toEqual([
+      expect.stringContaining('sensors[7].field: "measures.flow" is not a measure of pump.telemetry@1'),
+    ]);
+  });
+
+  it('refuses an id that does not match the file name, and YAML syntax errors', () => {
+    expect(problemsOf(shipped, 'usecases/other.yaml')).toEqual([
+      expect.stringContaining('id: must match the file name "other", got "pump-maintenance"'),
+    ]);
+    expect(problemsOf('id: [unclosed', FILE)[0]).toMatch(/YAML syntax/);
+  });
+});

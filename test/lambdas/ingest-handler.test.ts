@@ -1,0 +1,153 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  RejectedRecordsException,
+  ThrottlingException,
+  TimestreamWriteClient,
+  WriteRecordsCommand,
+  type WriteRecordsCommandInput,
+} from '@aws-sdk/client-timestream-write';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { InboundMessage } from '../../core/ingest/ingest-batch.ts';
+import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
+import { inbound, reading } from '../support/messages.ts';
+
+const timestream = mockClient(TimestreamWriteClient);
+const s3 = mockClient(S3Client);
+const env = {
+  AWS_REGION: 'eu-west-1',
+  USE_CASE: 'pump-maintenance',
+  CONTRACT: 'pump.telemetry@1',
+  TIMESTREAM_DATABASE: 'db',
+  TIMESTREAM_TABLE: 'telemetry',
+  QUARANTINE_BUCKET: 'quarantine-bucket',
+};
+const handler = createHandler(dependenciesFromEnv(env));
+
+function sqsEvent(messages: InboundMessage[]): SQSEvent {
+  return { Records: messages.map((m) => ({ messageId: m.id, body: m.body }) as SQSRecord) };
+}
+
+function writeInputs(): WriteRecordsCommandInput[] {
+  return timestream.commandCalls(WriteRecordsCommand).map((call) => call.args[0].input);
+}
+
+function at(second: number): string {
+  return new Date(Date.parse('2026-01-15T08:30:00.000Z') + second * 1000).toISOString();
+}
+
+beforeEach(() => {
+  timestream.reset();
+  s3.reset();
+  timestream.on(WriteRecordsCommand).resolves({});
+  s3.on(PutObjectCommand).resolves({});
+});
+
+afterAll(() => {
+  timestream.restore();
+  s3.restore();
+});
+
+describe('ingest Lambda', () => {
+  it('writes a valid message as a multi-measure record with its dimensions in CommonAttributes', async () => {
+    const response = await handler(sqsEvent([inbound(reading())]));
+    expect(response.batchItemFailures).toEqual([]);
+    const [input] = writeInputs();
+    expect(input).toMatchObject({
+      DatabaseName: 'db',
+      TableName: 'telemetry',
+      CommonAttributes: {
+        MeasureName: 'telemetry',
+        MeasureValueType: 'MULTI',
+        TimeUnit: 'MILLISECONDS',
+        Dimensions: expect.arrayContaining([
+          { Name: 'device_id', Value: 'pump-001' },
+          { Name: 'use_case', Value: 'pump-maintenance' },
+          { Name: 'firmware', Value: '1.4.2' },
+          { Name: 'hardware_generation', Value: 'gen2' },
+        ]) as unknown,
+      },
+    });
+    expect(input?.Records).toEqual([
+      {
+        Time: String(Date.parse('2026-01-15T08:30:00.000Z')),
+        MeasureValues: expect.arrayContaining([
+          { Name: 'motor_current', Value: '1.35', Type: 'DOUBLE' },
+          { Name: 'seq', Value: '0', Type: 'BIGINT' },
+        ]) as unknown,
+      },
+    ]);
+  });
+
+  it('never sends more than 100 records in one WriteRecords call', async () => {
+    const messages = Array.from({ length: 250 }, (_, i) => inbound(reading({ seq: i, timestamp: at(i) })));
+    await handler(sqsEvent(messages));
+    expect(writeInputs().map((input) => input.Records?.length)).toEqual([100, 100, 50]);
+  });
+
+  it('sends an invalid message to the quarantine bucket with every reason, and does not retry it', async () => {
+    const bad = { ...reading(), seq: -1, measures: { ...reading().measures, outletPressure: 99 } };
+    const response = await handler(sqsEvent([inbound(bad)]));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(writeInputs()).toEqual([]);
+    const [put] = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(put?.Bucket).toBe('quarantine-bucket');
+    expect(put?.Key).toMatch(/^quarantine\/use_case=pump-maintenance\/stage=validation\/date=2026-01-15\/pump-001\/[0-9a-f]{64}\.json$/);
+    const entry = JSON.parse(String(put?.Body)) as { reasons: { path: string }[]; payloadBase64: string };
+    expect(entry.reasons.map((r) => r.path)).toEqual(['seq', 'measures.outletPressure']);
+    expect(JSON.parse(atob(entry.payloadBase64))).toEqual(bad);
+  });
+
+  it('quarantines the record Timestream rejects and keeps the others stored', async () => {
+    timestream.on(WriteRecordsCommand).rejects(
+      new RejectedRecordsException({
+        $metadata: {},
+        message: 'One or more records have been rejected',
+        RejectedRecords: [{ RecordIndex: 1, Reason: 'The record timestamp is outside the time range', ExistingVersion: undefined }],
+      }),
+    );
+    const messages = [0, 1, 2].map((i) => inbound(reading({ seq: i, timestamp: at(i) })));
+    const response = await handler(sqsEvent(messages));
+    expect(response.batchItemFailures).toEqual([]);
+    const puts = s3.commandCalls(PutObjectCommand).map((call) => JSON.parse(String(call.args[0].input.Body)) as { stage: string; reasons: { message: string }[] });
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.stage).toBe('store-rejected');
+    expect(puts[0]?.reasons[0]?.message).toContain('The record timestamp is outside the time range');
+  });
+
+  it('fails only the messages of the throttled call, so SQS retries just those', async () => {
+    const pump1 = [0, 1].map((i) => inbound(reading({ seq: i, timestamp: at(i) })));
+    const pump2 = inbound(reading({ deviceId: 'pump-002' }), { thing: 'pump-002' });
+    timestream.on(WriteRecordsCommand).callsFake((input: WriteRecordsCommandInput) => {
+      const device = input.CommonAttributes?.Dimensions?.find((d) => d.Name === 'device_id')?.Value;
+      if (device === 'pump-001') throw new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' });
+      return {};
+    });
+    const response = await handler(sqsEvent([...pump1, pump2]));
+    expect(response.batchItemFailures).toEqual(pump1.map((m) => ({ itemIdentifier: m.id })));
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('fails the affected messages on a 5xx from Timestream', async () => {
+    timestream.on(WriteRecordsCommand).rejects(Object.assign(new Error('Internal error'), { name: 'InternalServerException', $metadata: { httpStatusCode: 500 } }));
+    const message = inbound(reading());
+    expect((await handler(sqsEvent([message]))).batchItemFailures).toEqual([{ itemIdentifier: message.id }]);
+  });
+
+  it('writes the same message delivered twice once', async () => {
+    const message = reading();
+    await handler(sqsEvent([inbound(message), inbound(message)]));
+    expect(writeInputs().flatMap((input) => input.Records ?? [])).toHaveLength(1);
+  });
+
+  it('retries an invalid message rather than dropping it when S3 is unavailable', async () => {
+    s3.on(PutObjectCommand).rejects(new Error('Service Unavailable'));
+    const message = inbound({ not: 'a reading' });
+    expect((await handler(sqsEvent([message]))).batchItemFailures).toEqual([{ itemIdentifier: message.id }]);
+  });
+
+  it('names a missing environment variable', () => {
+    expect(() => dependenciesFromEnv({ ...env, TIMESTREAM_TABLE: undefined })).toThrow('Environment variable TIMESTREAM_TABLE is not set');
+  });
+});

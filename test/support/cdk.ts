@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from '../../lib/nag.ts';
+import { PipelineStack, type PipelineStackProps } from '../../lib/stacks/pipeline-stack.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+
+/** An app that skips Lambda bundling (esbuild runs in one dedicated test) and writes to a temp dir. */
+export function testApp(options: { bundle?: boolean } = {}): App {
+  return new App({
+    outdir: mkdtempSync(path.join(tmpdir(), 'aiot-cdk-')),
+    context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+  });
+}
+
+export function pipelineStack(app = testApp(), props: Partial<PipelineStackProps> = {}): PipelineStack {
+  return new PipelineStack(app, 'Test', { useCases: loadUseCases(), ...props });
+}
+
+/** A bare stack with the shared resources a construct under test needs. */
+export function constructHarness() {
+  const stack = new Stack(testApp(), 'Harness');
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const bucket = new s3.Bucket(stack, 'Bucket', { encryptionKey: key, encryption: s3.BucketEncryption.KMS });
+  return { stack, key, bucket };
+}
+
+export interface NagViolation {
+  readonly rule: string;
+  readonly path: string;
+}
+
+/** Synthesizes `app` with the AwsSolutions pack and returns every error it reports (none when it passes). */
+export function awsSolutionsErrors(app: App): NagViolation[] {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+    return [];
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'ValidationFailed') throw error;
+  }
+  const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as {
+    pluginReports: { violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
+  };
+  return report.pluginReports.flatMap((plugin) =>
+    plugin.violations
+      .filter((violation) => violation.severity === 'error')
+      .flatMap((violation) => violation.violatingConstructs.map((c) => ({ rule: violation.ruleName, path: c.constructPath }))),
+  );
+}

@@ -1,0 +1,27 @@
+import type { TelemetryMessage } from '../../core/contracts/contract.ts';
+import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { bytesToBase64 } from '../../core/ingest/base64.ts';
+import type { InboundMessage } from '../../core/ingest/ingest-batch.ts';
+import { applyIngestRule } from '../../core/ingest/rule.ts';
+
+let nextId = 0;
+
+export function reading(overrides: Partial<Omit<TelemetryMessage, 'measures'>> & { measures?: Record<string, unknown> } = {}) {
+  const base = pumpTelemetryV1.example({ deviceId: 'pump-001' });
+  return { ...base, ...overrides, measures: { ...base.measures, ...overrides.measures } };
+}
+
+/** A queue message exactly as the ingest rule would produce it for `payload` published by `thing`. */
+export function inbound(payload: unknown, options: { thing?: string; raw?: string; id?: string } = {}): InboundMessage {
+  const thing = options.thing ?? 'pump-001';
+  const bytes = new TextEncoder().encode(options.raw ?? JSON.stringify(payload));
+  const rule = applyIngestRule({
+    topic: `dt/pump-maintenance/${thing}/telemetry`,
+    payload: bytes,
+    clientId: thing,
+    receivedAt: 1_768_465_800_000,
+  });
+  return { id: options.id ?? `msg-${++nextId}`, body: JSON.stringify(rule) };
+}
+
+export { bytesToBase64 };
