@@ -15,6 +15,7 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-non-null-assertion': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
   {
@@ -25,9 +26,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'core/ is pure domain logic: no AWS SDK or CDK.' },
-            { group: ['node:fs', 'node:fs/*', 'node:net', 'node:tls', 'node:http', 'node:child_process'], message: 'core/ does no I/O: put it behind a port.' },
-            { group: ['**/lib/**', '**/lambdas/**', '**/local/**', '**/bin/**'], message: 'core/ imports nothing from the layers above it.' },
+            {
+              group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
+              message: 'core/ is pure domain logic: no AWS SDK or CDK.',
+            },
+            {
+              group: ['node:fs', 'node:fs/*', 'node:net', 'node:tls', 'node:http', 'node:child_process'],
+              message: 'core/ does no I/O: put it behind a port.',
+            },
+            {
+              group: ['**/lib/**', '**/lambdas/**', '**/local/**', '**/bin/**'],
+              message: 'core/ imports nothing from the layers above it.',
+            },
           ],
         },
       ],
@@ -38,7 +48,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/local/**', '**/lambdas/**'], message: 'lib/ is infrastructure: it references lambdas by entry path only.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/local/**', '**/lambdas/**'],
+              message: 'lib/ is infrastructure: it references lambdas by entry path only.',
+            },
+          ],
+        },
       ],
     },
   },

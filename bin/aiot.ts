@@ -29,24 +29,34 @@ function integer(name: string, min: number, max: number) {
 function positiveNumber(name: string, max: number) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (!(parsed > 0) || parsed > max) throw new InvalidArgumentError(`${name} must be above 0 and at most ${max}, got "${value}"`);
+    if (!(parsed > 0) || parsed > max)
+      throw new InvalidArgumentError(`${name} must be above 0 and at most ${max}, got "${value}"`);
     return parsed;
   };
 }
 
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
+  return JSON.stringify(value);
+}
+
 function printTable(columns: readonly string[], rows: readonly Record<string, unknown>[]): void {
   const colour = process.stdout.isTTY;
-  const table = new Table({ head: [...columns], style: colour ? { head: ['cyan'] } : { head: [], border: [] } });
+  const table = new Table({
+    head: [...columns],
+    style: colour ? { head: ['cyan'] } : { head: [], border: [] },
+  });
   for (const row of rows) {
-    table.push(columns.map((column) => {
-      const value = row[column];
-      return value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value as string | number);
-    }));
+    table.push(columns.map((column) => cellText(row[column])));
   }
   console.log(table.toString());
 }
 
-const dataDirOption = () => new Option('--data-dir <dir>', 'folder of the local runtime (certificates, store)').default('.aiot');
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'folder of the local runtime (certificates, store)').default('.aiot');
 
 const program = new Command('aiot')
   .description('aiot-pipeline: run the local pipeline, query its store, check contracts and use cases')
@@ -54,81 +64,137 @@ const program = new Command('aiot')
 
 program
   .command('start')
-  .description('start the local pipeline: MQTT broker with mutual TLS, ingest, DuckDB store and a simulated fleet')
+  .description(
+    'start the local pipeline: MQTT broker with mutual TLS, ingest, DuckDB store and a simulated fleet',
+  )
   .option('--devices <n>', 'simulated pumps (0 for none)', integer('--devices', 0, 10_000), 10)
   .option('--rate <hz>', 'readings per second per pump', positiveNumber('--rate', 1000), 1)
   .option('--duration <seconds>', 'stop by itself after this long', positiveNumber('--duration', 31_536_000))
-  .option('--mqtt-port <port>', 'MQTT over TLS port (0: any free port)', integer('--mqtt-port', 0, 65_535), 8883)
-  .option('--api-port <port>', 'query API port on 127.0.0.1 (0: any free port)', integer('--api-port', 0, 65_535), 8884)
+  .option(
+    '--mqtt-port <port>',
+    'MQTT over TLS port (0: any free port)',
+    integer('--mqtt-port', 0, 65_535),
+    8883,
+  )
+  .option(
+    '--api-port <port>',
+    'query API port on 127.0.0.1 (0: any free port)',
+    integer('--api-port', 0, 65_535),
+    8884,
+  )
   .option('--batch-size <n>', 'messages per ingest batch', integer('--batch-size', 1, 10_000), 100)
   .addOption(dataDirOption())
-  .action(async (options: { devices: number; rate: number; duration?: number; mqttPort: number; apiPort: number; batchSize: number; dataDir: string }) => {
-    const useCases = loadUseCases();
-    const runtime = await LocalRuntime.start({
-      useCases,
-      dataDir: options.dataDir,
-      mqttPort: options.mqttPort,
-      apiPort: options.apiPort,
-      batchSize: options.batchSize,
-      onError: (error) => console.error('\ningest batch failed:', error),
-    });
-    const primary = useCases[0];
-    console.log(`aiot local pipeline: use cases ${useCases.map((u) => u.id).join(', ')}`);
-    console.log(`  MQTT (mutual TLS) ${runtime.mqttUrl}   CA ${path.relative(process.cwd(), runtime.ca.caCertFile)}`);
-    console.log(`  device certificates ${path.relative(process.cwd(), path.join(runtime.dataDir, 'certs', 'devices'))}/<thing>.crt|.key  (new ones: aiot certs device <thing>)`);
-    if (primary) console.log(`  topics dt/${primary.id}/<thing>/telemetry or $aws/rules/${localRuleName(primary.id)}/dt/${primary.id}/<thing>/telemetry`);
-    console.log(`  store ${path.relative(process.cwd(), runtime.store.file)}   query: npm run aiot -- query "SELECT count(*) FROM telemetry"`);
-    console.log(`  ${options.devices} simulated pumps at ${options.rate} Hz${options.duration ? `, for ${options.duration} s` : ''}; Ctrl-C stops cleanly`);
-    const fleet = primary
-      ? await SimulatedFleet.start({
+  .action(
+    async (options: {
+      devices: number;
+      rate: number;
+      duration?: number;
+      mqttPort: number;
+      apiPort: number;
+      batchSize: number;
+      dataDir: string;
+    }) => {
+      const useCases = loadUseCases();
+      const runtime = await LocalRuntime.start({
+        useCases,
+        dataDir: options.dataDir,
+        mqttPort: options.mqttPort,
+        apiPort: options.apiPort,
+        batchSize: options.batchSize,
+        onError: (error) => {
+          console.error('\ningest batch failed:', error);
+        },
+      });
+      const primary = useCases[0];
+      const startedAt = Date.now();
+      const status = new StatusLine(() => ({
+        counters: runtime.counters,
+        queueDepth: runtime.queue.depth,
+        deadLetters: runtime.queue.deadLetterCount,
+        devices: runtime.connectedDevices,
+      }));
+      let fleet: Promise<SimulatedFleet | undefined> = Promise.resolve(undefined);
+      let stopping: Promise<void> | undefined;
+      const stop = (why: string) =>
+        (stopping ??= (async () => {
+          status.stop();
+          console.log(`stopping (${why}): waiting for in-flight messages, then flushing the queue...`);
+          await (await fleet.catch(() => undefined))?.stop();
+          await runtime.stop();
+          const seconds = (Date.now() - startedAt) / 1000;
+          const c = runtime.counters;
+          printTable(
+            [
+              'received',
+              'stored',
+              'duplicates',
+              'quarantined',
+              'refused',
+              'dead-letter',
+              'seconds',
+              'stored/s',
+            ],
+            [
+              {
+                received: c.received,
+                stored: c.stored,
+                duplicates: c.duplicates,
+                quarantined: c.quarantined,
+                refused: c.refused,
+                'dead-letter': runtime.queue.deadLetterCount,
+                seconds: seconds.toFixed(1),
+                'stored/s': (c.stored / seconds).toFixed(1),
+              },
+            ],
+          );
+        })());
+      // Registered before anything is announced, so an early Ctrl-C also stops cleanly.
+      process.once('SIGINT', () => void stop('Ctrl-C'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      console.log(`aiot local pipeline: use cases ${useCases.map((u) => u.id).join(', ')}`);
+      console.log(
+        `  MQTT (mutual TLS) ${runtime.mqttUrl}   CA ${path.relative(process.cwd(), runtime.ca.caCertFile)}`,
+      );
+      console.log(
+        `  device certificates ${path.relative(process.cwd(), path.join(runtime.dataDir, 'certs', 'devices'))}/<thing>.crt|.key  (new ones: aiot certs device <thing>)`,
+      );
+      if (primary)
+        console.log(
+          `  topics dt/${primary.id}/<thing>/telemetry or $aws/rules/${localRuleName(primary.id)}/dt/${primary.id}/<thing>/telemetry`,
+        );
+      console.log(
+        `  store ${path.relative(process.cwd(), runtime.store.file)}   query: npm run aiot -- query "SELECT count(*) FROM telemetry"`,
+      );
+      console.log(
+        `  ${options.devices} simulated pumps at ${options.rate} Hz${options.duration ? `, for ${options.duration} s` : ''}; Ctrl-C stops cleanly`,
+      );
+      if (primary) {
+        fleet = SimulatedFleet.start({
           url: runtime.mqttUrl,
           ca: runtime.ca,
           useCase: primary.id,
           devices: options.devices,
           rate: options.rate,
-          onError: (thing, error) => console.error(`\n${thing}: ${error.message}`),
-        })
-      : undefined;
-    const startedAt = Date.now();
-    const status = new StatusLine(() => ({
-      counters: runtime.counters,
-      queueDepth: runtime.queue.depth,
-      deadLetters: runtime.queue.deadLetterCount,
-      devices: runtime.connectedDevices,
-    }));
-    status.start();
-    let stopping: Promise<void> | undefined;
-    const stop = (why: string) =>
-      (stopping ??= (async () => {
-        status.stop();
-        console.log(`stopping (${why}): waiting for in-flight messages, then flushing the queue...`);
-        await fleet?.stop();
-        await runtime.stop();
-        const seconds = (Date.now() - startedAt) / 1000;
-        const c = runtime.counters;
-        printTable(['received', 'stored', 'duplicates', 'quarantined', 'refused', 'dead-letter', 'seconds', 'stored/s'], [
-          {
-            received: c.received,
-            stored: c.stored,
-            duplicates: c.duplicates,
-            quarantined: c.quarantined,
-            refused: c.refused,
-            'dead-letter': runtime.queue.deadLetterCount,
-            seconds: seconds.toFixed(1),
-            'stored/s': (c.stored / seconds).toFixed(1),
+          onError: (thing, error) => {
+            console.error(`\n${thing}: ${error.message}`);
           },
-        ]);
-      })());
-    process.once('SIGINT', () => void stop('Ctrl-C'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    if (options.duration) {
-      await new Promise((resolve) => setTimeout(resolve, (options.duration ?? 0) * 1000));
-      await stop(`--duration ${options.duration}`);
-    } else {
-      await new Promise<void>((resolve) => process.once('beforeExit', () => resolve()));
-    }
-    await stopping;
-  });
+        });
+        await fleet;
+      }
+      status.start();
+      if (options.duration) {
+        await new Promise((resolve) => setTimeout(resolve, (options.duration ?? 0) * 1000));
+        await stop(`--duration ${options.duration}`);
+      } else {
+        await new Promise<void>((resolve) =>
+          process.once('beforeExit', () => {
+            resolve();
+          }),
+        );
+      }
+      await stopping;
+    },
+  );
 
 program
   .command('query')
@@ -170,7 +236,9 @@ contractsCommand
   });
 contractsCommand
   .command('generate')
-  .description(`write the JSON Schema of every contract into ${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/`)
+  .description(
+    `write the JSON Schema of every contract into ${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/`,
+  )
   .option('--check', 'fail if a checked-in schema differs from the code instead of writing it')
   .action((options: { check?: boolean }) => {
     mkdirSync(CONTRACTS_DIR, { recursive: true });
@@ -192,7 +260,9 @@ contractsCommand
       }
     }
     if (stale.length > 0) {
-      console.error(`stale JSON Schema: ${stale.join(', ')}; run "npm run contracts:generate" and commit the result`);
+      console.error(
+        `stale JSON Schema: ${stale.join(', ')}; run "npm run contracts:generate" and commit the result`,
+      );
       process.exitCode = 1;
     } else if (options.check) console.log('contract schemas are up to date');
   });
@@ -206,13 +276,16 @@ program
   .action((options: { dir: string }) => {
     try {
       const manifests = loadUseCases(options.dir);
-      printTable(['use case', 'contract', 'KPIs', 'sensors', 'inferences'], manifests.map((m) => ({
-        'use case': m.id,
-        contract: m.contract,
-        KPIs: m.kpis.map((k) => `${k.id} ${k.target.text}`).join('\n'),
-        sensors: m.sensors.length,
-        inferences: m.inferences.length,
-      })));
+      printTable(
+        ['use case', 'contract', 'KPIs', 'sensors', 'inferences'],
+        manifests.map((m) => ({
+          'use case': m.id,
+          contract: m.contract,
+          KPIs: m.kpis.map((k) => `${k.id} ${k.target.text}`).join('\n'),
+          sensors: m.sensors.length,
+          inferences: m.inferences.length,
+        })),
+      );
       console.log(`${manifests.length} manifest${manifests.length === 1 ? '' : 's'} valid`);
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;
@@ -229,16 +302,24 @@ program
   .argument('<thing>', 'thing name; it becomes the certificate common name and must be the client id')
   .addOption(dataDirOption())
   .action(async (thing: string, options: { dataDir: string }) => {
-    const ca = await LocalCertificateAuthority.openOrCreate(path.join(path.resolve(options.dataDir), 'certs'));
+    const ca = await LocalCertificateAuthority.openOrCreate(
+      path.join(path.resolve(options.dataDir), 'certs'),
+    );
     await ca.devicePair(thing);
     const rel = (file: string) => path.relative(process.cwd(), file);
     console.log(`CA          ${rel(ca.caCertFile)}`);
     console.log(`certificate ${rel(ca.deviceCertFile(thing))}`);
     console.log(`key         ${rel(ca.deviceKeyFile(thing))}`);
-    console.log(`\nfor example, with mosquitto_pub:\n  mosquitto_pub -h localhost -p 8883 --cafile ${rel(ca.caCertFile)} --cert ${rel(ca.deviceCertFile(thing))} --key ${rel(ca.deviceKeyFile(thing))} -i ${thing} -q 1 -t dt/pump-maintenance/${thing}/telemetry -m "$(npm run -s aiot -- contracts example pump.telemetry@1 | sed 's/pump-001/${thing}/')"`);
+    console.log(
+      `\nfor example, with mosquitto_pub:\n  mosquitto_pub -h localhost -p 8883 --cafile ${rel(ca.caCertFile)} --cert ${rel(ca.deviceCertFile(thing))} --key ${rel(ca.deviceKeyFile(thing))} -i ${thing} -q 1 -t dt/pump-maintenance/${thing}/telemetry -m "$(npm run -s aiot -- contracts example pump.telemetry@1 | sed 's/pump-001/${thing}/')"`,
+    );
   });
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(error instanceof ManifestError ? error.message : `aiot: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    error instanceof ManifestError
+      ? error.message
+      : `aiot: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exitCode = 1;
 });

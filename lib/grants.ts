@@ -31,7 +31,11 @@ export function objectPrefixFinding(bucket: s3.IBucket, prefix: string): string 
 }
 
 /** Lets `grantee` send to a KMS-encrypted queue. */
-export function grantSendToEncryptedQueue(grantee: iam.IGrantable, queue: sqs.IQueue, key: kms.IKey): iam.Grant {
+export function grantSendToEncryptedQueue(
+  grantee: iam.IGrantable,
+  queue: sqs.IQueue,
+  key: kms.IKey,
+): iam.Grant {
   key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
   return iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
 }

@@ -48,7 +48,10 @@ function peerCommonName(client: Client): string | undefined {
 }
 
 function refuse(message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
+  const error = new Error(message) as AuthenticateError;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- aedes declares the codes as a const enum, which isolatedModules cannot import
+  error.returnCode = NOT_AUTHORIZED;
+  return error;
 }
 
 /**
@@ -62,7 +65,12 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     authenticate: (client, _username, _password, done) => {
       const thing = peerCommonName(client);
       if (!thing) {
-        options.onRefused({ clientId: client.id, thing: '', action: 'connect', reason: 'no trusted client certificate' });
+        options.onRefused({
+          clientId: client.id,
+          thing: '',
+          action: 'connect',
+          reason: 'no trusted client certificate',
+        });
         done(refuse('a client certificate from the local CA is required'), false);
         return;
       }
@@ -76,11 +84,23 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       done(null, true);
     },
     authorizePublish: (client, packet, done) => {
-      if (!client) return done(null);
+      if (!client) {
+        done(null);
+        return;
+      }
       const thing = things.get(client) ?? '';
       const decision = authorizeDevicePublish(thing, packet.topic, options.ruleNames);
-      if (decision.allowed) return done(null);
-      options.onRefused({ clientId: client.id, thing, action: 'publish', topic: packet.topic, reason: decision.reason });
+      if (decision.allowed) {
+        done(null);
+        return;
+      }
+      options.onRefused({
+        clientId: client.id,
+        thing,
+        action: 'publish',
+        topic: packet.topic,
+        reason: decision.reason,
+      });
       done(new Error(decision.reason));
     },
     authorizeSubscribe: (client, subscription, done) => {
@@ -117,7 +137,12 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     broker.handle,
   );
   server.on('tlsClientError', (error) => {
-    options.onRefused({ clientId: '', thing: '', action: 'connect', reason: `TLS handshake failed: ${error.message}` });
+    options.onRefused({
+      clientId: '',
+      thing: '',
+      action: 'connect',
+      reason: `TLS handshake failed: ${error.message}`,
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -131,9 +156,15 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     connectedClients: () => broker.connectedClients,
     close: async () => {
       await new Promise<void>((resolve) => {
-        broker.close(() => resolve());
+        broker.close(() => {
+          resolve();
+        });
       });
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }

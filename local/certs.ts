@@ -7,7 +7,6 @@ import * as x509 from '@peculiar/x509';
 import { thingNameSchema } from '../core/contracts/contract.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -57,17 +56,17 @@ export class LocalCertificateAuthority {
       notBefore: new Date(Date.now() - DAY_MS),
       notAfter: new Date(Date.now() + 3650 * DAY_MS),
       signingAlgorithm: SIGNING_ALGORITHM,
-      keys: keys as CryptoKeyPair,
+      keys: keys,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as CryptoKey),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
     const caPem = cert.toString('pem');
-    writeFileSync(keyFile, await exportPrivateKey(keys.privateKey as CryptoKey), { mode: 0o600 });
+    writeFileSync(keyFile, await exportPrivateKey(keys.privateKey), { mode: 0o600 });
     writeFileSync(certFile, caPem);
-    return new LocalCertificateAuthority(dir, cert, keys.privateKey as CryptoKey, caPem);
+    return new LocalCertificateAuthority(dir, cert, keys.privateKey, caPem);
   }
 
   /** The broker's server certificate for localhost, created once. */
@@ -78,7 +77,8 @@ export class LocalCertificateAuthority {
   /** A device certificate whose common name is the thing name, as IoT Core binds certificates to things. */
   async devicePair(thing: string): Promise<PemPair> {
     const parsed = thingNameSchema.safeParse(thing);
-    if (!parsed.success) throw new Error(`"${thing}" is not a valid thing name: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success)
+      throw new Error(`"${thing}" is not a valid thing name: ${parsed.error.issues[0]?.message ?? ''}`);
     return this.pairFor(path.join(this.dir, 'devices', thing), thing, 'client');
   }
 
@@ -113,12 +113,12 @@ export class LocalCertificateAuthority {
       notBefore: new Date(Date.now() - DAY_MS),
       notAfter: new Date(Date.now() + 825 * DAY_MS),
       signingAlgorithm: SIGNING_ALGORITHM,
-      publicKey: keys.publicKey as CryptoKey,
+      publicKey: keys.publicKey,
       signingKey: this.caKey,
       extensions,
     });
     mkdirSync(path.dirname(stem), { recursive: true, mode: 0o700 });
-    const pair = { cert: cert.toString('pem'), key: await exportPrivateKey(keys.privateKey as CryptoKey) };
+    const pair = { cert: cert.toString('pem'), key: await exportPrivateKey(keys.privateKey) };
     writeFileSync(keyFile, pair.key, { mode: 0o600 });
     writeFileSync(certFile, pair.cert);
     return pair;
@@ -127,11 +127,13 @@ export class LocalCertificateAuthority {
 
 async function exportPrivateKey(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN PRIVATE KEY-----\n${base64.trimEnd()}\n-----END PRIVATE KEY-----\n`;
 }
 
 async function importPrivateKey(pem: string): Promise<CryptoKey> {
   const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign']) as Promise<CryptoKey>;
+  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign']);
 }

@@ -180,19 +180,17 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink {
 
   deadLetter(message: DeadLetter): Promise<void> {
     return this.exclusive(async () => {
-      await this.connection.run(`INSERT OR REPLACE INTO dead_letter (id, body, attempts, last_error) VALUES ($1, $2, $3, $4)`, [
-        message.id,
-        message.body,
-        message.attempts,
-        message.lastError,
-      ]);
+      await this.connection.run(
+        `INSERT OR REPLACE INTO dead_letter (id, body, attempts, last_error) VALUES ($1, $2, $3, $4)`,
+        [message.id, message.body, message.attempts, message.lastError],
+      );
     });
   }
 
   query(sql: string): Promise<QueryResult> {
     return this.exclusive(async () => {
       const reader = await this.connection.runAndReadAll(sql);
-      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Row[] };
+      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() };
     });
   }
 

@@ -64,20 +64,23 @@ export class SimulatedFleet {
     const topic = telemetryTopic(this.options.useCase, thing);
     const periodMs = 1000 / this.options.rate;
     // Spread the devices over one period so the broker sees a steady stream, not bursts.
-    const start = setTimeout(() => {
-      const tick = () => {
-        const reading = simulator.next(Date.now(), 1 / this.options.rate);
-        client.publish(topic, JSON.stringify(reading), { qos: 1 }, (error) => {
-          if (error) this.options.onError?.(thing, error);
-          else {
-            this.published += 1;
-            this.options.onPublished?.();
-          }
-        });
-      };
-      tick();
-      this.timers.push(setInterval(tick, periodMs));
-    }, (periodMs * index) / Math.max(1, this.options.devices));
+    const start = setTimeout(
+      () => {
+        const tick = () => {
+          const reading = simulator.next(Date.now(), 1 / this.options.rate);
+          client.publish(topic, JSON.stringify(reading), { qos: 1 }, (error) => {
+            if (error) this.options.onError?.(thing, error);
+            else {
+              this.published += 1;
+              this.options.onPublished?.();
+            }
+          });
+        };
+        tick();
+        this.timers.push(setInterval(tick, periodMs));
+      },
+      (periodMs * index) / Math.max(1, this.options.devices),
+    );
     this.timers.push(start);
   }
 

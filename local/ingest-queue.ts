@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ingestBatch, type BatchSummary, type IngestDependencies, type InboundMessage } from '../core/ingest/ingest-batch.ts';
+import {
+  ingestBatch,
+  type BatchSummary,
+  type IngestDependencies,
+  type InboundMessage,
+} from '../core/ingest/ingest-batch.ts';
 import type { DeadLetter } from './duckdb-store.ts';
 
 export interface LocalIngestQueueOptions {
@@ -45,7 +50,8 @@ export class LocalIngestQueue {
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 500;
     if (this.batchSize < 1) throw new Error(`batchSize must be at least 1, got ${this.batchSize}`);
-    if (this.maxReceiveCount < 1) throw new Error(`maxReceiveCount must be at least 1, got ${this.maxReceiveCount}`);
+    if (this.maxReceiveCount < 1)
+      throw new Error(`maxReceiveCount must be at least 1, got ${this.maxReceiveCount}`);
   }
 
   /** Messages waiting, being redelivered later, or in the batch being processed. */
@@ -69,10 +75,11 @@ export class LocalIngestQueue {
       this.running = this.runBatches();
       return;
     }
-    if (this.ready.length > 0) this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.running ??= this.runBatches();
-    }, this.batchWindowMs);
+    if (this.ready.length > 0)
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.running ??= this.runBatches();
+      }, this.batchWindowMs);
   }
 
   private clearTimer(): void {
@@ -93,7 +100,10 @@ export class LocalIngestQueue {
     for (const item of batch) item.receives += 1;
     let failed: Map<string, string>;
     try {
-      const summary = await ingestBatch(batch.map((item) => item.message), this.options.deps);
+      const summary = await ingestBatch(
+        batch.map((item) => item.message),
+        this.options.deps,
+      );
       this.options.onBatch?.(summary);
       failed = new Map(
         summary.results
@@ -114,11 +124,14 @@ export class LocalIngestQueue {
         await this.moveToDeadLetter(item);
         continue;
       }
-      const timeout = setTimeout(() => {
-        this.waiting.delete(timeout);
-        this.ready.push(item);
-        this.schedule();
-      }, this.retryDelayMs * 2 ** (item.receives - 1));
+      const timeout = setTimeout(
+        () => {
+          this.waiting.delete(timeout);
+          this.ready.push(item);
+          this.schedule();
+        },
+        this.retryDelayMs * 2 ** (item.receives - 1),
+      );
       this.waiting.set(timeout, item);
     }
   }

@@ -31,21 +31,29 @@ export async function startQueryApi(
     });
     request.on('end', () => {
       store.query(Buffer.concat(chunks).toString('utf8')).then(
-        (result) => reply(200, result),
-        (error: unknown) => reply(400, { error: error instanceof Error ? error.message : String(error) }),
+        (result) => {
+          reply(200, result);
+        },
+        (error: unknown) => {
+          reply(400, { error: error instanceof Error ? error.message : String(error) });
+        },
       );
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      resolve();
+    });
   });
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }

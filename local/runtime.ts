@@ -105,13 +105,22 @@ export class LocalRuntime {
     const dataDir = path.resolve(options.dataDir ?? '.aiot');
     const running = readRuntimeFile(dataDir);
     if (running) {
-      throw new Error(`a local runtime (pid ${running.pid}) already uses ${dataDir}; stop it or pass another --data-dir`);
+      throw new Error(
+        `a local runtime (pid ${running.pid}) already uses ${dataDir}; stop it or pass another --data-dir`,
+      );
     }
     const host = options.host ?? '127.0.0.1';
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
     const brokerPair = await ca.brokerPair();
     const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE));
-    const counters: RuntimeCounters = { received: 0, stored: 0, duplicates: 0, quarantined: 0, refused: 0, retried: 0 };
+    const counters: RuntimeCounters = {
+      received: 0,
+      stored: 0,
+      duplicates: 0,
+      quarantined: 0,
+      refused: 0,
+      retried: 0,
+    };
     const queue = new LocalIngestQueue({
       deps: {
         useCases: new Map(options.useCases.map((useCase) => [useCase.id, getContract(useCase.contract)])),

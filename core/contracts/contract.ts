@@ -27,11 +27,7 @@ export const envelopeFields = {
     .min(0)
     .max(Number.MAX_SAFE_INTEGER)
     .meta({ description: 'Per-device sequence number, increasing by one per reading.' }),
-  firmware: z
-    .string()
-    .min(1)
-    .max(64)
-    .meta({ description: 'Firmware version of the device.' }),
+  firmware: z.string().min(1).max(64).meta({ description: 'Firmware version of the device.' }),
   hardwareGeneration: z
     .string()
     .min(1)

@@ -3,7 +3,7 @@ import type { DataContract } from './contract.ts';
 
 /** The published JSON Schema of a contract, for device developers and other languages. */
 export function contractJsonSchema(contract: DataContract): Record<string, unknown> {
-  return z.toJSONSchema(contract.schema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  return z.toJSONSchema(contract.schema, { target: 'draft-2020-12' });
 }
 
 export function contractJsonSchemaFileName(contract: DataContract): string {

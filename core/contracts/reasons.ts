@@ -17,8 +17,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 function describeInput(input: unknown): string {
   if (input === undefined) return ' (missing)';
-  if (input === null || typeof input === 'number' || typeof input === 'boolean') return ` (got ${String(input)})`;
-  if (typeof input === 'string') return ` (got ${JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}…` : input)})`;
+  if (input === null || typeof input === 'number' || typeof input === 'boolean')
+    return ` (got ${String(input)})`;
+  if (typeof input === 'string')
+    return ` (got ${JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}…` : input)})`;
   return '';
 }
 

@@ -1,4 +1,4 @@
-import type { DataContract, TelemetryMessage } from '../contracts/contract.ts';
+import type { DataContract } from '../contracts/contract.ts';
 import { reasonsFromZod, type Reason } from '../contracts/reasons.ts';
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
 import type { Clock, QuarantineEntry, QuarantineSink, TelemetryStore, WriteOutcome } from './ports.ts';
@@ -66,7 +66,9 @@ function examine(message: InboundMessage, useCases: IngestDependencies['useCases
   try {
     json = JSON.parse(message.body);
   } catch (error) {
-    return refuse(message, undefined, '', [reason('', 'invalid_envelope', `queue message is not JSON: ${errorText(error)}`)]);
+    return refuse(message, undefined, '', [
+      reason('', 'invalid_envelope', `queue message is not JSON: ${errorText(error)}`),
+    ]);
   }
   const envelope = ruleMessageSchema.safeParse(json, { reportInput: true });
   if (!envelope.success) {
@@ -78,27 +80,46 @@ function examine(message: InboundMessage, useCases: IngestDependencies['useCases
   const contract = useCases.get(useCase);
   if (!contract) {
     return refuse(message, rule, useCase, [
-      reason('', 'unknown_use_case', `topic "${rule.topic}" names no known use case (known: ${[...useCases.keys()].join(', ')})`),
+      reason(
+        '',
+        'unknown_use_case',
+        `topic "${rule.topic}" names no known use case (known: ${[...useCases.keys()].join(', ')})`,
+      ),
     ]);
   }
   let payload: unknown;
   try {
     payload = JSON.parse(utf8.decode(base64ToBytes(rule.payload)));
   } catch (error) {
-    return refuse(message, rule, useCase, [reason('', 'invalid_json', `payload is not UTF-8 JSON: ${errorText(error)}`)]);
+    return refuse(message, rule, useCase, [
+      reason('', 'invalid_json', `payload is not UTF-8 JSON: ${errorText(error)}`),
+    ]);
   }
   const parsed = contract.schema.safeParse(payload, { reportInput: true });
   const reasons = parsed.success ? [] : reasonsFromZod(parsed.error.issues);
   const deviceId = isRecord(payload) ? payload.deviceId : undefined;
   if (typeof deviceId === 'string' && deviceId !== rule.thing) {
     // The certificate proved who published; a payload claiming another identity is not trusted.
-    reasons.push(reason('deviceId', 'identity_mismatch', `"${deviceId}" is not the publishing thing "${rule.thing}"`));
+    reasons.push(
+      reason('deviceId', 'identity_mismatch', `"${deviceId}" is not the publishing thing "${rule.thing}"`),
+    );
   }
   if (!parsed.success || reasons.length > 0) return refuse(message, rule, useCase, reasons);
-  return { kind: 'accepted', message, rule, useCase, record: toTelemetryRecord(useCase, contract, parsed.data as TelemetryMessage) };
+  return {
+    kind: 'accepted',
+    message,
+    rule,
+    useCase,
+    record: toTelemetryRecord(useCase, contract, parsed.data),
+  };
 }
 
-function refuse(message: InboundMessage, rule: RuleMessage | undefined, useCase: string, reasons: Reason[]): Refused {
+function refuse(
+  message: InboundMessage,
+  rule: RuleMessage | undefined,
+  useCase: string,
+  reasons: Reason[],
+): Refused {
   return { kind: 'refused', message, rule, useCase, reasons };
 }
 
@@ -121,7 +142,10 @@ async function sha256Hex(text: string): Promise<string> {
  * transient failure (store throttled or down, quarantine unavailable) yields `retry`; the
  * adapter hands those back to the queue. Nothing is dropped and no single message fails the batch.
  */
-export async function ingestBatch(messages: readonly InboundMessage[], deps: IngestDependencies): Promise<BatchSummary> {
+export async function ingestBatch(
+  messages: readonly InboundMessage[],
+  deps: IngestDependencies,
+): Promise<BatchSummary> {
   const examined = messages.map((message) => examine(message, deps.useCases));
 
   // Within a batch, a redelivered message is stored once; a different reading claiming the same
@@ -142,7 +166,11 @@ export async function ingestBatch(messages: readonly InboundMessage[], deps: Ing
     } else {
       conflicts.push({
         ...refuse(item.message, item.rule, item.useCase, [
-          reason('', 'conflict', `same device and time as message ${leader.message.id} with different values`),
+          reason(
+            '',
+            'conflict',
+            `same device and time as message ${leader.message.id} with different values`,
+          ),
         ]),
       });
     }
@@ -152,13 +180,23 @@ export async function ingestBatch(messages: readonly InboundMessage[], deps: Ing
   if (toWrite.length > 0) {
     const outcomes = await deps.store.write(toWrite.map((item) => item.record));
     toWrite.forEach((item, index) => {
-      writeOutcomes.set(item, outcomes[index] ?? { status: 'retry', reason: 'store returned no outcome for this record' });
+      writeOutcomes.set(
+        item,
+        outcomes[index] ?? { status: 'retry', reason: 'store returned no outcome for this record' },
+      );
     });
   }
 
   const quarantinedAt = deps.clock.now();
-  const toQuarantine = new Map<InboundMessage, { entry: Promise<QuarantineEntry>; stage: QuarantineEntry['stage'] }>();
-  const quarantine = (item: Refused | Accepted, stage: QuarantineEntry['stage'], reasons: readonly Reason[]) => {
+  const toQuarantine = new Map<
+    InboundMessage,
+    { entry: Promise<QuarantineEntry>; stage: QuarantineEntry['stage'] }
+  >();
+  const quarantine = (
+    item: Refused | Accepted,
+    stage: QuarantineEntry['stage'],
+    reasons: readonly Reason[],
+  ) => {
     const entry = sha256Hex(item.message.body).then((id) => ({
       id,
       stage,
@@ -176,7 +214,8 @@ export async function ingestBatch(messages: readonly InboundMessage[], deps: Ing
   for (const item of examined) if (item.kind === 'refused') quarantine(item, 'validation', item.reasons);
   for (const item of conflicts) quarantine(item, 'store-rejected', item.reasons);
   for (const [item, outcome] of writeOutcomes) {
-    if (outcome.status === 'rejected') quarantine(item, 'store-rejected', [reason('', 'store_rejected', outcome.reason)]);
+    if (outcome.status === 'rejected')
+      quarantine(item, 'store-rejected', [reason('', 'store_rejected', outcome.reason)]);
   }
   const quarantineFailures = new Map<InboundMessage, string>();
   await Promise.all(
@@ -204,7 +243,11 @@ export async function ingestBatch(messages: readonly InboundMessage[], deps: Ing
     if (outcome.status === 'rejected') {
       return { ...base, outcome: 'quarantined', reasons: [reason('', 'store_rejected', outcome.reason)] };
     }
-    return { ...base, outcome: leader || outcome.status === 'duplicate' ? 'duplicate' : 'stored', reasons: [] };
+    return {
+      ...base,
+      outcome: leader || outcome.status === 'duplicate' ? 'duplicate' : 'stored',
+      reasons: [],
+    };
   };
   const results = examined.map(resultFor);
   const count = (outcome: MessageOutcome) => results.filter((r) => r.outcome === outcome).length;

@@ -50,7 +50,14 @@ export function toTelemetryRecord(
 /** The identity of a record in the store: its series and its time. */
 export function recordKey(record: TelemetryRecord): string {
   const d = record.dimensions;
-  return JSON.stringify([d.use_case, d.device_id, d.firmware, d.hardware_generation, d.contract, record.time]);
+  return JSON.stringify([
+    d.use_case,
+    d.device_id,
+    d.firmware,
+    d.hardware_generation,
+    d.contract,
+    record.time,
+  ]);
 }
 
 /** True when two records with the same key carry the same values (a redelivery, not a conflict). */

@@ -62,7 +62,10 @@ export function authorizeDevicePublish(
   const ruleName = ruleNamesByUseCase.get(parsed.useCase);
   if (ruleName === undefined) return { allowed: false, reason: `unknown use case "${parsed.useCase}"` };
   if (parsed.ruleName !== undefined && parsed.ruleName !== ruleName) {
-    return { allowed: false, reason: `rule "${parsed.ruleName}" does not serve use case "${parsed.useCase}"` };
+    return {
+      allowed: false,
+      reason: `rule "${parsed.ruleName}" does not serve use case "${parsed.useCase}"`,
+    };
   }
   return { allowed: true };
 }

@@ -61,7 +61,8 @@ export class PumpSimulator {
     const current = 1.3 * load + 0.02 * noise();
     const pressure = 0.35 + 0.6 * (load - 0.9) + 0.03 * noise();
     const steadyTemperature = 55 + 18 * current;
-    this.motorTemperature += (steadyTemperature - this.motorTemperature) * Math.min(1, dtSeconds / 600) + 0.05 * noise();
+    this.motorTemperature +=
+      (steadyTemperature - this.motorTemperature) * Math.min(1, dtSeconds / 600) + 0.05 * noise();
     this.fluidTemperature += 0.001 * dtSeconds * noise();
     const reading: TelemetryMessage = {
       contract: pumpTelemetryV1.id,

@@ -8,7 +8,10 @@ const idSchema = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case 
 /** A relative KPI target such as "-30%" or a band such as "-18% to -12%". */
 const targetSchema = z
   .string()
-  .regex(/^[+-]?\d+(\.\d+)?%( to [+-]?\d+(\.\d+)?%)?$/, 'must be a relative change like "-30%" or "-18% to -12%"')
+  .regex(
+    /^[+-]?\d+(\.\d+)?%( to [+-]?\d+(\.\d+)?%)?$/,
+    'must be a relative change like "-30%" or "-18% to -12%"',
+  )
   .transform((text) => {
     const [low, high = low] = text.split(' to ').map((part) => Number.parseFloat(part));
     return { text, low: Math.min(low ?? 0, high ?? 0), high: Math.max(low ?? 0, high ?? 0) };
@@ -46,7 +49,9 @@ export const manifestSchema = z.strictObject({
   id: idSchema,
   name: z.string().min(1),
   description: z.string().min(1),
-  contract: z.string().regex(/^[a-z][a-z0-9.-]*@\d+$/, 'must be a contract reference like "pump.telemetry@1"'),
+  contract: z
+    .string()
+    .regex(/^[a-z][a-z0-9.-]*@\d+$/, 'must be a contract reference like "pump.telemetry@1"'),
   kpis: z.array(kpiSchema).min(1),
   sensors: z.array(sensorSchema).min(1),
   inferences: z.array(inferenceSchema).default([]),
@@ -71,7 +76,10 @@ export class ManifestError extends Error {
     super(
       `${file} is not a valid use-case manifest:\n` +
         problems
-          .map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''} ${p.path || '(root)'}: ${p.message}`)
+          .map(
+            (p) =>
+              `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''} ${p.path || '(root)'}: ${p.message}`,
+          )
           .join('\n'),
     );
     this.name = 'ManifestError';

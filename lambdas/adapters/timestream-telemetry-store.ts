@@ -68,8 +68,12 @@ export class TimestreamTelemetryStore implements TelemetryStore {
         for (const rejected of error.RejectedRecords ?? []) {
           const index = indices[rejected.RecordIndex ?? -1];
           if (index === undefined) continue;
-          const existing = rejected.ExistingVersion === undefined ? '' : ` (existing version ${rejected.ExistingVersion})`;
-          outcomes[index] = { status: 'rejected', reason: `Timestream rejected the record: ${rejected.Reason ?? 'no reason given'}${existing}` };
+          const existing =
+            rejected.ExistingVersion === undefined ? '' : ` (existing version ${rejected.ExistingVersion})`;
+          outcomes[index] = {
+            status: 'rejected',
+            reason: `Timestream rejected the record: ${rejected.Reason ?? 'no reason given'}${existing}`,
+          };
         }
         return;
       }
@@ -84,7 +88,11 @@ function toTimestreamRecord(record: TelemetryRecord): _Record {
   return {
     Time: String(record.time),
     MeasureValues: [
-      ...Object.entries(record.measures).map(([Name, value]) => ({ Name, Value: String(value), Type: 'DOUBLE' as const })),
+      ...Object.entries(record.measures).map(([Name, value]) => ({
+        Name,
+        Value: String(value),
+        Type: 'DOUBLE' as const,
+      })),
       { Name: 'seq', Value: String(record.seq), Type: 'BIGINT' as const },
     ],
   };

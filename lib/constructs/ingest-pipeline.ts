@@ -91,7 +91,9 @@ export class IngestPipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
     // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions span every log group.
     const functionRole = new iam.Role(this, 'FunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -138,7 +140,8 @@ export class IngestPipeline extends Construct {
     grantPutObjectsUnder(ruleRole, props.quarantineBucket, props.encryptionKey, UNDELIVERABLE_PREFIX);
     Validations.of(functionRole).acknowledge({
       id: objectPrefixFinding(props.quarantineBucket, QUARANTINE_PREFIX),
-      reason: 'The function writes one object per quarantined message, named by its content hash, under quarantine/ only.',
+      reason:
+        'The function writes one object per quarantined message, named by its content hash, under quarantine/ only.',
     });
     Validations.of(ruleRole).acknowledge({
       id: objectPrefixFinding(props.quarantineBucket, UNDELIVERABLE_PREFIX),

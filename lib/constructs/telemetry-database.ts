@@ -102,11 +102,13 @@ export class TelemetryDatabase extends Construct {
       Validations.of(grantee.grantPrincipal).acknowledge(
         {
           id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'timestream:DescribeEndpoints supports no resource-level permissions; it only returns the regional write endpoint.',
+          reason:
+            'timestream:DescribeEndpoints supports no resource-level permissions; it only returns the regional write endpoint.',
         },
         {
           id: objectPrefixFinding(this.rejectedRecordsBucket, this.rejectedRecordsPrefix),
-          reason: 'Timestream writes one rejected-records report object per rejection, under this table\'s prefix only.',
+          reason:
+            "Timestream writes one rejected-records report object per rejection, under this table's prefix only.",
         },
       );
     }

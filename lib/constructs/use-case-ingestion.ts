@@ -12,7 +12,10 @@ export interface UseCaseIngestionProps {
   readonly encryptionKey: kms.IKey;
   readonly quarantineBucket: s3.IBucket;
   /** Tuning passed through to the ingest pipeline. @default - the IngestPipeline defaults */
-  readonly pipeline?: Pick<IngestPipelineProps, 'batchSize' | 'maxBatchingWindow' | 'maxReceiveCount' | 'ruleName'>;
+  readonly pipeline?: Pick<
+    IngestPipelineProps,
+    'batchSize' | 'maxBatchingWindow' | 'maxReceiveCount' | 'ruleName'
+  >;
 }
 
 /** Everything one use-case manifest needs to ingest its telemetry: store, pipeline and device policy. */

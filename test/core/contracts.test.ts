@@ -18,9 +18,16 @@ describe('pump.telemetry@1', () => {
   });
 
   it('declares every pump measure with a unit and a physical range', () => {
-    expect(Object.keys(pumpTelemetryV1.measures).sort()).toEqual(
-      ['flowRate', 'fluidTemperature', 'motorCurrent', 'motorTemperature', 'outletPressure', 'supplyVoltage', 'vibrationRmsX', 'vibrationRmsY'],
-    );
+    expect(Object.keys(pumpTelemetryV1.measures).sort()).toEqual([
+      'flowRate',
+      'fluidTemperature',
+      'motorCurrent',
+      'motorTemperature',
+      'outletPressure',
+      'supplyVoltage',
+      'vibrationRmsX',
+      'vibrationRmsY',
+    ]);
     for (const spec of Object.values(pumpTelemetryV1.measures)) {
       expect(spec.unit).not.toBe('');
       expect(spec.min).toBeLessThan(spec.max);
@@ -30,7 +37,12 @@ describe('pump.telemetry@1', () => {
   it('reports every problem of a bad payload, with the path and the offending value', () => {
     // GIVEN a payload with an out-of-range measure, a missing measure, a bad timestamp and an extra key
     const { flowRate: _dropped, ...measures } = reading().measures;
-    const payload = { ...reading(), timestamp: 'yesterday', extra: true, measures: { ...measures, motorCurrent: 512 } };
+    const payload = {
+      ...reading(),
+      timestamp: 'yesterday',
+      extra: true,
+      measures: { ...measures, motorCurrent: 512 },
+    };
     // WHEN it is validated
     const reasons = reasonsFor(payload);
     // THEN each problem is named
@@ -46,20 +58,32 @@ describe('pump.telemetry@1', () => {
   });
 
   it('refuses a payload of another contract version', () => {
-    expect(reasonsFor({ ...reading(), version: 2 })).toEqual([expect.stringMatching(/^version: .*\(got 2\)/)]);
+    expect(reasonsFor({ ...reading(), version: 2 })).toEqual([
+      expect.stringMatching(/^version: .*\(got 2\)/),
+    ]);
   });
 });
 
 describe('contract registry', () => {
   it('names the known contracts when asked for an unknown one', () => {
-    expect(() => getContract('pump.telemetry@9')).toThrow('Unknown data contract "pump.telemetry@9". Known: pump.telemetry@1');
+    expect(() => getContract('pump.telemetry@9')).toThrow(
+      'Unknown data contract "pump.telemetry@9". Known: pump.telemetry@1',
+    );
   });
 
   it('keeps the checked-in JSON Schema of every contract in step with the code', () => {
     for (const contract of contracts.values()) {
-      const file = path.join(import.meta.dirname, '..', '..', 'contracts', contractJsonSchemaFileName(contract));
+      const file = path.join(
+        import.meta.dirname,
+        '..',
+        '..',
+        'contracts',
+        contractJsonSchemaFileName(contract),
+      );
       const checkedIn = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-      expect(checkedIn, `${file} is stale: run npm run contracts:generate`).toEqual(contractJsonSchema(contract));
+      expect(checkedIn, `${file} is stale: run npm run contracts:generate`).toEqual(
+        contractJsonSchema(contract),
+      );
     }
   });
 });

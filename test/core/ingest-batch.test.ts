@@ -11,7 +11,12 @@ let deps: IngestDependencies;
 beforeEach(() => {
   store = new MemoryStore();
   quarantine = new MemoryQuarantine();
-  deps = { useCases: new Map([['pump-maintenance', pumpTelemetryV1]]), store, quarantine, clock: { now: () => 1_768_465_900_000 } };
+  deps = {
+    useCases: new Map([['pump-maintenance', pumpTelemetryV1]]),
+    store,
+    quarantine,
+    clock: { now: () => 1_768_465_900_000 },
+  };
 });
 
 describe('ingestBatch', () => {
@@ -20,16 +25,32 @@ describe('ingestBatch', () => {
     expect(summary).toMatchObject({ stored: 1, quarantined: 0, retried: 0 });
     const [record] = [...store.rows.values()];
     expect(record).toEqual({
-      dimensions: { use_case: 'pump-maintenance', device_id: 'pump-001', firmware: '1.4.2', hardware_generation: 'gen2', contract: 'pump.telemetry@1' },
+      dimensions: {
+        use_case: 'pump-maintenance',
+        device_id: 'pump-001',
+        firmware: '1.4.2',
+        hardware_generation: 'gen2',
+        contract: 'pump.telemetry@1',
+      },
       time: Date.parse('2026-01-15T08:30:00.000Z'),
       seq: 0,
-      measures: expect.objectContaining({ motor_current: 1.35, vibration_rms_x: 0.027, flow_rate: 32 }) as unknown,
+      measures: expect.objectContaining({
+        motor_current: 1.35,
+        vibration_rms_x: 0.027,
+        flow_rate: 32,
+      }) as unknown,
     });
   });
 
   it('quarantines an invalid reading with every reason and the raw payload, and stores the rest of the batch', async () => {
-    const bad = { ...reading({ seq: 1 }), measures: { ...reading().measures, motorCurrent: -3, supplyVoltage: 'high' } };
-    const summary = await ingestBatch([inbound(bad), inbound(reading({ seq: 2, timestamp: '2026-01-15T08:30:01.000Z' }))], deps);
+    const bad = {
+      ...reading({ seq: 1 }),
+      measures: { ...reading().measures, motorCurrent: -3, supplyVoltage: 'high' },
+    };
+    const summary = await ingestBatch(
+      [inbound(bad), inbound(reading({ seq: 2, timestamp: '2026-01-15T08:30:01.000Z' }))],
+      deps,
+    );
     expect(summary).toMatchObject({ stored: 1, quarantined: 1, retried: 0 });
     const [entry] = [...quarantine.entries.values()];
     expect(entry?.stage).toBe('validation');
@@ -47,7 +68,11 @@ describe('ingestBatch', () => {
   it('quarantines a reading that claims to come from another device than the certificate', async () => {
     await ingestBatch([inbound(reading({ deviceId: 'pump-002' }), { thing: 'pump-001' })], deps);
     expect([...quarantine.entries.values()][0]?.reasons).toEqual([
-      { path: 'deviceId', code: 'identity_mismatch', message: '"pump-002" is not the publishing thing "pump-001"' },
+      {
+        path: 'deviceId',
+        code: 'identity_mismatch',
+        message: '"pump-002" is not the publishing thing "pump-001"',
+      },
     ]);
   });
 
@@ -68,14 +93,22 @@ describe('ingestBatch', () => {
   it('quarantines a different reading for the same device and time as a conflict', async () => {
     const summary = await ingestBatch([inbound(reading()), inbound(reading({ seq: 5 }))], deps);
     expect(summary).toMatchObject({ stored: 1, quarantined: 1 });
-    expect([...quarantine.entries.values()][0]).toMatchObject({ stage: 'store-rejected', reasons: [expect.objectContaining({ code: 'conflict' })] });
+    expect([...quarantine.entries.values()][0]).toMatchObject({
+      stage: 'store-rejected',
+      reasons: [expect.objectContaining({ code: 'conflict' })],
+    });
   });
 
   it('quarantines a record the store rejects, with the store reason', async () => {
     await ingestBatch([inbound(reading())], deps);
-    const summary = await ingestBatch([inbound({ ...reading(), measures: { ...reading().measures, flowRate: 99 } })], deps);
+    const summary = await ingestBatch(
+      [inbound({ ...reading(), measures: { ...reading().measures, flowRate: 99 } })],
+      deps,
+    );
     expect(summary.quarantined).toBe(1);
-    expect([...quarantine.entries.values()][0]?.reasons[0]?.message).toBe('different values for an existing record');
+    expect([...quarantine.entries.values()][0]?.reasons[0]?.message).toBe(
+      'different values for an existing record',
+    );
   });
 
   it('asks for a retry of exactly the messages the store could not take', async () => {
@@ -87,7 +120,10 @@ describe('ingestBatch', () => {
   it('asks for a retry instead of losing an invalid message when the quarantine is down', async () => {
     quarantine.unavailable = true;
     const summary = await ingestBatch([inbound({ nope: true })], deps);
-    expect(summary.results[0]).toMatchObject({ outcome: 'retry', reasons: [expect.objectContaining({ message: 'quarantine unavailable: bucket unreachable' })] });
+    expect(summary.results[0]).toMatchObject({
+      outcome: 'retry',
+      reasons: [expect.objectContaining({ message: 'quarantine unavailable: bucket unreachable' })],
+    });
   });
 
   it('gives a redelivered invalid message the same quarantine id', async () => {

@@ -11,7 +11,11 @@ function problemsOf(text: string, file = FILE): string[] {
   try {
     parseManifest(text, file);
   } catch (error) {
-    if (error instanceof ManifestError) return error.message.split('\n').slice(1).map((line) => line.trim());
+    if (error instanceof ManifestError)
+      return error.message
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim());
     throw error;
   }
   throw new Error('expected the manifest to be refused, but it was accepted');
@@ -27,7 +31,11 @@ describe('use-case manifests', () => {
     const manifest = parseManifest(shipped, FILE);
     const kpis = new Set(manifest.kpis.map((kpi) => kpi.id));
     for (const item of [...manifest.sensors, ...manifest.inferences]) expect(kpis).toContain(item.kpi);
-    expect(manifest.kpis.find((kpi) => kpi.id === 'unplanned-downtime')?.target).toEqual({ text: '-30%', low: -30, high: -30 });
+    expect(manifest.kpis.find((kpi) => kpi.id === 'unplanned-downtime')?.target).toEqual({
+      text: '-30%',
+      low: -30,
+      high: -30,
+    });
   });
 
   it('reads a target band', () => {
@@ -38,7 +46,9 @@ describe('use-case manifests', () => {
   it('names the file, line and path of a sensor whose KPI is unknown', () => {
     const problems = problemsOf(shipped.replace('kpi: maintenance-cost }', 'kpi: uptime }'));
     expect(problems).toEqual([
-      expect.stringMatching(/^usecases\/pump-maintenance\.yaml:\d+:\d+ sensors\[4\]\.kpi: unknown KPI "uptime" \(known: unplanned-downtime/),
+      expect.stringMatching(
+        /^usecases\/pump-maintenance\.yaml:\d+:\d+ sensors\[4\]\.kpi: unknown KPI "uptime" \(known: unplanned-downtime/,
+      ),
     ]);
   });
 
@@ -48,7 +58,9 @@ describe('use-case manifests', () => {
   });
 
   it('refuses an inference without a known KPI', () => {
-    const problems = problemsOf(shipped.replace('    kpi: unplanned-downtime\n\nstorage', '    kpi: happiness\n\nstorage'));
+    const problems = problemsOf(
+      shipped.replace('    kpi: unplanned-downtime\n\nstorage', '    kpi: happiness\n\nstorage'),
+    );
     expect(problems).toEqual([expect.stringContaining('inferences[0].kpi: unknown KPI "happiness"')]);
   });
 
@@ -67,8 +79,12 @@ describe('use-case manifests', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringContaining('sensors[6].range: min must be below max, got 690..0'),
-        expect.stringContaining('sensors[7].range: 0..50000 l/min is outside the physical range 0..20000 l/min'),
-        expect.stringContaining('sensors[3].unit: pump.telemetry@1 reports measures.outletPressure in "bar", got "psi"'),
+        expect.stringContaining(
+          'sensors[7].range: 0..50000 l/min is outside the physical range 0..20000 l/min',
+        ),
+        expect.stringContaining(
+          'sensors[3].unit: pump.telemetry@1 reports measures.outletPressure in "bar", got "psi"',
+        ),
       ]),
     );
   });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { applyIngestRule, ingestRuleSql } from '../../core/ingest/rule.ts';
-import { authorizeDevicePublish, basicIngestTopic, parseTelemetryTopic, telemetryTopic } from '../../core/ingest/topics.ts';
+import {
+  authorizeDevicePublish,
+  basicIngestTopic,
+  parseTelemetryTopic,
+  telemetryTopic,
+} from '../../core/ingest/topics.ts';
 
 const rules = new Map([['pump-maintenance', 'pump_ingest']]);
 
@@ -13,9 +18,21 @@ describe('device publish policy', () => {
   });
 
   it.each([
-    ['another thing', 'dt/pump-maintenance/pump-002/telemetry', 'thing "pump-001" may not publish as "pump-002"'],
-    ['another thing via Basic Ingest', '$aws/rules/pump_ingest/dt/pump-maintenance/pump-002/telemetry', 'may not publish as "pump-002"'],
-    ['another rule', '$aws/rules/other/dt/pump-maintenance/pump-001/telemetry', 'rule "other" does not serve'],
+    [
+      'another thing',
+      'dt/pump-maintenance/pump-002/telemetry',
+      'thing "pump-001" may not publish as "pump-002"',
+    ],
+    [
+      'another thing via Basic Ingest',
+      '$aws/rules/pump_ingest/dt/pump-maintenance/pump-002/telemetry',
+      'may not publish as "pump-002"',
+    ],
+    [
+      'another rule',
+      '$aws/rules/other/dt/pump-maintenance/pump-001/telemetry',
+      'rule "other" does not serve',
+    ],
     ['an unknown use case', 'dt/hvac/pump-001/telemetry', 'unknown use case "hvac"'],
     ['a non-telemetry topic', 'dt/pump-maintenance/pump-001/commands', 'is not a telemetry topic'],
     ['a wildcard-like deeper topic', 'dt/pump-maintenance/pump-001/telemetry/x', 'is not a telemetry topic'],
@@ -26,7 +43,10 @@ describe('device publish policy', () => {
   });
 
   it('parses both topic forms to the same thing', () => {
-    expect(parseTelemetryTopic('dt/pump-maintenance/pump-001/telemetry')).toEqual({ useCase: 'pump-maintenance', thing: 'pump-001' });
+    expect(parseTelemetryTopic('dt/pump-maintenance/pump-001/telemetry')).toEqual({
+      useCase: 'pump-maintenance',
+      thing: 'pump-001',
+    });
     expect(parseTelemetryTopic('$aws/rules/r/dt/pump-maintenance/pump-001/telemetry')).toEqual({
       ruleName: 'r',
       useCase: 'pump-maintenance',

@@ -93,8 +93,10 @@ describe('ingest Lambda', () => {
     expect(writeInputs()).toEqual([]);
     const [put] = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(put?.Bucket).toBe('quarantine-bucket');
-    expect(put?.Key).toMatch(/^quarantine\/use_case=pump-maintenance\/stage=validation\/date=2026-01-15\/pump-001\/[0-9a-f]{64}\.json$/);
-    const entry = JSON.parse(String(put?.Body)) as { reasons: { path: string }[]; payloadBase64: string };
+    expect(put?.Key).toMatch(
+      /^quarantine\/use_case=pump-maintenance\/stage=validation\/date=2026-01-15\/pump-001\/[0-9a-f]{64}\.json$/,
+    );
+    const entry = JSON.parse(put?.Body as string) as { reasons: { path: string }[]; payloadBase64: string };
     expect(entry.reasons.map((r) => r.path)).toEqual(['seq', 'measures.outletPressure']);
     expect(JSON.parse(atob(entry.payloadBase64))).toEqual(bad);
   });
@@ -104,13 +106,24 @@ describe('ingest Lambda', () => {
       new RejectedRecordsException({
         $metadata: {},
         message: 'One or more records have been rejected',
-        RejectedRecords: [{ RecordIndex: 1, Reason: 'The record timestamp is outside the time range', ExistingVersion: undefined }],
+        RejectedRecords: [
+          {
+            RecordIndex: 1,
+            Reason: 'The record timestamp is outside the time range',
+            ExistingVersion: undefined,
+          },
+        ],
       }),
     );
     const messages = [0, 1, 2].map((i) => inbound(reading({ seq: i, timestamp: at(i) })));
     const response = await handler(sqsEvent(messages));
     expect(response.batchItemFailures).toEqual([]);
-    const puts = s3.commandCalls(PutObjectCommand).map((call) => JSON.parse(String(call.args[0].input.Body)) as { stage: string; reasons: { message: string }[] });
+    const puts = s3
+      .commandCalls(PutObjectCommand)
+      .map(
+        (call) =>
+          JSON.parse(call.args[0].input.Body as string) as { stage: string; reasons: { message: string }[] },
+      );
     expect(puts).toHaveLength(1);
     expect(puts[0]?.stage).toBe('store-rejected');
     expect(puts[0]?.reasons[0]?.message).toContain('The record timestamp is outside the time range');
@@ -121,7 +134,8 @@ describe('ingest Lambda', () => {
     const pump2 = inbound(reading({ deviceId: 'pump-002' }), { thing: 'pump-002' });
     timestream.on(WriteRecordsCommand).callsFake((input: WriteRecordsCommandInput) => {
       const device = input.CommonAttributes?.Dimensions?.find((d) => d.Name === 'device_id')?.Value;
-      if (device === 'pump-001') throw new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' });
+      if (device === 'pump-001')
+        throw new ThrottlingException({ $metadata: {}, message: 'Rate exceeded', Message: 'Rate exceeded' });
       return {};
     });
     const response = await handler(sqsEvent([...pump1, pump2]));
@@ -130,7 +144,12 @@ describe('ingest Lambda', () => {
   });
 
   it('fails the affected messages on a 5xx from Timestream', async () => {
-    timestream.on(WriteRecordsCommand).rejects(Object.assign(new Error('Internal error'), { name: 'InternalServerException', $metadata: { httpStatusCode: 500 } }));
+    timestream.on(WriteRecordsCommand).rejects(
+      Object.assign(new Error('Internal error'), {
+        name: 'InternalServerException',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
     const message = inbound(reading());
     expect((await handler(sqsEvent([message]))).batchItemFailures).toEqual([{ itemIdentifier: message.id }]);
   });
@@ -148,6 +167,8 @@ describe('ingest Lambda', () => {
   });
 
   it('names a missing environment variable', () => {
-    expect(() => dependenciesFromEnv({ ...env, TIMESTREAM_TABLE: undefined })).toThrow('Environment variable TIMESTREAM_TABLE is not set');
+    expect(() => dependenciesFromEnv({ ...env, TIMESTREAM_TABLE: undefined })).toThrow(
+      'Environment variable TIMESTREAM_TABLE is not set',
+    );
   });
 });

@@ -12,8 +12,11 @@ describe('DeviceTelemetryPolicy', () => {
     // THEN it uses policy variables for the thing, in both topic forms
     const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IoT::Policy'));
     const document = JSON.stringify(stack.resolve(policy));
-    const statements = (stack.resolve(policy) as { Properties: { PolicyDocument: { Statement: { Sid: string; Action: string; Condition?: unknown }[] } } })
-      .Properties.PolicyDocument.Statement;
+    const statements = (
+      stack.resolve(policy) as {
+        Properties: { PolicyDocument: { Statement: { Sid: string; Action: string; Condition?: unknown }[] } };
+      }
+    ).Properties.PolicyDocument.Statement;
     expect(statements.map((s) => [s.Sid, s.Action])).toEqual([
       ['ConnectAsOwnThing', 'iot:Connect'],
       ['PublishOwnTelemetry', 'iot:Publish'],
@@ -21,7 +24,9 @@ describe('DeviceTelemetryPolicy', () => {
     expect(statements[0]?.Condition).toEqual({ Bool: { 'iot:Connection.Thing.IsAttached': 'true' } });
     expect(document).toContain(':client/${iot:Connection.Thing.ThingName}');
     expect(document).toContain(':topic/dt/pump-maintenance/${iot:Connection.Thing.ThingName}/telemetry');
-    expect(document).toContain(':topic/$aws/rules/pump_rule/dt/pump-maintenance/${iot:Connection.Thing.ThingName}/telemetry');
+    expect(document).toContain(
+      ':topic/$aws/rules/pump_rule/dt/pump-maintenance/${iot:Connection.Thing.ThingName}/telemetry',
+    );
     expect(document).not.toMatch(/iot:Subscribe|iot:Receive|"iot:\*"/);
   });
 

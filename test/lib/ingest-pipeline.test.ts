@@ -31,10 +31,14 @@ describe('IngestPipeline', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       TopicRulePayload: Match.objectLike({
-        Sql: Match.stringLikeRegexp("topic\\(3\\) AS thing, clientid\\(\\) AS clientId, timestamp\\(\\) AS receivedAt FROM 'dt/pump-maintenance/\\+/telemetry'"),
+        Sql: Match.stringLikeRegexp(
+          "topic\\(3\\) AS thing, clientid\\(\\) AS clientId, timestamp\\(\\) AS receivedAt FROM 'dt/pump-maintenance/\\+/telemetry'",
+        ),
         AwsIotSqlVersion: '2016-03-23',
         Actions: [{ Sqs: Match.objectLike({ UseBase64: false }) }],
-        ErrorAction: { S3: Match.objectLike({ Key: Match.stringLikeRegexp('^undeliverable/use_case=pump-maintenance/') }) },
+        ErrorAction: {
+          S3: Match.objectLike({ Key: Match.stringLikeRegexp('^undeliverable/use_case=pump-maintenance/') }),
+        },
       }),
     });
   });
@@ -59,7 +63,11 @@ describe('IngestPipeline', () => {
       Architectures: ['arm64'],
       Runtime: 'nodejs24.x',
       Environment: {
-        Variables: Match.objectLike({ USE_CASE: 'pump-maintenance', CONTRACT: 'pump.telemetry@1', TIMESTREAM_TABLE: 'telemetry' }),
+        Variables: Match.objectLike({
+          USE_CASE: 'pump-maintenance',
+          CONTRACT: 'pump.telemetry@1',
+          TIMESTREAM_TABLE: 'telemetry',
+        }),
       },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -71,7 +79,9 @@ describe('IngestPipeline', () => {
 
   it('lets the function write only to its table and its quarantine prefix', () => {
     const { template, stack } = build();
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(Stack.of(stack).resolve(p)));
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) =>
+      JSON.stringify(Stack.of(stack).resolve(p)),
+    );
     const functionPolicy = policies.find((p) => p.includes('timestream:WriteRecords'));
     expect(functionPolicy).toBeDefined();
     expect(functionPolicy).toContain('/quarantine/*');
@@ -81,7 +91,10 @@ describe('IngestPipeline', () => {
   it.each([
     [{ batchSize: 0 }, 'batchSize must be an integer from 1 to 10000, got 0'],
     [{ batchSize: 20_000 }, 'batchSize must be an integer from 1 to 10000, got 20000'],
-    [{ batchSize: 50, maxBatchingWindow: Duration.seconds(0) }, 'batchSize above 10 needs a maxBatchingWindow above zero, got batchSize 50'],
+    [
+      { batchSize: 50, maxBatchingWindow: Duration.seconds(0) },
+      'batchSize above 10 needs a maxBatchingWindow above zero, got batchSize 50',
+    ],
     [{ maxReceiveCount: 0 }, 'maxReceiveCount must be a positive integer, got 0'],
   ])('refuses %o with the bad value in the message', (props, message) => {
     expect(() => build(props)).toThrow(message);
@@ -117,11 +130,17 @@ describe('TelemetryDatabase', () => {
     template.hasResourceProperties('AWS::Timestream::Database', { KmsKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::Timestream::Table', {
       TableName: 'telemetry',
-      RetentionProperties: { MemoryStoreRetentionPeriodInHours: '48', MagneticStoreRetentionPeriodInDays: '400' },
+      RetentionProperties: {
+        MemoryStoreRetentionPeriodInHours: '48',
+        MagneticStoreRetentionPeriodInDays: '400',
+      },
       MagneticStoreWriteProperties: {
         EnableMagneticStoreWrites: true,
         MagneticStoreRejectedDataLocation: {
-          S3Configuration: Match.objectLike({ EncryptionOption: 'SSE_KMS', ObjectKeyPrefix: Match.stringLikeRegexp('^timestream-rejected/') }),
+          S3Configuration: Match.objectLike({
+            EncryptionOption: 'SSE_KMS',
+            ObjectKeyPrefix: Match.stringLikeRegexp('^timestream-rejected/'),
+          }),
         },
       },
     });

@@ -16,9 +16,14 @@ describe('PipelineStack', () => {
   it('keeps quarantined data in a KMS-encrypted, TLS-only, access-logged, retained bucket', () => {
     template.hasResource('AWS::S3::Bucket', {
       Properties: {
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
+        },
         LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'Quarantine/' }),
-        PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+        PublicAccessBlockConfiguration: Match.objectLike({
+          BlockPublicAcls: true,
+          RestrictPublicBuckets: true,
+        }),
       },
       DeletionPolicy: 'Retain',
     });
@@ -35,7 +40,10 @@ describe('PipelineStack', () => {
       ['AWS::IAM::Role', 'RoleName'],
     ] as const) {
       for (const resource of Object.values(template.findResources(type))) {
-        expect((resource as { Properties?: Record<string, unknown> }).Properties?.[nameProperty], `${type}.${nameProperty}`).toBeUndefined();
+        expect(
+          (resource as { Properties?: Record<string, unknown> }).Properties?.[nameProperty],
+          `${type}.${nameProperty}`,
+        ).toBeUndefined();
       }
     }
   });
@@ -51,20 +59,29 @@ describe('PipelineStack', () => {
     two.resourceCountIs('AWS::IoT::TopicRule', manifests.length + 1);
     two.resourceCountIs('AWS::Timestream::Table', manifests.length + 1);
     two.hasResourceProperties('AWS::Timestream::Table', {
-      RetentionProperties: { MemoryStoreRetentionPeriodInHours: '12', MagneticStoreRetentionPeriodInDays: '30' },
+      RetentionProperties: {
+        MemoryStoreRetentionPeriodInHours: '12',
+        MagneticStoreRetentionPeriodInDays: '30',
+      },
     });
     expect(statSync(dir).isDirectory()).toBe(true);
   });
 
   it('refuses an empty or repeated list of use cases, naming the problem', () => {
-    expect(() => pipelineStack(testApp(), { useCases: [] })).toThrow('PipelineStack needs at least one use-case manifest, got none');
+    expect(() => pipelineStack(testApp(), { useCases: [] })).toThrow(
+      'PipelineStack needs at least one use-case manifest, got none',
+    );
     const [pump] = loadUseCases();
     if (!pump) throw new Error('the pump manifest is missing');
-    expect(() => pipelineStack(testApp(), { useCases: [pump, pump] })).toThrow('use case "pump-maintenance" is given twice');
+    expect(() => pipelineStack(testApp(), { useCases: [pump, pump] })).toThrow(
+      'use case "pump-maintenance" is given twice',
+    );
   });
 
   it('outputs what a device and an analyst need', () => {
-    const outputs = Object.values(template.findOutputs('*')).map((o) => (o as { Description: string }).Description);
+    const outputs = Object.values(template.findOutputs('*')).map(
+      (o) => (o as { Description: string }).Description,
+    );
     expect(outputs).toEqual(
       expect.arrayContaining([
         expect.stringContaining('Topic a pump-maintenance device publishes to'),

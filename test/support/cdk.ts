@@ -43,11 +43,15 @@ export function awsSolutionsErrors(app: App): NagViolation[] {
     if (!(error instanceof Error) || error.name !== 'ValidationFailed') throw error;
   }
   const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as {
-    pluginReports: { violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
+    pluginReports: {
+      violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
+    }[];
   };
   return report.pluginReports.flatMap((plugin) =>
     plugin.violations
       .filter((violation) => violation.severity === 'error')
-      .flatMap((violation) => violation.violatingConstructs.map((c) => ({ rule: violation.ruleName, path: c.constructPath }))),
+      .flatMap((violation) =>
+        violation.violatingConstructs.map((c) => ({ rule: violation.ruleName, path: c.constructPath })),
+      ),
   );
 }

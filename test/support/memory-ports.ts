@@ -1,4 +1,9 @@
-import type { QuarantineEntry, QuarantineSink, TelemetryStore, WriteOutcome } from '../../core/ingest/ports.ts';
+import type {
+  QuarantineEntry,
+  QuarantineSink,
+  TelemetryStore,
+  WriteOutcome,
+} from '../../core/ingest/ports.ts';
 import { recordKey, sameRecordContent, type TelemetryRecord } from '../../core/ingest/records.ts';
 
 /** An in-memory store with Timestream's identity rules, for testing core through its ports. */

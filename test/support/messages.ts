@@ -6,13 +6,18 @@ import { applyIngestRule } from '../../core/ingest/rule.ts';
 
 let nextId = 0;
 
-export function reading(overrides: Partial<Omit<TelemetryMessage, 'measures'>> & { measures?: Record<string, unknown> } = {}) {
+export function reading(
+  overrides: Partial<Omit<TelemetryMessage, 'measures'>> & { measures?: Record<string, unknown> } = {},
+) {
   const base = pumpTelemetryV1.example({ deviceId: 'pump-001' });
   return { ...base, ...overrides, measures: { ...base.measures, ...overrides.measures } };
 }
 
 /** A queue message exactly as the ingest rule would produce it for `payload` published by `thing`. */
-export function inbound(payload: unknown, options: { thing?: string; raw?: string; id?: string } = {}): InboundMessage {
+export function inbound(
+  payload: unknown,
+  options: { thing?: string; raw?: string; id?: string } = {},
+): InboundMessage {
   const thing = options.thing ?? 'pump-001';
   const bytes = new TextEncoder().encode(options.raw ?? JSON.stringify(payload));
   const rule = applyIngestRule({

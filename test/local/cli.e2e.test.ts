@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const dirs: string[] = [];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `aiot <args>` as a user would; `interruptWhen` sends Ctrl-C once stdout matches it. */
+function aiot(
+  args: string[],
+  options: { interruptWhen?: RegExp; interruptAfterMs?: number; timeoutMs?: number } = {},
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/aiot.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`aiot ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (options.interruptWhen && !interrupted && options.interruptWhen.test(stdout)) {
+        interrupted = true;
+        setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs ?? 0);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function summary(stdout: string): Record<string, number> {
+  const lines = stdout.split('\n').filter((line) => line.startsWith('│'));
+  const cells = (line: string) =>
+    line
+      .split('│')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
+  const [header, values] = lines.slice(-2).map(cells);
+  return Object.fromEntries((header ?? []).map((name, i) => [name, Number(values?.[i])]));
+}
+
+function tempDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aiot-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('aiot CLI', () => {
+  it('runs the pipeline for --duration, creates the certificates, and keeps every message', async () => {
+    const dataDir = tempDataDir();
+    const run = await aiot([
+      'start',
+      '--devices',
+      '3',
+      '--rate',
+      '5',
+      '--duration',
+      '3',
+      '--mqtt-port',
+      '0',
+      '--api-port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const totals = summary(run.stdout);
+    expect(totals.received).toBeGreaterThan(20);
+    expect(totals.stored).toBe(totals.received);
+    expect(totals.quarantined).toBe(0);
+    expect(existsSync(path.join(dataDir, 'certs', 'ca.crt'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'certs', 'devices', 'pump-001.crt'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'certs', 'devices', 'pump-003.key'))).toBe(true);
+
+    // After it stopped, aiot query reads the file directly.
+    const query = await aiot([
+      'query',
+      'SELECT count(*) AS n, count(DISTINCT device_id) AS devices FROM telemetry',
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(query.code, query.stderr).toBe(0);
+    expect(JSON.parse(query.stdout)).toEqual([{ n: String(totals.stored), devices: '3' }]);
+  });
+
+  it('stops cleanly on Ctrl-C with nothing buffered lost', async () => {
+    const dataDir = tempDataDir();
+    const run = await aiot(
+      [
+        'start',
+        '--devices',
+        '5',
+        '--rate',
+        '20',
+        '--mqtt-port',
+        '0',
+        '--api-port',
+        '0',
+        '--data-dir',
+        dataDir,
+      ],
+      {
+        interruptWhen: /Ctrl-C stops cleanly/,
+        interruptAfterMs: 2000,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('stopping (Ctrl-C)');
+    const totals = summary(run.stdout);
+    expect(totals.received).toBeGreaterThan(50);
+    const query = await aiot([
+      'query',
+      'SELECT count(*)::INTEGER AS n FROM telemetry',
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(JSON.parse(query.stdout)).toEqual([{ n: totals.received }]);
+  });
+
+  it('explains a bad flag and a missing store', async () => {
+    const badFlag = await aiot(['start', '--devices', 'many']);
+    expect(badFlag.code).not.toBe(0);
+    expect(badFlag.stderr).toContain('--devices must be a whole number from 0 to 10000, got "many"');
+    const noStore = await aiot(['query', 'SELECT 1', '--data-dir', tempDataDir()]);
+    expect(noStore.code).toBe(1);
+    expect(noStore.stderr).toMatch(/no local store at .*local\.duckdb: run "npm start" first/);
+  });
+
+  it('prints a valid contract example and checks the manifests', async () => {
+    const example = await aiot(['contracts', 'example', 'pump.telemetry@1']);
+    expect(JSON.parse(example.stdout)).toMatchObject({ contract: 'pump.telemetry', version: 1 });
+    const check = await aiot(['usecase', 'check']);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('1 manifest valid');
+  });
+});
