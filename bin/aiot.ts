@@ -163,7 +163,7 @@ program
           `  topics dt/${primary.id}/<thing>/telemetry or $aws/rules/${localRuleName(primary.id)}/dt/${primary.id}/<thing>/telemetry`,
         );
       console.log(
-        `  store ${path.relative(process.cwd(), runtime.store.file)}   query: npm run aiot -- query "SELECT count(*) FROM telemetry"`,
+        `  store ${path.relative(process.cwd(), runtime.store.file)}   query: npm run aiot -- query "SELECT count(*) FROM telemetry"${options.dataDir === '.aiot' ? '' : ` --data-dir ${options.dataDir}`}`,
       );
       console.log(
         `  ${options.devices} simulated pumps at ${options.rate} Hz${options.duration ? `, for ${options.duration} s` : ''}; Ctrl-C stops cleanly`,

@@ -56,6 +56,11 @@ function summary(stdout: string): Record<string, number> {
   return Object.fromEntries((header ?? []).map((name, i) => [name, Number(values?.[i])]));
 }
 
+/** `aiot start` on free ports and its own data folder, so tests never collide with a running pipeline. */
+function startArgs(dataDir: string, ...flags: string[]): string[] {
+  return ['start', ...flags, '--mqtt-port', '0', '--api-port', '0', '--data-dir', dataDir];
+}
+
 function tempDataDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'aiot-cli-'));
   dirs.push(dir);
@@ -69,21 +74,7 @@ afterAll(() => {
 describe('aiot CLI', () => {
   it('runs the pipeline for --duration, creates the certificates, and keeps every message', async () => {
     const dataDir = tempDataDir();
-    const run = await aiot([
-      'start',
-      '--devices',
-      '3',
-      '--rate',
-      '5',
-      '--duration',
-      '3',
-      '--mqtt-port',
-      '0',
-      '--api-port',
-      '0',
-      '--data-dir',
-      dataDir,
-    ]);
+    const run = await aiot(startArgs(dataDir, '--devices', '3', '--rate', '5', '--duration', '3'));
     expect(run.code, run.stderr).toBe(0);
     const totals = summary(run.stdout);
     expect(totals.received).toBeGreaterThan(20);
@@ -108,25 +99,10 @@ describe('aiot CLI', () => {
 
   it('stops cleanly on Ctrl-C with nothing buffered lost', async () => {
     const dataDir = tempDataDir();
-    const run = await aiot(
-      [
-        'start',
-        '--devices',
-        '5',
-        '--rate',
-        '20',
-        '--mqtt-port',
-        '0',
-        '--api-port',
-        '0',
-        '--data-dir',
-        dataDir,
-      ],
-      {
-        interruptWhen: /Ctrl-C stops cleanly/,
-        interruptAfterMs: 2000,
-      },
-    );
+    const run = await aiot(startArgs(dataDir, '--devices', '5', '--rate', '20'), {
+      interruptWhen: /Ctrl-C stops cleanly/,
+      interruptAfterMs: 2000,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('stopping (Ctrl-C)');
     const totals = summary(run.stdout);
