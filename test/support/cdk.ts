@@ -8,11 +8,18 @@ import { AwsSolutionsChecks } from '../../lib/nag.ts';
 import { PipelineStack, type PipelineStackProps } from '../../lib/stacks/pipeline-stack.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 
+// The feature flags of cdk.json, so tests synthesize what `cdk synth` synthesizes.
+const cdkJsonContext = (
+  JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
 /** An app that skips Lambda bundling (esbuild runs in one dedicated test) and writes to a temp dir. */
 export function testApp(options: { bundle?: boolean } = {}): App {
   return new App({
     outdir: mkdtempSync(path.join(tmpdir(), 'aiot-cdk-')),
-    context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+    context: { ...cdkJsonContext, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });
 }
 
