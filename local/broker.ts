@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { authorizeDevicePublish } from '../core/ingest/topics.ts';
+import { listen } from './listen.ts';
 
 export interface TelemetryArrival {
   readonly topic: string;
@@ -144,13 +145,17 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       reason: `TLS handshake failed: ${error.message}`,
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await listen(server, options.port, options.host, '--mqtt-port');
+  } catch (error) {
+    // aedes runs timers of its own: without this the process would never exit.
+    await new Promise<void>((resolve) => {
+      broker.close(() => {
+        resolve();
+      });
     });
-  });
+    throw error;
+  }
   return {
     port: (server.address() as AddressInfo).port,
     connectedClients: () => broker.connectedClients,

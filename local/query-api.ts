@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DuckDbStore } from './duckdb-store.ts';
+import { listen } from './listen.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
 
@@ -40,12 +41,7 @@ export async function startQueryApi(
       );
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      resolve();
-    });
-  });
+  await listen(server, port, host, '--api-port');
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

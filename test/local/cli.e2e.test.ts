@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -125,6 +126,26 @@ describe('aiot CLI', () => {
     const noStore = await aiot(['query', 'SELECT 1', '--data-dir', tempDataDir()]);
     expect(noStore.code).toBe(1);
     expect(noStore.stderr).toMatch(/no local store at .*local\.duckdb: run "npm start" first/);
+  });
+
+  it('names the busy port and the flag to change, and exits', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const run = await aiot(
+        ['start', '--mqtt-port', String(port), '--api-port', '0', '--data-dir', tempDataDir()],
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `port ${port} on 127.0.0.1 is already in use: stop what holds it or pass --mqtt-port`,
+      );
+    } finally {
+      blocker.close();
+    }
   });
 
   it('prints a valid contract example and checks the manifests', async () => {
