@@ -1,7 +1,7 @@
 import type { DataContract } from '../contracts/contract.ts';
 import { reasonsFromZod, type Reason } from '../contracts/reasons.ts';
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
-import type { Clock, QuarantineEntry, QuarantineSink, TelemetryStore, WriteOutcome } from './ports.ts';
+import type { Clock, QuarantineSink, QuarantineStage, TelemetryStore, WriteOutcome } from './ports.ts';
 import { recordKey, sameRecordContent, toTelemetryRecord, type TelemetryRecord } from './records.ts';
 import { ruleMessageSchema, type RuleMessage } from './rule.ts';
 
@@ -148,12 +148,21 @@ export async function ingestBatch(
 ): Promise<BatchSummary> {
   const examined = messages.map((message) => examine(message, deps.useCases));
 
+  // Every message that will not be stored, with the stage and the reasons it is quarantined for.
+  const refusals = new Map<
+    InboundMessage,
+    { item: Accepted | Refused; stage: QuarantineStage; reasons: readonly Reason[] }
+  >();
+  for (const item of examined) {
+    if (item.kind === 'refused')
+      refusals.set(item.message, { item, stage: 'validation', reasons: item.reasons });
+  }
+
   // Within a batch, a redelivered message is stored once; a different reading claiming the same
   // series and time is a conflict the store would reject, so it is quarantined here instead.
   const leaders = new Map<string, Accepted>();
-  const toWrite: Accepted[] = [];
   const followers = new Map<Accepted, Accepted>();
-  const conflicts: Refused[] = [];
+  const toWrite: Accepted[] = [];
   for (const item of examined) {
     if (item.kind !== 'accepted') continue;
     const key = recordKey(item.record);
@@ -164,14 +173,16 @@ export async function ingestBatch(
     } else if (sameRecordContent(leader.record, item.record)) {
       followers.set(item, leader);
     } else {
-      conflicts.push({
-        ...refuse(item.message, item.rule, item.useCase, [
+      refusals.set(item.message, {
+        item,
+        stage: 'store-rejected',
+        reasons: [
           reason(
             '',
             'conflict',
             `same device and time as message ${leader.message.id} with different values`,
           ),
-        ]),
+        ],
       });
     }
   }
@@ -180,48 +191,38 @@ export async function ingestBatch(
   if (toWrite.length > 0) {
     const outcomes = await deps.store.write(toWrite.map((item) => item.record));
     toWrite.forEach((item, index) => {
-      writeOutcomes.set(
-        item,
-        outcomes[index] ?? { status: 'retry', reason: 'store returned no outcome for this record' },
-      );
+      const outcome = outcomes[index] ?? {
+        status: 'retry',
+        reason: 'store returned no outcome for this record',
+      };
+      writeOutcomes.set(item, outcome);
+      if (outcome.status === 'rejected') {
+        refusals.set(item.message, {
+          item,
+          stage: 'store-rejected',
+          reasons: [reason('', 'store_rejected', outcome.reason)],
+        });
+      }
     });
   }
 
   const quarantinedAt = deps.clock.now();
-  const toQuarantine = new Map<
-    InboundMessage,
-    { entry: Promise<QuarantineEntry>; stage: QuarantineEntry['stage'] }
-  >();
-  const quarantine = (
-    item: Refused | Accepted,
-    stage: QuarantineEntry['stage'],
-    reasons: readonly Reason[],
-  ) => {
-    const entry = sha256Hex(item.message.body).then((id) => ({
-      id,
-      stage,
-      useCase: item.useCase,
-      thing: item.rule?.thing ?? '',
-      topic: item.rule?.topic ?? '',
-      clientId: item.rule?.clientId ?? '',
-      receivedAt: item.rule?.receivedAt ?? quarantinedAt,
-      quarantinedAt,
-      reasons,
-      payloadBase64: item.rule?.payload ?? bytesToBase64(new TextEncoder().encode(item.message.body)),
-    }));
-    toQuarantine.set(item.message, { entry, stage });
-  };
-  for (const item of examined) if (item.kind === 'refused') quarantine(item, 'validation', item.reasons);
-  for (const item of conflicts) quarantine(item, 'store-rejected', item.reasons);
-  for (const [item, outcome] of writeOutcomes) {
-    if (outcome.status === 'rejected')
-      quarantine(item, 'store-rejected', [reason('', 'store_rejected', outcome.reason)]);
-  }
   const quarantineFailures = new Map<InboundMessage, string>();
   await Promise.all(
-    [...toQuarantine].map(async ([message, { entry }]) => {
+    [...refusals].map(async ([message, { item, stage, reasons }]) => {
       try {
-        await deps.quarantine.put(await entry);
+        await deps.quarantine.put({
+          id: await sha256Hex(message.body),
+          stage,
+          useCase: item.useCase,
+          thing: item.rule?.thing ?? '',
+          topic: item.rule?.topic ?? '',
+          clientId: item.rule?.clientId ?? '',
+          receivedAt: item.rule?.receivedAt ?? quarantinedAt,
+          quarantinedAt,
+          reasons,
+          payloadBase64: item.rule?.payload ?? bytesToBase64(new TextEncoder().encode(message.body)),
+        });
       } catch (error) {
         quarantineFailures.set(message, `quarantine unavailable: ${errorText(error)}`);
       }
@@ -232,15 +233,16 @@ export async function ingestBatch(
     const base = { id: item.message.id, useCase: item.useCase || undefined, thing: item.rule?.thing };
     const failure = quarantineFailures.get(item.message);
     if (failure) return { ...base, outcome: 'retry', reasons: [reason('', 'retry', failure)] };
-    if (item.kind === 'refused') return { ...base, outcome: 'quarantined', reasons: item.reasons };
-    const conflict = conflicts.find((c) => c.message === item.message);
-    if (conflict) return { ...base, outcome: 'quarantined', reasons: conflict.reasons };
+    const refusal = refusals.get(item.message);
+    if (refusal) return { ...base, outcome: 'quarantined', reasons: refusal.reasons };
+    if (item.kind === 'refused') throw new Error('unreachable: every refused message has a refusal');
     const leader = followers.get(item);
     const outcome = writeOutcomes.get(leader ?? item);
     if (!outcome || outcome.status === 'retry') {
       return { ...base, outcome: 'retry', reasons: [reason('', 'retry', outcome?.reason ?? 'not written')] };
     }
     if (outcome.status === 'rejected') {
+      // A copy of a message the store rejected: its leader is quarantined with the reason.
       return { ...base, outcome: 'quarantined', reasons: [reason('', 'store_rejected', outcome.reason)] };
     }
     return {
