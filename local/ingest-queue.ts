@@ -43,6 +43,7 @@ export class LocalIngestQueue {
   private readonly maxReceiveCount: number;
   private readonly retryDelayMs: number;
   private deadLettered = 0;
+  private inFlight = 0;
 
   constructor(private readonly options: LocalIngestQueueOptions) {
     this.batchSize = options.batchSize ?? 100;
@@ -56,7 +57,7 @@ export class LocalIngestQueue {
 
   /** Messages waiting, being redelivered later, or in the batch being processed. */
   get depth(): number {
-    return this.ready.length + this.waiting.size;
+    return this.ready.length + this.waiting.size + this.inFlight;
   }
 
   get deadLetterCount(): number {
@@ -98,6 +99,7 @@ export class LocalIngestQueue {
 
   private async runBatch(batch: Pending[]): Promise<void> {
     for (const item of batch) item.receives += 1;
+    this.inFlight = batch.length;
     let failed: Map<string, string>;
     try {
       const summary = await ingestBatch(
@@ -115,6 +117,8 @@ export class LocalIngestQueue {
       this.options.onError?.(error);
       const text = error instanceof Error ? error.message : String(error);
       failed = new Map(batch.map((item) => [item.message.id, text]));
+    } finally {
+      this.inFlight = 0;
     }
     for (const item of batch) {
       const reason = failed.get(item.message.id);
