@@ -13,7 +13,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function gaussian(random: () => number): number {
+/** A standard normal draw from a uniform source. */
+export function gaussian(random: () => number): number {
   // Box-Muller; 1 - random() avoids log(0).
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
