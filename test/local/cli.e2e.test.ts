@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { parseCsvTable } from '../../model/csv-table.ts';
+import { invoke, loadModel } from '../../model/invocations.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -146,6 +149,46 @@ describe('aiot CLI', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('trains a model and scores a CSV through the /invocations code path, one line per row', async () => {
+    const dir = tempDataDir();
+    const lines = (rows: number, seed: number, shift: number) => {
+      const random = seededRandom(seed);
+      const body = Array.from({ length: rows }, (_, i) => {
+        const load = gaussian(random);
+        return `${0.03 + 0.002 * gaussian(random) + (i >= rows / 2 ? shift : 0)},${1.3 + 0.05 * load},${32 + 0.8 * load + 0.3 * gaussian(random)}`;
+      });
+      return `vibration,current,flow\n${body.join('\n')}\n`;
+    };
+    mkdirSync(path.join(dir, 'train'));
+    writeFileSync(path.join(dir, 'train', 'normal.csv'), lines(400, 1, 0));
+    writeFileSync(path.join(dir, 'input.csv'), lines(200, 2, 0.05));
+    const train = await aiot([
+      'model',
+      'train',
+      '--train',
+      path.join(dir, 'train'),
+      '--model-dir',
+      path.join(dir, 'model'),
+    ]);
+    expect(train.code, train.stderr).toBe(0);
+    const score = await aiot([
+      'model',
+      'score',
+      '--model-dir',
+      path.join(dir, 'model'),
+      '--input',
+      path.join(dir, 'input.csv'),
+    ]);
+    expect(score.code, score.stderr).toBe(0);
+    const printed = score.stdout.trim().split('\n');
+    expect(printed).toHaveLength(200);
+    const model = loadModel(path.join(dir, 'model'));
+    const table = parseCsvTable(readFileSync(path.join(dir, 'input.csv'), 'utf8'), 'input.csv');
+    const expected = invoke(model, { sensors: table.sensors, rows: table.rows }).results;
+    expect(printed).toEqual(expected.map((r) => `${r.score.toFixed(6)},${r.anomalous ? 1 : 0}`));
+    expect(printed.some((line) => line.endsWith(',1'))).toBe(true);
   });
 
   it('prints a valid contract example and checks the manifests', async () => {

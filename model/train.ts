@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { trainAnomalyModel, type AnomalyModel, type SensorTable } from '../core/model/anomaly-model.ts';
+import { parseCsvTable } from './csv-table.ts';
+
+export const MODEL_FILE = 'model.json';
+export const TRAINING_REPORT_FILE = 'training.json';
+
+const list = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+const numberFromString = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
+
+/** SageMaker passes every hyperparameter as a string; both forms are accepted here. */
+export const hyperparametersSchema = z.strictObject({
+  sensors: list.optional(),
+  exclude: list.optional(),
+  model_version: z.string().min(1).optional(),
+  smoothing_window: numberFromString.optional(),
+  threshold_quantile: numberFromString.optional(),
+  threshold_factor: numberFromString.optional(),
+  covariance_shrinkage: numberFromString.optional(),
+  slow_sensor_ratio: numberFromString.optional(),
+});
+
+export type Hyperparameters = z.output<typeof hyperparametersSchema>;
+
+export function readHyperparameters(file: string): Hyperparameters {
+  if (!existsSync(file)) return {};
+  const parsed = hyperparametersSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads every CSV of the channel into one table; all files must have the same sensors. */
+export function readTrainingTable(
+  trainDir: string,
+  hyperparameters: Hyperparameters,
+): { table: SensorTable; files: string[] } {
+  if (!existsSync(trainDir)) throw new Error(`training channel ${trainDir} does not exist`);
+  const files = readdirSync(trainDir)
+    .filter((name) => name.toLowerCase().endsWith('.csv'))
+    .sort();
+  if (files.length === 0) throw new Error(`training channel ${trainDir} holds no .csv file`);
+  let sensors: string[] | undefined;
+  const rows: number[][] = [];
+  for (const name of files) {
+    const file = path.join(trainDir, name);
+    const table = parseCsvTable(readFileSync(file, 'utf8'), file, {
+      sensors: hyperparameters.sensors ?? sensors,
+      exclude: hyperparameters.exclude,
+    });
+    sensors ??= [...table.sensors];
+    rows.push(...table.rows.map((row) => [...row]));
+  }
+  return { table: { sensors: sensors ?? [], rows }, files };
+}
+
+export interface TrainingResult {
+  readonly model: AnomalyModel;
+  readonly report: Record<string, unknown>;
+}
+
+/** The `train` entry point: channel CSVs + hyperparameters in, model and training report out. */
+export function runTraining(options: {
+  trainDir: string;
+  modelDir: string;
+  hyperparametersFile: string;
+  now?: Date;
+}): TrainingResult {
+  const hyperparameters = readHyperparameters(options.hyperparametersFile);
+  const { table, files } = readTrainingTable(options.trainDir, hyperparameters);
+  const params = Object.fromEntries(
+    Object.entries({
+      smoothingWindow: hyperparameters.smoothing_window,
+      thresholdQuantile: hyperparameters.threshold_quantile,
+      thresholdFactor: hyperparameters.threshold_factor,
+      covarianceShrinkage: hyperparameters.covariance_shrinkage,
+      slowSensorRatio: hyperparameters.slow_sensor_ratio,
+    }).filter(([, value]) => value !== undefined),
+  );
+  const trainedAt = (options.now ?? new Date()).toISOString();
+  const draft = trainAnomalyModel(table, { modelVersion: 'pending', params });
+  // The version names the content: the same data and settings give the same version.
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ ...draft, modelVersion: '' }))
+    .digest('hex')
+    .slice(0, 12);
+  const model: AnomalyModel = {
+    ...draft,
+    modelVersion: `${hyperparameters.model_version ?? 'anomaly'}-${digest}`,
+  };
+  const report = {
+    modelVersion: model.modelVersion,
+    trainedAt,
+    files,
+    rows: table.rows.length,
+    sensors: model.sensors,
+    tracked: model.tracked.map((t) => t.sensor),
+    untracked: model.untracked,
+    threshold: model.threshold,
+    scoreQuantiles: model.training.scoreQuantiles,
+    params: model.params,
+  };
+  mkdirSync(options.modelDir, { recursive: true });
+  writeFileSync(path.join(options.modelDir, MODEL_FILE), `${JSON.stringify(model)}\n`);
+  writeFileSync(path.join(options.modelDir, TRAINING_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
+  return { model, report };
+}
