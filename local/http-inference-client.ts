@@ -1,0 +1,41 @@
+import {
+  InferenceFailure,
+  inferenceResultSchema,
+  type InferenceClient,
+  type InferenceResult,
+  type ScoringWindow,
+} from '../core/inference/ports.ts';
+
+/** Scores a window on the local model server (the container's code on a local port). */
+export class HttpInferenceClient implements InferenceClient {
+  constructor(private readonly baseUrl: string) {}
+
+  async invoke(window: ScoringWindow, timeoutMs: number): Promise<InferenceResult> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(window),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      // Refused connections and timeouts may pass; the server may be restarting.
+      throw new InferenceFailure(
+        `model server ${this.baseUrl}: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+        { cause: error },
+      );
+    }
+    const text = await response.text();
+    if (!response.ok)
+      throw new InferenceFailure(`model server answered ${response.status}: ${text}`, response.status >= 500);
+    const parsed = inferenceResultSchema.safeParse(JSON.parse(text));
+    if (!parsed.success)
+      throw new InferenceFailure(
+        `model server answered an unexpected body: ${parsed.error.issues[0]?.message ?? ''}`,
+        false,
+      );
+    return parsed.data;
+  }
+}

@@ -1,0 +1,85 @@
+import {
+  InvokeEndpointCommand,
+  ModelError,
+  SageMakerRuntimeClient,
+  ServiceUnavailable,
+} from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { InferenceFailure } from '../../core/inference/ports.ts';
+import { SageMakerInferenceClient } from '../../lambdas/adapters/sagemaker-inference-client.ts';
+
+const runtime = mockClient(SageMakerRuntimeClient);
+const adapter = new SageMakerInferenceClient(
+  new SageMakerRuntimeClient({ region: 'eu-west-1', maxAttempts: 1 }),
+  'pump-endpoint',
+);
+const WINDOW = { sensors: ['a', 'b'], rows: [[1, 2]], scoreFrom: 0 };
+const RESULT = {
+  modelVersion: 'm1',
+  threshold: 3,
+  results: [{ index: 0, score: 1, anomalous: false, contributors: [{ sensor: 'a', share: 1 }] }],
+};
+
+async function failureOf(promise: Promise<unknown>): Promise<InferenceFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof InferenceFailure) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+beforeEach(() => runtime.reset());
+afterAll(() => {
+  runtime.restore();
+});
+
+describe('SageMakerInferenceClient', () => {
+  it('sends the window as JSON to the endpoint and parses the answer', async () => {
+    runtime
+      .on(InvokeEndpointCommand)
+      .resolves({ Body: new TextEncoder().encode(JSON.stringify(RESULT)) as never });
+    expect(await adapter.invoke(WINDOW, 500)).toEqual(RESULT);
+    const input = runtime.commandCalls(InvokeEndpointCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      EndpointName: 'pump-endpoint',
+      ContentType: 'application/json',
+      Accept: 'application/json',
+    });
+    expect(JSON.parse(input?.Body as string)).toEqual(WINDOW);
+  });
+
+  it('marks throttling and unavailability as retryable', async () => {
+    runtime
+      .on(InvokeEndpointCommand)
+      .rejects(new ServiceUnavailable({ $metadata: {}, message: 'busy', Message: 'busy' }));
+    expect((await failureOf(adapter.invoke(WINDOW, 500))).retryable).toBe(true);
+  });
+
+  it('marks a 4xx model error as not retryable and a 5xx one as retryable', async () => {
+    runtime.on(InvokeEndpointCommand).rejects(
+      new ModelError({
+        $metadata: {},
+        message: 'bad sensors',
+        Message: 'bad sensors',
+        OriginalStatusCode: 400,
+      }),
+    );
+    const refused = await failureOf(adapter.invoke(WINDOW, 500));
+    expect(refused.retryable).toBe(false);
+    expect(refused.message).toContain('InvokeEndpoint pump-endpoint failed: ModelError');
+    runtime
+      .on(InvokeEndpointCommand)
+      .rejects(
+        new ModelError({ $metadata: {}, message: 'crash', Message: 'crash', OriginalStatusCode: 500 }),
+      );
+    expect((await failureOf(adapter.invoke(WINDOW, 500))).retryable).toBe(true);
+  });
+
+  it('refuses an answer that is not an inference result', async () => {
+    runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode('{"hello":1}') as never });
+    expect((await failureOf(adapter.invoke(WINDOW, 500))).message).toContain('unexpected body');
+  });
+});

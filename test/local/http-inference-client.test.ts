@@ -1,0 +1,67 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InferenceFailure } from '../../core/inference/ports.ts';
+import { scoreReadings, trainAnomalyModel } from '../../core/model/anomaly-model.ts';
+import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { HttpInferenceClient } from '../../local/http-inference-client.ts';
+import { startModelServer, type ModelServer } from '../../model/serve.ts';
+
+const random = seededRandom(1);
+const rows = Array.from({ length: 200 }, () => [1 + 0.1 * gaussian(random), 5 + 0.2 * gaussian(random)]);
+const model = trainAnomalyModel({ sensors: ['a', 'b'], rows }, { modelVersion: 'local-test' });
+let server: ModelServer;
+
+async function failureOf(promise: Promise<unknown>): Promise<InferenceFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof InferenceFailure) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+beforeAll(async () => {
+  server = await startModelServer(model, { port: 0, host: '127.0.0.1' });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describe('HttpInferenceClient', () => {
+  it('scores a window on the local model server, as the model does in process', async () => {
+    const client = new HttpInferenceClient(`http://127.0.0.1:${server.port}`);
+    const result = await client.invoke({ sensors: ['a', 'b'], rows: rows.slice(0, 80), scoreFrom: 70 }, 2000);
+    expect(result.modelVersion).toBe('local-test');
+    expect(result.results.map((r) => r.score)).toEqual(
+      scoreReadings(model, { sensors: ['a', 'b'], rows: rows.slice(0, 80) })
+        .slice(70)
+        .map((r) => r.score),
+    );
+  });
+
+  it('reports a refused request as not retryable and a server that is gone as retryable', async () => {
+    const client = new HttpInferenceClient(`http://127.0.0.1:${server.port}`);
+    expect(
+      (await failureOf(client.invoke({ sensors: ['a'], rows: [[1]], scoreFrom: 0 }, 2000))).retryable,
+    ).toBe(false);
+    const gone = new HttpInferenceClient('http://127.0.0.1:1');
+    expect(
+      (await failureOf(gone.invoke({ sensors: ['a', 'b'], rows: [[1, 5]], scoreFrom: 0 }, 2000))).retryable,
+    ).toBe(true);
+  });
+
+  it('gives up when the server does not answer in time', async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const client = new HttpInferenceClient(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    const failure = await failureOf(
+      client.invoke({ sensors: ['a', 'b'], rows: [[1, 5]], scoreFrom: 0 }, 100),
+    );
+    expect(failure.retryable).toBe(true);
+    silent.closeAllConnections();
+    silent.close();
+  });
+});
