@@ -8,6 +8,12 @@ const app = new App();
 new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'AiotPipeline', {
   description: 'aiot-pipeline: industrial AIoT ingestion (IoT Core -> SQS -> Lambda -> Timestream)',
   useCases: loadUseCases(),
+  // -c modelArtifact:<useCase>=models/<useCase>/<job>/output/model.tar.gz, once a model is trained.
+  modelArtifacts: Object.fromEntries(
+    Object.entries(app.node.getAllContext() as Record<string, unknown>)
+      .filter(([key, value]) => key.startsWith('modelArtifact:') && typeof value === 'string')
+      .map(([key, value]) => [key.slice('modelArtifact:'.length), value as string]),
+  ),
   // Environment-agnostic unless the deployer's CLI supplies one: synth needs no credentials.
   env:
     process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION

@@ -45,6 +45,22 @@ const storageSchema = z.strictObject({
   magneticRetentionDays: z.int().min(1).max(73000),
 });
 
+const modelSchema = z.strictObject({
+  /** Contract fields the model scores. @default every sensor of the manifest */
+  features: z.array(z.string().min(1)).min(1).optional(),
+  endpoint: z.strictObject({
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type like "ml.c5.large"'),
+    minInstances: z.int().min(1).max(100),
+    maxInstances: z.int().min(1).max(100),
+    /** Target of the autoscaling policy: invocations per instance per minute. */
+    invocationsPerInstancePerMinute: z.int().min(1),
+  }),
+  /** Share of requests and answers captured to S3 for drift checks and retraining. */
+  dataCapturePercent: z.int().min(0).max(100).default(20),
+});
+
 export const manifestSchema = z.strictObject({
   id: idSchema,
   name: z.string().min(1),
@@ -56,6 +72,7 @@ export const manifestSchema = z.strictObject({
   sensors: z.array(sensorSchema).min(1),
   inferences: z.array(inferenceSchema).default([]),
   storage: storageSchema,
+  model: modelSchema.optional(),
 });
 
 export type UseCaseManifest = z.output<typeof manifestSchema>;
@@ -163,6 +180,24 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
       });
     }
   });
+  if (manifest.model) {
+    const { endpoint, features } = manifest.model;
+    if (endpoint.minInstances > endpoint.maxInstances) {
+      problems.push({
+        path: ['model', 'endpoint'],
+        message: `minInstances ${endpoint.minInstances} is above maxInstances ${endpoint.maxInstances}`,
+      });
+    }
+    const sensorFields = new Set(manifest.sensors.map((sensor) => sensor.field));
+    features?.forEach((feature, index) => {
+      if (!sensorFields.has(feature)) {
+        problems.push({
+          path: ['model', 'features', index],
+          message: `"${feature}" is not a sensor of this use case`,
+        });
+      }
+    });
+  }
   manifest.inferences.forEach((inference, index) => {
     if (!kpiIds.has(inference.kpi)) {
       problems.push({

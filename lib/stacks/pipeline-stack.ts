@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
 
@@ -11,6 +12,12 @@ export interface PipelineStackProps extends StackProps {
   readonly useCases: readonly UseCaseManifest[];
   /** Tuning applied to every use case's ingest pipeline. @default - the IngestPipeline defaults */
   readonly pipeline?: UseCaseIngestionProps['pipeline'];
+  /**
+   * Trained model artifact per use case (key of a model.tar.gz in the artifact bucket). A use case
+   * with a model section but no artifact gets its image and role, and no endpoint yet.
+   * @default - no endpoints
+   */
+  readonly modelArtifacts?: Readonly<Record<string, string>>;
 }
 
 /** The aiot-pipeline application: shared encryption and quarantine, and one ingestion path per use case. */
@@ -18,6 +25,8 @@ export class PipelineStack extends Stack {
   readonly encryptionKey: kms.Key;
   readonly quarantineBucket: s3.Bucket;
   readonly useCases: ReadonlyMap<string, UseCaseIngestion>;
+  readonly artifactBucket: s3.Bucket;
+  readonly inference: ReadonlyMap<string, InferenceEndpoint>;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -62,6 +71,47 @@ export class PipelineStack extends Stack {
           pipeline: props.pipeline,
         }),
       ]),
+    );
+
+    this.artifactBucket = new SecureBucket(this, 'Artifacts', {
+      encryptionKey: this.encryptionKey,
+      accessLogsBucket: accessLogs,
+    }).bucket;
+    new CfnOutput(this, 'ArtifactBucketName', {
+      description:
+        'Model training data (training-data/), artifacts (models/) and endpoint data capture (data-capture/)',
+      value: this.artifactBucket.bucketName,
+    });
+    const unknown = Object.keys(props.modelArtifacts ?? {}).filter((id) => !ids.includes(id));
+    if (unknown.length > 0)
+      throw new Error(`model artifacts given for unknown use cases: ${unknown.join(', ')}`);
+    this.inference = new Map(
+      props.useCases.flatMap((manifest) => {
+        if (!manifest.model) return [];
+        const inference = new InferenceEndpoint(this, `Inference-${manifest.id}`, {
+          useCase: manifest.id,
+          artifactBucket: this.artifactBucket,
+          encryptionKey: this.encryptionKey,
+          ...manifest.model.endpoint,
+          dataCapturePercent: manifest.model.dataCapturePercent,
+          modelArtifactKey: props.modelArtifacts?.[manifest.id],
+        });
+        new CfnOutput(inference, 'ImageUri', {
+          description: `Model image of ${manifest.id}`,
+          value: inference.image.imageUri,
+        });
+        new CfnOutput(inference, 'RoleArn', {
+          description: `SageMaker execution role of ${manifest.id}`,
+          value: inference.role.roleArn,
+        });
+        if (inference.endpointName) {
+          new CfnOutput(inference, 'EndpointName', {
+            description: `Inference endpoint of ${manifest.id}`,
+            value: inference.endpointName,
+          });
+        }
+        return [[manifest.id, inference] as const];
+      }),
     );
   }
 }

@@ -95,6 +95,25 @@ describe('use-case manifests', () => {
     ]);
   });
 
+  it('reads the model section and refuses an inverted instance range or an unknown feature', () => {
+    expect(parseManifest(shipped, FILE).model?.endpoint).toEqual({
+      instanceType: 'ml.c5.large',
+      minInstances: 1,
+      maxInstances: 4,
+      invocationsPerInstancePerMinute: 3000,
+    });
+    const text = shipped
+      .replace('minInstances: 1', 'minInstances: 5')
+      .replace(
+        '  # Every sensor above is a feature unless listed here.',
+        '  features: [measures.flowRate, measures.torque]',
+      );
+    expect(problemsOf(text)).toEqual([
+      expect.stringContaining('model.endpoint: minInstances 5 is above maxInstances 4'),
+      expect.stringContaining('model.features[1]: "measures.torque" is not a sensor of this use case'),
+    ]);
+  });
+
   it('refuses an id that does not match the file name, and YAML syntax errors', () => {
     expect(problemsOf(shipped, 'usecases/other.yaml')).toEqual([
       expect.stringContaining('id: must match the file name "other", got "pump-maintenance"'),

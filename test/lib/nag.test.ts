@@ -10,6 +10,14 @@ describe('cdk-nag AwsSolutions', () => {
     expect(awsSolutionsErrors(app)).toEqual([]);
   });
 
+  it('passes with the inference endpoint deployed', () => {
+    const app = testApp();
+    pipelineStack(app, {
+      modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
+    });
+    expect(awsSolutionsErrors(app)).toEqual([]);
+  });
+
   it('does report a non-compliant resource (the check can fail)', () => {
     const app = testApp();
     new s3.Bucket(new Stack(app, 'Bad'), 'PlainBucket');

@@ -1,0 +1,212 @@
+import * as path from 'node:path';
+import { ArnFormat, IgnoreMode, Stack, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import { grantPutObjectsUnder, objectPrefixFinding } from '../grants.ts';
+
+const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
+
+export interface InferenceEndpointProps {
+  readonly useCase: string;
+  /** Bucket for training data, model artifacts and data capture. */
+  readonly artifactBucket: s3.IBucket;
+  readonly encryptionKey: kms.IKey;
+  readonly instanceType: string;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  /** Autoscaling target: invocations per instance per minute. */
+  readonly invocationsPerInstancePerMinute: number;
+  /** @default 20 */
+  readonly dataCapturePercent?: number;
+  /**
+   * Key of a trained `model.tar.gz` in the artifact bucket. Without it the construct provisions
+   * the image, the role and the prefixes, but no endpoint: SageMaker cannot create one without a
+   * model, and the first training job needs the image (docs/model.md, "First deployment").
+   * @default - no endpoint yet
+   */
+  readonly modelArtifactKey?: string;
+}
+
+/**
+ * The anomaly model of one use case on SageMaker: the bring-your-own-container image (a Docker
+ * image asset, built at deploy time, so `cdk synth` needs no Docker), an execution role for
+ * training jobs and the endpoint, and, once a model artifact exists, the model (network
+ * isolated), an endpoint configuration with data capture, the endpoint and target-tracking
+ * autoscaling on invocations per instance.
+ */
+export class InferenceEndpoint extends Construct {
+  readonly image: ecrAssets.DockerImageAsset;
+  readonly role: iam.Role;
+  readonly trainingDataPrefix: string;
+  readonly modelOutputPrefix: string;
+  readonly dataCapturePrefix: string;
+  readonly endpoint?: sagemaker.CfnEndpoint;
+  /** The endpoint name, once there is an endpoint. */
+  readonly endpointName?: string;
+
+  constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
+    super(scope, id);
+    if (props.minInstances < 1 || props.minInstances > props.maxInstances) {
+      throw new Error(
+        `instances must satisfy 1 <= min <= max, got min ${props.minInstances} and max ${props.maxInstances}`,
+      );
+    }
+    const capture = props.dataCapturePercent ?? 20;
+    if (!Number.isInteger(capture) || capture < 0 || capture > 100) {
+      throw new Error(`dataCapturePercent must be a whole number from 0 to 100, got ${capture}`);
+    }
+    if (props.modelArtifactKey !== undefined && !props.modelArtifactKey.endsWith('.tar.gz')) {
+      throw new Error(
+        `modelArtifactKey must name a model.tar.gz in the artifact bucket, got "${props.modelArtifactKey}"`,
+      );
+    }
+    this.trainingDataPrefix = `training-data/${props.useCase}/`;
+    this.modelOutputPrefix = `models/${props.useCase}/`;
+    this.dataCapturePrefix = `data-capture/${props.useCase}/`;
+
+    this.image = new ecrAssets.DockerImageAsset(this, 'Image', {
+      directory: REPO_ROOT,
+      file: 'model/Dockerfile',
+      platform: ecrAssets.Platform.LINUX_AMD64,
+      ignoreMode: IgnoreMode.DOCKER,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: `SageMaker training jobs and endpoint of ${props.useCase}`,
+    });
+    this.image.repository.grantPull(this.role);
+    props.artifactBucket.grantRead(this.role, `${this.trainingDataPrefix}*`);
+    props.artifactBucket.grantRead(this.role, `${this.modelOutputPrefix}*`);
+    grantPutObjectsUnder(this.role, props.artifactBucket, props.encryptionKey, this.modelOutputPrefix);
+    grantPutObjectsUnder(this.role, props.artifactBucket, props.encryptionKey, this.dataCapturePrefix);
+    const stack = Stack.of(this);
+    const sageMakerLogs = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: '/aws/sagemaker/*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'logs:DescribeLogStreams',
+        ],
+        resources: [sageMakerLogs, `${sageMakerLogs}:*`],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'cloudwatch:namespace': ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/Endpoints'],
+          },
+        },
+      }),
+    );
+    const bucketFinding = (prefix: string) => objectPrefixFinding(props.artifactBucket, prefix);
+    Validations.of(this.role).acknowledge(
+      ...[this.trainingDataPrefix, this.modelOutputPrefix, this.dataCapturePrefix].map((prefix) => ({
+        id: bucketFinding(prefix),
+        reason: `SageMaker reads and writes objects it names itself, under ${prefix} of this use case only.`,
+      })),
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:GetObject*]',
+        reason: "Read access from the L2 grant, limited to this use case's prefixes.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+        reason: 'Read access from the L2 grant, limited to the artifact bucket.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:List*]',
+        reason: 'SageMaker lists the training channel and model prefixes.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecr:GetAuthorizationToken and cloudwatch:PutMetricData (namespace-conditioned) have no resource-level permissions.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*]',
+        reason: 'SageMaker names its log groups per job and endpoint under /aws/sagemaker/.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*:*]',
+        reason: 'Log streams of those SageMaker log groups.',
+      },
+    );
+
+    if (props.modelArtifactKey === undefined) return;
+
+    const model = new sagemaker.CfnModel(this, 'Model', {
+      executionRoleArn: this.role.roleArn,
+      // The container needs no network: SageMaker hands it the model and the requests.
+      enableNetworkIsolation: true,
+      primaryContainer: {
+        image: this.image.imageUri,
+        modelDataUrl: props.artifactBucket.s3UrlForObject(props.modelArtifactKey),
+        environment: { USE_CASE: props.useCase },
+      },
+    });
+    model.node.addDependency(this.role);
+    const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+      kmsKeyId: props.encryptionKey.keyArn,
+      productionVariants: [
+        {
+          variantName: 'AllTraffic',
+          modelName: model.attrModelName,
+          instanceType: props.instanceType,
+          initialInstanceCount: props.minInstances,
+          initialVariantWeight: 1,
+        },
+      ],
+      dataCaptureConfig: {
+        enableCapture: capture > 0,
+        initialSamplingPercentage: capture,
+        destinationS3Uri: props.artifactBucket.s3UrlForObject(this.dataCapturePrefix),
+        kmsKeyId: props.encryptionKey.keyArn,
+        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+        captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
+      },
+    });
+    const endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+      endpointConfigName: endpointConfig.attrEndpointConfigName,
+    });
+    this.endpoint = endpoint;
+    this.endpointName = endpoint.attrEndpointName;
+
+    const target = new appscaling.ScalableTarget(this, 'Scaling', {
+      serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+      resourceId: `endpoint/${endpoint.attrEndpointName}/variant/AllTraffic`,
+      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      minCapacity: props.minInstances,
+      maxCapacity: props.maxInstances,
+    });
+    target.node.addDependency(endpoint);
+    target.scaleToTrackMetric('InvocationsPerInstance', {
+      predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+      targetValue: props.invocationsPerInstancePerMinute,
+    });
+  }
+
+  /** Lets `grantee` score windows on the endpoint. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    if (!this.endpoint) throw new Error('the inference endpoint has no model yet: pass modelArtifactKey');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:InvokeEndpoint'],
+      resourceArns: [this.endpoint.ref],
+    });
+  }
+}

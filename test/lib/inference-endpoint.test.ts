@@ -1,0 +1,130 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { InferenceEndpoint, type InferenceEndpointProps } from '../../lib/constructs/inference-endpoint.ts';
+import { constructHarness, pipelineStack, testApp } from '../support/cdk.ts';
+
+function build(props: Partial<InferenceEndpointProps> = {}) {
+  const { stack, key, bucket } = constructHarness();
+  const inference = new InferenceEndpoint(stack, 'Inference', {
+    useCase: 'pump-maintenance',
+    artifactBucket: bucket,
+    encryptionKey: key,
+    instanceType: 'ml.c5.large',
+    minInstances: 1,
+    maxInstances: 4,
+    invocationsPerInstancePerMinute: 3000,
+    ...props,
+  });
+  // Synthesized on first use, so a test can still add to the stack before it asserts.
+  return {
+    stack,
+    inference,
+    get template() {
+      return Template.fromStack(stack);
+    },
+  };
+}
+
+const ARTIFACT = 'models/pump-maintenance/job-1/output/model.tar.gz';
+
+describe('InferenceEndpoint', () => {
+  it('without a trained model, provisions the image and the SageMaker role but no endpoint', () => {
+    const { template, inference } = build();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'sagemaker.amazonaws.com' } })],
+      },
+    });
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 0);
+    expect(inference.endpointName).toBeUndefined();
+    expect(() => inference.grantInvoke(new iam.AnyPrincipal())).toThrow(
+      'the inference endpoint has no model yet: pass modelArtifactKey',
+    );
+  });
+
+  it('with a trained model, runs it network isolated from the image and the artifact', () => {
+    const { template } = build({ modelArtifactKey: ARTIFACT });
+    template.hasResourceProperties('AWS::SageMaker::Model', {
+      EnableNetworkIsolation: true,
+      PrimaryContainer: {
+        Image: Match.anyValue(),
+        ModelDataUrl: { 'Fn::Join': ['', Match.arrayWith([`/${ARTIFACT}`])] },
+        Environment: { USE_CASE: 'pump-maintenance' },
+      },
+    });
+  });
+
+  it('captures requests and answers to S3, encrypted, at the given rate', () => {
+    const { template } = build({ modelArtifactKey: ARTIFACT, dataCapturePercent: 35 });
+    template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      KmsKeyId: Match.anyValue(),
+      ProductionVariants: [
+        Match.objectLike({ InstanceType: 'ml.c5.large', InitialInstanceCount: 1, VariantName: 'AllTraffic' }),
+      ],
+      DataCaptureConfig: Match.objectLike({
+        EnableCapture: true,
+        InitialSamplingPercentage: 35,
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        DestinationS3Uri: { 'Fn::Join': ['', Match.arrayWith(['/data-capture/pump-maintenance/'])] },
+      }),
+    });
+  });
+
+  it('scales the variant between min and max on invocations per instance', () => {
+    const { template } = build({ modelArtifactKey: ARTIFACT, minInstances: 2, maxInstances: 6 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 6,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      ServiceNamespace: 'sagemaker',
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 3000,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+      }),
+    });
+  });
+
+  it('grants InvokeEndpoint on this endpoint only', () => {
+    const { stack, inference } = build({ modelArtifactKey: ARTIFACT });
+    const role = new iam.Role(stack, 'Caller', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    inference.grantInvoke(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sagemaker:InvokeEndpoint',
+            Resource: { Ref: Match.stringLikeRegexp('InferenceEndpoint') },
+          }),
+        ],
+      },
+    });
+  });
+
+  it.each([
+    [{ minInstances: 5, maxInstances: 2 }, 'instances must satisfy 1 <= min <= max, got min 5 and max 2'],
+    [{ dataCapturePercent: 150 }, 'dataCapturePercent must be a whole number from 0 to 100, got 150'],
+    [
+      { modelArtifactKey: 'models/model.json' },
+      'modelArtifactKey must name a model.tar.gz in the artifact bucket, got "models/model.json"',
+    ],
+  ])('refuses %o with the bad value in the message', (props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+
+  it('is built by the stack for each manifest with a model section, and refuses artifacts of unknown use cases', () => {
+    const template = Template.fromStack(
+      pipelineStack(testApp(), { modelArtifacts: { 'pump-maintenance': ARTIFACT } }),
+    );
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 1);
+    expect(() => pipelineStack(testApp(), { modelArtifacts: { hvac: ARTIFACT } })).toThrow(
+      'model artifacts given for unknown use cases: hvac',
+    );
+  });
+});
