@@ -33,7 +33,13 @@ const table = new Table({
 
 for (const offered of rates) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-'));
-  const runtime = await LocalRuntime.start({ useCases: loadUseCases(), dataDir, mqttPort: 0, apiPort: 0 });
+  const runtime = await LocalRuntime.start({
+    useCases: loadUseCases(),
+    dataDir,
+    mqttPort: 0,
+    apiPort: 0,
+    modelPort: false,
+  });
   const fleet = await SimulatedFleet.start({
     url: runtime.mqttUrl,
     ca: runtime.ca,

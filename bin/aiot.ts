@@ -87,6 +87,13 @@ program
     8884,
   )
   .option('--batch-size <n>', 'messages per ingest batch', integer('--batch-size', 1, 10_000), 100)
+  .option(
+    '--model-port <port>',
+    'local model server port (0: any free port)',
+    integer('--model-port', 0, 65_535),
+    8885,
+  )
+  .option('--no-model', 'ingest only: no anomaly scoring')
   .addOption(dataDirOption())
   .action(
     async (options: {
@@ -96,6 +103,8 @@ program
       mqttPort: number;
       apiPort: number;
       batchSize: number;
+      modelPort: number;
+      model: boolean;
       dataDir: string;
     }) => {
       const useCases = loadUseCases();
@@ -105,8 +114,9 @@ program
         mqttPort: options.mqttPort,
         apiPort: options.apiPort,
         batchSize: options.batchSize,
+        modelPort: options.model ? options.modelPort : false,
         onError: (error) => {
-          console.error('\ningest batch failed:', error);
+          console.error('\ningest or scoring failed:', error);
         },
       });
       const primary = useCases[0];
@@ -116,6 +126,10 @@ program
         queueDepth: runtime.queue.depth,
         deadLetters: runtime.queue.deadLetterCount,
         devices: runtime.connectedDevices,
+        scoring: runtime.scoring && {
+          ...runtime.scoring.scoring.counters,
+          latency: runtime.scoring.scoring.latency(),
+        },
       }));
       let fleet: Promise<SimulatedFleet | undefined> = Promise.resolve(undefined);
       let stopping: Promise<void> | undefined;
@@ -137,6 +151,8 @@ program
               'dead-letter',
               'seconds',
               'stored/s',
+              'scored',
+              'anomalies',
             ],
             [
               {
@@ -148,6 +164,8 @@ program
                 'dead-letter': runtime.queue.deadLetterCount,
                 seconds: seconds.toFixed(1),
                 'stored/s': (c.stored / seconds).toFixed(1),
+                scored: runtime.scoring?.scoring.counters.scored ?? '-',
+                anomalies: runtime.scoring?.scoring.counters.anomalies ?? '-',
               },
             ],
           );
@@ -169,6 +187,12 @@ program
       console.log(
         `  store ${path.relative(process.cwd(), runtime.store.file)}   query: npm run aiot -- query "SELECT count(*) FROM telemetry"${options.dataDir === '.aiot' ? '' : ` --data-dir ${options.dataDir}`}`,
       );
+      if (runtime.scoring) {
+        const { model, trained, server, useCase } = runtime.scoring;
+        console.log(
+          `  model ${model.modelVersion} (${trained ? 'trained now on simulated normal operation' : 'loaded'}) for ${useCase}, served on http://127.0.0.1:${server.port}; scores ${model.tracked.map((t) => t.sensor).join(', ')}`,
+        );
+      }
       console.log(
         `  ${options.devices} simulated pumps at ${options.rate} Hz${options.duration ? `, for ${options.duration} s` : ''}; Ctrl-C stops cleanly`,
       );

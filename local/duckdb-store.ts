@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { allMeasureColumns } from '../core/contracts/registry.ts';
 import type { QuarantineEntry, QuarantineSink, TelemetryStore, WriteOutcome } from '../core/ingest/ports.ts';
+import type { InferenceRecord, InferenceStore } from '../core/inference/inference-records.ts';
 import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../core/ingest/records.ts';
 
 const DIMENSIONS = ['use_case', 'device_id', 'firmware', 'hardware_generation', 'contract'] as const;
@@ -28,7 +29,7 @@ export interface DeadLetter {
  * table (dimensions, measure_name, time, one column per measure) with the same identity
  * (dimensions + time); `quarantine` holds what S3 holds under quarantine/.
  */
-export class DuckDbStore implements TelemetryStore, QuarantineSink {
+export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceStore {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly measureColumns = allMeasureColumns().map((m) => m.column);
 
@@ -78,6 +79,20 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink {
         reasons JSON NOT NULL,
         payload VARCHAR,
         payload_base64 VARCHAR NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS inferences (
+        use_case VARCHAR NOT NULL,
+        device_id VARCHAR NOT NULL,
+        time TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL,
+        score DOUBLE,
+        threshold DOUBLE,
+        anomalous BOOLEAN,
+        contributors JSON NOT NULL,
+        model_version VARCHAR,
+        latency_ms DOUBLE,
+        skip_reason VARCHAR,
+        PRIMARY KEY (use_case, device_id, time)
       );
       CREATE TABLE IF NOT EXISTS dead_letter (
         id VARCHAR PRIMARY KEY,
@@ -175,6 +190,37 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink {
           entry.payloadBase64,
         ],
       );
+    });
+  }
+
+  writeInferences(records: readonly InferenceRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return this.exclusive(async () => {
+      const params: DuckDBValue[] = [];
+      const tuples = records.map((r) => {
+        const values: DuckDBValue[] = [
+          r.useCase,
+          r.deviceId,
+          BigInt(r.time) * 1000n,
+          r.status,
+          r.score,
+          r.threshold,
+          r.anomalous,
+          JSON.stringify(r.contributors),
+          r.modelVersion,
+          r.latencyMs,
+          r.skipReason,
+        ];
+        const refs = values.map((value) => {
+          params.push(value);
+          return `$${params.length}`;
+        });
+        refs[2] = `make_timestamp(${refs[2] ?? ''}::BIGINT)`;
+        refs[7] = `${refs[7] ?? ''}::JSON`;
+        return `(${refs.join(', ')})`;
+      });
+      // A rescored reading (a redelivery) replaces its earlier row.
+      await this.connection.run(`INSERT OR REPLACE INTO inferences VALUES ${tuples.join(', ')}`, params);
     });
   }
 

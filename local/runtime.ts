@@ -1,6 +1,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getContract } from '../core/contracts/registry.ts';
+import { DeviceWindows } from '../core/inference/device-windows.ts';
+import { ResilientScorer } from '../core/inference/resilient-scorer.ts';
+import type { AnomalyModel } from '../core/model/anomaly-model.ts';
 import type { BatchSummary } from '../core/ingest/ingest-batch.ts';
 import { systemClock } from '../core/ingest/ports.ts';
 import { applyIngestRule } from '../core/ingest/rule.ts';
@@ -8,7 +12,11 @@ import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { startLocalBroker, type LocalBroker, type Refusal } from './broker.ts';
 import { LocalCertificateAuthority } from './certs.ts';
 import { DuckDbStore } from './duckdb-store.ts';
+import { startModelServer, type ModelServer } from '../model/serve.ts';
+import { HttpInferenceClient } from './http-inference-client.ts';
 import { LocalIngestQueue } from './ingest-queue.ts';
+import { ensureLocalModel } from './model-bootstrap.ts';
+import { LocalScoring } from './scoring.ts';
 import { startQueryApi } from './query-api.ts';
 
 export interface LocalRuntimeOptions {
@@ -25,6 +33,11 @@ export interface LocalRuntimeOptions {
   readonly batchSize?: number;
   /** @default 200 */
   readonly batchWindowMs?: number;
+  /**
+   * Port of the local model server (the container's code); 0 picks a free one; `false` runs
+   * without scoring. @default 8885
+   */
+  readonly modelPort?: number | false;
   readonly onRefused?: (refusal: Refusal) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -82,6 +95,10 @@ export class LocalRuntime {
     readonly queue: LocalIngestQueue,
     private readonly broker: LocalBroker,
     private readonly api: { port: number; close(): Promise<void> },
+    /** Scoring of the use case with a model, when the runtime scores. */
+    readonly scoring:
+      | { useCase: string; model: AnomalyModel; trained: boolean; scoring: LocalScoring; server: ModelServer }
+      | undefined,
   ) {}
 
   get mqttPort(): number {
@@ -113,6 +130,17 @@ export class LocalRuntime {
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
     const brokerPair = await ca.brokerPair();
     const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE));
+    const scoring =
+      options.modelPort === false
+        ? undefined
+        : await startScoring(
+            options.useCases,
+            dataDir,
+            store,
+            host,
+            options.modelPort ?? 8885,
+            options.onError,
+          );
     const counters: RuntimeCounters = {
       received: 0,
       stored: 0,
@@ -136,6 +164,7 @@ export class LocalRuntime {
         counters.duplicates += summary.duplicates;
         counters.quarantined += summary.quarantined;
         counters.retried += summary.retried;
+        scoring?.scoring.submit(summary.storedRecords);
       },
       onError: options.onError,
     });
@@ -161,10 +190,11 @@ export class LocalRuntime {
       api = await startQueryApi(store, host, options.apiPort ?? 8884);
     } catch (error) {
       await broker?.close();
+      await scoring?.server.close();
       await store.close();
       throw error;
     }
-    const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api);
+    const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api, scoring);
     const runtimeFile: RuntimeFile = {
       pid: process.pid,
       mqttPort: broker.port,
@@ -181,8 +211,41 @@ export class LocalRuntime {
     this.stopped = true;
     await this.broker.close();
     await this.queue.drain();
+    await this.scoring?.scoring.drain();
+    await this.scoring?.server.close();
     await this.api.close();
     await this.store.close();
     rmSync(path.join(this.dataDir, RUNTIME_FILE), { force: true });
   }
+}
+
+/** Loads or trains the model of the first use case that has one, serves it locally and scores through it. */
+async function startScoring(
+  useCases: readonly UseCaseManifest[],
+  dataDir: string,
+  store: DuckDbStore,
+  host: string,
+  port: number,
+  onError: ((error: unknown) => void) | undefined,
+): Promise<LocalRuntime['scoring']> {
+  const manifest = useCases.find((useCase) => useCase.model);
+  if (!manifest) return undefined;
+  const { model, trained } = ensureLocalModel(manifest, path.join(dataDir, 'models', manifest.id));
+  const contract = getContract(manifest.contract);
+  const sensors = model.tracked.map((t) => t.sensor);
+  const columns = sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);
+  const server = await startModelServer(model, { port, host });
+  const scorer = new ResilientScorer(
+    new HttpInferenceClient(`http://${host}:${server.port}`),
+    systemClock,
+    (ms, signal) => sleep(ms, undefined, { signal }),
+  );
+  const windows = new DeviceWindows(columns, sensors, model.params.smoothingWindow);
+  return {
+    useCase: manifest.id,
+    model,
+    trained,
+    server,
+    scoring: new LocalScoring(windows, scorer, store, onError),
+  };
 }

@@ -5,6 +5,7 @@ export interface StatusSource {
   readonly queueDepth: number;
   readonly deadLetters: number;
   readonly devices: number;
+  readonly scoring?: { anomalies: number; skipped: number; latency?: { p50: number; p99: number } };
 }
 
 /**
@@ -28,7 +29,7 @@ export class StatusLine {
   }
 
   render(now = Date.now()): string {
-    const { counters, queueDepth, deadLetters, devices } = this.source();
+    const { counters, queueDepth, deadLetters, devices, scoring } = this.source();
     const elapsed = this.previous ? (now - this.previous.at) / 1000 : 0;
     const rate = (current: number, before: number | undefined) =>
       elapsed > 0 && before !== undefined ? ((current - before) / elapsed).toFixed(1) : '-';
@@ -36,7 +37,11 @@ export class StatusLine {
       `devices ${devices} | in ${counters.received} (${rate(counters.received, this.previous?.received)}/s)` +
       ` | stored ${counters.stored} (${rate(counters.stored, this.previous?.stored)}/s)` +
       ` | dup ${counters.duplicates} | quarantined ${counters.quarantined} | refused ${counters.refused}` +
-      ` | queue ${queueDepth} | dead-letter ${deadLetters}`;
+      ` | queue ${queueDepth} | dead-letter ${deadLetters}` +
+      (scoring
+        ? ` | anomalies ${scoring.anomalies} | inference p50/p99 ${scoring.latency ? `${scoring.latency.p50.toFixed(1)}/${scoring.latency.p99.toFixed(1)} ms` : '-'}` +
+          (scoring.skipped > 0 ? ` | unscored ${scoring.skipped}` : '')
+        : '');
     this.previous = { at: now, received: counters.received, stored: counters.stored };
     if (this.stream.isTTY) {
       this.stream.write(`\r\x1b[2K${line}`);

@@ -28,6 +28,8 @@ export interface BatchSummary {
   readonly duplicates: number;
   readonly quarantined: number;
   readonly retried: number;
+  /** The records this batch newly stored, for scoring. */
+  readonly storedRecords: readonly TelemetryRecord[];
 }
 
 export interface IngestDependencies {
@@ -254,6 +256,9 @@ export async function ingestBatch(
   const results = examined.map(resultFor);
   const count = (outcome: MessageOutcome) => results.filter((r) => r.outcome === outcome).length;
   return {
+    storedRecords: toWrite
+      .filter((item) => writeOutcomes.get(item)?.status === 'stored')
+      .map((item) => item.record),
     results,
     stored: count('stored'),
     duplicates: count('duplicate'),

@@ -62,7 +62,18 @@ function summary(stdout: string): Record<string, number> {
 
 /** `aiot start` on free ports and its own data folder, so tests never collide with a running pipeline. */
 function startArgs(dataDir: string, ...flags: string[]): string[] {
-  return ['start', ...flags, '--mqtt-port', '0', '--api-port', '0', '--data-dir', dataDir];
+  return [
+    'start',
+    ...flags,
+    '--mqtt-port',
+    '0',
+    '--api-port',
+    '0',
+    '--model-port',
+    '0',
+    '--data-dir',
+    dataDir,
+  ];
 }
 
 function tempDataDir(): string {
@@ -137,7 +148,17 @@ describe('aiot CLI', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const run = await aiot(
-        ['start', '--mqtt-port', String(port), '--api-port', '0', '--data-dir', tempDataDir()],
+        [
+          'start',
+          '--mqtt-port',
+          String(port),
+          '--api-port',
+          '0',
+          '--model-port',
+          '0',
+          '--data-dir',
+          tempDataDir(),
+        ],
         {
           timeoutMs: 30_000,
         },

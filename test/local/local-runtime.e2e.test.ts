@@ -47,6 +47,7 @@ beforeAll(async () => {
     dataDir,
     mqttPort: 0,
     apiPort: 0,
+    modelPort: false,
     batchWindowMs: 20,
   });
 });

@@ -1,0 +1,61 @@
+import type { TelemetryRecord } from '../ingest/records.ts';
+import type { ScoringOutcome } from './resilient-scorer.ts';
+
+/** One row of the `inferences` table: a reading's score, or why it was not scored. */
+export interface InferenceRecord {
+  readonly useCase: string;
+  readonly deviceId: string;
+  /** Time of the reading, epoch ms. */
+  readonly time: number;
+  readonly status: 'scored' | 'skipped';
+  readonly score: number | null;
+  readonly threshold: number | null;
+  readonly anomalous: boolean | null;
+  readonly contributors: readonly { sensor: string; share: number }[];
+  readonly modelVersion: string | null;
+  /** Round trip of the scoring request, ms. */
+  readonly latencyMs: number | null;
+  readonly skipReason: string | null;
+}
+
+/** The port of the inferences table: Timestream in the cloud, DuckDB on one machine. */
+export interface InferenceStore {
+  writeInferences(records: readonly InferenceRecord[]): Promise<void>;
+}
+
+/** Maps the outcome of one window onto its new readings. */
+export function toInferenceRecords(
+  useCase: string,
+  deviceId: string,
+  readings: readonly TelemetryRecord[],
+  outcome: ScoringOutcome,
+): InferenceRecord[] {
+  return readings.map((reading, i) => {
+    const base = { useCase, deviceId, time: reading.time };
+    const result = outcome.status === 'scored' ? outcome.result.results[i] : undefined;
+    if (outcome.status === 'skipped' || !result) {
+      return {
+        ...base,
+        status: 'skipped',
+        score: null,
+        threshold: null,
+        anomalous: null,
+        contributors: [],
+        modelVersion: null,
+        latencyMs: null,
+        skipReason: outcome.status === 'skipped' ? outcome.reason : `no result for reading ${i}`,
+      };
+    }
+    return {
+      ...base,
+      status: 'scored',
+      score: result.score,
+      threshold: outcome.result.threshold,
+      anomalous: result.anomalous,
+      contributors: result.contributors,
+      modelVersion: outcome.result.modelVersion,
+      latencyMs: outcome.latencyMs,
+      skipReason: null,
+    };
+  });
+}

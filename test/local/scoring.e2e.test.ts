@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telemetryTopic } from '../../core/ingest/topics.ts';
+import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+
+let dataDir: string;
+let runtime: LocalRuntime;
+
+async function publishReadings(
+  thing: string,
+  count: number,
+  start: number,
+  tweak = (m: Record<string, number>) => m,
+) {
+  const pair = await runtime.ca.devicePair(thing);
+  const client = await mqtt.connectAsync(runtime.mqttUrl, {
+    clientId: thing,
+    ca: runtime.ca.caPem,
+    cert: pair.cert,
+    key: pair.key,
+    reconnectPeriod: 0,
+  });
+  const pump = new PumpSimulator({ thing, seed: 42 });
+  for (let i = 0; i < count; i++) {
+    const reading = pump.next(start + i * 1000);
+    await client.publishAsync(
+      telemetryTopic('pump-maintenance', thing),
+      JSON.stringify({ ...reading, measures: tweak({ ...reading.measures }) }),
+      { qos: 1 },
+    );
+  }
+  await client.endAsync();
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-scoring-'));
+  runtime = await LocalRuntime.start({
+    useCases: loadUseCases(),
+    dataDir,
+    mqttPort: 0,
+    apiPort: 0,
+    modelPort: 0,
+    batchWindowMs: 20,
+  });
+});
+
+afterAll(async () => {
+  await runtime.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('local runtime scoring', () => {
+  it('scores every stored reading into the inferences table, with the model version and latency', async () => {
+    await publishReadings('pump-201', 30, Date.parse('2026-02-01T00:00:00Z'));
+    const rows = await eventually(async () => {
+      const { rows } = await runtime.store.query(
+        "SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE status = 'scored')::INTEGER AS scored, min(model_version) AS model, bool_or(anomalous) AS any_anomaly FROM inferences WHERE device_id = 'pump-201'",
+      );
+      return rows[0]?.n === 30 ? rows : undefined;
+    });
+    expect(rows[0]).toMatchObject({ n: 30, scored: 30, any_anomaly: false });
+    expect(String(rows[0]?.model)).toMatch(/^pump-maintenance-simulated-/);
+  });
+
+  it('flags a pump whose vibration jumps, naming vibration as the top contributor', async () => {
+    await publishReadings('pump-202', 80, Date.parse('2026-02-01T01:00:00Z'), (m) => ({
+      ...m,
+      vibrationRmsX: (m.vibrationRmsX ?? 0) * 6,
+    }));
+    const [row] = await eventually(async () => {
+      const { rows } = await runtime.store.query(
+        "SELECT contributors FROM inferences WHERE device_id = 'pump-202' AND anomalous ORDER BY time DESC LIMIT 1",
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect((JSON.parse(String(row?.contributors)) as { sensor: string }[])[0]?.sensor).toBe('vibrationRmsX');
+  });
+
+  it('stores readings and marks them unscored, with the reason, when the model server is gone', async () => {
+    await runtime.scoring?.server.close();
+    await publishReadings('pump-203', 5, Date.parse('2026-02-01T02:00:00Z'));
+    const rows = await eventually(async () => {
+      const { rows } = await runtime.store.query(
+        "SELECT status, skip_reason FROM inferences WHERE device_id = 'pump-203'",
+      );
+      return rows.length === 5 ? rows : undefined;
+    });
+    expect(rows.every((r) => r.status === 'skipped')).toBe(true);
+    expect(String(rows[0]?.skip_reason)).toMatch(/model server/);
+    const { rows: stored } = await runtime.store.query(
+      "SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = 'pump-203'",
+    );
+    expect(stored).toEqual([{ n: 5 }]);
+  });
+});
