@@ -4,12 +4,56 @@ import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { getContract } from '../../core/contracts/registry.ts';
 import { formatReason } from '../../core/contracts/reasons.ts';
-import { ingestBatch, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { DeviceWindows } from '../../core/inference/device-windows.ts';
+import { toInferenceRecords, type InferenceStore } from '../../core/inference/inference-records.ts';
+import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
+import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
+import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
+import { TimestreamInferenceStore } from '../adapters/timestream-inference-store.ts';
 import { TimestreamTelemetryStore } from '../adapters/timestream-telemetry-store.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+
+/** Scoring after ingestion: the endpoint, the inferences table, and each device's recent history. */
+export interface ScoringDependencies {
+  readonly scorer: ResilientScorer;
+  readonly windows: DeviceWindows;
+  readonly inferences: InferenceStore;
+}
+
+/**
+ * Scoring is on when the construct sets ENDPOINT_NAME. History lives in this execution
+ * environment, so a cold start or a device spread over several environments scores with a shorter
+ * history (the model treats it as a prefix).
+ */
+export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDependencies | undefined {
+  const endpointName = env.ENDPOINT_NAME;
+  if (!endpointName) return undefined;
+  const contract = getContract(requireEnv('CONTRACT', env));
+  const sensors = requireEnv('MODEL_SENSORS', env).split(',');
+  const columns = sensors.map((sensor) => {
+    const column = contract.measures[sensor]?.column;
+    if (!column) throw new Error(`MODEL_SENSORS names "${sensor}", which ${contract.ref} does not have`);
+    return column;
+  });
+  return {
+    scorer: new ResilientScorer(
+      new SageMakerInferenceClient(new SageMakerRuntimeClient({ maxAttempts: 1 }), endpointName),
+      systemClock,
+      (ms, signal) => sleep(ms, undefined, { signal }),
+      { timeoutMs: Number(env.INFERENCE_TIMEOUT_MS ?? 2000) },
+    ),
+    windows: new DeviceWindows(columns, sensors, Number(env.MODEL_HISTORY ?? 60)),
+    inferences: new TimestreamInferenceStore(new TimestreamWriteClient({}), {
+      databaseName: requireEnv('TIMESTREAM_DATABASE', env),
+      tableName: requireEnv('TIMESTREAM_INFERENCES_TABLE', env),
+    }),
+  };
+}
 
 /** Wires the ports to AWS from the environment the IngestPipeline construct sets. */
 export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): IngestDependencies {
@@ -25,7 +69,7 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): Inges
 }
 
 /** Builds the SQS handler around its dependencies, so tests inject mocked clients. */
-export function createHandler(deps: IngestDependencies) {
+export function createHandler(deps: IngestDependencies, scoring?: ScoringDependencies) {
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     if (context) logger.addContext(context);
     const summary = await ingestBatch(
@@ -41,6 +85,7 @@ export function createHandler(deps: IngestDependencies) {
         });
       }
     }
+    if (scoring) await scoreStored(scoring, summary.storedRecords);
     metrics.addMetric('MessagesStored', MetricUnit.Count, summary.stored);
     metrics.addMetric('MessagesDuplicate', MetricUnit.Count, summary.duplicates);
     metrics.addMetric('MessagesQuarantined', MetricUnit.Count, summary.quarantined);
@@ -54,10 +99,38 @@ export function createHandler(deps: IngestDependencies) {
   };
 }
 
+/** Scores what was stored. Never fails the batch: storage already succeeded. */
+async function scoreStored(
+  scoring: ScoringDependencies,
+  records: BatchSummary['storedRecords'],
+): Promise<void> {
+  await Promise.all(
+    scoring.windows.add(records).map(async (device) => {
+      const outcome = await scoring.scorer.score(device.window);
+      const rows = toInferenceRecords(device.useCase, device.deviceId, device.records, outcome);
+      try {
+        await scoring.inferences.writeInferences(rows);
+      } catch (error) {
+        logger.error('inferences not written', { deviceId: device.deviceId, error: error as Error });
+        metrics.addMetric('InferencesLost', MetricUnit.Count, rows.length);
+        return;
+      }
+      if (outcome.status === 'skipped') {
+        logger.warn('readings stored but not scored', { deviceId: device.deviceId, reason: outcome.reason });
+        metrics.addMetric('ReadingsUnscored', MetricUnit.Count, rows.length);
+      } else {
+        metrics.addMetric('ReadingsScored', MetricUnit.Count, rows.length);
+        metrics.addMetric('AnomalousReadings', MetricUnit.Count, rows.filter((r) => r.anomalous).length);
+        metrics.addMetric('InferenceLatency', MetricUnit.Milliseconds, outcome.latencyMs);
+      }
+    }),
+  );
+}
+
 let handlerInstance: ReturnType<typeof createHandler> | undefined;
 
 export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // Built on first call so that a missing variable fails the invocation with its name, not the import.
-  handlerInstance ??= createHandler(dependenciesFromEnv());
+  handlerInstance ??= createHandler(dependenciesFromEnv(), scoringFromEnv());
   return handlerInstance(event, context);
 };

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { ingestRuleSql } from '../../core/ingest/rule.ts';
 import { basicIngestTopic } from '../../core/ingest/topics.ts';
 import { grantPutObjectsUnder, grantSendToEncryptedQueue, objectPrefixFinding } from '../grants.ts';
+import type { InferenceEndpoint } from './inference-endpoint.ts';
 import type { TelemetryDatabase } from './telemetry-database.ts';
 
 export interface IngestPipelineProps {
@@ -37,6 +38,11 @@ export interface IngestPipelineProps {
   readonly functionTimeout?: Duration;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Score stored readings on this endpoint, with these contract measures as model sensors.
+   * @default - no scoring
+   */
+  readonly scoring?: { readonly endpoint: InferenceEndpoint; readonly sensors: readonly string[] };
 }
 
 export const QUARANTINE_PREFIX = 'quarantine/';
@@ -117,6 +123,13 @@ export class IngestPipeline extends Construct {
         QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
         POWERTOOLS_SERVICE_NAME: `ingest-${props.useCase}`,
         POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
+        TIMESTREAM_INFERENCES_TABLE: props.database.inferencesTableName,
+        ...(props.scoring?.endpoint.endpointName
+          ? {
+              ENDPOINT_NAME: props.scoring.endpoint.endpointName,
+              MODEL_SENSORS: props.scoring.sensors.join(','),
+            }
+          : {}),
       },
       bundling: {
         minify: true,
@@ -127,6 +140,7 @@ export class IngestPipeline extends Construct {
       },
     });
     props.database.grantWrite(this.function);
+    if (props.scoring?.endpoint.endpointName) props.scoring.endpoint.grantInvoke(functionRole);
     grantPutObjectsUnder(functionRole, props.quarantineBucket, props.encryptionKey, QUARANTINE_PREFIX);
     this.function.addEventSource(
       new SqsEventSource(this.queue, { batchSize, maxBatchingWindow, reportBatchItemFailures: true }),

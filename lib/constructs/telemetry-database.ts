@@ -32,6 +32,10 @@ export class TelemetryDatabase extends Construct {
   readonly databaseName: string;
   readonly tableName: string;
   readonly tableArn: string;
+  readonly inferencesTable: timestream.CfnTable;
+  /** @default 'inferences' */
+  readonly inferencesTableName: string;
+  readonly inferencesTableArn: string;
   readonly rejectedRecordsPrefix: string;
   private readonly encryptionKey: kms.IKey;
   private readonly rejectedRecordsBucket: s3.IBucket;
@@ -47,15 +51,16 @@ export class TelemetryDatabase extends Construct {
       throw new Error(`magneticRetention must be 1 to 73000 days, got ${magneticDays}`);
     }
     this.tableName = props.tableName ?? 'telemetry';
+    this.inferencesTableName = 'inferences';
     this.encryptionKey = props.encryptionKey;
     this.rejectedRecordsBucket = props.rejectedRecordsBucket;
     this.rejectedRecordsPrefix = `timestream-rejected/${this.node.path.replace(/\//g, '-')}/`;
 
     this.database = new timestream.CfnDatabase(this, 'Database', { kmsKeyId: props.encryptionKey.keyArn });
     this.databaseName = this.database.ref;
-    this.table = new timestream.CfnTable(this, 'Table', {
+    const retentionAndRejections = (name: string): timestream.CfnTableProps => ({
       databaseName: this.databaseName,
-      tableName: this.tableName,
+      tableName: name,
       retentionProperties: {
         MemoryStoreRetentionPeriodInHours: String(memoryHours),
         MagneticStoreRetentionPeriodInDays: String(magneticDays),
@@ -72,6 +77,13 @@ export class TelemetryDatabase extends Construct {
         },
       },
     });
+    this.table = new timestream.CfnTable(this, 'Table', retentionAndRejections(this.tableName));
+    // Scores of the readings, same retention: an anomaly is read beside the data that caused it.
+    this.inferencesTable = new timestream.CfnTable(
+      this,
+      'InferencesTable',
+      retentionAndRejections(this.inferencesTableName),
+    );
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W3697',
       reason:
@@ -83,6 +95,11 @@ export class TelemetryDatabase extends Construct {
       resource: 'database',
       resourceName: `${this.databaseName}/table/${this.tableName}`,
     });
+    this.inferencesTableArn = Stack.of(this).formatArn({
+      service: 'timestream',
+      resource: 'database',
+      resourceName: `${this.databaseName}/table/${this.inferencesTableName}`,
+    });
   }
 
   /**
@@ -93,7 +110,7 @@ export class TelemetryDatabase extends Construct {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['timestream:WriteRecords'],
-      resourceArns: [this.tableArn],
+      resourceArns: [this.tableArn, this.inferencesTableArn],
     });
     // Endpoint discovery has no resource-level permissions.
     iam.Grant.addToPrincipal({ grantee, actions: ['timestream:DescribeEndpoints'], resourceArns: ['*'] });

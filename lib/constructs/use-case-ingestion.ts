@@ -4,6 +4,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { DeviceTelemetryPolicy } from './device-policy.ts';
+import type { InferenceEndpoint } from './inference-endpoint.ts';
 import { IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.ts';
 import { TelemetryDatabase } from './telemetry-database.ts';
 
@@ -16,6 +17,8 @@ export interface UseCaseIngestionProps {
     IngestPipelineProps,
     'batchSize' | 'maxBatchingWindow' | 'maxReceiveCount' | 'ruleName'
   >;
+  /** Where stored readings are scored. @default - no scoring */
+  readonly inference?: InferenceEndpoint;
 }
 
 /** Everything one use-case manifest needs to ingest its telemetry: store, pipeline and device policy. */
@@ -40,6 +43,12 @@ export class UseCaseIngestion extends Construct {
       database: this.database,
       quarantineBucket: props.quarantineBucket,
       encryptionKey: props.encryptionKey,
+      scoring: props.inference && {
+        endpoint: props.inference,
+        sensors: (manifest.model?.features ?? manifest.sensors.map((sensor) => sensor.field)).map((field) =>
+          field.replace(/^measures\./, ''),
+        ),
+      },
     });
     this.devicePolicy = new DeviceTelemetryPolicy(this, 'DevicePolicy', {
       useCase: manifest.id,

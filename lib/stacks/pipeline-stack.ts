@@ -61,18 +61,6 @@ export class PipelineStack extends Stack {
       value: this.quarantineBucket.bucketName,
     });
 
-    this.useCases = new Map(
-      props.useCases.map((manifest) => [
-        manifest.id,
-        new UseCaseIngestion(this, `UseCase-${manifest.id}`, {
-          manifest,
-          encryptionKey: this.encryptionKey,
-          quarantineBucket: this.quarantineBucket,
-          pipeline: props.pipeline,
-        }),
-      ]),
-    );
-
     this.artifactBucket = new SecureBucket(this, 'Artifacts', {
       encryptionKey: this.encryptionKey,
       accessLogsBucket: accessLogs,
@@ -112,6 +100,19 @@ export class PipelineStack extends Stack {
         }
         return [[manifest.id, inference] as const];
       }),
+    );
+
+    this.useCases = new Map(
+      props.useCases.map((manifest) => [
+        manifest.id,
+        new UseCaseIngestion(this, `UseCase-${manifest.id}`, {
+          manifest,
+          encryptionKey: this.encryptionKey,
+          quarantineBucket: this.quarantineBucket,
+          pipeline: props.pipeline,
+          inference: this.inference.get(manifest.id),
+        }),
+      ]),
     );
   }
 }

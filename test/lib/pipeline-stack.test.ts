@@ -57,7 +57,8 @@ describe('PipelineStack', () => {
     );
     const two = Template.fromStack(pipelineStack(testApp(), { useCases: [...manifests, second] }));
     two.resourceCountIs('AWS::IoT::TopicRule', manifests.length + 1);
-    two.resourceCountIs('AWS::Timestream::Table', manifests.length + 1);
+    // telemetry and inferences per use case
+    two.resourceCountIs('AWS::Timestream::Table', 2 * (manifests.length + 1));
     two.hasResourceProperties('AWS::Timestream::Table', {
       RetentionProperties: {
         MemoryStoreRetentionPeriodInHours: '12',
@@ -76,6 +77,32 @@ describe('PipelineStack', () => {
     expect(() => pipelineStack(testApp(), { useCases: [pump, pump] })).toThrow(
       'use case "pump-maintenance" is given twice',
     );
+  });
+
+  it('scores on the endpoint once a model artifact is given: env, InvokeEndpoint grant, inferences table', () => {
+    const scored = Template.fromStack(
+      pipelineStack(testApp(), {
+        modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/j/output/model.tar.gz' },
+      }),
+    );
+    scored.hasResourceProperties('AWS::Timestream::Table', { TableName: 'inferences' });
+    scored.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ENDPOINT_NAME: Match.anyValue(),
+          MODEL_SENSORS:
+            'vibrationRmsX,vibrationRmsY,motorCurrent,outletPressure,motorTemperature,fluidTemperature,supplyVoltage,flowRate',
+          TIMESTREAM_INFERENCES_TABLE: 'inferences',
+        }),
+      },
+    });
+    const policies = JSON.stringify(scored.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('sagemaker:InvokeEndpoint');
+    // Without an artifact there is no endpoint, so the function ingests without scoring.
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    }[];
+    expect(fn?.Properties.Environment.Variables.ENDPOINT_NAME).toBeUndefined();
   });
 
   it('outputs what a device and an analyst need', () => {
