@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DuckDbStore } from './duckdb-store.ts';
+import { readBody, replyJson } from '../model/http-json.ts';
 import { listen } from './listen.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
@@ -15,31 +16,22 @@ export async function startQueryApi(
   port: number,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    };
-    if (request.method !== 'POST' || request.url !== '/query') {
-      reply(404, { error: 'POST /query with SQL as the body' });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_SQL_BYTES) request.destroy();
-      else chunks.push(chunk);
-    });
-    request.on('end', () => {
-      store.query(Buffer.concat(chunks).toString('utf8')).then(
-        (result) => {
-          reply(200, result);
-        },
-        (error: unknown) => {
-          reply(400, { error: error instanceof Error ? error.message : String(error) });
-        },
-      );
-    });
+    void (async () => {
+      if (request.method !== 'POST' || request.url !== '/query') {
+        replyJson(response, 404, { error: 'POST /query with SQL as the body' });
+        return;
+      }
+      const sql = await readBody(request, MAX_SQL_BYTES);
+      if (sql === undefined) {
+        replyJson(response, 413, { error: `SQL above ${MAX_SQL_BYTES} bytes` });
+        return;
+      }
+      try {
+        replyJson(response, 200, await store.query(sql));
+      } catch (error) {
+        replyJson(response, 400, { error: error instanceof Error ? error.message : String(error) });
+      }
+    })();
   });
   await listen(server, port, host, '--api-port');
   return {

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
+import { readBody, replyJson } from './http-json.ts';
 import { invoke, InvocationError } from './invocations.ts';
 
 /** SageMaker's limit for a real-time request payload. */
@@ -20,43 +21,7 @@ export async function startModelServer(
   options: { port: number; host?: string },
 ): Promise<ModelServer> {
   const server = http.createServer((request, response) => {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    };
-    if (request.method === 'GET' && request.url === '/ping') {
-      reply(200, { status: 'ok', modelVersion: model.modelVersion });
-      return;
-    }
-    if (request.method !== 'POST' || request.url !== '/invocations') {
-      reply(404, { error: 'GET /ping or POST /invocations' });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => {
-      if (size > MAX_BODY_BYTES) {
-        reply(413, { error: `request body above ${MAX_BODY_BYTES} bytes` });
-        return;
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        reply(400, { error: 'body is not JSON' });
-        return;
-      }
-      try {
-        reply(200, invoke(model, body));
-      } catch (error) {
-        if (error instanceof InvocationError) reply(400, { error: error.message });
-        else reply(500, { error: error instanceof Error ? error.message : String(error) });
-      }
-    });
+    void handle(model, request, response);
   });
   // Keep-alive longer than SageMaker's front end, which reuses connections.
   server.keepAliveTimeout = 65_000;
@@ -76,4 +41,33 @@ export async function startModelServer(
         });
       }),
   };
+}
+
+async function handle(model: AnomalyModel, request: http.IncomingMessage, response: http.ServerResponse) {
+  if (request.method === 'GET' && request.url === '/ping') {
+    replyJson(response, 200, { status: 'ok', modelVersion: model.modelVersion });
+    return;
+  }
+  if (request.method !== 'POST' || request.url !== '/invocations') {
+    replyJson(response, 404, { error: 'GET /ping or POST /invocations' });
+    return;
+  }
+  const text = await readBody(request, MAX_BODY_BYTES);
+  if (text === undefined) {
+    replyJson(response, 413, { error: `request body above ${MAX_BODY_BYTES} bytes` });
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    replyJson(response, 400, { error: 'body is not JSON' });
+    return;
+  }
+  try {
+    replyJson(response, 200, invoke(model, body));
+  } catch (error) {
+    if (error instanceof InvocationError) replyJson(response, 400, { error: error.message });
+    else replyJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
+  }
 }

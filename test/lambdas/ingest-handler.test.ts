@@ -6,35 +6,19 @@ import {
   WriteRecordsCommand,
   type WriteRecordsCommandInput,
 } from '@aws-sdk/client-timestream-write';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { InboundMessage } from '../../core/ingest/ingest-batch.ts';
 import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
 import { inbound, reading } from '../support/messages.ts';
+import { at, ingestEnv, sqsEvent } from '../support/sqs.ts';
 
 const timestream = mockClient(TimestreamWriteClient);
 const s3 = mockClient(S3Client);
-const env = {
-  AWS_REGION: 'eu-west-1',
-  USE_CASE: 'pump-maintenance',
-  CONTRACT: 'pump.telemetry@1',
-  TIMESTREAM_DATABASE: 'db',
-  TIMESTREAM_TABLE: 'telemetry',
-  QUARANTINE_BUCKET: 'quarantine-bucket',
-};
+const env = ingestEnv;
 const handler = createHandler(dependenciesFromEnv(env));
-
-function sqsEvent(messages: InboundMessage[]): SQSEvent {
-  return { Records: messages.map((m) => ({ messageId: m.id, body: m.body }) as SQSRecord) };
-}
 
 function writeInputs(): WriteRecordsCommandInput[] {
   return timestream.commandCalls(WriteRecordsCommand).map((call) => call.args[0].input);
-}
-
-function at(second: number): string {
-  return new Date(Date.parse('2026-01-15T08:30:00.000Z') + second * 1000).toISOString();
 }
 
 beforeEach(() => {

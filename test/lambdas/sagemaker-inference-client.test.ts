@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { InferenceFailure } from '../../core/inference/ports.ts';
+import { failureOf } from '../support/failures.ts';
 import { SageMakerInferenceClient } from '../../lambdas/adapters/sagemaker-inference-client.ts';
 
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -20,16 +20,6 @@ const RESULT = {
   threshold: 3,
   results: [{ index: 0, score: 1, anomalous: false, contributors: [{ sensor: 'a', share: 1 }] }],
 };
-
-async function failureOf(promise: Promise<unknown>): Promise<InferenceFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof InferenceFailure) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
 
 beforeEach(() => runtime.reset());
 afterAll(() => {

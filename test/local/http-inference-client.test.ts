@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InferenceFailure } from '../../core/inference/ports.ts';
+import { failureOf } from '../support/failures.ts';
 import { scoreReadings, trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
 import { HttpInferenceClient } from '../../local/http-inference-client.ts';
@@ -11,16 +11,6 @@ const random = seededRandom(1);
 const rows = Array.from({ length: 200 }, () => [1 + 0.1 * gaussian(random), 5 + 0.2 * gaussian(random)]);
 const model = trainAnomalyModel({ sensors: ['a', 'b'], rows }, { modelVersion: 'local-test' });
 let server: ModelServer;
-
-async function failureOf(promise: Promise<unknown>): Promise<InferenceFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof InferenceFailure) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
 
 beforeAll(async () => {
   server = await startModelServer(model, { port: 0, host: '127.0.0.1' });

@@ -1,0 +1,26 @@
+import type * as http from 'node:http';
+
+/** Sends `body` as JSON with `status`. */
+export function replyJson(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+/**
+ * Reads a request body up to `maxBytes`; past that it stops buffering and answers `undefined`, so
+ * the caller can refuse with 413 instead of holding an unbounded body in memory.
+ */
+export function readBody(request: http.IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      resolve(size > maxBytes ? undefined : Buffer.concat(chunks).toString('utf8'));
+    });
+    request.on('error', reject);
+  });
+}
