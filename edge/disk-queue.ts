@@ -19,6 +19,13 @@ import { crc32 } from 'node:zlib';
 /** When appended records reach the disk: after every append, at most every N ms, or when the OS decides. */
 export type FsyncPolicy = 'always' | 'never' | { readonly everyMs: number };
 
+/**
+ * What happens when the disk limit is reached: `drop-oldest` deletes the oldest segment, losing a
+ * contiguous stretch of the oldest readings; `thin-oldest` keeps every other record of the oldest
+ * segments (least thinned first), so a long outage loses resolution instead of a time span.
+ */
+export type OverflowPolicy = 'drop-oldest' | 'thin-oldest';
+
 export interface DiskQueueOptions {
   readonly dir: string;
   /** Bound on the bytes of all segments; past it the overflow policy applies. */
@@ -27,6 +34,8 @@ export interface DiskQueueOptions {
   readonly segmentBytes?: number;
   /** @default 'always' */
   readonly fsync?: FsyncPolicy;
+  /** @default 'drop-oldest' */
+  readonly overflow?: OverflowPolicy;
   /** Told about every record lost to a torn write or to overflow. */
   readonly onWarning?: (message: string) => void;
   /** @default Date.now */
@@ -36,6 +45,8 @@ export interface DiskQueueOptions {
 export interface QueuedRecord {
   /** Position of the record: `<segment>:<offset>`. */
   readonly id: string;
+  /** Number the queue gave the record at append: increasing by one per append, across restarts. */
+  readonly number: number;
   readonly payload: Buffer;
 }
 
@@ -44,26 +55,42 @@ export interface DiskQueueStats {
   readonly depth: number;
   readonly bytes: number;
   readonly segments: number;
-  /** Records lost to overflow since open. */
+  /** Records lost to overflow since the queue was created (kept across restarts). */
   readonly dropped: number;
-  /** Records skipped at open because their checksum or length was wrong (torn writes). */
+  /** Torn writes found at open (each one is a record whose append never returned). */
   readonly corrupt: number;
 }
 
-const HEADER_BYTES = 8;
+// length u32 | crc32 of the rest u32 | record number, low and high u32 | payload
+const HEADER_BYTES = 16;
 const SEGMENT_SUFFIX = '.seg';
 const CURSOR_FILE = 'cursor.json';
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+const TWO_32 = 2 ** 32;
 
 interface Position {
   segment: number;
   offset: number;
 }
 
+interface Cursor extends Position {
+  /** Number of the record after the last acknowledged one. */
+  next: number;
+  dropped: number;
+}
+
 interface Segment {
   readonly number: number;
   bytes: number;
   records: number;
+  /** How many times thinning halved this segment. */
+  thinned: number;
+}
+
+interface Frame {
+  readonly offset: number;
+  readonly end: number;
+  readonly number: number;
 }
 
 function segmentFile(dir: string, number: number): string {
@@ -74,13 +101,44 @@ function idOf(position: Position): string {
   return `${position.segment}:${position.offset}`;
 }
 
+function segmentOfId(id: string): number {
+  return Number(id.slice(0, id.indexOf(':')));
+}
+
+function encodeFrame(number: number, payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  frame.writeUInt32LE(payload.length, 0);
+  frame.writeUInt32LE(number % TWO_32, 8);
+  frame.writeUInt32LE(Math.floor(number / TWO_32), 12);
+  payload.copy(frame, HEADER_BYTES);
+  frame.writeUInt32LE(crc32(frame.subarray(8)), 4);
+  return frame;
+}
+
+/** The valid frames of a segment from `from`, stopping at the first one that fails its length or checksum. */
+function* framesOf(data: Buffer, from = 0): Generator<Frame> {
+  let offset = from;
+  while (offset + HEADER_BYTES <= data.length) {
+    const length = data.readUInt32LE(offset);
+    const end = offset + HEADER_BYTES + length;
+    if (length > MAX_RECORD_BYTES || end > data.length) return;
+    if (crc32(data.subarray(offset + 8, end)) !== data.readUInt32LE(offset + 4)) return;
+    yield {
+      offset,
+      end,
+      number: data.readUInt32LE(offset + 8) + data.readUInt32LE(offset + 12) * TWO_32,
+    };
+    offset = end;
+  }
+}
+
 /**
  * A disk-backed FIFO for store-and-forward: append-only segment files, each record framed by its
- * length and a CRC32, so a write torn by a crash or power loss is detected and skipped at the next
- * open. Records leave the disk only when acknowledged (after the broker's PUBACK): acks move a
- * watermark, persisted atomically, and segments wholly below it are deleted. After a crash the
- * records after the last persisted watermark are read again (at least once). Memory holds only
- * the records handed out and not yet acknowledged, never the backlog.
+ * length, a CRC32 and its number, so a write torn by a crash or power loss is detected and skipped
+ * at the next open. Records leave the disk only when acknowledged (after the broker's PUBACK):
+ * acks move a watermark, persisted atomically, and segments wholly below it are deleted. After a
+ * crash the records after the last persisted watermark are read again (at least once). Memory
+ * holds only the records handed out and not yet acknowledged, never the backlog.
  */
 export class DiskQueue {
   private readonly segments: Segment[] = [];
@@ -88,8 +146,10 @@ export class DiskQueue {
   private readonly segmentBytes: number;
   private readPosition: Position;
   private watermark: Position;
-  private readonly inFlight: { id: string; end: Position; acked: boolean }[] = [];
-  private dropped = 0;
+  private acknowledgedNext: number;
+  private nextRecordNumber: number;
+  private readonly inFlight: { id: string; number: number; end: Position; acked: boolean }[] = [];
+  private dropped: number;
   private corrupt = 0;
   private depthCount = 0;
   private lastSync = 0;
@@ -104,8 +164,12 @@ export class DiskQueue {
     }
     this.segmentBytes = segmentBytes;
     mkdirSync(options.dir, { recursive: true });
-    this.watermark = this.readCursor();
-    this.recoverSegments();
+    const cursor = this.readCursor();
+    this.watermark = { segment: cursor.segment, offset: cursor.offset };
+    this.acknowledgedNext = cursor.next;
+    this.dropped = cursor.dropped;
+    const lastNumber = this.recoverSegments();
+    this.nextRecordNumber = Math.max(this.acknowledgedNext, lastNumber + 1);
     // A watermark at the end of a segment that was rolled away points at the next one that exists.
     const resume = this.segments.find((s) => s.number >= this.watermark.segment);
     if (resume && resume.number !== this.watermark.segment)
@@ -114,35 +178,45 @@ export class DiskQueue {
     const last = this.segments[this.segments.length - 1];
     // Appends always go to a fresh segment: a recovered segment may end in a torn record.
     const next = (last?.number ?? this.watermark.segment) + 1;
-    this.segments.push({ number: next, bytes: 0, records: 0 });
+    this.segments.push({ number: next, bytes: 0, records: 0, thinned: 0 });
     this.writeFd = openSync(segmentFile(options.dir, next), 'a');
     if (this.segments.length === 1) this.readPosition = this.watermark = { segment: next, offset: 0 };
-    this.depthCount = this.countFrom(this.watermark);
+    this.depthCount = this.segments.reduce((sum, s) => sum + this.pendingIn(s), 0);
   }
 
   static open(options: DiskQueueOptions): DiskQueue {
     return new DiskQueue(options);
   }
 
-  private readCursor(): Position {
+  private readCursor(): Cursor {
     const file = path.join(this.options.dir, CURSOR_FILE);
-    if (!existsSync(file)) return { segment: 0, offset: 0 };
-    const cursor = JSON.parse(readFileSync(file, 'utf8')) as Position;
-    return { segment: cursor.segment, offset: cursor.offset };
+    if (!existsSync(file)) return { segment: 0, offset: 0, next: 0, dropped: 0 };
+    const cursor = JSON.parse(readFileSync(file, 'utf8')) as Partial<Cursor>;
+    return {
+      segment: cursor.segment ?? 0,
+      offset: cursor.offset ?? 0,
+      next: cursor.next ?? 0,
+      dropped: cursor.dropped ?? 0,
+    };
   }
 
   private writeCursor(): void {
     const file = path.join(this.options.dir, CURSOR_FILE);
-    writeFileSync(`${file}.tmp`, JSON.stringify(this.watermark));
+    const cursor: Cursor = { ...this.watermark, next: this.acknowledgedNext, dropped: this.dropped };
+    writeFileSync(`${file}.tmp`, JSON.stringify(cursor));
     renameSync(`${file}.tmp`, file);
   }
 
-  /** Validates every record of the existing segments, truncating a torn tail. */
-  private recoverSegments(): void {
-    const numbers = readdirSync(this.options.dir)
+  /** Validates every record of the existing segments, truncating a torn tail; returns the last record number. */
+  private recoverSegments(): number {
+    const names = readdirSync(this.options.dir);
+    for (const name of names.filter((n) => n.endsWith(`${SEGMENT_SUFFIX}.tmp`)))
+      unlinkSync(path.join(this.options.dir, name)); // a thinning interrupted before its rename
+    const numbers = names
       .filter((name) => name.endsWith(SEGMENT_SUFFIX))
       .map((name) => Number(name.slice(0, -SEGMENT_SUFFIX.length)))
       .sort((a, b) => a - b);
+    let lastNumber = -1;
     for (const number of numbers) {
       const file = segmentFile(this.options.dir, number);
       if (number < this.watermark.segment) {
@@ -150,85 +224,79 @@ export class DiskQueue {
         continue;
       }
       const data = readFileSync(file);
-      let offset = 0;
+      let validEnd = 0;
       let records = 0;
-      while (offset + HEADER_BYTES <= data.length) {
-        const length = data.readUInt32LE(offset);
-        const checksum = data.readUInt32LE(offset + 4);
-        const end = offset + HEADER_BYTES + length;
-        if (
-          length > MAX_RECORD_BYTES ||
-          end > data.length ||
-          crc32(data.subarray(offset + HEADER_BYTES, end)) !== checksum
-        )
-          break;
-        offset = end;
+      for (const frame of framesOf(data)) {
+        validEnd = frame.end;
         records += 1;
+        lastNumber = Math.max(lastNumber, frame.number);
       }
-      if (offset < data.length) {
+      if (validEnd < data.length) {
         this.corrupt += 1;
         this.options.onWarning?.(
-          `segment ${path.basename(file)}: ${data.length - offset} bytes after offset ${offset} fail their checksum (torn write); skipped`,
+          `segment ${path.basename(file)}: ${data.length - validEnd} bytes after offset ${validEnd} fail their checksum (torn write); skipped`,
         );
         const fd = openSync(file, 'r+');
-        ftruncateSync(fd, offset);
+        ftruncateSync(fd, validEnd);
         closeSync(fd);
       }
-      this.segments.push({ number, bytes: offset, records });
+      this.segments.push({ number, bytes: validEnd, records, thinned: 0 });
     }
+    return lastNumber;
   }
 
-  /** Records from `from` to the end of the queue (used once, at open). */
-  private countFrom(from: Position): number {
+  /** Records of a segment at or after the watermark. */
+  private pendingIn(segment: Segment): number {
+    if (segment.number < this.watermark.segment) return 0;
+    if (segment.number > this.watermark.segment || this.watermark.offset === 0) return segment.records;
     let count = 0;
-    for (const segment of this.segments) {
-      if (segment.number < from.segment) continue;
-      if (segment.number > from.segment || from.offset === 0) {
-        count += segment.records;
-        continue;
-      }
-      const data = readFileSync(segmentFile(this.options.dir, segment.number));
-      for (
-        let offset = from.offset;
-        offset + HEADER_BYTES <= segment.bytes;
-        offset += HEADER_BYTES + data.readUInt32LE(offset)
-      )
-        count += 1;
-    }
+    for (const _frame of framesOf(this.readSegment(segment), this.watermark.offset)) count += 1;
     return count;
+  }
+
+  private readSegment(segment: Segment): Buffer {
+    return readFileSync(segmentFile(this.options.dir, segment.number)).subarray(0, segment.bytes);
   }
 
   get stats(): DiskQueueStats {
     return {
       depth: this.depthCount,
-      bytes: this.segments.reduce((sum, s) => sum + s.bytes, 0),
+      bytes: this.totalBytes(),
       segments: this.segments.length,
       dropped: this.dropped,
       corrupt: this.corrupt,
     };
   }
 
-  /** Appends one record; once this returns (with fsync 'always'), it survives a crash. */
-  append(payload: Buffer): void {
+  /** The number the next appended record gets. */
+  get nextNumber(): number {
+    return this.nextRecordNumber;
+  }
+
+  private totalBytes(): number {
+    return this.segments.reduce((sum, s) => sum + s.bytes, 0);
+  }
+
+  /** Appends one record and returns its number; once this returns (with fsync 'always'), it survives a crash. */
+  append(payload: Buffer): number {
     if (payload.length === 0 || payload.length > MAX_RECORD_BYTES) {
       throw new Error(`a record must hold 1 to ${MAX_RECORD_BYTES} bytes, got ${payload.length}`);
     }
-    const frame = Buffer.alloc(HEADER_BYTES + payload.length);
-    frame.writeUInt32LE(payload.length, 0);
-    frame.writeUInt32LE(crc32(payload), 4);
-    payload.copy(frame, HEADER_BYTES);
+    const number = this.nextRecordNumber;
+    const frame = encodeFrame(number, payload);
     let current = this.segments[this.segments.length - 1];
     if (current && current.bytes > 0 && current.bytes + frame.length > this.segmentBytes)
       current = this.roll();
-    while (this.stats.bytes + frame.length > this.options.maxBytes && this.segments.length > 1)
-      this.dropOldestSegment();
+    this.makeRoom(frame.length);
     writeSync(this.writeFd, frame);
     if (current) {
       current.bytes += frame.length;
       current.records += 1;
     }
+    this.nextRecordNumber += 1;
     this.depthCount += 1;
     this.sync();
+    return number;
   }
 
   private sync(): void {
@@ -245,23 +313,32 @@ export class DiskQueue {
   private roll(): Segment {
     if (this.dirty) fsyncSync(this.writeFd);
     closeSync(this.writeFd);
-    const next = { number: (this.segments[this.segments.length - 1]?.number ?? 0) + 1, bytes: 0, records: 0 };
+    const next = {
+      number: (this.segments[this.segments.length - 1]?.number ?? 0) + 1,
+      bytes: 0,
+      records: 0,
+      thinned: 0,
+    };
     this.segments.push(next);
     this.writeFd = openSync(segmentFile(this.options.dir, next.number), 'a');
     return next;
   }
 
+  private makeRoom(frameBytes: number): void {
+    while (this.totalBytes() + frameBytes > this.options.maxBytes && this.segments.length > 1) {
+      if (this.options.overflow === 'thin-oldest' && this.thinOneSegment()) continue;
+      this.dropOldestSegment();
+    }
+  }
+
   /** Overflow: the oldest segment goes, and every record in it that was not acknowledged is counted as dropped. */
   private dropOldestSegment(): void {
-    const oldest = this.segments.shift();
+    const oldest = this.segments[0];
     if (!oldest) return;
-    const ackedInside = this.inFlight.filter(
-      (e) => e.acked && Number(e.id.split(':')[0]) === oldest.number,
-    ).length;
     const lost =
-      (oldest.number === this.watermark.segment
-        ? this.countInSegmentFrom(oldest, this.watermark.offset)
-        : oldest.records) - ackedInside;
+      this.pendingIn(oldest) -
+      this.inFlight.filter((e) => e.acked && segmentOfId(e.id) === oldest.number).length;
+    this.segments.shift();
     unlinkSync(segmentFile(this.options.dir, oldest.number));
     this.dropped += lost;
     this.depthCount -= lost;
@@ -273,22 +350,61 @@ export class DiskQueue {
     if (this.readPosition.segment <= oldest.number) this.readPosition = { ...next };
     // Records of the dropped segment still in flight no longer exist; their acks are ignored.
     for (let i = this.inFlight.length - 1; i >= 0; i--) {
-      if (Number(this.inFlight[i]?.id.split(':')[0]) <= oldest.number) this.inFlight.splice(i, 1);
+      const entry = this.inFlight[i];
+      if (entry && segmentOfId(entry.id) <= oldest.number) this.inFlight.splice(i, 1);
     }
     this.writeCursor();
   }
 
-  private countInSegmentFrom(segment: Segment, from: number): number {
-    if (from === 0) return segment.records;
-    const data = readFileSync(segmentFile(this.options.dir, segment.number));
-    let count = 0;
-    for (
-      let offset = from;
-      offset + HEADER_BYTES <= segment.bytes;
-      offset += HEADER_BYTES + data.readUInt32LE(offset)
-    )
-      count += 1;
-    return count;
+  /**
+   * Overflow by thinning: rewrites the least-thinned of the oldest segments with every other
+   * pending record. Segments with records in flight are left alone (their ids are positions).
+   * Returns false when no segment can be thinned.
+   */
+  private thinOneSegment(): boolean {
+    const busy = new Set(this.inFlight.map((e) => segmentOfId(e.id)));
+    const candidates = this.segments
+      .slice(0, -1)
+      .filter((s) => !busy.has(s.number) && this.pendingIn(s) >= 2);
+    const least = Math.min(...candidates.map((s) => s.thinned));
+    const segment = candidates.find((s) => s.thinned === least);
+    if (!segment) return false;
+    const from = segment.number === this.watermark.segment ? this.watermark.offset : 0;
+    const data = this.readSegment(segment);
+    const kept: Buffer[] = [];
+    let pending = 0;
+    for (const frame of framesOf(data, from)) {
+      if (pending % 2 === 0) kept.push(data.subarray(frame.offset, frame.end));
+      pending += 1;
+    }
+    const lost = pending - kept.length;
+    if (from > 0) {
+      // Point the watermark at the start first: a crash before the rename then only repeats acked records.
+      this.watermark = { segment: segment.number, offset: 0 };
+      this.writeCursor();
+    }
+    if (this.readPosition.segment === segment.number)
+      this.readPosition = { segment: segment.number, offset: 0 };
+    const file = segmentFile(this.options.dir, segment.number);
+    const replacement = Buffer.concat(kept);
+    const fd = openSync(`${file}.tmp`, 'w');
+    try {
+      writeSync(fd, replacement);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(`${file}.tmp`, file);
+    segment.bytes = replacement.length;
+    segment.records = kept.length;
+    segment.thinned += 1;
+    this.dropped += lost;
+    this.depthCount -= lost;
+    this.writeCursor();
+    this.options.onWarning?.(
+      `disk limit of ${this.options.maxBytes} bytes reached: thinned segment ${segment.number} to every other record, dropped ${lost} of ${pending}`,
+    );
+    return true;
   }
 
   /** Hands out up to `max` records after the ones already handed out, oldest first. */
@@ -307,10 +423,11 @@ export class DiskQueue {
       }
       const fd = openSync(segmentFile(this.options.dir, segment.number), 'r');
       try {
+        const header = Buffer.alloc(HEADER_BYTES);
         while (out.length < max && this.readPosition.offset + HEADER_BYTES <= segment.bytes) {
-          const header = Buffer.alloc(HEADER_BYTES);
           readSync(fd, header, 0, HEADER_BYTES, this.readPosition.offset);
           const length = header.readUInt32LE(0);
+          const number = header.readUInt32LE(8) + header.readUInt32LE(12) * TWO_32;
           const payload = Buffer.alloc(length);
           readSync(fd, payload, 0, length, this.readPosition.offset + HEADER_BYTES);
           const id = idOf(this.readPosition);
@@ -318,8 +435,8 @@ export class DiskQueue {
             segment: segment.number,
             offset: this.readPosition.offset + HEADER_BYTES + length,
           };
-          this.inFlight.push({ id, end: { ...this.readPosition }, acked: false });
-          out.push({ id, payload });
+          this.inFlight.push({ id, number, end: { ...this.readPosition }, acked: false });
+          out.push({ id, number, payload });
         }
       } finally {
         closeSync(fd);
@@ -337,7 +454,10 @@ export class DiskQueue {
     let moved = false;
     while (this.inFlight[0]?.acked) {
       const done = this.inFlight.shift();
-      if (done) this.watermark = done.end;
+      if (done) {
+        this.watermark = done.end;
+        this.acknowledgedNext = done.number + 1;
+      }
       moved = true;
     }
     if (!moved) return;
@@ -358,6 +478,35 @@ export class DiskQueue {
     // Records acknowledged out of order after `first` are handed out again (at least once): count them back.
     this.depthCount += this.inFlight.filter((entry) => entry.acked).length;
     this.inFlight.length = 0;
+  }
+
+  /** The oldest unacknowledged record, without handing it out (for its age). */
+  peekOldest(): QueuedRecord | undefined {
+    for (const segment of this.segments) {
+      if (segment.number < this.watermark.segment) continue;
+      const from = segment.number === this.watermark.segment ? this.watermark.offset : 0;
+      if (from >= segment.bytes) continue;
+      const fd = openSync(segmentFile(this.options.dir, segment.number), 'r');
+      try {
+        const header = Buffer.alloc(HEADER_BYTES);
+        readSync(fd, header, 0, HEADER_BYTES, from);
+        const payload = Buffer.alloc(header.readUInt32LE(0));
+        readSync(fd, payload, 0, payload.length, from + HEADER_BYTES);
+        return {
+          id: idOf({ segment: segment.number, offset: from }),
+          number: header.readUInt32LE(8) + header.readUInt32LE(12) * TWO_32,
+          payload,
+        };
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return undefined;
+  }
+
+  /** Records handed out and not yet acknowledged. */
+  get inFlightCount(): number {
+    return this.inFlight.filter((e) => !e.acked).length;
   }
 
   close(): void {

@@ -108,6 +108,50 @@ describe('DiskQueue', () => {
     queue.close();
   });
 
+  it('thins the oldest records instead of dropping a time span when the overflow policy says so', () => {
+    const queue = open({ maxBytes: 16 * 1024, segmentBytes: 4096, overflow: 'thin-oldest' });
+    fill(queue, 0, 2000);
+    const { dropped, depth } = queue.stats;
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped + depth).toBe(2000);
+    expect(queue.stats.bytes).toBeLessThanOrEqual(16 * 1024);
+    const left = numbers(queue.take(5000));
+    // Thinned, not truncated: the oldest reading survives, and order holds.
+    expect(left[0]).toBe(0);
+    expect(left).toEqual([...left].sort((a, b) => a - b));
+    expect(left.at(-1)).toBe(1999);
+    expect(warnings.some((w) => w.includes('thinned segment'))).toBe(true);
+    queue.close();
+  });
+
+  it('numbers records across restarts, also once everything was acknowledged and deleted', () => {
+    const first = open();
+    fill(first, 0, 3);
+    for (const record of first.take(3)) first.ack(record.id);
+    first.close();
+    const second = open();
+    expect(second.nextNumber).toBe(3);
+    fill(second, 3, 2);
+    second.close();
+    const third = open();
+    expect(third.take(10).map((r) => r.number)).toEqual([3, 4]);
+    expect(third.nextNumber).toBe(5);
+    third.close();
+  });
+
+  it('keeps the count of dropped records across a restart and shows the oldest pending record', () => {
+    const queue = open({ maxBytes: 16 * 1024, segmentBytes: 4096 });
+    fill(queue, 0, 2000);
+    const { dropped } = queue.stats;
+    const oldest = queue.peekOldest();
+    queue.close();
+    const reopened = open({ maxBytes: 16 * 1024, segmentBytes: 4096 });
+    expect(reopened.stats.dropped).toBe(dropped);
+    expect(reopened.peekOldest()?.payload.toString()).toBe(oldest?.payload.toString());
+    expect(numbers(reopened.take(1))).toEqual([dropped]);
+    reopened.close();
+  });
+
   it('refuses a disk limit that cannot hold two segments', () => {
     expect(() => open({ maxBytes: 1000, segmentBytes: 600 })).toThrow(
       'maxBytes must hold at least two segments: got maxBytes 1000 and segmentBytes 600',
