@@ -2,6 +2,7 @@ import { parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { findContract, contracts } from '../contracts/registry.ts';
 import { formatPath } from '../contracts/reasons.ts';
+import { edgeFieldReferences, edgeSettingsSchema } from '../edge/settings.ts';
 
 const idSchema = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case kebab-case, 2-63 characters');
 
@@ -73,6 +74,8 @@ export const manifestSchema = z.strictObject({
   inferences: z.array(inferenceSchema).default([]),
   storage: storageSchema,
   model: modelSchema.optional(),
+  /** Filtering and aggregation on the device (the edge agent), with per-device overrides. */
+  edge: edgeSettingsSchema.optional(),
 });
 
 export type UseCaseManifest = z.output<typeof manifestSchema>;
@@ -197,6 +200,17 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
         });
       }
     });
+  }
+  if (manifest.edge) {
+    const sensorFields = new Set(manifest.sensors.map((sensor) => sensor.field));
+    for (const { path, field } of edgeFieldReferences(manifest.edge)) {
+      if (!sensorFields.has(field)) {
+        problems.push({
+          path,
+          message: `"${field}" is not a sensor of this use case (sensors: ${[...sensorFields].join(', ')})`,
+        });
+      }
+    }
   }
   manifest.inferences.forEach((inference, index) => {
     if (!kpiIds.has(inference.kpi)) {

@@ -114,6 +114,29 @@ describe('use-case manifests', () => {
     ]);
   });
 
+  it('reads the edge section and refuses a setting naming a field that is not a sensor, with its line', () => {
+    expect(parseManifest(shipped, FILE).edge?.spikeFilter?.fields).toEqual(['measures.outletPressure']);
+    const text =
+      shipped.replace(
+        '    measures.fluidTemperature: 2',
+        '    measures.fluidTemperature: 2\n    measures.torque: 3',
+      ) + '  devices:\n    pump-007:\n      deadband: { measures.rpm: 5 }\n';
+    const problems = problemsOf(text);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /:\d+:\d+ edge\.maxChangePerSecond\.measures\.torque: "measures\.torque" is not a sensor of this use case/,
+      ),
+      expect.stringMatching(
+        /edge\.devices\.pump-007\.deadband\.measures\.rpm: "measures\.rpm" is not a sensor/,
+      ),
+    ]);
+  });
+
+  it('refuses an edge setting out of range with the bad value', () => {
+    const text = shipped.replace('threshold: 6', 'threshold: -1');
+    expect(problemsOf(text)).toEqual([expect.stringContaining('edge.spikeFilter.threshold: Too small')]);
+  });
+
   it('refuses an id that does not match the file name, and YAML syntax errors', () => {
     expect(problemsOf(shipped, 'usecases/other.yaml')).toEqual([
       expect.stringContaining('id: must match the file name "other", got "pump-maintenance"'),
