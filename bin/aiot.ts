@@ -12,6 +12,7 @@ import { LocalRuntime, localRuleName } from '../local/runtime.ts';
 import { StatusLine } from '../local/status-line.ts';
 import { loadUseCases, USE_CASES_DIR } from '../usecases/catalog.ts';
 import { LocalCertificateAuthority } from '../local/certs.ts';
+import { edgeCommand } from '../edge/cli.ts';
 import { parseCsvTable } from '../model/csv-table.ts';
 import { invoke, loadModel } from '../model/invocations.ts';
 import { startModelServer } from '../model/serve.ts';
@@ -342,6 +343,16 @@ program
       `\nfor example, with mosquitto_pub:\n  mosquitto_pub -h localhost -p 8883 --cafile ${rel(ca.caCertFile)} --cert ${rel(ca.deviceCertFile(thing))} --key ${rel(ca.deviceKeyFile(thing))} -i ${thing} -q 1 -t dt/pump-maintenance/${thing}/telemetry -m "$(npm run -s aiot -- contracts example pump.telemetry@1 | sed 's/pump-001/${thing}/')"`,
     );
   });
+
+program.addCommand(
+  edgeCommand('edge', async (options) => {
+    // In the repository the agent talks to the local runtime: issue its certificate on first use.
+    if (!options.cert && options.certsDir === '.aiot/certs') {
+      const ca = await LocalCertificateAuthority.openOrCreate(path.resolve(options.certsDir));
+      await ca.devicePair(options.thing);
+    }
+  }),
+);
 
 const modelCommand = program
   .command('model')

@@ -94,6 +94,18 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         skip_reason VARCHAR,
         PRIMARY KEY (use_case, device_id, time)
       );
+      CREATE TABLE IF NOT EXISTS device_health (
+        use_case VARCHAR NOT NULL,
+        device_id VARCHAR NOT NULL,
+        received_at TIMESTAMP NOT NULL,
+        connected BOOLEAN,
+        queue_depth BIGINT,
+        oldest_age_s DOUBLE,
+        sent BIGINT,
+        rejected BIGINT,
+        dropped BIGINT,
+        report JSON NOT NULL
+      );
       CREATE TABLE IF NOT EXISTS dead_letter (
         id VARCHAR PRIMARY KEY,
         body VARCHAR NOT NULL,
@@ -229,6 +241,35 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
       await this.connection.run(
         `INSERT OR REPLACE INTO dead_letter (id, body, attempts, last_error) VALUES ($1, $2, $3, $4)`,
         [message.id, message.body, message.attempts, message.lastError],
+      );
+    });
+  }
+
+  /** Keeps an edge agent's health report as it came, with the figures operators watch as columns. */
+  recordHealth(useCase: string, thing: string, receivedAt: number, payload: Buffer): Promise<void> {
+    let report: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(payload.toString('utf8'));
+      if (typeof parsed === 'object' && parsed !== null) report = parsed as Record<string, unknown>;
+    } catch {
+      report = { unreadable: payload.toString('base64') };
+    }
+    const figure = (key: string) => (typeof report[key] === 'number' ? report[key] : null);
+    return this.exclusive(async () => {
+      await this.connection.run(
+        `INSERT INTO device_health VALUES ($1, $2, make_timestamp($3::BIGINT), $4, $5, $6, $7, $8, $9, $10::JSON)`,
+        [
+          useCase,
+          thing,
+          BigInt(receivedAt) * 1000n,
+          typeof report.connected === 'boolean' ? report.connected : null,
+          figure('queueDepth'),
+          figure('oldestAgeSeconds'),
+          figure('sent'),
+          figure('rejected'),
+          figure('dropped'),
+          JSON.stringify(report),
+        ],
       );
     });
   }

@@ -7,6 +7,7 @@ import { ResilientScorer } from '../core/inference/resilient-scorer.ts';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
 import type { BatchSummary } from '../core/ingest/ingest-batch.ts';
 import { systemClock } from '../core/ingest/ports.ts';
+import { parseHealthTopic } from '../core/ingest/topics.ts';
 import { applyIngestRule } from '../core/ingest/rule.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { startLocalBroker, type LocalBroker, type Refusal } from './broker.ts';
@@ -179,6 +180,13 @@ export class LocalRuntime {
         key: brokerPair.key,
         ruleNames: new Map(options.useCases.map((useCase) => [useCase.id, localRuleName(useCase.id)])),
         onTelemetry: (arrival) => {
+          const health = parseHealthTopic(arrival.topic);
+          if (health) {
+            store
+              .recordHealth(health.useCase, health.thing, arrival.receivedAt, arrival.payload)
+              .catch((error: unknown) => options.onError?.(error));
+            return;
+          }
           counters.received += 1;
           queue.send(JSON.stringify(applyIngestRule(arrival)));
         },

@@ -36,8 +36,8 @@ export class DeadbandGate {
 }
 
 /**
- * Physical plausibility: a value that changes faster than `maxPerSecond` from the last accepted
- * value is a glitch, not a measurement. The last accepted value stays the reference, so one bad
+ * Physical plausibility: a value that moves more than `maxPerSecond` per second (and more than
+ * `maxPerSecond` in any sub-second step) from the last accepted value is a glitch, not a measurement. The last accepted value stays the reference, so one bad
  * reading does not make the next good one look like a jump.
  */
 export class RateOfChangeFilter {
@@ -51,7 +51,9 @@ export class RateOfChangeFilter {
   violation(time: number, value: number): string | undefined {
     const previous = this.previous;
     if (previous && time > previous.time) {
-      const rate = Math.abs(value - previous.value) / ((time - previous.time) / 1000);
+      // Sub-second readings get a whole second's budget: over a few ms, sensor noise alone would
+      // look like an impossible rate.
+      const rate = Math.abs(value - previous.value) / Math.max(1, (time - previous.time) / 1000);
       if (rate > this.maxPerSecond) return `changes ${round(rate)}/s, above ${this.maxPerSecond}/s`;
     }
     return undefined;

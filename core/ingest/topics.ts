@@ -10,6 +10,19 @@ export function telemetryTopic(useCase: string, thing: string): string {
   return `dt/${useCase}/${thing}/telemetry`;
 }
 
+/** Where a device's agent reports its own health (queue depth, oldest reading, losses). */
+export function healthTopic(useCase: string, thing: string): string {
+  return `dt/${useCase}/${thing}/health`;
+}
+
+/** The use case and thing of a health topic; undefined for any other topic. */
+export function parseHealthTopic(topic: string): { useCase: string; thing: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || parts[0] !== 'dt' || parts[3] !== 'health') return undefined;
+  const [, useCase, thing] = parts;
+  return useCase && thing ? { useCase, thing } : undefined;
+}
+
 export function basicIngestTopic(ruleName: string, useCase: string, thing: string): string {
   return `${BASIC_INGEST_PREFIX}${ruleName}/${telemetryTopic(useCase, thing)}`;
 }
@@ -47,13 +60,21 @@ export type PublishDecision = { allowed: true } | { allowed: false; reason: stri
 
 /**
  * The device policy: `thing` may publish to `dt/<useCase>/<thing>/telemetry` of a known use case,
- * or to the Basic Ingest form naming that use case's rule.
+ * or to the Basic Ingest form naming that use case's rule, and to its own health topic.
  */
 export function authorizeDevicePublish(
   thing: string,
   topic: string,
   ruleNamesByUseCase: ReadonlyMap<string, string>,
 ): PublishDecision {
+  const health = parseHealthTopic(topic);
+  if (health) {
+    if (health.thing !== thing)
+      return { allowed: false, reason: `thing "${thing}" may not report health as "${health.thing}"` };
+    return ruleNamesByUseCase.has(health.useCase)
+      ? { allowed: true }
+      : { allowed: false, reason: `unknown use case "${health.useCase}"` };
+  }
   const parsed = parseTelemetryTopic(topic);
   if (!parsed) return { allowed: false, reason: `"${topic}" is not a telemetry topic` };
   if (parsed.thing !== thing) {

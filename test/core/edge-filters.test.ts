@@ -45,6 +45,13 @@ describe('RateOfChangeFilter', () => {
     expect(filter.violation(1000, 90)).toBe('changes 20/s, above 2/s');
     expect(filter.violation(2000, 71.5)).toBeUndefined();
   });
+
+  it('gives sub-second readings a whole second of budget, so noise at 100 Hz is not a glitch', () => {
+    const filter = new RateOfChangeFilter(2);
+    filter.accept(0, 70);
+    expect(filter.violation(10, 70.5)).toBeUndefined();
+    expect(filter.violation(10, 73)).toBe('changes 3/s, above 2/s');
+  });
 });
 
 describe('HampelFilter', () => {

@@ -3,6 +3,7 @@ import { applyIngestRule, ingestRuleSql } from '../../core/ingest/rule.ts';
 import {
   authorizeDevicePublish,
   basicIngestTopic,
+  healthTopic,
   parseTelemetryTopic,
   telemetryTopic,
 } from '../../core/ingest/topics.ts';
@@ -13,6 +14,7 @@ describe('device publish policy', () => {
   it.each([
     ['its own telemetry topic', telemetryTopic('pump-maintenance', 'pump-001')],
     ['its own Basic Ingest topic', basicIngestTopic('pump_ingest', 'pump-maintenance', 'pump-001')],
+    ['its own health topic', healthTopic('pump-maintenance', 'pump-001')],
   ])('lets a thing publish to %s', (_name, topic) => {
     expect(authorizeDevicePublish('pump-001', topic, rules)).toEqual({ allowed: true });
   });
@@ -34,6 +36,8 @@ describe('device publish policy', () => {
       'rule "other" does not serve',
     ],
     ['an unknown use case', 'dt/hvac/pump-001/telemetry', 'unknown use case "hvac"'],
+    ['health as another thing', 'dt/pump-maintenance/pump-002/health', 'may not report health as "pump-002"'],
+    ['health of an unknown use case', 'dt/hvac/pump-001/health', 'unknown use case "hvac"'],
     ['a non-telemetry topic', 'dt/pump-maintenance/pump-001/commands', 'is not a telemetry topic'],
     ['a wildcard-like deeper topic', 'dt/pump-maintenance/pump-001/telemetry/x', 'is not a telemetry topic'],
   ])('refuses %s', (_name, topic, reason) => {

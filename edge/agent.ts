@@ -1,0 +1,384 @@
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { DataContract } from '../core/contracts/contract.ts';
+import {
+  buildTelemetryMessage,
+  EdgePreprocessor,
+  type DeviceIdentity,
+  type SourceReading,
+} from '../core/edge/preprocessor.ts';
+import type { ResolvedEdgeSettings } from '../core/edge/settings.ts';
+import { DiskQueue, type FsyncPolicy, type OverflowPolicy } from './disk-queue.ts';
+import type { ReadingSource } from './sources.ts';
+
+export interface EdgeConnection {
+  /** `mqtts://host:8883` */
+  readonly url: string;
+  /** PEM of the CA that signed the broker's certificate (Amazon Root CA 1 for IoT Core). */
+  readonly ca: string | Buffer;
+  /** PEM of the device certificate; its thing name is the client id. */
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  /** The topic telemetry is published to (the Basic Ingest form on AWS). */
+  readonly topic: string;
+  /** Where health messages go; none are sent when absent. */
+  readonly healthTopic?: string;
+}
+
+export interface EdgeAgentOptions {
+  readonly identity: DeviceIdentity;
+  readonly contract: DataContract;
+  readonly settings: ResolvedEdgeSettings;
+  readonly connection: EdgeConnection;
+  /** Folder for the queue and the reject file. */
+  readonly dataDir: string;
+  /** Disk the backlog may use. @default 256 MiB */
+  readonly maxQueueBytes?: number;
+  /** @default 'drop-oldest' */
+  readonly overflow?: OverflowPolicy;
+  /** @default { everyMs: 1000 }: at most a second of readings at risk on power loss, none on a process crash */
+  readonly fsync?: FsyncPolicy;
+  /** Messages published and not yet acknowledged. @default 100 */
+  readonly maxInFlight?: number;
+  /** Upper bound on messages per second, so a fleet coming back online does not stampede the cloud. @default 200 */
+  readonly maxSendRate?: number;
+  /** Reconnect delay bounds; each delay is drawn at random up to an exponentially growing cap. @default 1 s and 60 s */
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Period of health messages. @default 60 s */
+  readonly healthIntervalMs?: number;
+  /** The reject file rotates past this size, keeping one previous file. @default 10 MiB */
+  readonly maxRejectFileBytes?: number;
+  readonly onLog?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface EdgeAgentStatus {
+  readonly thing: string;
+  readonly connected: boolean;
+  /** Readings waiting on disk, in flight included. */
+  readonly queueDepth: number;
+  readonly queueBytes: number;
+  /** Age of the oldest reading not yet acknowledged by the broker. */
+  readonly oldestAgeSeconds: number;
+  readonly inFlight: number;
+  /** Acknowledged by the broker since start. */
+  readonly sent: number;
+  readonly readings: number;
+  readonly filtered: number;
+  readonly rejected: number;
+  readonly spikes: Readonly<Record<string, number>>;
+  readonly aggregated: number;
+  /** Lost to the disk limit since the queue was created. */
+  readonly dropped: number;
+  /** Torn writes found at start. */
+  readonly corrupt: number;
+  readonly reconnects: number;
+  readonly lastError?: string;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The device side of data continuity: every reading is checked and filtered, then appended to
+ * a crash-safe disk queue before anything is sent. A sender publishes from the queue at QoS 1
+ * and deletes a reading only on the broker's PUBACK; on disconnect it reconnects with jittered
+ * backoff and resends from the first unacknowledged reading, in order, at a bounded rate.
+ */
+export class EdgeAgent {
+  private readonly queue: DiskQueue;
+  private readonly preprocessor: EdgePreprocessor;
+  private readonly rejectFile: string;
+  private client: MqttClient | undefined;
+  private connected = false;
+  private generation = 0;
+  private attempts = 0;
+  private reconnects = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private tokens: number;
+  private lastRefill = Date.now();
+  private sent = 0;
+  private lastError: string | undefined;
+  private stopping = false;
+  private unreadable = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  private constructor(private readonly options: EdgeAgentOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.queue = DiskQueue.open({
+      dir: path.join(options.dataDir, 'queue'),
+      maxBytes: options.maxQueueBytes ?? 256 * MiB,
+      overflow: options.overflow ?? 'drop-oldest',
+      fsync: options.fsync ?? { everyMs: 1000 },
+      onWarning: (message) => {
+        this.log('warn', message);
+      },
+    });
+    this.preprocessor = new EdgePreprocessor(options.contract, options.identity, options.settings);
+    this.rejectFile = path.join(options.dataDir, 'rejects.jsonl');
+    this.tokens = this.burst;
+    const backlog = this.queue.stats.depth;
+    if (backlog > 0) this.log('info', `${backlog} readings from before the restart are waiting to be sent`);
+  }
+
+  /** Opens the queue and starts connecting; readings are accepted at once, online or not. */
+  static start(options: EdgeAgentOptions): EdgeAgent {
+    for (const [name, value] of [
+      ['maxInFlight', options.maxInFlight],
+      ['maxSendRate', options.maxSendRate],
+      ['healthIntervalMs', options.healthIntervalMs],
+    ] as const) {
+      if (value !== undefined && !(value > 0)) throw new Error(`${name} must be above 0, got ${value}`);
+    }
+    const agent = new EdgeAgent(options);
+    agent.connect();
+    if (options.connection.healthTopic) {
+      agent.healthTimer = setInterval(() => {
+        agent.publishHealth();
+      }, options.healthIntervalMs ?? 60_000);
+    }
+    return agent;
+  }
+
+  private get burst(): number {
+    return Math.max(1, Math.ceil((this.options.maxSendRate ?? 200) / 10));
+  }
+
+  private log(level: 'info' | 'warn', message: string): void {
+    this.options.onLog?.(level, `${this.options.identity.thing}: ${message}`);
+  }
+
+  /** Checks, filters and queues one reading; refused readings go to the reject file with every reason. */
+  accept(reading: SourceReading): void {
+    const result = this.preprocessor.accept(reading, Date.now());
+    if (result.rejected) this.writeReject(reading, result.rejected);
+    for (const ready of result.ready) this.enqueue(ready);
+  }
+
+  /** Keeps input a source could not read as a reading at all (bad JSON, say). */
+  acceptUnreadable(raw: string, reasons: readonly string[]): void {
+    this.unreadable += 1;
+    this.writeReject({ raw }, reasons);
+  }
+
+  /** Feeds every item of a source, then flushes an open aggregation window. */
+  async run(source: ReadingSource): Promise<void> {
+    for await (const item of source) {
+      if ('reading' in item) this.accept(item.reading);
+      else this.acceptUnreadable(item.unreadable.raw, item.unreadable.reasons);
+    }
+    for (const ready of this.preprocessor.flush()) this.enqueue(ready);
+  }
+
+  private enqueue(ready: { time: number; measures: Readonly<Record<string, number>> }): void {
+    const built = buildTelemetryMessage(
+      this.options.contract,
+      this.options.identity,
+      ready,
+      this.queue.nextNumber,
+    );
+    if (!built.ok) {
+      this.writeReject(ready, built.reasons);
+      return;
+    }
+    this.queue.append(Buffer.from(JSON.stringify(built.message)));
+    this.pump();
+  }
+
+  private writeReject(input: unknown, reasons: readonly string[]): void {
+    const line = `${JSON.stringify({ at: new Date().toISOString(), thing: this.options.identity.thing, reasons, input })}\n`;
+    try {
+      if (statSync(this.rejectFile).size + line.length > (this.options.maxRejectFileBytes ?? 10 * MiB))
+        renameSync(this.rejectFile, `${this.rejectFile}.1`);
+    } catch {
+      // No reject file yet.
+    }
+    appendFileSync(this.rejectFile, line);
+  }
+
+  get status(): EdgeAgentStatus {
+    const stats = this.queue.stats;
+    const counters = this.preprocessor.counters;
+    return {
+      thing: this.options.identity.thing,
+      connected: this.connected,
+      queueDepth: stats.depth,
+      queueBytes: stats.bytes,
+      oldestAgeSeconds: this.oldestAgeSeconds(),
+      inFlight: this.queue.inFlightCount,
+      sent: this.sent,
+      readings: counters.readings + this.unreadable,
+      filtered: counters.filtered,
+      rejected: counters.rejected + this.unreadable,
+      spikes: counters.spikes,
+      aggregated: counters.aggregated,
+      dropped: stats.dropped,
+      corrupt: stats.corrupt,
+      reconnects: this.reconnects,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  private oldestAgeSeconds(): number {
+    const oldest = this.queue.peekOldest();
+    if (!oldest) return 0;
+    const { timestamp } = JSON.parse(oldest.payload.toString()) as { timestamp?: string };
+    const time = timestamp === undefined ? NaN : Date.parse(timestamp);
+    return Number.isNaN(time) ? 0 : Math.max(0, (Date.now() - time) / 1000);
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    const { connection, identity } = this.options;
+    const generation = ++this.generation;
+    // One client per attempt, with its own reconnect turned off: the disk queue, not mqtt.js's
+    // in-memory store, is the only source of what still has to be sent.
+    const client = mqtt.connect(connection.url, {
+      clientId: identity.thing,
+      ca: connection.ca,
+      cert: connection.cert,
+      key: connection.key,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 30,
+      connectTimeout: 10_000,
+      reconnectPeriod: 0,
+    });
+    this.client = client;
+    client.on('connect', () => {
+      if (generation !== this.generation) return;
+      this.connected = true;
+      this.attempts = 0;
+      this.lastError = undefined;
+      this.log('info', `connected to ${connection.url}; ${this.queue.stats.depth} readings to send`);
+      this.pump();
+    });
+    client.on('error', (error) => {
+      if (generation === this.generation) this.lastError = error.message;
+    });
+    client.on('close', () => {
+      if (generation !== this.generation) return;
+      this.onDisconnected(client);
+    });
+  }
+
+  private onDisconnected(client: MqttClient): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.generation += 1; // late callbacks of this client no longer count
+    client.end(true);
+    this.queue.rewind();
+    this.wakeIdleWaiters();
+    if (this.stopping) return;
+    if (wasConnected)
+      this.log('warn', `disconnected${this.lastError ? `: ${this.lastError}` : ''}; buffering on disk`);
+    const min = this.options.reconnectMinMs ?? 1000;
+    const max = this.options.reconnectMaxMs ?? 60_000;
+    const cap = Math.min(max, min * 2 ** this.attempts);
+    this.attempts += 1;
+    this.reconnects += 1;
+    // Full jitter: a fleet that lost the same link does not come back in lockstep.
+    const delay = min / 2 + Math.random() * (cap - min / 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.connect();
+    }, delay);
+  }
+
+  /** Publishes from the queue while connected, within the in-flight window and the rate limit. */
+  private pump(): void {
+    const client = this.client;
+    if (!this.connected || !client || this.pumpTimer) return;
+    const rate = this.options.maxSendRate ?? 200;
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * rate);
+    this.lastRefill = now;
+    const room = Math.min(
+      (this.options.maxInFlight ?? 100) - this.queue.inFlightCount,
+      Math.floor(this.tokens),
+    );
+    if (room > 0) {
+      const generation = this.generation;
+      for (const record of this.queue.take(room)) {
+        this.tokens -= 1;
+        client.publish(this.options.connection.topic, record.payload, { qos: 1 }, (error) => {
+          if (generation !== this.generation) return;
+          if (error) {
+            this.lastError = error.message;
+            return; // resent after the reconnect the failure leads to
+          }
+          this.queue.ack(record.id);
+          this.sent += 1;
+          if (this.queue.stats.depth === 0) this.wakeIdleWaiters();
+          this.pump();
+        });
+      }
+    }
+    if (this.tokens < 1 && this.queue.stats.depth > this.queue.inFlightCount) {
+      this.pumpTimer = setTimeout(
+        () => {
+          this.pumpTimer = undefined;
+          this.pump();
+        },
+        Math.ceil(((1 - this.tokens) * 1000) / rate),
+      );
+    }
+  }
+
+  private publishHealth(): void {
+    const topic = this.options.connection.healthTopic;
+    if (!this.connected || !this.client || !topic) return;
+    const { thing: _thing, ...status } = this.status;
+    this.client.publish(
+      topic,
+      JSON.stringify({
+        deviceId: this.options.identity.thing,
+        timestamp: new Date().toISOString(),
+        ...status,
+      }),
+      { qos: 0 },
+    );
+  }
+
+  private wakeIdleWaiters(): void {
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once everything queued is acknowledged, or after `timeoutMs`; true when drained. */
+  async drained(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.stats.depth > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.queue.stats.depth === 0;
+  }
+
+  /**
+   * Flushes the open aggregation window, gives the sender up to `drainMs` to empty the queue
+   * (when connected, or also to connect first with `waitForConnection`), then disconnects and
+   * closes the queue. What is not acknowledged stays on disk for next time.
+   */
+  async stop(drainMs = 5000, options: { waitForConnection?: boolean } = {}): Promise<EdgeAgentStatus> {
+    for (const ready of this.preprocessor.flush()) this.enqueue(ready);
+    if (drainMs > 0 && (this.connected || options.waitForConnection)) await this.drained(drainMs);
+    this.publishHealth();
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.pumpTimer);
+    clearInterval(this.healthTimer);
+    const status = this.status;
+    const client = this.client;
+    this.generation += 1;
+    this.connected = false;
+    if (client) await client.endAsync(false);
+    this.queue.close();
+    return status;
+  }
+}

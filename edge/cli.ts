@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { getContract } from '../core/contracts/registry.ts';
+import { resolveEdgeSettings } from '../core/edge/settings.ts';
+import { basicIngestTopic, healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
+import { parseManifest } from '../core/usecase/manifest.ts';
+import { EdgeAgent, type EdgeAgentStatus } from './agent.ts';
+import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
+import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
+
+export interface EdgeRunOptions {
+  thing: string;
+  endpoint: string;
+  manifest: string;
+  certsDir: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  ruleName?: string;
+  source: 'simulator' | 'csv' | 'stdin';
+  csv?: string;
+  columns: string;
+  time: 'now' | 'file';
+  rate: number;
+  count?: number;
+  seed: number;
+  firmware: string;
+  hardwareGeneration: string;
+  dataDir?: string;
+  maxQueueMb: number;
+  overflow: OverflowPolicy;
+  fsync: FsyncPolicy;
+  maxSendRate: number;
+  maxInFlight: number;
+  health: boolean;
+  healthInterval: number;
+  status: 'text' | 'json' | 'off';
+  statusInterval: number;
+  drain: number;
+}
+
+function number(name: string, min: number, max: number, whole = false) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max || (whole && !Number.isInteger(parsed)))
+      throw new InvalidArgumentError(
+        `${name} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${value}"`,
+      );
+    return parsed;
+  };
+}
+
+function fsyncPolicy(value: string): FsyncPolicy {
+  if (value === 'always' || value === 'never') return value;
+  const everyMs = Number(value);
+  if (!Number.isInteger(everyMs) || everyMs < 1)
+    throw new InvalidArgumentError(
+      `--fsync must be "always", "never" or milliseconds between syncs, got "${value}"`,
+    );
+  return { everyMs };
+}
+
+/** `skab`, or `measure=column,...` */
+export function parseColumns(value: string): Record<string, string> {
+  if (value === 'skab') return { ...SKAB_COLUMNS };
+  const pairs = value.split(',').map((pair) => pair.split('='));
+  if (pairs.some((pair) => pair.length !== 2 || !pair[0] || !pair[1]))
+    throw new InvalidArgumentError(`--columns must be "skab" or "measure=column,...", got "${value}"`);
+  return Object.fromEntries(pairs.map(([measure, column]) => [measure?.trim() ?? '', column?.trim() ?? '']));
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatStatus(status: EdgeAgentStatus): string {
+  const spikes = Object.values(status.spikes).reduce((sum, n) => sum + n, 0);
+  return [
+    `${status.thing} ${status.connected ? 'online ' : 'OFFLINE'}`,
+    `queue ${status.queueDepth} (${formatBytes(status.queueBytes)}, oldest ${status.oldestAgeSeconds.toFixed(0)} s)`,
+    `sent ${status.sent}`,
+    `readings ${status.readings}`,
+    `filtered ${status.filtered}`,
+    `rejected ${status.rejected}`,
+    `spikes ${spikes}`,
+    `dropped ${status.dropped}`,
+    ...(status.lastError && !status.connected ? [`last error: ${status.lastError}`] : []),
+  ].join('  ');
+}
+
+/** Runs the agent until the source ends (then drains) or a signal arrives. */
+export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentStatus> {
+  const manifest = parseManifest(readFileSync(options.manifest, 'utf8'), options.manifest);
+  const contract = getContract(manifest.contract);
+  const read = (file: string | undefined, fallback: string) =>
+    readFileSync(file ?? path.join(options.certsDir, fallback));
+  const dataDir = options.dataDir ?? path.join('.aiot', 'edge', options.thing);
+  const abort = new AbortController();
+  const signal = abort.signal;
+  let source: ReadingSource;
+  if (options.source === 'csv') {
+    if (!options.csv) throw new InvalidArgumentError('--source csv needs --csv <file>');
+    source = csvSource({
+      file: options.csv,
+      columns: parseColumns(options.columns),
+      rate: options.rate,
+      time: options.time,
+      signal,
+    });
+  } else if (options.source === 'stdin') {
+    source = jsonLinesSource(process.stdin);
+  } else {
+    source = simulatorSource({
+      thing: options.thing,
+      rate: options.rate,
+      seed: options.seed,
+      signal,
+      ...(options.count === undefined ? {} : { count: options.count }),
+    });
+  }
+  const agent = EdgeAgent.start({
+    identity: {
+      thing: options.thing,
+      firmware: options.firmware,
+      hardwareGeneration: options.hardwareGeneration,
+    },
+    contract,
+    settings: resolveEdgeSettings(manifest.edge, options.thing),
+    connection: {
+      url: options.endpoint,
+      ca: read(options.ca, 'ca.crt'),
+      cert: read(options.cert, path.join('devices', `${options.thing}.crt`)),
+      key: read(options.key, path.join('devices', `${options.thing}.key`)),
+      topic: options.ruleName
+        ? basicIngestTopic(options.ruleName, manifest.id, options.thing)
+        : telemetryTopic(manifest.id, options.thing),
+      ...(options.health ? { healthTopic: healthTopic(manifest.id, options.thing) } : {}),
+    },
+    dataDir,
+    maxQueueBytes: options.maxQueueMb * 1024 * 1024,
+    overflow: options.overflow,
+    fsync: options.fsync,
+    maxSendRate: options.maxSendRate,
+    maxInFlight: options.maxInFlight,
+    healthIntervalMs: options.healthInterval * 1000,
+    onLog: (level, message) => {
+      console.error(`${new Date().toISOString()} ${level} ${message}`);
+    },
+  });
+  const report = () => {
+    if (options.status === 'json')
+      console.log(JSON.stringify({ timestamp: new Date().toISOString(), ...agent.status }));
+    else if (options.status === 'text') console.log(formatStatus(agent.status));
+  };
+  const statusTimer =
+    options.status === 'off' ? undefined : setInterval(report, options.statusInterval * 1000);
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    abort.abort();
+    if (options.source === 'stdin') process.stdin.destroy();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await agent.run(source);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  // The source ended or was interrupted: what is not acknowledged within --drain stays on disk.
+  const status = await agent.stop(options.drain * 1000, { waitForConnection: !interrupted });
+  clearInterval(statusTimer);
+  if (options.status !== 'off') report();
+  return status;
+}
+
+/** The agent's command line, as `aiot-edge` on a device and as `aiot edge` in the repository. */
+export function edgeCommand(name: string, prepare?: (options: EdgeRunOptions) => Promise<void>): Command {
+  return new Command(name)
+    .description('run the edge agent: read sensors, filter, buffer on disk, publish over MQTT/TLS')
+    .requiredOption('--thing <name>', 'thing name: the certificate common name and the MQTT client id')
+    .option(
+      '--endpoint <url>',
+      'broker: the IoT Core ATS endpoint, or the local runtime',
+      'mqtts://localhost:8883',
+    )
+    .option(
+      '--manifest <file>',
+      'use-case manifest (contract and edge settings)',
+      'usecases/pump-maintenance.yaml',
+    )
+    .option('--certs-dir <dir>', 'folder with ca.crt and devices/<thing>.crt|.key', '.aiot/certs')
+    .option('--ca <file>', 'CA certificate of the broker (default: <certs-dir>/ca.crt)')
+    .option('--cert <file>', 'device certificate (default: <certs-dir>/devices/<thing>.crt)')
+    .option('--key <file>', 'device private key (default: <certs-dir>/devices/<thing>.key)')
+    .option('--rule-name <name>', 'publish through IoT Core Basic Ingest to this rule (the stack output)')
+    .addOption(
+      new Option('--source <kind>', 'where readings come from')
+        .choices(['simulator', 'csv', 'stdin'])
+        .default('simulator'),
+    )
+    .option('--csv <file>', 'CSV to replay with --source csv')
+    .option('--columns <map>', 'CSV columns: "skab" or "measure=column,..."', 'skab')
+    .addOption(
+      new Option('--time <mode>', 'CSV timestamps: replayed as now, or kept from the file')
+        .choices(['now', 'file'])
+        .default('now'),
+    )
+    .option(
+      '--rate <hz>',
+      'readings per second from the simulator or the CSV',
+      number('--rate', 0.001, 10_000),
+      1,
+    )
+    .option(
+      '--count <n>',
+      'stop the simulator after this many readings',
+      number('--count', 1, Number.MAX_SAFE_INTEGER, true),
+    )
+    .option('--seed <n>', 'simulator seed', number('--seed', 0, 2 ** 31, true), 1)
+    .option('--firmware <version>', 'firmware version tag of every message', '1.0.0')
+    .option('--hardware-generation <gen>', 'hardware generation tag of every message', 'gen2')
+    .option('--data-dir <dir>', 'queue and reject file (default: .aiot/edge/<thing>)')
+    .option('--max-queue-mb <n>', 'disk the backlog may use', number('--max-queue-mb', 1, 1_000_000), 256)
+    .addOption(
+      new Option('--overflow <policy>', 'when the disk limit is reached')
+        .choices(['drop-oldest', 'thin-oldest'])
+        .default('drop-oldest'),
+    )
+    .option('--fsync <policy>', '"always", "never", or milliseconds between syncs', fsyncPolicy, {
+      everyMs: 1000,
+    })
+    .option(
+      '--max-send-rate <n>',
+      'messages per second at most (replay after an outage)',
+      number('--max-send-rate', 1, 100_000),
+      200,
+    )
+    .option(
+      '--max-in-flight <n>',
+      'messages awaiting PUBACK at most',
+      number('--max-in-flight', 1, 65_535, true),
+      100,
+    )
+    .option('--no-health', 'send no health messages')
+    .option(
+      '--health-interval <s>',
+      'seconds between health messages',
+      number('--health-interval', 1, 86_400),
+      60,
+    )
+    .addOption(
+      new Option('--status <format>', 'status on stdout').choices(['text', 'json', 'off']).default('text'),
+    )
+    .option(
+      '--status-interval <s>',
+      'seconds between status lines',
+      number('--status-interval', 0.1, 3600),
+      5,
+    )
+    .option(
+      '--drain <s>',
+      'seconds to wait for the queue to empty when stopping',
+      number('--drain', 0, 86_400),
+      10,
+    )
+    .action(async (options: EdgeRunOptions) => {
+      if (prepare) await prepare(options);
+      await runEdgeAgent(options);
+    });
+}

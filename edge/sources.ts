@@ -1,0 +1,178 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'csv-parse';
+import type { SourceReading } from '../core/edge/preprocessor.ts';
+import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
+
+/** What a source yields: a reading to preprocess, or input it could not even read as one. */
+export type SourceItem =
+  | { readonly reading: SourceReading }
+  | { readonly unreadable: { readonly raw: string; readonly reasons: readonly string[] } };
+
+/** A source of readings for one device; ends when the input does or when `signal` aborts. */
+export type ReadingSource = AsyncIterable<SourceItem>;
+
+/** Sleeps until `start + index / rate` seconds, so a paced source does not drift. */
+async function pace(start: number, index: number, rate: number, signal?: AbortSignal): Promise<boolean> {
+  const due = start + (index * 1000) / rate;
+  const wait = due - Date.now();
+  if (wait > 0) {
+    try {
+      await sleep(wait, undefined, { signal });
+    } catch {
+      return false;
+    }
+  }
+  return !signal?.aborted;
+}
+
+export interface SimulatorSourceOptions {
+  readonly thing: string;
+  /** Readings per second. */
+  readonly rate: number;
+  readonly seed?: number;
+  /** Stop after this many readings. @default unbounded */
+  readonly count?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The pump simulator the local runtime uses, as a device's sensors. */
+export async function* simulatorSource(options: SimulatorSourceOptions): ReadingSource {
+  const simulator = new PumpSimulator({ thing: options.thing, seed: options.seed ?? 1 });
+  const start = Date.now();
+  for (let index = 0; index < (options.count ?? Infinity); index++) {
+    if (!(await pace(start, index, options.rate, options.signal))) return;
+    // The scheduled time, not the wake-up time: readings caught up after a stall keep distinct timestamps.
+    const time = start + Math.round((index * 1000) / options.rate);
+    yield { reading: { timestamp: time, measures: simulator.next(time, 1 / options.rate).measures } };
+  }
+}
+
+/** SKAB's columns (https://github.com/waico/SKAB) as `pump.telemetry` measures. */
+export const SKAB_COLUMNS: Readonly<Record<string, string>> = {
+  vibrationRmsX: 'Accelerometer1RMS',
+  vibrationRmsY: 'Accelerometer2RMS',
+  motorCurrent: 'Current',
+  outletPressure: 'Pressure',
+  motorTemperature: 'Temperature',
+  fluidTemperature: 'Thermocouple',
+  supplyVoltage: 'Voltage',
+  flowRate: 'Volume Flow RateRMS',
+};
+
+export interface CsvSourceOptions {
+  readonly file: string;
+  /** Contract measure name to CSV column. */
+  readonly columns: Readonly<Record<string, string>>;
+  /** Rows per second. @default 1 */
+  readonly rate?: number;
+  /**
+   * `now`: stamp each row with the clock as it is replayed (history played as live);
+   * `file`: keep the row's own time from `timeColumn` (backfill). @default 'now'
+   */
+  readonly time?: 'now' | 'file';
+  /** Column with the row's time; a time without a zone is read as UTC. @default 'datetime' */
+  readonly timeColumn?: string;
+  readonly signal?: AbortSignal;
+}
+
+function fileTime(text: string): number | string {
+  const isoish = text.includes('T') ? text : text.replace(' ', 'T');
+  return /[zZ]|[+-]\d\d:?\d\d$/.test(isoish) ? isoish : `${isoish}Z`;
+}
+
+/**
+ * Replays a CSV (header row, `,` or `;` separated) at a fixed rate. A cell that is not a number
+ * is passed on as text, so the contract check names it instead of the reading vanishing.
+ */
+export async function* csvSource(options: CsvSourceOptions): ReadingSource {
+  const rate = options.rate ?? 1;
+  if (!(rate > 0)) throw new Error(`rate must be above 0 rows per second, got ${rate}`);
+  const firstLine = await readFirstLine(options.file);
+  const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
+  const header = firstLine.split(delimiter).map((cell) => cell.trim());
+  const missing = Object.values(options.columns).filter((column) => !header.includes(column));
+  const timeColumn = options.timeColumn ?? 'datetime';
+  if (options.time === 'file' && !header.includes(timeColumn)) missing.push(timeColumn);
+  if (missing.length > 0) {
+    throw new Error(
+      `${options.file}: no column ${missing.map((c) => `"${c}"`).join(', ')} (columns: ${header.join(', ')})`,
+    );
+  }
+  const parser = createReadStream(options.file).pipe(
+    parse({ delimiter, columns: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
+  );
+  const start = Date.now();
+  let index = 0;
+  try {
+    for await (const row of parser as AsyncIterable<Record<string, string | undefined>>) {
+      if (!(await pace(start, index++, rate, options.signal))) return;
+      const measures: Record<string, unknown> = {};
+      for (const [measure, column] of Object.entries(options.columns)) {
+        const cell = row[column];
+        const value = cell === undefined || cell === '' ? undefined : Number(cell);
+        measures[measure] = value === undefined || Number.isNaN(value) ? cell : value;
+      }
+      const timeCell = row[timeColumn];
+      yield {
+        reading: {
+          timestamp: options.time === 'file' && timeCell ? fileTime(timeCell) : Date.now(),
+          measures,
+        },
+      };
+    }
+  } finally {
+    parser.destroy();
+  }
+}
+
+async function readFirstLine(file: string): Promise<string> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) return line;
+  } finally {
+    lines.close();
+  }
+  throw new Error(`${file}: is empty, expected a header row`);
+}
+
+/**
+ * JSON lines, one reading per line: `{"timestamp": ..., "measures": {...}}`, a whole contract
+ * message (its envelope is replaced by the agent's), or a bare object of measures.
+ */
+export async function* jsonLinesSource(input: Readable): ReadingSource {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (error) {
+      yield { unreadable: { raw: line, reasons: [`not JSON: ${(error as Error).message}`] } };
+      continue;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      yield { unreadable: { raw: line, reasons: ['must be a JSON object'] } };
+      continue;
+    }
+    const { timestamp, measures, ...rest } = parsed as Record<string, unknown>;
+    if (timestamp !== undefined && typeof timestamp !== 'string' && typeof timestamp !== 'number') {
+      yield {
+        unreadable: { raw: line, reasons: ['timestamp: must be ISO 8601 text or epoch milliseconds'] },
+      };
+      continue;
+    }
+    const time = timestamp === undefined ? {} : { timestamp };
+    if (measures === undefined) {
+      yield { reading: { ...time, measures: rest } };
+      continue;
+    }
+    if (typeof measures !== 'object' || measures === null || Array.isArray(measures)) {
+      yield { unreadable: { raw: line, reasons: ['measures: must be an object of numbers'] } };
+      continue;
+    }
+    yield { reading: { ...time, measures: measures as Record<string, unknown> } };
+  }
+}

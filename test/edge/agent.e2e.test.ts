@@ -1,0 +1,286 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { resolveEdgeSettings } from '../../core/edge/settings.ts';
+import { healthTopic, telemetryTopic } from '../../core/ingest/topics.ts';
+import { EdgeAgent, type EdgeAgentOptions } from '../../edge/agent.ts';
+import { simulatorSource } from '../../edge/sources.ts';
+import { LocalCertificateAuthority } from '../../local/certs.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+
+const USE_CASE = 'pump-maintenance';
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+let dir: string;
+let runtime: LocalRuntime | undefined;
+let port = 0;
+const agents: EdgeAgent[] = [];
+const children: ChildProcess[] = [];
+const logs: string[] = [];
+
+async function startRuntime(): Promise<LocalRuntime> {
+  runtime = await LocalRuntime.start({
+    useCases: loadUseCases(),
+    dataDir: path.join(dir, 'runtime'),
+    mqttPort: port,
+    apiPort: 0,
+    modelPort: false,
+    batchWindowMs: 20,
+  });
+  port = Number(new URL(runtime.mqttUrl).port);
+  return runtime;
+}
+
+async function stopRuntime(): Promise<void> {
+  await runtime?.stop();
+  runtime = undefined;
+}
+
+/** A port nothing listens on, for agents that start during an outage. */
+async function reservePort(): Promise<void> {
+  await startRuntime();
+  await stopRuntime();
+}
+
+async function agentFor(thing: string, options: Partial<EdgeAgentOptions> = {}): Promise<EdgeAgent> {
+  const ca = await LocalCertificateAuthority.openOrCreate(path.join(dir, 'runtime', 'certs'));
+  const pair = await ca.devicePair(thing);
+  const agent = EdgeAgent.start({
+    identity: { thing, firmware: '2.0.0', hardwareGeneration: 'gen3' },
+    contract: pumpTelemetryV1,
+    settings: resolveEdgeSettings(undefined, thing),
+    connection: {
+      url: `mqtts://localhost:${port}`,
+      ca: ca.caPem,
+      cert: pair.cert,
+      key: pair.key,
+      topic: telemetryTopic(USE_CASE, thing),
+      healthTopic: healthTopic(USE_CASE, thing),
+    },
+    dataDir: path.join(dir, 'edge', thing),
+    reconnectMinMs: 200,
+    reconnectMaxMs: 2000,
+    fsync: 'never',
+    onLog: (_level, message) => logs.push(message),
+    ...options,
+  });
+  agents.push(agent);
+  return agent;
+}
+
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  if (!runtime) throw new Error('the runtime is not running');
+  return (await runtime.store.query(sql)).rows;
+}
+
+/** Polls until the store holds `count` readings of `thing` (ingestion is asynchronous). */
+async function storedCount(thing: string, count: number, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await query(`SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = '${thing}'`);
+    const n = Number(row?.n);
+    if (n >= count || Date.now() > deadline) return n;
+    await sleep(100);
+  }
+}
+
+async function seqsInTimeOrder(thing: string): Promise<number[]> {
+  const rows = await query(`SELECT seq FROM telemetry WHERE device_id = '${thing}' ORDER BY time`);
+  return rows.map((row) => Number(row.seq));
+}
+
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'aiot-edge-e2e-'));
+  port = 0;
+  logs.length = 0;
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  await Promise.all(agents.splice(0).map((agent) => agent.stop(0)));
+  await stopRuntime();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('edge agent against the local broker', () => {
+  it('loses nothing across a 30 s broker outage at 50 readings/s: every reading stored once, in order', async () => {
+    // GIVEN an agent publishing 50 readings/s to a running broker
+    await startRuntime();
+    const thing = 'pump-outage';
+    const agent = await agentFor(thing);
+    const total = 50 * 40;
+    const feeding = agent.run(simulatorSource({ thing, rate: 50, count: total }));
+    await sleep(4000);
+    // WHEN the broker is down for 30 s while readings keep coming
+    await stopRuntime();
+    await sleep(30_000);
+    expect(agent.status.connected).toBe(false);
+    expect(agent.status.queueDepth).toBeGreaterThan(1000);
+    await startRuntime();
+    await feeding;
+    expect(await agent.drained(30_000)).toBe(true);
+    // THEN the store holds every reading exactly once, in sequence order
+    expect(await storedCount(thing, total)).toBe(total);
+    expect(await seqsInTimeOrder(thing)).toEqual(upTo(total));
+    expect(agent.status).toMatchObject({ dropped: 0, rejected: 0, readings: total });
+    expect(agent.status.reconnects).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('delivers every reading accepted before a kill -9 during an outage, after a restart', async () => {
+    // GIVEN the agent CLI running with no broker to talk to
+    await reservePort();
+    const ca = await LocalCertificateAuthority.openOrCreate(path.join(dir, 'runtime', 'certs'));
+    const thing = 'pump-killed';
+    await ca.devicePair(thing);
+    const args = (source: string[]) => [
+      '--import',
+      'tsx',
+      path.join(REPO, 'edge', 'main.ts'),
+      '--thing',
+      thing,
+      '--endpoint',
+      `mqtts://localhost:${port}`,
+      '--manifest',
+      path.join(REPO, 'usecases', `${USE_CASE}.yaml`),
+      '--certs-dir',
+      path.join(dir, 'runtime', 'certs'),
+      '--data-dir',
+      path.join(dir, 'edge', thing),
+      '--status',
+      'json',
+      '--status-interval',
+      '0.2',
+      ...source,
+    ];
+    const child = spawn(process.execPath, args(['--source', 'simulator', '--rate', '200']), {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    // WHEN it is killed with SIGKILL once it has accepted a few hundred readings
+    const accepted = await new Promise<number>((resolve, reject) => {
+      let buffer = '';
+      child.once('exit', (code) => {
+        reject(new Error(`the agent exited early with ${code}`));
+      });
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop() ?? '';
+        for (const line of lines) {
+          const status = JSON.parse(line) as { queueDepth: number; rejected: number; connected: boolean };
+          expect(status).toMatchObject({ connected: false, rejected: 0 });
+          // Offline, every reading the agent accepted is in its queue.
+          if (status.queueDepth >= 300) {
+            child.kill('SIGKILL');
+            resolve(status.queueDepth);
+          }
+        }
+      });
+    });
+    await new Promise((resolve) => child.once('close', resolve));
+    // THEN after the broker is back, a restarted agent delivers all of them
+    await startRuntime();
+    const restarted = spawn(process.execPath, args(['--source', 'stdin', '--drain', '30']), {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(restarted);
+    restarted.stdin.end();
+    const exitCode = await new Promise((resolve) => restarted.once('close', resolve));
+    expect(exitCode).toBe(0);
+    const stored = await storedCount(thing, accepted);
+    expect(stored).toBeGreaterThanOrEqual(accepted);
+    expect(await seqsInTimeOrder(thing)).toEqual(upTo(stored));
+  }, 90_000);
+
+  it('applies the overflow policy at the disk limit and reports a correct drop count, also to the cloud', async () => {
+    // GIVEN an offline agent with room for about a hundred readings
+    await reservePort();
+    const thing = 'pump-full';
+    const agent = await agentFor(thing, { maxQueueBytes: 64 * 1024, healthIntervalMs: 200 });
+    // WHEN it accepts a thousand
+    const start = Date.parse('2026-11-25T00:00:00Z');
+    const measures = pumpTelemetryV1.example().measures;
+    for (let i = 0; i < 1000; i++) agent.accept({ timestamp: start + i * 1000, measures });
+    const { dropped, queueDepth } = agent.status;
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped + queueDepth).toBe(1000);
+    expect(logs.some((line) => line.includes('disk limit of 65536 bytes reached'))).toBe(true);
+    // THEN what reaches the store is the newest readings, and the health report carries the drop count
+    await startRuntime();
+    expect(await agent.drained(20_000)).toBe(true);
+    expect(await storedCount(thing, queueDepth)).toBe(queueDepth);
+    expect(await seqsInTimeOrder(thing)).toEqual(upTo(queueDepth).map((i) => i + dropped));
+    await sleep(500);
+    const [health] = await query(
+      `SELECT dropped FROM device_health WHERE device_id = '${thing}' ORDER BY received_at DESC LIMIT 1`,
+    );
+    expect(Number(health?.dropped)).toBe(dropped);
+  }, 60_000);
+
+  it('skips a torn write at the tail of a segment with a warning and sends the rest', async () => {
+    // GIVEN readings buffered during an outage, and a torn write after them
+    await reservePort();
+    const thing = 'pump-torn';
+    const first = await agentFor(thing);
+    const start = Date.parse('2026-11-25T00:00:00Z');
+    const measures = pumpTelemetryV1.example().measures;
+    for (let i = 0; i < 50; i++) first.accept({ timestamp: start + i * 1000, measures });
+    await first.stop(0);
+    agents.splice(agents.indexOf(first), 1);
+    const queueDir = path.join(dir, 'edge', thing, 'queue');
+    const last = readdirSync(queueDir)
+      .filter((name) => name.endsWith('.seg'))
+      .sort()
+      .filter((name) => readFileSync(path.join(queueDir, name)).length > 0)
+      .at(-1);
+    const torn = Buffer.alloc(23);
+    torn.writeUInt32LE(400, 0);
+    appendFileSync(path.join(queueDir, last ?? ''), torn);
+    // WHEN the agent restarts with the broker up
+    await startRuntime();
+    const second = await agentFor(thing);
+    // THEN the torn record is reported and every complete reading is stored
+    expect(second.status.corrupt).toBe(1);
+    expect(logs.some((line) => line.includes('fail their checksum (torn write); skipped'))).toBe(true);
+    expect(await second.drained(20_000)).toBe(true);
+    expect(await storedCount(thing, 50)).toBe(50);
+  }, 60_000);
+
+  it('keeps memory flat while a large backlog sits on disk', async () => {
+    // GIVEN an offline agent in its own process, measuring its resident memory as the backlog grows
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        path.join(import.meta.dirname, 'fixtures', 'agent-backlog.ts'),
+        path.join(dir, 'backlog'),
+        '100000',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => child.once('close', resolve));
+    const samples = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { queued: number; rssMiB: number; diskMiB: number });
+    const early = samples.find((s) => s.queued === 20_000);
+    const late = samples.at(-1);
+    // THEN 80,000 more readings (~40 MB on disk) cost next to no memory
+    expect(late?.queued).toBe(100_000);
+    expect(late?.diskMiB).toBeGreaterThan(30);
+    expect((late?.rssMiB ?? Infinity) - (early?.rssMiB ?? 0)).toBeLessThan(15);
+  }, 90_000);
+});
