@@ -35,7 +35,14 @@ export default tseslint.config(
               message: 'core/ does no I/O: put it behind a port.',
             },
             {
-              group: ['**/lib/**', '**/lambdas/**', '**/local/**', '**/bin/**'],
+              group: [
+                '**/lib/**',
+                '**/lambdas/**',
+                '**/local/**',
+                '**/bin/**',
+                '../../edge/**',
+                '../../model/**',
+              ],
               message: 'core/ imports nothing from the layers above it.',
             },
           ],
@@ -51,8 +58,29 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/local/**', '**/lambdas/**'],
+              group: ['**/local/**', '**/lambdas/**', '**/edge/**'],
               message: 'lib/ is infrastructure: it references lambdas by entry path only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The agent ships to devices as one small file: core and its own adapters only.
+    files: ['edge/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@duckdb/*', 'aedes'],
+              message: 'edge/ runs on devices: no cloud SDKs, CDK or local stand-ins.',
+            },
+            {
+              group: ['**/lib/**', '**/lambdas/**', '**/local/**', '**/bin/**', '**/model/**'],
+              message: 'edge/ imports core/ only.',
             },
           ],
         },

@@ -31,6 +31,9 @@ const table = new Table({
   style: { head: [], border: [] },
 });
 
+const manifest = loadUseCases().find((useCase) => useCase.id === 'pump-maintenance');
+if (!manifest) throw new Error('the pump-maintenance manifest is missing');
+
 for (const offered of rates) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-'));
   const runtime = await LocalRuntime.start({
@@ -43,9 +46,10 @@ for (const offered of rates) {
   const fleet = await SimulatedFleet.start({
     url: runtime.mqttUrl,
     ca: runtime.ca,
-    useCase: 'pump-maintenance',
+    useCase: manifest,
     devices,
     rate: offered / devices,
+    dataDir: path.join(dataDir, 'edge'),
   });
   const start = { at: Date.now(), received: runtime.counters.received, stored: runtime.counters.stored };
   for (let s = 1; s <= seconds; s++) {

@@ -201,11 +201,12 @@ program
         fleet = SimulatedFleet.start({
           url: runtime.mqttUrl,
           ca: runtime.ca,
-          useCase: primary.id,
+          useCase: primary,
           devices: options.devices,
           rate: options.rate,
-          onError: (thing, error) => {
-            console.error(`\n${thing}: ${error.message}`);
+          dataDir: path.join(runtime.dataDir, 'edge'),
+          onLog: (level, message) => {
+            if (level === 'warn') console.error(`\n${message}`);
           },
         });
         await fleet;
@@ -227,7 +228,9 @@ program
 
 program
   .command('query')
-  .description('run SQL on the local store (tables: telemetry, quarantine, dead_letter), running or not')
+  .description(
+    'run SQL on the local store (tables: telemetry, inferences, quarantine, device_health, dead_letter), running or not',
+  )
   .argument('<sql>', 'the SQL statement')
   .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
   .addOption(dataDirOption())

@@ -1,18 +1,25 @@
-import mqtt, { type MqttClient } from 'mqtt';
-import { telemetryTopic } from '../core/ingest/topics.ts';
-import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
+import * as path from 'node:path';
+import { getContract } from '../core/contracts/registry.ts';
+import { resolveEdgeSettings } from '../core/edge/settings.ts';
+import { healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
+import type { UseCaseManifest } from '../core/usecase/manifest.ts';
+import { EdgeAgent, type EdgeAgentStatus } from '../edge/agent.ts';
+import { simulatorSource } from '../edge/sources.ts';
 import type { LocalCertificateAuthority } from './certs.ts';
 
 export interface SimulatedFleetOptions {
   readonly url: string;
   readonly ca: LocalCertificateAuthority;
-  readonly useCase: string;
+  readonly useCase: UseCaseManifest;
   readonly devices: number;
   /** Readings per second per device. */
   readonly rate: number;
+  /** Where each device keeps its store-and-forward queue: `<dataDir>/<thing>`. */
+  readonly dataDir: string;
   readonly seed?: number;
-  readonly onPublished?: () => void;
-  readonly onError?: (thing: string, error: Error) => void;
+  /** @default 60 s */
+  readonly healthIntervalMs?: number;
+  readonly onLog?: (level: 'info' | 'warn', message: string) => void;
 }
 
 export function simulatedThingName(index: number): string {
@@ -20,15 +27,14 @@ export function simulatedThingName(index: number): string {
 }
 
 /**
- * Simulated pumps, each its own MQTT client over mutual TLS with its own device certificate,
- * publishing readings at QoS 1 as a real device would.
+ * Simulated pumps, each running the real edge agent: its own certificate and MQTT connection
+ * over mutual TLS, the use case's edge filters, and a disk queue, exactly as on a gateway.
  */
 export class SimulatedFleet {
-  private readonly clients: MqttClient[] = [];
-  private readonly timers: NodeJS.Timeout[] = [];
-  private published = 0;
+  private readonly abort = new AbortController();
+  private readonly runs: Promise<void>[] = [];
 
-  private constructor(private readonly options: SimulatedFleetOptions) {}
+  private constructor(private readonly agents: EdgeAgent[]) {}
 
   static async start(options: SimulatedFleetOptions): Promise<SimulatedFleet> {
     if (!Number.isInteger(options.devices) || options.devices < 0) {
@@ -37,56 +43,67 @@ export class SimulatedFleet {
     if (!(options.rate > 0) || options.rate > 1000) {
       throw new Error(`rate must be above 0 and at most 1000 readings per second, got ${options.rate}`);
     }
-    const fleet = new SimulatedFleet(options);
-    await Promise.all(Array.from({ length: options.devices }, (_, index) => fleet.startDevice(index)));
+    const contract = getContract(options.useCase.contract);
+    const things = Array.from({ length: options.devices }, (_, index) => simulatedThingName(index));
+    const pairs = await Promise.all(things.map((thing) => options.ca.devicePair(thing)));
+    const agents = things.map((thing, index) =>
+      EdgeAgent.start({
+        // Alternate generations so dashboards and per-generation queries have something to split.
+        identity: { thing, firmware: '1.4.2', hardwareGeneration: index % 2 === 0 ? 'gen2' : 'gen3' },
+        contract,
+        settings: resolveEdgeSettings(options.useCase.edge, thing),
+        connection: {
+          url: options.url,
+          ca: options.ca.caPem,
+          cert: pairs[index]?.cert ?? '',
+          key: pairs[index]?.key ?? '',
+          topic: telemetryTopic(options.useCase.id, thing),
+          healthTopic: healthTopic(options.useCase.id, thing),
+        },
+        dataDir: path.join(options.dataDir, thing),
+        // Generous for a whole fleet in one process: the local broker is never the bottleneck.
+        maxSendRate: Math.max(200, options.rate * 4),
+        ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+        ...(options.onLog ? { onLog: options.onLog } : {}),
+      }),
+    );
+    const fleet = new SimulatedFleet(agents);
+    const periodMs = 1000 / options.rate;
+    agents.forEach((agent, index) => {
+      const thing = things[index] ?? '';
+      fleet.runs.push(
+        (async () => {
+          // Spread the devices over one period so the broker sees a steady stream, not bursts.
+          await new Promise((resolve) =>
+            setTimeout(resolve, (periodMs * index) / Math.max(1, options.devices)),
+          );
+          await agent.run(
+            simulatorSource({
+              thing,
+              rate: options.rate,
+              seed: (options.seed ?? 1) * 7919 + index,
+              signal: fleet.abort.signal,
+            }),
+          );
+        })(),
+      );
+    });
     return fleet;
   }
 
+  /** Readings the broker acknowledged, across the fleet. */
   get publishedCount(): number {
-    return this.published;
+    return this.agents.reduce((sum, agent) => sum + agent.status.sent, 0);
   }
 
-  private async startDevice(index: number): Promise<void> {
-    const thing = simulatedThingName(index);
-    const pair = await this.options.ca.devicePair(thing);
-    const client = await mqtt.connectAsync(this.options.url, {
-      clientId: thing,
-      ca: this.options.ca.caPem,
-      cert: pair.cert,
-      key: pair.key,
-      protocolVersion: 4,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-    });
-    client.on('error', (error) => this.options.onError?.(thing, error));
-    this.clients.push(client);
-    const simulator = new PumpSimulator({ thing, seed: (this.options.seed ?? 1) * 7919 + index });
-    const topic = telemetryTopic(this.options.useCase, thing);
-    const periodMs = 1000 / this.options.rate;
-    // Spread the devices over one period so the broker sees a steady stream, not bursts.
-    const start = setTimeout(
-      () => {
-        const tick = () => {
-          const reading = simulator.next(Date.now(), 1 / this.options.rate);
-          client.publish(topic, JSON.stringify(reading), { qos: 1 }, (error) => {
-            if (error) this.options.onError?.(thing, error);
-            else {
-              this.published += 1;
-              this.options.onPublished?.();
-            }
-          });
-        };
-        tick();
-        this.timers.push(setInterval(tick, periodMs));
-      },
-      (periodMs * index) / Math.max(1, this.options.devices),
-    );
-    this.timers.push(start);
+  get statuses(): EdgeAgentStatus[] {
+    return this.agents.map((agent) => agent.status);
   }
 
-  /** Stops publishing and waits for every in-flight QoS 1 publish to be acknowledged. */
-  async stop(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    await Promise.all(this.clients.map((client) => client.endAsync(false)));
+  /** Stops the sensors, gives every agent `drainMs` to send what it buffered, then disconnects. */
+  async stop(drainMs = 10_000): Promise<EdgeAgentStatus[]> {
+    this.abort.abort();
+    await Promise.all(this.runs);
+    return Promise.all(this.agents.map((agent) => agent.stop(drainMs)));
   }
 }
