@@ -15,6 +15,11 @@ export function healthTopic(useCase: string, thing: string): string {
   return `dt/${useCase}/${thing}/health`;
 }
 
+/** The topic filter of a use case's health rule. */
+export function healthTopicFilter(useCase: string): string {
+  return `dt/${useCase}/+/health`;
+}
+
 /** The use case and thing of a health topic; undefined for any other topic. */
 export function parseHealthTopic(topic: string): { useCase: string; thing: string } | undefined {
   const parts = topic.split('/');

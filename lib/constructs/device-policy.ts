@@ -15,7 +15,7 @@ const THING = '${iot:Connection.Thing.ThingName}';
 /**
  * The IoT policy attached to each device certificate of a use case: a certificate connects only
  * as the thing it is attached to, with that thing's name as client id, and publishes only to that
- * thing's telemetry topic, directly or through Basic Ingest.
+ * thing's telemetry topic, directly or through Basic Ingest, and to its own health topic.
  */
 export class DeviceTelemetryPolicy extends Construct {
   readonly policy: iot.CfnPolicy;
@@ -48,6 +48,12 @@ export class DeviceTelemetryPolicy extends Construct {
               arn('topic', `dt/${props.useCase}/${THING}/telemetry`),
               arn('topic', `$aws/rules/${props.ruleName}/dt/${props.useCase}/${THING}/telemetry`),
             ],
+          },
+          {
+            Sid: 'PublishOwnHealth',
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: arn('topic', `dt/${props.useCase}/${THING}/health`),
           },
         ],
       },

@@ -4,6 +4,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { DeviceTelemetryPolicy } from './device-policy.ts';
+import { EdgeHealth } from './edge-health.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
 import { IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.ts';
 import { TelemetryDatabase } from './telemetry-database.ts';
@@ -21,11 +22,12 @@ export interface UseCaseIngestionProps {
   readonly inference?: InferenceEndpoint;
 }
 
-/** Everything one use-case manifest needs to ingest its telemetry: store, pipeline and device policy. */
+/** Everything one use-case manifest needs to ingest its telemetry: store, pipeline, device policy and edge health. */
 export class UseCaseIngestion extends Construct {
   readonly database: TelemetryDatabase;
   readonly pipeline: IngestPipeline;
   readonly devicePolicy: DeviceTelemetryPolicy;
+  readonly edgeHealth: EdgeHealth;
 
   constructor(scope: Construct, id: string, props: UseCaseIngestionProps) {
     super(scope, id);
@@ -55,6 +57,12 @@ export class UseCaseIngestion extends Construct {
       ruleName: this.pipeline.ruleName,
     });
 
+    this.edgeHealth = new EdgeHealth(this, 'EdgeHealth', { useCase: manifest.id });
+
+    new CfnOutput(this, 'IngestRuleName', {
+      description: `Rule name for the edge agent's --rule-name (Basic Ingest) for ${manifest.id}`,
+      value: this.pipeline.ruleName,
+    });
     new CfnOutput(this, 'BasicIngestTopic', {
       description: `Topic a ${manifest.id} device publishes to (replace <thing> by its thing name)`,
       value: this.pipeline.basicIngestTopicFor('<thing>'),

@@ -20,6 +20,7 @@ describe('DeviceTelemetryPolicy', () => {
     expect(statements.map((s) => [s.Sid, s.Action])).toEqual([
       ['ConnectAsOwnThing', 'iot:Connect'],
       ['PublishOwnTelemetry', 'iot:Publish'],
+      ['PublishOwnHealth', 'iot:Publish'],
     ]);
     expect(statements[0]?.Condition).toEqual({ Bool: { 'iot:Connection.Thing.IsAttached': 'true' } });
     expect(document).toContain(':client/${iot:Connection.Thing.ThingName}');
@@ -27,6 +28,7 @@ describe('DeviceTelemetryPolicy', () => {
     expect(document).toContain(
       ':topic/$aws/rules/pump_rule/dt/pump-maintenance/${iot:Connection.Thing.ThingName}/telemetry',
     );
+    expect(document).toContain(':topic/dt/pump-maintenance/${iot:Connection.Thing.ThingName}/health');
     expect(document).not.toMatch(/iot:Subscribe|iot:Receive|"iot:\*"/);
   });
 

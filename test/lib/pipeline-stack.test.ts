@@ -56,7 +56,8 @@ describe('PipelineStack', () => {
       'second-line.yaml',
     );
     const two = Template.fromStack(pipelineStack(testApp(), { useCases: [...manifests, second] }));
-    two.resourceCountIs('AWS::IoT::TopicRule', manifests.length + 1);
+    // an ingest rule and an edge health rule per use case
+    two.resourceCountIs('AWS::IoT::TopicRule', 2 * (manifests.length + 1));
     // telemetry and inferences per use case
     two.resourceCountIs('AWS::Timestream::Table', 2 * (manifests.length + 1));
     two.hasResourceProperties('AWS::Timestream::Table', {

@@ -1,0 +1,109 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { healthTopicFilter } from '../../core/ingest/topics.ts';
+
+export interface EdgeHealthProps {
+  /** The use case whose devices report health on `dt/<useCase>/<thing>/health`. */
+  readonly useCase: string;
+  /** How long health reports are kept. @default logs.RetentionDays.ONE_MONTH */
+  readonly retention?: logs.RetentionDays;
+  /** Alarm when any device holds a reading it could not deliver for longer than this. @default Duration.hours(1) */
+  readonly maxBacklogAge?: Duration;
+}
+
+/** Figures of an agent's health report that become CloudWatch metrics, per thing. */
+const HEALTH_METRICS = {
+  QueueDepth: '$.queueDepth',
+  OldestAgeSeconds: '$.oldestAgeSeconds',
+  Dropped: '$.dropped',
+  Rejected: '$.rejected',
+} as const;
+
+/**
+ * Where edge agents' health reports go: an IoT rule writes each one to a log group (the thing
+ * name taken from the topic, which the device policy binds to the certificate), metric filters
+ * turn the figures into per-thing metrics, and an alarm fires when any device has held an
+ * undelivered reading for too long.
+ */
+export class EdgeHealth extends Construct {
+  readonly logGroup: logs.LogGroup;
+  readonly rule: iot.CfnTopicRule;
+  readonly backlogAlarm: cloudwatch.Alarm;
+  /** Namespace of the per-thing metrics (dimension `Thing`). */
+  readonly metricNamespace: string;
+
+  constructor(scope: Construct, id: string, props: EdgeHealthProps) {
+    super(scope, id);
+    if (!/^[a-z][a-z0-9-]*$/.test(props.useCase)) {
+      throw new Error(`useCase must be lower-case kebab-case, got "${props.useCase}"`);
+    }
+    const maxBacklogAge = props.maxBacklogAge ?? Duration.hours(1);
+    if (maxBacklogAge.toSeconds() < 60) {
+      throw new Error(`maxBacklogAge must be at least 1 minute, got ${maxBacklogAge.toHumanString()}`);
+    }
+    this.metricNamespace = `aiot/${props.useCase}/edge`;
+    this.logGroup = new logs.LogGroup(this, 'Reports', {
+      retention: props.retention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    const role = new iam.Role(this, 'RuleRole', {
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      description: `Lets the ${props.useCase} health rule write reports to its log group`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.rule = new iot.CfnTopicRule(this, 'Rule', {
+      topicRulePayload: {
+        sql: `SELECT *, topic(3) AS thing, timestamp() AS receivedAt FROM '${healthTopicFilter(props.useCase)}'`,
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        description: `Keep ${props.useCase} edge agent health reports and turn them into metrics`,
+        actions: [{ cloudwatchLogs: { logGroupName: this.logGroup.logGroupName, roleArn: role.roleArn } }],
+      },
+    });
+
+    for (const [metricName, metricValue] of Object.entries(HEALTH_METRICS)) {
+      this.logGroup.addMetricFilter(metricName, {
+        filterPattern: logs.FilterPattern.exists(metricValue),
+        metricNamespace: this.metricNamespace,
+        metricName,
+        metricValue,
+        dimensions: { Thing: '$.thing' },
+      });
+    }
+    // The same figure without a dimension: one fleet-wide series an alarm can watch.
+    const fleetOldest = this.logGroup.addMetricFilter('FleetOldestAgeSeconds', {
+      filterPattern: logs.FilterPattern.exists('$.oldestAgeSeconds'),
+      metricNamespace: this.metricNamespace,
+      metricName: 'FleetOldestAgeSeconds',
+      metricValue: '$.oldestAgeSeconds',
+    });
+    this.backlogAlarm = new cloudwatch.Alarm(this, 'BacklogAlarm', {
+      alarmDescription: `${props.useCase}: a device has held an undelivered reading for over ${maxBacklogAge.toHumanString()}; see docs/edge.md`,
+      metric: fleetOldest.metric({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) }),
+      threshold: maxBacklogAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** One thing's figure, for dashboards. */
+  metric(name: keyof typeof HEALTH_METRICS, thing: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricNamespace,
+      metricName: name,
+      dimensionsMap: { Thing: thing },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(5),
+    });
+  }
+}
