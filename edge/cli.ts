@@ -80,7 +80,7 @@ export function formatStatus(status: EdgeAgentStatus): string {
   const spikes = Object.values(status.spikes).reduce((sum, n) => sum + n, 0);
   return [
     `${status.thing} ${status.connected ? 'online ' : 'OFFLINE'}`,
-    `queue ${status.queueDepth} (${formatBytes(status.queueBytes)}, oldest ${status.oldestAgeSeconds.toFixed(0)} s)`,
+    `queue ${status.queueDepth} (disk ${formatBytes(status.queueBytes)}, oldest ${status.oldestAgeSeconds.toFixed(0)} s)`,
     `sent ${status.sent}`,
     `readings ${status.readings}`,
     `filtered ${status.filtered}`,
