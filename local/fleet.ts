@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import { getContract } from '../core/contracts/registry.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
@@ -68,6 +69,8 @@ export class SimulatedFleet {
       }),
     );
     const fleet = new SimulatedFleet(agents);
+    // Every device's paced source waits on the one stop signal.
+    setMaxListeners(options.devices + 10, fleet.abort.signal);
     const periodMs = 1000 / options.rate;
     agents.forEach((agent, index) => {
       const thing = things[index] ?? '';
