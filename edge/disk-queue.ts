@@ -138,6 +138,19 @@ function* framesOf(data: Buffer, from = 0): Generator<Frame> {
   }
 }
 
+/** Reads the frame at `offset` of an open segment (already validated at open or written by us). */
+function readFrameAt(fd: number, offset: number): { number: number; payload: Buffer; end: number } {
+  const header = Buffer.alloc(HEADER_BYTES);
+  readSync(fd, header, 0, HEADER_BYTES, offset);
+  const payload = Buffer.alloc(header.readUInt32LE(0));
+  readSync(fd, payload, 0, payload.length, offset + HEADER_BYTES);
+  return {
+    number: header.readUInt32LE(8) + header.readUInt32LE(12) * TWO_32,
+    payload,
+    end: offset + HEADER_BYTES + payload.length,
+  };
+}
+
 /**
  * A disk-backed FIFO for store-and-forward: append-only segment files, each record framed by its
  * length, a CRC32 and its number, so a write torn by a crash or power loss is detected and skipped
@@ -433,18 +446,10 @@ export class DiskQueue {
       }
       const fd = openSync(segmentFile(this.options.dir, segment.number), 'r');
       try {
-        const header = Buffer.alloc(HEADER_BYTES);
         while (out.length < max && this.readPosition.offset + HEADER_BYTES <= segment.bytes) {
-          readSync(fd, header, 0, HEADER_BYTES, this.readPosition.offset);
-          const length = header.readUInt32LE(0);
-          const number = header.readUInt32LE(8) + header.readUInt32LE(12) * TWO_32;
-          const payload = Buffer.alloc(length);
-          readSync(fd, payload, 0, length, this.readPosition.offset + HEADER_BYTES);
+          const { number, payload, end } = readFrameAt(fd, this.readPosition.offset);
           const id = idOf(this.readPosition);
-          this.readPosition = {
-            segment: segment.number,
-            offset: this.readPosition.offset + HEADER_BYTES + length,
-          };
+          this.readPosition = { segment: segment.number, offset: end };
           this.inFlight.push({ id, number, end: { ...this.readPosition }, acked: false });
           out.push({ id, number, payload });
         }
@@ -504,15 +509,8 @@ export class DiskQueue {
       if (from >= segment.bytes) continue;
       const fd = openSync(segmentFile(this.options.dir, segment.number), 'r');
       try {
-        const header = Buffer.alloc(HEADER_BYTES);
-        readSync(fd, header, 0, HEADER_BYTES, from);
-        const payload = Buffer.alloc(header.readUInt32LE(0));
-        readSync(fd, payload, 0, payload.length, from + HEADER_BYTES);
-        return {
-          id: idOf({ segment: segment.number, offset: from }),
-          number: header.readUInt32LE(8) + header.readUInt32LE(12) * TWO_32,
-          payload,
-        };
+        const { number, payload } = readFrameAt(fd, from);
+        return { id: idOf({ segment: segment.number, offset: from }), number, payload };
       } finally {
         closeSync(fd);
       }

@@ -1,7 +1,6 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DuckDbStore } from './duckdb-store.ts';
-import { readBody, replyJson } from '../model/http-json.ts';
+import { readBody, replyJson, serverHandle } from '../model/http-json.ts';
 import { listen } from './listen.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
@@ -34,14 +33,5 @@ export async function startQueryApi(
     })();
   });
   await listen(server, port, host, '--api-port');
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return serverHandle(server);
 }

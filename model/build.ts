@@ -4,23 +4,10 @@
  */
 import * as path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
+import { singleFileNodeBundle } from '../tools/node-bundle.ts';
 
 export function containerBuildOptions(outfile: string): BuildOptions {
-  return {
-    entryPoints: [path.join(import.meta.dirname, 'container.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    minify: true,
-    sourcemap: true,
-    logLevel: 'warning',
-    // Bundled CommonJS dependencies call require(): give the ESM bundle one.
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-  };
+  return singleFileNodeBundle(path.join(import.meta.dirname, 'container.ts'), outfile);
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {

@@ -1,4 +1,5 @@
 import type * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** Sends `body` as JSON with `status`. */
 export function replyJson(response: http.ServerResponse, status: number, body: unknown): void {
@@ -23,4 +24,18 @@ export function readBody(request: http.IncomingMessage, maxBytes: number): Promi
     });
     request.on('error', reject);
   });
+}
+
+/** A listening server as its owner needs it: the port it got, and a close that also ends keep-alive connections. */
+export function serverHandle(server: http.Server): { port: number; close(): Promise<void> } {
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
 }

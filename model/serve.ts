@@ -1,7 +1,6 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
-import { readBody, replyJson } from './http-json.ts';
+import { readBody, replyJson, serverHandle } from './http-json.ts';
 import { invoke, InvocationError } from './invocations.ts';
 
 /** SageMaker's limit for a real-time request payload. */
@@ -31,16 +30,7 @@ export async function startModelServer(
       resolve();
     });
   });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return serverHandle(server);
 }
 
 async function handle(model: AnomalyModel, request: http.IncomingMessage, response: http.ServerResponse) {
