@@ -1,6 +1,6 @@
 import {
   InferenceFailure,
-  inferenceResultSchema,
+  parseInferenceAnswer,
   type InferenceClient,
   type InferenceResult,
   type ScoringWindow,
@@ -27,15 +27,19 @@ export class HttpInferenceClient implements InferenceClient {
         { cause: error },
       );
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The connection broke or the timeout fired while the body was arriving.
+      throw new InferenceFailure(
+        `model server ${this.baseUrl}: reading the answer failed: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+        { cause: error },
+      );
+    }
     if (!response.ok)
       throw new InferenceFailure(`model server answered ${response.status}: ${text}`, response.status >= 500);
-    const parsed = inferenceResultSchema.safeParse(JSON.parse(text));
-    if (!parsed.success)
-      throw new InferenceFailure(
-        `model server answered an unexpected body: ${parsed.error.issues[0]?.message ?? ''}`,
-        false,
-      );
-    return parsed.data;
+    return parseInferenceAnswer(text, `model server ${this.baseUrl}`);
   }
 }

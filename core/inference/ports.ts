@@ -23,16 +23,51 @@ export const inferenceResultSchema = z.object({
 
 export type InferenceResult = z.output<typeof inferenceResultSchema>;
 
-/** A failed call. `retryable` says whether the same request may succeed later (timeouts, throttling, 5xx). */
+/**
+ * A failed call. `retryable` says whether the same request may succeed later (timeouts, throttling,
+ * 5xx). `endpointUnhealthy` says whether the failure is the endpoint's, not the request's: only
+ * those may open the circuit breaker that every device shares, so one device's bad window (a 4xx)
+ * cannot stop scoring for the fleet. @default endpointUnhealthy = retryable
+ */
 export class InferenceFailure extends Error {
   override readonly name = 'InferenceFailure';
+  readonly endpointUnhealthy: boolean;
   constructor(
     message: string,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; endpointUnhealthy?: boolean },
   ) {
     super(message, options);
+    this.endpointUnhealthy = options?.endpointUnhealthy ?? retryable;
   }
+}
+
+/**
+ * Reads an endpoint's answer. A body that is not JSON (cut off, an HTML error page) is a
+ * retryable failure of the endpoint; JSON of the wrong shape is not retryable (the same request
+ * gets the same answer) but still the endpoint's fault: an incompatible model serves every device.
+ */
+export function parseInferenceAnswer(text: string, source: string): InferenceResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InferenceFailure(
+      `${source} answered a body that is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+      true,
+      { cause: error },
+    );
+  }
+  const parsed = inferenceResultSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InferenceFailure(
+      `${source} answered an unexpected body: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : ''}`,
+      false,
+      { endpointUnhealthy: true },
+    );
+  }
+  return parsed.data;
 }
 
 /** The model endpoint: SageMaker in the cloud, the local model server on one machine. */

@@ -8,7 +8,7 @@ export interface ResilienceOptions {
   readonly maxAttempts?: number;
   /** Delay before the second attempt, doubled for each later one. @default 50 */
   readonly backoffMs?: number;
-  /** Consecutive failed windows that open the circuit. @default 5 */
+  /** Consecutive windows failed by the endpoint (not by the request) that open the circuit. @default 5 */
   readonly failureThreshold?: number;
   /** How long an open circuit skips scoring before one trial call. @default 30000 */
   readonly openMs?: number;
@@ -79,7 +79,7 @@ export class ResilientScorer {
     }
     // Half-open: one trial attempt, no retries, so a dead endpoint costs one timeout per period.
     const attemptsAllowed = state === 'half-open' ? 1 : this.maxAttempts;
-    let lastReason = '';
+    let lastFailure: InferenceFailure | undefined;
     let attempts = 0;
     for (let attempt = 1; attempt <= attemptsAllowed; attempt++) {
       attempts = attempt;
@@ -92,15 +92,22 @@ export class ResilientScorer {
         const failure =
           error instanceof InferenceFailure
             ? error
-            : new InferenceFailure(String(error), false, { cause: error });
-        lastReason = failure.message;
+            : new InferenceFailure(String(error), false, { cause: error, endpointUnhealthy: true });
+        lastFailure = failure;
         if (!failure.retryable || attempt === attemptsAllowed) break;
         await this.sleep(this.backoffMs * 2 ** (attempt - 1));
       }
     }
-    this.consecutiveFailures += 1;
-    if (this.consecutiveFailures >= this.failureThreshold) this.openUntil = this.clock.now() + this.openMs;
-    return { status: 'skipped', reason: lastReason, attempts };
+    // A request the endpoint refused (a 4xx) says nothing about the endpoint's health: it neither
+    // counts towards opening the circuit nor closes it.
+    if (lastFailure?.endpointUnhealthy !== false) {
+      this.consecutiveFailures += 1;
+      if (this.consecutiveFailures >= this.failureThreshold) this.openUntil = this.clock.now() + this.openMs;
+    } else if (state === 'half-open') {
+      // The trial reached a live endpoint that answered: it is healthy again.
+      this.consecutiveFailures = 0;
+    }
+    return { status: 'skipped', reason: lastFailure?.message ?? 'no attempt made', attempts };
   }
 
   private async withTimeout(call: Promise<InferenceResult>): Promise<InferenceResult> {

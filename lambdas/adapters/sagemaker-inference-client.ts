@@ -1,7 +1,7 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import {
   InferenceFailure,
-  inferenceResultSchema,
+  parseInferenceAnswer,
   type InferenceClient,
   type InferenceResult,
   type ScoringWindow,
@@ -50,13 +50,6 @@ export class SageMakerInferenceClient implements InferenceClient {
         cause: error,
       });
     }
-    const parsed = inferenceResultSchema.safeParse(JSON.parse(new TextDecoder().decode(body)));
-    if (!parsed.success) {
-      throw new InferenceFailure(
-        `endpoint ${this.endpointName} answered an unexpected body: ${parsed.error.issues[0]?.message ?? ''}`,
-        false,
-      );
-    }
-    return parsed.data;
+    return parseInferenceAnswer(new TextDecoder().decode(body), `endpoint ${this.endpointName}`);
   }
 }

@@ -95,10 +95,11 @@ describe('ResilientScorer', () => {
 
   it('opens the circuit after consecutive failed windows, skips without calling, then tries once and closes', async () => {
     const time = virtualTime();
-    const failures = Array.from({ length: 4 }, () => new InferenceFailure('down', false));
+    const failures = Array.from({ length: 4 }, () => new InferenceFailure('down', true));
     const { client, calls } = scripted(...failures, RESULT);
     const scorer = new ResilientScorer(client, time.clock, time.sleep, {
       failureThreshold: 4,
+      maxAttempts: 1,
       openMs: 30_000,
     });
     for (let i = 0; i < 4; i++) await scorer.score(WINDOW);
@@ -138,6 +139,62 @@ describe('ResilientScorer', () => {
       reason: 'still down',
     });
     expect(calls).toHaveLength(4);
+    expect(scorer.circuit).toBe('open');
+  });
+
+  it('keeps the circuit closed for the fleet when requests are refused (4xx), however many', async () => {
+    // GIVEN one device whose windows the model refuses, every time
+    const time = virtualTime();
+    const refused = Array.from({ length: 20 }, () => new InferenceFailure('readings lack sensor "b"', false));
+    const { client, calls } = scripted(...refused, RESULT);
+    const scorer = new ResilientScorer(client, time.clock, time.sleep, { failureThreshold: 3 });
+    // WHEN it sends twenty of them
+    for (let i = 0; i < 20; i++) await scorer.score(WINDOW);
+    // THEN the next device's window is still scored: the endpoint never said it was unhealthy
+    expect(scorer.circuit).toBe('closed');
+    expect(await scorer.score(WINDOW)).toMatchObject({ status: 'scored' });
+    expect(calls).toHaveLength(21);
+  });
+
+  it('does not let refused requests in between reset the count of endpoint failures', async () => {
+    const time = virtualTime();
+    const down = () => new InferenceFailure('503', true);
+    const refused = () => new InferenceFailure('bad window', false);
+    const { client } = scripted(down(), refused(), down(), refused(), down());
+    const scorer = new ResilientScorer(client, time.clock, time.sleep, {
+      failureThreshold: 3,
+      maxAttempts: 1,
+    });
+    for (let i = 0; i < 5; i++) await scorer.score(WINDOW);
+    expect(scorer.circuit).toBe('open');
+  });
+
+  it('counts an answer of the wrong shape against the endpoint: an incompatible model fails every device', async () => {
+    const time = virtualTime();
+    const wrongShape = () => new InferenceFailure('unexpected body', false, { endpointUnhealthy: true });
+    const { client } = scripted(wrongShape(), wrongShape());
+    const scorer = new ResilientScorer(client, time.clock, time.sleep, { failureThreshold: 2 });
+    await scorer.score(WINDOW);
+    await scorer.score(WINDOW);
+    expect(scorer.circuit).toBe('open');
+  });
+
+  it('counts an error that is not an InferenceFailure against the endpoint, without retrying it', async () => {
+    const time = virtualTime();
+    let calls = 0;
+    const client: InferenceClient = {
+      invoke: () => {
+        calls += 1;
+        return Promise.reject(new TypeError('adapter bug'));
+      },
+    };
+    const scorer = new ResilientScorer(client, time.clock, time.sleep, { failureThreshold: 1 });
+    expect(await scorer.score(WINDOW)).toEqual({
+      status: 'skipped',
+      reason: 'TypeError: adapter bug',
+      attempts: 1,
+    });
+    expect(calls).toBe(1);
     expect(scorer.circuit).toBe('open');
   });
 

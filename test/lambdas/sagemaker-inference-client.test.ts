@@ -27,11 +27,16 @@ afterAll(() => {
 });
 
 describe('SageMakerInferenceClient', () => {
-  it('sends the window as JSON to the endpoint and parses the answer', async () => {
+  it('sends the window as JSON to the endpoint and keeps only what the result schema knows', async () => {
+    // GIVEN an endpoint whose answer carries a field the port does not define
     runtime
       .on(InvokeEndpointCommand)
-      .resolves({ Body: new TextEncoder().encode(JSON.stringify(RESULT)) as never });
-    expect(await adapter.invoke(WINDOW, 500)).toEqual(RESULT);
+      .resolves({ Body: new TextEncoder().encode(JSON.stringify({ ...RESULT, debug: 'x' })) as never });
+    // WHEN a window is scored
+    const result = await adapter.invoke(WINDOW, 500);
+    // THEN the answer went through the schema, and the request carried the window
+    expect(result).not.toHaveProperty('debug');
+    expect(result.results[0]?.contributors).toEqual([{ sensor: 'a', share: 1 }]);
     const input = runtime.commandCalls(InvokeEndpointCommand)[0]?.args[0].input;
     expect(input).toMatchObject({
       EndpointName: 'pump-endpoint',
@@ -68,8 +73,28 @@ describe('SageMakerInferenceClient', () => {
     expect((await failureOf(adapter.invoke(WINDOW, 500))).retryable).toBe(true);
   });
 
-  it('refuses an answer that is not an inference result', async () => {
+  it('refuses an answer that is not an inference result, as a failure of the endpoint', async () => {
     runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode('{"hello":1}') as never });
-    expect((await failureOf(adapter.invoke(WINDOW, 500))).message).toContain('unexpected body');
+    const failure = await failureOf(adapter.invoke(WINDOW, 500));
+    expect(failure.message).toBe(
+      'endpoint pump-endpoint answered an unexpected body: modelVersion: Invalid input: expected string, received undefined',
+    );
+    expect(failure).toMatchObject({ retryable: false, endpointUnhealthy: true });
+  });
+
+  it('turns an answer that is not JSON into a retryable failure instead of throwing SyntaxError', async () => {
+    runtime
+      .on(InvokeEndpointCommand)
+      .resolves({ Body: new TextEncoder().encode('{"modelVersion":"m1","thr') as never });
+    const failure = await failureOf(adapter.invoke(WINDOW, 500));
+    expect(failure.message).toContain('endpoint pump-endpoint answered a body that is not JSON');
+    expect(failure).toMatchObject({ retryable: true, endpointUnhealthy: true });
+  });
+
+  it("marks a 4xx model error as the request's fault, not the endpoint's", async () => {
+    runtime
+      .on(InvokeEndpointCommand)
+      .rejects(new ModelError({ $metadata: {}, message: 'bad', Message: 'bad', OriginalStatusCode: 422 }));
+    expect((await failureOf(adapter.invoke(WINDOW, 500))).endpointUnhealthy).toBe(false);
   });
 });

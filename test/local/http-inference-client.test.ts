@@ -43,6 +43,22 @@ describe('HttpInferenceClient', () => {
     ).toBe(true);
   });
 
+  it('turns a cut-off or non-JSON answer into a retryable failure of the endpoint', async () => {
+    const broken = http.createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('<html>proxy error</html>');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    const client = new HttpInferenceClient(`http://127.0.0.1:${(broken.address() as AddressInfo).port}`);
+    const failure = await failureOf(
+      client.invoke({ sensors: ['a', 'b'], rows: [[1, 5]], scoreFrom: 0 }, 2000),
+    );
+    expect(failure.message).toContain('answered a body that is not JSON');
+    expect(failure).toMatchObject({ retryable: true, endpointUnhealthy: true });
+    broken.closeAllConnections();
+    broken.close();
+  });
+
   it('gives up when the server does not answer in time', async () => {
     const silent = http.createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
