@@ -1,3 +1,4 @@
+import type { HealthReport } from '../core/edge/health-report.ts';
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -330,15 +331,12 @@ export class EdgeAgent {
     const topic = this.options.connection.healthTopic;
     if (!this.connected || !this.client || !topic) return;
     const { thing: _thing, ...status } = this.status;
-    this.client.publish(
-      topic,
-      JSON.stringify({
-        deviceId: this.options.identity.thing,
-        timestamp: new Date().toISOString(),
-        ...status,
-      }),
-      { qos: 0 },
-    );
+    const report: HealthReport = {
+      deviceId: this.options.identity.thing,
+      timestamp: new Date().toISOString(),
+      ...status,
+    };
+    this.client.publish(topic, JSON.stringify(report), { qos: 0 });
   }
 
   private wakeIdleWaiters(): void {

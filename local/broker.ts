@@ -3,6 +3,12 @@ import * as tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { authorizeDevicePublish } from '../core/ingest/topics.ts';
 import { listen } from './listen.ts';
+import { MqttSizeGate } from './mqtt-size-gate.ts';
+
+/** IoT Core's limit on a PUBLISH payload; the client is disconnected past it, as in the cloud. */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+/** Room for the topic and packet id around the largest payload. */
+const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
 
 export interface TelemetryArrival {
   readonly topic: string;
@@ -14,7 +20,7 @@ export interface TelemetryArrival {
 export interface Refusal {
   readonly clientId: string;
   readonly thing: string;
-  readonly action: 'connect' | 'publish' | 'subscribe';
+  readonly action: 'connect' | 'publish' | 'subscribe' | 'accept';
   readonly topic?: string;
   readonly reason: string;
 }
@@ -28,7 +34,12 @@ export interface LocalBrokerOptions {
   readonly key: string;
   /** Ingest rule name of each use case, for the Basic Ingest topic form. */
   readonly ruleNames: ReadonlyMap<string, string>;
-  readonly onTelemetry: (arrival: TelemetryArrival) => void;
+  /**
+   * Takes a message the device policy allows, before the broker acknowledges it: a QoS 1 PUBACK
+   * goes out only after this returns, so it must return only once the message is kept (or throw,
+   * and the client gets no PUBACK and is disconnected, as when IoT Core cannot take a message).
+   */
+  readonly accept: (arrival: TelemetryArrival) => void;
   readonly onRefused: (refusal: Refusal) => void;
 }
 
@@ -41,8 +52,13 @@ export interface LocalBroker {
 const NOT_AUTHORIZED = 5;
 
 function peerCommonName(client: Client): string | undefined {
-  const socket = client.conn as unknown as tls.TLSSocket;
-  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
+  const conn: unknown = client.conn;
+  if (conn instanceof MqttSizeGate) return peerCommonNameOf(conn.socket);
+  return undefined;
+}
+
+function peerCommonNameOf(socket: tls.TLSSocket): string | undefined {
+  if (!socket.authorized) return undefined;
   const subject = socket.getPeerCertificate().subject as { CN?: string | string[] } | undefined;
   const cn = subject?.CN;
   return Array.isArray(cn) ? cn[0] : cn;
@@ -91,18 +107,32 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       }
       const thing = things.get(client) ?? '';
       const decision = authorizeDevicePublish(thing, packet.topic, options.ruleNames);
-      if (decision.allowed) {
-        done(null);
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const refusal = !decision.allowed
+        ? decision.reason
+        : payload.length > MAX_PAYLOAD_BYTES
+          ? `payload of ${payload.length} bytes is over the ${MAX_PAYLOAD_BYTES}-byte limit`
+          : undefined;
+      if (refusal !== undefined) {
+        options.onRefused({
+          clientId: client.id,
+          thing,
+          action: 'publish',
+          topic: packet.topic,
+          reason: refusal,
+        });
+        done(new Error(refusal));
         return;
       }
-      options.onRefused({
-        clientId: client.id,
-        thing,
-        action: 'publish',
-        topic: packet.topic,
-        reason: decision.reason,
-      });
-      done(new Error(decision.reason));
+      try {
+        options.accept({ topic: packet.topic, payload, clientId: client.id, receivedAt: Date.now() });
+      } catch (error) {
+        const reason = `not accepted: ${error instanceof Error ? error.message : String(error)}`;
+        options.onRefused({ clientId: client.id, thing, action: 'accept', topic: packet.topic, reason });
+        done(new Error(reason));
+        return;
+      }
+      done(null);
     },
     authorizeSubscribe: (client, subscription, done) => {
       options.onRefused({
@@ -115,16 +145,6 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       done(null, null);
     },
   });
-  broker.on('publish', (packet, client) => {
-    // Client-less publishes are the broker's own $SYS messages.
-    if (!client) return;
-    options.onTelemetry({
-      topic: packet.topic,
-      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-      clientId: client.id,
-      receivedAt: Date.now(),
-    });
-  });
 
   const server = tls.createServer(
     {
@@ -135,7 +155,18 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
     },
-    broker.handle,
+    (socket) => {
+      const gate = new MqttSizeGate(socket, MAX_PACKET_BYTES, (packet) => {
+        const thing = peerCommonNameOf(socket) ?? '';
+        options.onRefused({
+          clientId: thing,
+          thing,
+          action: packet.type === 3 ? 'publish' : 'connect',
+          reason: `MQTT packet of ${packet.bytes} bytes is over the ${MAX_PACKET_BYTES}-byte limit; disconnected before reading it`,
+        });
+      });
+      broker.handle(gate);
+    },
   );
   server.on('tlsClientError', (error) => {
     options.onRefused({

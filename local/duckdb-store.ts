@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  DuckDBTypeId,
+  StatementType,
+  type DuckDBConnection,
+  type DuckDBResultReader,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { allMeasureColumns } from '../core/contracts/registry.ts';
+import type { HealthReport } from '../core/edge/health-report.ts';
 import type { QuarantineEntry, QuarantineSink, TelemetryStore, WriteOutcome } from '../core/ingest/ports.ts';
 import type { InferenceRecord, InferenceStore } from '../core/inference/inference-records.ts';
 import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../core/ingest/records.ts';
@@ -14,7 +22,34 @@ export type Row = Record<string, unknown>;
 export interface QueryResult {
   readonly columns: string[];
   readonly rows: Row[];
+  /** True when the result had more rows than the limit and was cut there. */
+  readonly truncated?: boolean;
 }
+
+export interface QueryLimits {
+  /** @default 30000 */
+  readonly timeoutMs?: number;
+  /** @default 10000 */
+  readonly maxRows?: number;
+}
+
+/** A query the store refuses to run (a write, several statements, a syntax error) or stopped. */
+export class QueryRefusedError extends Error {
+  override readonly name = 'QueryRefusedError';
+}
+
+/** A refusal by the broker: who tried what, and why it was refused. */
+export interface RefusalRow {
+  readonly at: number;
+  readonly clientId: string;
+  readonly thing: string;
+  readonly action: string;
+  readonly topic?: string;
+  readonly reason: string;
+}
+
+// Statements a reader may run: queries, and plans of queries.
+const READ_STATEMENTS = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
 
 /** A message the local queue gave up on after its last delivery: the local dead-letter queue. */
 export interface DeadLetter {
@@ -31,20 +66,37 @@ export interface DeadLetter {
  */
 export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceStore {
   private queue: Promise<unknown> = Promise.resolve();
+  private readerQueue: Promise<unknown> = Promise.resolve();
   private readonly measureColumns = allMeasureColumns().map((m) => m.column);
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** Queries run here, never on the ingest connection: a slow one does not hold up writes. */
+    private readonly reader: DuckDBConnection,
     readonly file: string,
     private readonly readOnly: boolean,
   ) {}
 
   static async open(file: string, options: { readOnly?: boolean } = {}): Promise<DuckDbStore> {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    const instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
-    const store = new DuckDbStore(instance, await instance.connect(), file, options.readOnly ?? false);
+    // The store needs no file but its own: no COPY TO, read_text, ATTACH or extension downloads,
+    // whatever SQL reaches it.
+    const instance = await DuckDBInstance.create(file, {
+      enable_external_access: 'false',
+      ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
+    });
+    const connection = await instance.connect();
+    const store = new DuckDbStore(
+      instance,
+      connection,
+      await instance.connect(),
+      file,
+      options.readOnly ?? false,
+    );
     if (!options.readOnly) await store.createSchema();
+    // No SET from here on: a query cannot turn file access back on.
+    await connection.run('SET lock_configuration = true');
     return store;
   }
 
@@ -71,14 +123,22 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         id VARCHAR PRIMARY KEY,
         stage VARCHAR NOT NULL,
         use_case VARCHAR NOT NULL,
-        thing VARCHAR NOT NULL,
+        device_id VARCHAR NOT NULL,
         topic VARCHAR NOT NULL,
         client_id VARCHAR NOT NULL,
         received_at TIMESTAMP NOT NULL,
         quarantined_at TIMESTAMP NOT NULL,
         reasons JSON NOT NULL,
         payload VARCHAR,
-        payload_base64 VARCHAR NOT NULL
+        payload_base64 VARCHAR
+      );
+      CREATE TABLE IF NOT EXISTS refusals (
+        refused_at TIMESTAMP NOT NULL,
+        client_id VARCHAR NOT NULL,
+        thing VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        topic VARCHAR,
+        reason VARCHAR NOT NULL
       );
       CREATE TABLE IF NOT EXISTS inferences (
         use_case VARCHAR NOT NULL,
@@ -117,12 +177,30 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     for (const column of this.measureColumns) {
       await this.connection.run(`ALTER TABLE telemetry ADD COLUMN IF NOT EXISTS ${column} DOUBLE`);
     }
+    await this.connection.run(
+      `ALTER TABLE telemetry ADD COLUMN IF NOT EXISTS origin VARCHAR DEFAULT 'device'`,
+    );
+    await this.migrateQuarantine();
+  }
+
+  /** Stores made before the quarantine's device column was named like telemetry's, and kept each payload twice. */
+  private async migrateQuarantine(): Promise<void> {
+    const columns = await this.connection.runAndReadAll(
+      `SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'quarantine'`,
+    );
+    const byName = new Map(
+      columns.getRowObjectsJson().map((row) => [row.column_name as string, row.is_nullable as string]),
+    );
+    if (byName.has('thing'))
+      await this.connection.run('ALTER TABLE quarantine RENAME COLUMN thing TO device_id');
+    if (byName.get('payload_base64') === 'NO')
+      await this.connection.run('ALTER TABLE quarantine ALTER COLUMN payload_base64 DROP NOT NULL');
   }
 
   write(records: readonly TelemetryRecord[]): Promise<WriteOutcome[]> {
     if (records.length === 0) return Promise.resolve([]);
     return this.exclusive(async () => {
-      const columns = [...DIMENSIONS, 'measure_name', 'time', 'seq', ...this.measureColumns];
+      const columns = [...DIMENSIONS, 'measure_name', 'time', 'seq', 'origin', ...this.measureColumns];
       const params: DuckDBValue[] = [];
       const tuples = records.map((record) => {
         const values: DuckDBValue[] = [
@@ -130,6 +208,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
           TELEMETRY_MEASURE_NAME,
           BigInt(record.time) * 1000n,
           BigInt(record.seq),
+          record.origin,
           ...this.measureColumns.map((column) => record.measures[column] ?? null),
         ];
         const placeholders = values.map((value, index) => {
@@ -161,7 +240,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
   /** Same semantics as Timestream: an identical rewrite is accepted, a changed value is rejected. */
   private async compareWithExisting(record: TelemetryRecord): Promise<WriteOutcome> {
     const existing = await this.connection.runAndReadAll(
-      `SELECT seq, ${this.measureColumns.join(', ')} FROM telemetry
+      `SELECT seq, origin, ${this.measureColumns.join(', ')} FROM telemetry
        WHERE ${DIMENSIONS.map((d, i) => `${d} = $${i + 1}`).join(' AND ')} AND time = make_timestamp($${DIMENSIONS.length + 1}::BIGINT)`,
       [...DIMENSIONS.map((d) => record.dimensions[d]), BigInt(record.time) * 1000n],
     );
@@ -169,6 +248,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     if (!row) return { status: 'retry', reason: 'insert conflicted but no existing row was found' };
     const same =
       Number(row.seq) === record.seq &&
+      (row.origin ?? 'device') === record.origin &&
       this.measureColumns.every((column) => (row[column] ?? null) === (record.measures[column] ?? null));
     return same
       ? { status: 'duplicate' }
@@ -178,6 +258,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         };
   }
 
+  /** Keeps the payload once: as text when it is UTF-8, else as base64 of the exact bytes. */
   put(entry: QuarantineEntry): Promise<void> {
     return this.exclusive(async () => {
       let text: string | null = null;
@@ -187,19 +268,20 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         // Not UTF-8: payload_base64 keeps the exact bytes.
       }
       await this.connection.run(
-        `INSERT OR REPLACE INTO quarantine VALUES ($1, $2, $3, $4, $5, $6, make_timestamp($7::BIGINT), make_timestamp($8::BIGINT), $9::JSON, $10, $11)`,
+        `INSERT OR REPLACE INTO quarantine (id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64)
+         VALUES ($1, $2, $3, $4, $5, $6, make_timestamp($7::BIGINT), make_timestamp($8::BIGINT), $9::JSON, $10, $11)`,
         [
           entry.id,
           entry.stage,
           entry.useCase,
-          entry.thing,
+          entry.deviceId,
           entry.topic,
           entry.clientId,
           BigInt(entry.receivedAt) * 1000n,
           BigInt(entry.quarantinedAt) * 1000n,
           JSON.stringify(entry.reasons),
           text,
-          entry.payloadBase64,
+          text === null ? entry.payloadBase64 : null,
         ],
       );
     });
@@ -245,49 +327,140 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     });
   }
 
-  /** Keeps an edge agent's health report as it came, with the figures operators watch as columns. */
-  recordHealth(useCase: string, thing: string, receivedAt: number, payload: Buffer): Promise<void> {
-    let report: Record<string, unknown> = {};
-    try {
-      const parsed: unknown = JSON.parse(payload.toString('utf8'));
-      if (typeof parsed === 'object' && parsed !== null) report = parsed as Record<string, unknown>;
-    } catch {
-      report = { unreadable: payload.toString('base64') };
-    }
-    const figure = (key: string) => (typeof report[key] === 'number' ? report[key] : null);
+  /**
+   * Keeps a validated edge health report as it came (newer agents may add figures), with the
+   * figures operators watch as columns.
+   */
+  recordHealth(useCase: string, receivedAt: number, report: HealthReport, raw: unknown): Promise<void> {
     return this.exclusive(async () => {
       await this.connection.run(
         `INSERT INTO device_health VALUES ($1, $2, make_timestamp($3::BIGINT), $4, $5, $6, $7, $8, $9, $10::JSON)`,
         [
           useCase,
-          thing,
+          report.deviceId,
           BigInt(receivedAt) * 1000n,
-          typeof report.connected === 'boolean' ? report.connected : null,
-          figure('queueDepth'),
-          figure('oldestAgeSeconds'),
-          figure('sent'),
-          figure('rejected'),
-          figure('dropped'),
-          JSON.stringify(report),
+          report.connected,
+          report.queueDepth,
+          report.oldestAgeSeconds,
+          report.sent,
+          report.rejected,
+          report.dropped,
+          JSON.stringify(raw),
         ],
       );
     });
   }
 
-  query(sql: string): Promise<QueryResult> {
+  /** Logs the broker's refusals, so "who was refused, and why" has an answer after the fact. */
+  recordRefusals(refusals: readonly RefusalRow[]): Promise<void> {
+    if (refusals.length === 0) return Promise.resolve();
     return this.exclusive(async () => {
-      const reader = await this.connection.runAndReadAll(sql);
-      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() };
+      const params: DuckDBValue[] = [];
+      const tuples = refusals.map((r) => {
+        const values: DuckDBValue[] = [
+          BigInt(r.at) * 1000n,
+          r.clientId,
+          r.thing,
+          r.action,
+          r.topic ?? null,
+          r.reason,
+        ];
+        const refs = values.map((value) => {
+          params.push(value);
+          return `$${params.length}`;
+        });
+        refs[0] = `make_timestamp(${refs[0] ?? ''}::BIGINT)`;
+        return `(${refs.join(', ')})`;
+      });
+      await this.connection.run(`INSERT INTO refusals VALUES ${tuples.join(', ')}`, params);
     });
   }
 
+  /**
+   * Runs one read-only statement (SELECT or EXPLAIN) on the reader connection, at most `timeoutMs`
+   * and `maxRows` rows. Anything else (a write, DDL, SET, ATTACH, a transaction, several
+   * statements) is refused with QueryRefusedError before it runs.
+   */
+  query(sql: string, limits: QueryLimits = {}): Promise<QueryResult> {
+    const timeoutMs = limits.timeoutMs ?? 30_000;
+    const maxRows = limits.maxRows ?? 10_000;
+    const work = async (): Promise<QueryResult> => {
+      let statement;
+      try {
+        const extracted = await this.reader.extractStatements(sql);
+        if (extracted.count !== 1)
+          throw new QueryRefusedError(`one statement at a time, got ${extracted.count}`);
+        statement = await extracted.prepare(0);
+      } catch (error) {
+        if (error instanceof QueryRefusedError) throw error;
+        throw new QueryRefusedError(error instanceof Error ? error.message : String(error));
+      }
+      if (!READ_STATEMENTS.has(statement.statementType)) {
+        throw new QueryRefusedError(
+          `queries only read: ${StatementType[statement.statementType]} statements are refused (SELECT, EXPLAIN)`,
+        );
+      }
+      const deadline = { passed: false };
+      const timer = setTimeout(() => {
+        deadline.passed = true;
+        this.reader.interrupt();
+      }, timeoutMs);
+      try {
+        const result = await statement.runAndReadUntil(maxRows + 1);
+        const rows = jsonRows(result);
+        return {
+          columns: result.columnNames(),
+          rows: rows.slice(0, maxRows),
+          ...(rows.length > maxRows ? { truncated: true } : {}),
+        };
+      } catch (error) {
+        if (deadline.passed)
+          throw new QueryRefusedError(`query stopped after ${timeoutMs / 1000} s, its time limit`);
+        throw new QueryRefusedError(error instanceof Error ? error.message : String(error));
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const next = this.readerQueue.then(work, work);
+    this.readerQueue = next.catch(() => undefined);
+    return next;
+  }
+
   async close(): Promise<void> {
+    await this.readerQueue;
     await this.exclusive(async () => {
       if (this.file !== ':memory:' && !this.readOnly) await this.connection.run('CHECKPOINT');
+      this.reader.closeSync();
       this.connection.closeSync();
       this.instance.closeSync();
     });
   }
+}
+
+// Integer and decimal types DuckDB's JSON conversion writes as strings (they may exceed 2^53).
+const WIDE_NUMBERS = new Set([
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UHUGEINT,
+  DuckDBTypeId.DECIMAL,
+]);
+
+/** Rows as JSON, with counts and sums as numbers where a number holds them exactly. */
+function jsonRows(result: DuckDBResultReader): Row[] {
+  const columns = result.columnNames();
+  const wide = result.columnTypes().map((type) => WIDE_NUMBERS.has(type.typeId));
+  return result.getRowObjectsJson().map((row) => {
+    const out: Row = { ...row };
+    columns.forEach((column, index) => {
+      const value = row[column];
+      if (!wide[index] || typeof value !== 'string') return;
+      const number = Number(value);
+      const exact = Number.isInteger(number) ? Number.isSafeInteger(number) : String(number) === value;
+      if (exact) out[column] = number;
+    });
+    return out;
+  });
 }
 
 function rowKey(row: Row): string {

@@ -50,7 +50,12 @@ export class SimulatedFleet {
     const agents = things.map((thing, index) =>
       EdgeAgent.start({
         // Alternate generations so dashboards and per-generation queries have something to split.
-        identity: { thing, firmware: '1.4.2', hardwareGeneration: index % 2 === 0 ? 'gen2' : 'gen3' },
+        identity: {
+          thing,
+          firmware: '1.4.2',
+          hardwareGeneration: index % 2 === 0 ? 'gen2' : 'gen3',
+          origin: 'simulated',
+        },
         contract,
         settings: resolveEdgeSettings(options.useCase.edge, thing),
         connection: {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,13 +7,16 @@ import { DeviceWindows } from '../core/inference/device-windows.ts';
 import { ResilientScorer } from '../core/inference/resilient-scorer.ts';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
 import type { BatchSummary } from '../core/ingest/ingest-batch.ts';
-import { systemClock } from '../core/ingest/ports.ts';
+import { healthReportSchema } from '../core/edge/health-report.ts';
+import { reasonsFromZod, type Reason } from '../core/contracts/reasons.ts';
+import { bytesToBase64 } from '../core/ingest/base64.ts';
+import { DEFAULT_TIME_BOUNDS, systemClock } from '../core/ingest/ports.ts';
 import { parseHealthTopic } from '../core/ingest/topics.ts';
 import { applyIngestRule } from '../core/ingest/rule.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
-import { startLocalBroker, type LocalBroker, type Refusal } from './broker.ts';
+import { startLocalBroker, type LocalBroker, type Refusal, type TelemetryArrival } from './broker.ts';
 import { LocalCertificateAuthority } from './certs.ts';
-import { DuckDbStore } from './duckdb-store.ts';
+import { DuckDbStore, type RefusalRow } from './duckdb-store.ts';
 import { startModelServer, type ModelServer } from '../model/serve.ts';
 import { HttpInferenceClient } from './http-inference-client.ts';
 import { LocalIngestQueue } from './ingest-queue.ts';
@@ -41,6 +45,7 @@ export interface LocalRuntimeOptions {
   readonly modelPort?: number | false;
   readonly onRefused?: (refusal: Refusal) => void;
   readonly onError?: (error: unknown) => void;
+  readonly onWarning?: (message: string) => void;
 }
 
 export interface RuntimeCounters {
@@ -62,6 +67,9 @@ export interface RuntimeFile {
 
 export const RUNTIME_FILE = 'runtime.json';
 export const DATABASE_FILE = 'local.duckdb';
+/** The ingest queue's journal: what the broker acknowledged and ingestion has not finished. */
+export const QUEUE_DIR = 'queue';
+const DAY_MS = 24 * 3600 * 1000;
 
 /** The name the local runtime gives a use case's ingest rule, for the Basic Ingest topic form. */
 export function localRuleName(useCase: string): string {
@@ -96,6 +104,7 @@ export class LocalRuntime {
     readonly queue: LocalIngestQueue,
     private readonly broker: LocalBroker,
     private readonly api: { port: number; close(): Promise<void> },
+    private readonly refusals: RefusalLog,
     /** Scoring of the use case with a model, when the runtime scores. */
     readonly scoring:
       | { useCase: string; model: AnomalyModel; trained: boolean; scoring: LocalScoring; server: ModelServer }
@@ -156,7 +165,14 @@ export class LocalRuntime {
         store,
         quarantine: store,
         clock: systemClock,
+        timeBounds: new Map(
+          options.useCases.map((useCase) => [
+            useCase.id,
+            { ...DEFAULT_TIME_BOUNDS, maxAgeMs: useCase.storage.magneticRetentionDays * DAY_MS },
+          ]),
+        ),
       },
+      journalDir: path.join(dataDir, QUEUE_DIR),
       deadLetter: (message) => store.deadLetter(message),
       batchSize: options.batchSize,
       batchWindowMs: options.batchWindowMs,
@@ -168,7 +184,9 @@ export class LocalRuntime {
         scoring?.scoring.submit(summary.storedRecords);
       },
       onError: options.onError,
+      onWarning: options.onWarning,
     });
+    const refusals = new RefusalLog(store, options.onError);
     let broker: LocalBroker | undefined;
     let api: { port: number; close(): Promise<void> } | undefined;
     try {
@@ -179,19 +197,20 @@ export class LocalRuntime {
         cert: brokerPair.cert,
         key: brokerPair.key,
         ruleNames: new Map(options.useCases.map((useCase) => [useCase.id, localRuleName(useCase.id)])),
-        onTelemetry: (arrival) => {
+        accept: (arrival) => {
           const health = parseHealthTopic(arrival.topic);
           if (health) {
-            store
-              .recordHealth(health.useCase, health.thing, arrival.receivedAt, arrival.payload)
-              .catch((error: unknown) => options.onError?.(error));
+            recordHealth(store, health.useCase, arrival, counters).catch((error: unknown) =>
+              options.onError?.(error),
+            );
             return;
           }
-          counters.received += 1;
           queue.send(JSON.stringify(applyIngestRule(arrival)));
+          counters.received += 1;
         },
         onRefused: (refusal) => {
           counters.refused += 1;
+          refusals.add(refusal);
           options.onRefused?.(refusal);
         },
       });
@@ -199,10 +218,13 @@ export class LocalRuntime {
     } catch (error) {
       await broker?.close();
       await scoring?.server.close();
+      await queue.drain();
+      queue.close();
+      await refusals.close();
       await store.close();
       throw error;
     }
-    const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api, scoring);
+    const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api, refusals, scoring);
     const runtimeFile: RuntimeFile = {
       pid: process.pid,
       mqttPort: broker.port,
@@ -219,9 +241,11 @@ export class LocalRuntime {
     this.stopped = true;
     await this.broker.close();
     await this.queue.drain();
+    this.queue.close();
     await this.scoring?.scoring.drain();
     await this.scoring?.server.close();
     await this.api.close();
+    await this.refusals.close();
     await this.store.close();
     rmSync(path.join(this.dataDir, RUNTIME_FILE), { force: true });
   }
@@ -256,4 +280,92 @@ async function startScoring(
     server,
     scoring: new LocalScoring(windows, scorer, store, onError),
   };
+}
+
+/**
+ * Checks an edge health report and keeps it; a malformed one goes to the quarantine with its
+ * reasons, like a malformed reading, instead of vanishing.
+ */
+async function recordHealth(
+  store: DuckDbStore,
+  useCase: string,
+  arrival: TelemetryArrival,
+  counters: RuntimeCounters,
+): Promise<void> {
+  const thing = arrival.topic.split('/')[2] ?? '';
+  let reasons: Reason[];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(arrival.payload));
+    const parsed = healthReportSchema.safeParse(raw, { reportInput: true });
+    if (parsed.success && parsed.data.deviceId === thing) {
+      await store.recordHealth(useCase, arrival.receivedAt, parsed.data, raw);
+      return;
+    }
+    reasons = parsed.success
+      ? [
+          {
+            path: 'deviceId',
+            code: 'identity_mismatch',
+            message: `"${parsed.data.deviceId}" is not the publishing thing "${thing}"`,
+          },
+        ]
+      : reasonsFromZod(parsed.error.issues);
+  } catch (error) {
+    reasons = [
+      {
+        path: '',
+        code: 'invalid_json',
+        message: `health report is not UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    ];
+  }
+  await store.put({
+    id: randomUUID(),
+    stage: 'health',
+    useCase,
+    deviceId: thing,
+    topic: arrival.topic,
+    clientId: arrival.clientId,
+    receivedAt: arrival.receivedAt,
+    quarantinedAt: Date.now(),
+    reasons,
+    payloadBase64: bytesToBase64(arrival.payload),
+  });
+  counters.quarantined += 1;
+}
+
+/** The broker's refusals, written to the `refusals` table in batches (a flood of them is one write a second). */
+class RefusalLog {
+  private pending: RefusalRow[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: DuckDbStore,
+    private readonly onError: ((error: unknown) => void) | undefined,
+  ) {
+    this.timer = setInterval(() => {
+      void this.flush();
+    }, 1000);
+    this.timer.unref();
+  }
+
+  add(refusal: Refusal): void {
+    this.pending.push({ at: Date.now(), ...refusal });
+  }
+
+  private flush(): Promise<void> {
+    const rows = this.pending;
+    this.pending = [];
+    this.writing = this.writing
+      .then(() => this.store.recordRefusals(rows))
+      .catch((error: unknown) => this.onError?.(error));
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
 }

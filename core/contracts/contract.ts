@@ -17,6 +17,15 @@ export const thingNameSchema = z
   .string()
   .regex(/^[a-zA-Z0-9:_-]{1,128}$/, 'must be a thing name: 1-128 of a-z A-Z 0-9 : _ -');
 
+// JSON can carry a lone UTF-16 surrogate ("\ud800"); stores replace it with U+FFFD, so two
+// different payloads would become one row. Text in the envelope must be valid Unicode.
+const wellFormed = (text: string) => !/\p{Cs}/u.test(text);
+const WELL_FORMED = 'must be valid Unicode text (it holds a lone surrogate)';
+
+/** Where a reading comes from. Absent means a real device: simulators must say so. */
+export const READING_ORIGINS = ['device', 'simulated'] as const;
+export type ReadingOrigin = (typeof READING_ORIGINS)[number];
+
 export const envelopeFields = {
   deviceId: thingNameSchema.meta({ description: 'Thing name of the publishing device.' }),
   timestamp: z.iso
@@ -26,13 +35,27 @@ export const envelopeFields = {
     .int()
     .min(0)
     .max(Number.MAX_SAFE_INTEGER)
-    .meta({ description: 'Per-device sequence number, increasing by one per reading.' }),
-  firmware: z.string().min(1).max(64).meta({ description: 'Firmware version of the device.' }),
+    .meta({
+      description:
+        'Per-device sequence number, increasing by one per reading, for counting gaps. Not part of the ' +
+        "reading's identity (device and timestamp are): a device that restarts its counter sends new readings.",
+    }),
+  firmware: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine(wellFormed, WELL_FORMED)
+    .meta({ description: 'Firmware version of the device.' }),
   hardwareGeneration: z
     .string()
     .min(1)
     .max(32)
+    .refine(wellFormed, WELL_FORMED)
     .meta({ description: 'Hardware generation of the device, e.g. "gen2".' }),
+  origin: z.enum(READING_ORIGINS).optional().meta({
+    description:
+      'Where the reading comes from: "device" (the default when absent) or "simulated". Stored with the reading, so simulated data never passes for plant data.',
+  }),
 } as const;
 
 type MeasuresShape<M extends MeasureSpecs> = { [K in keyof M]: z.ZodNumber };
@@ -73,6 +96,7 @@ export interface TelemetryMessage {
   readonly seq: number;
   readonly firmware: string;
   readonly hardwareGeneration: string;
+  readonly origin?: ReadingOrigin;
   readonly measures: Readonly<Record<string, number>>;
 }
 

@@ -1,4 +1,4 @@
-import type { DataContract, TelemetryMessage } from '../contracts/contract.ts';
+import type { DataContract, ReadingOrigin, TelemetryMessage } from '../contracts/contract.ts';
 import { formatReason, reasonsFromZod } from '../contracts/reasons.ts';
 import { DeadbandGate, HampelFilter, RateOfChangeFilter, WindowMean } from './filters.ts';
 import type { ResolvedEdgeSettings } from './settings.ts';
@@ -15,6 +15,8 @@ export interface DeviceIdentity {
   readonly thing: string;
   readonly firmware: string;
   readonly hardwareGeneration: string;
+  /** Set to "simulated" by simulators, so every message says so. @default - a real device (no tag) */
+  readonly origin?: ReadingOrigin;
 }
 
 /** A reading that passed every check and filter, ready to be numbered and queued. */
@@ -62,6 +64,7 @@ export function buildTelemetryMessage(
     seq,
     firmware: identity.firmware,
     hardwareGeneration: identity.hardwareGeneration,
+    ...(identity.origin && identity.origin !== 'device' ? { origin: identity.origin } : {}),
     measures: reading.measures,
   };
   const parsed = contract.schema.safeParse(candidate, { reportInput: true });

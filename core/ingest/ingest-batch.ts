@@ -1,7 +1,15 @@
 import type { DataContract } from '../contracts/contract.ts';
 import { reasonsFromZod, type Reason } from '../contracts/reasons.ts';
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
-import type { Clock, QuarantineSink, QuarantineStage, TelemetryStore, WriteOutcome } from './ports.ts';
+import {
+  DEFAULT_TIME_BOUNDS,
+  type Clock,
+  type QuarantineSink,
+  type QuarantineStage,
+  type TelemetryStore,
+  type TimeBounds,
+  type WriteOutcome,
+} from './ports.ts';
 import { recordKey, sameRecordContent, toTelemetryRecord, type TelemetryRecord } from './records.ts';
 import { ruleMessageSchema, type RuleMessage } from './rule.ts';
 
@@ -38,6 +46,8 @@ export interface IngestDependencies {
   readonly store: TelemetryStore;
   readonly quarantine: QuarantineSink;
   readonly clock: Clock;
+  /** How far from its arrival a reading's time may be, by use-case id. @default DEFAULT_TIME_BOUNDS */
+  readonly timeBounds?: ReadonlyMap<string, TimeBounds>;
 }
 
 interface Accepted {
@@ -62,8 +72,33 @@ function reason(path: string, code: string, message: string): Reason {
   return { path, code, message };
 }
 
+/** Reasons a reading's time is outside what the store accepts, relative to its arrival. */
+function timeReasons(time: number, receivedAt: number, bounds: TimeBounds): Reason[] {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (time > receivedAt + bounds.maxAheadMs) {
+    return [
+      reason(
+        'timestamp',
+        'time_out_of_bounds',
+        `${iso(time)} is more than ${bounds.maxAheadMs / 60_000} min after arrival at ${iso(receivedAt)} (device clock ahead?)`,
+      ),
+    ];
+  }
+  if (time < receivedAt - bounds.maxAgeMs) {
+    return [
+      reason(
+        'timestamp',
+        'time_out_of_bounds',
+        `${iso(time)} is older than the store keeps (${Math.round(bounds.maxAgeMs / 86_400_000)} days before arrival at ${iso(receivedAt)})`,
+      ),
+    ];
+  }
+  return [];
+}
+
 /** Everything that can be said about one message before touching the store. */
-function examine(message: InboundMessage, useCases: IngestDependencies['useCases']): Accepted | Refused {
+function examine(message: InboundMessage, deps: IngestDependencies): Accepted | Refused {
+  const useCases = deps.useCases;
   let json: unknown;
   try {
     json = JSON.parse(message.body);
@@ -107,13 +142,14 @@ function examine(message: InboundMessage, useCases: IngestDependencies['useCases
     );
   }
   if (!parsed.success || reasons.length > 0) return refuse(message, rule, useCase, reasons);
-  return {
-    kind: 'accepted',
-    message,
-    rule,
-    useCase,
-    record: toTelemetryRecord(useCase, contract, parsed.data),
-  };
+  const record = toTelemetryRecord(useCase, contract, parsed.data);
+  const late = timeReasons(
+    record.time,
+    rule.receivedAt,
+    deps.timeBounds?.get(useCase) ?? DEFAULT_TIME_BOUNDS,
+  );
+  if (late.length > 0) return refuse(message, rule, useCase, late);
+  return { kind: 'accepted', message, rule, useCase, record };
 }
 
 function refuse(
@@ -133,11 +169,6 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * Ingests one batch: validates every message against its use case's contract, stores the valid
  * ones, quarantines the rest with every reason, and reports an outcome per message. Only a
@@ -148,7 +179,7 @@ export async function ingestBatch(
   messages: readonly InboundMessage[],
   deps: IngestDependencies,
 ): Promise<BatchSummary> {
-  const examined = messages.map((message) => examine(message, deps.useCases));
+  const examined = messages.map((message) => examine(message, deps));
 
   // Every message that will not be stored, with the stage and the reasons it is quarantined for.
   const refusals = new Map<
@@ -214,10 +245,10 @@ export async function ingestBatch(
     [...refusals].map(async ([message, { item, stage, reasons }]) => {
       try {
         await deps.quarantine.put({
-          id: await sha256Hex(message.body),
+          id: message.id,
           stage,
           useCase: item.useCase,
-          thing: item.rule?.thing ?? '',
+          deviceId: item.rule?.thing ?? '',
           topic: item.rule?.topic ?? '',
           clientId: item.rule?.clientId ?? '',
           receivedAt: item.rule?.receivedAt ?? quarantinedAt,

@@ -14,15 +14,21 @@ export interface TelemetryStore {
   write(records: readonly TelemetryRecord[]): Promise<WriteOutcome[]>;
 }
 
-export type QuarantineStage = 'validation' | 'store-rejected';
+/** `health`: an edge health report that failed its schema (local runtime; in the cloud reports go to logs). */
+export type QuarantineStage = 'validation' | 'store-rejected' | 'health';
 
 /** A message kept aside with every reason it could not be stored, and its raw bytes. */
 export interface QuarantineEntry {
-  /** Stable per message, so a redelivered message overwrites its own entry instead of adding one. */
+  /**
+   * The transport's id of the message (the SQS message id; the local queue's journal id): stable
+   * across redeliveries, so a redelivered message overwrites its own entry, while two messages
+   * with the same bytes keep an entry each.
+   */
   readonly id: string;
   readonly stage: QuarantineStage;
   readonly useCase: string;
-  readonly thing: string;
+  /** The publishing thing, as the certificate proved it. */
+  readonly deviceId: string;
   readonly topic: string;
   readonly clientId: string;
   readonly receivedAt: number;
@@ -36,6 +42,21 @@ export interface QuarantineEntry {
 export interface QuarantineSink {
   put(entry: QuarantineEntry): Promise<void>;
 }
+
+/**
+ * How far a reading's time may lie from its arrival: what the store accepts. Timestream takes
+ * records up to 15 minutes ahead of its clock and, with magnetic store writes, back to the
+ * table's magnetic retention.
+ */
+export interface TimeBounds {
+  readonly maxAgeMs: number;
+  readonly maxAheadMs: number;
+}
+
+export const DEFAULT_TIME_BOUNDS: TimeBounds = {
+  maxAgeMs: 365 * 24 * 3600 * 1000,
+  maxAheadMs: 15 * 60 * 1000,
+};
 
 export interface Clock {
   now(): number;

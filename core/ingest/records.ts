@@ -1,4 +1,4 @@
-import type { DataContract, TelemetryMessage } from '../contracts/contract.ts';
+import type { DataContract, ReadingOrigin, TelemetryMessage } from '../contracts/contract.ts';
 
 /** Name of the multi-measure record every telemetry reading is stored under. */
 export const TELEMETRY_MEASURE_NAME = 'telemetry';
@@ -19,6 +19,8 @@ export interface TelemetryRecord {
   /** Epoch milliseconds of the reading on the device. */
   readonly time: number;
   readonly seq: number;
+  /** "simulated" for readings from a simulator, kept beside the measures. */
+  readonly origin: ReadingOrigin;
   /** Measure values by store column name. */
   readonly measures: Readonly<Record<string, number>>;
 }
@@ -43,6 +45,7 @@ export function toTelemetryRecord(
     },
     time: Date.parse(message.timestamp),
     seq: message.seq,
+    origin: message.origin ?? 'device',
     measures,
   };
 }
@@ -62,7 +65,7 @@ export function recordKey(record: TelemetryRecord): string {
 
 /** True when two records with the same key carry the same values (a redelivery, not a conflict). */
 export function sameRecordContent(a: TelemetryRecord, b: TelemetryRecord): boolean {
-  if (a.seq !== b.seq) return false;
+  if (a.seq !== b.seq || a.origin !== b.origin) return false;
   const keys = Object.keys(a.measures);
   return (
     keys.length === Object.keys(b.measures).length && keys.every((key) => a.measures[key] === b.measures[key])

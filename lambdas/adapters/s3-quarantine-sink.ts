@@ -3,7 +3,7 @@ import type { QuarantineEntry, QuarantineSink } from '../../core/ingest/ports.ts
 
 /**
  * Keeps each quarantined message as one JSON object, partitioned for Athena by use case, stage
- * and day. The key ends in the entry's content id, so a redelivered message overwrites itself.
+ * and day. The key ends in the message id, so a redelivered message overwrites itself.
  */
 export class S3QuarantineSink implements QuarantineSink {
   constructor(
@@ -14,8 +14,8 @@ export class S3QuarantineSink implements QuarantineSink {
 
   static keyFor(entry: QuarantineEntry, prefix = 'quarantine/'): string {
     const day = new Date(entry.receivedAt).toISOString().slice(0, 10);
-    const thing = entry.thing || '_unknown';
-    return `${prefix}use_case=${entry.useCase || '_unknown'}/stage=${entry.stage}/date=${day}/${thing}/${entry.id}.json`;
+    const device = entry.deviceId || '_unknown';
+    return `${prefix}use_case=${entry.useCase || '_unknown'}/stage=${entry.stage}/date=${day}/${device}/${entry.id}.json`;
   }
 
   async put(entry: QuarantineEntry): Promise<void> {

@@ -94,6 +94,8 @@ function toTimestreamRecord(record: TelemetryRecord): _Record {
         Type: 'DOUBLE' as const,
       })),
       { Name: 'seq', Value: String(record.seq), Type: 'BIGINT' as const },
+      // A measure, not a dimension: tagging a device's readings must not start a new series.
+      { Name: 'origin', Value: record.origin, Type: 'VARCHAR' as const },
     ],
   };
 }

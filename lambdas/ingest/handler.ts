@@ -10,7 +10,7 @@ import { DeviceWindows } from '../../core/inference/device-windows.ts';
 import { toInferenceRecords, type InferenceStore } from '../../core/inference/inference-records.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
-import { systemClock } from '../../core/ingest/ports.ts';
+import { DEFAULT_TIME_BOUNDS, systemClock } from '../../core/ingest/ports.ts';
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
 import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
 import { TimestreamInferenceStore } from '../adapters/timestream-inference-store.ts';
@@ -57,8 +57,15 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
 
 /** Wires the ports to AWS from the environment the IngestPipeline construct sets. */
 export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): IngestDependencies {
+  const useCase = requireEnv('USE_CASE', env);
+  const maxAgeDays = Number(requireEnv('MAX_RECORD_AGE_DAYS', env));
+  if (!(maxAgeDays > 0))
+    throw new Error(
+      `MAX_RECORD_AGE_DAYS must be a number of days above 0, got "${env.MAX_RECORD_AGE_DAYS ?? ''}"`,
+    );
   return {
-    useCases: new Map([[requireEnv('USE_CASE', env), getContract(requireEnv('CONTRACT', env))]]),
+    useCases: new Map([[useCase, getContract(requireEnv('CONTRACT', env))]]),
+    timeBounds: new Map([[useCase, { ...DEFAULT_TIME_BOUNDS, maxAgeMs: maxAgeDays * 24 * 3600 * 1000 }]]),
     store: new TimestreamTelemetryStore(new TimestreamWriteClient({}), {
       databaseName: requireEnv('TIMESTREAM_DATABASE', env),
       tableName: requireEnv('TIMESTREAM_TABLE', env),

@@ -120,6 +120,7 @@ export class IngestPipeline extends Construct {
         CONTRACT: props.contract,
         TIMESTREAM_DATABASE: props.database.databaseName,
         TIMESTREAM_TABLE: props.database.tableName,
+        MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),
         QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
         POWERTOOLS_SERVICE_NAME: `ingest-${props.useCase}`,
         POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',

@@ -33,8 +33,10 @@ export class TelemetryDatabase extends Construct {
   readonly tableName: string;
   readonly tableArn: string;
   readonly inferencesTable: timestream.CfnTable;
-  /** @default 'inferences' */
+  /** Name of the inferences table inside the database: always `inferences`. */
   readonly inferencesTableName: string;
+  /** How far back a record may be written: the magnetic retention (magnetic store writes are on). */
+  readonly magneticRetention: Duration;
   readonly inferencesTableArn: string;
   readonly rejectedRecordsPrefix: string;
   private readonly encryptionKey: kms.IKey;
@@ -50,6 +52,7 @@ export class TelemetryDatabase extends Construct {
     if (magneticDays < 1 || magneticDays > MAX_MAGNETIC_RETENTION.toDays()) {
       throw new Error(`magneticRetention must be 1 to 73000 days, got ${magneticDays}`);
     }
+    this.magneticRetention = props.magneticRetention;
     this.tableName = props.tableName ?? 'telemetry';
     this.inferencesTableName = 'inferences';
     this.encryptionKey = props.encryptionKey;

@@ -14,6 +14,7 @@ function record(device: string, time: number, value: number): TelemetryRecord {
     },
     time,
     seq: time,
+    origin: 'device',
     measures: { col_a: value, col_b: value * 10 },
   };
 }

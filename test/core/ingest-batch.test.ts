@@ -34,6 +34,8 @@ describe('ingestBatch', () => {
       },
       time: Date.parse('2026-01-15T08:30:00.000Z'),
       seq: 0,
+      // Without a tag, a reading comes from a real device.
+      origin: 'device',
       measures: expect.objectContaining({
         motor_current: 1.35,
         vibration_rms_x: 0.027,
@@ -126,10 +128,60 @@ describe('ingestBatch', () => {
     });
   });
 
-  it('gives a redelivered invalid message the same quarantine id', async () => {
+  it('gives a redelivered invalid message its own quarantine entry back, not a second one', async () => {
     const message = inbound({ nope: true });
     await ingestBatch([message], deps);
-    await ingestBatch([{ ...message, id: 'another-transport-id' }], deps);
-    expect(quarantine.entries.size).toBe(1);
+    await ingestBatch([message], deps);
+    expect([...quarantine.entries.keys()]).toEqual([message.id]);
+  });
+
+  it('stores a simulated reading with its tag, and treats a copy with another tag as a conflict', async () => {
+    const simulated = inbound({ ...reading(), origin: 'simulated' });
+    const asDevice = inbound(reading());
+    const summary = await ingestBatch([simulated, asDevice], deps);
+    expect(summary.results.map((r) => r.outcome)).toEqual(['stored', 'quarantined']);
+    expect([...store.rows.values()].map((r) => r.origin)).toEqual(['simulated']);
+  });
+
+  it('quarantines a reading more than 15 minutes ahead of its arrival, or older than the store keeps', async () => {
+    // The rule stamped these messages at 2026-01-15T08:30:00Z.
+    const ahead = inbound(reading({ timestamp: '2026-01-15T08:45:00.001Z' }));
+    const old = inbound(reading({ timestamp: '2025-01-15T08:29:59.999Z' }));
+    const edge = inbound(reading({ timestamp: '2026-01-15T08:45:00.000Z' }));
+    const summary = await ingestBatch([ahead, old, edge], deps);
+    expect(summary.results.map((r) => r.outcome)).toEqual(['quarantined', 'quarantined', 'stored']);
+    expect(summary.results[0]?.reasons).toEqual([
+      {
+        path: 'timestamp',
+        code: 'time_out_of_bounds',
+        message:
+          '2026-01-15T08:45:00.001Z is more than 15 min after arrival at 2026-01-15T08:30:00.000Z (device clock ahead?)',
+      },
+    ]);
+    expect(summary.results[1]?.reasons[0]?.message).toBe(
+      '2025-01-15T08:29:59.999Z is older than the store keeps (365 days before arrival at 2026-01-15T08:30:00.000Z)',
+    );
+  });
+
+  it('takes the time bounds of the use case when given', async () => {
+    const bounds = new Map([['pump-maintenance', { maxAgeMs: 3600_000, maxAheadMs: 0 }]]);
+    const summary = await ingestBatch(
+      [
+        inbound(reading({ timestamp: '2026-01-15T07:29:00.000Z' })),
+        inbound(reading({ timestamp: '2026-01-15T08:30:00.001Z' })),
+      ],
+      { ...deps, timeBounds: bounds },
+    );
+    expect(summary.results.map((r) => r.reasons[0]?.code)).toEqual([
+      'time_out_of_bounds',
+      'time_out_of_bounds',
+    ]);
+  });
+
+  it('keeps an entry for each of two messages with the same bytes', async () => {
+    const first = inbound(undefined, { raw: '' });
+    const second = inbound(undefined, { raw: '' });
+    await ingestBatch([first, second], deps);
+    expect([...quarantine.entries.keys()].sort()).toEqual([first.id, second.id].sort());
   });
 });

@@ -72,13 +72,14 @@ describe('ingest Lambda', () => {
 
   it('sends an invalid message to the quarantine bucket with every reason, and does not retry it', async () => {
     const bad = { ...reading(), seq: -1, measures: { ...reading().measures, outletPressure: 99 } };
-    const response = await handler(sqsEvent([inbound(bad)]));
+    const message = inbound(bad);
+    const response = await handler(sqsEvent([message]));
     expect(response.batchItemFailures).toEqual([]);
     expect(writeInputs()).toEqual([]);
     const [put] = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(put?.Bucket).toBe('quarantine-bucket');
-    expect(put?.Key).toMatch(
-      /^quarantine\/use_case=pump-maintenance\/stage=validation\/date=2026-01-15\/pump-001\/[0-9a-f]{64}\.json$/,
+    expect(put?.Key).toBe(
+      `quarantine/use_case=pump-maintenance/stage=validation/date=2026-01-15/pump-001/${message.id}.json`,
     );
     const entry = JSON.parse(put?.Body as string) as { reasons: { path: string }[]; payloadBase64: string };
     expect(entry.reasons.map((r) => r.path)).toEqual(['seq', 'measures.outletPressure']);

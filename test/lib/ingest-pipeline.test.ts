@@ -67,6 +67,8 @@ describe('IngestPipeline', () => {
           USE_CASE: 'pump-maintenance',
           CONTRACT: 'pump.telemetry@1',
           TIMESTREAM_TABLE: 'telemetry',
+          // Magnetic retention of the database: the oldest reading Timestream still takes.
+          MAX_RECORD_AGE_DAYS: '365',
         }),
       },
     });

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
 import type { QuarantineEntry } from '../../core/ingest/ports.ts';
@@ -62,7 +66,7 @@ describe('DuckDbStore', () => {
       id: 'abc',
       stage: 'validation',
       useCase: 'pump-maintenance',
-      thing: 'pump-001',
+      deviceId: 'pump-001',
       topic: 'dt/pump-maintenance/pump-001/telemetry',
       clientId: 'pump-001',
       receivedAt: 1_768_465_800_000,
@@ -72,15 +76,124 @@ describe('DuckDbStore', () => {
     };
     await store.put(entry);
     await store.put(entry);
-    const { rows } = await store.query('SELECT id, stage, payload, reasons, received_at FROM quarantine');
+    const { rows } = await store.query(
+      'SELECT id, stage, device_id, payload, payload_base64, reasons, received_at FROM quarantine',
+    );
     expect(rows).toEqual([
       {
         id: 'abc',
         stage: 'validation',
+        device_id: 'pump-001',
         payload: '{"seq":-1}',
+        // Kept once: the text is the payload.
+        payload_base64: null,
         reasons: JSON.stringify(entry.reasons),
         received_at: '2026-01-15 08:30:00',
       },
     ]);
+  });
+});
+
+describe('DuckDbStore queries', () => {
+  it.each([
+    ['DROP TABLE telemetry', 'DROP statements are refused'],
+    ['DELETE FROM telemetry', 'DELETE statements are refused'],
+    ["INSERT INTO dead_letter VALUES ('x', 'y', 1, 'z', now())", 'INSERT statements are refused'],
+    ['SET threads = 1', 'SET statements are refused'],
+    ['BEGIN', 'TRANSACTION statements are refused'],
+    ["ATTACH 'elsewhere.duckdb'", 'ATTACH statements are refused'],
+    ['CALL checkpoint()', 'CALL statements are refused'],
+    ['SELECT 1; DROP TABLE telemetry', 'one statement at a time, got 2'],
+  ])('refuses %s before it runs', async (sql, message) => {
+    await expect(store.query(sql)).rejects.toThrow(message);
+    // The table is still there and still empty.
+    expect((await store.query('SELECT count(*)::INTEGER AS n FROM telemetry')).rows).toEqual([{ n: 0 }]);
+  });
+
+  it.each([
+    ["COPY (SELECT 1) TO 'leak.csv'", 'file system operations are disabled'],
+    ["SELECT * FROM read_text('/etc/hostname')", 'file system operations are disabled'],
+    ["SELECT * FROM read_csv('/etc/passwd')", 'file system operations are disabled'],
+    ["SELECT * FROM glob('/*')", 'file system operations are disabled'],
+  ])('reads no file but its own: %s', async (sql, message) => {
+    await expect(store.query(sql)).rejects.toThrow(message);
+  });
+
+  it('stops a query at its time limit, and the next one runs', async () => {
+    const slow = 'SELECT count(*) FROM range(200000) a, range(200000) b WHERE (a.range * b.range) % 7 = 3';
+    await expect(store.query(slow, { timeoutMs: 200 })).rejects.toThrow(
+      'query stopped after 0.2 s, its time limit',
+    );
+    expect((await store.query('SELECT 42 AS answer')).rows).toEqual([{ answer: 42 }]);
+  });
+
+  it('cuts a large result at the row limit and says so', async () => {
+    const result = await store.query('SELECT range AS n FROM range(1000000)', { maxRows: 5 });
+    expect(result.rows).toHaveLength(5);
+    expect(result.truncated).toBe(true);
+  });
+
+  it('keeps writing while a slow query runs on its own connection', async () => {
+    const slow = store.query(
+      'SELECT count(*) FROM range(200000) a, range(200000) b WHERE (a.range * b.range) % 7 = 3',
+      {
+        timeoutMs: 1500,
+      },
+    );
+    // WHEN readings are written during the query
+    const outcomes = await store.write([record()]);
+    // THEN they are stored without waiting for it
+    expect(outcomes).toEqual([{ status: 'stored' }]);
+    await expect(slow).rejects.toThrow('time limit');
+  });
+});
+
+describe('DuckDbStore query results', () => {
+  it('gives counts and sums as numbers, and keeps integers beyond 2^53 exact as text', async () => {
+    const { rows } = await store.query(
+      'SELECT count(*) AS n, sum(42::INTEGER) AS total, 1.25::DECIMAL(5,2) AS price, 18446744073709551615::UBIGINT AS huge FROM range(3)',
+    );
+    expect(rows).toEqual([{ n: 3, total: 126, price: 1.25, huge: '18446744073709551615' }]);
+  });
+});
+
+describe('DuckDbStore migrations', () => {
+  it('opens a store made before the quarantine device column was renamed, keeping its rows', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aiot-migrate-'));
+    const file = path.join(dir, 'old.duckdb');
+    // GIVEN a store with the first quarantine schema and one row in it
+    const old = await DuckDBInstance.create(file);
+    const connection = await old.connect();
+    await connection.run(`CREATE TABLE quarantine (id VARCHAR PRIMARY KEY, stage VARCHAR NOT NULL, use_case VARCHAR NOT NULL,
+      thing VARCHAR NOT NULL, topic VARCHAR NOT NULL, client_id VARCHAR NOT NULL, received_at TIMESTAMP NOT NULL,
+      quarantined_at TIMESTAMP NOT NULL, reasons JSON NOT NULL, payload VARCHAR, payload_base64 VARCHAR NOT NULL)`);
+    await connection.run(
+      `INSERT INTO quarantine VALUES ('a', 'validation', 'pump-maintenance', 'pump-001', 't', 'pump-001', now(), now(), '[]', 'x', 'eA==')`,
+    );
+    connection.closeSync();
+    old.closeSync();
+    // WHEN the store opens it
+    const migrated = await DuckDbStore.open(file);
+    // THEN the row is there under the new column, and new rows keep the payload once
+    expect((await migrated.query('SELECT id, device_id FROM quarantine')).rows).toEqual([
+      { id: 'a', device_id: 'pump-001' },
+    ]);
+    await migrated.put({
+      id: 'b',
+      stage: 'validation',
+      useCase: 'pump-maintenance',
+      deviceId: 'pump-002',
+      topic: 't',
+      clientId: 'pump-002',
+      receivedAt: 0,
+      quarantinedAt: 0,
+      reasons: [],
+      payloadBase64: btoa('{}'),
+    });
+    expect(
+      (await migrated.query("SELECT payload, payload_base64 FROM quarantine WHERE id = 'b'")).rows,
+    ).toEqual([{ payload: '{}', payload_base64: null }]);
+    await migrated.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
 import type { BatchSummary } from '../../core/ingest/ingest-batch.ts';
 import type { TelemetryStore, WriteOutcome } from '../../core/ingest/ports.ts';
 import type { DeadLetter } from '../../local/duckdb-store.ts';
-import { LocalIngestQueue } from '../../local/ingest-queue.ts';
+import { LocalIngestQueue, QueueFullError } from '../../local/ingest-queue.ts';
 import { MemoryQuarantine, MemoryStore } from '../support/memory-ports.ts';
 import { inbound, reading } from '../support/messages.ts';
 
@@ -18,16 +21,30 @@ class FlakyStore implements TelemetryStore {
   }
 }
 
-function queueWith(store: TelemetryStore, options: { maxReceiveCount?: number; batchSize?: number } = {}) {
+let journalDir: string;
+beforeEach(() => {
+  journalDir = mkdtempSync(path.join(tmpdir(), 'aiot-queue-'));
+});
+afterEach(() => {
+  rmSync(journalDir, { recursive: true, force: true });
+});
+
+function queueWith(
+  store: TelemetryStore,
+  options: { maxReceiveCount?: number; batchSize?: number; maxJournalBytes?: number } = {},
+  quarantine = new MemoryQuarantine(),
+) {
   const batches: BatchSummary[] = [];
   const deadLetters: DeadLetter[] = [];
+  const batchWaiters: (() => void)[] = [];
   const queue = new LocalIngestQueue({
     deps: {
       useCases: new Map([['pump-maintenance', pumpTelemetryV1]]),
       store,
-      quarantine: new MemoryQuarantine(),
+      quarantine,
       clock: { now: () => 0 },
     },
+    journalDir,
     deadLetter: (message) => {
       deadLetters.push(message);
       return Promise.resolve();
@@ -35,9 +52,21 @@ function queueWith(store: TelemetryStore, options: { maxReceiveCount?: number; b
     batchWindowMs: 5,
     retryDelayMs: 5,
     ...options,
-    onBatch: (summary) => batches.push(summary),
+    onBatch: (summary) => {
+      batches.push(summary);
+      for (const wake of batchWaiters.splice(0)) wake();
+    },
   });
-  return { queue, batches, deadLetters };
+  /** Resolves once a batch satisfying `done` has run (waits on the event, not on time). */
+  const batchWhere = (done: (summary: BatchSummary) => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (batches.some(done)) resolve();
+        else batchWaiters.push(check);
+      };
+      check();
+    });
+  return { queue, batches, deadLetters, batchWhere, quarantine };
 }
 
 const at = (second: number) => new Date(Date.parse('2026-01-15T08:30:00.000Z') + second * 1000).toISOString();
@@ -50,17 +79,20 @@ describe('LocalIngestQueue', () => {
     await queue.drain();
     expect(batches.map((b) => b.results.length)).toEqual([10, 10, 5]);
     expect(store.rows.size).toBe(25);
+    expect(queue.depth).toBe(0);
+    queue.close();
   });
 
-  it('redelivers what the store could not take until it succeeds', async () => {
+  it('redelivers what the store could not take until it succeeds, by itself', async () => {
     const store = new FlakyStore(2);
-    const { queue, deadLetters } = queueWith(store);
+    const { queue, deadLetters, batchWhere } = queueWith(store);
     queue.send(inbound(reading()).body);
-    await new Promise((resolve) => setTimeout(resolve, 300));
     // Stored by the backoff redeliveries themselves, before any drain.
+    await batchWhere((summary) => summary.stored === 1);
     expect(store.inner.rows.size).toBe(1);
     await queue.drain();
     expect(deadLetters).toEqual([]);
+    queue.close();
   });
 
   it('dead-letters a message after its last allowed delivery, with the reason', async () => {
@@ -74,6 +106,61 @@ describe('LocalIngestQueue', () => {
     ]);
     expect(queue.depth).toBe(0);
     expect(queue.deadLetterCount).toBe(1);
+    queue.close();
+  });
+
+  it('keeps every accepted message across a stop without draining, and ingests it at the next start', async () => {
+    // GIVEN a queue whose store is down, so nothing it accepted is finished
+    const down = new FlakyStore(Number.POSITIVE_INFINITY);
+    const first = queueWith(down, { maxReceiveCount: 100 });
+    for (let i = 0; i < 50; i++) first.queue.send(inbound(reading({ seq: i, timestamp: at(i) })).body);
+    first.queue.send(inbound(undefined, { raw: 'not json' }).body);
+    // WHEN the process goes away without draining (the journal is all that is left)
+    first.queue.close();
+    // THEN a new queue on the same journal finds every message and finishes it
+    const store = new MemoryStore();
+    const second = queueWith(store);
+    expect(second.queue.recovered).toBe(51);
+    await second.queue.drain();
+    expect(store.rows.size).toBe(50);
+    expect(second.quarantine.entries.size).toBe(1);
+    expect(second.queue.depth).toBe(0);
+    second.queue.close();
+  });
+
+  it('quarantines a replayed malformed message under the same id, and two equal payloads under two', async () => {
+    const quarantine = new MemoryQuarantine();
+    const first = queueWith(new FlakyStore(0), {}, quarantine);
+    const empty = inbound(undefined, { raw: '' }).body;
+    first.queue.send(empty);
+    first.queue.send(empty);
+    await first.queue.drain();
+    expect(quarantine.entries.size).toBe(2);
+    first.queue.close();
+  });
+
+  it('refuses a message when the journal is full, so the broker does not acknowledge it', () => {
+    const { queue } = queueWith(new FlakyStore(Number.POSITIVE_INFINITY), {
+      maxJournalBytes: 1024 * 1024,
+      maxReceiveCount: 100,
+    });
+    const body = inbound(reading(), { raw: JSON.stringify({ ...reading(), pad: 'x'.repeat(100_000) }) }).body;
+    let accepted = 0;
+    let refusal: unknown;
+    try {
+      for (;;) {
+        queue.send(body);
+        accepted += 1;
+      }
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(QueueFullError);
+    expect((refusal as Error).message).toMatch(
+      /^the ingest queue holds \d+ messages \(\d+ bytes, limit 1048576\); try again later$/,
+    );
+    expect(queue.depth).toBe(accepted);
+    queue.close();
   });
 
   it('refuses a batch size or receive count below one', () => {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -7,9 +8,14 @@ import { basicIngestTopic, telemetryTopic } from '../../core/ingest/topics.ts';
 import { queryLocalStore } from '../../local/query-client.ts';
 import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
-import { reading } from '../support/messages.ts';
+import { reading as contractReading } from '../support/messages.ts';
+import { waitFor } from '../support/wait.ts';
 
 const USE_CASE = 'pump-maintenance';
+
+/** A valid reading taken now: the runtime accepts readings close to their arrival, as Timestream does. */
+const reading = (overrides: Parameters<typeof contractReading>[0] = {}) =>
+  contractReading({ timestamp: new Date().toISOString(), ...overrides });
 let dataDir: string;
 let runtime: LocalRuntime;
 
@@ -29,15 +35,12 @@ async function connect(
   });
 }
 
-/** Polls the store until `sql` returns rows (ingestion is asynchronous, as in the cloud). */
-async function eventually(sql: string, timeoutMs = 10_000): Promise<Record<string, unknown>[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/** Waits until `sql` returns rows (ingestion is asynchronous, as in the cloud); fails at the deadline. */
+function eventually(sql: string): Promise<Record<string, unknown>[]> {
+  return waitFor(`rows for ${sql}`, async () => {
     const { rows } = await runtime.store.query(sql);
-    if (rows.length > 0) return rows;
-    if (Date.now() > deadline) throw new Error(`no rows for ${sql} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return rows.length > 0 ? rows : undefined;
+  });
 }
 
 beforeAll(async () => {
@@ -68,7 +71,7 @@ describe('local runtime, end to end over MQTT with mutual TLS', () => {
     const rows = await eventually(
       "SELECT device_id, seq, motor_current, firmware FROM telemetry WHERE device_id = 'pump-101'",
     );
-    expect(rows).toEqual([{ device_id: 'pump-101', seq: '7', motor_current: 1.35, firmware: '1.4.2' }]);
+    expect(rows).toEqual([{ device_id: 'pump-101', seq: 7, motor_current: 1.35, firmware: '1.4.2' }]);
     await client.endAsync();
   });
 
@@ -91,7 +94,9 @@ describe('local runtime, end to end over MQTT with mutual TLS', () => {
       measures: { ...reading().measures, motorTemperature: 900 },
     };
     await client.publishAsync(telemetryTopic(USE_CASE, 'pump-103'), JSON.stringify(bad), { qos: 1 });
-    const [row] = await eventually("SELECT stage, reasons, payload FROM quarantine WHERE thing = 'pump-103'");
+    const [row] = await eventually(
+      "SELECT stage, reasons, payload FROM quarantine WHERE device_id = 'pump-103'",
+    );
     const reasons = JSON.parse(String(row?.reasons)) as { path: string; message: string }[];
     expect(row?.stage).toBe('validation');
     expect(reasons.map((r) => r.path)).toEqual(['seq', 'measures.motorTemperature']);
@@ -141,9 +146,9 @@ describe('local runtime, end to end over MQTT with mutual TLS', () => {
     await eventually("SELECT 1 FROM telemetry WHERE device_id = 'pump-106'");
     const before = runtime.counters.duplicates;
     await client.publishAsync(telemetryTopic(USE_CASE, 'pump-106'), payload, { qos: 1 });
-    const deadline = Date.now() + 5000;
-    while (runtime.counters.duplicates === before && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the third copy to be counted as a duplicate', () =>
+      runtime.counters.duplicates > before ? true : undefined,
+    );
     const { rows } = await runtime.store.query(
       "SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = 'pump-106'",
     );
@@ -157,5 +162,178 @@ describe('local runtime, end to end over MQTT with mutual TLS', () => {
       "SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = 'pump-101'",
     );
     expect(result.rows).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('local runtime, hostile input', () => {
+  it('disconnects a publisher of a payload over 128 KB without reading it, and keeps serving others', async () => {
+    const client = await connect('pump-201');
+    const closed = new Promise<void>((resolve) =>
+      client.once('close', () => {
+        resolve();
+      }),
+    );
+    client.on('error', () => undefined);
+    client.publish(telemetryTopic(USE_CASE, 'pump-201'), Buffer.alloc(8 * 1024 * 1024, 0x7b), { qos: 1 });
+    await closed;
+    const [refusal] = await eventually("SELECT thing, action, reason FROM refusals WHERE thing = 'pump-201'");
+    // Remaining length: topic length (2 bytes), topic, packet id (2 bytes), payload.
+    const announced = 2 + telemetryTopic(USE_CASE, 'pump-201').length + 2 + 8 * 1024 * 1024;
+    expect(refusal).toEqual({
+      thing: 'pump-201',
+      action: 'publish',
+      reason: `MQTT packet of ${announced} bytes is over the 132096-byte limit; disconnected before reading it`,
+    });
+    await client.endAsync(true);
+
+    const other = await connect('pump-202');
+    await other.publishAsync(
+      telemetryTopic(USE_CASE, 'pump-202'),
+      JSON.stringify(reading({ deviceId: 'pump-202' })),
+      {
+        qos: 1,
+      },
+    );
+    await eventually("SELECT 1 FROM telemetry WHERE device_id = 'pump-202'");
+    await other.endAsync();
+  });
+
+  it('refuses a payload just over 128 KB with the exact figure, as IoT Core does', async () => {
+    const client = await connect('pump-203');
+    const closed = new Promise<void>((resolve) =>
+      client.once('close', () => {
+        resolve();
+      }),
+    );
+    client.on('error', () => undefined);
+    client.publish(telemetryTopic(USE_CASE, 'pump-203'), Buffer.alloc(128 * 1024 + 1, 0x20), { qos: 1 });
+    await closed;
+    const [refusal] = await eventually("SELECT reason FROM refusals WHERE thing = 'pump-203'");
+    expect(refusal?.reason).toBe('payload of 131073 bytes is over the 131072-byte limit');
+    await client.endAsync(true);
+  });
+
+  it('gives two identical malformed payloads a quarantine row each', async () => {
+    const client = await connect('pump-204');
+    await Promise.all([
+      client.publishAsync(telemetryTopic(USE_CASE, 'pump-204'), '', { qos: 1 }),
+      client.publishAsync(telemetryTopic(USE_CASE, 'pump-204'), '', { qos: 1 }),
+    ]);
+    const [row] = await waitFor('two quarantine rows', async () => {
+      const { rows } = await runtime.store.query(
+        "SELECT count(*) AS n FROM quarantine WHERE device_id = 'pump-204'",
+      );
+      return rows[0]?.n === 2 ? rows : undefined;
+    });
+    expect(row).toEqual({ n: 2 });
+    await client.endAsync();
+  });
+
+  it('quarantines a reading whose firmware holds a lone surrogate instead of storing it as U+FFFD', async () => {
+    const client = await connect('pump-205');
+    const payload = JSON.stringify(reading({ deviceId: 'pump-205' })).replace('"1.4.2"', '"1.4.\\ud800"');
+    await client.publishAsync(telemetryTopic(USE_CASE, 'pump-205'), payload, { qos: 1 });
+    const [row] = await eventually("SELECT reasons FROM quarantine WHERE device_id = 'pump-205'");
+    expect(JSON.parse(String(row?.reasons))).toEqual([
+      {
+        path: 'firmware',
+        code: 'custom',
+        message: 'must be valid Unicode text (it holds a lone surrogate) (got "1.4.\\ud800")',
+      },
+    ]);
+    await client.endAsync();
+  });
+
+  it('quarantines a reading dated too far from its arrival for the store', async () => {
+    const client = await connect('pump-206');
+    for (const timestamp of ['0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.000Z'])
+      await client.publishAsync(
+        telemetryTopic(USE_CASE, 'pump-206'),
+        JSON.stringify(reading({ deviceId: 'pump-206', timestamp })),
+        { qos: 1 },
+      );
+    const rows = await waitFor('both quarantined', async () => {
+      const result = await runtime.store.query(
+        "SELECT reasons->>'$[0].code' AS code FROM quarantine WHERE device_id = 'pump-206'",
+      );
+      return result.rows.length === 2 ? result.rows : undefined;
+    });
+    expect(rows).toEqual([{ code: 'time_out_of_bounds' }, { code: 'time_out_of_bounds' }]);
+    await client.endAsync();
+  });
+
+  it('keeps the tag of simulated readings', async () => {
+    const client = await connect('pump-207');
+    await client.publishAsync(
+      telemetryTopic(USE_CASE, 'pump-207'),
+      JSON.stringify({ ...reading({ deviceId: 'pump-207' }), origin: 'simulated' }),
+      { qos: 1 },
+    );
+    expect(await eventually("SELECT origin FROM telemetry WHERE device_id = 'pump-207'")).toEqual([
+      { origin: 'simulated' },
+    ]);
+  });
+
+  it('quarantines a malformed health report with its reasons', async () => {
+    const client = await connect('pump-208');
+    await client.publishAsync(
+      'dt/pump-maintenance/pump-208/health',
+      JSON.stringify({ deviceId: 'pump-208', queueDepth: -1 }),
+      {
+        qos: 1,
+      },
+    );
+    const [row] = await eventually("SELECT stage, reasons FROM quarantine WHERE device_id = 'pump-208'");
+    expect(row?.stage).toBe('health');
+    expect((JSON.parse(String(row?.reasons)) as { path: string }[]).map((r) => r.path)).toContain(
+      'queueDepth',
+    );
+    await client.endAsync();
+  });
+});
+
+describe('local query API, hostile callers', () => {
+  const post = (headers: Record<string, string>, body: string) =>
+    fetch(`http://127.0.0.1:${runtime.apiPort}/query`, { method: 'POST', headers, body });
+
+  it('refuses a web page: a request with an Origin, or a plain-text form post', async () => {
+    const fromPage = await post(
+      { 'content-type': 'application/sql', origin: 'https://evil.example' },
+      'SELECT 1',
+    );
+    expect(fromPage.status).toBe(403);
+    const form = await post({ 'content-type': 'text/plain' }, 'SELECT 1');
+    expect(form.status).toBe(415);
+  });
+
+  it('refuses a Host that is not the loopback API (DNS rebinding)', async () => {
+    const response = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port: runtime.apiPort,
+          method: 'POST',
+          path: '/query',
+          headers: { host: 'evil.example:80', 'content-type': 'application/sql' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      request.on('error', reject);
+      request.end('SELECT 1');
+    });
+    expect(response).toBe(403);
+  });
+
+  it('answers a write with 400 and leaves the data as it was', async () => {
+    const before = await runtime.store.query('SELECT count(*) AS n FROM telemetry');
+    const response = await post({ 'content-type': 'application/sql' }, 'DELETE FROM telemetry');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe(
+      'queries only read: DELETE statements are refused (SELECT, EXPLAIN)',
+    );
+    expect(await runtime.store.query('SELECT count(*) AS n FROM telemetry')).toEqual(before);
   });
 });

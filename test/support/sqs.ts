@@ -13,6 +13,7 @@ export const ingestEnv = {
   CONTRACT: 'pump.telemetry@1',
   TIMESTREAM_DATABASE: 'db',
   TIMESTREAM_TABLE: 'telemetry',
+  MAX_RECORD_AGE_DAYS: '730',
   TIMESTREAM_INFERENCES_TABLE: 'inferences',
   QUARANTINE_BUCKET: 'quarantine-bucket',
 };

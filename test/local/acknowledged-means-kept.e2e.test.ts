@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, describe, expect, it } from 'vitest';
+import { telemetryTopic } from '../../core/ingest/topics.ts';
+import { LocalCertificateAuthority } from '../../local/certs.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+import { reading } from '../support/messages.ts';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-kill-'));
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('acknowledged means kept', () => {
+  it('stores every reading the broker acknowledged, although the runtime was killed with SIGKILL before ingesting any', async () => {
+    // GIVEN a runtime in its own process that acknowledges and has not ingested yet
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'runtime-child.ts'), dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    const { mqttPort } = await new Promise<{ mqttPort: number }>((resolve, reject) => {
+      let buffer = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const line = buffer.split('\n')[0];
+        if (buffer.includes('\n') && line) resolve(JSON.parse(line) as { mqttPort: number });
+      });
+      child.on('close', (code) => {
+        reject(new Error(`runtime exited with ${code} before listening`));
+      });
+    });
+    const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
+    const pair = await ca.devicePair('pump-301');
+    const client = await mqtt.connectAsync(`mqtts://localhost:${mqttPort}`, {
+      clientId: 'pump-301',
+      ca: ca.caPem,
+      cert: pair.cert,
+      key: pair.key,
+      reconnectPeriod: 0,
+    });
+    const start = Date.now();
+    const acknowledged = 300;
+    // WHEN the device gets PUBACK for each reading, then the runtime is killed
+    await Promise.all(
+      Array.from({ length: acknowledged }, (_, seq) =>
+        client.publishAsync(
+          telemetryTopic('pump-maintenance', 'pump-301'),
+          JSON.stringify(
+            reading({ deviceId: 'pump-301', seq, timestamp: new Date(start + seq * 1000).toISOString() }),
+          ),
+          { qos: 1 },
+        ),
+      ),
+    );
+    child.kill('SIGKILL');
+    await exited;
+    client.end(true);
+
+    // THEN the next start ingests every one of them, once
+    const runtime = await LocalRuntime.start({
+      useCases: loadUseCases(),
+      dataDir,
+      mqttPort: 0,
+      apiPort: 0,
+      modelPort: false,
+    });
+    expect(runtime.queue.recovered).toBe(acknowledged);
+    await runtime.queue.drain();
+    const { rows } = await runtime.store.query(
+      "SELECT count(*) AS n, count(DISTINCT seq) AS distinct_seq FROM telemetry WHERE device_id = 'pump-301'",
+    );
+    await runtime.stop();
+    expect(rows).toEqual([{ n: acknowledged, distinct_seq: acknowledged }]);
+  });
+});
