@@ -1,7 +1,119 @@
 // @ts-check
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The layers are the architecture, as the README's layout table states it: which project folders
+ * each folder may import, and which packages it may not. Folders not listed here (bin/, test/,
+ * bench/) may import everything.
+ */
+const FOLDERS = [
+  'core',
+  'lambdas',
+  'model',
+  'edge',
+  'local',
+  'lib',
+  'usecases',
+  'tools',
+  'bin',
+  'test',
+  'bench',
+];
+const AWS_SDK = ['@aws-sdk/*', '@aws-lambda-powertools/*'];
+const CDK = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'];
+const LOCAL_STAND_INS = ['@duckdb/*', 'aedes'];
+const IO = [
+  'fs',
+  'fs/*',
+  'node:fs',
+  'node:fs/*',
+  'net',
+  'node:net',
+  'tls',
+  'node:tls',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'http2',
+  'node:http2',
+  'dgram',
+  'node:dgram',
+  'child_process',
+  'node:child_process',
+  'worker_threads',
+  'node:worker_threads',
+  'mqtt',
+];
+const LAYERS = {
+  core: {
+    may: [],
+    packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS, ...IO],
+    why: 'core/ is pure domain logic: no SDK, CDK or I/O (put it behind a port), nothing from the layers above',
+  },
+  lambdas: {
+    may: ['core'],
+    packages: [...CDK, ...LOCAL_STAND_INS, 'mqtt'],
+    why: 'lambdas/ are thin AWS entry points and adapters over core/',
+  },
+  model: {
+    may: ['core', 'tools'],
+    packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS, 'mqtt'],
+    why: 'model/ is the SageMaker container around core/: it runs with no AWS SDK',
+  },
+  edge: {
+    may: ['core', 'tools'],
+    packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS],
+    why: 'edge/ runs on devices as one small file: core/ and its own adapters only',
+  },
+  local: {
+    may: ['core', 'edge', 'model'],
+    packages: [...AWS_SDK, ...CDK],
+    why: 'local/ is the one-machine runtime: core/, the edge agent (the fleet) and the model container code',
+  },
+  lib: {
+    may: ['core'],
+    packages: [...AWS_SDK, ...LOCAL_STAND_INS, 'mqtt'],
+    why: 'lib/ is infrastructure: it references lambdas and the container by path only',
+  },
+  usecases: {
+    may: ['core'],
+    packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS, 'mqtt'],
+    why: 'usecases/ holds manifests and the loader that reads them',
+  },
+  tools: {
+    may: [],
+    packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS, 'mqtt'],
+    why: 'tools/ is build tooling: nothing of the project',
+  },
+};
+
+function layerRules() {
+  return Object.entries(LAYERS).map(([folder, layer]) => ({
+    files: [`${folder}/**/*.ts`],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: `./${folder}`,
+              from: FOLDERS.filter((other) => other !== folder && !layer.may.includes(other)).map(
+                (other) => `./${other}`,
+              ),
+              message: `${layer.why}.`,
+            },
+          ],
+        },
+      ],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer.packages, message: `${layer.why}.` }] }],
+    },
+  }));
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.aiot/', 'dist/', 'coverage/'] },
@@ -18,75 +130,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    // The layers are the architecture: core stays pure, lib stays infrastructure.
-    files: ['core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
-              message: 'core/ is pure domain logic: no AWS SDK or CDK.',
-            },
-            {
-              group: ['node:fs', 'node:fs/*', 'node:net', 'node:tls', 'node:http', 'node:child_process'],
-              message: 'core/ does no I/O: put it behind a port.',
-            },
-            {
-              group: [
-                '**/lib/**',
-                '**/lambdas/**',
-                '**/local/**',
-                '**/bin/**',
-                '../../edge/**',
-                '../../model/**',
-              ],
-              message: 'core/ imports nothing from the layers above it.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['lib/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/local/**', '**/lambdas/**', '**/edge/**'],
-              message: 'lib/ is infrastructure: it references lambdas by entry path only.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The agent ships to devices as one small file: core and its own adapters only.
-    files: ['edge/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@duckdb/*', 'aedes'],
-              message: 'edge/ runs on devices: no cloud SDKs, CDK or local stand-ins.',
-            },
-            {
-              group: ['**/lib/**', '**/lambdas/**', '**/local/**', '**/bin/**', '**/model/**'],
-              message: 'edge/ imports core/ only.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...layerRules(),
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ReadingOrigin } from '../core/contracts/contract.ts';
 import { getContract } from '../core/contracts/registry.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
 import { basicIngestTopic, healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
@@ -19,6 +20,7 @@ export interface EdgeRunOptions {
   key?: string;
   ruleName?: string;
   source: 'simulator' | 'csv' | 'stdin';
+  allowSimulator?: boolean;
   csv?: string;
   columns: string;
   time: 'now' | 'file';
@@ -91,12 +93,70 @@ export function formatStatus(status: EdgeAgentStatus): string {
   ].join('  ');
 }
 
+/** True for a broker on this machine: the local runtime, never a plant's cloud endpoint. */
+export function isLocalEndpoint(endpoint: string): boolean {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The simulator makes readings up: pointed at a real endpoint by mistake, it would feed a plant's
+ * store with fiction. Against anything but a broker on this machine it needs --allow-simulator,
+ * and its readings always say `origin: "simulated"`.
+ */
+export function checkSource(
+  options: Pick<EdgeRunOptions, 'source' | 'endpoint' | 'allowSimulator'>,
+): ReadingOrigin {
+  if (options.source !== 'simulator') return 'device';
+  if (!isLocalEndpoint(options.endpoint) && !options.allowSimulator)
+    throw new InvalidArgumentError(
+      `--source simulator publishes made-up readings; ${options.endpoint} is not the local runtime. Pass --allow-simulator to send them there anyway (each is tagged origin "simulated"), or choose --source csv|stdin`,
+    );
+  return 'simulated';
+}
+
+function readCredential(file: string, what: string, flag: string, certsDir: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new InvalidArgumentError(
+      `cannot read the ${what} at ${file} (${reason}): pass ${flag}, or a --certs-dir holding ca.crt and devices/<thing>.crt|.key (now ${certsDir})`,
+    );
+  }
+}
+
 /** Runs the agent until the source ends (then drains) or a signal arrives. */
 export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentStatus> {
+  const origin = checkSource(options);
   const manifest = parseManifest(readFileSync(options.manifest, 'utf8'), options.manifest);
   const contract = getContract(manifest.contract);
-  const read = (file: string | undefined, fallback: string) =>
-    readFileSync(file ?? path.join(options.certsDir, fallback));
+  const credentials = {
+    ca: readCredential(
+      options.ca ?? path.join(options.certsDir, 'ca.crt'),
+      'CA certificate',
+      '--ca',
+      options.certsDir,
+    ),
+    cert: readCredential(
+      options.cert ?? path.join(options.certsDir, 'devices', `${options.thing}.crt`),
+      'device certificate',
+      '--cert',
+      options.certsDir,
+    ),
+    key: readCredential(
+      options.key ?? path.join(options.certsDir, 'devices', `${options.thing}.key`),
+      'device key',
+      '--key',
+      options.certsDir,
+    ),
+  };
   const dataDir = options.dataDir ?? path.join('.aiot', 'edge', options.thing);
   const abort = new AbortController();
   const signal = abort.signal;
@@ -126,14 +186,13 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
       thing: options.thing,
       firmware: options.firmware,
       hardwareGeneration: options.hardwareGeneration,
+      origin,
     },
     contract,
     settings: resolveEdgeSettings(manifest.edge, options.thing),
     connection: {
       url: options.endpoint,
-      ca: read(options.ca, 'ca.crt'),
-      cert: read(options.cert, path.join('devices', `${options.thing}.crt`)),
-      key: read(options.key, path.join('devices', `${options.thing}.key`)),
+      ...credentials,
       topic: options.ruleName
         ? basicIngestTopic(options.ruleName, manifest.id, options.thing)
         : telemetryTopic(manifest.id, options.thing),
@@ -180,7 +239,10 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
 }
 
 /** The agent's command line, as `aiot-edge` on a device and as `aiot edge` in the repository. */
-export function edgeCommand(name: string, prepare?: (options: EdgeRunOptions) => Promise<void>): Command {
+export function edgeCommand(
+  name: string,
+  prepare?: (options: EdgeRunOptions, command: Command) => Promise<void>,
+): Command {
   return new Command(name)
     .description('run the edge agent: read sensors, filter, buffer on disk, publish over MQTT/TLS')
     .requiredOption('--thing <name>', 'thing name: the certificate common name and the MQTT client id')
@@ -200,9 +262,13 @@ export function edgeCommand(name: string, prepare?: (options: EdgeRunOptions) =>
     .option('--key <file>', 'device private key (default: <certs-dir>/devices/<thing>.key)')
     .option('--rule-name <name>', 'publish through IoT Core Basic Ingest to this rule (the stack output)')
     .addOption(
-      new Option('--source <kind>', 'where readings come from')
+      new Option('--source <kind>', 'where readings come from: csv, stdin, or simulator (made-up readings)')
         .choices(['simulator', 'csv', 'stdin'])
-        .default('simulator'),
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--allow-simulator',
+      'let --source simulator publish to a broker that is not on this machine (readings are tagged "simulated")',
     )
     .option('--csv <file>', 'CSV to replay with --source csv')
     .option('--columns <map>', 'CSV columns: "skab" or "measure=column,..."', 'skab')
@@ -269,8 +335,9 @@ export function edgeCommand(name: string, prepare?: (options: EdgeRunOptions) =>
       number('--drain', 0, 86_400),
       10,
     )
-    .action(async (options: EdgeRunOptions) => {
-      if (prepare) await prepare(options);
+    .action(async (options: EdgeRunOptions, command: Command) => {
+      checkSource(options);
+      if (prepare) await prepare(options, command);
       await runEdgeAgent(options);
     });
 }

@@ -50,6 +50,8 @@ describe('npm run build:edge', () => {
         bundle,
         '--thing',
         'pump-bundled',
+        '--source',
+        'simulator',
         '--endpoint',
         runtime.mqttUrl,
         '--manifest',
@@ -73,13 +75,50 @@ describe('npm run build:edge', () => {
     const final = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     expect(final).toMatchObject({ sent: 25, queueDepth: 0, rejected: 0, dropped: 0 });
     const { rows } = await runtime.store.query(
-      "SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = 'pump-bundled'",
+      "SELECT count(*)::INTEGER AS n, min(origin) AS origin FROM telemetry WHERE device_id = 'pump-bundled'",
     );
-    expect(rows[0]?.n).toBe(25);
+    // Simulated readings say so, all the way into the store.
+    expect(rows[0]).toEqual({ n: 25, origin: 'simulated' });
+  });
+
+  it('will not start without being told where readings come from', async () => {
+    const failure = await run(process.execPath, [bundle, '--thing', 'x']).then(
+      () => undefined,
+      (error: unknown) => error as { stderr: string; code: number },
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain("required option '--source <kind>' not specified");
+  });
+
+  it('refuses the simulator against a broker that is not on this machine, unless told to', async () => {
+    const failure = await run(process.execPath, [
+      bundle,
+      '--thing',
+      'x',
+      '--source',
+      'simulator',
+      '--endpoint',
+      'mqtts://a1b2c3-ats.iot.eu-west-1.amazonaws.com:8883',
+    ]).then(
+      () => undefined,
+      (error: unknown) => error as { stderr: string; code: number },
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain(
+      '--source simulator publishes made-up readings; mqtts://a1b2c3-ats.iot.eu-west-1.amazonaws.com:8883 is not the local runtime. Pass --allow-simulator',
+    );
   });
 
   it('explains a bad flag with the value it got', async () => {
-    const failure = await run(process.execPath, [bundle, '--thing', 'x', '--fsync', 'sometimes']).then(
+    const failure = await run(process.execPath, [
+      bundle,
+      '--thing',
+      'x',
+      '--source',
+      'stdin',
+      '--fsync',
+      'sometimes',
+    ]).then(
       () => undefined,
       (error: unknown) => error as { stderr: string; code: number },
     );

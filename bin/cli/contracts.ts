@@ -1,0 +1,99 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { thingNameSchema } from '../../core/contracts/contract.ts';
+import { contractJsonSchema, contractJsonSchemaFileName } from '../../core/contracts/json-schema.ts';
+import { contracts, getContract } from '../../core/contracts/registry.ts';
+import { integer } from './options.ts';
+import { printTable } from './output.ts';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+const CONTRACTS_DIR = path.join(REPO_ROOT, 'contracts');
+
+function timestamp(value: string): string {
+  if (value === 'now') return new Date().toISOString();
+  const time = Date.parse(value);
+  if (Number.isNaN(time))
+    throw new InvalidArgumentError(`--timestamp must be "now" or an ISO 8601 time, got "${value}"`);
+  return new Date(time).toISOString();
+}
+
+function thing(value: string): string {
+  const parsed = thingNameSchema.safeParse(value);
+  if (!parsed.success)
+    throw new InvalidArgumentError(
+      `--device ${parsed.error.issues[0]?.message ?? 'is not a thing name'}, got "${value}"`,
+    );
+  return value;
+}
+
+export function contractsCommand(): Command {
+  const command = new Command('contracts').description('data contracts');
+  command
+    .command('list')
+    .description('list the data contracts and their measures')
+    .action(() => {
+      const rows = [...contracts.values()].flatMap((contract) =>
+        Object.entries(contract.measures).map(([name, spec]) => ({
+          contract: contract.ref,
+          measure: `measures.${name}`,
+          unit: spec.unit,
+          range: `${spec.min}..${spec.max}`,
+          column: spec.column,
+        })),
+      );
+      printTable(['contract', 'measure', 'unit', 'range', 'column'], rows);
+    });
+  command
+    .command('example')
+    .description(
+      'print one valid payload of a contract; a reading is identified by device and timestamp, so give each new one its own --timestamp (and the next --seq)',
+    )
+    .argument('<contract>', 'contract reference, e.g. pump.telemetry@1')
+    .option('--device <thing>', 'deviceId of the reading', thing, 'pump-001')
+    .option('--seq <n>', 'per-device sequence number', integer('--seq', 0, Number.MAX_SAFE_INTEGER), 0)
+    .option('--timestamp <time>', 'ISO 8601 time of the reading, or "now"', timestamp, 'now')
+    .action((ref: string, options: { device: string; seq: number; timestamp: string }) => {
+      const time = options.timestamp === 'now' ? new Date().toISOString() : options.timestamp;
+      console.log(
+        JSON.stringify(
+          getContract(ref).example({ deviceId: options.device, seq: options.seq, timestamp: time }),
+          null,
+          2,
+        ),
+      );
+    });
+  command
+    .command('generate')
+    .description(
+      `write the JSON Schema of every contract into ${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/`,
+    )
+    .option('--check', 'fail if a checked-in schema differs from the code instead of writing it')
+    .action((options: { check?: boolean }) => {
+      mkdirSync(CONTRACTS_DIR, { recursive: true });
+      const stale: string[] = [];
+      for (const contract of contracts.values()) {
+        const file = path.join(CONTRACTS_DIR, contractJsonSchemaFileName(contract));
+        const text = `${JSON.stringify(contractJsonSchema(contract), null, 2)}\n`;
+        let current = '';
+        try {
+          current = readFileSync(file, 'utf8');
+        } catch {
+          // missing counts as stale
+        }
+        if (current === text) continue;
+        if (options.check) stale.push(path.relative(REPO_ROOT, file));
+        else {
+          writeFileSync(file, text);
+          console.log(`wrote ${path.relative(process.cwd(), file)}`);
+        }
+      }
+      if (stale.length > 0) {
+        console.error(
+          `stale JSON Schema: ${stale.join(', ')}; run "npm run contracts:generate" and commit the result`,
+        );
+        process.exitCode = 1;
+      } else if (options.check) console.log('contract schemas are up to date');
+    });
+  return command;
+}

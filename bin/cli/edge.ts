@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { edgeCommand } from '../../edge/cli.ts';
+import { LocalCertificateAuthority } from '../../local/certs.ts';
+import { readRuntimeFile } from '../../local/runtime.ts';
+
+/**
+ * `aiot edge`: the device agent against the local runtime. The certificates come from the
+ * runtime's folder (`--certs-dir`, default `.aiot/certs`): the CA must exist there already (a
+ * second CA would make every connection fail), and the thing's certificate is issued on first
+ * use. Without --endpoint, the agent connects to the port of the runtime running on that folder.
+ */
+export function localEdgeCommand(): Command {
+  return edgeCommand('edge', async (options, command) => {
+    const certsDir = path.resolve(options.certsDir);
+    const runtimeDir = path.dirname(certsDir);
+    if (!options.cert) {
+      if (!existsSync(path.join(certsDir, 'ca.crt')))
+        throw new InvalidArgumentError(
+          `no local CA in ${certsDir}: start the runtime first (npm start), or point --certs-dir at <data-dir>/certs of the runtime you started with --data-dir`,
+        );
+      const ca = await LocalCertificateAuthority.openOrCreate(certsDir);
+      await ca.devicePair(options.thing);
+    }
+    if (command.getOptionValueSource('endpoint') === 'default') {
+      const running = readRuntimeFile(runtimeDir);
+      if (running) options.endpoint = `mqtts://localhost:${running.mqttPort}`;
+    }
+  });
+}

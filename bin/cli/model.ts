@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { parseCsvTable } from '../../model/csv-table.ts';
+import { invoke, loadModel } from '../../model/invocations.ts';
+import { startModelServer } from '../../model/serve.ts';
+import { runTraining } from '../../model/train.ts';
+import { integer } from './options.ts';
+
+export function modelCommand(): Command {
+  const command = new Command('model').description(
+    'the anomaly model (the SageMaker container code, run here)',
+  );
+  command
+    .command('train')
+    .description('train from CSV files, as the container does (hyperparameters.json optional)')
+    .requiredOption('--train <dir>', 'folder of CSV files (header row; , or ;)')
+    .requiredOption('--model-dir <dir>', 'where to write model.json and training.json')
+    .option('--hyperparameters <file>', 'SageMaker-style hyperparameters.json')
+    .action((options: { train: string; modelDir: string; hyperparameters?: string }) => {
+      const { report } = runTraining({
+        trainDir: options.train,
+        modelDir: options.modelDir,
+        hyperparametersFile: options.hyperparameters ?? path.join(options.train, 'hyperparameters.json'),
+      });
+      console.log(JSON.stringify(report, null, 2));
+    });
+  command
+    .command('serve')
+    .description('serve GET /ping and POST /invocations, as the container does')
+    .requiredOption('--model-dir <dir>', 'folder holding model.json')
+    .option('--port <port>', 'port (0: any free port)', integer('--port', 0, 65_535), 8080)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action(async (options: { modelDir: string; port: number; host: string }) => {
+      const model = loadModel(options.modelDir);
+      const server = await startModelServer(model, { port: options.port, host: options.host });
+      console.log(
+        `serving model ${model.modelVersion} on http://${options.host}:${server.port} (Ctrl-C stops)`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => {
+          resolve();
+        });
+      });
+      await server.close();
+    });
+  command
+    .command('score')
+    .description(
+      'score the rows of a CSV file in order (one window), one line per row: score and anomalous 0/1',
+    )
+    .requiredOption('--model-dir <dir>', 'folder holding model.json')
+    .requiredOption('--input <csv>', "CSV file with the model's sensor columns")
+    .action((options: { modelDir: string; input: string }) => {
+      const model = loadModel(options.modelDir);
+      const table = parseCsvTable(readFileSync(options.input, 'utf8'), options.input, {
+        sensors: model.tracked.map((t) => t.sensor),
+      });
+      const response = invoke(model, { sensors: table.sensors, rows: table.rows });
+      console.log(response.results.map((r) => `${r.score.toFixed(6)},${r.anomalous ? 1 : 0}`).join('\n'));
+    });
+  return command;
+}

@@ -1,0 +1,204 @@
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { SimulatedFleet } from '../../local/fleet.ts';
+import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
+import { StatusLine } from '../../local/status-line.ts';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+import { dataDirFlag, dataDirOption, integer, positiveNumber } from './options.ts';
+import { printTable } from './output.ts';
+import { ShutdownSignals } from './shutdown.ts';
+
+interface StartOptions {
+  devices: number;
+  rate: number;
+  duration?: number;
+  mqttPort: number;
+  apiPort: number;
+  batchSize: number;
+  modelPort: number;
+  model: boolean;
+  dataDir: string;
+}
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description(
+      'start the local pipeline: MQTT broker with mutual TLS, ingest, DuckDB store and a simulated fleet',
+    )
+    .option('--devices <n>', 'simulated pumps (0 for none)', integer('--devices', 0, 10_000), 10)
+    .option('--rate <hz>', 'readings per second per pump', positiveNumber('--rate', 1000), 1)
+    .option(
+      '--duration <seconds>',
+      'stop by itself after this long',
+      positiveNumber('--duration', 31_536_000),
+    )
+    .option(
+      '--mqtt-port <port>',
+      'MQTT over TLS port (0: any free port)',
+      integer('--mqtt-port', 0, 65_535),
+      8883,
+    )
+    .option(
+      '--api-port <port>',
+      'query API port on 127.0.0.1 (0: any free port)',
+      integer('--api-port', 0, 65_535),
+      8884,
+    )
+    .option('--batch-size <n>', 'messages per ingest batch', integer('--batch-size', 1, 10_000), 100)
+    .option(
+      '--model-port <port>',
+      'local model server port (0: any free port)',
+      integer('--model-port', 0, 65_535),
+      8885,
+    )
+    .option('--no-model', 'ingest only: no anomaly scoring')
+    .addOption(dataDirOption())
+    .action(runLocalPipeline);
+}
+
+async function runLocalPipeline(options: StartOptions): Promise<void> {
+  const useCases = loadUseCases();
+  const runtime = await LocalRuntime.start({
+    useCases,
+    dataDir: options.dataDir,
+    mqttPort: options.mqttPort,
+    apiPort: options.apiPort,
+    batchSize: options.batchSize,
+    modelPort: options.model ? options.modelPort : false,
+    onError: (error) => {
+      console.error('\ningest or scoring failed:', error);
+    },
+    onWarning: (message) => {
+      console.error(`\n${message}`);
+    },
+  });
+  const startedAt = Date.now();
+  const status = new StatusLine(() => ({
+    counters: runtime.counters,
+    queueDepth: runtime.queue.depth,
+    deadLetters: runtime.queue.deadLetterCount,
+    devices: runtime.connectedDevices,
+    scoring: runtime.scoring && {
+      ...runtime.scoring.scoring.counters,
+      latency: runtime.scoring.scoring.latency(),
+    },
+  }));
+  let fleet: SimulatedFleet | undefined;
+  const fleetBacklog = () => fleet?.statuses.reduce((sum, s) => sum + s.queueDepth, 0) ?? 0;
+  let requestStop: (why: string) => void = () => undefined;
+  const stopRequested = new Promise<string>((resolve) => {
+    requestStop = resolve;
+  });
+  // Installed before anything is announced, so an early Ctrl-C also stops cleanly.
+  const signals = new ShutdownSignals({
+    stop: requestStop,
+    atRisk: () =>
+      `Quitting now loses nothing that was acknowledged: the ingest queue's ${runtime.queue.depth} messages stay in its journal and are ingested at the next start, the pumps' ${fleetBacklog()} buffered readings stay on their disks; scores of readings in flight would be missing.`,
+  });
+  signals.install();
+  printBanner(runtime, useCases, options);
+  const primary = useCases[0];
+  if (primary) {
+    fleet = await SimulatedFleet.start({
+      url: runtime.mqttUrl,
+      ca: runtime.ca,
+      useCase: primary,
+      devices: options.devices,
+      rate: options.rate,
+      dataDir: path.join(runtime.dataDir, 'edge'),
+      onLog: (level, message) => {
+        if (level === 'warn') console.error(`\n${message}`);
+      },
+    });
+  }
+  status.start();
+  const timer = options.duration
+    ? setTimeout(() => {
+        requestStop(`--duration ${options.duration}`);
+      }, options.duration * 1000)
+    : undefined;
+  const why = await stopRequested;
+  clearTimeout(timer);
+  status.stop();
+  console.log(`stopping (${why}): the pumps send what they buffered, then the queue is ingested...`);
+  const progress = setInterval(() => {
+    console.log(
+      `  draining: ${fleetBacklog()} readings buffered on the pumps, ${runtime.queue.depth} messages in the ingest queue`,
+    );
+  }, 1000);
+  try {
+    await fleet?.stop();
+    await runtime.stop();
+  } finally {
+    clearInterval(progress);
+    signals.uninstall();
+  }
+  printSummary(runtime, (Date.now() - startedAt) / 1000);
+}
+
+function printBanner(
+  runtime: LocalRuntime,
+  useCases: readonly UseCaseManifest[],
+  options: StartOptions,
+): void {
+  const primary = useCases[0];
+  const rel = (file: string) => path.relative(process.cwd(), file);
+  console.log(`aiot local pipeline: use cases ${useCases.map((u) => u.id).join(', ')}`);
+  console.log(`  MQTT (mutual TLS) ${runtime.mqttUrl}   CA ${rel(runtime.ca.caCertFile)}`);
+  console.log(
+    `  device certificates ${rel(path.join(runtime.dataDir, 'certs', 'devices'))}/<thing>.crt|.key  (new ones: aiot certs device <thing>${dataDirFlag(options.dataDir)})`,
+  );
+  if (primary)
+    console.log(
+      `  topics dt/${primary.id}/<thing>/telemetry or $aws/rules/${localRuleName(primary.id)}/dt/${primary.id}/<thing>/telemetry`,
+    );
+  console.log(
+    `  store ${rel(runtime.store.file)}   query: npm run aiot -- query "SELECT count(*) FROM telemetry"${dataDirFlag(options.dataDir)}`,
+  );
+  if (runtime.queue.recovered > 0)
+    console.log(
+      `  ingest queue: ${runtime.queue.recovered} messages accepted before the last stop, ingesting them first`,
+    );
+  if (runtime.scoring) {
+    const { model, trained, server, useCase } = runtime.scoring;
+    console.log(
+      `  model ${model.modelVersion} (${trained ? 'trained now on simulated normal operation' : 'loaded'}) for ${useCase}, served on http://127.0.0.1:${server.port}; scores ${model.tracked.map((t) => t.sensor).join(', ')}`,
+    );
+  }
+  console.log(
+    `  ${options.devices} simulated pumps at ${options.rate} Hz${options.duration ? `, for ${options.duration} s` : ''}; Ctrl-C stops cleanly`,
+  );
+}
+
+function printSummary(runtime: LocalRuntime, seconds: number): void {
+  const c = runtime.counters;
+  printTable(
+    [
+      'received',
+      'stored',
+      'duplicates',
+      'quarantined',
+      'refused',
+      'dead-letter',
+      'seconds',
+      'stored/s',
+      'scored',
+      'anomalies',
+    ],
+    [
+      {
+        received: c.received,
+        stored: c.stored,
+        duplicates: c.duplicates,
+        quarantined: c.quarantined,
+        refused: c.refused,
+        'dead-letter': runtime.queue.deadLetterCount,
+        seconds: seconds.toFixed(1),
+        'stored/s': (c.stored / seconds).toFixed(1),
+        scored: runtime.scoring?.scoring.counters.scored ?? '-',
+        anomalies: runtime.scoring?.scoring.counters.anomalies ?? '-',
+      },
+    ],
+  );
+}

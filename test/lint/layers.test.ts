@@ -1,0 +1,51 @@
+import * as path from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const eslint = new ESLint({ cwd: ROOT });
+const LAYER_RULES = new Set(['import-x/no-restricted-paths', 'no-restricted-imports']);
+
+/** The layer findings of `import` written in `file` (an existing file of that folder, linted with this text). */
+async function layerFindings(file: string, importLine: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`${importLine}\nexport const used = x;\n`, { filePath: path.join(ROOT, file) });
+  return (result?.messages ?? []).filter((m) => m.ruleId && LAYER_RULES.has(m.ruleId)).map((m) => m.message);
+}
+
+describe('layer rules (the README layout table, enforced by ESLint)', () => {
+  it.each([
+    ['core/ingest/base64.ts', "import x from 'fs';"],
+    ['core/ingest/base64.ts', "import x from 'node:https';"],
+    ['core/ingest/base64.ts', "import x from 'mqtt';"],
+    ['core/ingest/base64.ts', "import { loadUseCases as x } from '../../usecases/catalog.ts';"],
+    ['core/ingest/base64.ts', "import { DiskQueue as x } from '../../edge/disk-queue.ts';"],
+    ['core/ingest/base64.ts', "import { invoke as x } from '../../model/invocations.ts';"],
+    ['lambdas/shared/env.ts', "import { DuckDbStore as x } from '../../local/duckdb-store.ts';"],
+    ['lambdas/shared/env.ts', "import x from 'aws-cdk-lib';"],
+    ['model/http-json.ts', "import { requireEnv as x } from '../lambdas/shared/env.ts';"],
+    ['model/http-json.ts', "import x from '@aws-sdk/client-s3';"],
+    ['edge/sources.ts', "import { DuckDbStore as x } from '../local/duckdb-store.ts';"],
+    ['edge/sources.ts', "import { invoke as x } from '../model/invocations.ts';"],
+    ['edge/sources.ts', "import x from '@duckdb/node-api';"],
+    ['local/listen.ts', "import { requireEnv as x } from '../lambdas/shared/env.ts';"],
+    ['local/listen.ts', "import x from '@aws-sdk/client-s3';"],
+    ['lib/grants.ts', "import { invoke as x } from '../model/invocations.ts';"],
+    ['lib/grants.ts', "import { DiskQueue as x } from '../edge/disk-queue.ts';"],
+    ['usecases/catalog.ts', "import { DuckDbStore as x } from '../local/duckdb-store.ts';"],
+    ['tools/node-bundle.ts', "import { reasonsFromZod as x } from '../core/contracts/reasons.ts';"],
+  ])('refuses in %s: %s', async (file, line) => {
+    expect(await layerFindings(file, line)).not.toEqual([]);
+  });
+
+  it.each([
+    ['local/listen.ts', "import { trainAnomalyModel as x } from '../core/model/anomaly-model.ts';"],
+    ['local/listen.ts', "import { invoke as x } from '../model/invocations.ts';"],
+    ['local/listen.ts', "import { DiskQueue as x } from '../edge/disk-queue.ts';"],
+    ['core/ingest/base64.ts', "import { EdgePreprocessor as x } from '../edge/preprocessor.ts';"],
+    ['edge/sources.ts', "import { reasonsFromZod as x } from '../core/contracts/reasons.ts';"],
+    ['lib/grants.ts', "import { ingestRuleSql as x } from '../core/ingest/rule.ts';"],
+    ['bin/app.ts', "import { DuckDbStore as x } from '../local/duckdb-store.ts';"],
+  ])('allows in %s: %s', async (file, line) => {
+    expect(await layerFindings(file, line)).toEqual([]);
+  });
+});
