@@ -32,7 +32,11 @@ export class ShutdownSignals {
     if (now - this.lastPress < (this.options.samePressMs ?? 1000)) return;
     this.lastPress = now;
     this.presses += 1;
-    const print = this.options.print ?? ((line: string) => { console.error(line); });
+    const print =
+      this.options.print ??
+      ((line: string) => {
+        console.error(line);
+      });
     const name = signal === 'SIGINT' ? 'Ctrl-C' : signal;
     if (this.presses === 1) this.options.stop(name);
     else if (this.presses === 2)

@@ -8,7 +8,9 @@ const LAYER_RULES = new Set(['import-x/no-restricted-paths', 'no-restricted-impo
 
 /** The layer findings of `import` written in `file` (an existing file of that folder, linted with this text). */
 async function layerFindings(file: string, importLine: string): Promise<string[]> {
-  const [result] = await eslint.lintText(`${importLine}\nexport const used = x;\n`, { filePath: path.join(ROOT, file) });
+  const [result] = await eslint.lintText(`${importLine}\nexport const used = x;\n`, {
+    filePath: path.join(ROOT, file),
+  });
   return (result?.messages ?? []).filter((m) => m.ruleId && LAYER_RULES.has(m.ruleId)).map((m) => m.message);
 }
 
