@@ -136,7 +136,7 @@ async function scoreStored(
 
 let handlerInstance: ReturnType<typeof createHandler> | undefined;
 
-export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // Built on first call so that a missing variable fails the invocation with its name, not the import.
   handlerInstance ??= createHandler(dependenciesFromEnv(), scoringFromEnv());
   return handlerInstance(event, context);

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
 import { resolveEdgeSettings } from '../../core/edge/settings.ts';
@@ -12,6 +11,7 @@ import { simulatorSource } from '../../edge/sources.ts';
 import { LocalCertificateAuthority } from '../../local/certs.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { waitFor } from '../support/wait.ts';
 
 const USE_CASE = 'pump-maintenance';
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -77,15 +77,17 @@ async function query(sql: string): Promise<Record<string, unknown>[]> {
   return (await runtime.store.query(sql)).rows;
 }
 
-/** Polls until the store holds `count` readings of `thing` (ingestion is asynchronous). */
-async function storedCount(thing: string, count: number, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await query(`SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = '${thing}'`);
-    const n = Number(row?.n);
-    if (n >= count || Date.now() > deadline) return n;
-    await sleep(100);
-  }
+/** Waits until the store holds at least `count` readings of `thing` (ingestion is asynchronous); fails at the deadline. */
+function storedCount(thing: string, count: number, timeoutMs = 30_000): Promise<number> {
+  return waitFor(
+    `${count} readings of ${thing} in the store`,
+    async () => {
+      const [row] = await query(`SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = '${thing}'`);
+      const n = Number(row?.n);
+      return n >= count ? n : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function seqsInTimeOrder(thing: string): Promise<number[]> {
@@ -109,19 +111,21 @@ afterEach(async () => {
 });
 
 describe('edge agent against the local broker', () => {
-  it('loses nothing across a 30 s broker outage at 50 readings/s: every reading stored once, in order', async () => {
-    // GIVEN an agent publishing 50 readings/s to a running broker
+  it('loses nothing across a broker outage of 30 s of readings at 50/s: every reading stored once, in order', async () => {
+    // GIVEN an agent publishing 50 readings/s to a running broker, with readings in the store
     await startRuntime();
     const thing = 'pump-outage';
     const agent = await agentFor(thing);
     const total = 50 * 40;
     const feeding = agent.run(simulatorSource({ thing, rate: 50, count: total }));
-    await sleep(4000);
-    // WHEN the broker is down for 30 s while readings keep coming
+    await storedCount(thing, 100);
+    // WHEN the broker is down while 30 s of readings (1,500) come in
     await stopRuntime();
-    await sleep(30_000);
-    expect(agent.status.connected).toBe(false);
-    expect(agent.status.queueDepth).toBeGreaterThan(1000);
+    await waitFor(
+      'the agent to buffer 1,500 readings offline',
+      () => (!agent.status.connected && agent.status.queueDepth >= 1500 ? true : undefined),
+      90_000,
+    );
     await startRuntime();
     await feeding;
     expect(await agent.drained(30_000)).toBe(true);
@@ -164,6 +168,7 @@ describe('edge agent against the local broker', () => {
     });
     children.push(child);
     // WHEN it is killed with SIGKILL once it has accepted a few hundred readings
+    const statuses: { queueDepth: number; rejected: number; connected: boolean }[] = [];
     const accepted = await new Promise<number>((resolve, reject) => {
       let buffer = '';
       child.once('exit', (code) => {
@@ -174,8 +179,8 @@ describe('edge agent against the local broker', () => {
         const lines = buffer.split('\n');
         buffer = lines.pop() ?? '';
         for (const line of lines) {
-          const status = JSON.parse(line) as { queueDepth: number; rejected: number; connected: boolean };
-          expect(status).toMatchObject({ connected: false, rejected: 0 });
+          const status = JSON.parse(line) as (typeof statuses)[number];
+          statuses.push(status);
           // Offline, every reading the agent accepted is in its queue.
           if (status.queueDepth >= 300) {
             child.kill('SIGKILL');
@@ -184,6 +189,8 @@ describe('edge agent against the local broker', () => {
         }
       });
     });
+    // Asserted here, not in the listener: a failure there would only show as a timeout.
+    expect(statuses.every((status) => !status.connected && status.rejected === 0)).toBe(true);
     await new Promise((resolve) => child.once('close', resolve));
     // THEN after the broker is back, a restarted agent delivers all of them
     await startRuntime();
@@ -218,11 +225,14 @@ describe('edge agent against the local broker', () => {
     expect(await agent.drained(20_000)).toBe(true);
     expect(await storedCount(thing, queueDepth)).toBe(queueDepth);
     expect(await seqsInTimeOrder(thing)).toEqual(upTo(queueDepth).map((i) => i + dropped));
-    await sleep(500);
-    const [health] = await query(
-      `SELECT dropped FROM device_health WHERE device_id = '${thing}' ORDER BY received_at DESC LIMIT 1`,
-    );
-    expect(Number(health?.dropped)).toBe(dropped);
+    // Health reports go every 200 ms: wait for one sent after the drops.
+    const reported = await waitFor('a health report carrying the drop count', async () => {
+      const [health] = await query(
+        `SELECT dropped FROM device_health WHERE device_id = '${thing}' ORDER BY received_at DESC LIMIT 1`,
+      );
+      return health?.dropped === dropped ? health.dropped : undefined;
+    });
+    expect(reported).toBe(dropped);
   }, 60_000);
 
   it('skips a torn write at the tail of a segment with a warning and sends the rest', async () => {
@@ -253,34 +263,4 @@ describe('edge agent against the local broker', () => {
     expect(await second.drained(20_000)).toBe(true);
     expect(await storedCount(thing, 50)).toBe(50);
   }, 60_000);
-
-  it('keeps memory flat while a large backlog sits on disk', async () => {
-    // GIVEN an offline agent in its own process, measuring its resident memory as the backlog grows
-    const child = spawn(
-      process.execPath,
-      [
-        '--expose-gc',
-        '--import',
-        'tsx',
-        path.join(import.meta.dirname, 'fixtures', 'agent-backlog.ts'),
-        path.join(dir, 'backlog'),
-        '100000',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise((resolve) => child.once('close', resolve));
-    const samples = output
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { queued: number; rssMiB: number; diskMiB: number });
-    const early = samples.find((s) => s.queued === 20_000);
-    const late = samples.at(-1);
-    // THEN 80,000 more readings (~40 MB on disk) cost next to no memory
-    expect(late?.queued).toBe(100_000);
-    expect(late?.diskMiB).toBeGreaterThan(30);
-    expect((late?.rssMiB ?? Infinity) - (early?.rssMiB ?? 0)).toBeLessThan(15);
-  }, 90_000);
 });

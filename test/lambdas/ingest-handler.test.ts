@@ -7,7 +7,8 @@ import {
   type WriteRecordsCommandInput,
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { at, ingestEnv, sqsEvent } from '../support/sqs.ts';
@@ -154,6 +155,40 @@ describe('ingest Lambda', () => {
   it('names a missing environment variable', () => {
     expect(() => dependenciesFromEnv({ ...env, TIMESTREAM_TABLE: undefined })).toThrow(
       'Environment variable TIMESTREAM_TABLE is not set',
+    );
+  });
+});
+
+describe('the exported handler, as Lambda calls it', () => {
+  const context = { functionName: 'ingest', awsRequestId: 'req-1' } as Context;
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('builds its dependencies from the environment on the first call and ingests the batch', async () => {
+    // GIVEN the environment the construct sets, and a fresh module (no cached handler)
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    const { handler: exported } = await import('../../lambdas/ingest/handler.ts');
+    const valid = inbound(reading());
+    const invalid = inbound({ not: 'a reading' });
+    // WHEN Lambda invokes it with a batch
+    const response = await exported(sqsEvent([valid, invalid]), context);
+    // THEN the valid reading went to Timestream, the invalid one to the quarantine bucket, and none is retried
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(writeInputs().map((input) => input.TableName)).toEqual(['telemetry']);
+    expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Bucket)).toEqual([
+      'quarantine-bucket',
+    ]);
+  });
+
+  it('fails the invocation with the name of a missing variable, not at import', async () => {
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    vi.stubEnv('QUARANTINE_BUCKET', undefined);
+    const { handler: exported } = await import('../../lambdas/ingest/handler.ts');
+    await expect(exported(sqsEvent([inbound(reading())]), context)).rejects.toThrow(
+      'Environment variable QUARANTINE_BUCKET is not set',
     );
   });
 });

@@ -54,44 +54,77 @@ describe('ingest Lambda with scoring', () => {
     );
   });
 
-  it("scores each device's stored readings on the endpoint and writes the inferences", async () => {
+  it("scores each device's readings in a window of its own and writes each result to its reading", async () => {
+    // GIVEN an endpoint whose score is derived from the row it was sent, so a mix-up would show
     runtime.on(InvokeEndpointCommand).callsFake((input: { Body: string }) => {
       const window = JSON.parse(input.Body) as { rows: number[][]; scoreFrom: number };
-      const results = window.rows.slice(window.scoreFrom).map((_, i) => ({
+      const results = window.rows.slice(window.scoreFrom).map((row, i) => ({
         index: window.scoreFrom + i,
-        score: 20 + i,
-        anomalous: true,
+        score: Math.round((row[0] ?? 0) * 1000),
+        anomalous: (row[0] ?? 0) > 0.04,
         contributors: [{ sensor: 'vibrationRmsX', share: 0.9 }],
       }));
       return {
-        Body: new TextEncoder().encode(JSON.stringify({ modelVersion: 'm-7', threshold: 12, results })),
+        Body: new TextEncoder().encode(JSON.stringify({ modelVersion: 'm-7', threshold: 40, results })),
       };
     });
     const handler = createHandler(dependenciesFromEnv(env), scoringFromEnv(env));
+    // WHEN one batch brings three readings of pump-001 and two of pump-002, interleaved
+    const vibration = { 'pump-001': [0.021, 0.022, 0.023], 'pump-002': [0.051, 0.052] } as const;
+    const message = (thing: keyof typeof vibration, i: number) =>
+      inbound(
+        reading({
+          deviceId: thing,
+          seq: i,
+          timestamp: at(i),
+          measures: { vibrationRmsX: vibration[thing][i] },
+        }),
+        { thing },
+      );
     const response = await handler(
-      sqsEvent([0, 1, 2].map((i) => inbound(reading({ seq: i, timestamp: at(i) })))),
+      sqsEvent([
+        message('pump-001', 0),
+        message('pump-002', 0),
+        message('pump-001', 1),
+        message('pump-002', 1),
+        message('pump-001', 2),
+      ]),
     );
+    // THEN each device was scored in a window holding only its own readings, in order
     expect(response.batchItemFailures).toEqual([]);
-    const window = JSON.parse(
-      runtime.commandCalls(InvokeEndpointCommand)[0]?.args[0].input.Body as string,
-    ) as { sensors: string[]; rows: number[][] };
-    expect(window.sensors).toEqual(['vibrationRmsX', 'motorCurrent']);
-    expect(window.rows).toEqual([
-      [0.027, 1.35],
-      [0.027, 1.35],
-      [0.027, 1.35],
+    const windows = runtime
+      .commandCalls(InvokeEndpointCommand)
+      .map(
+        (call) => JSON.parse(call.args[0].input.Body as string) as { sensors: string[]; rows: number[][] },
+      );
+    expect(windows.map((w) => w.sensors)).toEqual([
+      ['vibrationRmsX', 'motorCurrent'],
+      ['vibrationRmsX', 'motorCurrent'],
     ]);
-    const [write] = inferenceWrites();
-    expect(write?.Records).toHaveLength(3);
-    expect(write?.Records?.[0]).toMatchObject({
-      MeasureName: 'inference',
-      Version: expect.any(Number) as unknown,
-      MeasureValues: expect.arrayContaining([
-        { Name: 'status', Value: 'scored', Type: 'VARCHAR' },
-        { Name: 'anomalous', Value: 'true', Type: 'BOOLEAN' },
-        { Name: 'model_version', Value: 'm-7', Type: 'VARCHAR' },
-      ]) as unknown,
-    });
+    expect(windows.map((w) => w.rows.map((row) => row[0])).sort()).toEqual([
+      [0.021, 0.022, 0.023],
+      [0.051, 0.052],
+    ]);
+    // AND every inference record carries the score of its own device's reading at its own time
+    const records = inferenceWrites().flatMap((write) => write.Records ?? []);
+    const byDevice = (device: string) =>
+      records
+        .filter((r) => r.Dimensions?.some((d) => d.Name === 'device_id' && d.Value === device))
+        .map((r) => ({
+          time: r.Time,
+          score: r.MeasureValues?.find((m) => m.Name === 'score')?.Value,
+          anomalous: r.MeasureValues?.find((m) => m.Name === 'anomalous')?.Value,
+        }));
+    const time = (i: number) => String(Date.parse(at(i)));
+    expect(byDevice('pump-001')).toEqual([
+      { time: time(0), score: '21', anomalous: 'false' },
+      { time: time(1), score: '22', anomalous: 'false' },
+      { time: time(2), score: '23', anomalous: 'false' },
+    ]);
+    expect(byDevice('pump-002')).toEqual([
+      { time: time(0), score: '51', anomalous: 'true' },
+      { time: time(1), score: '52', anomalous: 'true' },
+    ]);
   });
 
   it('stores the readings and marks them unscored when the endpoint fails, without failing the batch', async () => {

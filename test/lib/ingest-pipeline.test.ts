@@ -7,6 +7,21 @@ import { IngestPipeline, type IngestPipelineProps } from '../../lib/constructs/i
 import { TelemetryDatabase } from '../../lib/constructs/telemetry-database.ts';
 import { constructHarness, pipelineStack, testApp } from '../support/cdk.ts';
 
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+/** A resolved `Fn::Join` (or `Ref`, `Fn::GetAtt`) as readable text: references in braces. */
+function joined(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const object = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
+  if (object.Ref) return `{${object.Ref}}`;
+  if (object['Fn::GetAtt']) return `{${object['Fn::GetAtt'].join('.')}}`;
+  if (object['Fn::Join']) return object['Fn::Join'][1].map(joined).join(object['Fn::Join'][0]);
+  return JSON.stringify(value);
+}
+
 function build(props: Partial<IngestPipelineProps> = {}) {
   const { stack, key, bucket } = constructHarness();
   const database = new TelemetryDatabase(stack, 'Db', {
@@ -79,15 +94,42 @@ describe('IngestPipeline', () => {
     });
   });
 
-  it('lets the function write only to its table and its quarantine prefix', () => {
-    const { template, stack } = build();
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) =>
-      JSON.stringify(Stack.of(stack).resolve(p)),
+  it('lets the function write only to its two tables and its two object prefixes', () => {
+    // GIVEN the pipeline's function
+    const { template } = build();
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Role: { 'Fn::GetAtt': [string, string] } };
+    }[];
+    const functionRole = fn?.Properties.Role['Fn::GetAtt'][0];
+    const all = Object.values(template.findResources('AWS::IAM::Policy'))
+      .map(
+        (policy) =>
+          policy as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } },
+      )
+      .filter((policy) => policy.Properties.Roles.some((role) => role.Ref === functionRole))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const statements = all.filter(
+      (statement) => statement.Action === 'timestream:WriteRecords' || statement.Action === 's3:PutObject',
     );
-    const functionPolicy = policies.find((p) => p.includes('timestream:WriteRecords'));
-    expect(functionPolicy).toBeDefined();
-    expect(functionPolicy).toContain('/quarantine/*');
-    expect(functionPolicy).not.toMatch(/"s3:\*"|"s3:Abort\*"|"kms:ReEncrypt\*"|"timestream:\*"/);
+    const resourcesOf = (action: string) =>
+      statements
+        .filter((statement) => statement.Action === action)
+        .flatMap((statement) => [statement.Resource].flat());
+    // THEN WriteRecords names exactly the telemetry and inferences tables of its database
+    const tables = resourcesOf('timestream:WriteRecords').map((resource) => joined(resource));
+    expect(tables.sort()).toEqual([
+      'arn:{AWS::Partition}:timestream:{AWS::Region}:{AWS::AccountId}:database/{DbDatabaseA82B7836}/table/inferences',
+      'arn:{AWS::Partition}:timestream:{AWS::Region}:{AWS::AccountId}:database/{DbDatabaseA82B7836}/table/telemetry',
+    ]);
+    // AND PutObject names exactly the quarantine prefix and its database's rejected-records prefix
+    expect(
+      resourcesOf('s3:PutObject')
+        .map((resource) => joined(resource))
+        .sort(),
+    ).toEqual(['{Bucket83908E77.Arn}/quarantine/*', '{Bucket83908E77.Arn}/timestream-rejected/Harness-Db/*']);
+    // AND none of its actions on these services is a wildcard
+    const actions = all.flatMap((statement) => [statement.Action].flat());
+    expect(actions.filter((action) => /^(s3|timestream|kms):.*\*/.test(action))).toEqual([]);
   });
 
   it.each([

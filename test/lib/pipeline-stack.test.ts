@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -60,13 +59,23 @@ describe('PipelineStack', () => {
     two.resourceCountIs('AWS::IoT::TopicRule', 2 * (manifests.length + 1));
     // telemetry and inferences per use case
     two.resourceCountIs('AWS::Timestream::Table', 2 * (manifests.length + 1));
+    // the second use case gets its own retention, its own rule on its own topic, its own function
     two.hasResourceProperties('AWS::Timestream::Table', {
       RetentionProperties: {
         MemoryStoreRetentionPeriodInHours: '12',
         MagneticStoreRetentionPeriodInDays: '30',
       },
     });
-    expect(statSync(dir).isDirectory()).toBe(true);
+    two.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: Match.objectLike({
+        Sql: Match.stringLikeRegexp("FROM 'dt/second-line/\\+/telemetry'"),
+      }),
+    });
+    two.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ USE_CASE: 'second-line', MAX_RECORD_AGE_DAYS: '30' }),
+      },
+    });
   });
 
   it('refuses an empty or repeated list of use cases, naming the problem', () => {
@@ -106,16 +115,32 @@ describe('PipelineStack', () => {
     expect(fn?.Properties.Environment.Variables.ENDPOINT_NAME).toBeUndefined();
   });
 
-  it('outputs what a device and an analyst need', () => {
-    const outputs = Object.values(template.findOutputs('*')).map(
-      (o) => (o as { Description: string }).Description,
-    );
-    expect(outputs).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('Topic a pump-maintenance device publishes to'),
-        expect.stringContaining('IoT policy to attach'),
-        expect.stringContaining('Timestream database of pump-maintenance'),
-      ]),
-    );
+  describe('outputs what a device and an analyst need, pointing at the right resources', () => {
+    const outputs = Object.values(template.findOutputs('*')) as { Description: string; Value: unknown }[];
+    const valueOf = (description: string) =>
+      outputs.find((o) => o.Description.startsWith(description))?.Value;
+    /** The type of the resource a `{ Ref }` names. */
+    const typeOf = (value: unknown) => {
+      const logicalId = (value as { Ref?: string } | undefined)?.Ref ?? '';
+      return (template.toJSON() as { Resources: Record<string, { Type: string }> }).Resources[logicalId]
+        ?.Type;
+    };
+
+    it('the Basic Ingest topic of the ingest rule, with the thing to fill in', () => {
+      const value = valueOf('Topic a pump-maintenance device publishes to') as {
+        'Fn::Join': [string, unknown[]];
+      };
+      const [, parts] = value['Fn::Join'];
+      expect(parts[0]).toBe('$aws/rules/');
+      expect(typeOf(parts[1])).toBe('AWS::IoT::TopicRule');
+      expect(parts[2]).toBe('/dt/pump-maintenance/<thing>/telemetry');
+    });
+
+    it('the device policy, the rule name for the agent, and the Timestream database', () => {
+      expect(typeOf(valueOf('IoT policy to attach to each pump-maintenance'))).toBe('AWS::IoT::Policy');
+      expect(typeOf(valueOf("Rule name for the edge agent's --rule-name"))).toBe('AWS::IoT::TopicRule');
+      expect(typeOf(valueOf('Timestream database of pump-maintenance'))).toBe('AWS::Timestream::Database');
+      expect(typeOf(valueOf('Quarantined messages'))).toBe('AWS::S3::Bucket');
+    });
   });
 });

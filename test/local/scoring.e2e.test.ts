@@ -7,6 +7,7 @@ import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { waitFor } from '../support/wait.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -37,15 +38,9 @@ async function publishReadings(
   await client.endAsync();
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const eventually = <T>(probe: () => Promise<T | undefined>) => waitFor('the inferences', probe);
+/** Readings start this long ago: the runtime accepts readings no older than the store keeps. */
+const hoursAgo = (hours: number) => Date.now() - hours * 3600_000;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-scoring-'));
@@ -66,7 +61,7 @@ afterAll(async () => {
 
 describe('local runtime scoring', () => {
   it('scores every stored reading into the inferences table, with the model version and latency', async () => {
-    await publishReadings('pump-201', 30, Date.parse('2026-02-01T00:00:00Z'));
+    await publishReadings('pump-201', 30, hoursAgo(3));
     const rows = await eventually(async () => {
       const { rows } = await runtime.store.query(
         "SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE status = 'scored')::INTEGER AS scored, min(model_version) AS model, bool_or(anomalous) AS any_anomaly FROM inferences WHERE device_id = 'pump-201'",
@@ -78,7 +73,7 @@ describe('local runtime scoring', () => {
   });
 
   it('flags a pump whose vibration jumps, naming vibration as the top contributor', async () => {
-    await publishReadings('pump-202', 80, Date.parse('2026-02-01T01:00:00Z'), (m) => ({
+    await publishReadings('pump-202', 80, hoursAgo(2), (m) => ({
       ...m,
       vibrationRmsX: (m.vibrationRmsX ?? 0) * 6,
     }));
@@ -93,7 +88,7 @@ describe('local runtime scoring', () => {
 
   it('stores readings and marks them unscored, with the reason, when the model server is gone', async () => {
     await runtime.scoring?.server.close();
-    await publishReadings('pump-203', 5, Date.parse('2026-02-01T02:00:00Z'));
+    await publishReadings('pump-203', 5, hoursAgo(1));
     const rows = await eventually(async () => {
       const { rows } = await runtime.store.query(
         "SELECT status, skip_reason FROM inferences WHERE device_id = 'pump-203'",
