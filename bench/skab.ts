@@ -5,15 +5,26 @@
  * `changepoint` columns are excluded from its input and used only to count.
  *
  *   npm run bench:skab -- --data ../shared/datasets/skab
+ *
+ * With `--split half` it also measures how much of the result is tuning: the files are split in
+ * two halves (alternating), the hyperparameters are chosen on one half from a grid and scored on
+ * the other, both ways round.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { scoreReadings, trainAnomalyModel } from '../core/model/anomaly-model.ts';
+import { scoreReadings, trainAnomalyModel, type AnomalyModelParams } from '../core/model/anomaly-model.ts';
 import { parseCsvTable } from '../model/csv-table.ts';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/datasets/skab' } } });
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/datasets/skab' },
+    split: { type: 'string' },
+  },
+});
+if (values.split !== undefined && values.split !== 'half')
+  throw new Error(`--split takes "half", got "${values.split}"`);
 const dataDir = path.resolve(values.data);
 const TRAIN_ROWS = 400;
 const LABELS = ['anomaly', 'changepoint'];
@@ -28,37 +39,62 @@ const files = readdirSync(dataDir)
   .sort();
 if (files.length === 0) throw new Error(`no experiment files under ${dataDir}`);
 
-let tp = 0;
-let fp = 0;
-let fn = 0;
-let tn = 0;
-const started = performance.now();
-for (const [index, file] of files.entries()) {
-  const text = readFileSync(file, 'utf8');
-  const labels = parseCsvTable(text, file, { sensors: ['anomaly'] }).rows.map((row) => row[0] === 1);
-  const table = parseCsvTable(text, file, { exclude: LABELS });
-  const model = trainAnomalyModel(
-    { sensors: table.sensors, rows: table.rows.slice(0, TRAIN_ROWS) },
-    { modelVersion: 'skab' },
-  );
-  // One causal pass over the whole file; only the rows after the training part are counted.
-  const scored = scoreReadings(model, table).slice(TRAIN_ROWS);
-  scored.forEach((reading, i) => {
-    const actual = labels[TRAIN_ROWS + i] ?? false;
-    if (reading.anomalous && actual) tp++;
-    else if (reading.anomalous) fp++;
-    else if (actual) fn++;
-    else tn++;
-  });
-  const progress = `${index + 1}/${files.length} ${path.relative(dataDir, file)}`;
-  if (process.stderr.isTTY) process.stderr.write(`\r${progress}      `);
-  else if ((index + 1) % 10 === 0 || index + 1 === files.length) process.stderr.write(`${progress}\n`);
+interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
 }
-if (process.stderr.isTTY) process.stderr.write('\n');
-const f1 = (2 * tp) / (2 * tp + fp + fn);
+
+const tables = new Map(
+  files.map((file) => {
+    const text = readFileSync(file, 'utf8');
+    return [
+      file,
+      {
+        labels: parseCsvTable(text, file, { sensors: ['anomaly'] }).rows.map((row) => row[0] === 1),
+        table: parseCsvTable(text, file, { exclude: LABELS }),
+      },
+    ] as const;
+  }),
+);
+
+function evaluate(
+  subset: readonly string[],
+  params: Partial<AnomalyModelParams> = {},
+  progress = false,
+): Counts {
+  const counts: Counts = { tp: 0, fp: 0, fn: 0, tn: 0 };
+  for (const [index, file] of subset.entries()) {
+    const { labels, table } = tables.get(file) ?? { labels: [], table: { sensors: [], rows: [] } };
+    const model = trainAnomalyModel(
+      { sensors: table.sensors, rows: table.rows.slice(0, TRAIN_ROWS) },
+      { modelVersion: 'skab', params },
+    );
+    // One causal pass over the whole file; only the rows after the training part are counted.
+    const scored = scoreReadings(model, table).slice(TRAIN_ROWS);
+    scored.forEach((reading, i) => {
+      const actual = labels[TRAIN_ROWS + i] ?? false;
+      if (reading.anomalous && actual) counts.tp++;
+      else if (reading.anomalous) counts.fp++;
+      else if (actual) counts.fn++;
+      else counts.tn++;
+    });
+    if (!progress) continue;
+    const line = `${index + 1}/${subset.length} ${path.relative(dataDir, file)}`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}      `);
+    else if ((index + 1) % 10 === 0 || index + 1 === subset.length) process.stderr.write(`${line}\n`);
+  }
+  if (progress && process.stderr.isTTY) process.stderr.write('\n');
+  return counts;
+}
+
+const f1Of = (c: Counts) => (2 * c.tp) / (2 * c.tp + c.fp + c.fn);
+const started = performance.now();
+const { tp, fp, fn, tn } = evaluate(files, {}, true);
+const f1 = f1Of({ tp, fp, fn, tn });
 const far = (100 * fp) / (fp + tn);
 const mar = (100 * fn) / (fn + tp);
-
 // The published leaderboard, read from the data set's own README.
 const readme = readFileSync(path.join(dataDir, 'README.md'), 'utf8');
 const leaderboard = [...readme.matchAll(/^\| ([^|]+?) \| (0\.\d+) \| ([\d.]+) \| ([\d.]+) \|$/gm)].map(
@@ -76,3 +112,40 @@ console.log(table.toString());
 console.log(
   `${files.length} files, TP ${tp} FP ${fp} FN ${fn} TN ${tn}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
+
+if (values.split === 'half') {
+  // Tuned on one half, scored on the other: how far the defaults' F1 owes to being chosen on these files.
+  const halves = [files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1)] as const;
+  const grid = [15, 30, 45, 60, 90, 120].flatMap((smoothingWindow) =>
+    [1.25, 1.5, 2, 2.5, 3].map((thresholdFactor) => ({ smoothingWindow, thresholdFactor })),
+  );
+  const split = new Table({
+    head: [
+      'tuned on',
+      'chosen window, factor',
+      'F1 there',
+      'F1 on the other half',
+      'defaults on the other half',
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const [name, tune, test] of [
+    ['even files', halves[0], halves[1]],
+    ['odd files', halves[1], halves[0]],
+  ] as const) {
+    let best = { params: grid[0] ?? { smoothingWindow: 60, thresholdFactor: 1.5 }, f1: -1 };
+    for (const [index, params] of grid.entries()) {
+      const score = f1Of(evaluate(tune, params));
+      if (score > best.f1) best = { params, f1: score };
+      process.stderr.write(`split: ${name} ${index + 1}/${grid.length}\n`);
+    }
+    split.push([
+      `${name} (${tune.length})`,
+      `${best.params.smoothingWindow}, ${best.params.thresholdFactor}`,
+      best.f1.toFixed(3),
+      f1Of(evaluate(test, best.params)).toFixed(3),
+      f1Of(evaluate(test)).toFixed(3),
+    ]);
+  }
+  console.log(split.toString());
+}
