@@ -71,14 +71,18 @@ function refuse(message: string): AuthenticateError {
   return error;
 }
 
+type AedesOptions = NonNullable<Parameters<typeof Aedes.createBroker>[0]>;
+
 /**
- * An MQTT broker on TLS that enforces what the IoT Core device policy enforces: a client must
- * present a certificate from the local CA, its client id must be the certificate's common name
- * (the thing name), and it may publish only to its own telemetry topic. It accepts no subscriptions.
+ * The IoT Core device policy as aedes hooks: a client must present a certificate from the local
+ * CA and use its thing name as client id; it may publish only to its own telemetry topic (what
+ * it publishes is handed to `accept` before the PUBACK); it may not subscribe.
  */
-export async function startLocalBroker(options: LocalBrokerOptions): Promise<LocalBroker> {
+function devicePolicyHooks(
+  options: LocalBrokerOptions,
+): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
   const things = new WeakMap<Client, string>();
-  const broker = await Aedes.createBroker({
+  return {
     authenticate: (client, _username, _password, done) => {
       const thing = peerCommonName(client);
       if (!thing) {
@@ -144,8 +148,11 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       });
       done(null, null);
     },
-  });
+  };
+}
 
+/** The TLS server in front of the broker: client certificates required, and the size gate on every connection. */
+function tlsServer(options: LocalBrokerOptions, broker: Aedes): tls.Server {
   const server = tls.createServer(
     {
       ca: options.ca,
@@ -176,26 +183,38 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       reason: `TLS handshake failed: ${error.message}`,
     });
   });
+  return server;
+}
+
+function closeBroker(broker: Aedes): Promise<void> {
+  return new Promise<void>((resolve) => {
+    broker.close(() => {
+      resolve();
+    });
+  });
+}
+
+/**
+ * An MQTT broker on TLS that enforces what the IoT Core device policy enforces: a client must
+ * present a certificate from the local CA, its client id must be the certificate's common name
+ * (the thing name), and it may publish only to its own telemetry topic, at most 128 KB. It
+ * acknowledges a publish only once `accept` has kept it. It accepts no subscriptions.
+ */
+export async function startLocalBroker(options: LocalBrokerOptions): Promise<LocalBroker> {
+  const broker = await Aedes.createBroker(devicePolicyHooks(options));
+  const server = tlsServer(options, broker);
   try {
     await listen(server, options.port, options.host, '--mqtt-port');
   } catch (error) {
     // aedes runs timers of its own: without this the process would never exit.
-    await new Promise<void>((resolve) => {
-      broker.close(() => {
-        resolve();
-      });
-    });
+    await closeBroker(broker);
     throw error;
   }
   return {
     port: (server.address() as AddressInfo).port,
     connectedClients: () => broker.connectedClients,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        broker.close(() => {
-          resolve();
-        });
-      });
+      await closeBroker(broker);
       await new Promise<void>((resolve) =>
         server.close(() => {
           resolve();

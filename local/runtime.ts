@@ -159,34 +159,10 @@ export class LocalRuntime {
       refused: 0,
       retried: 0,
     };
-    const queue = new LocalIngestQueue({
-      deps: {
-        useCases: new Map(options.useCases.map((useCase) => [useCase.id, getContract(useCase.contract)])),
-        store,
-        quarantine: store,
-        clock: systemClock,
-        timeBounds: new Map(
-          options.useCases.map((useCase) => [
-            useCase.id,
-            { ...DEFAULT_TIME_BOUNDS, maxAgeMs: useCase.storage.magneticRetentionDays * DAY_MS },
-          ]),
-        ),
-      },
-      journalDir: path.join(dataDir, QUEUE_DIR),
-      deadLetter: (message) => store.deadLetter(message),
-      batchSize: options.batchSize,
-      batchWindowMs: options.batchWindowMs,
-      onBatch: (summary: BatchSummary) => {
-        counters.stored += summary.stored;
-        counters.duplicates += summary.duplicates;
-        counters.quarantined += summary.quarantined;
-        counters.retried += summary.retried;
-        scoring?.scoring.submit(summary.storedRecords);
-      },
-      onError: options.onError,
-      onWarning: options.onWarning,
-    });
     const refusals = new RefusalLog(store, options.onError);
+    // Made once the broker and the API listen: a replay of the journal must not start before a
+    // busy port has been reported.
+    const ingest: { queue?: LocalIngestQueue } = {};
     let broker: LocalBroker | undefined;
     let api: { port: number; close(): Promise<void> } | undefined;
     try {
@@ -205,7 +181,8 @@ export class LocalRuntime {
             );
             return;
           }
-          queue.send(JSON.stringify(applyIngestRule(arrival)));
+          if (!ingest.queue) throw new Error('the runtime is starting');
+          ingest.queue.send(JSON.stringify(applyIngestRule(arrival)));
           counters.received += 1;
         },
         onRefused: (refusal) => {
@@ -218,12 +195,11 @@ export class LocalRuntime {
     } catch (error) {
       await broker?.close();
       await scoring?.server.close();
-      await queue.drain();
-      queue.close();
       await refusals.close();
       await store.close();
       throw error;
     }
+    const queue = (ingest.queue = createIngestQueue(options, dataDir, store, counters, scoring));
     const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api, refusals, scoring);
     const runtimeFile: RuntimeFile = {
       pid: process.pid,
@@ -249,6 +225,44 @@ export class LocalRuntime {
     await this.store.close();
     rmSync(path.join(this.dataDir, RUNTIME_FILE), { force: true });
   }
+}
+
+/** The SQS stand-in: the same ingest dependencies as the Lambda, a journal in the data folder, counters updated per batch. */
+function createIngestQueue(
+  options: LocalRuntimeOptions,
+  dataDir: string,
+  store: DuckDbStore,
+  counters: RuntimeCounters,
+  scoring: LocalRuntime['scoring'],
+): LocalIngestQueue {
+  return new LocalIngestQueue({
+    deps: {
+      useCases: new Map(options.useCases.map((useCase) => [useCase.id, getContract(useCase.contract)])),
+      store,
+      quarantine: store,
+      clock: systemClock,
+      // What Timestream would take: up to the magnetic retention back, 15 minutes ahead.
+      timeBounds: new Map(
+        options.useCases.map((useCase) => [
+          useCase.id,
+          { ...DEFAULT_TIME_BOUNDS, maxAgeMs: useCase.storage.magneticRetentionDays * DAY_MS },
+        ]),
+      ),
+    },
+    journalDir: path.join(dataDir, QUEUE_DIR),
+    deadLetter: (message) => store.deadLetter(message),
+    batchSize: options.batchSize,
+    batchWindowMs: options.batchWindowMs,
+    onBatch: (summary: BatchSummary) => {
+      counters.stored += summary.stored;
+      counters.duplicates += summary.duplicates;
+      counters.quarantined += summary.quarantined;
+      counters.retried += summary.retried;
+      scoring?.scoring.submit(summary.storedRecords);
+    },
+    onError: options.onError,
+    onWarning: options.onWarning,
+  });
 }
 
 /** Loads or trains the model of the first use case that has one, serves it locally and scores through it. */

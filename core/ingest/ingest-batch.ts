@@ -169,30 +169,33 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * Ingests one batch: validates every message against its use case's contract, stores the valid
- * ones, quarantines the rest with every reason, and reports an outcome per message. Only a
- * transient failure (store throttled or down, quarantine unavailable) yields `retry`; the
- * adapter hands those back to the queue. Nothing is dropped and no single message fails the batch.
- */
-export async function ingestBatch(
-  messages: readonly InboundMessage[],
-  deps: IngestDependencies,
-): Promise<BatchSummary> {
-  const examined = messages.map((message) => examine(message, deps));
+type Examined = Accepted | Refused;
 
-  // Every message that will not be stored, with the stage and the reasons it is quarantined for.
-  const refusals = new Map<
-    InboundMessage,
-    { item: Accepted | Refused; stage: QuarantineStage; reasons: readonly Reason[] }
-  >();
+interface Refusal {
+  readonly item: Examined;
+  readonly stage: QuarantineStage;
+  readonly reasons: readonly Reason[];
+}
+
+/** What happens to each examined message: refused ones, the records to write, and copies of them. */
+interface Plan {
+  /** Every message that will not be stored, with the stage and the reasons it is quarantined for. */
+  readonly refusals: Map<InboundMessage, Refusal>;
+  readonly toWrite: Accepted[];
+  /** A redelivered copy within the batch, and the message it copies. */
+  readonly followers: Map<Accepted, Accepted>;
+}
+
+/**
+ * Within a batch, a redelivered message is stored once; a different reading claiming the same
+ * series and time is a conflict the store would reject, so it is quarantined here instead.
+ */
+function plan(examined: readonly Examined[]): Plan {
+  const refusals = new Map<InboundMessage, Refusal>();
   for (const item of examined) {
     if (item.kind === 'refused')
       refusals.set(item.message, { item, stage: 'validation', reasons: item.reasons });
   }
-
-  // Within a batch, a redelivered message is stored once; a different reading claiming the same
-  // series and time is a conflict the store would reject, so it is quarantined here instead.
   const leaders = new Map<string, Accepted>();
   const followers = new Map<Accepted, Accepted>();
   const toWrite: Accepted[] = [];
@@ -219,28 +222,38 @@ export async function ingestBatch(
       });
     }
   }
+  return { refusals, toWrite, followers };
+}
 
-  const writeOutcomes = new Map<Accepted, WriteOutcome>();
-  if (toWrite.length > 0) {
-    const outcomes = await deps.store.write(toWrite.map((item) => item.record));
-    toWrite.forEach((item, index) => {
-      const outcome = outcomes[index] ?? {
-        status: 'retry',
-        reason: 'store returned no outcome for this record',
-      };
-      writeOutcomes.set(item, outcome);
-      if (outcome.status === 'rejected') {
-        refusals.set(item.message, {
-          item,
-          stage: 'store-rejected',
-          reasons: [reason('', 'store_rejected', outcome.reason)],
-        });
-      }
-    });
-  }
+/** Writes the records; a record the store rejects joins the refusals. */
+async function write(batch: Plan, store: TelemetryStore): Promise<Map<Accepted, WriteOutcome>> {
+  const outcomes = new Map<Accepted, WriteOutcome>();
+  if (batch.toWrite.length === 0) return outcomes;
+  const written = await store.write(batch.toWrite.map((item) => item.record));
+  batch.toWrite.forEach((item, index) => {
+    const outcome = written[index] ?? {
+      status: 'retry',
+      reason: 'store returned no outcome for this record',
+    };
+    outcomes.set(item, outcome);
+    if (outcome.status === 'rejected') {
+      batch.refusals.set(item.message, {
+        item,
+        stage: 'store-rejected',
+        reasons: [reason('', 'store_rejected', outcome.reason)],
+      });
+    }
+  });
+  return outcomes;
+}
 
+/** Quarantines every refusal; answers why, for each message the quarantine could not take. */
+async function quarantineAll(
+  refusals: Plan['refusals'],
+  deps: IngestDependencies,
+): Promise<Map<InboundMessage, string>> {
   const quarantinedAt = deps.clock.now();
-  const quarantineFailures = new Map<InboundMessage, string>();
+  const failures = new Map<InboundMessage, string>();
   await Promise.all(
     [...refusals].map(async ([message, { item, stage, reasons }]) => {
       try {
@@ -257,38 +270,56 @@ export async function ingestBatch(
           payloadBase64: item.rule?.payload ?? bytesToBase64(new TextEncoder().encode(message.body)),
         });
       } catch (error) {
-        quarantineFailures.set(message, `quarantine unavailable: ${errorText(error)}`);
+        failures.set(message, `quarantine unavailable: ${errorText(error)}`);
       }
     }),
   );
+  return failures;
+}
 
-  const resultFor = (item: Accepted | Refused): MessageResult => {
-    const base = { id: item.message.id, useCase: item.useCase || undefined, thing: item.rule?.thing };
-    const failure = quarantineFailures.get(item.message);
-    if (failure) return { ...base, outcome: 'retry', reasons: [reason('', 'retry', failure)] };
-    const refusal = refusals.get(item.message);
-    if (refusal) return { ...base, outcome: 'quarantined', reasons: refusal.reasons };
-    if (item.kind === 'refused') throw new Error('unreachable: every refused message has a refusal');
-    const leader = followers.get(item);
-    const outcome = writeOutcomes.get(leader ?? item);
-    if (!outcome || outcome.status === 'retry') {
-      return { ...base, outcome: 'retry', reasons: [reason('', 'retry', outcome?.reason ?? 'not written')] };
-    }
-    if (outcome.status === 'rejected') {
-      // A copy of a message the store rejected: its leader is quarantined with the reason.
-      return { ...base, outcome: 'quarantined', reasons: [reason('', 'store_rejected', outcome.reason)] };
-    }
-    return {
-      ...base,
-      outcome: leader || outcome.status === 'duplicate' ? 'duplicate' : 'stored',
-      reasons: [],
-    };
-  };
-  const results = examined.map(resultFor);
+function resultOf(
+  item: Examined,
+  batch: Plan,
+  outcomes: ReadonlyMap<Accepted, WriteOutcome>,
+  quarantineFailures: ReadonlyMap<InboundMessage, string>,
+): MessageResult {
+  const base = { id: item.message.id, useCase: item.useCase || undefined, thing: item.rule?.thing };
+  const failure = quarantineFailures.get(item.message);
+  if (failure) return { ...base, outcome: 'retry', reasons: [reason('', 'retry', failure)] };
+  const refusal = batch.refusals.get(item.message);
+  if (refusal) return { ...base, outcome: 'quarantined', reasons: refusal.reasons };
+  if (item.kind === 'refused') throw new Error('unreachable: every refused message has a refusal');
+  const leader = batch.followers.get(item);
+  const outcome = outcomes.get(leader ?? item);
+  if (!outcome || outcome.status === 'retry') {
+    return { ...base, outcome: 'retry', reasons: [reason('', 'retry', outcome?.reason ?? 'not written')] };
+  }
+  if (outcome.status === 'rejected') {
+    // A copy of a message the store rejected: its leader is quarantined with the reason.
+    return { ...base, outcome: 'quarantined', reasons: [reason('', 'store_rejected', outcome.reason)] };
+  }
+  return { ...base, outcome: leader || outcome.status === 'duplicate' ? 'duplicate' : 'stored', reasons: [] };
+}
+
+/**
+ * Ingests one batch: validates every message against its use case's contract, stores the valid
+ * ones, quarantines the rest with every reason, and reports an outcome per message. Only a
+ * transient failure (store throttled or down, quarantine unavailable) yields `retry`; the
+ * adapter hands those back to the queue. Nothing is dropped and no single message fails the batch.
+ */
+export async function ingestBatch(
+  messages: readonly InboundMessage[],
+  deps: IngestDependencies,
+): Promise<BatchSummary> {
+  const examined = messages.map((message) => examine(message, deps));
+  const batch = plan(examined);
+  const outcomes = await write(batch, deps.store);
+  const quarantineFailures = await quarantineAll(batch.refusals, deps);
+  const results = examined.map((item) => resultOf(item, batch, outcomes, quarantineFailures));
   const count = (outcome: MessageOutcome) => results.filter((r) => r.outcome === outcome).length;
   return {
-    storedRecords: toWrite
-      .filter((item) => writeOutcomes.get(item)?.status === 'stored')
+    storedRecords: batch.toWrite
+      .filter((item) => outcomes.get(item)?.status === 'stored')
       .map((item) => item.record),
     results,
     stored: count('stored'),

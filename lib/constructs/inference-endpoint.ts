@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, IgnoreMode, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, IgnoreMode, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -51,20 +51,7 @@ export class InferenceEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
-    if (props.minInstances < 1 || props.minInstances > props.maxInstances) {
-      throw new Error(
-        `instances must satisfy 1 <= min <= max, got min ${props.minInstances} and max ${props.maxInstances}`,
-      );
-    }
-    const capture = props.dataCapturePercent ?? 20;
-    if (!Number.isInteger(capture) || capture < 0 || capture > 100) {
-      throw new Error(`dataCapturePercent must be a whole number from 0 to 100, got ${capture}`);
-    }
-    if (props.modelArtifactKey !== undefined && !props.modelArtifactKey.endsWith('.tar.gz')) {
-      throw new Error(
-        `modelArtifactKey must name a model.tar.gz in the artifact bucket, got "${props.modelArtifactKey}"`,
-      );
-    }
+    const capture = validateProps(props);
     this.trainingDataPrefix = `training-data/${props.useCase}/`;
     this.modelOutputPrefix = `models/${props.useCase}/`;
     this.dataCapturePrefix = `data-capture/${props.useCase}/`;
@@ -75,24 +62,33 @@ export class InferenceEndpoint extends Construct {
       platform: ecrAssets.Platform.LINUX_AMD64,
       ignoreMode: IgnoreMode.DOCKER,
     });
+    this.role = this.createRole(props);
 
-    this.role = new iam.Role(this, 'Role', {
+    if (props.modelArtifactKey === undefined) return;
+    const endpoint = this.createEndpoint(props, props.modelArtifactKey, capture);
+    this.endpoint = endpoint;
+    this.endpointName = endpoint.attrEndpointName;
+    this.addAutoscaling(endpoint, props);
+  }
+
+  /** The execution role of training jobs and the endpoint: its image, its prefixes, its logs and metrics. */
+  private createRole(props: InferenceEndpointProps): iam.Role {
+    const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `SageMaker training jobs and endpoint of ${props.useCase}`,
     });
-    this.image.repository.grantPull(this.role);
-    props.artifactBucket.grantRead(this.role, `${this.trainingDataPrefix}*`);
-    props.artifactBucket.grantRead(this.role, `${this.modelOutputPrefix}*`);
-    grantPutObjectsUnder(this.role, props.artifactBucket, props.encryptionKey, this.modelOutputPrefix);
-    grantPutObjectsUnder(this.role, props.artifactBucket, props.encryptionKey, this.dataCapturePrefix);
-    const stack = Stack.of(this);
-    const sageMakerLogs = stack.formatArn({
+    this.image.repository.grantPull(role);
+    props.artifactBucket.grantRead(role, `${this.trainingDataPrefix}*`);
+    props.artifactBucket.grantRead(role, `${this.modelOutputPrefix}*`);
+    grantPutObjectsUnder(role, props.artifactBucket, props.encryptionKey, this.modelOutputPrefix);
+    grantPutObjectsUnder(role, props.artifactBucket, props.encryptionKey, this.dataCapturePrefix);
+    const sageMakerLogs = Stack.of(this).formatArn({
       service: 'logs',
       resource: 'log-group',
       resourceName: '/aws/sagemaker/*',
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.role.addToPolicy(
+    role.addToPolicy(
       new iam.PolicyStatement({
         actions: [
           'logs:CreateLogGroup',
@@ -103,7 +99,7 @@ export class InferenceEndpoint extends Construct {
         resources: [sageMakerLogs, `${sageMakerLogs}:*`],
       }),
     );
-    this.role.addToPolicy(
+    role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
@@ -114,10 +110,14 @@ export class InferenceEndpoint extends Construct {
         },
       }),
     );
-    const bucketFinding = (prefix: string) => objectPrefixFinding(props.artifactBucket, prefix);
-    Validations.of(this.role).acknowledge(
+    this.acknowledgeRoleFindings(role, props.artifactBucket);
+    return role;
+  }
+
+  private acknowledgeRoleFindings(role: iam.Role, artifactBucket: s3.IBucket): void {
+    Validations.of(role).acknowledge(
       ...[this.trainingDataPrefix, this.modelOutputPrefix, this.dataCapturePrefix].map((prefix) => ({
-        id: bucketFinding(prefix),
+        id: objectPrefixFinding(artifactBucket, prefix),
         reason: `SageMaker reads and writes objects it names itself, under ${prefix} of this use case only.`,
       })),
       {
@@ -146,16 +146,21 @@ export class InferenceEndpoint extends Construct {
         reason: 'Log streams of those SageMaker log groups.',
       },
     );
+  }
 
-    if (props.modelArtifactKey === undefined) return;
-
+  /** The network-isolated model, its endpoint configuration with data capture, and the endpoint. */
+  private createEndpoint(
+    props: InferenceEndpointProps,
+    modelArtifactKey: string,
+    capture: number,
+  ): sagemaker.CfnEndpoint {
     const model = new sagemaker.CfnModel(this, 'Model', {
       executionRoleArn: this.role.roleArn,
       // The container needs no network: SageMaker hands it the model and the requests.
       enableNetworkIsolation: true,
       primaryContainer: {
         image: this.image.imageUri,
-        modelDataUrl: props.artifactBucket.s3UrlForObject(props.modelArtifactKey),
+        modelDataUrl: props.artifactBucket.s3UrlForObject(modelArtifactKey),
         environment: { USE_CASE: props.useCase },
       },
     });
@@ -180,12 +185,13 @@ export class InferenceEndpoint extends Construct {
         captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
       },
     });
-    const endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+    return new sagemaker.CfnEndpoint(this, 'Endpoint', {
       endpointConfigName: endpointConfig.attrEndpointConfigName,
     });
-    this.endpoint = endpoint;
-    this.endpointName = endpoint.attrEndpointName;
+  }
 
+  /** Target tracking on invocations per instance, between the manifest's min and max. */
+  private addAutoscaling(endpoint: sagemaker.CfnEndpoint, props: InferenceEndpointProps): void {
     const target = new appscaling.ScalableTarget(this, 'Scaling', {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
       resourceId: `endpoint/${endpoint.attrEndpointName}/variant/AllTraffic`,
@@ -209,4 +215,32 @@ export class InferenceEndpoint extends Construct {
       resourceArns: [this.endpoint.ref],
     });
   }
+}
+
+/** Checks the props eagerly, with the bad value in the message; answers the capture percentage. */
+function validateProps(props: InferenceEndpointProps): number {
+  const known = (value: number) => !Token.isUnresolved(value);
+  if (
+    known(props.minInstances) &&
+    known(props.maxInstances) &&
+    (props.minInstances < 1 || props.minInstances > props.maxInstances)
+  ) {
+    throw new Error(
+      `instances must satisfy 1 <= min <= max, got min ${props.minInstances} and max ${props.maxInstances}`,
+    );
+  }
+  const capture = props.dataCapturePercent ?? 20;
+  if (known(capture) && (!Number.isInteger(capture) || capture < 0 || capture > 100)) {
+    throw new Error(`dataCapturePercent must be a whole number from 0 to 100, got ${capture}`);
+  }
+  if (
+    props.modelArtifactKey !== undefined &&
+    !Token.isUnresolved(props.modelArtifactKey) &&
+    !props.modelArtifactKey.endsWith('.tar.gz')
+  ) {
+    throw new Error(
+      `modelArtifactKey must name a model.tar.gz in the artifact bucket, got "${props.modelArtifactKey}"`,
+    );
+  }
+  return capture;
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
@@ -67,20 +67,7 @@ export class IngestPipeline extends Construct {
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);
     this.useCase = props.useCase;
-    const batchSize = props.batchSize ?? 100;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
-      throw new Error(`batchSize must be an integer from 1 to 10000, got ${batchSize}`);
-    }
-    const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(2);
-    if (batchSize > 10 && maxBatchingWindow.toMilliseconds() === 0) {
-      throw new Error(`batchSize above 10 needs a maxBatchingWindow above zero, got batchSize ${batchSize}`);
-    }
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
-      throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);
-    }
-    const functionTimeout = props.functionTimeout ?? Duration.seconds(30);
-
+    const settings = validateProps(props);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
@@ -92,96 +79,20 @@ export class IngestPipeline extends Construct {
       encryptionMasterKey: props.encryptionKey,
       enforceSSL: true,
       // AWS guidance: at least six times the function timeout, so retries do not overlap.
-      visibilityTimeout: Duration.seconds(functionTimeout.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(settings.functionTimeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
     });
-
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions span every log group.
-    const functionRole = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Ingest function of ${props.useCase}`,
-    });
-    logGroup.grantWrite(functionRole);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: HANDLER_ENTRY,
-      role: functionRole,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: functionTimeout,
-      description: `Validates and stores ${props.useCase} telemetry (${props.contract})`,
-      logGroup,
-      environment: {
-        USE_CASE: props.useCase,
-        CONTRACT: props.contract,
-        TIMESTREAM_DATABASE: props.database.databaseName,
-        TIMESTREAM_TABLE: props.database.tableName,
-        MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),
-        QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
-        POWERTOOLS_SERVICE_NAME: `ingest-${props.useCase}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
-        TIMESTREAM_INFERENCES_TABLE: props.database.inferencesTableName,
-        ...(props.scoring?.endpoint.endpointName
-          ? {
-              ENDPOINT_NAME: props.scoring.endpoint.endpointName,
-              MODEL_SENSORS: props.scoring.sensors.join(','),
-            }
-          : {}),
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        // Bundle the SDK too: the function runs the exact versions the tests ran.
-        externalModules: [],
-      },
-    });
-    props.database.grantWrite(this.function);
-    if (props.scoring?.endpoint.endpointName) props.scoring.endpoint.grantInvoke(functionRole);
-    grantPutObjectsUnder(functionRole, props.quarantineBucket, props.encryptionKey, QUARANTINE_PREFIX);
+    this.function = this.createFunction(props, settings.functionTimeout);
     this.function.addEventSource(
-      new SqsEventSource(this.queue, { batchSize, maxBatchingWindow, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: settings.batchSize,
+        maxBatchingWindow: settings.maxBatchingWindow,
+        reportBatchItemFailures: true,
+      }),
     );
-
-    const ruleRole = new iam.Role(this, 'RuleRole', {
-      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
-      description: `IoT rule for ${props.useCase}: enqueue telemetry, keep undeliverable messages`,
-    });
-    grantSendToEncryptedQueue(ruleRole, this.queue, props.encryptionKey);
-    grantPutObjectsUnder(ruleRole, props.quarantineBucket, props.encryptionKey, UNDELIVERABLE_PREFIX);
-    Validations.of(functionRole).acknowledge({
-      id: objectPrefixFinding(props.quarantineBucket, QUARANTINE_PREFIX),
-      reason:
-        'The function writes one object per quarantined message, named by its content hash, under quarantine/ only.',
-    });
-    Validations.of(ruleRole).acknowledge({
-      id: objectPrefixFinding(props.quarantineBucket, UNDELIVERABLE_PREFIX),
-      reason: 'The rule error action writes one object per undeliverable message, under undeliverable/ only.',
-    });
-    this.rule = new iot.CfnTopicRule(this, 'Rule', {
-      ruleName: props.ruleName,
-      topicRulePayload: {
-        sql: ingestRuleSql(props.useCase),
-        awsIotSqlVersion: '2016-03-23',
-        ruleDisabled: false,
-        description: `Ingest ${props.useCase} telemetry into SQS`,
-        actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: ruleRole.roleArn, useBase64: false } }],
-        errorAction: {
-          s3: {
-            bucketName: props.quarantineBucket.bucketName,
-            // IoT substitution templates, resolved per failed message by the rules engine.
-            key: `${UNDELIVERABLE_PREFIX}use_case=${props.useCase}/\${topic(3)}/\${timestamp()}-\${newuuid()}.json`,
-            roleArn: ruleRole.roleArn,
-          },
-        },
-      },
-    });
+    this.rule = this.createRule(props);
     this.ruleName = this.rule.ref;
-
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: `${props.useCase}: telemetry is waiting in the dead-letter queue; see docs/operations.md`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
@@ -192,8 +103,121 @@ export class IngestPipeline extends Construct {
     });
   }
 
+  /** The ingest function with a role of its own: its log group, its tables, its quarantine prefix, the endpoint. */
+  private createFunction(props: IngestPipelineProps, timeout: Duration): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions span every log group.
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Ingest function of ${props.useCase}`,
+    });
+    logGroup.grantWrite(role);
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: HANDLER_ENTRY,
+      role,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout,
+      description: `Validates and stores ${props.useCase} telemetry (${props.contract})`,
+      logGroup,
+      environment: functionEnvironment(props),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        // Bundle the SDK too: the function runs the exact versions the tests ran.
+        externalModules: [],
+      },
+    });
+    props.database.grantWrite(fn);
+    if (props.scoring?.endpoint.endpointName) props.scoring.endpoint.grantInvoke(role);
+    grantPutObjectsUnder(role, props.quarantineBucket, props.encryptionKey, QUARANTINE_PREFIX);
+    Validations.of(role).acknowledge({
+      id: objectPrefixFinding(props.quarantineBucket, QUARANTINE_PREFIX),
+      reason:
+        'The function writes one object per quarantined message, named by its message id, under quarantine/ only.',
+    });
+    return fn;
+  }
+
+  /** The topic rule onto the queue, with an error action that keeps what it cannot deliver. */
+  private createRule(props: IngestPipelineProps): iot.CfnTopicRule {
+    const role = new iam.Role(this, 'RuleRole', {
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      description: `IoT rule for ${props.useCase}: enqueue telemetry, keep undeliverable messages`,
+    });
+    grantSendToEncryptedQueue(role, this.queue, props.encryptionKey);
+    grantPutObjectsUnder(role, props.quarantineBucket, props.encryptionKey, UNDELIVERABLE_PREFIX);
+    Validations.of(role).acknowledge({
+      id: objectPrefixFinding(props.quarantineBucket, UNDELIVERABLE_PREFIX),
+      reason: 'The rule error action writes one object per undeliverable message, under undeliverable/ only.',
+    });
+    return new iot.CfnTopicRule(this, 'Rule', {
+      ruleName: props.ruleName,
+      topicRulePayload: {
+        sql: ingestRuleSql(props.useCase),
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        description: `Ingest ${props.useCase} telemetry into SQS`,
+        actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: role.roleArn, useBase64: false } }],
+        errorAction: {
+          s3: {
+            bucketName: props.quarantineBucket.bucketName,
+            // IoT substitution templates, resolved per failed message by the rules engine.
+            key: `${UNDELIVERABLE_PREFIX}use_case=${props.useCase}/\${topic(3)}/\${timestamp()}-\${newuuid()}.json`,
+            roleArn: role.roleArn,
+          },
+        },
+      },
+    });
+  }
+
   /** The Basic Ingest topic a given thing publishes to. */
   basicIngestTopicFor(thing: string): string {
     return basicIngestTopic(this.ruleName, this.useCase, thing);
   }
+}
+
+/** Checks the props eagerly, with the bad value in the message, and applies the defaults. */
+function validateProps(props: IngestPipelineProps) {
+  const batchSize = props.batchSize ?? 100;
+  const known = !Token.isUnresolved(batchSize);
+  if (known && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) {
+    throw new Error(`batchSize must be an integer from 1 to 10000, got ${batchSize}`);
+  }
+  const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(2);
+  if (known && batchSize > 10 && maxBatchingWindow.toMilliseconds() === 0) {
+    throw new Error(`batchSize above 10 needs a maxBatchingWindow above zero, got batchSize ${batchSize}`);
+  }
+  const maxReceiveCount = props.maxReceiveCount ?? 5;
+  if (!Token.isUnresolved(maxReceiveCount) && (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1)) {
+    throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);
+  }
+  return {
+    batchSize,
+    maxBatchingWindow,
+    maxReceiveCount,
+    functionTimeout: props.functionTimeout ?? Duration.seconds(30),
+  };
+}
+
+/** What the handler reads at its first call (lambdas/ingest/handler.ts). */
+function functionEnvironment(props: IngestPipelineProps): Record<string, string> {
+  return {
+    USE_CASE: props.useCase,
+    CONTRACT: props.contract,
+    TIMESTREAM_DATABASE: props.database.databaseName,
+    TIMESTREAM_TABLE: props.database.tableName,
+    MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),
+    QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
+    POWERTOOLS_SERVICE_NAME: `ingest-${props.useCase}`,
+    POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
+    TIMESTREAM_INFERENCES_TABLE: props.database.inferencesTableName,
+    ...(props.scoring?.endpoint.endpointName
+      ? { ENDPOINT_NAME: props.scoring.endpoint.endpointName, MODEL_SENSORS: props.scoring.sensors.join(',') }
+      : {}),
+  };
 }
