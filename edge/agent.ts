@@ -249,7 +249,11 @@ export class EdgeAgent {
     });
     this.client = client;
     client.on('connect', () => {
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) {
+        // Connected after the agent gave up on this attempt (or stopped): nothing may keep it open.
+        client.end(true);
+        return;
+      }
       this.connected = true;
       this.attempts = 0;
       this.lastError = undefined;
@@ -373,9 +377,12 @@ export class EdgeAgent {
     clearInterval(this.healthTimer);
     const status = this.status;
     const client = this.client;
+    const wasConnected = this.connected;
     this.generation += 1;
     this.connected = false;
-    if (client) await client.endAsync(false);
+    // A connection still being made is dropped at once: ending it gracefully would leave its
+    // socket to finish the handshake and keep the process alive until the broker's keepalive.
+    if (client) await client.endAsync(!wasConnected);
     this.queue.close();
     return status;
   }

@@ -207,6 +207,43 @@ describe('edge agent against the local broker', () => {
     expect(await seqsInTimeOrder(thing)).toEqual(upTo(stored));
   }, 90_000);
 
+  it('exits as soon as its source ends with nothing to send, even while its connection is still being made', async () => {
+    await startRuntime();
+    const thing = 'pump-idle';
+    const ca = await LocalCertificateAuthority.openOrCreate(path.join(dir, 'runtime', 'certs'));
+    await ca.devicePair(thing);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO, 'edge', 'main.ts'),
+        '--thing',
+        thing,
+        '--source',
+        'stdin',
+        '--endpoint',
+        `mqtts://localhost:${port}`,
+        '--manifest',
+        path.join(REPO, 'usecases', `${USE_CASE}.yaml`),
+        '--certs-dir',
+        path.join(dir, 'runtime', 'certs'),
+        '--data-dir',
+        path.join(dir, 'edge', thing),
+        '--status',
+        'off',
+      ],
+      { cwd: REPO, stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    children.push(child);
+    child.stdin.end();
+    const started = Date.now();
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    // A half-made connection left open kept the process alive until the broker's keepalive (45 s).
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+
   it('applies the overflow policy at the disk limit and reports a correct drop count, also to the cloud', async () => {
     // GIVEN an offline agent with room for about a hundred readings
     await reservePort();
