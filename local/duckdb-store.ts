@@ -10,7 +10,13 @@ import {
 } from '@duckdb/node-api';
 import { allMeasureColumns } from '../core/contracts/registry.ts';
 import type { HealthReport } from '../core/edge/health-report.ts';
-import type { QuarantineEntry, QuarantineSink, TelemetryStore, WriteOutcome } from '../core/ingest/ports.ts';
+import type {
+  QuarantineEntry,
+  QuarantineOutcome,
+  QuarantineSink,
+  TelemetryStore,
+  WriteOutcome,
+} from '../core/ingest/ports.ts';
 import type { InferenceRecord, InferenceStore } from '../core/inference/inference-records.ts';
 import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../core/ingest/records.ts';
 
@@ -258,8 +264,11 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         };
   }
 
-  /** Keeps the payload once: as text when it is UTF-8, else as base64 of the exact bytes. */
-  put(entry: QuarantineEntry): Promise<void> {
+  /**
+   * Keeps the payload once: as text when it is UTF-8, else as base64 of the exact bytes. An entry
+   * with the same id (a redelivery) is left as it is.
+   */
+  put(entry: QuarantineEntry): Promise<QuarantineOutcome> {
     return this.exclusive(async () => {
       let text: string | null = null;
       try {
@@ -267,9 +276,10 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
       } catch {
         // Not UTF-8: payload_base64 keeps the exact bytes.
       }
-      await this.connection.run(
-        `INSERT OR REPLACE INTO quarantine (id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64)
-         VALUES ($1, $2, $3, $4, $5, $6, make_timestamp($7::BIGINT), make_timestamp($8::BIGINT), $9::JSON, $10, $11)`,
+      const inserted = await this.connection.runAndReadAll(
+        `INSERT INTO quarantine (id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64)
+         VALUES ($1, $2, $3, $4, $5, $6, make_timestamp($7::BIGINT), make_timestamp($8::BIGINT), $9::JSON, $10, $11)
+         ON CONFLICT DO NOTHING RETURNING id`,
         [
           entry.id,
           entry.stage,
@@ -284,6 +294,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
           text === null ? entry.payloadBase64 : null,
         ],
       );
+      return inserted.currentRowCount > 0 ? 'kept' : 'already-kept';
     });
   }
 

@@ -334,7 +334,7 @@ async function recordHealth(
       },
     ];
   }
-  await store.put({
+  const outcome = await store.put({
     id: randomUUID(),
     stage: 'health',
     useCase,
@@ -346,10 +346,10 @@ async function recordHealth(
     reasons,
     payloadBase64: bytesToBase64(arrival.payload),
   });
-  counters.quarantined += 1;
+  if (outcome === 'kept') counters.quarantined += 1;
 }
 
-/** The broker's refusals, written to the `refusals` table in batches (a flood of them is one write a second). */
+/** The broker's refusals, written to the `refusals` table in batches (a flood of them is four writes a second). */
 class RefusalLog {
   private pending: RefusalRow[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -359,9 +359,10 @@ class RefusalLog {
     private readonly store: DuckDbStore,
     private readonly onError: ((error: unknown) => void) | undefined,
   ) {
+    // Often enough that a crash loses little of the log, rarely enough that a flood is a few writes.
     this.timer = setInterval(() => {
       void this.flush();
-    }, 1000);
+    }, 250);
     this.timer.unref();
   }
 

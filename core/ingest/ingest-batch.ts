@@ -247,17 +247,25 @@ async function write(batch: Plan, store: TelemetryStore): Promise<Map<Accepted, 
   return outcomes;
 }
 
-/** Quarantines every refusal; answers why, for each message the quarantine could not take. */
+interface QuarantineResults {
+  /** Why, for each message the quarantine could not take. */
+  readonly failures: Map<InboundMessage, string>;
+  /** Messages an earlier delivery already quarantined. */
+  readonly alreadyKept: Set<InboundMessage>;
+}
+
+/** Quarantines every refusal. */
 async function quarantineAll(
   refusals: Plan['refusals'],
   deps: IngestDependencies,
-): Promise<Map<InboundMessage, string>> {
+): Promise<QuarantineResults> {
   const quarantinedAt = deps.clock.now();
   const failures = new Map<InboundMessage, string>();
+  const alreadyKept = new Set<InboundMessage>();
   await Promise.all(
     [...refusals].map(async ([message, { item, stage, reasons }]) => {
       try {
-        await deps.quarantine.put({
+        const outcome = await deps.quarantine.put({
           id: message.id,
           stage,
           useCase: item.useCase,
@@ -269,24 +277,28 @@ async function quarantineAll(
           reasons,
           payloadBase64: item.rule?.payload ?? bytesToBase64(new TextEncoder().encode(message.body)),
         });
+        if (outcome === 'already-kept') alreadyKept.add(message);
       } catch (error) {
         failures.set(message, `quarantine unavailable: ${errorText(error)}`);
       }
     }),
   );
-  return failures;
+  return { failures, alreadyKept };
 }
 
 function resultOf(
   item: Examined,
   batch: Plan,
   outcomes: ReadonlyMap<Accepted, WriteOutcome>,
-  quarantineFailures: ReadonlyMap<InboundMessage, string>,
+  quarantined: QuarantineResults,
 ): MessageResult {
   const base = { id: item.message.id, useCase: item.useCase || undefined, thing: item.rule?.thing };
-  const failure = quarantineFailures.get(item.message);
+  const failure = quarantined.failures.get(item.message);
   if (failure) return { ...base, outcome: 'retry', reasons: [reason('', 'retry', failure)] };
   const refusal = batch.refusals.get(item.message);
+  // A redelivery of a message quarantined before, as a redelivered reading is a duplicate of its row.
+  if (refusal && quarantined.alreadyKept.has(item.message))
+    return { ...base, outcome: 'duplicate', reasons: [] };
   if (refusal) return { ...base, outcome: 'quarantined', reasons: refusal.reasons };
   if (item.kind === 'refused') throw new Error('unreachable: every refused message has a refusal');
   const leader = batch.followers.get(item);
@@ -314,8 +326,8 @@ export async function ingestBatch(
   const examined = messages.map((message) => examine(message, deps));
   const batch = plan(examined);
   const outcomes = await write(batch, deps.store);
-  const quarantineFailures = await quarantineAll(batch.refusals, deps);
-  const results = examined.map((item) => resultOf(item, batch, outcomes, quarantineFailures));
+  const quarantined = await quarantineAll(batch.refusals, deps);
+  const results = examined.map((item) => resultOf(item, batch, outcomes, quarantined));
   const count = (outcome: MessageOutcome) => results.filter((r) => r.outcome === outcome).length;
   return {
     storedRecords: batch.toWrite

@@ -21,8 +21,8 @@ export type QuarantineStage = 'validation' | 'store-rejected' | 'health';
 export interface QuarantineEntry {
   /**
    * The transport's id of the message (the SQS message id; the local queue's journal id): stable
-   * across redeliveries, so a redelivered message overwrites its own entry, while two messages
-   * with the same bytes keep an entry each.
+   * across redeliveries, so a redelivered message finds its own entry instead of adding one, while
+   * two messages with the same bytes keep an entry each.
    */
   readonly id: string;
   readonly stage: QuarantineStage;
@@ -38,9 +38,15 @@ export interface QuarantineEntry {
   readonly payloadBase64: string;
 }
 
+/**
+ * `kept`: a new entry. `already-kept`: an earlier delivery of the same message (same id) was
+ * quarantined already, and that entry stays as it is: a redelivery adds nothing.
+ */
+export type QuarantineOutcome = 'kept' | 'already-kept';
+
 /** Where invalid messages go: S3 in the cloud, a DuckDB table on one machine. Throws when it cannot keep one. */
 export interface QuarantineSink {
-  put(entry: QuarantineEntry): Promise<void>;
+  put(entry: QuarantineEntry): Promise<QuarantineOutcome>;
 }
 
 /**

@@ -128,11 +128,12 @@ describe('ingestBatch', () => {
     });
   });
 
-  it('gives a redelivered invalid message its own quarantine entry back, not a second one', async () => {
+  it('counts a redelivered invalid message as a duplicate of its quarantine entry, not a second one', async () => {
     const message = inbound({ nope: true });
-    await ingestBatch([message], deps);
-    await ingestBatch([message], deps);
+    const first = await ingestBatch([message], deps);
+    const again = await ingestBatch([message], deps);
     expect([...quarantine.entries.keys()]).toEqual([message.id]);
+    expect([first.quarantined, again.quarantined, again.duplicates]).toEqual([1, 0, 1]);
   });
 
   it('stores a simulated reading with its tag, and treats a copy with another tag as a conflict', async () => {

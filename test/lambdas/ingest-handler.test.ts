@@ -146,6 +146,22 @@ describe('ingest Lambda', () => {
     expect(writeInputs().flatMap((input) => input.Records ?? [])).toHaveLength(1);
   });
 
+  it('writes a quarantine object only if absent, and takes a redelivery that finds it as done', async () => {
+    // GIVEN a message whose object an earlier delivery wrote: S3 answers 412 to If-None-Match
+    s3.on(PutObjectCommand).rejects(
+      Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+        name: 'PreconditionFailed',
+        $metadata: { httpStatusCode: 412 },
+      }),
+    );
+    const message = inbound({ not: 'a reading' });
+    // WHEN it is delivered again
+    const response = await handler(sqsEvent([message]));
+    // THEN it is not retried, and the write was conditional
+    expect(response.batchItemFailures).toEqual([]);
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBe('*');
+  });
+
   it('retries an invalid message rather than dropping it when S3 is unavailable', async () => {
     s3.on(PutObjectCommand).rejects(new Error('Service Unavailable'));
     const message = inbound({ not: 'a reading' });

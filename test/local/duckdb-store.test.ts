@@ -74,8 +74,9 @@ describe('DuckDbStore', () => {
       reasons: [{ path: 'seq', code: 'too_small', message: 'Too small' }],
       payloadBase64: btoa('{"seq":-1}'),
     };
-    await store.put(entry);
-    await store.put(entry);
+    expect(await store.put(entry)).toBe('kept');
+    // A redelivery finds its entry and leaves it as it was.
+    expect(await store.put({ ...entry, quarantinedAt: entry.quarantinedAt + 5000 })).toBe('already-kept');
     const { rows } = await store.query(
       'SELECT id, stage, device_id, payload, payload_base64, reasons, received_at FROM quarantine',
     );

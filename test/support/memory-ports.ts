@@ -1,5 +1,6 @@
 import type {
   QuarantineEntry,
+  QuarantineOutcome,
   QuarantineSink,
   TelemetryStore,
   WriteOutcome,
@@ -34,9 +35,10 @@ export class MemoryQuarantine implements QuarantineSink {
   readonly entries = new Map<string, QuarantineEntry>();
   unavailable = false;
 
-  put(entry: QuarantineEntry): Promise<void> {
+  put(entry: QuarantineEntry): Promise<QuarantineOutcome> {
     if (this.unavailable) return Promise.reject(new Error('bucket unreachable'));
+    if (this.entries.has(entry.id)) return Promise.resolve('already-kept');
     this.entries.set(entry.id, entry);
-    return Promise.resolve();
+    return Promise.resolve('kept');
   }
 }
