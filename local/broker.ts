@@ -163,6 +163,10 @@ function tlsServer(options: LocalBrokerOptions, broker: Aedes): tls.Server {
       minVersion: 'TLSv1.2',
     },
     (socket) => {
+      if (broker.closed) {
+        socket.destroy();
+        return;
+      }
       const gate = new MqttSizeGate(socket, MAX_PACKET_BYTES, (packet) => {
         const thing = peerCommonNameOf(socket) ?? '';
         options.onRefused({
@@ -214,12 +218,15 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     port: (server.address() as AddressInfo).port,
     connectedClients: () => broker.connectedClients,
     close: async () => {
-      await closeBroker(broker);
-      await new Promise<void>((resolve) =>
+      // No new connections first: devices reconnect at once, and a closing broker must not
+      // acknowledge what arrives while the queue drains.
+      const serverClosed = new Promise<void>((resolve) =>
         server.close(() => {
           resolve();
         }),
       );
+      await closeBroker(broker);
+      await serverClosed;
     },
   };
 }

@@ -73,6 +73,11 @@ export interface DeadLetter {
 export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceStore {
   private queue: Promise<unknown> = Promise.resolve();
   private readerQueue: Promise<unknown> = Promise.resolve();
+  private pendingPuts: {
+    entry: QuarantineEntry;
+    resolve: (outcome: QuarantineOutcome) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private readonly measureColumns = allMeasureColumns().map((m) => m.column);
 
   private constructor(
@@ -266,36 +271,68 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
 
   /**
    * Keeps the payload once: as text when it is UTF-8, else as base64 of the exact bytes. An entry
-   * with the same id (a redelivery) is left as it is.
+   * with the same id (a redelivery) is left as it is. The entries of one batch arrive in the same
+   * tick and go into one INSERT: a flood of malformed messages is one statement per batch, not one
+   * per message.
    */
   put(entry: QuarantineEntry): Promise<QuarantineOutcome> {
-    return this.exclusive(async () => {
-      let text: string | null = null;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(entry.payloadBase64, 'base64'));
-      } catch {
-        // Not UTF-8: payload_base64 keeps the exact bytes.
-      }
-      const inserted = await this.connection.runAndReadAll(
-        `INSERT INTO quarantine (id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64)
-         VALUES ($1, $2, $3, $4, $5, $6, make_timestamp($7::BIGINT), make_timestamp($8::BIGINT), $9::JSON, $10, $11)
-         ON CONFLICT DO NOTHING RETURNING id`,
-        [
-          entry.id,
-          entry.stage,
-          entry.useCase,
-          entry.deviceId,
-          entry.topic,
-          entry.clientId,
-          BigInt(entry.receivedAt) * 1000n,
-          BigInt(entry.quarantinedAt) * 1000n,
-          JSON.stringify(entry.reasons),
-          text,
-          text === null ? entry.payloadBase64 : null,
-        ],
-      );
-      return inserted.currentRowCount > 0 ? 'kept' : 'already-kept';
+    return new Promise((resolve, reject) => {
+      this.pendingPuts.push({ entry, resolve, reject });
+      if (this.pendingPuts.length === 1) queueMicrotask(() => void this.flushPuts());
     });
+  }
+
+  private async flushPuts(): Promise<void> {
+    const all = this.pendingPuts.splice(0);
+    // One row per id, even if the same message was put twice in one tick.
+    const firsts = new Map(all.map((put) => [put.entry.id, put] as const).reverse());
+    const batch = [...firsts.values()];
+    try {
+      const kept = await this.exclusive(async () => {
+        const params: DuckDBValue[] = [];
+        const tuples = batch.map(({ entry }) => {
+          let text: string | null = null;
+          try {
+            text = new TextDecoder('utf-8', { fatal: true }).decode(
+              Buffer.from(entry.payloadBase64, 'base64'),
+            );
+          } catch {
+            // Not UTF-8: payload_base64 keeps the exact bytes.
+          }
+          const values: DuckDBValue[] = [
+            entry.id,
+            entry.stage,
+            entry.useCase,
+            entry.deviceId,
+            entry.topic,
+            entry.clientId,
+            BigInt(entry.receivedAt) * 1000n,
+            BigInt(entry.quarantinedAt) * 1000n,
+            JSON.stringify(entry.reasons),
+            text,
+            text === null ? entry.payloadBase64 : null,
+          ];
+          const refs = values.map((value) => {
+            params.push(value);
+            return `$${params.length}`;
+          });
+          refs[6] = `make_timestamp(${refs[6] ?? ''}::BIGINT)`;
+          refs[7] = `make_timestamp(${refs[7] ?? ''}::BIGINT)`;
+          refs[8] = `${refs[8] ?? ''}::JSON`;
+          return `(${refs.join(', ')})`;
+        });
+        const inserted = await this.connection.runAndReadAll(
+          `INSERT INTO quarantine (id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64)
+           VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING RETURNING id`,
+          params,
+        );
+        return new Set(inserted.getRowObjectsJson().map((row) => row.id as string));
+      });
+      for (const put of all)
+        put.resolve(firsts.get(put.entry.id) === put && kept.has(put.entry.id) ? 'kept' : 'already-kept');
+    } catch (error) {
+      for (const { reject } of all) reject(error);
+    }
   }
 
   writeInferences(records: readonly InferenceRecord[]): Promise<void> {

@@ -6,9 +6,11 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { LocalCertificateAuthority } from '../../local/certs.ts';
+import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { reading } from '../support/messages.ts';
+import { waitFor } from '../support/wait.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-kill-'));
 afterAll(() => {
@@ -80,4 +82,78 @@ describe('acknowledged means kept', () => {
     await runtime.stop();
     expect(rows).toEqual([{ n: acknowledged, distinct_seq: acknowledged }]);
   });
+});
+
+describe('a clean stop under load', () => {
+  it('stops while a device keeps publishing, acknowledging nothing it will not store', async () => {
+    // GIVEN a runtime and a device publishing as fast as PUBACKs come back, reconnecting at once
+    const dir = mkdtempSync(path.join(tmpdir(), 'aiot-stop-'));
+    const runtime = await LocalRuntime.start({
+      useCases: loadUseCases(),
+      dataDir: dir,
+      mqttPort: 0,
+      apiPort: 0,
+      modelPort: false,
+    });
+    const pair = await runtime.ca.devicePair('pump-302');
+    const acknowledged: number[] = [];
+    const device = { stopping: false };
+    const start = Date.now();
+    const publishing = (async () => {
+      let seq = 0;
+      while (!device.stopping) {
+        const client = await mqtt
+          .connectAsync(runtime.mqttUrl, {
+            clientId: 'pump-302',
+            ca: runtime.ca.caPem,
+            cert: pair.cert,
+            key: pair.key,
+            reconnectPeriod: 0,
+            connectTimeout: 1000,
+          })
+          .catch(() => undefined);
+        if (!client) {
+          await new Promise((resolve) => setTimeout(resolve, 50)); // between reconnect attempts, as a device waits
+          continue;
+        }
+        client.on('error', () => undefined);
+        const closed = new Promise<'closed'>((resolve) =>
+          client.once('close', () => {
+            resolve('closed');
+          }),
+        );
+        for (;;) {
+          const current = seq++;
+          const payload = JSON.stringify(
+            reading({
+              deviceId: 'pump-302',
+              seq: current,
+              timestamp: new Date(start + current).toISOString(),
+            }),
+          );
+          const outcome = await Promise.race([
+            client.publishAsync(telemetryTopic('pump-maintenance', 'pump-302'), payload, { qos: 1 }).then(
+              () => 'acked' as const,
+              () => 'failed' as const,
+            ),
+            closed,
+          ]);
+          if (outcome !== 'acked') break;
+          acknowledged.push(current);
+        }
+        client.end(true);
+      }
+    })();
+    await waitFor('some readings acknowledged', () => (acknowledged.length >= 200 ? true : undefined));
+    // WHEN the runtime stops while the device goes on
+    await runtime.stop();
+    device.stopping = true;
+    await publishing;
+    // THEN every acknowledged reading is in the store, and nothing else
+    const store = await DuckDbStore.open(path.join(dir, 'local.duckdb'), { readOnly: true });
+    const { rows } = await store.query("SELECT count(*) AS n FROM telemetry WHERE device_id = 'pump-302'");
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    expect(rows).toEqual([{ n: acknowledged.length }]);
+  }, 60_000);
 });

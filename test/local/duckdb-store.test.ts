@@ -198,3 +198,28 @@ describe('DuckDbStore migrations', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('DuckDbStore quarantine writes', () => {
+  it('writes the entries of one tick in one statement, one row per id, and says which were new', async () => {
+    const entry = (id: string): QuarantineEntry => ({
+      id,
+      stage: 'validation',
+      useCase: 'pump-maintenance',
+      deviceId: 'pump-001',
+      topic: 't',
+      clientId: 'pump-001',
+      receivedAt: 0,
+      quarantinedAt: 0,
+      reasons: [{ path: '', code: 'invalid_json', message: 'not JSON' }],
+      payloadBase64: btoa('x'),
+    });
+    await store.put(entry('old'));
+    const outcomes = await Promise.all(['a', 'b', 'old', 'a'].map((id) => store.put(entry(id))));
+    expect(outcomes).toEqual(['kept', 'kept', 'already-kept', 'already-kept']);
+    expect((await store.query('SELECT id FROM quarantine ORDER BY id')).rows).toEqual([
+      { id: 'a' },
+      { id: 'b' },
+      { id: 'old' },
+    ]);
+  });
+});
