@@ -275,10 +275,18 @@ async function startRuntime(): Promise<Run> {
     before,
     stdout: '',
     stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    exited: new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+      }),
+    ),
   };
-  child.stdout?.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    run.stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    run.stderr += chunk.toString();
+  });
   await new Promise<void>((resolve, reject) => {
     const check = setInterval(() => {
       if (run.stdout.includes('Ctrl-C stops cleanly')) {
@@ -351,7 +359,8 @@ const counterChecks: {
 // ---------------------------------------------------------------------------------------------
 // Publishers: QoS 1, a window of messages in flight, resend what got no PUBACK after reconnecting.
 
-let ca: LocalCertificateAuthority;
+// Made before the runtime's first start, which then finds it (it opens or creates the same CA).
+const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
 
 async function connect(thing: string): Promise<MqttClient> {
   const pair = await ca.devicePair(thing);
@@ -382,9 +391,13 @@ async function publisher(thing: string, own: Message[]): Promise<void> {
     const client = await connect(thing);
     // mqtt.js keeps unacknowledged publishes for a reconnect it will not make: give up on them
     // when the connection closes, and send them again on the next one.
-    const closed = new Promise<'closed'>((resolve) => client.once('close', () => resolve('closed')));
-    let broken = false;
-    while (!broken && pending.length > 0) {
+    const closed = new Promise<'closed'>((resolve) =>
+      client.once('close', () => {
+        resolve('closed');
+      }),
+    );
+    const link = { broken: false };
+    while (!link.broken && pending.length > 0) {
       const batch = pending.slice(0, WINDOW);
       await Promise.all(
         batch.map(async (message) => {
@@ -397,7 +410,7 @@ async function publisher(thing: string, own: Message[]): Promise<void> {
             closed,
           ]);
           if (outcome === 'acked') message.acked = true;
-          else broken = true;
+          else link.broken = true;
         }),
       );
       pending = pending.filter((m) => !m.acked);
@@ -407,7 +420,11 @@ async function publisher(thing: string, own: Message[]): Promise<void> {
   // Oversized ones last, each on a connection of its own: the broker disconnects the sender.
   for (const message of oversized) {
     const client = await connect(thing);
-    const closed = new Promise<'closed'>((resolve) => client.once('close', () => resolve('closed')));
+    const closed = new Promise<'closed'>((resolve) =>
+      client.once('close', () => {
+        resolve('closed');
+      }),
+    );
     message.sends += 1;
     const outcome = await Promise.race([
       client.publishAsync(telemetryTopic(USE_CASE, thing), message.payload, { qos: 1 }).then(
@@ -466,7 +483,6 @@ function startAgent(thing: string, source: 'simulator' | 'stdin'): ChildProcess 
 
 const started = performance.now();
 await startRuntime();
-ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
 const agentThings = Array.from({ length: AGENTS }, (_, i) => agentThing(i + 1));
 for (const thing of agentThings) {
   await ca.devicePair(thing);
@@ -478,20 +494,21 @@ log(
 
 const byThing = new Map<string, Message[]>();
 for (const message of messages) byThing.set(message.thing, [...(byThing.get(message.thing) ?? []), message]);
-let publishing = true;
+const state = { publishing: true };
+const stillPublishing = () => state.publishing;
 const publishers = Promise.all([...byThing].map(([thing, own]) => publisher(thing, own))).finally(() => {
-  publishing = false;
+  state.publishing = false;
 });
 
 let kills = 0;
 let interrupts = 0;
 let agentKills = 0;
-while (publishing) {
+while (stillPublishing()) {
   await Promise.race([
     publishers,
     new Promise((resolve) => setTimeout(resolve, CHAOS_MS * (0.5 + random()))),
   ]);
-  if (!publishing) break;
+  if (!stillPublishing()) break;
   const draw = random();
   const acked = messages.filter((m) => m.acked).length;
   if (draw < 0.45) {
@@ -520,7 +537,12 @@ await Promise.all([...agents.values()].map((child) => new Promise((resolve) => c
 // Whatever an agent still holds goes out now: a run with nothing to read drains and exits.
 await Promise.all(
   agentThings.map(
-    (thing) => new Promise((resolve) => startAgent(thing, 'stdin').once('exit', (code) => resolve(code))),
+    (thing) =>
+      new Promise((resolve) =>
+        startAgent(thing, 'stdin').once('exit', (code) => {
+          resolve(code);
+        }),
+      ),
   ),
 );
 await stopRuntime('SIGINT');
@@ -560,7 +582,7 @@ const quarantineText = quarantine.map((row) => ({
   text:
     row.payload === null
       ? Buffer.from(String(row.payload_base64), 'base64').toString('latin1')
-      : String(row.payload),
+      : (row.payload as string),
   reasons: JSON.parse(String(row.reasons)) as unknown[],
   deviceId: String(row.device_id),
 }));
