@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { SimulatedFleet } from '../../local/fleet.ts';
 import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
-import { StatusLine } from '../../local/status-line.ts';
+import { StatusLine, type StatusSource } from '../../local/status-line.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { dataDirFlag, dataDirOption, integer, positiveNumber } from './options.ts';
@@ -74,18 +74,9 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
     },
   });
   const startedAt = Date.now();
-  const status = new StatusLine(() => ({
-    counters: runtime.counters,
-    queueDepth: runtime.queue.depth,
-    deadLetters: runtime.queue.deadLetterCount,
-    devices: runtime.connectedDevices,
-    scoring: runtime.scoring && {
-      ...runtime.scoring.scoring.counters,
-      latency: runtime.scoring.scoring.latency(),
-    },
-  }));
-  let fleet: SimulatedFleet | undefined;
-  const fleetBacklog = () => fleet?.statuses.reduce((sum, s) => sum + s.queueDepth, 0) ?? 0;
+  const status = new StatusLine(() => statusOf(runtime));
+  const pipeline: { fleet?: SimulatedFleet } = {};
+  const fleetBacklog = () => pipeline.fleet?.statuses.reduce((sum, s) => sum + s.queueDepth, 0) ?? 0;
   let requestStop: (why: string) => void = () => undefined;
   const stopRequested = new Promise<string>((resolve) => {
     requestStop = resolve;
@@ -99,19 +90,7 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
   signals.install();
   printBanner(runtime, useCases, options);
   const primary = useCases[0];
-  if (primary) {
-    fleet = await SimulatedFleet.start({
-      url: runtime.mqttUrl,
-      ca: runtime.ca,
-      useCase: primary,
-      devices: options.devices,
-      rate: options.rate,
-      dataDir: path.join(runtime.dataDir, 'edge'),
-      onLog: (level, message) => {
-        if (level === 'warn') console.error(`\n${message}`);
-      },
-    });
-  }
+  if (primary) pipeline.fleet = await startFleet(runtime, primary, options);
   status.start();
   const timer = options.duration
     ? setTimeout(() => {
@@ -128,13 +107,44 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
     );
   }, 1000);
   try {
-    await fleet?.stop();
+    await pipeline.fleet?.stop();
     await runtime.stop();
   } finally {
     clearInterval(progress);
     signals.uninstall();
   }
   printSummary(runtime, (Date.now() - startedAt) / 1000);
+}
+
+function statusOf(runtime: LocalRuntime): StatusSource {
+  return {
+    counters: runtime.counters,
+    queueDepth: runtime.queue.depth,
+    deadLetters: runtime.queue.deadLetterCount,
+    devices: runtime.connectedDevices,
+    scoring: runtime.scoring && {
+      ...runtime.scoring.scoring.counters,
+      latency: runtime.scoring.scoring.latency(),
+    },
+  };
+}
+
+function startFleet(
+  runtime: LocalRuntime,
+  useCase: UseCaseManifest,
+  options: StartOptions,
+): Promise<SimulatedFleet> {
+  return SimulatedFleet.start({
+    url: runtime.mqttUrl,
+    ca: runtime.ca,
+    useCase,
+    devices: options.devices,
+    rate: options.rate,
+    dataDir: path.join(runtime.dataDir, 'edge'),
+    onLog: (level, message) => {
+      if (level === 'warn') console.error(`\n${message}`);
+    },
+  });
 }
 
 function printBanner(

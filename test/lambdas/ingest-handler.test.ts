@@ -60,6 +60,8 @@ describe('ingest Lambda', () => {
         MeasureValues: expect.arrayContaining([
           { Name: 'motor_current', Value: '1.35', Type: 'DOUBLE' },
           { Name: 'seq', Value: '0', Type: 'BIGINT' },
+          // A measure, not a dimension: a simulator's tag does not start a series of its own.
+          { Name: 'origin', Value: 'device', Type: 'VARCHAR' },
         ]) as unknown,
       },
     ]);

@@ -192,6 +192,40 @@ describe('aiot CLI', () => {
     expect(certs.stdout).toContain('port 8883 is the default of "aiot start"; none runs on');
   });
 
+  it('runs no edge agent against a folder without a local CA, and names an unreadable credential', async () => {
+    const dir = tempDataDir();
+    const noCa = await aiot([
+      'edge',
+      '--thing',
+      'x',
+      '--source',
+      'stdin',
+      '--certs-dir',
+      path.join(dir, 'certs'),
+    ]);
+    expect(noCa.code).toBe(1);
+    expect(noCa.stderr).toContain(`no local CA in ${path.join(dir, 'certs')}: start the runtime first`);
+    // A second CA would make every connection fail: none was made.
+    expect(existsSync(path.join(dir, 'certs', 'ca.crt'))).toBe(false);
+    const missing = await aiot([
+      'edge',
+      '--thing',
+      'x',
+      '--source',
+      'stdin',
+      '--ca',
+      path.join(dir, 'ca.pem'),
+      '--cert',
+      path.join(dir, 'x.crt'),
+      '--key',
+      path.join(dir, 'x.key'),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      `cannot read the CA certificate at ${path.join(dir, 'ca.pem')} (no such file)`,
+    );
+  });
+
   it('explains a bad flag and a missing store', async () => {
     const badFlag = await aiot(['start', '--devices', 'many']);
     expect(badFlag.code).not.toBe(0);
