@@ -384,47 +384,18 @@ async function connect(thing: string): Promise<MqttClient> {
 
 const WINDOW = 20;
 
-async function publisher(thing: string, own: Message[]): Promise<void> {
-  let pending = own.filter((m) => m.kind !== 'oversized');
-  const oversized = own.filter((m) => m.kind === 'oversized');
-  while (pending.length > 0) {
-    const client = await connect(thing);
-    // mqtt.js keeps unacknowledged publishes for a reconnect it will not make: give up on them
-    // when the connection closes, and send them again on the next one.
-    const closed = new Promise<'closed'>((resolve) =>
-      client.once('close', () => {
-        resolve('closed');
-      }),
-    );
-    const link = { broken: false };
-    while (!link.broken && pending.length > 0) {
-      const batch = pending.slice(0, WINDOW);
-      await Promise.all(
-        batch.map(async (message) => {
-          message.sends += 1;
-          const outcome = await Promise.race([
-            client.publishAsync(telemetryTopic(USE_CASE, thing), message.payload, { qos: 1 }).then(
-              () => 'acked' as const,
-              () => 'failed' as const,
-            ),
-            closed,
-          ]);
-          if (outcome === 'acked') message.acked = true;
-          else link.broken = true;
-        }),
-      );
-      pending = pending.filter((m) => !m.acked);
-    }
-    client.end(true);
-  }
-  // Oversized ones last, each on a connection of its own: the broker disconnects the sender.
-  for (const message of oversized) {
-    const client = await connect(thing);
-    const closed = new Promise<'closed'>((resolve) =>
-      client.once('close', () => {
-        resolve('closed');
-      }),
-    );
+/**
+ * A connection and a way to publish on it that settles either way: mqtt.js keeps unacknowledged
+ * publishes for a reconnect it will not make, so they are given up when the connection closes.
+ */
+async function link(thing: string) {
+  const client = await connect(thing);
+  const closed = new Promise<'closed'>((resolve) =>
+    client.once('close', () => {
+      resolve('closed');
+    }),
+  );
+  const publish = async (message: Message): Promise<boolean> => {
     message.sends += 1;
     const outcome = await Promise.race([
       client.publishAsync(telemetryTopic(USE_CASE, thing), message.payload, { qos: 1 }).then(
@@ -434,7 +405,34 @@ async function publisher(thing: string, own: Message[]): Promise<void> {
       closed,
     ]);
     if (outcome === 'acked') message.acked = true;
-    client.end(true);
+    return message.acked;
+  };
+  return { publish, end: () => client.end(true) };
+}
+
+async function publisher(thing: string, own: Message[]): Promise<void> {
+  let pending = own.filter((m) => m.kind !== 'oversized');
+  const oversized = own.filter((m) => m.kind === 'oversized');
+  while (pending.length > 0) {
+    const connection = await link(thing);
+    const state = { broken: false };
+    while (!state.broken && pending.length > 0) {
+      const batch = pending.slice(0, WINDOW);
+      await Promise.all(
+        batch.map(async (message) => {
+          if (!(await connection.publish(message))) state.broken = true;
+        }),
+      );
+      // What got no PUBACK goes again on the next connection, as a device resends it.
+      pending = pending.filter((m) => !m.acked);
+    }
+    connection.end();
+  }
+  // Oversized ones last, each on a connection of its own: the broker disconnects the sender.
+  for (const message of oversized) {
+    const connection = await link(thing);
+    await connection.publish(message);
+    connection.end();
   }
 }
 

@@ -97,6 +97,26 @@ async function seqsInTimeOrder(thing: string): Promise<number[]> {
 
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** `node` arguments running the agent CLI as a device would, against the test's broker and folders. */
+function agentCliArgs(thing: string, flags: string[]): string[] {
+  return [
+    '--import',
+    'tsx',
+    path.join(REPO, 'edge', 'main.ts'),
+    '--thing',
+    thing,
+    '--endpoint',
+    `mqtts://localhost:${port}`,
+    '--manifest',
+    path.join(REPO, 'usecases', `${USE_CASE}.yaml`),
+    '--certs-dir',
+    path.join(dir, 'runtime', 'certs'),
+    '--data-dir',
+    path.join(dir, 'edge', thing),
+    ...flags,
+  ];
+}
+
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'aiot-edge-e2e-'));
   port = 0;
@@ -142,26 +162,8 @@ describe('edge agent against the local broker', () => {
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dir, 'runtime', 'certs'));
     const thing = 'pump-killed';
     await ca.devicePair(thing);
-    const args = (source: string[]) => [
-      '--import',
-      'tsx',
-      path.join(REPO, 'edge', 'main.ts'),
-      '--thing',
-      thing,
-      '--endpoint',
-      `mqtts://localhost:${port}`,
-      '--manifest',
-      path.join(REPO, 'usecases', `${USE_CASE}.yaml`),
-      '--certs-dir',
-      path.join(dir, 'runtime', 'certs'),
-      '--data-dir',
-      path.join(dir, 'edge', thing),
-      '--status',
-      'json',
-      '--status-interval',
-      '0.2',
-      ...source,
-    ];
+    const args = (source: string[]) =>
+      agentCliArgs(thing, ['--status', 'json', '--status-interval', '0.2', ...source]);
     const child = spawn(process.execPath, args(['--source', 'simulator', '--rate', '200']), {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -212,29 +214,10 @@ describe('edge agent against the local broker', () => {
     const thing = 'pump-idle';
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dir, 'runtime', 'certs'));
     await ca.devicePair(thing);
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO, 'edge', 'main.ts'),
-        '--thing',
-        thing,
-        '--source',
-        'stdin',
-        '--endpoint',
-        `mqtts://localhost:${port}`,
-        '--manifest',
-        path.join(REPO, 'usecases', `${USE_CASE}.yaml`),
-        '--certs-dir',
-        path.join(dir, 'runtime', 'certs'),
-        '--data-dir',
-        path.join(dir, 'edge', thing),
-        '--status',
-        'off',
-      ],
-      { cwd: REPO, stdio: ['pipe', 'ignore', 'pipe'] },
-    );
+    const child = spawn(process.execPath, agentCliArgs(thing, ['--source', 'stdin', '--status', 'off']), {
+      cwd: REPO,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     children.push(child);
     child.stdin.end();
     const started = Date.now();
