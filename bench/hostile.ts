@@ -37,6 +37,8 @@ const { values } = parseArgs({
     publishers: { type: 'string', default: '20' },
     agents: { type: 'string', default: '3' },
     'chaos-ms': { type: 'string', default: '6000' },
+    /** At most this many kills and Ctrl-Cs, so a small run on a slow machine still ends. */
+    'max-chaos': { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -44,6 +46,7 @@ const TOTAL = Number(values.messages);
 const PUBLISHERS = Number(values.publishers);
 const AGENTS = Number(values.agents);
 const CHAOS_MS = Number(values['chaos-ms']);
+const MAX_CHAOS = Number(values['max-chaos']);
 const random = seededRandom(Number(values.seed));
 const ROOT = path.resolve(import.meta.dirname, '..');
 const USE_CASE = 'pump-maintenance';
@@ -479,6 +482,16 @@ function startAgent(thing: string, source: 'simulator' | 'stdin'): ChildProcess 
 
 // ---------------------------------------------------------------------------------------------
 
+// Stopped from outside (a test's timeout, Ctrl-C): take the runtime and the agents along.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    runtime?.child.kill('SIGKILL');
+    for (const child of agents.values()) child.kill('SIGKILL');
+    if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 const started = performance.now();
 await startRuntime();
 const agentThings = Array.from({ length: AGENTS }, (_, i) => agentThing(i + 1));
@@ -507,6 +520,7 @@ while (stillPublishing()) {
     new Promise((resolve) => setTimeout(resolve, CHAOS_MS * (0.5 + random()))),
   ]);
   if (!stillPublishing()) break;
+  if (kills + interrupts + agentKills >= MAX_CHAOS) continue;
   const draw = random();
   const acked = messages.filter((m) => m.acked).length;
   if (draw < 0.45) {
