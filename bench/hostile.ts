@@ -365,23 +365,38 @@ const counterChecks: {
 // Made before the runtime's first start, which then finds it (it opens or creates the same CA).
 const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
 
+/**
+ * One connection attempt that settles either way. mqtt.js's connectAsync waits for `connect` or
+ * `error`: a broker killed during the handshake closes the socket with neither, and the promise
+ * would wait forever.
+ */
+function connectOnce(thing: string, pair: { cert: string; key: string }): Promise<MqttClient | undefined> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(`mqtts://localhost:${mqttPort}`, {
+      clientId: thing,
+      ca: ca.caPem,
+      cert: pair.cert,
+      key: pair.key,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
+    client.on('error', () => undefined);
+    client.once('connect', () => {
+      resolve(client);
+    });
+    client.once('close', () => {
+      client.end(true);
+      resolve(undefined);
+    });
+  });
+}
+
 async function connect(thing: string): Promise<MqttClient> {
   const pair = await ca.devicePair(thing);
   for (;;) {
-    try {
-      const client = await mqtt.connectAsync(`mqtts://localhost:${mqttPort}`, {
-        clientId: thing,
-        ca: ca.caPem,
-        cert: pair.cert,
-        key: pair.key,
-        reconnectPeriod: 0,
-        connectTimeout: 3000,
-      });
-      client.on('error', () => undefined);
-      return client;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200 + random() * 300));
-    }
+    const client = await connectOnce(thing, pair);
+    if (client?.connected) return client;
+    await new Promise((resolve) => setTimeout(resolve, 200 + random() * 300));
   }
 }
 
@@ -493,6 +508,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const started = performance.now();
+const progress = setInterval(() => {
+  log(
+    `progress: ${messages.filter((m) => m.acked).length}/${messages.length} acknowledged, runtime ${runtime ? 'up' : 'down'}, ${agents.size} agents`,
+  );
+}, 10_000);
+progress.unref();
 await startRuntime();
 const agentThings = Array.from({ length: AGENTS }, (_, i) => agentThing(i + 1));
 for (const thing of agentThings) {
@@ -557,7 +578,10 @@ await Promise.all(
       ),
   ),
 );
+log('agents drained; stopping the runtime with Ctrl-C');
 await stopRuntime('SIGINT');
+clearInterval(progress);
+log('runtime stopped; reading the verdict from the store');
 const seconds = (performance.now() - started) / 1000;
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { reading } from '../support/messages.ts';
+import { connectOnce } from '../support/mqtt.ts';
 import { waitFor } from '../support/wait.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-kill-'));
@@ -102,17 +103,14 @@ describe('a clean stop under load', () => {
     const publishing = (async () => {
       let seq = 0;
       while (!device.stopping) {
-        const client = await mqtt
-          .connectAsync(runtime.mqttUrl, {
-            clientId: 'pump-302',
-            ca: runtime.ca.caPem,
-            cert: pair.cert,
-            key: pair.key,
-            reconnectPeriod: 0,
-            connectTimeout: 1000,
-          })
-          .catch(() => undefined);
-        if (!client) {
+        const client = await connectOnce(runtime.mqttUrl, {
+          clientId: 'pump-302',
+          ca: runtime.ca.caPem,
+          cert: pair.cert,
+          key: pair.key,
+          connectTimeout: 1000,
+        });
+        if (!client?.connected) {
           await new Promise((resolve) => setTimeout(resolve, 50)); // between reconnect attempts, as a device waits
           continue;
         }
