@@ -176,7 +176,7 @@ export class LocalRuntime {
         accept: (arrival) => {
           const health = parseHealthTopic(arrival.topic);
           if (health) {
-            recordHealth(store, health.useCase, arrival, counters).catch((error: unknown) =>
+            recordHealth(store, health, arrival, counters).catch((error: unknown) =>
               options.onError?.(error),
             );
             return;
@@ -302,11 +302,10 @@ async function startScoring(
  */
 async function recordHealth(
   store: DuckDbStore,
-  useCase: string,
+  { useCase, thing }: { useCase: string; thing: string },
   arrival: TelemetryArrival,
   counters: RuntimeCounters,
 ): Promise<void> {
-  const thing = arrival.topic.split('/')[2] ?? '';
   let reasons: Reason[];
   let raw: unknown;
   try {
