@@ -1,6 +1,7 @@
 import {
   InferenceFailure,
   parseInferenceAnswer,
+  refusedRequest,
   type InferenceClient,
   type InferenceResult,
   type ScoringWindow,
@@ -38,8 +39,9 @@ export class HttpInferenceClient implements InferenceClient {
         { cause: error },
       );
     }
-    if (!response.ok)
-      throw new InferenceFailure(`model server answered ${response.status}: ${text}`, response.status >= 500);
+    if (response.status >= 500)
+      throw new InferenceFailure(`model server answered ${response.status}: ${text}`, true);
+    if (!response.ok) throw refusedRequest(`model server answered ${response.status}: ${text}`, response.status);
     return parseInferenceAnswer(text, `model server ${this.baseUrl}`);
   }
 }

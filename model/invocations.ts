@@ -2,24 +2,55 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { anomalyModelSchema, scoreReadings, type AnomalyModel } from '../core/model/anomaly-model.ts';
+import {
+  calibrateBaseline,
+  deviceBaselineSchema,
+  scoreWithBaseline,
+  type DeviceBaseline,
+} from '../core/model/device-baseline.ts';
+import { BASELINE_STALE_STATUS } from '../core/inference/ports.ts';
 import { MODEL_FILE } from './train.ts';
+
+/** How a window is scored: the model's fleet-wide normal, a device baseline, or a new calibration. */
+const modeFields = {
+  scoreFrom: z.int().min(0).optional(),
+  baseline: deviceBaselineSchema.optional(),
+  ageSeconds: z.array(z.number().min(0)).optional(),
+  calibrate: z.boolean().optional(),
+};
 
 /**
  * POST /invocations request: a window of consecutive readings of one device, oldest first,
  * either as `sensors` + `rows` or as `readings` objects keyed by sensor. `scoreFrom` skips the
- * results of the first readings, which serve as history for the smoothing.
+ * results of the first readings, which serve as history for the smoothing. With `baseline` (and
+ * `ageSeconds`, one per reading) the device's own normal scores the window; with `calibrate` the
+ * window's readings calibrate a new baseline, which the answer carries.
  */
-export const invocationRequestSchema = z.union([
-  z.strictObject({
-    sensors: z.array(z.string()).min(1),
-    rows: z.array(z.array(z.number())).min(1),
-    scoreFrom: z.int().min(0).optional(),
-  }),
-  z.strictObject({
-    readings: z.array(z.record(z.string(), z.number())).min(1),
-    scoreFrom: z.int().min(0).optional(),
-  }),
-]);
+export const invocationRequestSchema = z
+  .union([
+    z.strictObject({
+      sensors: z.array(z.string()).min(1),
+      rows: z.array(z.array(z.number())).min(1),
+      ...modeFields,
+    }),
+    z.strictObject({ readings: z.array(z.record(z.string(), z.number())).min(1), ...modeFields }),
+  ])
+  .superRefine((request, context) => {
+    const rows = 'rows' in request ? request.rows.length : request.readings.length;
+    if (request.calibrate && request.baseline) {
+      context.addIssue({ code: 'custom', path: ['calibrate'], message: 'calibrate takes no baseline' });
+    }
+    if (request.ageSeconds && !request.baseline) {
+      context.addIssue({ code: 'custom', path: ['ageSeconds'], message: 'ageSeconds needs a baseline' });
+    }
+    if (request.ageSeconds && request.ageSeconds.length !== rows) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ageSeconds'],
+        message: `has ${request.ageSeconds.length} entries for ${rows} readings`,
+      });
+    }
+  });
 
 export type InvocationRequest = z.input<typeof invocationRequestSchema>;
 
@@ -30,14 +61,24 @@ export interface InvocationResponse {
     readonly index: number;
     readonly score: number;
     readonly anomalous: boolean;
+    readonly warm: boolean;
     readonly contributors: readonly { sensor: string; share: number }[];
   }[];
+  /** The new baseline, when the request asked to calibrate. */
+  readonly baseline?: DeviceBaseline;
   /** Model compute time for the whole window, in milliseconds. */
   readonly computeMs: number;
 }
 
 export class InvocationError extends Error {
   override readonly name = 'InvocationError';
+  constructor(
+    message: string,
+    /** 400 for a malformed request; 409 for a baseline of another model version. */
+    readonly status: 400 | typeof BASELINE_STALE_STATUS = 400,
+  ) {
+    super(message);
+  }
 }
 
 export function loadModel(modelDir: string): AnomalyModel {
@@ -56,9 +97,16 @@ export function loadModel(modelDir: string): AnomalyModel {
   return anomalyModelSchema.parse(json);
 }
 
-/** Readings keyed by sensor, as a table of the sensors the model scores; a missing one is reported. */
-function readingsTable(model: AnomalyModel, readings: readonly Record<string, number>[]) {
-  const sensors = model.tracked.map((t) => t.sensor);
+/**
+ * Readings keyed by sensor, as a table of the sensors the model scores (every sensor it knows
+ * when calibrating, since a device may track sensors the fleet model leaves out); a missing one
+ * is reported.
+ */
+function readingsTable(
+  model: AnomalyModel,
+  readings: readonly Record<string, number>[],
+  sensors: readonly string[] = model.tracked.map((t) => t.sensor),
+) {
   return { sensors, rows: readings.map((reading) => sensors.map((sensor) => reading[sensor] ?? Number.NaN)) };
 }
 
@@ -74,25 +122,49 @@ export function invoke(model: AnomalyModel, body: unknown): InvocationResponse {
   const table =
     'rows' in request
       ? { sensors: request.sensors, rows: request.rows }
-      : readingsTable(model, request.readings);
+      : readingsTable(
+          model,
+          request.readings,
+          request.calibrate || request.baseline
+            ? (request.baseline?.tracked.map((t) => t.sensor) ?? model.sensors)
+            : undefined,
+        );
   const started = performance.now();
   let scored;
+  let baseline: DeviceBaseline | undefined;
   try {
-    scored = scoreReadings(model, table);
+    if (request.calibrate) {
+      baseline = calibrateBaseline(model, table);
+      scored = scoreWithBaseline(model, baseline, table, new Array<number>(table.rows.length).fill(0));
+    } else if (request.baseline) {
+      if (request.baseline.modelVersion !== model.modelVersion) {
+        throw new InvocationError(
+          `the baseline was calibrated with model ${request.baseline.modelVersion}, this endpoint serves ${model.modelVersion}: recalibrate it`,
+          BASELINE_STALE_STATUS,
+        );
+      }
+      const ages = request.ageSeconds ?? new Array<number>(table.rows.length).fill(0);
+      scored = scoreWithBaseline(model, request.baseline, table, ages);
+    } else {
+      scored = scoreReadings(model, table);
+    }
   } catch (error) {
+    if (error instanceof InvocationError) throw error;
     throw new InvocationError(error instanceof Error ? error.message : String(error));
   }
   const computeMs = performance.now() - started;
   const from = request.scoreFrom ?? 0;
   return {
     modelVersion: model.modelVersion,
-    threshold: model.threshold,
+    threshold: (baseline ?? request.baseline ?? model).threshold,
     results: scored.slice(from).map((result, i) => ({
       index: from + i,
       score: result.score,
       anomalous: result.anomalous,
+      warm: result.warm,
       contributors: result.contributors,
     })),
+    ...(baseline ? { baseline } : {}),
     computeMs,
   };
 }

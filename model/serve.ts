@@ -57,7 +57,7 @@ async function handle(model: AnomalyModel, request: http.IncomingMessage, respon
   try {
     replyJson(response, 200, invoke(model, body));
   } catch (error) {
-    if (error instanceof InvocationError) replyJson(response, 400, { error: error.message });
+    if (error instanceof InvocationError) replyJson(response, error.status, { error: error.message });
     else replyJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
   }
 }

@@ -5,7 +5,8 @@ import { parseCsvTable } from '../../model/csv-table.ts';
 import { invoke, loadModel } from '../../model/invocations.ts';
 import { startModelServer } from '../../model/serve.ts';
 import { runTraining } from '../../model/train.ts';
-import { integer } from './options.ts';
+import { scoreAsDevice } from '../../model/score-as-device.ts';
+import { integer, positiveNumber } from './options.ts';
 
 export function modelCommand(): Command {
   const command = new Command('model').description(
@@ -47,17 +48,60 @@ export function modelCommand(): Command {
   command
     .command('score')
     .description(
-      'score the rows of a CSV file in order (one window), one line per row: score and anomalous 0/1',
+      'score the rows of a CSV file in order, one line per row: score and anomalous 0/1. With ' +
+        '--calibration-rows the file is one device from its commissioning: its first rows calibrate ' +
+        "the device's baseline (flag 0), the rest are scored against it",
     )
     .requiredOption('--model-dir <dir>', 'folder holding model.json')
     .requiredOption('--input <csv>', "CSV file with the model's sensor columns")
-    .action((options: { modelDir: string; input: string }) => {
-      const model = loadModel(options.modelDir);
-      const table = parseCsvTable(readFileSync(options.input, 'utf8'), options.input, {
-        sensors: model.tracked.map((t) => t.sensor),
-      });
-      const response = invoke(model, { sensors: table.sensors, rows: table.rows });
-      console.log(response.results.map((r) => `${r.score.toFixed(6)},${r.anomalous ? 1 : 0}`).join('\n'));
-    });
+    .option(
+      '--calibration-rows <n>',
+      "rows that calibrate the device's baseline (without it: the model's fleet-wide normal)",
+      integer('--calibration-rows', 30, 1_000_000),
+    )
+    .option(
+      '--interval-seconds <s>',
+      'seconds between rows, for the baseline age',
+      positiveNumber('--interval-seconds', 86_400),
+      1,
+    )
+    .action(
+      async (options: {
+        modelDir: string;
+        input: string;
+        calibrationRows?: number;
+        intervalSeconds: number;
+      }) => {
+        const model = loadModel(options.modelDir);
+        const text = readFileSync(options.input, 'utf8');
+        if (options.calibrationRows === undefined) {
+          const table = parseCsvTable(text, options.input, { sensors: model.tracked.map((t) => t.sensor) });
+          const response = invoke(model, { sensors: table.sensors, rows: table.rows });
+          console.log(response.results.map((r) => `${r.score.toFixed(6)},${r.anomalous ? 1 : 0}`).join('\n'));
+          return;
+        }
+        // A device may track sensors the fleet model leaves out: read every sensor the model knows.
+        const table = parseCsvTable(text, options.input, { sensors: model.sensors });
+        if (table.rows.length <= options.calibrationRows) {
+          throw new Error(
+            `${options.input} has ${table.rows.length} rows: nothing is left after ${options.calibrationRows} calibration rows`,
+          );
+        }
+        const results = await scoreAsDevice(model, table, {
+          calibrationRows: options.calibrationRows,
+          intervalSeconds: options.intervalSeconds,
+        });
+        console.log(
+          results.map((r) => `${(r.score ?? Number.NaN).toFixed(6)},${r.anomalous ? 1 : 0}`).join('\n'),
+        );
+        const scored = results.slice(options.calibrationRows);
+        const flagged = scored.filter((r) => r.anomalous).length;
+        const warming = scored.filter((r) => r.state === 'warming-up').length;
+        console.error(
+          `calibrated on rows 1-${options.calibrationRows}; ${flagged} of ${scored.length} rows after it flagged (${((100 * flagged) / scored.length).toFixed(2)}%)` +
+            (warming > 0 ? `, ${warming} warming up` : ''),
+        );
+      },
+    );
   return command;
 }

@@ -7,6 +7,8 @@ export interface DeviceWindow {
   /** The new records, in time order, that the window's results belong to. */
   readonly records: readonly TelemetryRecord[];
   readonly window: ScoringWindow;
+  /** Epoch ms of each row of the window, history included. */
+  readonly times: readonly number[];
 }
 
 /**
@@ -39,17 +41,21 @@ export class DeviceWindows {
     return [...byDevice].map(([key, fresh]) => {
       const sorted = [...fresh].sort((a, b) => a.time - b.time);
       const past = this.recent.get(key) ?? [];
-      const rows = [...past, ...sorted].map((record) =>
-        this.columns.map((column) => record.measures[column] ?? Number.NaN),
-      );
-      this.recent.set(key, [...past, ...sorted].slice(-this.history));
+      const all = [...past, ...sorted];
+      this.recent.set(key, all.slice(-this.history));
       const first = sorted[0];
       return {
         useCase: first?.dimensions.use_case ?? '',
         deviceId: first?.dimensions.device_id ?? '',
         records: sorted,
-        window: { sensors: this.sensors, rows, scoreFrom: past.length },
+        window: { sensors: this.sensors, rows: this.rowsOf(all), scoreFrom: past.length },
+        times: all.map((record) => record.time),
       };
     });
+  }
+
+  /** The model's rows for stored records, in the given order. */
+  rowsOf(records: readonly TelemetryRecord[]): number[][] {
+    return records.map((record) => this.columns.map((column) => record.measures[column] ?? Number.NaN));
   }
 }

@@ -1,6 +1,14 @@
 import type { TelemetryRecord } from '../ingest/records.ts';
 import type { ScoringOutcome } from './resilient-scorer.ts';
 
+/**
+ * Where a device stands with its own normal. `calibrating`: its readings are calibrating a
+ * baseline; `warming-up`: the smoothing has too little history (after a restart, or a device seen
+ * for the first time by this process); `monitoring`: scored against its baseline. Only
+ * `monitoring` readings carry an anomaly flag: the others are never a false alarm.
+ */
+export type DeviceState = 'calibrating' | 'warming-up' | 'monitoring';
+
 /** One row of the `inferences` table: a reading's score, or why it was not scored. */
 export interface InferenceRecord {
   readonly useCase: string;
@@ -16,11 +24,21 @@ export interface InferenceRecord {
   /** Round trip of the scoring request, ms. */
   readonly latencyMs: number | null;
   readonly skipReason: string | null;
+  /** Null when skipped. */
+  readonly deviceState: DeviceState | null;
+  /** The device baseline the score is against; null while calibrating the first one, or skipped. */
+  readonly baselineVersion: number | null;
 }
 
 /** The port of the inferences table: Timestream in the cloud, DuckDB on one machine. */
 export interface InferenceStore {
   writeInferences(records: readonly InferenceRecord[]): Promise<void>;
+}
+
+/** How a window was scored: during a calibration, or against a baseline. */
+export interface ScoringContext {
+  readonly calibrating: boolean;
+  readonly baselineVersion: number | null;
 }
 
 /** Maps the outcome of one window onto its new readings. */
@@ -29,6 +47,7 @@ export function toInferenceRecords(
   deviceId: string,
   readings: readonly TelemetryRecord[],
   outcome: ScoringOutcome,
+  context: ScoringContext = { calibrating: false, baselineVersion: null },
 ): InferenceRecord[] {
   return readings.map((reading, i) => {
     const base = { useCase, deviceId, time: reading.time };
@@ -44,18 +63,27 @@ export function toInferenceRecords(
         modelVersion: null,
         latencyMs: null,
         skipReason: outcome.status === 'skipped' ? outcome.reason : `no result for reading ${i}`,
+        deviceState: null,
+        baselineVersion: null,
       };
     }
+    const deviceState: DeviceState = context.calibrating
+      ? 'calibrating'
+      : result.warm
+        ? 'monitoring'
+        : 'warming-up';
     return {
       ...base,
       status: 'scored',
       score: result.score,
       threshold: outcome.result.threshold,
-      anomalous: result.anomalous,
+      anomalous: deviceState === 'monitoring' && result.anomalous,
       contributors: result.contributors,
       modelVersion: outcome.result.modelVersion,
       latencyMs: outcome.latencyMs,
       skipReason: null,
+      deviceState,
+      baselineVersion: context.baselineVersion,
     };
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deviceBaselineSchema, type DeviceBaseline } from '../model/device-baseline.ts';
 
 /** A window of consecutive readings of one device, oldest first, as /invocations takes it. */
 export interface ScoringWindow {
@@ -6,6 +7,12 @@ export interface ScoringWindow {
   readonly rows: readonly (readonly number[])[];
   /** Index of the first reading whose result is wanted; the ones before are history. */
   readonly scoreFrom: number;
+  /** Score against this device baseline instead of the model's fleet-wide normal. */
+  readonly baseline?: DeviceBaseline;
+  /** With `baseline`: each reading's seconds since the baseline's last calibration reading. */
+  readonly ageSeconds?: readonly number[];
+  /** Calibrate a baseline on all rows (normal operation) and score them against it. */
+  readonly calibrate?: boolean;
 }
 
 export const inferenceResultSchema = z.object({
@@ -16,9 +23,13 @@ export const inferenceResultSchema = z.object({
       index: z.int().min(0),
       score: z.number(),
       anomalous: z.boolean(),
+      /** False while the smoothing has less than a full window of history. Older servers omit it. */
+      warm: z.boolean().default(true),
       contributors: z.array(z.object({ sensor: z.string(), share: z.number() })),
     }),
   ),
+  /** The new baseline, answering a `calibrate` request. */
+  baseline: deviceBaselineSchema.optional(),
 });
 
 export type InferenceResult = z.output<typeof inferenceResultSchema>;
@@ -32,14 +43,30 @@ export type InferenceResult = z.output<typeof inferenceResultSchema>;
 export class InferenceFailure extends Error {
   override readonly name = 'InferenceFailure';
   readonly endpointUnhealthy: boolean;
+  /** `baseline-stale`: the device baseline belongs to another model version; recalibrate it. */
+  readonly code?: InferenceFailureCode;
   constructor(
     message: string,
     readonly retryable: boolean,
-    options?: { cause?: unknown; endpointUnhealthy?: boolean },
+    options?: { cause?: unknown; endpointUnhealthy?: boolean; code?: InferenceFailureCode },
   ) {
     super(message, options);
     this.endpointUnhealthy = options?.endpointUnhealthy ?? retryable;
+    if (options?.code) this.code = options.code;
   }
+}
+
+export type InferenceFailureCode = 'baseline-stale';
+
+/** The HTTP status the model server answers a baseline of another model version with. */
+export const BASELINE_STALE_STATUS = 409;
+
+/** A refusal by the endpoint (a 4xx status), as an InferenceFailure with its code. */
+export function refusedRequest(message: string, status: number, cause?: unknown): InferenceFailure {
+  return new InferenceFailure(message, false, {
+    cause,
+    ...(status === BASELINE_STALE_STATUS ? { code: 'baseline-stale' as const } : {}),
+  });
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { Clock } from '../ingest/ports.ts';
-import { InferenceFailure, type InferenceClient, type InferenceResult, type ScoringWindow } from './ports.ts';
+import {
+  InferenceFailure,
+  type InferenceClient,
+  type InferenceFailureCode,
+  type InferenceResult,
+  type ScoringWindow,
+} from './ports.ts';
 
 export interface ResilienceOptions {
   /** Per attempt. @default 1000 */
@@ -21,7 +27,13 @@ export type ScoringOutcome =
       readonly latencyMs: number;
       readonly attempts: number;
     }
-  | { readonly status: 'skipped'; readonly reason: string; readonly attempts: number };
+  | {
+      readonly status: 'skipped';
+      readonly reason: string;
+      readonly attempts: number;
+      /** Set when the endpoint refused the request for a reason the caller can mend. */
+      readonly code?: InferenceFailureCode;
+    };
 
 const TIMED_OUT: unique symbol = Symbol('timed out');
 const CANCELLED: unique symbol = Symbol('cancelled');
@@ -107,7 +119,12 @@ export class ResilientScorer {
       // The trial reached a live endpoint that answered: it is healthy again.
       this.consecutiveFailures = 0;
     }
-    return { status: 'skipped', reason: lastFailure?.message ?? 'no attempt made', attempts };
+    return {
+      status: 'skipped',
+      reason: lastFailure?.message ?? 'no attempt made',
+      attempts,
+      ...(lastFailure?.code ? { code: lastFailure.code } : {}),
+    };
   }
 
   private async withTimeout(call: Promise<InferenceResult>): Promise<InferenceResult> {

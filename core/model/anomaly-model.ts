@@ -1,5 +1,18 @@
 import { inverse, Matrix } from 'ml-matrix';
 import { z } from 'zod';
+import { ageingProfileSchema, learnAgeingProfile } from './ageing.ts';
+import {
+  causalMovingMean,
+  column,
+  contributionsOf,
+  mean,
+  quantile,
+  validateTable,
+  variance,
+  type SensorTable,
+} from './statistics.ts';
+
+export type { SensorTable } from './statistics.ts';
 
 /**
  * The hyperparameters. One set serves every use case and every data set; the defaults are the
@@ -20,12 +33,30 @@ export const anomalyModelParamsSchema = z.strictObject({
    * so their level is not scored. Temperatures that still warm up are the usual case.
    */
   slowSensorRatio: z.number().min(0).max(2).default(0.5),
+  /** Readings a device's baseline is calibrated on, and the calibration the ageing profile simulates. */
+  calibrationRows: z.int().min(30).max(100_000).default(400),
+  /**
+   * Threshold factor of a device baseline. Smaller than `thresholdFactor`: the ageing profile
+   * already widens the baseline as it ages, so the margin need not cover hours of normal wander.
+   */
+  baselineThresholdFactor: z.number().min(1).max(100).default(1.25),
+  /** Seconds between consecutive training rows, to express the ageing profile in seconds. */
+  samplingSeconds: z.number().positive().max(86_400).default(1),
 });
 
 export type AnomalyModelParams = z.output<typeof anomalyModelParamsSchema>;
 
 const MIN_TRAINING_ROWS = 30;
 const TOP_CONTRIBUTORS = 3;
+
+const trackedSchema = z.strictObject({ sensor: z.string(), mean: z.number(), scale: z.number().positive() });
+const untrackedSchema = z.strictObject({ sensor: z.string(), reason: z.string() });
+const scoreQuantilesSchema = z.strictObject({
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  max: z.number(),
+});
 
 export const anomalyModelSchema = z.strictObject({
   format: z.literal('aiot.anomaly-model'),
@@ -35,27 +66,18 @@ export const anomalyModelSchema = z.strictObject({
   /** Every sensor the model expects in a reading, in order. */
   sensors: z.array(z.string().min(1)).min(1),
   /** Sensors in the score, with their training mean and scale. */
-  tracked: z
-    .array(z.strictObject({ sensor: z.string(), mean: z.number(), scale: z.number().positive() }))
-    .min(1),
+  tracked: z.array(trackedSchema).min(1),
   /** Sensors left out of the score, and why. */
-  untracked: z.array(z.strictObject({ sensor: z.string(), reason: z.string() })),
+  untracked: z.array(untrackedSchema),
   /** Inverse of the shrunk covariance of the standardized tracked sensors. */
   precision: z.array(z.array(z.number())),
   threshold: z.number().positive(),
-  training: z.strictObject({
-    rows: z.int(),
-    scoreQuantiles: z.strictObject({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
-  }),
+  training: z.strictObject({ rows: z.int(), scoreQuantiles: scoreQuantilesSchema }),
+  /** How far normal readings wander from a calibration as it ages; absent when training was too short. */
+  ageing: ageingProfileSchema.optional(),
 });
 
 export type AnomalyModel = z.output<typeof anomalyModelSchema>;
-
-/** A set of readings: one row per reading, one column per sensor, in `sensors` order. */
-export interface SensorTable {
-  readonly sensors: readonly string[];
-  readonly rows: readonly (readonly number[])[];
-}
 
 export interface Contributor {
   readonly sensor: string;
@@ -67,100 +89,47 @@ export interface ScoredReading {
   readonly score: number;
   readonly threshold: number;
   readonly anomalous: boolean;
+  /**
+   * Whether the smoothing averaged a full window. A score from a shorter history is noisier than
+   * the threshold assumes, so callers that page people treat it as warming up.
+   */
+  readonly warm: boolean;
   /** The sensors that contribute most, largest first; empty when the score is negligible. */
   readonly contributors: readonly Contributor[];
 }
 
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
+/** What a fit of normal behaviour yields: the model's core, and a device baseline's. */
+export interface NormalFit {
+  readonly tracked: z.output<typeof trackedSchema>[];
+  readonly untracked: z.output<typeof untrackedSchema>[];
+  readonly precision: number[][];
+  readonly threshold: number;
+  readonly scoreQuantiles: z.output<typeof scoreQuantilesSchema>;
 }
 
-function variance(values: readonly number[], mu = mean(values)): number {
-  return values.reduce((sum, value) => sum + (value - mu) ** 2, 0) / values.length;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  const position = (sorted.length - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  const low = sorted[lower] ?? 0;
-  return low + ((sorted[upper] ?? low) - low) * (position - lower);
-}
-
-function column(table: SensorTable, index: number): number[] {
-  return table.rows.map((row) => row[index] ?? Number.NaN);
-}
-
-function validateTable(table: SensorTable, what: string): void {
-  table.rows.forEach((row, r) => {
-    if (row.length !== table.sensors.length) {
-      throw new Error(`${what}: row ${r} has ${row.length} values for ${table.sensors.length} sensors`);
-    }
-    row.forEach((value, c) => {
-      if (!Number.isFinite(value)) {
-        throw new Error(
-          `${what}: row ${r}, sensor "${table.sensors[c] ?? c}" is not a finite number (${String(value)})`,
-        );
-      }
-    });
-  });
-}
-
-/** Per-reading Mahalanobis terms: contributions[j] = z_j (P z)_j, which sum to the distance. */
-function contributionsOf(
-  standardized: readonly number[],
-  precision: readonly (readonly number[])[],
-): number[] {
-  return standardized.map((zj, j) => {
-    const row = precision[j] ?? [];
-    return zj * row.reduce((sum, pjk, k) => sum + pjk * (standardized[k] ?? 0), 0);
-  });
-}
-
-/**
- * Causal moving mean over the last `window` entries of a sequence of vectors: entry i averages
- * entries max(0, i - window + 1) .. i, so it never looks ahead.
- */
-function causalMovingMean(vectors: readonly (readonly number[])[], window: number): number[][] {
-  const width = vectors[0]?.length ?? 0;
-  const sums = new Array<number>(width).fill(0);
-  return vectors.map((vector, i) => {
-    vector.forEach((value, j) => (sums[j] = (sums[j] ?? 0) + value));
-    const leaving = vectors[i - window];
-    if (leaving) leaving.forEach((value, j) => (sums[j] = (sums[j] ?? 0) - value));
-    const count = Math.min(i + 1, window);
-    return sums.map((sum) => sum / count);
-  });
-}
-
-function standardize(
-  model: Pick<AnomalyModel, 'tracked'>,
-  indices: readonly number[],
-  row: readonly number[],
-): number[] {
-  return model.tracked.map((t, j) => ((row[indices[j] ?? -1] ?? Number.NaN) - t.mean) / t.scale);
+export function minimumTrainingRows(params: Pick<AnomalyModelParams, 'smoothingWindow'>): number {
+  return Math.max(MIN_TRAINING_ROWS, params.smoothingWindow + 10);
 }
 
 /**
  * Learns normal behaviour from readings taken in normal operation: which sensors have a stable
- * level, their mean and scale, their joint covariance, and a threshold from the training scores
- * themselves (no labels).
+ * level, their mean and scale, their joint covariance, and a threshold (quantile of the smoothed
+ * scores x `thresholdFactor`) from the readings themselves (no labels).
  */
-export function trainAnomalyModel(
+export function fitNormal(
   table: SensorTable,
-  options: { modelVersion: string; params?: Partial<AnomalyModelParams> },
-): AnomalyModel {
-  const params = anomalyModelParamsSchema.parse(options.params ?? {});
+  params: AnomalyModelParams,
+  thresholdFactor: number,
+): NormalFit {
   if (table.sensors.length === 0) throw new Error('training data has no sensor columns');
-  if (table.rows.length < Math.max(MIN_TRAINING_ROWS, params.smoothingWindow + 10)) {
-    throw new Error(
-      `training needs at least ${Math.max(MIN_TRAINING_ROWS, params.smoothingWindow + 10)} readings, got ${table.rows.length}`,
-    );
+  const needed = minimumTrainingRows(params);
+  if (table.rows.length < needed) {
+    throw new Error(`training needs at least ${needed} readings, got ${table.rows.length}`);
   }
   validateTable(table, 'training data');
 
-  const tracked: AnomalyModel['tracked'] = [];
-  const untracked: AnomalyModel['untracked'] = [];
+  const tracked: NormalFit['tracked'] = [];
+  const untracked: NormalFit['untracked'] = [];
   table.sensors.forEach((sensor, index) => {
     const values = column(table, index);
     const mu = mean(values);
@@ -185,15 +154,14 @@ export function trainAnomalyModel(
   }
 
   const indices = tracked.map((t) => table.sensors.indexOf(t.sensor));
-  const standardized = table.rows.map((row) => standardize({ tracked }, indices, row));
+  const standardized = table.rows.map((row) => standardize(tracked, indices, row));
   const covariance = new Matrix(standardized)
     .transpose()
     .mmul(new Matrix(standardized))
     .div(standardized.length);
-  const dimension = tracked.length;
   const shrunk = covariance
     .mul(1 - params.covarianceShrinkage)
-    .add(Matrix.eye(dimension).mul(params.covarianceShrinkage));
+    .add(Matrix.eye(tracked.length).mul(params.covarianceShrinkage));
   const precision = inverse(shrunk).to2DArray();
 
   const raw = standardized.map((zRow) => [contributionsOf(zRow, precision).reduce((a, b) => a + b, 0)]);
@@ -204,57 +172,112 @@ export function trainAnomalyModel(
     .sort((a, b) => a - b);
   const anchor = quantile(smoothed, params.thresholdQuantile);
   return {
-    format: 'aiot.anomaly-model',
-    formatVersion: 1,
-    modelVersion: options.modelVersion,
-    params,
-    sensors: [...table.sensors],
     tracked,
     untracked,
     precision,
-    threshold: Math.max(anchor * params.thresholdFactor, Number.EPSILON),
-    training: {
-      rows: table.rows.length,
-      scoreQuantiles: {
-        p50: quantile(smoothed, 0.5),
-        p90: quantile(smoothed, 0.9),
-        p99: quantile(smoothed, 0.99),
-        max: smoothed[smoothed.length - 1] ?? 0,
-      },
+    threshold: Math.max(anchor * thresholdFactor, Number.EPSILON),
+    scoreQuantiles: {
+      p50: quantile(smoothed, 0.5),
+      p90: quantile(smoothed, 0.9),
+      p99: quantile(smoothed, 0.99),
+      max: smoothed[smoothed.length - 1] ?? 0,
     },
   };
 }
 
 /**
- * Scores a window of consecutive readings of one device, oldest first. The result for reading i
- * depends only on readings 0..i of the window, so a window's prefix scores the same, and the
- * model keeps no state between calls. Give it at least `smoothingWindow` readings of history
- * before the readings you need scores for.
+ * Trains the use case's model: the normal fit of `fitNormal`, and the ageing profile that device
+ * baselines calibrated with this model use (see ./ageing.ts).
  */
-export function scoreReadings(model: AnomalyModel, table: SensorTable): ScoredReading[] {
-  const indices = model.tracked.map((t) => {
+export function trainAnomalyModel(
+  table: SensorTable,
+  options: { modelVersion: string; params?: Partial<AnomalyModelParams> },
+): AnomalyModel {
+  const params = anomalyModelParamsSchema.parse(options.params ?? {});
+  const fit = fitNormal(table, params, params.thresholdFactor);
+  const ageing = learnAgeingProfile(table, params);
+  return {
+    format: 'aiot.anomaly-model',
+    formatVersion: 1,
+    modelVersion: options.modelVersion,
+    params,
+    sensors: [...table.sensors],
+    tracked: fit.tracked,
+    untracked: fit.untracked,
+    precision: fit.precision,
+    threshold: fit.threshold,
+    training: { rows: table.rows.length, scoreQuantiles: fit.scoreQuantiles },
+    ...(ageing ? { ageing } : {}),
+  };
+}
+
+function standardize(
+  tracked: readonly z.output<typeof trackedSchema>[],
+  indices: readonly number[],
+  row: readonly number[],
+  widen?: (row: number, sensor: number) => number,
+  rowIndex = 0,
+): number[] {
+  return tracked.map(
+    (t, j) => ((row[indices[j] ?? -1] ?? Number.NaN) - t.mean) / (t.scale * (widen ? widen(rowIndex, j) : 1)),
+  );
+}
+
+/** Column of each tracked sensor in the table; a missing sensor is an error naming it. */
+function trackedColumns(fit: Pick<NormalFit, 'tracked'>, table: SensorTable, owner: string): number[] {
+  return fit.tracked.map((t) => {
     const index = table.sensors.indexOf(t.sensor);
     if (index < 0)
       throw new Error(
-        `readings lack sensor "${t.sensor}" (model ${model.modelVersion} needs ${model.tracked.map((x) => x.sensor).join(', ')})`,
+        `readings lack sensor "${t.sensor}" (${owner} needs ${fit.tracked.map((x) => x.sensor).join(', ')})`,
       );
     return index;
   });
+}
+
+/**
+ * Scores consecutive readings of one device against a normal fit. `widen(i, j)` scales sensor j's
+ * spread for reading i (a device baseline's ageing); without it the fit is used as it is.
+ */
+export function scoreAgainst(
+  fit: Pick<NormalFit, 'tracked' | 'precision' | 'threshold'>,
+  smoothingWindow: number,
+  table: SensorTable,
+  owner: string,
+  widen?: (row: number, sensor: number) => number,
+): ScoredReading[] {
+  const indices = trackedColumns(fit, table, owner);
   validateTable(table, 'readings');
-  const contributions = table.rows.map((row) =>
-    contributionsOf(standardize(model, indices, row), model.precision),
+  const contributions = table.rows.map((row, i) =>
+    contributionsOf(standardize(fit.tracked, indices, row, widen, i), fit.precision),
   );
-  return causalMovingMean(contributions, model.params.smoothingWindow).map((smoothed) => {
+  return causalMovingMean(contributions, smoothingWindow).map((smoothed, i) => {
     const score = smoothed.reduce((a, b) => a + b, 0);
     const positive = smoothed.map((value) => Math.max(0, value));
     const total = positive.reduce((a, b) => a + b, 0);
     const contributors =
       total > 0
         ? positive
-            .map((value, j) => ({ sensor: model.tracked[j]?.sensor ?? '', share: value / total }))
+            .map((value, j) => ({ sensor: fit.tracked[j]?.sensor ?? '', share: value / total }))
             .sort((a, b) => b.share - a.share)
             .slice(0, TOP_CONTRIBUTORS)
         : [];
-    return { score, threshold: model.threshold, anomalous: score > model.threshold, contributors };
+    return {
+      score,
+      threshold: fit.threshold,
+      anomalous: score > fit.threshold,
+      warm: i + 1 >= smoothingWindow,
+      contributors,
+    };
   });
+}
+
+/**
+ * Scores a window of consecutive readings of one device, oldest first, against the model's own
+ * (fleet-wide) normal. The result for reading i depends only on readings 0..i of the window, so a
+ * window's prefix scores the same, and the model keeps no state between calls. Give it at least
+ * `smoothingWindow` readings of history before the readings you need scores for.
+ */
+export function scoreReadings(model: AnomalyModel, table: SensorTable): ScoredReading[] {
+  return scoreAgainst(model, model.params.smoothingWindow, table, `model ${model.modelVersion}`);
 }

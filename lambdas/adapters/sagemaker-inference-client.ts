@@ -2,6 +2,7 @@ import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/cli
 import {
   InferenceFailure,
   parseInferenceAnswer,
+  refusedRequest,
   type InferenceClient,
   type InferenceResult,
   type ScoringWindow,
@@ -46,6 +47,9 @@ export class SageMakerInferenceClient implements InferenceClient {
       const status = (error as { OriginalStatusCode?: number }).OriginalStatusCode;
       const retryable = RETRYABLE.has(name) || (name === 'ModelError' && (status ?? 500) >= 500);
       const message = error instanceof Error ? `${name}: ${error.message}` : String(error);
+      if (name === 'ModelError' && status !== undefined && status < 500) {
+        throw refusedRequest(`InvokeEndpoint ${this.endpointName} failed: ${message}`, status, error);
+      }
       throw new InferenceFailure(`InvokeEndpoint ${this.endpointName} failed: ${message}`, retryable, {
         cause: error,
       });

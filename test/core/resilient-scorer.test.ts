@@ -11,7 +11,7 @@ const WINDOW: ScoringWindow = { sensors: ['a'], rows: [[1]], scoreFrom: 0 };
 const RESULT: InferenceResult = {
   modelVersion: 'm1',
   threshold: 10,
-  results: [{ index: 0, score: 1, anomalous: false, contributors: [] }],
+  results: [{ index: 0, score: 1, anomalous: false, warm: true, contributors: [] }],
 };
 
 /**

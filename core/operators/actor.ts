@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * Who may do what. Operators answer alerts; engineers also change what the system considers normal
+ * (re-baselines, silences); analysts and auditors read. `system` is the pipeline itself.
+ */
+export const ROLES = [
+  'operator',
+  'reliability-engineer',
+  'ml-engineer',
+  'analyst',
+  'auditor',
+  'system',
+] as const;
+
+export type Role = (typeof ROLES)[number];
+
+export const actorSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\p{L}\p{N}._@+-]+( [\p{L}\p{N}._@+-]+)*$/u, 'letters, digits, . _ @ + - and single spaces'),
+  role: z.enum(ROLES),
+});
+
+/** Who made a decision, with which role: every change of state records one. */
+export type Actor = z.output<typeof actorSchema>;
+
+export const SYSTEM: Actor = { name: 'aiot-pipeline', role: 'system' };
+
+export type Permission = 'answer-alerts' | 'rebaseline' | 'silence' | 'read';
+
+const PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  operator: ['answer-alerts', 'read'],
+  'reliability-engineer': ['answer-alerts', 'rebaseline', 'silence', 'read'],
+  'ml-engineer': ['answer-alerts', 'rebaseline', 'silence', 'read'],
+  analyst: ['read'],
+  auditor: ['read'],
+  system: ['answer-alerts', 'rebaseline', 'silence', 'read'],
+};
+
+export class PermissionDenied extends Error {
+  override readonly name = 'PermissionDenied';
+}
+
+/** Throws PermissionDenied naming the role and what it may not do. */
+export function requirePermission(actor: Actor, permission: Permission): void {
+  if (!PERMISSIONS[actor.role].includes(permission)) {
+    const allowed = ROLES.filter((role) => role !== 'system' && PERMISSIONS[role].includes(permission));
+    throw new PermissionDenied(
+      `${actor.name} (${actor.role}) may not ${permission.replace('-', ' ')}; roles that may: ${allowed.join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,228 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { DeviceScoring, type ScoredDevice } from '../../core/baseline/device-scoring.ts';
+import { InMemoryBaselineStore, InMemoryTelemetry } from '../../core/baseline/in-memory.ts';
+import { requestCalibration } from '../../core/baseline/rebaseline.ts';
+import { DeviceWindows } from '../../core/inference/device-windows.ts';
+import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
+import type { TelemetryRecord } from '../../core/ingest/records.ts';
+import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
+import { PermissionDenied } from '../../core/operators/actor.ts';
+import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { InProcessInferenceClient } from '../../model/in-process-client.ts';
+
+const COLUMNS = ['vibration', 'flow'];
+const CALIBRATION = 100;
+
+function normal(rows: number, seed: number): number[][] {
+  const random = seededRandom(seed);
+  return Array.from({ length: rows }, () => [0.2 + 0.002 * gaussian(random), 120 + 0.5 * gaussian(random)]);
+}
+
+const model = trainAnomalyModel(
+  { sensors: COLUMNS, rows: normal(2000, 1) },
+  { modelVersion: 'm1', params: { smoothingWindow: 10, calibrationRows: CALIBRATION } },
+);
+
+function readings(device: string, from: number, values: readonly (readonly number[])[]): TelemetryRecord[] {
+  return values.map((row, i) => ({
+    dimensions: {
+      use_case: 'uc',
+      device_id: device,
+      firmware: '1',
+      hardware_generation: 'g',
+      contract: 'c@1',
+    },
+    time: (from + i) * 1000,
+    seq: from + i,
+    origin: 'device',
+    measures: { vibration: row[0] ?? 0, flow: row[1] ?? 0 },
+  }));
+}
+
+/** One scoring process (a Lambda instance, the runtime) over shared stores. */
+function processWith(
+  baselines: InMemoryBaselineStore,
+  telemetry: InMemoryTelemetry,
+  serving: AnomalyModel = model,
+): DeviceScoring {
+  const clock = { now: () => Date.now() };
+  return new DeviceScoring(
+    new DeviceWindows(COLUMNS, COLUMNS, 10),
+    new ResilientScorer(new InProcessInferenceClient(serving), clock, (ms, signal) =>
+      sleep(ms, undefined, { signal }),
+    ),
+    baselines,
+    telemetry,
+    clock,
+    { calibrationReadings: new Map([['uc', CALIBRATION]]) },
+  );
+}
+
+async function ingest(
+  scoring: DeviceScoring,
+  telemetry: InMemoryTelemetry,
+  records: TelemetryRecord[],
+): Promise<ScoredDevice[]> {
+  telemetry.add(records);
+  return scoring.score(records);
+}
+
+const states = (scored: ScoredDevice[]) => scored.flatMap((d) => d.inferences.map((i) => i.deviceState));
+
+describe('DeviceScoring', () => {
+  it('GIVEN a new device WHEN its first readings arrive THEN they calibrate without flags, and the baseline then monitors it', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const scoring = processWith(baselines, telemetry);
+    const rows = normal(300, 2).map((row, i) => (i >= 200 ? [row[0] ?? 0, (row[1] ?? 0) * 0.9] : row));
+
+    const first = await ingest(scoring, telemetry, readings('p1', 0, rows.slice(0, 60)));
+    expect(new Set(states(first))).toEqual(new Set(['calibrating']));
+    expect(first[0]?.inferences.every((i) => i.anomalous === false && i.baselineVersion === 1)).toBe(true);
+    expect((await baselines.get('uc', 'p1'))?.calibration).toMatchObject({
+      reason: 'commissioning',
+      collected: 60,
+      requestedBy: { role: 'system' },
+    });
+
+    // The calibration completes inside this batch: readings 100.. are monitored.
+    const second = await ingest(scoring, telemetry, readings('p1', 60, rows.slice(60, 160)));
+    expect(states(second).filter((s) => s === 'calibrating')).toHaveLength(40);
+    expect(states(second).slice(40)).toEqual(new Array(60).fill('monitoring'));
+    const state = await baselines.get('uc', 'p1');
+    expect(state?.calibration).toBeUndefined();
+    expect(state?.active).toMatchObject({
+      version: 1,
+      reason: 'commissioning',
+      calibratedFrom: 0,
+      calibratedUntil: 99_000,
+    });
+    expect(state?.active?.baseline.rows).toBe(CALIBRATION);
+
+    const third = await ingest(scoring, telemetry, readings('p1', 160, rows.slice(160)));
+    const flags = third[0]?.inferences.map((i) => i.anomalous) ?? [];
+    expect(flags.slice(0, 40).some(Boolean)).toBe(false);
+    expect(flags.slice(40).some(Boolean)).toBe(true);
+  });
+
+  it('GIVEN two processes scoring one device at once WHEN the calibration completes THEN exactly one baseline version results and no progress is lost', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const a = processWith(baselines, telemetry);
+    const b = processWith(baselines, telemetry);
+    const rows = normal(240, 3);
+    const batches = Array.from({ length: 12 }, (_, k) =>
+      readings('p2', k * 20, rows.slice(k * 20, k * 20 + 20)),
+    );
+    // Pairs of batches are scored concurrently by the two processes.
+    for (let k = 0; k < batches.length; k += 2) {
+      await Promise.all([ingest(a, telemetry, batches[k] ?? []), ingest(b, telemetry, batches[k + 1] ?? [])]);
+    }
+    const state = await baselines.get('uc', 'p2');
+    expect(state?.active?.version).toBe(1);
+    expect(state?.active?.calibratedUntil).toBe(99_000);
+    expect(state?.calibration).toBeUndefined();
+  });
+
+  it('GIVEN a new model WHEN a device with a baseline of the old one is scored THEN it recalibrates on the stored calibration readings, without a new calibration window', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const rows = normal(200, 4);
+    await ingest(processWith(baselines, telemetry), telemetry, readings('p3', 0, rows.slice(0, 150)));
+    const retrained = trainAnomalyModel(
+      { sensors: COLUMNS, rows: normal(2000, 5) },
+      { modelVersion: 'm2', params: { smoothingWindow: 10, calibrationRows: CALIBRATION } },
+    );
+    const after = await ingest(
+      processWith(baselines, telemetry, retrained),
+      telemetry,
+      readings('p3', 150, rows.slice(150)),
+    );
+    expect(after[0]?.inferences.every((i) => i.status === 'scored' && i.modelVersion === 'm2')).toBe(true);
+    expect(after[0]?.inferences[0]?.baselineVersion).toBe(2);
+    const state = await baselines.get('uc', 'p3');
+    expect(state?.active).toMatchObject({
+      version: 2,
+      reason: 'model-changed',
+      calibratedFrom: 0,
+      calibratedUntil: 99_000,
+    });
+    expect(state?.active?.baseline.modelVersion).toBe('m2');
+  });
+
+  it('GIVEN a restarted process WHEN a monitored device sends readings THEN they warm up, unflagged, until the smoothing has history', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const rows = normal(200, 6).map((row, i) => (i >= 150 ? [row[0] ?? 0, (row[1] ?? 0) * 0.8] : row));
+    await ingest(processWith(baselines, telemetry), telemetry, readings('p4', 0, rows.slice(0, 150)));
+    const restarted = await ingest(
+      processWith(baselines, telemetry),
+      telemetry,
+      readings('p4', 150, rows.slice(150)),
+    );
+    const inferences = restarted[0]?.inferences ?? [];
+    expect(inferences.slice(0, 9).every((i) => i.deviceState === 'warming-up' && i.anomalous === false)).toBe(
+      true,
+    );
+    expect(inferences.slice(9).every((i) => i.deviceState === 'monitoring')).toBe(true);
+    expect(inferences.slice(9).some((i) => i.anomalous)).toBe(true);
+  });
+
+  it('GIVEN an engineer re-baselines a device WHEN readings arrive THEN they calibrate version 2 with the reason, raising nothing', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const scoring = processWith(baselines, telemetry);
+    const rows = normal(400, 7);
+    await ingest(scoring, telemetry, readings('p5', 0, rows.slice(0, 150)));
+    // After a repair the flow runs 10% lower: a new normal.
+    const repaired = rows.slice(150).map((row) => [row[0] ?? 0, (row[1] ?? 0) * 0.9]);
+    await requestCalibration(baselines, {
+      useCase: 'uc',
+      deviceId: 'p5',
+      reason: 'requested',
+      note: 'impeller replaced (WO-1234)',
+      actor: { name: 'dana', role: 'reliability-engineer' },
+      at: 150_000,
+    });
+    const during = await ingest(scoring, telemetry, readings('p5', 150, repaired.slice(0, 100)));
+    expect(new Set(states(during))).toEqual(new Set(['calibrating']));
+    expect(during[0]?.inferences.some((i) => i.anomalous)).toBe(false);
+    const after = await ingest(scoring, telemetry, readings('p5', 250, repaired.slice(100)));
+    expect(after[0]?.inferences.some((i) => i.anomalous)).toBe(false);
+    expect((await baselines.get('uc', 'p5'))?.active).toMatchObject({
+      version: 2,
+      reason: 'requested',
+      note: 'impeller replaced (WO-1234)',
+      requestedBy: { name: 'dana', role: 'reliability-engineer' },
+      calibratedFrom: 150_000,
+    });
+  });
+
+  it('refuses a re-baseline by a role that may not, or without a reason', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const request = {
+      useCase: 'uc',
+      deviceId: 'p6',
+      reason: 'requested' as const,
+      note: 'why',
+      actor: { name: 'olu', role: 'operator' as const },
+      at: 0,
+    };
+    await expect(requestCalibration(baselines, request)).rejects.toThrow(PermissionDenied);
+    await expect(requestCalibration(baselines, request)).rejects.toThrow(
+      'olu (operator) may not rebaseline; roles that may: reliability-engineer, ml-engineer',
+    );
+    await expect(
+      requestCalibration(baselines, {
+        ...request,
+        actor: { name: 'dana', role: 'reliability-engineer' },
+        note: ' ',
+      }),
+    ).rejects.toThrow('a re-baseline needs a reason in words (note)');
+    // An operator's "new normal" verdict may start one.
+    await expect(requestCalibration(baselines, { ...request, reason: 'new-normal' })).resolves.toMatchObject({
+      calibration: { reason: 'new-normal' },
+    });
+  });
+});
