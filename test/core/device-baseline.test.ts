@@ -35,7 +35,9 @@ describe('ageing profile', () => {
     const last = vibration?.growth[vibration.growth.length - 1] ?? 0;
     expect(last).toBeGreaterThan(1e-4);
     // Never shrinking with age.
-    vibration?.growth.forEach((g, i) => { expect(g).toBeGreaterThanOrEqual(vibration.growth[i - 1] ?? 0); });
+    vibration?.growth.forEach((g, i) => {
+      expect(g).toBeGreaterThanOrEqual(vibration.growth[i - 1] ?? 0);
+    });
   });
 
   it('GIVEN training data shorter than a calibration plus one step WHEN learned THEN there is no profile', () => {
