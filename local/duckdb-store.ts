@@ -17,6 +17,7 @@ import type {
   TelemetryStore,
   WriteOutcome,
 } from '../core/ingest/ports.ts';
+import type { TelemetryReader } from '../core/baseline/ports.ts';
 import type { InferenceRecord, InferenceStore } from '../core/inference/inference-records.ts';
 import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../core/ingest/records.ts';
 
@@ -70,7 +71,7 @@ export interface DeadLetter {
  * table (dimensions, measure_name, time, one column per measure) with the same identity
  * (dimensions + time); `quarantine` holds what S3 holds under quarantine/.
  */
-export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceStore {
+export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceStore, TelemetryReader {
   private queue: Promise<unknown> = Promise.resolve();
   private readerQueue: Promise<unknown> = Promise.resolve();
   private pendingPuts: {
@@ -109,6 +110,15 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     // No SET from here on: a query cannot turn file access back on.
     await connection.run('SET lock_configuration = true');
     return store;
+  }
+
+  /**
+   * Runs `work` on the writer connection after every earlier call: how the other local tables
+   * (baselines, alerts) share the store without interleaving statements.
+   */
+  withWriter<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.readOnly) return Promise.reject(new Error(`${this.file} is open read-only`));
+    return this.exclusive(() => work(this.connection));
   }
 
   /** DuckDB connections are not safe for interleaved async use: every call runs after the previous one. */
@@ -163,6 +173,8 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         model_version VARCHAR,
         latency_ms DOUBLE,
         skip_reason VARCHAR,
+        device_state VARCHAR,
+        baseline_version INTEGER,
         PRIMARY KEY (use_case, device_id, time)
       );
       CREATE TABLE IF NOT EXISTS device_health (
@@ -192,6 +204,9 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
       `ALTER TABLE telemetry ADD COLUMN IF NOT EXISTS origin VARCHAR DEFAULT 'device'`,
     );
     await this.migrateQuarantine();
+    // Stores made before device baselines.
+    await this.connection.run(`ALTER TABLE inferences ADD COLUMN IF NOT EXISTS device_state VARCHAR`);
+    await this.connection.run(`ALTER TABLE inferences ADD COLUMN IF NOT EXISTS baseline_version INTEGER`);
   }
 
   /** Stores made before the quarantine's device column was named like telemetry's, and kept each payload twice. */
@@ -352,6 +367,8 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
           r.modelVersion,
           r.latencyMs,
           r.skipReason,
+          r.deviceState,
+          r.baselineVersion,
         ];
         const refs = values.map((value) => {
           params.push(value);
@@ -362,7 +379,48 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         return `(${refs.join(', ')})`;
       });
       // A rescored reading (a redelivery) replaces its earlier row.
-      await this.connection.run(`INSERT OR REPLACE INTO inferences VALUES ${tuples.join(', ')}`, params);
+      await this.connection.run(
+        `INSERT OR REPLACE INTO inferences (use_case, device_id, time, status, score, threshold, anomalous,
+           contributors, model_version, latency_ms, skip_reason, device_state, baseline_version)
+         VALUES ${tuples.join(', ')}`,
+        params,
+      );
+    });
+  }
+
+  /** A device's stored readings in time order: the calibration readings of its baseline. */
+  readings(
+    useCase: string,
+    deviceId: string,
+    range: { from: number; to?: number },
+    limit: number,
+  ): Promise<TelemetryRecord[]> {
+    return this.exclusive(async () => {
+      const result = await this.connection.runAndReadAll(
+        `SELECT ${DIMENSIONS.join(', ')}, epoch_ms(time) AS time_ms, seq, origin, ${this.measureColumns.join(', ')}
+         FROM telemetry
+         WHERE use_case = $1 AND device_id = $2 AND time >= make_timestamp($3::BIGINT)
+           AND time <= make_timestamp($4::BIGINT)
+         ORDER BY time LIMIT $5`,
+        [useCase, deviceId, BigInt(range.from) * 1000n, BigInt(range.to ?? 8_000_000_000_000) * 1000n, limit],
+      );
+      return result.getRowObjectsJson().map((row) => ({
+        dimensions: {
+          use_case: text(row.use_case),
+          device_id: text(row.device_id),
+          firmware: text(row.firmware),
+          hardware_generation: text(row.hardware_generation),
+          contract: text(row.contract),
+        },
+        time: Number(row.time_ms),
+        seq: Number(row.seq),
+        origin: row.origin === 'simulated' ? 'simulated' : 'device',
+        measures: Object.fromEntries(
+          this.measureColumns
+            .filter((column) => row[column] !== null && row[column] !== undefined)
+            .map((column) => [column, Number(row[column])]),
+        ),
+      }));
     });
   }
 
@@ -509,6 +567,12 @@ function jsonRows(result: DuckDBResultReader): Row[] {
     });
     return out;
   });
+}
+
+/** A VARCHAR column's value; anything else means the table is not what this code made. */
+export function text(value: unknown): string {
+  if (typeof value !== 'string') throw new Error(`expected text in the local store, got ${typeof value}`);
+  return value;
 }
 
 function rowKey(row: Row): string {

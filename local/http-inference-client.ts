@@ -41,7 +41,8 @@ export class HttpInferenceClient implements InferenceClient {
     }
     if (response.status >= 500)
       throw new InferenceFailure(`model server answered ${response.status}: ${text}`, true);
-    if (!response.ok) throw refusedRequest(`model server answered ${response.status}: ${text}`, response.status);
+    if (!response.ok)
+      throw refusedRequest(`model server answered ${response.status}: ${text}`, response.status);
     return parseInferenceAnswer(text, `model server ${this.baseUrl}`);
   }
 }

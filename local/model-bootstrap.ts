@@ -7,8 +7,9 @@ import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { loadModel } from '../model/invocations.ts';
 import { MODEL_FILE, TRAINING_REPORT_FILE } from '../model/train.ts';
 
-const TRAINING_PUMPS = 5;
-const TRAINING_READINGS_PER_PUMP = 900;
+const TRAINING_PUMPS = 4;
+/** An hour per pump: long enough for the ageing profile to see a baseline age. */
+const TRAINING_READINGS_PER_PUMP = 3600;
 
 /** The manifest's model features as contract measure names (the model's sensor names). */
 export function modelFeatures(manifest: UseCaseManifest): string[] {
@@ -37,7 +38,11 @@ export function ensureLocalModel(
   }).flat();
   const model = trainAnomalyModel(
     { sensors, rows },
-    { modelVersion: `${manifest.id}-simulated-${new Date().toISOString().slice(0, 10)}` },
+    {
+      modelVersion: `${manifest.id}-simulated-${new Date().toISOString().slice(0, 10)}`,
+      segments: new Array<number>(TRAINING_PUMPS).fill(TRAINING_READINGS_PER_PUMP),
+      params: { calibrationRows: manifest.alerts.calibrationReadings },
+    },
   );
   mkdirSync(modelDir, { recursive: true });
   writeFileSync(path.join(modelDir, MODEL_FILE), `${JSON.stringify(model)}\n`);

@@ -22,6 +22,12 @@ import { HttpInferenceClient } from './http-inference-client.ts';
 import { LocalIngestQueue } from './ingest-queue.ts';
 import { ensureLocalModel } from './model-bootstrap.ts';
 import { LocalScoring } from './scoring.ts';
+import { AlertService } from '../core/alerts/alert-service.ts';
+import { NotificationGrouper } from '../core/alerts/grouping.ts';
+import type { GroupNotification } from '../core/alerts/ports.ts';
+import { DeviceScoring } from '../core/baseline/device-scoring.ts';
+import { LocalAlertNotifier } from './alert-notifier.ts';
+import { DuckDbAlertStore } from './duckdb-alert-store.ts';
 import { startQueryApi } from './query-api.ts';
 
 export interface LocalRuntimeOptions {
@@ -44,6 +50,8 @@ export interface LocalRuntimeOptions {
    */
   readonly modelPort?: number | false;
   readonly onRefused?: (refusal: Refusal) => void;
+  /** A grouped alert notification, what SNS would send to people. */
+  readonly onNotification?: (notification: GroupNotification) => void;
   readonly onError?: (error: unknown) => void;
   readonly onWarning?: (message: string) => void;
 }
@@ -106,9 +114,9 @@ export class LocalRuntime {
     private readonly api: { port: number; close(): Promise<void> },
     private readonly refusals: RefusalLog,
     /** Scoring of the use case with a model, when the runtime scores. */
-    readonly scoring:
-      | { useCase: string; model: AnomalyModel; trained: boolean; scoring: LocalScoring; server: ModelServer }
-      | undefined,
+    readonly scoring: LocalScoringSetup | undefined,
+    /** Device baselines and alerts, kept beside the telemetry. */
+    readonly alertStore: DuckDbAlertStore,
   ) {}
 
   get mqttPort(): number {
@@ -140,17 +148,11 @@ export class LocalRuntime {
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
     const brokerPair = await ca.brokerPair();
     const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE));
+    const alertStore = await DuckDbAlertStore.open(store);
     const scoring =
       options.modelPort === false
         ? undefined
-        : await startScoring(
-            options.useCases,
-            dataDir,
-            store,
-            host,
-            options.modelPort ?? 8885,
-            options.onError,
-          );
+        : await startScoring(options, dataDir, store, alertStore, host, options.modelPort ?? 8885);
     const counters: RuntimeCounters = {
       received: 0,
       stored: 0,
@@ -200,7 +202,18 @@ export class LocalRuntime {
       throw error;
     }
     const queue = (ingest.queue = createIngestQueue(options, dataDir, store, counters, scoring));
-    const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api, refusals, scoring);
+    const runtime = new LocalRuntime(
+      counters,
+      dataDir,
+      ca,
+      store,
+      queue,
+      broker,
+      api,
+      refusals,
+      scoring,
+      alertStore,
+    );
     const runtimeFile: RuntimeFile = {
       pid: process.pid,
       mqttPort: broker.port,
@@ -219,6 +232,10 @@ export class LocalRuntime {
     await this.queue.drain();
     this.queue.close();
     await this.scoring?.scoring.drain();
+    if (this.scoring) {
+      clearInterval(this.scoring.flushTimer);
+      await this.scoring.alerts.flushNotifications(true);
+    }
     await this.scoring?.server.close();
     await this.api.close();
     await this.refusals.close();
@@ -265,20 +282,35 @@ function createIngestQueue(
   });
 }
 
-/** Loads or trains the model of the first use case that has one, serves it locally and scores through it. */
+export interface LocalScoringSetup {
+  readonly useCase: string;
+  readonly model: AnomalyModel;
+  readonly trained: boolean;
+  readonly scoring: LocalScoring;
+  readonly alerts: AlertService;
+  readonly notifier: LocalAlertNotifier;
+  readonly server: ModelServer;
+  readonly flushTimer: NodeJS.Timeout;
+}
+
+/**
+ * Loads or trains the model of the first use case that has one, serves it locally and scores
+ * through it, each device against its own baseline, with the use case's alert policy.
+ */
 async function startScoring(
-  useCases: readonly UseCaseManifest[],
+  options: LocalRuntimeOptions,
   dataDir: string,
   store: DuckDbStore,
+  alertStore: DuckDbAlertStore,
   host: string,
   port: number,
-  onError: ((error: unknown) => void) | undefined,
-): Promise<LocalRuntime['scoring']> {
-  const manifest = useCases.find((useCase) => useCase.model);
+): Promise<LocalScoringSetup | undefined> {
+  const manifest = options.useCases.find((useCase) => useCase.model);
   if (!manifest) return undefined;
   const { model, trained } = ensureLocalModel(manifest, path.join(dataDir, 'models', manifest.id));
   const contract = getContract(manifest.contract);
-  const sensors = model.tracked.map((t) => t.sensor);
+  // Every sensor the model knows: a device's baseline may track one the fleet model leaves out.
+  const sensors = model.sensors;
   const columns = sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);
   const server = await startModelServer(model, { port, host });
   const scorer = new ResilientScorer(
@@ -287,12 +319,39 @@ async function startScoring(
     (ms, signal) => sleep(ms, undefined, { signal }),
   );
   const windows = new DeviceWindows(columns, sensors, model.params.smoothingWindow);
+  const deviceScoring = new DeviceScoring(windows, scorer, alertStore, store, systemClock, {
+    calibrationReadings: new Map([[manifest.id, manifest.alerts.calibrationReadings]]),
+  });
+  const notifier = new LocalAlertNotifier(alertStore, options.onNotification);
+  const policies = new Map(
+    options.useCases
+      .filter((useCase) => useCase.inferences[0])
+      .map((useCase) => [
+        useCase.id,
+        { policy: useCase.alerts, inference: useCase.inferences[0]?.id ?? 'anomaly' },
+      ]),
+  );
+  const alerts = new AlertService(
+    alertStore,
+    alertStore,
+    notifier,
+    new NotificationGrouper((useCase) => (policies.get(useCase)?.policy.groupWindowSeconds ?? 0) * 1000),
+    systemClock,
+    policies,
+  );
+  const flushTimer = setInterval(() => {
+    alerts.flushNotifications().catch((error: unknown) => options.onError?.(error));
+  }, 1000);
+  flushTimer.unref();
   return {
     useCase: manifest.id,
     model,
     trained,
     server,
-    scoring: new LocalScoring(windows, scorer, store, onError),
+    alerts,
+    notifier,
+    flushTimer,
+    scoring: new LocalScoring(deviceScoring, store, alerts, options.onError),
   };
 }
 

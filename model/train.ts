@@ -32,6 +32,9 @@ export const hyperparametersSchema = z.strictObject({
   threshold_factor: numberFromString.optional(),
   covariance_shrinkage: numberFromString.optional(),
   slow_sensor_ratio: numberFromString.optional(),
+  calibration_rows: numberFromString.optional(),
+  baseline_threshold_factor: numberFromString.optional(),
+  sampling_seconds: numberFromString.optional(),
 });
 
 export type Hyperparameters = z.output<typeof hyperparametersSchema>;
@@ -51,7 +54,7 @@ export function readHyperparameters(file: string): Hyperparameters {
 export function readTrainingTable(
   trainDir: string,
   hyperparameters: Hyperparameters,
-): { table: SensorTable; files: string[] } {
+): { table: SensorTable; files: string[]; segments: number[] } {
   if (!existsSync(trainDir)) throw new Error(`training channel ${trainDir} does not exist`);
   const files = readdirSync(trainDir)
     .filter((name) => name.toLowerCase().endsWith('.csv'))
@@ -59,6 +62,7 @@ export function readTrainingTable(
   if (files.length === 0) throw new Error(`training channel ${trainDir} holds no .csv file`);
   let sensors: string[] | undefined;
   const rows: number[][] = [];
+  const segments: number[] = [];
   for (const name of files) {
     const file = path.join(trainDir, name);
     const table = parseCsvTable(readFileSync(file, 'utf8'), file, {
@@ -67,8 +71,9 @@ export function readTrainingTable(
     });
     sensors ??= [...table.sensors];
     rows.push(...table.rows.map((row) => [...row]));
+    segments.push(table.rows.length);
   }
-  return { table: { sensors: sensors ?? [], rows }, files };
+  return { table: { sensors: sensors ?? [], rows }, files, segments };
 }
 
 export interface TrainingResult {
@@ -84,7 +89,7 @@ export function runTraining(options: {
   now?: Date;
 }): TrainingResult {
   const hyperparameters = readHyperparameters(options.hyperparametersFile);
-  const { table, files } = readTrainingTable(options.trainDir, hyperparameters);
+  const { table, files, segments } = readTrainingTable(options.trainDir, hyperparameters);
   const params = Object.fromEntries(
     Object.entries({
       smoothingWindow: hyperparameters.smoothing_window,
@@ -92,10 +97,14 @@ export function runTraining(options: {
       thresholdFactor: hyperparameters.threshold_factor,
       covarianceShrinkage: hyperparameters.covariance_shrinkage,
       slowSensorRatio: hyperparameters.slow_sensor_ratio,
+      calibrationRows: hyperparameters.calibration_rows,
+      baselineThresholdFactor: hyperparameters.baseline_threshold_factor,
+      samplingSeconds: hyperparameters.sampling_seconds,
     }).filter(([, value]) => value !== undefined),
   );
   const trainedAt = (options.now ?? new Date()).toISOString();
-  const draft = trainAnomalyModel(table, { modelVersion: 'pending', params });
+  // Each file is its own recording: the ageing profile does not read across from one to the next.
+  const draft = trainAnomalyModel(table, { modelVersion: 'pending', params, segments });
   // The version names the content: the same data and settings give the same version.
   const digest = createHash('sha256')
     .update(JSON.stringify({ ...draft, modelVersion: '' }))
@@ -116,6 +125,9 @@ export function runTraining(options: {
     threshold: model.threshold,
     scoreQuantiles: model.training.scoreQuantiles,
     params: model.params,
+    ageing: model.ageing
+      ? { stepSeconds: model.ageing.stepSeconds, steps: model.ageing.sensors[0]?.growth.length ?? 0 }
+      : 'none: no file is longer than a calibration, a smoothing window and one step',
   };
   mkdirSync(options.modelDir, { recursive: true });
   writeFileSync(path.join(options.modelDir, MODEL_FILE), `${JSON.stringify(model)}\n`);

@@ -54,35 +54,55 @@ function prefixSums(table: SensorTable, index: number): Float64Array {
 }
 
 /**
- * Learns the ageing profile of every sensor of the training table, or returns undefined when the
- * data is too short to see a baseline age by one step.
+ * Learns the ageing profile of every sensor of the training table, or returns undefined when no
+ * recording is long enough to see a baseline age by one step. `segments` are the lengths of the
+ * separate recordings the table joins (one per file, one per pump): a calibration and what follows
+ * it stay within one recording. @default one recording
  */
-export function learnAgeingProfile(table: SensorTable, params: AgeingParams): AgeingProfile | undefined {
+export function learnAgeingProfile(
+  table: SensorTable,
+  params: AgeingParams,
+  segments: readonly number[] = [table.rows.length],
+): AgeingProfile | undefined {
   const { calibrationRows, smoothingWindow, samplingSeconds } = params;
   const stepRows = Math.max(1, Math.round(STEP_SECONDS / samplingSeconds));
-  const n = table.rows.length;
-  const lastStart = n - calibrationRows - smoothingWindow - stepRows;
-  if (lastStart < 0) return undefined;
-  const stride = Math.max(MIN_CALIBRATION_STRIDE, Math.ceil(lastStart / MAX_CALIBRATIONS));
-  const buckets = Math.floor((n - calibrationRows - smoothingWindow) / stepRows) + 1;
+  const recordings: { offset: number; length: number }[] = [];
+  let offset = 0;
+  for (const length of segments) {
+    if (length - calibrationRows - smoothingWindow - stepRows >= 0) recordings.push({ offset, length });
+    offset += length;
+  }
+  if (offset !== table.rows.length) {
+    throw new Error(`segments cover ${offset} rows of ${table.rows.length}`);
+  }
+  if (recordings.length === 0) return undefined;
+  const longest = Math.max(...recordings.map((r) => r.length));
+  const buckets = Math.floor((longest - calibrationRows - smoothingWindow) / stepRows) + 1;
+  const starts = recordings.flatMap(({ offset: first, length }) => {
+    const lastStart = length - calibrationRows - smoothingWindow - stepRows;
+    const stride = Math.max(MIN_CALIBRATION_STRIDE, Math.ceil(lastStart / MAX_CALIBRATIONS));
+    const out: { start: number; end: number }[] = [];
+    for (let start = 0; start <= lastStart; start += stride)
+      out.push({ start: first + start, end: first + length });
+    return out;
+  });
 
   const sensors = table.sensors.map((sensor, index) => {
     const sums = prefixSums(table, index);
     const windowMean = (from: number, length: number) =>
       ((sums[from + length] ?? 0) - (sums[from] ?? 0)) / length;
-    const calibrations: { level: number; spread: number; start: number }[] = [];
-    for (let start = 0; start <= lastStart; start += stride) {
+    const calibrations = starts.map(({ start, end }) => {
       const values = table.rows.slice(start, start + calibrationRows).map((row) => row[index] ?? 0);
       const level = mean(values);
       const spread = Math.sqrt(mean(values.map((value) => (value - level) ** 2)));
-      calibrations.push({ level, spread, start });
-    }
+      return { level, spread, start, end };
+    });
     const relative = calibrations.every((c) => Math.abs(c.level) > RELATIVE_LEVEL * c.spread);
     const samples: number[][] = Array.from({ length: buckets }, () => []);
-    for (const { level, spread, start } of calibrations) {
+    for (const { level, spread, start, end } of calibrations) {
       const unit = relative ? Math.abs(level) : spread;
       if (!(unit > 0)) continue;
-      for (let t = start + calibrationRows; t + smoothingWindow <= n; t += SAMPLE_STRIDE) {
+      for (let t = start + calibrationRows; t + smoothingWindow <= end; t += SAMPLE_STRIDE) {
         const bucket = Math.floor((t - start - calibrationRows) / stepRows);
         samples[bucket]?.push(((windowMean(t, smoothingWindow) - level) / unit) ** 2);
       }

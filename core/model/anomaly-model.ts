@@ -191,11 +191,16 @@ export function fitNormal(
  */
 export function trainAnomalyModel(
   table: SensorTable,
-  options: { modelVersion: string; params?: Partial<AnomalyModelParams> },
+  options: {
+    modelVersion: string;
+    params?: Partial<AnomalyModelParams>;
+    /** Lengths of the separate recordings the table joins (files, pumps). @default one recording */
+    segments?: readonly number[];
+  },
 ): AnomalyModel {
   const params = anomalyModelParamsSchema.parse(options.params ?? {});
   const fit = fitNormal(table, params, params.thresholdFactor);
-  const ageing = learnAgeingProfile(table, params);
+  const ageing = learnAgeingProfile(table, params, options.segments);
   return {
     format: 'aiot.anomaly-model',
     formatVersion: 1,

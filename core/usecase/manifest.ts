@@ -2,6 +2,7 @@ import { parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { findContract, contracts } from '../contracts/registry.ts';
 import { formatPath } from '../contracts/reasons.ts';
+import { alertPolicySchema, DEFAULT_ALERT_POLICY } from '../alerts/policy.ts';
 import { edgeFieldReferences, edgeSettingsSchema } from '../edge/settings.ts';
 
 const idSchema = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case kebab-case, 2-63 characters');
@@ -76,6 +77,8 @@ export const manifestSchema = z.strictObject({
   model: modelSchema.optional(),
   /** Filtering and aggregation on the device (the edge agent), with per-device overrides. */
   edge: edgeSettingsSchema.optional(),
+  /** When people are interrupted, and each device's calibration. @default the policy's defaults */
+  alerts: alertPolicySchema.default(DEFAULT_ALERT_POLICY),
 });
 
 export type UseCaseManifest = z.output<typeof manifestSchema>;
@@ -211,6 +214,12 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
         });
       }
     }
+  }
+  if (manifest.model && manifest.inferences.length === 0) {
+    problems.push({
+      path: ['inferences'],
+      message: 'a use case with a model needs an inference for its alerts to be about',
+    });
   }
   manifest.inferences.forEach((inference, index) => {
     if (!kpiIds.has(inference.kpi)) {
