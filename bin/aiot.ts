@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
 import { ManifestError } from '../core/usecase/manifest.ts';
+import { alertsCommand } from './cli/alerts.ts';
 import { certsCommand } from './cli/certs.ts';
 import { contractsCommand } from './cli/contracts.ts';
+import { devicesCommand } from './cli/devices.ts';
 import { localEdgeCommand } from './cli/edge.ts';
 import { modelCommand } from './cli/model.ts';
 import { exitQuietlyOnClosedPipe } from './cli/output.ts';
@@ -21,7 +23,9 @@ const program = new Command('aiot')
   .addCommand(usecaseCommand())
   .addCommand(certsCommand())
   .addCommand(localEdgeCommand())
-  .addCommand(modelCommand());
+  .addCommand(modelCommand())
+  .addCommand(alertsCommand())
+  .addCommand(devicesCommand());
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(

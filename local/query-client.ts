@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDbStore, type QueryResult } from './duckdb-store.ts';
-import { SQL_CONTENT_TYPE } from './query-api.ts';
+import { SQL_CONTENT_TYPE } from './runtime-api.ts';
 import { DATABASE_FILE, readRuntimeFile } from './runtime.ts';
 
 /** Runs SQL against the local store: through the running runtime if there is one, else on the file. */

@@ -28,7 +28,7 @@ import type { GroupNotification } from '../core/alerts/ports.ts';
 import { DeviceScoring } from '../core/baseline/device-scoring.ts';
 import { LocalAlertNotifier } from './alert-notifier.ts';
 import { DuckDbAlertStore } from './duckdb-alert-store.ts';
-import { startQueryApi } from './query-api.ts';
+import { startRuntimeApi } from './runtime-api.ts';
 
 export interface LocalRuntimeOptions {
   readonly useCases: readonly UseCaseManifest[];
@@ -193,7 +193,19 @@ export class LocalRuntime {
           options.onRefused?.(refusal);
         },
       });
-      api = await startQueryApi(store, host, options.apiPort ?? 8884);
+      api = await startRuntimeApi(store, host, options.apiPort ?? 8884, {
+        ...(scoring
+          ? {
+              operations: {
+                alerts: scoring.alerts,
+                alertStore,
+                baselines: alertStore,
+                useCases: options.useCases.map((useCase) => useCase.id),
+                clock: systemClock,
+              },
+            }
+          : {}),
+      });
     } catch (error) {
       await broker?.close();
       await scoring?.server.close();

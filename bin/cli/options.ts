@@ -1,4 +1,6 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { userInfo } from 'node:os';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ROLES, type Actor } from '../../core/operators/actor.ts';
 
 export function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -29,4 +31,26 @@ export const dataDirOption = () =>
 /** ` --data-dir <dir>` when it is not the default, for commands the CLI suggests. */
 export function dataDirFlag(dataDir: string): string {
   return dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`;
+}
+
+const ASSIGNABLE_ROLES = ROLES.filter((role) => role !== 'system');
+
+function defaultUser(): string {
+  const name = (process.env.AIOT_USER ?? userInfo().username).replace(/[^\p{L}\p{N}._@+-]/gu, '-');
+  return name || 'developer';
+}
+
+/** `--user` and `--role`: who a decision is recorded as. A single developer gets every right by default. */
+export function actorOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--user <name>', 'who you are, recorded with the decision').default(defaultUser()))
+    .addOption(
+      new Option('--role <role>', 'the role you act in')
+        .choices(ASSIGNABLE_ROLES)
+        .default('reliability-engineer'),
+    );
+}
+
+export function actorOf(options: { user: string; role: string }): Actor {
+  return { name: options.user, role: options.role as Actor['role'] };
 }

@@ -344,7 +344,8 @@ export class AlertService {
           reason: 'maintenance',
           note: `maintenance window ${silence.id}: ${silence.reason}`,
           actor,
-          at: silence.to,
+          at: this.clock.now(),
+          since: silence.to,
         });
       }
     }

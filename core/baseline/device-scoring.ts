@@ -208,13 +208,15 @@ export class DeviceScoring {
         collected: 0,
       },
     };
-    const pending = state.calibration;
-    if (!pending) return state;
+    if (!state.calibration) return state;
+    // A request "from now on" starts with this batch.
+    const pending = { ...state.calibration, since: state.calibration.since ?? first };
+    const changed = pending.since !== state.calibration.since;
     const fresh = records.filter((r) => r.time >= pending.since).length;
     const collected = pending.collected + fresh;
     const target = this.target(useCase);
     if (collected < target) {
-      return fresh === 0 && stored
+      return fresh === 0 && stored && !changed
         ? stored
         : { ...state, revision: state.revision + 1, calibration: { ...pending, collected } };
     }

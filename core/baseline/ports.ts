@@ -24,8 +24,12 @@ export interface ActiveBaseline {
 }
 
 export interface PendingCalibration {
-  /** Readings from this time on calibrate the next baseline. */
-  readonly since: number;
+  /**
+   * Readings from this time on calibrate the next baseline. Null until the first batch after the
+   * request: "from now on" means the readings that arrive next, whatever time the device put on
+   * them (a backlog from an edge buffer carries older times).
+   */
+  readonly since: number | null;
   readonly reason: CalibrationReason;
   readonly note: string;
   readonly requestedBy: Actor;

@@ -20,8 +20,10 @@ export interface RebaselineRequest {
   /** Why, in words: kept with the baseline it produces. */
   readonly note: string;
   readonly actor: Actor;
-  /** Readings from this time on calibrate the new baseline. */
+  /** When the request is made. */
   readonly at: number;
+  /** Readings from this time on calibrate the new baseline. @default the readings that arrive next */
+  readonly since?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function requestCalibration(
       ...stored,
       revision: (stored?.revision ?? 0) + 1,
       calibration: {
-        since: request.at,
+        since: request.since ?? null,
         reason: request.reason,
         note: request.note.trim(),
         requestedBy: request.actor,

@@ -8,54 +8,10 @@ import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts'
 import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
 import { invoke, loadModel } from '../../model/invocations.ts';
+import { aiot } from '../support/cli.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `aiot <args>` as a user would; `interruptWhen` sends Ctrl-C once stdout matches it.
- */
-function aiot(
-  args: string[],
-  options: {
-    interruptWhen?: RegExp;
-    timeoutMs?: number;
-  } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/aiot.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`aiot ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
-    }, options.timeoutMs ?? 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (options.interruptWhen && !interrupted && options.interruptWhen.test(stdout)) {
-        interrupted = true;
-        // Twice at once, as a terminal's process group and tsx deliver one Ctrl-C.
-        child.kill('SIGINT');
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function summary(stdout: string): Record<string, number> {
   const lines = stdout.split('\n').filter((line) => line.startsWith('│'));

@@ -10,6 +10,7 @@ import { loadUseCases } from '../../usecases/catalog.ts';
 import { waitFor } from '../support/wait.ts';
 
 let dataDir: string;
+const CALIBRATION = loadUseCases().find((u) => u.id === 'pump-maintenance')?.alerts.calibrationReadings ?? 0;
 let runtime: LocalRuntime;
 
 async function publishReadings(
@@ -73,9 +74,9 @@ describe('local runtime scoring', () => {
   });
 
   it('calibrates a new pump on its first readings, then flags its vibration jump, naming vibration', async () => {
-    // 400 calibration readings, then 80 with vibration six times its level.
-    await publishReadings('pump-202', 480, hoursAgo(2), (m, i) =>
-      i < 400 ? m : { ...m, vibrationRmsX: (m.vibrationRmsX ?? 0) * 6 },
+    // The calibration readings, then 80 with vibration six times its level.
+    await publishReadings('pump-202', CALIBRATION + 80, hoursAgo(2), (m, i) =>
+      i < CALIBRATION ? m : { ...m, vibrationRmsX: (m.vibrationRmsX ?? 0) * 6 },
     );
     const [row] = await eventually(async () => {
       const { rows } = await runtime.store.query(
@@ -86,10 +87,10 @@ describe('local runtime scoring', () => {
     expect((JSON.parse(String(row?.contributors)) as { sensor: string }[])[0]?.sensor).toBe('vibrationRmsX');
     const { rows: states } = await runtime.store.query(
       `SELECT device_state, count(*)::INTEGER AS n, bool_or(anomalous) AS flagged FROM inferences
-       WHERE device_id = 'pump-202' AND time < (SELECT min(time) FROM inferences WHERE device_id = 'pump-202') + INTERVAL 400 SECOND
+       WHERE device_id = 'pump-202' AND time < (SELECT min(time) FROM inferences WHERE device_id = 'pump-202') + INTERVAL ${CALIBRATION} SECOND
        GROUP BY ALL`,
     );
-    expect(states).toEqual([{ device_state: 'calibrating', n: 400, flagged: false }]);
+    expect(states).toEqual([{ device_state: 'calibrating', n: CALIBRATION, flagged: false }]);
   });
 
   it('stores readings and marks them unscored, with the reason, when the model server is gone', async () => {

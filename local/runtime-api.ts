@@ -2,16 +2,22 @@ import * as http from 'node:http';
 import { QueryRefusedError, type DuckDbStore } from './duckdb-store.ts';
 import { readBody, replyJson, serverHandle } from '../model/http-json.ts';
 import { listen } from './listen.ts';
+import { handleOperation, type RuntimeOperations } from './operations.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
+const MAX_JSON_BYTES = 64 * 1024;
+/** The content type of decisions: like SQL's, one a plain HTML form cannot send. */
+export const JSON_CONTENT_TYPE = 'application/json';
 /** The content type `aiot query` sends. Not one a plain HTML form can send, so a browser must ask first (CORS), and is refused. */
 export const SQL_CONTENT_TYPE = 'application/sql';
 
-export interface QueryApiOptions {
+export interface RuntimeApiOptions {
   /** @default 30000 */
   readonly queryTimeoutMs?: number;
   /** @default 10000 */
   readonly maxRows?: number;
+  /** Alerts, baselines and silences; absent when the runtime does not score (503). */
+  readonly operations?: RuntimeOperations;
 }
 
 /**
@@ -29,26 +35,36 @@ export function refusalOf(
     return { status: 403, error: `Host "${host}" is not this loopback API (${allowedHosts.join(', ')})` };
   if (request.headers.origin !== undefined)
     return { status: 403, error: `requests from web pages are refused (Origin "${request.headers.origin}")` };
-  if (request.method !== 'POST' || request.url !== '/query')
-    return { status: 404, error: 'POST /query with SQL as the body' };
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== SQL_CONTENT_TYPE)
-    return { status: 415, error: `content-type must be ${SQL_CONTENT_TYPE}, got "${type ?? ''}"` };
+  if (request.method === 'POST') {
+    const expected = request.url === '/query' ? SQL_CONTENT_TYPE : JSON_CONTENT_TYPE;
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== expected)
+      return { status: 415, error: `content-type must be ${expected}, got "${type ?? ''}"` };
+  } else if (request.method !== 'GET') {
+    return {
+      status: 405,
+      error: `${request.method ?? ''} is not served: GET to read, POST to query or decide`,
+    };
+  }
   return undefined;
 }
 
+const ROUTES =
+  'POST /query (SQL), GET /alerts, GET /alerts/<id>, POST /alerts/<id>/decisions, GET /devices, POST /devices/<use case>/<device>/rebaseline, GET /silences, POST /silences';
+
 /**
+ * The runtime's API, bound to loopback for local programs only (the CLI, the console's server).
  * `POST /query` with one SQL statement as the body answers `{columns, rows, truncated?}`: how
- * `aiot query` reaches the store while the runtime holds the DuckDB file. Bound to loopback, for
- * local programs only, and read-only: the store refuses anything but SELECT and EXPLAIN, runs it
- * on its own connection (ingest never waits for it) with no file access, a time limit and a row
- * limit.
+ * `aiot query` reaches the store while the runtime holds the DuckDB file. It is read-only: the
+ * store refuses anything but SELECT and EXPLAIN, runs it on its own connection (ingest never waits
+ * for it) with no file access, a time limit and a row limit. The operator routes
+ * (local/operations.ts) read alerts and devices and take typed decisions, each naming its actor.
  */
-export async function startQueryApi(
+export async function startRuntimeApi(
   store: DuckDbStore,
   host: string,
   port: number,
-  options: QueryApiOptions = {},
+  options: RuntimeApiOptions = {},
 ): Promise<{ port: number; close(): Promise<void> }> {
   let boundPort = port;
   const server = http.createServer((request, response) => {
@@ -57,6 +73,29 @@ export async function startQueryApi(
       if (refusal) {
         request.resume();
         replyJson(response, refusal.status, { error: refusal.error });
+        return;
+      }
+      const url = new URL(request.url ?? '/', 'http://runtime');
+      if (url.pathname !== '/query') {
+        const body = request.method === 'POST' ? await readBody(request, MAX_JSON_BYTES) : '';
+        if (body === undefined) {
+          replyJson(response, 413, { error: `request body above ${MAX_JSON_BYTES} bytes` });
+          return;
+        }
+        if (!options.operations) {
+          replyJson(response, 503, {
+            error: 'this runtime does not score (started with --no-model): no alerts',
+          });
+          return;
+        }
+        const reply = await handleOperation(options.operations, request.method ?? 'GET', url, body);
+        if (reply) replyJson(response, reply.status, reply.body);
+        else replyJson(response, 404, { error: `no ${request.method ?? ''} ${url.pathname}: ${ROUTES}` });
+        return;
+      }
+      if (request.method !== 'POST') {
+        request.resume();
+        replyJson(response, 405, { error: 'POST /query with SQL as the body' });
         return;
       }
       const sql = await readBody(request, MAX_SQL_BYTES);

@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../core/alerts/lifecycle.ts';
+import { telemetryTopic } from '../../core/ingest/topics.ts';
+import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
+import { callRuntime, RuntimeRefusal } from '../../local/runtime-client.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+import { aiot } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
+
+let dataDir: string;
+let runtime: LocalRuntime;
+const DEVICE = 'pump-301';
+const START = Date.now() - 3 * 3600_000;
+const pump = new PumpSimulator({ thing: DEVICE, seed: 301 });
+let sent = 0;
+
+/** Publishes the pump's next readings, one a second of device time, QoS 1, in order. */
+async function publish(count: number, fault: (m: Record<string, number>) => Record<string, number>) {
+  const pair = await runtime.ca.devicePair(DEVICE);
+  const client = await mqtt.connectAsync(runtime.mqttUrl, {
+    clientId: DEVICE,
+    ca: runtime.ca.caPem,
+    cert: pair.cert,
+    key: pair.key,
+    reconnectPeriod: 0,
+  });
+  const messages = Array.from({ length: count }, () => {
+    const reading = pump.next(START + sent++ * 1000);
+    return JSON.stringify({ ...reading, measures: fault({ ...reading.measures }) });
+  });
+  await Promise.all(
+    messages.map((message) =>
+      client.publishAsync(telemetryTopic('pump-maintenance', DEVICE), message, { qos: 1 }),
+    ),
+  );
+  await client.endAsync();
+}
+
+const normal = (m: Record<string, number>) => m;
+/** A worn impeller: less flow and more vibration, for good. */
+const worn = (m: Record<string, number>) => ({
+  ...m,
+  flowRate: (m.flowRate ?? 0) * 0.7,
+  vibrationRmsX: (m.vibrationRmsX ?? 0) * 3,
+});
+
+async function scored(): Promise<number> {
+  const { rows } = await runtime.store.query(
+    `SELECT count(*)::INTEGER AS n FROM inferences WHERE device_id = '${DEVICE}'`,
+  );
+  return Number(rows[0]?.n);
+}
+
+const alertsOf = () =>
+  callRuntime<{ alerts: Alert[] }>(dataDir, 'GET', `/alerts?device=${DEVICE}`).then((a) => a.alerts);
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-alerts-'));
+  runtime = await LocalRuntime.start({
+    useCases: loadUseCases(),
+    dataDir,
+    mqttPort: 0,
+    apiPort: 0,
+    modelPort: 0,
+    batchWindowMs: 20,
+  });
+});
+
+afterAll(async () => {
+  await runtime.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('alerts operators trust, end to end', () => {
+  it('GIVEN a pump that develops a fault WHEN an operator calls it the new normal THEN exactly one alert opened and the re-baselined pump raises no second one', async () => {
+    // Commissioning: the manifest's 900 readings calibrate the pump's baseline, then 60 normal ones.
+    await publish(960, normal);
+    await waitFor('the calibration', async () => ((await scored()) === 960 ? true : undefined));
+    expect(await alertsOf()).toEqual([]);
+
+    // The fault: one alert, however long it lasts.
+    await publish(240, worn);
+    const [alert] = await waitFor('one open alert', async () => {
+      const alerts = await alertsOf();
+      return (await scored()) === 1200 && alerts.length > 0 ? alerts : undefined;
+    });
+    expect(await alertsOf()).toHaveLength(1);
+    expect(alert).toMatchObject({
+      deviceId: DEVICE,
+      status: 'open',
+      group: 'pump-maintenance',
+      delivery: 'notify',
+    });
+    expect(alert?.contributors[0]?.sensor).toBe('vibrationRmsX');
+    // 30 anomalous readings within a minute: it opened within the first minute of the fault.
+    expect((alert?.openedAt ?? 0) - (START + 960_000)).toBeLessThan(120_000);
+
+    // An analyst may not answer it; an operator may, through the CLI.
+    await expect(
+      callRuntime(dataDir, 'POST', `/alerts/${encodeURIComponent(alert?.id ?? '')}/decisions`, {
+        actor: { name: 'ann', role: 'analyst' },
+        decision: { action: 'acknowledge' },
+      }),
+    ).rejects.toThrow(RuntimeRefusal);
+    const verdict = await aiot([
+      'alerts',
+      'false-positive',
+      alert?.id ?? '',
+      '--reason',
+      'new-normal',
+      '--note',
+      'impeller trimmed on purpose',
+      '--user',
+      'olu',
+      '--role',
+      'operator',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(verdict.stderr).toBe('');
+    expect(verdict.stdout).toContain('false-positive (by olu, operator)');
+    expect(verdict.stdout).toContain(`${DEVICE} calibrates a new baseline from now on`);
+
+    // The new normal: 900 readings calibrate version 2, then 200 more at the same level.
+    await publish(1100, worn);
+    await waitFor('the new baseline at work', async () => ((await scored()) === 2300 ? true : undefined));
+    const alerts = await alertsOf();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ status: 'false-positive', verdict: { reason: 'new-normal' } });
+    const { rows: versions } = await runtime.store.query(
+      `SELECT version, reason, requested_by, role FROM baseline_versions WHERE device_id = '${DEVICE}' ORDER BY version`,
+    );
+    expect(versions).toEqual([
+      { version: 1, reason: 'commissioning', requested_by: 'aiot-pipeline', role: 'system' },
+      { version: 2, reason: 'new-normal', requested_by: 'olu', role: 'operator' },
+    ]);
+    const { rows: last } = await runtime.store.query(
+      `SELECT device_state, baseline_version, bool_or(anomalous) AS flagged, count(*)::INTEGER AS n
+       FROM (SELECT * FROM inferences WHERE device_id = '${DEVICE}' ORDER BY time DESC LIMIT 150) GROUP BY ALL`,
+    );
+    expect(last).toEqual([{ device_state: 'monitoring', baseline_version: 2, flagged: false, n: 150 }]);
+    const { rows: feedback } = await runtime.store.query(
+      `SELECT label, detail, actor, role FROM feedback WHERE device_id = '${DEVICE}'`,
+    );
+    expect(feedback).toEqual([{ label: 'normal', detail: 'new-normal', actor: 'olu', role: 'operator' }]);
+  });
+
+  it('refuses hostile or malformed operator requests with a clear error, changing nothing', async () => {
+    const base = `http://127.0.0.1:${runtime.apiPort}`;
+    const post = (route: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      }).then(async (r) => ({
+        status: r.status,
+        error: ((await r.json()) as { error?: string }).error ?? '',
+      }));
+    const before = await runtime.store.query('SELECT count(*)::INTEGER AS n FROM alert_events');
+
+    expect(await post('/alerts/x/decisions', '{}', { 'content-type': 'text/plain' })).toEqual({
+      status: 415,
+      error: 'content-type must be application/json, got "text/plain"',
+    });
+    expect(await post('/alerts/x/decisions', '{}', { origin: 'https://evil.example' })).toMatchObject({
+      status: 403,
+    });
+    expect(await post('/alerts/x/decisions', 'x'.repeat(70_000))).toEqual({
+      status: 413,
+      error: 'request body above 65536 bytes',
+    });
+    expect(await post('/alerts/x/decisions', '{not json')).toMatchObject({ status: 400 });
+    const unknownAction = await post(
+      '/alerts/x/decisions',
+      JSON.stringify({ actor: { name: 'olu', role: 'operator' }, decision: { action: 'delete' } }),
+    );
+    expect(unknownAction.status).toBe(400);
+    expect(unknownAction.error).toMatch(/^decision\.action: /);
+    const forged = await post(
+      '/alerts/x/decisions',
+      JSON.stringify({ actor: { name: 'olu', role: 'root' }, decision: { action: 'acknowledge' } }),
+    );
+    expect(forged.status).toBe(400);
+    expect(forged.error).toMatch(/^actor\.role: /);
+    expect(
+      await post(
+        '/alerts/nope/decisions',
+        JSON.stringify({ actor: { name: 'olu', role: 'operator' }, decision: { action: 'acknowledge' } }),
+      ),
+    ).toEqual({ status: 404, error: 'no alert nope' });
+    expect(
+      await post(
+        '/silences',
+        JSON.stringify({
+          actor: { name: 'olu', role: 'operator' },
+          useCase: 'pump-maintenance',
+          scope: { kind: 'use-case' },
+          from: 0,
+          to: 1,
+          reason: 'quiet please',
+        }),
+      ),
+    ).toMatchObject({ status: 403 });
+    const badStatus = await fetch(`${base}/alerts?status=bogus`);
+    expect(badStatus.status).toBe(400);
+    expect((await fetch(`${base}/alerts`, { method: 'DELETE' })).status).toBe(405);
+    expect(await runtime.store.query('SELECT count(*)::INTEGER AS n FROM alert_events')).toEqual(before);
+  });
+});
