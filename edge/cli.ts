@@ -23,7 +23,7 @@ export interface EdgeRunOptions {
   allowSimulator?: boolean;
   csv?: string;
   columns: string;
-  time: 'now' | 'file';
+  time: 'now' | 'file' | 'shift';
   rate: number;
   count?: number;
   seed: number;
@@ -273,8 +273,11 @@ export function edgeCommand(
     .option('--csv <file>', 'CSV to replay with --source csv')
     .option('--columns <map>', 'CSV columns: "skab" or "measure=column,..."', 'skab')
     .addOption(
-      new Option('--time <mode>', 'CSV timestamps: replayed as now, or kept from the file')
-        .choices(['now', 'file'])
+      new Option(
+        '--time <mode>',
+        'CSV timestamps: replayed as now, kept from the file, or shifted so the last row is now (spacing kept)',
+      )
+        .choices(['now', 'file', 'shift'])
         .default('now'),
     )
     .option(

@@ -70,15 +70,19 @@ export interface CsvSourceOptions {
   readonly rate?: number;
   /**
    * `now`: stamp each row with the clock as it is replayed (history played as live);
-   * `file`: keep the row's own time from `timeColumn` (backfill). @default 'now'
+   * `file`: keep the row's own time from `timeColumn` (backfill);
+   * `shift`: keep the rows' spacing but move them so the last row is stamped `endAt` (a recording
+   * replayed faster than real time, as if it had just been taken). @default 'now'
    */
-  readonly time?: 'now' | 'file';
+  readonly time?: 'now' | 'file' | 'shift';
+  /** With `time: 'shift'`, the time the last row gets. @default the start of the replay */
+  readonly endAt?: number;
   /** Column with the row's time; a time without a zone is read as UTC. @default 'datetime' */
   readonly timeColumn?: string;
   readonly signal?: AbortSignal;
 }
 
-function fileTime(text: string): number | string {
+function fileTime(text: string): string {
   const isoish = text.includes('T') ? text : text.replace(' ', 'T');
   return /[zZ]|[+-]\d\d:?\d\d$/.test(isoish) ? isoish : `${isoish}Z`;
 }
@@ -95,12 +99,17 @@ export async function* csvSource(options: CsvSourceOptions): ReadingSource {
   const header = firstLine.split(delimiter).map((cell) => cell.trim());
   const missing = Object.values(options.columns).filter((column) => !header.includes(column));
   const timeColumn = options.timeColumn ?? 'datetime';
-  if (options.time === 'file' && !header.includes(timeColumn)) missing.push(timeColumn);
+  const fileTimes = options.time === 'file' || options.time === 'shift';
+  if (fileTimes && !header.includes(timeColumn)) missing.push(timeColumn);
   if (missing.length > 0) {
     throw new Error(
       `${options.file}: no column ${missing.map((c) => `"${c}"`).join(', ')} (columns: ${header.join(', ')})`,
     );
   }
+  const shift =
+    options.time === 'shift'
+      ? await shiftOf(options.file, delimiter, timeColumn, options.endAt ?? Date.now())
+      : 0;
   const parser = createReadStream(options.file).pipe(
     parse({ delimiter, columns: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
   );
@@ -118,7 +127,12 @@ export async function* csvSource(options: CsvSourceOptions): ReadingSource {
       const timeCell = row[timeColumn];
       yield {
         reading: {
-          timestamp: options.time === 'file' && timeCell ? fileTime(timeCell) : Date.now(),
+          timestamp:
+            options.time === 'shift' && timeCell
+              ? Date.parse(fileTime(timeCell)) + shift
+              : options.time === 'file' && timeCell
+                ? fileTime(timeCell)
+                : Date.now(),
           measures,
         },
       };
@@ -126,6 +140,20 @@ export async function* csvSource(options: CsvSourceOptions): ReadingSource {
   } finally {
     parser.destroy();
   }
+}
+
+/** How far to move a file's times so that its last row lands on `endAt`. */
+async function shiftOf(file: string, delimiter: string, timeColumn: string, endAt: number): Promise<number> {
+  let last: string | undefined;
+  const parser = createReadStream(file).pipe(
+    parse({ delimiter, columns: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
+  );
+  for await (const row of parser as AsyncIterable<Record<string, string | undefined>>)
+    last = row[timeColumn] ?? last;
+  const lastTime = last === undefined ? Number.NaN : Date.parse(fileTime(last));
+  if (Number.isNaN(lastTime))
+    throw new Error(`${file}: no readable time in column "${timeColumn}" to shift from`);
+  return endAt - lastTime;
 }
 
 async function readFirstLine(file: string): Promise<string> {

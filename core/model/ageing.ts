@@ -32,7 +32,7 @@ export const ageingProfileSchema = z.strictObject({
 export type AgeingProfile = z.output<typeof ageingProfileSchema>;
 
 const STEP_SECONDS = 300;
-const QUANTILE = 0.75;
+const QUANTILE = 0.8;
 /** Enough calibrations to estimate a quantile, few enough to keep training linear in the data. */
 const MAX_CALIBRATIONS = 50;
 const MIN_CALIBRATION_STRIDE = 100;
