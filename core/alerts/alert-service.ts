@@ -81,12 +81,21 @@ export class AlertService {
 
   /** Runs the policy over newly scored readings. */
   async process(devices: readonly ScoredDevice[]): Promise<void> {
+    // One read of the silences per use case and batch, not per device.
+    const silences = new Map<string, Promise<Silence[]>>();
+    const silencesOf = (useCase: string) => {
+      const found = silences.get(useCase) ?? this.store.silences(useCase);
+      silences.set(useCase, found);
+      return found;
+    };
     for (const device of devices) {
-      if (device.inferences.length > 0 && this.useCases.has(device.useCase)) await this.processDevice(device);
+      if (device.inferences.length > 0 && this.useCases.has(device.useCase)) {
+        await this.processDevice(device, await silencesOf(device.useCase));
+      }
     }
   }
 
-  private async processDevice(device: ScoredDevice): Promise<void> {
+  private async processDevice(device: ScoredDevice, silences: readonly Silence[]): Promise<void> {
     const { useCase, deviceId } = device;
     const { policy, inference } = this.alerting(useCase);
     const group = groupOf(policy, useCase, deviceId);
@@ -97,10 +106,11 @@ export class AlertService {
       };
       // A previous run saved these but may not have applied them (a crash, a lost race).
       await this.apply(stored.outbox, stored, group);
-      const silences = await this.store.silences(useCase);
       const silenceAt = (time: number): SilenceMatch | undefined =>
         silences.find((silence) => covers(silence, useCase, deviceId, group, time));
       const { track, events } = evaluate(policy, stored, device.inferences, silenceAt);
+      // A quiet device leaves its track as it was: nothing to write.
+      if (events.length === 0 && stored.outbox.length === 0 && track === stored) return;
       const next: StoredTrack = { ...track, revision: stored.revision + 1, outbox: events };
       if (!(await this.store.saveTrack(next))) continue;
       await this.apply(events, next, group);
