@@ -98,7 +98,7 @@ describe('DynamoDbAlertStore', () => {
     documents.on(TransactWriteCommand).resolves({});
     await expect(store.openAlert(alert, caps)).resolves.toBe('notify');
     const items = documents.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items.map((i) => i.Put?.Item?.pk ?? i.Update?.Key?.sk)).toEqual([
+    expect(items.map((i): unknown => i.Put?.Item?.pk ?? i.Update?.Key?.sk)).toEqual([
       `ALERT#${alert.id}`,
       'CAP#2026-01-01T00:00:00.000Z#DEVICE#p1',
       'CAP#2026-01-01T00:00:00.000Z',
