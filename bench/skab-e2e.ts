@@ -121,7 +121,9 @@ const runtime = await LocalRuntime.start({
   mqttPort: 0,
   apiPort: 0,
   modelPort: 0,
-  onError: (error) => { console.error('runtime:', error); },
+  onError: (error) => {
+    console.error('runtime:', error);
+  },
 });
 
 const started = performance.now();

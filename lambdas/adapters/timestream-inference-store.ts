@@ -21,6 +21,9 @@ function toRecord(r: InferenceRecord): _Record {
     measures.push({ Name: 'model_version', Value: r.modelVersion, Type: 'VARCHAR' });
   if (r.contributors.length > 0)
     measures.push({ Name: 'contributors', Value: JSON.stringify(r.contributors), Type: 'VARCHAR' });
+  if (r.deviceState !== null) measures.push({ Name: 'device_state', Value: r.deviceState, Type: 'VARCHAR' });
+  if (r.baselineVersion !== null)
+    measures.push({ Name: 'baseline_version', Value: String(r.baselineVersion), Type: 'DOUBLE' });
   if (r.skipReason !== null)
     measures.push({ Name: 'skip_reason', Value: r.skipReason.slice(0, 2048), Type: 'VARCHAR' });
   return {

@@ -6,33 +6,47 @@ import { getContract } from '../../core/contracts/registry.ts';
 import { formatReason } from '../../core/contracts/reasons.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AlertService } from '../../core/alerts/alert-service.ts';
+import { NotificationGrouper } from '../../core/alerts/grouping.ts';
+import { alertPolicySchema, type AlertPolicy } from '../../core/alerts/policy.ts';
+import { DeviceScoring } from '../../core/baseline/device-scoring.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
-import { toInferenceRecords, type InferenceStore } from '../../core/inference/inference-records.ts';
+import type { InferenceStore } from '../../core/inference/inference-records.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { DEFAULT_TIME_BOUNDS, systemClock } from '../../core/ingest/ports.ts';
+import { AwsAlertNotifier } from '../adapters/aws-alert-notifier.ts';
+import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
+import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
 import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
 import { TimestreamInferenceStore } from '../adapters/timestream-inference-store.ts';
 import { TimestreamTelemetryStore } from '../adapters/timestream-telemetry-store.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
-/** Scoring after ingestion: the endpoint, the inferences table, and each device's recent history. */
+/** Scoring after ingestion: each device against its baseline, the inferences table, the alert policy. */
 export interface ScoringDependencies {
-  readonly scorer: ResilientScorer;
-  readonly windows: DeviceWindows;
+  readonly scoring: DeviceScoring;
   readonly inferences: InferenceStore;
+  readonly alerts: AlertService;
 }
 
 /**
- * Scoring is on when the construct sets ENDPOINT_NAME. History lives in this execution
- * environment, so a cold start or a device spread over several environments scores with a shorter
- * history (the model treats it as a prefix).
+ * Scoring is on when the construct sets ENDPOINT_NAME. Smoothing history lives in this execution
+ * environment, so after a cold start a device warms up for a window (no flags meanwhile); its
+ * baseline and alert state live in the ALERT_TABLE, shared by every environment (conditional
+ * writes), so several instances may score one device's batches.
  */
 export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDependencies | undefined {
   const endpointName = env.ENDPOINT_NAME;
   if (!endpointName) return undefined;
+  const useCase = requireEnv('USE_CASE', env);
   const contract = getContract(requireEnv('CONTRACT', env));
   const sensors = requireEnv('MODEL_SENSORS', env).split(',');
   const columns = sensors.map((sensor) => {
@@ -40,19 +54,59 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
     if (!column) throw new Error(`MODEL_SENSORS names "${sensor}", which ${contract.ref} does not have`);
     return column;
   });
+  const policy = parsePolicy(requireEnv('ALERT_POLICY', env));
+  const store = new DynamoDbAlertStore(
+    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+    requireEnv('ALERT_TABLE', env),
+  );
+  const scorer = new ResilientScorer(
+    new SageMakerInferenceClient(new SageMakerRuntimeClient({ maxAttempts: 1 }), endpointName),
+    systemClock,
+    (ms, signal) => sleep(ms, undefined, { signal }),
+    { timeoutMs: Number(env.INFERENCE_TIMEOUT_MS ?? 2000) },
+  );
+  const telemetry = {
+    databaseName: requireEnv('TIMESTREAM_DATABASE', env),
+    tableName: requireEnv('TIMESTREAM_TABLE', env),
+  };
   return {
-    scorer: new ResilientScorer(
-      new SageMakerInferenceClient(new SageMakerRuntimeClient({ maxAttempts: 1 }), endpointName),
+    scoring: new DeviceScoring(
+      new DeviceWindows(columns, sensors, Number(env.MODEL_HISTORY ?? 60)),
+      scorer,
+      store,
+      new TimestreamTelemetryReader(new TimestreamQueryClient({}), telemetry, contract),
       systemClock,
-      (ms, signal) => sleep(ms, undefined, { signal }),
-      { timeoutMs: Number(env.INFERENCE_TIMEOUT_MS ?? 2000) },
+      { calibrationReadings: new Map([[useCase, policy.calibrationReadings]]) },
     ),
-    windows: new DeviceWindows(columns, sensors, Number(env.MODEL_HISTORY ?? 60)),
     inferences: new TimestreamInferenceStore(new TimestreamWriteClient({}), {
-      databaseName: requireEnv('TIMESTREAM_DATABASE', env),
+      databaseName: telemetry.databaseName,
       tableName: requireEnv('TIMESTREAM_INFERENCES_TABLE', env),
     }),
+    alerts: new AlertService(
+      store,
+      store,
+      new AwsAlertNotifier(
+        new EventBridgeClient({}),
+        requireEnv('EVENT_BUS_NAME', env),
+        new SNSClient({}),
+        new Map([[useCase, requireEnv('ALERT_TOPIC_ARN', env)]]),
+      ),
+      // Grouped within one invocation's batch; see docs/alerts.md.
+      new NotificationGrouper(() => policy.groupWindowSeconds * 1000),
+      systemClock,
+      new Map([[useCase, { policy, inference: requireEnv('INFERENCE_ID', env) }]]),
+    ),
   };
+}
+
+function parsePolicy(text: string): AlertPolicy {
+  const parsed = alertPolicySchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new Error(
+      `ALERT_POLICY is not an alert policy: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
 }
 
 /** Wires the ports to AWS from the environment the IngestPipeline construct sets. */
@@ -106,32 +160,52 @@ export function createHandler(deps: IngestDependencies, scoring?: ScoringDepende
   };
 }
 
-/** Scores what was stored. Never fails the batch: storage already succeeded. */
+/**
+ * Scores what was stored and runs the alert policy. Never fails the batch: storage already
+ * succeeded, and a redelivery would store nothing new to score.
+ */
 async function scoreStored(
   scoring: ScoringDependencies,
   records: BatchSummary['storedRecords'],
 ): Promise<void> {
-  await Promise.all(
-    scoring.windows.add(records).map(async (device) => {
-      const outcome = await scoring.scorer.score(device.window);
-      const rows = toInferenceRecords(device.useCase, device.deviceId, device.records, outcome);
-      try {
-        await scoring.inferences.writeInferences(rows);
-      } catch (error) {
-        logger.error('inferences not written', { deviceId: device.deviceId, error: error as Error });
-        metrics.addMetric('InferencesLost', MetricUnit.Count, rows.length);
-        return;
-      }
-      if (outcome.status === 'skipped') {
-        logger.warn('readings stored but not scored', { deviceId: device.deviceId, reason: outcome.reason });
-        metrics.addMetric('ReadingsUnscored', MetricUnit.Count, rows.length);
-      } else {
-        metrics.addMetric('ReadingsScored', MetricUnit.Count, rows.length);
-        metrics.addMetric('AnomalousReadings', MetricUnit.Count, rows.filter((r) => r.anomalous).length);
-        metrics.addMetric('InferenceLatency', MetricUnit.Milliseconds, outcome.latencyMs);
-      }
-    }),
+  if (records.length === 0) return;
+  let devices;
+  try {
+    devices = await scoring.scoring.score(records);
+  } catch (error) {
+    logger.error('readings stored but not scored: device state unavailable', { error: error as Error });
+    metrics.addMetric('ReadingsUnscored', MetricUnit.Count, records.length);
+    return;
+  }
+  const rows = devices.flatMap((device) => device.inferences);
+  try {
+    await scoring.inferences.writeInferences(rows);
+  } catch (error) {
+    logger.error('inferences not written', { error: error as Error });
+    metrics.addMetric('InferencesLost', MetricUnit.Count, rows.length);
+  }
+  for (const row of rows.filter((r) => r.status === 'skipped').slice(0, 1)) {
+    logger.warn('readings stored but not scored', { deviceId: row.deviceId, reason: row.skipReason });
+  }
+  metrics.addMetric('ReadingsUnscored', MetricUnit.Count, rows.filter((r) => r.status === 'skipped').length);
+  metrics.addMetric('ReadingsScored', MetricUnit.Count, rows.filter((r) => r.status === 'scored').length);
+  metrics.addMetric(
+    'ReadingsCalibrating',
+    MetricUnit.Count,
+    rows.filter((r) => r.deviceState === 'calibrating').length,
   );
+  metrics.addMetric('AnomalousReadings', MetricUnit.Count, rows.filter((r) => r.anomalous).length);
+  const latency = rows.find((r) => r.latencyMs !== null)?.latencyMs;
+  if (latency !== undefined && latency !== null)
+    metrics.addMetric('InferenceLatency', MetricUnit.Milliseconds, latency);
+  try {
+    await scoring.alerts.process(devices);
+    await scoring.alerts.flushNotifications(true);
+  } catch (error) {
+    // The device's track keeps its outbox: the next batch of the device applies it.
+    logger.error('alert policy not applied to this batch', { error: error as Error });
+    metrics.addMetric('AlertEvaluationsFailed', MetricUnit.Count, 1);
+  }
 }
 
 let handlerInstance: ReturnType<typeof createHandler> | undefined;

@@ -14,6 +14,8 @@ import { Construct } from 'constructs';
 import { ingestRuleSql } from '../../core/ingest/rule.ts';
 import { basicIngestTopic } from '../../core/ingest/topics.ts';
 import { grantPutObjectsUnder, grantSendToEncryptedQueue, objectPrefixFinding } from '../grants.ts';
+import type { AlertPolicy } from '../../core/alerts/policy.ts';
+import type { Alerting } from './alerting.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
 import type { TelemetryDatabase } from './telemetry-database.ts';
 
@@ -42,7 +44,15 @@ export interface IngestPipelineProps {
    * Score stored readings on this endpoint, with these contract measures as model sensors.
    * @default - no scoring
    */
-  readonly scoring?: { readonly endpoint: InferenceEndpoint; readonly sensors: readonly string[] };
+  readonly scoring?: {
+    readonly endpoint: InferenceEndpoint;
+    readonly sensors: readonly string[];
+    /** Where baselines and alerts live and go, and the policy that decides them. */
+    readonly alerting: Alerting;
+    readonly policy: AlertPolicy;
+    /** The inference the alerts are about (the manifest's first). */
+    readonly inference: string;
+  };
 }
 
 export const QUARANTINE_PREFIX = 'quarantine/';
@@ -133,7 +143,11 @@ export class IngestPipeline extends Construct {
       },
     });
     props.database.grantWrite(fn);
-    if (props.scoring?.endpoint.endpointName) props.scoring.endpoint.grantInvoke(role);
+    if (props.scoring?.endpoint.endpointName) {
+      props.scoring.endpoint.grantInvoke(role);
+      props.scoring.alerting.grantAlerting(role, props.useCase);
+      props.database.grantQuery(role);
+    }
     grantPutObjectsUnder(role, props.quarantineBucket, props.encryptionKey, QUARANTINE_PREFIX);
     Validations.of(role).acknowledge({
       id: objectPrefixFinding(props.quarantineBucket, QUARANTINE_PREFIX),
@@ -217,7 +231,13 @@ function functionEnvironment(props: IngestPipelineProps): Record<string, string>
     POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
     TIMESTREAM_INFERENCES_TABLE: props.database.inferencesTableName,
     ...(props.scoring?.endpoint.endpointName
-      ? { ENDPOINT_NAME: props.scoring.endpoint.endpointName, MODEL_SENSORS: props.scoring.sensors.join(',') }
+      ? {
+          ENDPOINT_NAME: props.scoring.endpoint.endpointName,
+          MODEL_SENSORS: props.scoring.sensors.join(','),
+          ...props.scoring.alerting.environmentFor(props.useCase),
+          ALERT_POLICY: JSON.stringify(props.scoring.policy),
+          INFERENCE_ID: props.scoring.inference,
+        }
       : {}),
   };
 }

@@ -105,6 +105,17 @@ export class TelemetryDatabase extends Construct {
     });
   }
 
+  /** Lets `grantee` query the telemetry table: a device's calibration readings. */
+  grantQuery(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['timestream:Select'],
+      resourceArns: [this.tableArn],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['timestream:DescribeEndpoints'], resourceArns: ['*'] });
+    return grant;
+  }
+
   /**
    * Lets `grantee` write records. Magnetic-store writes deliver their rejection reports with the
    * writer's permissions, so the grant includes the report prefix and the key.

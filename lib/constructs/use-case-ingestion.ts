@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { DeviceTelemetryPolicy } from './device-policy.ts';
 import { EdgeHealth } from './edge-health.ts';
+import type { Alerting } from './alerting.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
 import { IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.ts';
 import { TelemetryDatabase } from './telemetry-database.ts';
@@ -20,6 +21,8 @@ export interface UseCaseIngestionProps {
   >;
   /** Where stored readings are scored. @default - no scoring */
   readonly inference?: InferenceEndpoint;
+  /** The stack's alert table, bus and topics. */
+  readonly alerting: Alerting;
 }
 
 /** Everything one use-case manifest needs to ingest its telemetry: store, pipeline, device policy and edge health. */
@@ -47,6 +50,9 @@ export class UseCaseIngestion extends Construct {
       encryptionKey: props.encryptionKey,
       scoring: props.inference && {
         endpoint: props.inference,
+        alerting: props.alerting,
+        policy: manifest.alerts,
+        inference: manifest.inferences[0]?.id ?? 'anomaly',
         sensors: (manifest.model?.features ?? manifest.sensors.map((sensor) => sensor.field)).map((field) =>
           field.replace(/^measures\./, ''),
         ),

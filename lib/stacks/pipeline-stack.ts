@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { Alerting } from '../constructs/alerting.ts';
 import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
@@ -27,6 +28,7 @@ export class PipelineStack extends Stack {
   readonly useCases: ReadonlyMap<string, UseCaseIngestion>;
   readonly artifactBucket: s3.Bucket;
   readonly inference: ReadonlyMap<string, InferenceEndpoint>;
+  readonly alerting: Alerting;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -102,6 +104,22 @@ export class PipelineStack extends Stack {
       }),
     );
 
+    this.alerting = new Alerting(this, 'Alerting', { encryptionKey: this.encryptionKey, useCases: ids });
+    new CfnOutput(this, 'AlertTableName', {
+      description: 'Device baselines, alert state, alerts, silences and feedback',
+      value: this.alerting.table.tableName,
+    });
+    new CfnOutput(this, 'EventBusName', {
+      description: 'Alert events (Alert Opened, Alert Acknowledged, Alert Resolved, Feedback Given)',
+      value: this.alerting.bus.eventBusName,
+    });
+    for (const [useCase, topic] of this.alerting.topics) {
+      new CfnOutput(this, `AlertTopic-${useCase}`, {
+        description: `Subscribe people to ${useCase}'s grouped alert notifications here`,
+        value: topic.topicArn,
+      });
+    }
+
     this.useCases = new Map(
       props.useCases.map((manifest) => [
         manifest.id,
@@ -111,6 +129,7 @@ export class PipelineStack extends Stack {
           quarantineBucket: this.quarantineBucket,
           pipeline: props.pipeline,
           inference: this.inference.get(manifest.id),
+          alerting: this.alerting,
         }),
       ]),
     );

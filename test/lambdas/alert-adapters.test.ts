@@ -156,12 +156,10 @@ describe('AwsAlertNotifier', () => {
   });
 
   it('fails when EventBridge refuses an entry, so the outbox applies it again', async () => {
-    events
-      .on(PutEventsCommand)
-      .resolves({
-        FailedEntryCount: 1,
-        Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
-      });
+    events.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
+    });
     await expect(notifier.publish([{ type: 'Alert Opened', alert, at: 0 }])).rejects.toThrow(
       'EventBridge refused 1 alert events: ThrottlingException slow down',
     );

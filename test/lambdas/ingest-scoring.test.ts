@@ -9,7 +9,10 @@ import {
   WriteRecordsCommand,
   type WriteRecordsCommandInput,
 } from '@aws-sdk/client-timestream-write';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
+import { alertPolicySchema } from '../../core/alerts/policy.ts';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
 import { inbound, reading } from '../support/messages.ts';
@@ -18,12 +21,19 @@ import { at, ingestEnv, sqsEvent } from '../support/sqs.ts';
 const timestream = mockClient(TimestreamWriteClient);
 const runtime = mockClient(SageMakerRuntimeClient);
 const s3 = mockClient(S3Client);
+const documents = mockClient(DynamoDBDocumentClient);
+const events = mockClient(EventBridgeClient);
 const env = {
   ...ingestEnv,
   QUARANTINE_BUCKET: 'q',
   ENDPOINT_NAME: 'pump-endpoint',
   MODEL_SENSORS: 'vibrationRmsX,motorCurrent',
   INFERENCE_TIMEOUT_MS: '200',
+  ALERT_TABLE: 'alert-state',
+  EVENT_BUS_NAME: 'app-bus',
+  ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:alerts',
+  INFERENCE_ID: 'pump-anomaly',
+  ALERT_POLICY: JSON.stringify(alertPolicySchema.parse({})),
 };
 
 const inferenceWrites = (): WriteRecordsCommandInput[] =>
@@ -38,9 +48,16 @@ beforeEach(() => {
   s3.reset();
   timestream.on(WriteRecordsCommand).resolves({});
   s3.on(PutObjectCommand).resolves({});
+  documents.reset();
+  events.reset();
+  // Devices the table has never seen: they start calibrating.
+  documents.on(GetCommand).resolves({});
+  documents.on(PutCommand).resolves({});
 });
 
 afterAll(() => {
+  documents.restore();
+  events.restore();
   timestream.restore();
   runtime.restore();
   s3.restore();
@@ -51,6 +68,9 @@ describe('ingest Lambda with scoring', () => {
     expect(scoringFromEnv({ ...env, ENDPOINT_NAME: undefined })).toBeUndefined();
     expect(() => scoringFromEnv({ ...env, MODEL_SENSORS: 'torque' })).toThrow(
       'MODEL_SENSORS names "torque", which pump.telemetry@1 does not have',
+    );
+    expect(() => scoringFromEnv({ ...env, ALERT_POLICY: '{"open":{"anomalousReadings":0}}' })).toThrow(
+      'ALERT_POLICY is not an alert policy: open.anomalousReadings:',
     );
   });
 
@@ -114,17 +134,26 @@ describe('ingest Lambda with scoring', () => {
           time: r.Time,
           score: r.MeasureValues?.find((m) => m.Name === 'score')?.Value,
           anomalous: r.MeasureValues?.find((m) => m.Name === 'anomalous')?.Value,
+          state: r.MeasureValues?.find((m) => m.Name === 'device_state')?.Value,
         }));
     const time = (i: number) => String(Date.parse(at(i)));
+    // AND devices never seen before calibrate: scored, never flagged, however high the score
     expect(byDevice('pump-001')).toEqual([
-      { time: time(0), score: '21', anomalous: 'false' },
-      { time: time(1), score: '22', anomalous: 'false' },
-      { time: time(2), score: '23', anomalous: 'false' },
+      { time: time(0), score: '21', anomalous: 'false', state: 'calibrating' },
+      { time: time(1), score: '22', anomalous: 'false', state: 'calibrating' },
+      { time: time(2), score: '23', anomalous: 'false', state: 'calibrating' },
     ]);
     expect(byDevice('pump-002')).toEqual([
-      { time: time(0), score: '51', anomalous: 'true' },
-      { time: time(1), score: '52', anomalous: 'true' },
+      { time: time(0), score: '51', anomalous: 'false', state: 'calibrating' },
+      { time: time(1), score: '52', anomalous: 'false', state: 'calibrating' },
     ]);
+    // AND each device's calibration progress was saved conditionally in the shared table
+    const saved = documents.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(saved.map((input) => String(input.Item?.pk)).sort()).toEqual([
+      'DEVICE#pump-maintenance#pump-001',
+      'DEVICE#pump-maintenance#pump-002',
+    ]);
+    expect(saved.every((input) => input.ConditionExpression === 'attribute_not_exists(pk)')).toBe(true);
   });
 
   it('stores the readings and marks them unscored when the endpoint fails, without failing the batch', async () => {

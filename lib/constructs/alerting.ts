@@ -1,0 +1,111 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+export interface AlertingProps {
+  readonly encryptionKey: kms.IKey;
+  /** Use cases that get an alert topic. */
+  readonly useCases: readonly string[];
+  /** How long the bus archive keeps alert events. @default Duration.days(365) */
+  readonly archiveRetention?: Duration;
+}
+
+/**
+ * What decides when people are interrupted, in the cloud: one DynamoDB table for device baselines,
+ * alert state and alerts (point-in-time recovery, the stack's KMS key), the application's
+ * EventBridge bus with an archive of every alert event, and an SNS topic per use case that people
+ * subscribe to (encrypted, TLS only).
+ */
+export class Alerting extends Construct {
+  readonly table: dynamodb.Table;
+  readonly bus: events.EventBus;
+  readonly topics: ReadonlyMap<string, sns.Topic>;
+  private readonly encryptionKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: AlertingProps) {
+    super(scope, id);
+    this.encryptionKey = props.encryptionKey;
+    const retention = props.archiveRetention ?? Duration.days(365);
+    if (retention.toHours({ integral: false }) < 24)
+      throw new Error(`archiveRetention must be at least a day, got ${retention.toHumanString()}`);
+    this.table = new dynamodb.Table(this, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      // Baselines, alerts and verdicts are the record of decisions: keep them if the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'byUseCase',
+      partitionKey: { name: 'useCaseKey', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sortKey', type: dynamodb.AttributeType.STRING },
+    });
+    this.bus = new events.EventBus(this, 'Bus', { description: 'aiot-pipeline: alert and feedback events' });
+    this.bus.archive('Archive', {
+      description: 'Every alert event, for audits and replays',
+      eventPattern: { source: ['aiot.alerts'] },
+      retention,
+    });
+    this.topics = new Map(
+      props.useCases.map((useCase) => [
+        useCase,
+        new sns.Topic(this, `Topic-${useCase}`, {
+          displayName: `aiot ${useCase} alerts`,
+          masterKey: props.encryptionKey,
+          enforceSSL: true,
+        }),
+      ]),
+    );
+  }
+
+  /** Lets a scoring function keep baselines and alerts, publish events and notify the use case's topic. */
+  grantAlerting(grantee: iam.IGrantable, useCase: string): void {
+    const topic = this.topics.get(useCase);
+    if (!topic)
+      throw new Error(`no alert topic for use case "${useCase}" (${[...this.topics.keys()].join(', ')})`);
+    // Narrower than table.grantReadWriteData, which also grants batch and delete actions and
+    // kms:ReEncrypt*: the store reads, writes conditionally and queries, nothing else.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:Query',
+      ],
+      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/*`],
+    });
+    this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    this.bus.grantPutEventsTo(grantee);
+    // topic.grantPublish would add kms:GenerateDataKey*; publishing to an encrypted topic needs
+    // kms:GenerateDataKey and kms:Decrypt, granted above.
+    iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [topic.topicArn] });
+    if (grantee.grantPrincipal instanceof iam.Role) {
+      Validations.of(grantee.grantPrincipal).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+        reason:
+          'The alert table has one index (byUseCase), which listings query; the grant names the table and its indexes.',
+      });
+    }
+  }
+
+  /** The environment the scoring function reads (lambdas/ingest/handler.ts). */
+  environmentFor(useCase: string): Record<string, string> {
+    const topic = this.topics.get(useCase);
+    if (!topic) throw new Error(`no alert topic for use case "${useCase}"`);
+    return {
+      ALERT_TABLE: this.table.tableName,
+      EVENT_BUS_NAME: this.bus.eventBusName,
+      ALERT_TOPIC_ARN: topic.topicArn,
+    };
+  }
+}
