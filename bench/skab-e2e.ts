@@ -18,7 +18,7 @@
  * The last line is one JSON object: files, f1, far, mar, events, eventsCaught, falseAlerts,
  * deviceHours, falseAlertsPerDeviceHour, medianDelaySeconds.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ import { csvSource, SKAB_COLUMNS } from '../edge/sources.ts';
 import { LocalRuntime } from '../local/runtime.ts';
 import { parseCsvTable } from '../model/csv-table.ts';
 import { MODEL_FILE } from '../model/train.ts';
+import { csvFilesUnder } from '../tools/csv-files.ts';
 import { loadUseCases } from '../usecases/catalog.ts';
 
 const { values } = parseArgs({
@@ -47,17 +48,7 @@ if (!(rate > 0) || rate > 1000)
 const CALIBRATION = 400;
 const USE_CASE = 'pump-maintenance';
 
-function csvFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .flatMap((name) => {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return csvFiles(full);
-      return name.toLowerCase().endsWith('.csv') ? [full] : [];
-    })
-    .sort();
-}
-
-const all = values.data.map((dir) => path.resolve(dir)).flatMap(csvFiles);
+const all = values.data.map((dir) => path.resolve(dir)).flatMap(csvFilesUnder);
 const normalFiles = all.filter((file) => path.basename(file).toLowerCase() === 'anomaly-free.csv');
 const experimentFiles = all.filter((file) => !normalFiles.includes(file));
 if (experimentFiles.length === 0) throw new Error(`no experiment CSV under ${values.data.join(', ')}`);

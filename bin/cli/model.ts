@@ -7,6 +7,7 @@ import { startModelServer } from '../../model/serve.ts';
 import { runTraining } from '../../model/train.ts';
 import { scoreAsDevice } from '../../model/score-as-device.ts';
 import { integer, positiveNumber } from './options.ts';
+import { retrainCommand } from './retrain.ts';
 
 export function modelCommand(): Command {
   const command = new Command('model').description(
@@ -103,5 +104,6 @@ export function modelCommand(): Command {
         );
       },
     );
+  command.addCommand(retrainCommand());
   return command;
 }

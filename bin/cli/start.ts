@@ -72,6 +72,15 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
     onWarning: (message) => {
       console.error(`\n${message}`);
     },
+    // What SNS would send to the people subscribed to the use case's topic.
+    onNotification: (notification) => {
+      const devices = notification.alerts
+        .map((a) => `${a.deviceId} (${a.severity}, ${a.contributors[0]?.sensor ?? '-'})`)
+        .join(', ');
+      console.log(
+        `\nALERT ${notification.useCase}/${notification.group}: ${notification.alerts.length} new: ${devices}; aiot alerts list --status open`,
+      );
+    },
   });
   const startedAt = Date.now();
   const status = new StatusLine(() => statusOf(runtime));

@@ -1,0 +1,178 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { getContract } from '../../core/contracts/registry.ts';
+import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
+import {
+  normalTrainingSet,
+  scoreOnFeedback,
+  type DeviceRecording,
+  type FeedbackScore,
+  type LabelledStretch,
+} from '../../core/model/retraining.ts';
+import { SKAB_COLUMNS } from '../../edge/sources.ts';
+import { queryLocalStore } from '../../local/query-client.ts';
+import { loadModel } from '../../model/invocations.ts';
+import { scoreAsDevice } from '../../model/score-as-device.ts';
+import { parseCsvTable } from '../../model/csv-table.ts';
+import { MODEL_FILE } from '../../model/train.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+import { csvFilesUnder } from '../../tools/csv-files.ts';
+import { readFileSync } from 'node:fs';
+import { dataDirOption, integer } from './options.ts';
+import { printTable } from './output.ts';
+
+const PAGE = 10_000;
+const sqlText = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** Each device's recent readings, as the model's sensors, in time order. */
+async function recentRecordings(
+  dataDir: string,
+  useCase: string,
+  sensors: readonly string[],
+  columns: readonly string[],
+  since: number,
+): Promise<DeviceRecording[]> {
+  const { rows: devices } = await queryLocalStore(
+    dataDir,
+    `SELECT DISTINCT device_id FROM telemetry WHERE use_case = ${sqlText(useCase)} ORDER BY device_id`,
+  );
+  const recordings: DeviceRecording[] = [];
+  for (const { device_id: id } of devices) {
+    const deviceId = String(id);
+    const times: number[] = [];
+    const rows: number[][] = [];
+    for (let after = since - 1; ;) {
+      const { rows: page } = await queryLocalStore(
+        dataDir,
+        `SELECT epoch_ms(time) AS t, ${columns.join(', ')} FROM telemetry
+         WHERE use_case = ${sqlText(useCase)} AND device_id = ${sqlText(deviceId)} AND epoch_ms(time) > ${after}
+           AND ${columns.map((c) => `${c} IS NOT NULL`).join(' AND ')}
+         ORDER BY time LIMIT ${PAGE}`,
+      );
+      for (const row of page) {
+        times.push(Number(row.t));
+        rows.push(columns.map((column) => Number(row[column])));
+      }
+      if (page.length < PAGE) break;
+      after = times[times.length - 1] ?? after;
+    }
+    if (rows.length > 0) recordings.push({ deviceId, times, table: { sensors: [...sensors], rows } });
+  }
+  return recordings;
+}
+
+async function verdicts(dataDir: string, useCase: string): Promise<LabelledStretch[]> {
+  // Verdicts that still stand: an undone one left its alert without a verdict.
+  const { rows } = await queryLocalStore(
+    dataDir,
+    `SELECT f.device_id, f.label, epoch_ms(f.from_time) AS from_ms, epoch_ms(f.to_time) AS to_ms
+     FROM feedback f JOIN alerts a ON a.id = f.alert_id
+     WHERE f.use_case = ${sqlText(useCase)} AND a.verdict IS NOT NULL AND f.label IN ('anomaly', 'normal')`,
+  );
+  return rows.map((row) => ({
+    deviceId: String(row.device_id),
+    label: row.label === 'anomaly' ? 'anomaly' : 'normal',
+    from: Number(row.from_ms),
+    to: Number(row.to_ms),
+  }));
+}
+
+/** The SKAB outlier protocol through the per-device code: each file one device, calibrated on 400 rows. */
+async function skabReplay(model: AnomalyModel, dir: string) {
+  const counts = { tp: 0, fp: 0, fn: 0, tn: 0 };
+  const columns = model.sensors.map((sensor) => SKAB_COLUMNS[sensor] ?? sensor);
+  for (const file of csvFilesUnder(dir).filter((f) => !f.toLowerCase().endsWith('anomaly-free.csv'))) {
+    const text = readFileSync(file, 'utf8');
+    const table = parseCsvTable(text, file, { sensors: columns });
+    const labels = parseCsvTable(text, file, { sensors: ['anomaly'] }).rows.map((r) => r[0] === 1);
+    const results = await scoreAsDevice(
+      model,
+      { sensors: model.sensors, rows: table.rows },
+      {
+        calibrationRows: 400,
+        intervalSeconds: 1,
+      },
+    );
+    results.forEach((r, i) => {
+      if (i < 400) return;
+      const actual = labels[i] === true;
+      counts[r.anomalous ? (actual ? 'tp' : 'fp') : actual ? 'fn' : 'tn'] += 1;
+    });
+  }
+  return {
+    f1: (2 * counts.tp) / (2 * counts.tp + counts.fp + counts.fn),
+    far: (100 * counts.fp) / (counts.fp + counts.tn),
+    mar: (100 * counts.fn) / (counts.fn + counts.tp),
+  };
+}
+
+export function retrainCommand(): Command {
+  return new Command('retrain')
+    .description(
+      "train a candidate model from the use case's recent normal readings and the operators' verdicts, and compare it with the current model; deploys nothing",
+    )
+    .requiredOption('--use-case <id>', 'the use case')
+    .option('--days <n>', 'how far back to take readings', integer('--days', 1, 3650), 7)
+    .option('--skab <dir>', 'also replay the SKAB experiment files under this folder (SKAB columns)')
+    .addOption(dataDirOption())
+    .action(async (options: { useCase: string; days: number; skab?: string; dataDir: string }) => {
+      const manifest = loadUseCases().find((u) => u.id === options.useCase);
+      if (!manifest) throw new Error(`unknown use case "${options.useCase}"`);
+      const dataDir = path.resolve(options.dataDir);
+      const modelDir = path.join(dataDir, 'models', manifest.id);
+      const current = loadModel(modelDir);
+      const contract = getContract(manifest.contract);
+      const columns = current.sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);
+      const since = Date.now() - options.days * 24 * 3600_000;
+      const recordings = await recentRecordings(dataDir, manifest.id, current.sensors, columns, since);
+      if (recordings.length === 0)
+        throw new Error(`no readings of ${manifest.id} in the last ${options.days} days`);
+      const labels = await verdicts(dataDir, manifest.id);
+      const training = normalTrainingSet(recordings, labels);
+      const version = `${manifest.id}-candidate-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+      const candidate = trainAnomalyModel(training.table, {
+        modelVersion: version,
+        params: current.params,
+        segments: training.segments,
+      });
+      const out = path.join(modelDir, 'candidates', version);
+      mkdirSync(out, { recursive: true });
+      writeFileSync(path.join(out, MODEL_FILE), `${JSON.stringify(candidate)}\n`);
+
+      const feedback = (model: AnomalyModel): FeedbackScore => scoreOnFeedback(model, recordings, labels);
+      const [now, next] = [feedback(current), feedback(candidate)];
+      const rows: Record<string, string>[] = [
+        { measure: 'model version', current: current.modelVersion, candidate: candidate.modelVersion },
+        {
+          measure: 'training readings',
+          current: String(current.training.rows),
+          candidate: String(training.table.rows.length),
+        },
+        {
+          measure: 'confirmed faults flagged',
+          current: `${now.anomaliesFlagged} of ${now.anomalies}`,
+          candidate: `${next.anomaliesFlagged} of ${next.anomalies}`,
+        },
+        {
+          measure: 'readings flagged in windows judged normal',
+          current: `${(100 * now.normalFlaggedShare).toFixed(1)}% of ${now.normalReadings}`,
+          candidate: `${(100 * next.normalFlaggedShare).toFixed(1)}% of ${next.normalReadings}`,
+        },
+      ];
+      if (options.skab) {
+        console.error(`replaying SKAB under ${options.skab} with both models...`);
+        const [a, b] = [await skabReplay(current, options.skab), await skabReplay(candidate, options.skab)];
+        rows.push({
+          measure: 'SKAB replay F1 / FAR % / MAR %',
+          current: `${a.f1.toFixed(3)} / ${a.far.toFixed(1)} / ${a.mar.toFixed(1)}`,
+          candidate: `${b.f1.toFixed(3)} / ${b.far.toFixed(1)} / ${b.mar.toFixed(1)}`,
+        });
+      }
+      printTable(['measure', 'current', 'candidate'], rows);
+      console.log(
+        `${recordings.length} devices, ${training.table.rows.length} normal readings (${training.excluded} inside confirmed faults left out), ${labels.length} verdicts`,
+      );
+      console.log(`candidate written to ${path.relative(process.cwd(), out)}: nothing deployed`);
+    });
+}
