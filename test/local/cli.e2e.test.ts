@@ -259,6 +259,42 @@ describe('aiot CLI', () => {
     const expected = invoke(model, { sensors: table.sensors, rows: table.rows }).results;
     expect(printed).toEqual(expected.map((r) => `${r.score.toFixed(6)},${r.anomalous ? 1 : 0}`));
     expect(printed.some((line) => line.endsWith(',1'))).toBe(true);
+
+    // As one device from its commissioning: the first rows calibrate its baseline and carry no flag.
+    writeFileSync(path.join(dir, 'device.csv'), lines(600, 3, 0.05));
+    const device = await aiot([
+      'model',
+      'score',
+      '--model-dir',
+      path.join(dir, 'model'),
+      '--input',
+      path.join(dir, 'device.csv'),
+      '--calibration-rows',
+      '200',
+    ]);
+    expect(device.code, device.stderr).toBe(0);
+    const flags = device.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',')[1]);
+    expect(flags).toHaveLength(600);
+    expect(flags.slice(0, 200).every((flag) => flag === '0')).toBe(true);
+    // The shift starts at row 300: none flagged before it, most after.
+    expect(flags.slice(200, 300).includes('1')).toBe(false);
+    expect(flags.slice(360).filter((flag) => flag === '1').length).toBeGreaterThan(200);
+    expect(device.stderr).toMatch(/^calibrated on rows 1-200; \d+ of 400 rows after it flagged/);
+    const tooShort = await aiot([
+      'model',
+      'score',
+      '--model-dir',
+      path.join(dir, 'model'),
+      '--input',
+      path.join(dir, 'input.csv'),
+      '--calibration-rows',
+      '200',
+    ]);
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toContain('has 200 rows: nothing is left after 200 calibration rows');
   });
 
   it('prints a valid contract example and checks the manifests', async () => {
