@@ -4,7 +4,6 @@ import { requestCalibration } from '../baseline/rebaseline.ts';
 import type { Clock } from '../ingest/ports.ts';
 import { requirePermission, SYSTEM, type Actor } from '../operators/actor.ts';
 import { emptyTrack, evaluate, type EngineEvent, type SilenceMatch } from './engine.ts';
-import type { NotificationGrouper } from './grouping.ts';
 import { clearAlert, decide, newAlert, type Alert, type Decision } from './lifecycle.ts';
 import { groupOf, shiftStartOf, type AlertPolicy } from './policy.ts';
 import type {
@@ -12,6 +11,7 @@ import type {
   AlertNotifier,
   AlertStore,
   FeedbackRecord,
+  NotificationBatcher,
   Silence,
   SilenceScope,
   StoredTrack,
@@ -65,7 +65,7 @@ export class AlertService {
     private readonly store: AlertStore,
     private readonly baselines: BaselineStore,
     private readonly notifier: AlertNotifier,
-    private readonly grouper: NotificationGrouper,
+    private readonly grouper: NotificationBatcher,
     private readonly clock: Clock,
     private readonly useCases: ReadonlyMap<string, UseCaseAlerting>,
   ) {}
@@ -131,7 +131,14 @@ export class AlertService {
       switch (event.kind) {
         case 'open': {
           const existing = await this.store.getAlert(event.episode.alertId);
-          if (existing) break;
+          if (existing) {
+            // An outbox applied again after a failure: batching is idempotent, so hand the alert
+            // over again in case the failure came after it was opened and before it was batched.
+            if (existing.delivery === 'notify' && existing.status === 'open') {
+              await this.grouper.add(existing, this.clock.now());
+            }
+            break;
+          }
           const draft = newAlert(event.episode, { useCase, deviceId, inference, group }, 'notify', SYSTEM);
           const delivery = await this.store.openAlert(draft, {
             shiftStart: shiftStartOf(policy, event.episode.openedAt),
@@ -140,7 +147,7 @@ export class AlertService {
           });
           const alert = { ...draft, delivery };
           notices.push({ type: 'Alert Opened', alert, at: event.episode.openedAt });
-          if (delivery === 'notify') this.grouper.add(alert, this.clock.now());
+          if (delivery === 'notify') await this.grouper.add(alert, this.clock.now());
           else
             await this.store.recordSuppression({
               useCase,
@@ -214,7 +221,7 @@ export class AlertService {
 
   /** Sends the grouped notifications whose window has ended (all of them when stopping). */
   async flushNotifications(flushAll = false): Promise<number> {
-    const due = this.grouper.due(this.clock.now(), flushAll);
+    const due = await this.grouper.due(this.clock.now(), flushAll);
     for (const notification of due) await this.notifier.notify(notification);
     return due.length;
   }

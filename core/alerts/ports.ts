@@ -122,3 +122,14 @@ export interface AlertNotifier {
   /** A grouped notification to people (SNS in the cloud). */
   notify(notification: GroupNotification): Promise<void>;
 }
+
+/**
+ * Holds notified alerts for their group's window, so one notification carries every alert of a
+ * group opened close together: in memory in one process, a table item and a delayed message in
+ * the cloud (the window spans invocations).
+ */
+export interface NotificationBatcher {
+  add(alert: Alert, at: number): Promise<void>;
+  /** The notifications whose window has ended by `now` (all held ones with `flushAll`). */
+  due(now: number, flushAll?: boolean): Promise<GroupNotification[]>;
+}

@@ -27,7 +27,7 @@ const useCaseKey = (useCase: string) => `USECASE#${useCase}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A JSON attribute written by this class; anything else means the table is not ours. */
-function parseJson(value: unknown): unknown {
+export function parseJson(value: unknown): unknown {
   if (typeof value !== 'string') throw new Error(`expected a JSON string attribute, got ${typeof value}`);
   return JSON.parse(value) as unknown;
 }

@@ -9,10 +9,10 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlertService } from '../../core/alerts/alert-service.ts';
-import { NotificationGrouper } from '../../core/alerts/grouping.ts';
 import { alertPolicySchema, type AlertPolicy } from '../../core/alerts/policy.ts';
 import { DeviceScoring } from '../../core/baseline/device-scoring.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
@@ -22,6 +22,7 @@ import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../c
 import { DEFAULT_TIME_BOUNDS, systemClock } from '../../core/ingest/ports.ts';
 import { AwsAlertNotifier } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
+import { DynamoDbNotificationBatcher } from '../adapters/dynamodb-notification-batcher.ts';
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
 import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
 import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
@@ -55,10 +56,10 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
     return column;
   });
   const policy = parsePolicy(requireEnv('ALERT_POLICY', env));
-  const store = new DynamoDbAlertStore(
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    requireEnv('ALERT_TABLE', env),
-  );
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new DynamoDbAlertStore(documents, requireEnv('ALERT_TABLE', env));
   const scorer = new ResilientScorer(
     new SageMakerInferenceClient(new SageMakerRuntimeClient({ maxAttempts: 1 }), endpointName),
     systemClock,
@@ -91,8 +92,14 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
         new SNSClient({}),
         new Map([[useCase, requireEnv('ALERT_TOPIC_ARN', env)]]),
       ),
-      // Grouped within one invocation's batch; see docs/alerts.md.
-      new NotificationGrouper(() => policy.groupWindowSeconds * 1000),
+      // Grouped across invocations: the alert table holds each group's window, the notify function sends it.
+      new DynamoDbNotificationBatcher(
+        documents,
+        requireEnv('ALERT_TABLE', env),
+        new SQSClient({}),
+        requireEnv('NOTIFY_QUEUE_URL', env),
+        () => policy.groupWindowSeconds,
+      ),
       systemClock,
       new Map([[useCase, { policy, inference: requireEnv('INFERENCE_ID', env) }]]),
     ),

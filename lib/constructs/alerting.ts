@@ -3,13 +3,21 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
+
+const NOTIFY_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'notify', 'handler.ts');
 
 export interface AlertingProps {
   readonly encryptionKey: kms.IKey;
-  /** Use cases that get an alert topic. */
-  readonly useCases: readonly string[];
+  /** Use cases that get an alert topic, with the window their alerts are grouped in. */
+  readonly useCases: readonly { readonly id: string; readonly groupWindowSeconds: number }[];
   /** How long the bus archive keeps alert events. @default Duration.days(365) */
   readonly archiveRetention?: Duration;
 }
@@ -24,6 +32,9 @@ export class Alerting extends Construct {
   readonly table: dynamodb.Table;
   readonly bus: events.EventBus;
   readonly topics: ReadonlyMap<string, sns.Topic>;
+  /** Delayed messages that tell the notify function a group's window has ended. */
+  readonly notifyQueue: sqs.Queue;
+  readonly notifyFunction: nodejs.NodejsFunction;
   private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
@@ -55,7 +66,7 @@ export class Alerting extends Construct {
       retention,
     });
     this.topics = new Map(
-      props.useCases.map((useCase) => [
+      props.useCases.map(({ id: useCase }) => [
         useCase,
         new sns.Topic(this, `Topic-${useCase}`, {
           displayName: `aiot ${useCase} alerts`,
@@ -64,6 +75,65 @@ export class Alerting extends Construct {
         }),
       ]),
     );
+    const deadLetters = new sqs.Queue(this, 'NotifyDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.notifyQueue = new sqs.Queue(this, 'NotifyQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(6 * 30),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+    });
+    this.notifyFunction = this.createNotifyFunction(props);
+  }
+
+  /** Sends each group's notification when its window ends, with a role that can do only that. */
+  private createNotifyFunction(props: AlertingProps): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, 'NotifyLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const role = new iam.Role(this, 'NotifyRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Sends grouped alert notifications',
+    });
+    logGroup.grantWrite(role);
+    const fn = new nodejs.NodejsFunction(this, 'NotifyFunction', {
+      entry: NOTIFY_ENTRY,
+      role,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      description: 'Sends one notification per alert group when its window ends',
+      logGroup,
+      environment: {
+        ALERT_TABLE: this.table.tableName,
+        NOTIFY_QUEUE_URL: this.notifyQueue.queueUrl,
+        ALERT_TOPICS: Stack.of(this).toJsonString(
+          Object.fromEntries([...this.topics].map(([useCase, topic]) => [useCase, topic.topicArn])),
+        ),
+        GROUP_WINDOW_SECONDS: JSON.stringify(
+          Object.fromEntries(props.useCases.map((u) => [u.id, u.groupWindowSeconds])),
+        ),
+        POWERTOOLS_SERVICE_NAME: 'alert-notify',
+      },
+      bundling: { minify: true, sourceMap: true, target: 'node24', externalModules: [] },
+    });
+    fn.addEventSource(new SqsEventSource(this.notifyQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+    });
+    this.encryptionKey.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['sns:Publish'],
+      resourceArns: [...this.topics.values()].map((topic) => topic.topicArn),
+    });
+    return fn;
   }
 
   /** Lets a scoring function keep baselines and alerts, publish events and notify the use case's topic. */
@@ -89,6 +159,11 @@ export class Alerting extends Construct {
     // topic.grantPublish would add kms:GenerateDataKey*; publishing to an encrypted topic needs
     // kms:GenerateDataKey and kms:Decrypt, granted above.
     iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [topic.topicArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sqs:SendMessage'],
+      resourceArns: [this.notifyQueue.queueArn],
+    });
     if (grantee.grantPrincipal instanceof iam.Role) {
       Validations.of(grantee.grantPrincipal).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,

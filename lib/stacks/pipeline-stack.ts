@@ -104,7 +104,10 @@ export class PipelineStack extends Stack {
       }),
     );
 
-    this.alerting = new Alerting(this, 'Alerting', { encryptionKey: this.encryptionKey, useCases: ids });
+    this.alerting = new Alerting(this, 'Alerting', {
+      encryptionKey: this.encryptionKey,
+      useCases: props.useCases.map((u) => ({ id: u.id, groupWindowSeconds: u.alerts.groupWindowSeconds })),
+    });
     new CfnOutput(this, 'AlertTableName', {
       description: 'Device baselines, alert state, alerts, silences and feedback',
       value: this.alerting.table.tableName,

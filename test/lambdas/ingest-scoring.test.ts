@@ -34,6 +34,7 @@ const env = {
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:alerts',
   INFERENCE_ID: 'pump-anomaly',
   ALERT_POLICY: JSON.stringify(alertPolicySchema.parse({})),
+  NOTIFY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/notify',
 };
 
 const inferenceWrites = (): WriteRecordsCommandInput[] =>

@@ -105,6 +105,32 @@ describe('Alerting', () => {
     expect(statements.some((s) => actionsOf(s).includes('timestream:Select'))).toBe(true);
   });
 
+  it('sends grouped notifications from a function fed by a delayed queue, which may only take groups and publish', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertingNotifyQueue'), 'Arn'] },
+    });
+    const [notify] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'Sends one notification per alert group when its window ends' },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    expect(notify?.Properties.Environment.Variables.GROUP_WINDOW_SECONDS).toBe('{"pump-maintenance":120}');
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AlertingNotifyRole') }] },
+      }),
+    ) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
+    const actions = policies.flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.flatMap((st) => [st.Action].flat()),
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'sns:Publish']),
+    );
+    expect(actions.some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:Query')).toBe(false);
+    expect(ingestStatements().some((st) => [st.Action].flat().includes('sqs:SendMessage'))).toBe(true);
+  });
+
   it('GIVEN no model artifact WHEN synthesized THEN the function gets no alert permissions', () => {
     const plain = Template.fromStack(pipelineStack());
     const policies = JSON.stringify(plain.findResources('AWS::IAM::Policy'));
@@ -117,11 +143,14 @@ describe('Alerting', () => {
       () =>
         new Alerting(stack, 'Short', {
           encryptionKey: key,
-          useCases: ['a'],
+          useCases: [{ id: 'a', groupWindowSeconds: 60 }],
           archiveRetention: Duration.hours(2),
         }),
     ).toThrow('archiveRetention must be at least a day, got 2 hours');
-    const alerting = new Alerting(stack, 'Ok', { encryptionKey: key, useCases: ['a'] });
+    const alerting = new Alerting(stack, 'Ok', {
+      encryptionKey: key,
+      useCases: [{ id: 'a', groupWindowSeconds: 60 }],
+    });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     expect(() => {
       alerting.grantAlerting(role, 'b');
