@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
 import { callRuntime, RuntimeRefusal } from '../../local/runtime-client.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
 import { aiot } from '../support/cli.ts';
+import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
 let dataDir: string;
@@ -59,22 +56,13 @@ async function scored(): Promise<number> {
 const alertsOf = () =>
   callRuntime<{ alerts: Alert[] }>(dataDir, 'GET', `/alerts?device=${DEVICE}`).then((a) => a.alerts);
 
+let stopRuntime: () => Promise<void>;
+
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-alerts-'));
-  runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
-    dataDir,
-    mqttPort: 0,
-    apiPort: 0,
-    modelPort: 0,
-    batchWindowMs: 20,
-  });
+  ({ runtime, dataDir, stop: stopRuntime } = await startTestRuntime('aiot-alerts-'));
 });
 
-afterAll(async () => {
-  await runtime.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopRuntime());
 
 describe('alerts operators trust, end to end', () => {
   it('GIVEN a pump that develops a fault WHEN an operator calls it the new normal THEN exactly one alert opened and the re-baselined pump raises no second one', async () => {

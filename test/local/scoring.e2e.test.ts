@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
-let dataDir: string;
 const CALIBRATION = loadUseCases().find((u) => u.id === 'pump-maintenance')?.alerts.calibrationReadings ?? 0;
 let runtime: LocalRuntime;
 
@@ -43,22 +40,13 @@ const eventually = <T>(probe: () => Promise<T | undefined>) => waitFor('the infe
 /** Readings start this long ago: the runtime accepts readings no older than the store keeps. */
 const hoursAgo = (hours: number) => Date.now() - hours * 3600_000;
 
+let stopRuntime: () => Promise<void>;
+
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-scoring-'));
-  runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
-    dataDir,
-    mqttPort: 0,
-    apiPort: 0,
-    modelPort: 0,
-    batchWindowMs: 20,
-  });
+  ({ runtime, stop: stopRuntime } = await startTestRuntime('aiot-scoring-'));
 });
 
-afterAll(async () => {
-  await runtime.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopRuntime());
 
 describe('local runtime scoring', () => {
   it('scores every stored reading into the inferences table, with the model version and latency', async () => {

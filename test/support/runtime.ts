@@ -1,0 +1,28 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { LocalRuntime } from '../../local/runtime.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+
+/** A scoring runtime with the shipped use cases on free ports in a fresh folder, and how to remove it. */
+export async function startTestRuntime(
+  prefix: string,
+): Promise<{ runtime: LocalRuntime; dataDir: string; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  const runtime = await LocalRuntime.start({
+    useCases: loadUseCases(),
+    dataDir,
+    mqttPort: 0,
+    apiPort: 0,
+    modelPort: 0,
+    batchWindowMs: 20,
+  });
+  return {
+    runtime,
+    dataDir,
+    stop: async () => {
+      await runtime.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
