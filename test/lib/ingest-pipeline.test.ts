@@ -144,7 +144,7 @@ describe('IngestPipeline', () => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles the handler into one file with esbuild', () => {
+  it('bundles each handler (ingest, notify) into one file with esbuild', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
@@ -152,9 +152,9 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name, 'index.js'))
       .filter((file) => existsSync(file));
-    expect(bundles).toHaveLength(1);
+    expect(bundles).toHaveLength(2);
     // The SDK is bundled on purpose; this bound catches an accidental dependency explosion.
-    expect(statSync(bundles[0] ?? '').size).toBeLessThan(3 * 1024 * 1024);
+    for (const bundle of bundles) expect(statSync(bundle).size).toBeLessThan(3 * 1024 * 1024);
   });
 });
 
