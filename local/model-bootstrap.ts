@@ -26,7 +26,13 @@ export function ensureLocalModel(
   manifest: UseCaseManifest,
   modelDir: string,
 ): { model: AnomalyModel; trained: boolean } {
-  if (existsSync(path.join(modelDir, MODEL_FILE))) return { model: loadModel(modelDir), trained: false };
+  if (existsSync(path.join(modelDir, MODEL_FILE))) {
+    const model = loadModel(modelDir);
+    // A simulated model from before device baselines has no ageing profile: its baselines would
+    // page on normal wander. It costs seconds to train again; a model someone trained is kept.
+    const outdated = model.modelVersion.includes('-simulated-') && !model.ageing;
+    if (!outdated) return { model, trained: false };
+  }
   const contract = getContract(manifest.contract);
   const sensors = modelFeatures(manifest).filter((name) => name in contract.measures);
   const rows = Array.from({ length: TRAINING_PUMPS }, (_, p) => {
