@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
@@ -136,6 +138,27 @@ describe('alerts operators trust, end to end', () => {
       `SELECT label, detail, actor, role FROM feedback WHERE device_id = '${DEVICE}'`,
     );
     expect(feedback).toEqual([{ label: 'normal', detail: 'new-normal', actor: 'olu', role: 'operator' }]);
+
+    // Before changing the policy, see its effect on what is stored: a stricter persistence would
+    // not have opened that alert.
+    const proposed = path.join(dataDir, 'proposed.yaml');
+    writeFileSync(proposed, 'alerts:\n  open: { anomalousReadings: 600, withinSeconds: 600 }\n');
+    const replay = await aiot([
+      'alerts',
+      'replay',
+      '--use-case',
+      'pump-maintenance',
+      '--policy',
+      proposed,
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(replay.code, replay.stderr).toBe(0);
+    const results = JSON.parse(replay.stdout) as Record<string, { alerts: number; alertsOnNormal: number }>;
+    expect(results['current policy']).toMatchObject({ alerts: 1, alertsOnNormal: 1 });
+    expect(results['proposed (proposed.yaml)']).toMatchObject({ alerts: 0, alertsOnNormal: 0 });
   });
 
   it('refuses hostile or malformed operator requests with a clear error, changing nothing', async () => {
