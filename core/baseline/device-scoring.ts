@@ -231,8 +231,9 @@ export class DeviceScoring {
     }
     const baseline = await this.calibrate(device, readings);
     if (!baseline) {
-      // The endpoint is unavailable: stay calibrating and try again with the next batch.
-      return stored ?? { ...state, revision: state.revision + 1 };
+      // The endpoint is unavailable: stay calibrating, with the count kept, and try again with the
+      // next batch.
+      return { ...state, revision: state.revision + 1, calibration: { ...pending, collected } };
     }
     return {
       useCase,

@@ -4,6 +4,7 @@ import { DeviceScoring, type ScoredDevice } from '../../core/baseline/device-sco
 import { InMemoryBaselineStore, InMemoryTelemetry } from '../../core/baseline/in-memory.ts';
 import { requestCalibration } from '../../core/baseline/rebaseline.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
+import { InferenceFailure } from '../../core/inference/ports.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
@@ -197,6 +198,35 @@ describe('DeviceScoring', () => {
       requestedBy: { name: 'dana', role: 'reliability-engineer' },
       calibratedFrom: 150_000,
     });
+  });
+
+  it('GIVEN the endpoint down when a calibration is due WHEN the next batch comes THEN it calibrates then, without counting again', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const inner = new InProcessInferenceClient(model);
+    let down = true;
+    const flaky = {
+      invoke: (window: Parameters<InProcessInferenceClient['invoke']>[0]) =>
+        window.calibrate && down
+          ? Promise.reject(new InferenceFailure('endpoint down', false))
+          : inner.invoke(window),
+    };
+    const clock = { now: () => 0 };
+    const scoring = new DeviceScoring(
+      new DeviceWindows(COLUMNS, COLUMNS, 10),
+      new ResilientScorer(flaky, clock, (ms, signal) => sleep(ms, undefined, { signal })),
+      baselines,
+      telemetry,
+      clock,
+      { calibrationReadings: new Map([['uc', CALIBRATION]]) },
+    );
+    const rows = normal(130, 9);
+    await ingest(scoring, telemetry, readings('p7', 0, rows.slice(0, 110)));
+    expect((await baselines.get('uc', 'p7'))?.calibration?.collected).toBe(110);
+    down = false;
+    const next = await ingest(scoring, telemetry, readings('p7', 110, rows.slice(110)));
+    expect((await baselines.get('uc', 'p7'))?.active).toMatchObject({ version: 1, calibratedUntil: 99_000 });
+    expect(states(next)).toEqual(new Array(20).fill('monitoring'));
   });
 
   it('refuses a re-baseline by a role that may not, or without a reason', async () => {
