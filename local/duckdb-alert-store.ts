@@ -321,6 +321,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
       };
       if (filter.useCase) add((ref) => `use_case = ${ref}`, filter.useCase);
       if (filter.deviceId) add((ref) => `device_id = ${ref}`, filter.deviceId);
+      if (filter.delivery) add((ref) => `delivery = ${ref}`, filter.delivery);
       if (filter.since !== undefined) add((ref) => `opened_at >= ${ts(ref)}`, micros(filter.since));
       if (filter.statuses) {
         const refs = filter.statuses.map((status) => {

@@ -102,11 +102,16 @@ export async function handleOperation(
           body: { error: `unknown status ${unknown.join(', ')} (${ALERT_STATUSES.join(', ')})` },
         };
       }
+      const delivery = query.get('delivery');
+      if (delivery !== null && delivery !== 'notify' && delivery !== 'digest') {
+        return { status: 400, body: { error: `delivery must be notify or digest, got "${delivery}"` } };
+      }
       const limit = Math.min(Number(query.get('limit') ?? 200) || 200, MAX_LIST);
       const alerts = await ops.alertStore.listAlerts({
         ...(query.get('use-case') ? { useCase: query.get('use-case') ?? '' } : {}),
         ...(query.get('device') ? { deviceId: query.get('device') ?? '' } : {}),
         ...(statuses ? { statuses: statuses as AlertStatus[] } : {}),
+        ...(delivery ? { delivery } : {}),
         limit,
       });
       return { status: 200, body: { alerts } };

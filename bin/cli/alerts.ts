@@ -76,6 +76,12 @@ export function alertsCommand(): Command {
     .option('--use-case <id>', 'only this use case')
     .option('--device <id>', 'only this device')
     .option('--status <list>', 'comma-separated: open, acknowledged, resolved, false-positive, confirmed')
+    .addOption(
+      new Option(
+        '--delivery <kind>',
+        'digest: the alerts over the shift caps, which interrupted nobody',
+      ).choices(['notify', 'digest']),
+    )
     .option('--limit <n>', 'at most this many', '100')
     .addOption(formatOption())
     .addOption(dataDirOption())
@@ -84,6 +90,7 @@ export function alertsCommand(): Command {
         useCase?: string;
         device?: string;
         status?: string;
+        delivery?: string;
         limit: string;
         format: string;
         dataDir: string;
@@ -93,6 +100,7 @@ export function alertsCommand(): Command {
           ...(options.useCase ? { 'use-case': options.useCase } : {}),
           ...(options.device ? { device: options.device } : {}),
           ...(options.status ? { status: options.status } : {}),
+          ...(options.delivery ? { delivery: options.delivery } : {}),
         });
         const { alerts } = await callRuntime<{ alerts: Alert[] }>(
           path.resolve(options.dataDir),

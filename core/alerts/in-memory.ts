@@ -61,6 +61,7 @@ export class InMemoryAlertStore implements AlertStore {
             (!filter.useCase || a.useCase === filter.useCase) &&
             (!filter.deviceId || a.deviceId === filter.deviceId) &&
             (!filter.statuses || filter.statuses.includes(a.status)) &&
+            (!filter.delivery || a.delivery === filter.delivery) &&
             (filter.since === undefined || a.openedAt >= filter.since),
         )
         .sort((a, b) => b.openedAt - a.openedAt)

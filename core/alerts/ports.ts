@@ -1,6 +1,6 @@
 import type { Actor } from '../operators/actor.ts';
 import type { AlertTrack, EngineEvent, SuppressionRule } from './engine.ts';
-import type { Alert, AlertStatus } from './lifecycle.ts';
+import type { Alert, AlertStatus, Delivery } from './lifecycle.ts';
 
 /** A track with the events its last evaluation produced and that are not applied yet (an outbox). */
 export interface StoredTrack extends AlertTrack {
@@ -65,6 +65,8 @@ export interface AlertFilter {
   readonly useCase?: string;
   readonly deviceId?: string;
   readonly statuses?: readonly AlertStatus[];
+  /** `digest`: the alerts over the shift's caps, which interrupted nobody. */
+  readonly delivery?: Delivery;
   /** Alerts opened at or after this time. */
   readonly since?: number;
   readonly limit?: number;

@@ -247,6 +247,7 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
       Math.min(filter.limit ?? MAX_LIST, MAX_LIST),
       (item) =>
         (!filter.deviceId || item.deviceId === filter.deviceId) &&
+        (!filter.delivery || item.delivery === filter.delivery) &&
         (!filter.statuses || filter.statuses.includes(item.status as Alert['status'])),
     );
     return items.map((item) => parseJson(item.alert) as Alert);

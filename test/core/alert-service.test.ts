@@ -114,6 +114,10 @@ describe('AlertService', () => {
     const byDevice = [...store.alerts.values()].map((a) => `${a.deviceId}:${a.delivery}`).sort();
     expect(byDevice).toEqual(['p1:digest', 'p1:notify', 'p1:notify', 'p2:notify', 'p3:digest']);
     expect(store.suppressions.filter((s) => s.rule === 'cap')).toHaveLength(2);
+    // The digest is a listing of its own: kept, never dropped silently.
+    expect(
+      (await store.listAlerts({ useCase: 'uc', delivery: 'digest' })).map((a) => a.deviceId).sort(),
+    ).toEqual(['p1', 'p3']);
   });
 
   it('GIVEN alerts of one group close together WHEN notified THEN they go out as one notification', async () => {

@@ -219,6 +219,8 @@ describe('alerts operators trust, end to end', () => {
     ).toMatchObject({ status: 403 });
     const badStatus = await fetch(`${base}/alerts?status=bogus`);
     expect(badStatus.status).toBe(400);
+    expect((await fetch(`${base}/alerts?delivery=everyone`)).status).toBe(400);
+    expect(await (await fetch(`${base}/alerts?delivery=digest`)).json()).toEqual({ alerts: [] });
     expect((await fetch(`${base}/alerts`, { method: 'DELETE' })).status).toBe(405);
     expect(await runtime.store.query('SELECT count(*)::INTEGER AS n FROM alert_events')).toEqual(before);
   });
