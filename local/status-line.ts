@@ -5,7 +5,13 @@ export interface StatusSource {
   readonly queueDepth: number;
   readonly deadLetters: number;
   readonly devices: number;
-  readonly scoring?: { anomalies: number; skipped: number; latency?: { p50: number; p99: number } };
+  readonly scoring?: {
+    anomalies: number;
+    skipped: number;
+    /** Readings that calibrated a device's baseline: scored, never flagged. */
+    calibrating?: number;
+    latency?: { p50: number; p99: number };
+  };
 }
 
 /**
@@ -39,7 +45,11 @@ export class StatusLine {
       ` | dup ${counters.duplicates} | quarantined ${counters.quarantined} | refused ${counters.refused}` +
       ` | queue ${queueDepth} | dead-letter ${deadLetters}` +
       (scoring
-        ? ` | anomalies ${scoring.anomalies} | inference p50/p99 ${scoring.latency ? `${scoring.latency.p50.toFixed(1)}/${scoring.latency.p99.toFixed(1)} ms` : '-'}` +
+        ? ` | anomalies ${scoring.anomalies}` +
+          ((scoring.calibrating ?? 0) > 0
+            ? ` (${scoring.calibrating ?? 0} calibration readings so far)`
+            : '') +
+          ` | inference p50/p99 ${scoring.latency ? `${scoring.latency.p50.toFixed(1)}/${scoring.latency.p99.toFixed(1)} ms` : '-'}` +
           (scoring.skipped > 0 ? ` | unscored ${scoring.skipped}` : '')
         : '');
     this.previous = { at: now, received: counters.received, stored: counters.stored };
