@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -35,6 +36,8 @@ export class Alerting extends Construct {
   /** Delayed messages that tell the notify function a group's window has ended. */
   readonly notifyQueue: sqs.Queue;
   readonly notifyFunction: nodejs.NodejsFunction;
+  /** Notifications that failed five times wait in a dead-letter queue: people were not told. */
+  readonly notifyDeadLetterAlarm: cloudwatch.Alarm;
   private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
@@ -89,6 +92,14 @@ export class Alerting extends Construct {
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
     });
     this.notifyFunction = this.createNotifyFunction(props);
+    this.notifyDeadLetterAlarm = new cloudwatch.Alarm(this, 'NotifyDeadLetterAlarm', {
+      alarmDescription: 'Grouped alert notifications could not be sent; see docs/operations.md',
+      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /** Sends each group's notification when its window ends, with a role that can do only that. */

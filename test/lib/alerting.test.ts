@@ -129,6 +129,10 @@ describe('Alerting', () => {
     );
     expect(actions.some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:Query')).toBe(false);
     expect(ingestStatements().some((st) => [st.Action].flat().includes('sqs:SendMessage'))).toBe(true);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'Grouped alert notifications could not be sent; see docs/operations.md',
+      Threshold: 0,
+    });
   });
 
   it('GIVEN no model artifact WHEN synthesized THEN the function gets no alert permissions', () => {
