@@ -6,6 +6,7 @@ import type { AlertStore } from '../core/alerts/ports.ts';
 import type { BaselineState, BaselineStore } from '../core/baseline/ports.ts';
 import { requestCalibration } from '../core/baseline/rebaseline.ts';
 import type { Clock } from '../core/ingest/ports.ts';
+import { issuesText } from '../core/contracts/reasons.ts';
 import { PermissionDenied, requirePermission } from '../core/operators/actor.ts';
 import {
   decisionRequestSchema,
@@ -32,7 +33,7 @@ const MAX_LIST = 1000;
 function invalid(error: z.ZodError): OperationReply {
   return {
     status: 400,
-    body: { error: error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') },
+    body: { error: issuesText(error.issues, '(body)') },
   };
 }
 

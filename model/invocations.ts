@@ -1,3 +1,4 @@
+import { issuesText } from '../core/contracts/reasons.ts';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -114,9 +115,7 @@ function readingsTable(
 export function invoke(model: AnomalyModel, body: unknown): InvocationResponse {
   const parsed = invocationRequestSchema.safeParse(body);
   if (!parsed.success) {
-    throw new InvocationError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
-    );
+    throw new InvocationError(issuesText(parsed.error.issues, '(body)'));
   }
   const request = parsed.data;
   const table =

@@ -1,3 +1,4 @@
+import { issuesText } from '../core/contracts/reasons.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -43,9 +44,7 @@ export function readHyperparameters(file: string): Hyperparameters {
   if (!existsSync(file)) return {};
   const parsed = hyperparametersSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
-    throw new Error(
-      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`${file}: ${issuesText(parsed.error.issues)}`);
   }
   return parsed.data;
 }

@@ -1,3 +1,4 @@
+import { issuesText } from '../../core/contracts/reasons.ts';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
@@ -21,9 +22,7 @@ export function readPolicyFile(file: string): AlertPolicy {
     typeof document === 'object' && document !== null && 'alerts' in document ? document.alerts : document;
   const parsed = alertPolicySchema.safeParse(policy ?? {});
   if (!parsed.success) {
-    throw new Error(
-      `${file} is not an alert policy: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`${file} is not an alert policy: ${issuesText(parsed.error.issues)}`);
   }
   return parsed.data;
 }

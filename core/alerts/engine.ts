@@ -1,13 +1,11 @@
 import type { InferenceRecord } from '../inference/inference-records.ts';
+import type { Contributor } from '../model/anomaly-model.ts';
 import type { AlertPolicy } from './policy.ts';
 
 export const SEVERITIES = ['warning', 'major', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export interface Contributor {
-  readonly sensor: string;
-  readonly share: number;
-}
+export type { Contributor } from '../model/anomaly-model.ts';
 
 /** A device's ongoing anomaly condition, from the reading that met the persistence rule until it clears. */
 export interface Episode {

@@ -36,3 +36,11 @@ export function reasonsFromZod(issues: readonly z.core.$ZodIssue[]): Reason[] {
 export function formatReason(reason: Reason): string {
   return reason.path ? `${reason.path}: ${reason.message}` : reason.message;
 }
+
+/**
+ * Zod issues as one line, `path: message; path: message`, for errors about a whole document (a
+ * request body, a settings file) rather than a payload's reasons. `whole` names the document's root.
+ */
+export function issuesText(issues: readonly z.core.$ZodIssue[], whole = '(root)'): string {
+  return issues.map((issue) => `${issue.path.join('.') || whole}: ${issue.message}`).join('; ');
+}

@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { getContract } from '../../core/contracts/registry.ts';
-import { formatReason } from '../../core/contracts/reasons.ts';
+import { formatReason, issuesText } from '../../core/contracts/reasons.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -109,9 +109,7 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
 function parsePolicy(text: string): AlertPolicy {
   const parsed = alertPolicySchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
-    throw new Error(
-      `ALERT_POLICY is not an alert policy: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`ALERT_POLICY is not an alert policy: ${issuesText(parsed.error.issues)}`);
   }
   return parsed.data;
 }
