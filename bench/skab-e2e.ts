@@ -30,6 +30,7 @@ import { trainAnomalyModel } from '../core/model/anomaly-model.ts';
 import { EdgeAgent } from '../edge/agent.ts';
 import { csvSource, SKAB_COLUMNS } from '../edge/sources.ts';
 import { LocalRuntime } from '../local/runtime.ts';
+import { sqlText } from '../local/store-reads.ts';
 import { parseCsvTable } from '../model/csv-table.ts';
 import { MODEL_FILE } from '../model/train.ts';
 import { csvFilesUnder } from '../tools/csv-files.ts';
@@ -186,14 +187,13 @@ let falseAlerts = 0;
 let normalReadings = 0;
 const delays: number[] = [];
 const perFile: (string | number)[][] = [];
-const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 for (const device of devices) {
   const { rows: scored } = await runtime.store.query(
-    `SELECT epoch_ms(time) AS t, anomalous FROM inferences WHERE device_id = ${quote(device.thing)} ORDER BY time`,
+    `SELECT epoch_ms(time) AS t, anomalous FROM inferences WHERE device_id = ${sqlText(device.thing)} ORDER BY time`,
   );
   const { rows: opened } = await runtime.store.query(
     `SELECT epoch_ms(opened_at) AS t, epoch_ms(coalesce(cleared_at, last_anomaly_at)) AS until
-     FROM alerts WHERE device_id = ${quote(device.thing)} ORDER BY opened_at`,
+     FROM alerts WHERE device_id = ${sqlText(device.thing)} ORDER BY opened_at`,
   );
   // Row i of the file is the reading stamped endAt - (rows - 1 - i) seconds.
   const first = endAt - (device.rows - 1) * 1000;

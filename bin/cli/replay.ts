@@ -8,12 +8,10 @@ import type { Silence } from '../../core/alerts/ports.ts';
 import { replayPolicy, type LabelledWindow, type ReplayResult } from '../../core/alerts/replay.ts';
 import type { InferenceRecord } from '../../core/inference/inference-records.ts';
 import { queryLocalStore } from '../../local/query-client.ts';
+import { deviceRows, devicesIn, sqlText, standingVerdicts } from '../../local/store-reads.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { dataDirOption } from './options.ts';
 import { printTable } from './output.ts';
-
-const PAGE = 10_000;
-const sqlText = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /** Reads a proposed policy: a file with an `alerts:` section (a manifest) or the policy itself. */
 export function readPolicyFile(file: string): AlertPolicy {
@@ -28,62 +26,44 @@ export function readPolicyFile(file: string): AlertPolicy {
 }
 
 async function storedScores(dataDir: string, useCase: string): Promise<Map<string, InferenceRecord[]>> {
-  const { rows: devices } = await queryLocalStore(
-    dataDir,
-    `SELECT DISTINCT device_id FROM inferences WHERE use_case = ${sqlText(useCase)} ORDER BY device_id`,
-  );
   const byDevice = new Map<string, InferenceRecord[]>();
-  for (const { device_id: device } of devices) {
-    const deviceId = String(device);
-    const readings: InferenceRecord[] = [];
-    for (let after = -1; ;) {
-      const { rows } = await queryLocalStore(
-        dataDir,
-        `SELECT epoch_ms(time) AS t, status, score, threshold, anomalous, contributors, model_version, device_state, baseline_version
-         FROM inferences WHERE use_case = ${sqlText(useCase)} AND device_id = ${sqlText(deviceId)} AND epoch_ms(time) > ${after}
-         ORDER BY time LIMIT ${PAGE}`,
-      );
-      for (const row of rows) {
-        readings.push({
-          useCase,
-          deviceId,
-          time: Number(row.t),
-          status: row.status === 'scored' ? 'scored' : 'skipped',
-          score: row.score === null ? null : Number(row.score),
-          threshold: row.threshold === null ? null : Number(row.threshold),
-          anomalous: row.anomalous === null ? null : row.anomalous === true,
-          contributors: JSON.parse(String(row.contributors)) as InferenceRecord['contributors'],
-          modelVersion: typeof row.model_version === 'string' ? row.model_version : null,
-          latencyMs: null,
-          skipReason: null,
-          // Scores from before device baselines count as monitored.
-          deviceState:
-            row.device_state === 'calibrating' || row.device_state === 'warming-up'
-              ? row.device_state
-              : 'monitoring',
-          baselineVersion: row.baseline_version === null ? null : Number(row.baseline_version),
-        });
-      }
-      if (rows.length < PAGE) break;
-      after = readings[readings.length - 1]?.time ?? after;
-    }
-    byDevice.set(deviceId, readings);
+  for (const deviceId of await devicesIn(dataDir, 'inferences', useCase)) {
+    const rows = await deviceRows(dataDir, 'inferences', useCase, deviceId, {
+      columns:
+        'status, score, threshold, anomalous, contributors, model_version, device_state, baseline_version',
+    });
+    byDevice.set(
+      deviceId,
+      rows.map((row) => ({
+        useCase,
+        deviceId,
+        time: Number(row.t),
+        status: row.status === 'scored' ? 'scored' : 'skipped',
+        score: row.score === null ? null : Number(row.score),
+        threshold: row.threshold === null ? null : Number(row.threshold),
+        anomalous: row.anomalous === null ? null : row.anomalous === true,
+        contributors: JSON.parse(String(row.contributors)) as InferenceRecord['contributors'],
+        modelVersion: typeof row.model_version === 'string' ? row.model_version : null,
+        latencyMs: null,
+        skipReason: null,
+        // Scores from before device baselines count as monitored.
+        deviceState:
+          row.device_state === 'calibrating' || row.device_state === 'warming-up'
+            ? row.device_state
+            : 'monitoring',
+        baselineVersion: row.baseline_version === null ? null : Number(row.baseline_version),
+      })),
+    );
   }
   return byDevice;
 }
 
 async function labelledWindows(dataDir: string, useCase: string) {
-  // Only verdicts that still stand: an undone one has left its alert without a verdict.
-  const { rows } = await queryLocalStore(
-    dataDir,
-    `SELECT f.device_id, f.label, epoch_ms(f.from_time) AS from_ms, epoch_ms(f.to_time) AS to_ms
-     FROM feedback f JOIN alerts a ON a.id = f.alert_id
-     WHERE f.use_case = ${sqlText(useCase)} AND a.verdict IS NOT NULL AND f.label IN ('anomaly', 'normal')`,
-  );
+  const verdicts = await standingVerdicts(dataDir, useCase);
   const windows = (label: string): LabelledWindow[] =>
-    rows
-      .filter((row) => row.label === label)
-      .map((row) => ({ deviceId: String(row.device_id), from: Number(row.from_ms), to: Number(row.to_ms) }));
+    verdicts
+      .filter((verdict) => verdict.label === label)
+      .map(({ deviceId, from, to }) => ({ deviceId, from, to }));
   return { anomalies: windows('anomaly'), normal: windows('normal') };
 }
 

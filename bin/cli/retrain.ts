@@ -8,10 +8,9 @@ import {
   scoreOnFeedback,
   type DeviceRecording,
   type FeedbackScore,
-  type LabelledStretch,
 } from '../../core/model/retraining.ts';
 import { SKAB_COLUMNS } from '../../edge/sources.ts';
-import { queryLocalStore } from '../../local/query-client.ts';
+import { deviceRows, devicesIn, standingVerdicts } from '../../local/store-reads.ts';
 import { loadModel } from '../../model/invocations.ts';
 import { scoreAsDevice } from '../../model/score-as-device.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
@@ -22,10 +21,7 @@ import { readFileSync } from 'node:fs';
 import { dataDirOption, integer } from './options.ts';
 import { printTable } from './output.ts';
 
-const PAGE = 10_000;
-const sqlText = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
-/** Each device's recent readings, as the model's sensors, in time order. */
+/** Each device's readings since `since`, as the model's sensors, in time order. */
 async function recentRecordings(
   dataDir: string,
   useCase: string,
@@ -33,49 +29,21 @@ async function recentRecordings(
   columns: readonly string[],
   since: number,
 ): Promise<DeviceRecording[]> {
-  const { rows: devices } = await queryLocalStore(
-    dataDir,
-    `SELECT DISTINCT device_id FROM telemetry WHERE use_case = ${sqlText(useCase)} ORDER BY device_id`,
-  );
   const recordings: DeviceRecording[] = [];
-  for (const { device_id: id } of devices) {
-    const deviceId = String(id);
-    const times: number[] = [];
-    const rows: number[][] = [];
-    for (let after = since - 1; ;) {
-      const { rows: page } = await queryLocalStore(
-        dataDir,
-        `SELECT epoch_ms(time) AS t, ${columns.join(', ')} FROM telemetry
-         WHERE use_case = ${sqlText(useCase)} AND device_id = ${sqlText(deviceId)} AND epoch_ms(time) > ${after}
-           AND ${columns.map((c) => `${c} IS NOT NULL`).join(' AND ')}
-         ORDER BY time LIMIT ${PAGE}`,
-      );
-      for (const row of page) {
-        times.push(Number(row.t));
-        rows.push(columns.map((column) => Number(row[column])));
-      }
-      if (page.length < PAGE) break;
-      after = times[times.length - 1] ?? after;
-    }
-    if (rows.length > 0) recordings.push({ deviceId, times, table: { sensors: [...sensors], rows } });
+  for (const deviceId of await devicesIn(dataDir, 'telemetry', useCase)) {
+    const rows = await deviceRows(dataDir, 'telemetry', useCase, deviceId, {
+      columns: columns.join(', '),
+      after: since - 1,
+      where: columns.map((c) => `${c} IS NOT NULL`).join(' AND '),
+    });
+    if (rows.length === 0) continue;
+    recordings.push({
+      deviceId,
+      times: rows.map((row) => Number(row.t)),
+      table: { sensors: [...sensors], rows: rows.map((row) => columns.map((column) => Number(row[column]))) },
+    });
   }
   return recordings;
-}
-
-async function verdicts(dataDir: string, useCase: string): Promise<LabelledStretch[]> {
-  // Verdicts that still stand: an undone one left its alert without a verdict.
-  const { rows } = await queryLocalStore(
-    dataDir,
-    `SELECT f.device_id, f.label, epoch_ms(f.from_time) AS from_ms, epoch_ms(f.to_time) AS to_ms
-     FROM feedback f JOIN alerts a ON a.id = f.alert_id
-     WHERE f.use_case = ${sqlText(useCase)} AND a.verdict IS NOT NULL AND f.label IN ('anomaly', 'normal')`,
-  );
-  return rows.map((row) => ({
-    deviceId: String(row.device_id),
-    label: row.label === 'anomaly' ? 'anomaly' : 'normal',
-    from: Number(row.from_ms),
-    to: Number(row.to_ms),
-  }));
 }
 
 /** The SKAB outlier protocol through the per-device code: each file one device, calibrated on 400 rows. */
@@ -128,7 +96,7 @@ export function retrainCommand(): Command {
       const recordings = await recentRecordings(dataDir, manifest.id, current.sensors, columns, since);
       if (recordings.length === 0)
         throw new Error(`no readings of ${manifest.id} in the last ${options.days} days`);
-      const labels = await verdicts(dataDir, manifest.id);
+      const labels = await standingVerdicts(dataDir, manifest.id);
       const training = normalTrainingSet(recordings, labels);
       const version = `${manifest.id}-candidate-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
       const candidate = trainAnomalyModel(training.table, {

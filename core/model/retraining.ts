@@ -1,3 +1,4 @@
+import type { LabelledWindow } from '../alerts/replay.ts';
 import type { AnomalyModel, SensorTable } from './anomaly-model.ts';
 import { calibrateBaseline, scoreWithBaseline } from './device-baseline.ts';
 
@@ -9,10 +10,7 @@ export interface DeviceRecording {
 }
 
 /** A labelled stretch of a device's readings, from operators' verdicts. */
-export interface LabelledStretch {
-  readonly deviceId: string;
-  readonly from: number;
-  readonly to: number;
+export interface LabelledStretch extends LabelledWindow {
   readonly label: 'normal' | 'anomaly';
 }
 

@@ -11,6 +11,7 @@ import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-m
 import { PermissionDenied } from '../../core/operators/actor.ts';
 import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
 import { InProcessInferenceClient } from '../../model/in-process-client.ts';
+import { telemetryRecord } from '../support/messages.ts';
 
 const COLUMNS = ['vibration', 'flow'];
 const CALIBRATION = 100;
@@ -26,19 +27,9 @@ const model = trainAnomalyModel(
 );
 
 function readings(device: string, from: number, values: readonly (readonly number[])[]): TelemetryRecord[] {
-  return values.map((row, i) => ({
-    dimensions: {
-      use_case: 'uc',
-      device_id: device,
-      firmware: '1',
-      hardware_generation: 'g',
-      contract: 'c@1',
-    },
-    time: (from + i) * 1000,
-    seq: from + i,
-    origin: 'device',
-    measures: { vibration: row[0] ?? 0, flow: row[1] ?? 0 },
-  }));
+  return values.map((row, i) =>
+    telemetryRecord(device, (from + i) * 1000, from + i, { vibration: row[0] ?? 0, flow: row[1] ?? 0 }),
+  );
 }
 
 /** One scoring process (a Lambda instance, the runtime) over shared stores. */

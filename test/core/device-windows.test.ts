@@ -2,21 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
 import { toInferenceRecords } from '../../core/inference/inference-records.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
+import { telemetryRecord } from '../support/messages.ts';
 
 function record(device: string, time: number, value: number): TelemetryRecord {
-  return {
-    dimensions: {
-      use_case: 'uc',
-      device_id: device,
-      firmware: '1',
-      hardware_generation: 'g',
-      contract: 'c@1',
-    },
-    time,
-    seq: time,
-    origin: 'device',
-    measures: { col_a: value, col_b: value * 10 },
-  };
+  return telemetryRecord(device, time, time, { col_a: value, col_b: value * 10 });
 }
 
 describe('DeviceWindows', () => {

@@ -2,6 +2,7 @@ import type { TelemetryMessage } from '../../core/contracts/contract.ts';
 import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
 import { bytesToBase64 } from '../../core/ingest/base64.ts';
 import type { InboundMessage } from '../../core/ingest/ingest-batch.ts';
+import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { applyIngestRule } from '../../core/ingest/rule.ts';
 
 let nextId = 0;
@@ -27,6 +28,28 @@ export function inbound(
     receivedAt: 1_768_465_800_000,
   });
   return { id: options.id ?? `msg-${++nextId}`, body: JSON.stringify(rule) };
+}
+
+/** A stored reading of use case `uc`, as ingestion hands it to scoring. */
+export function telemetryRecord(
+  device: string,
+  time: number,
+  seq: number,
+  measures: Readonly<Record<string, number>>,
+): TelemetryRecord {
+  return {
+    dimensions: {
+      use_case: 'uc',
+      device_id: device,
+      firmware: '1',
+      hardware_generation: 'g',
+      contract: 'c@1',
+    },
+    time,
+    seq,
+    origin: 'device',
+    measures,
+  };
 }
 
 export { bytesToBase64 };
