@@ -7,8 +7,6 @@ import type { DuckDbAlertStore } from './duckdb-alert-store.ts';
  * runtime's output.
  */
 export class LocalAlertNotifier implements AlertNotifier {
-  notifications = 0;
-
   constructor(
     private readonly store: DuckDbAlertStore,
     private readonly onNotification: ((notification: GroupNotification) => void) | undefined,
@@ -19,7 +17,6 @@ export class LocalAlertNotifier implements AlertNotifier {
   }
 
   notify(notification: GroupNotification): Promise<void> {
-    this.notifications += 1;
     this.onNotification?.(notification);
     return Promise.resolve();
   }

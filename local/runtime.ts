@@ -13,7 +13,7 @@ import { bytesToBase64 } from '../core/ingest/base64.ts';
 import { DEFAULT_TIME_BOUNDS, systemClock } from '../core/ingest/ports.ts';
 import { parseHealthTopic } from '../core/ingest/topics.ts';
 import { applyIngestRule } from '../core/ingest/rule.ts';
-import type { UseCaseManifest } from '../core/usecase/manifest.ts';
+import { alertInferenceOf, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import { startLocalBroker, type LocalBroker, type Refusal, type TelemetryArrival } from './broker.ts';
 import { LocalCertificateAuthority } from './certs.ts';
 import { DuckDbStore, type RefusalRow } from './duckdb-store.ts';
@@ -115,8 +115,6 @@ export class LocalRuntime {
     private readonly refusals: RefusalLog,
     /** Scoring of the use case with a model, when the runtime scores. */
     readonly scoring: LocalScoringSetup | undefined,
-    /** Device baselines and alerts, kept beside the telemetry. */
-    readonly alertStore: DuckDbAlertStore,
   ) {}
 
   get mqttPort(): number {
@@ -214,18 +212,7 @@ export class LocalRuntime {
       throw error;
     }
     const queue = (ingest.queue = createIngestQueue(options, dataDir, store, counters, scoring));
-    const runtime = new LocalRuntime(
-      counters,
-      dataDir,
-      ca,
-      store,
-      queue,
-      broker,
-      api,
-      refusals,
-      scoring,
-      alertStore,
-    );
+    const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api, refusals, scoring);
     const runtimeFile: RuntimeFile = {
       pid: process.pid,
       mqttPort: broker.port,
@@ -300,7 +287,6 @@ export interface LocalScoringSetup {
   readonly trained: boolean;
   readonly scoring: LocalScoring;
   readonly alerts: AlertService;
-  readonly notifier: LocalAlertNotifier;
   readonly server: ModelServer;
   readonly flushTimer: NodeJS.Timeout;
 }
@@ -336,12 +322,10 @@ async function startScoring(
   });
   const notifier = new LocalAlertNotifier(alertStore, options.onNotification);
   const policies = new Map(
-    options.useCases
-      .filter((useCase) => useCase.inferences[0])
-      .map((useCase) => [
-        useCase.id,
-        { policy: useCase.alerts, inference: useCase.inferences[0]?.id ?? 'anomaly' },
-      ]),
+    options.useCases.map((useCase) => [
+      useCase.id,
+      { policy: useCase.alerts, inference: alertInferenceOf(useCase) },
+    ]),
   );
   const alerts = new AlertService(
     alertStore,
@@ -361,7 +345,6 @@ async function startScoring(
     trained,
     server,
     alerts,
-    notifier,
     flushTimer,
     scoring: new LocalScoring(deviceScoring, store, alerts, options.onError),
   };

@@ -9,6 +9,7 @@ import { replayPolicy, type LabelledWindow, type ReplayResult } from '../../core
 import type { InferenceRecord } from '../../core/inference/inference-records.ts';
 import { queryLocalStore } from '../../local/query-client.ts';
 import { deviceRows, devicesIn, sqlText, standingVerdicts } from '../../local/store-reads.ts';
+import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { dataDirOption } from './options.ts';
 import { printTable } from './output.ts';
@@ -120,7 +121,7 @@ export function replayCommand(): Command {
       const silences = await storedSilences(dataDir, manifest.id);
       const base = {
         useCase: manifest.id,
-        inference: manifest.inferences[0]?.id ?? 'anomaly',
+        inference: alertInferenceOf(manifest),
         devices,
         silences,
         ...labels,

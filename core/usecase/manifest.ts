@@ -83,6 +83,14 @@ export const manifestSchema = z.strictObject({
 
 export type UseCaseManifest = z.output<typeof manifestSchema>;
 
+/**
+ * The inference a use case's alerts are about: its first. Validation gives every use case with a
+ * model one; `anomaly` names it for a use case that has none.
+ */
+export function alertInferenceOf(manifest: Pick<UseCaseManifest, 'inferences'>): string {
+  return manifest.inferences[0]?.id ?? 'anomaly';
+}
+
 export interface ManifestProblem {
   readonly path: string;
   readonly message: string;

@@ -2,7 +2,7 @@ import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { alertInferenceOf, type UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { DeviceTelemetryPolicy } from './device-policy.ts';
 import { EdgeHealth } from './edge-health.ts';
 import type { Alerting } from './alerting.ts';
@@ -52,7 +52,7 @@ export class UseCaseIngestion extends Construct {
         endpoint: props.inference,
         alerting: props.alerting,
         policy: manifest.alerts,
-        inference: manifest.inferences[0]?.id ?? 'anomaly',
+        inference: alertInferenceOf(manifest),
         sensors: (manifest.model?.features ?? manifest.sensors.map((sensor) => sensor.field)).map((field) =>
           field.replace(/^measures\./, ''),
         ),
