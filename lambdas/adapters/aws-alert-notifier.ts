@@ -12,13 +12,17 @@ export const ALERT_EVENT_SOURCE = 'aiot.alerts';
  * use case's SNS topic. A failed entry is an error: the caller's outbox applies it again.
  */
 export class AwsAlertNotifier implements AlertNotifier {
+  private readonly topics: SnsAlertTopics;
+
   constructor(
     private readonly events: EventBridgeClient,
     private readonly busName: string,
-    private readonly sns: SNSClient,
+    sns: SNSClient,
     /** Topic per use case. */
-    private readonly topics: ReadonlyMap<string, string>,
-  ) {}
+    topics: ReadonlyMap<string, string>,
+  ) {
+    this.topics = new SnsAlertTopics(sns, topics);
+  }
 
   async publish(notices: readonly AlertEventNotice[]): Promise<void> {
     for (let offset = 0; offset < notices.length; offset += MAX_ENTRIES) {
@@ -43,6 +47,19 @@ export class AwsAlertNotifier implements AlertNotifier {
       }
     }
   }
+
+  notify(notification: GroupNotification): Promise<void> {
+    return this.topics.notify(notification);
+  }
+}
+
+/** Grouped notifications to people, on each use case's SNS topic. */
+export class SnsAlertTopics implements Pick<AlertNotifier, 'notify'> {
+  constructor(
+    private readonly sns: SNSClient,
+    /** Topic per use case. */
+    private readonly topics: ReadonlyMap<string, string>,
+  ) {}
 
   async notify(notification: GroupNotification): Promise<void> {
     const topic = this.topics.get(notification.useCase);

@@ -189,10 +189,15 @@ async function scoreStored(
     logger.error('inferences not written', { error: error as Error });
     metrics.addMetric('InferencesLost', MetricUnit.Count, rows.length);
   }
-  for (const row of rows.filter((r) => r.status === 'skipped').slice(0, 1)) {
-    logger.warn('readings stored but not scored', { deviceId: row.deviceId, reason: row.skipReason });
+  const skipped = rows.filter((r) => r.status === 'skipped');
+  // One line per batch: the reason is the same for the windows a failing endpoint skipped.
+  if (skipped[0]) {
+    logger.warn('readings stored but not scored', {
+      deviceId: skipped[0].deviceId,
+      reason: skipped[0].skipReason,
+    });
   }
-  metrics.addMetric('ReadingsUnscored', MetricUnit.Count, rows.filter((r) => r.status === 'skipped').length);
+  metrics.addMetric('ReadingsUnscored', MetricUnit.Count, skipped.length);
   metrics.addMetric('ReadingsScored', MetricUnit.Count, rows.filter((r) => r.status === 'scored').length);
   metrics.addMetric(
     'ReadingsCalibrating',

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -7,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { AlertNotifier } from '../../core/alerts/ports.ts';
 import { systemClock, type Clock } from '../../core/ingest/ports.ts';
-import { AwsAlertNotifier } from '../adapters/aws-alert-notifier.ts';
+import { SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbNotificationBatcher } from '../adapters/dynamodb-notification-batcher.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
@@ -32,12 +31,7 @@ export function notifyDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
       requireEnv('NOTIFY_QUEUE_URL', env),
       (useCase) => windows[useCase] ?? 0,
     ),
-    notifier: new AwsAlertNotifier(
-      new EventBridgeClient({}),
-      '',
-      new SNSClient({}),
-      new Map(Object.entries(topics)),
-    ),
+    notifier: new SnsAlertTopics(new SNSClient({}), new Map(Object.entries(topics))),
     clock: systemClock,
   };
 }
