@@ -243,16 +243,19 @@ describe('aiot CLI', () => {
       path.join(dir, 'model'),
     ]);
     expect(train.code, train.stderr).toBe(0);
-    const score = await aiot([
-      'model',
-      'score',
-      '--model-dir',
-      path.join(dir, 'model'),
-      '--input',
-      path.join(dir, 'input.csv'),
-    ]);
-    expect(score.code, score.stderr).toBe(0);
-    const printed = score.stdout.trim().split('\n');
+    const score = (input: string, ...options: string[]) =>
+      aiot([
+        'model',
+        'score',
+        '--model-dir',
+        path.join(dir, 'model'),
+        '--input',
+        path.join(dir, input),
+        ...options,
+      ]);
+    const scored = await score('input.csv');
+    expect(scored.code, scored.stderr).toBe(0);
+    const printed = scored.stdout.trim().split('\n');
     expect(printed).toHaveLength(200);
     const model = loadModel(path.join(dir, 'model'));
     const table = parseCsvTable(readFileSync(path.join(dir, 'input.csv'), 'utf8'), 'input.csv');
@@ -262,16 +265,7 @@ describe('aiot CLI', () => {
 
     // As one device from its commissioning: the first rows calibrate its baseline and carry no flag.
     writeFileSync(path.join(dir, 'device.csv'), lines(600, 3, 0.05));
-    const device = await aiot([
-      'model',
-      'score',
-      '--model-dir',
-      path.join(dir, 'model'),
-      '--input',
-      path.join(dir, 'device.csv'),
-      '--calibration-rows',
-      '200',
-    ]);
+    const device = await score('device.csv', '--calibration-rows', '200');
     expect(device.code, device.stderr).toBe(0);
     const flags = device.stdout
       .trim()
@@ -283,16 +277,7 @@ describe('aiot CLI', () => {
     expect(flags.slice(200, 300).includes('1')).toBe(false);
     expect(flags.slice(360).filter((flag) => flag === '1').length).toBeGreaterThan(200);
     expect(device.stderr).toMatch(/^calibrated on rows 1-200; \d+ of 400 rows after it flagged/);
-    const tooShort = await aiot([
-      'model',
-      'score',
-      '--model-dir',
-      path.join(dir, 'model'),
-      '--input',
-      path.join(dir, 'input.csv'),
-      '--calibration-rows',
-      '200',
-    ]);
+    const tooShort = await score('input.csv', '--calibration-rows', '200');
     expect(tooShort.code).toBe(1);
     expect(tooShort.stderr).toContain('has 200 rows: nothing is left after 200 calibration rows');
   });
