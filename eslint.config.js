@@ -16,6 +16,7 @@ const FOLDERS = [
   'edge',
   'local',
   'lib',
+  'console',
   'usecases',
   'tools',
   'bin',
@@ -75,9 +76,14 @@ const LAYERS = {
     why: 'local/ is the one-machine runtime: core/, the edge agent (the fleet) and the model container code',
   },
   lib: {
-    may: ['core'],
+    may: ['core', 'tools'],
     packages: [...AWS_SDK, ...LOCAL_STAND_INS, 'mqtt'],
-    why: 'lib/ is infrastructure: it references lambdas and the container by path only',
+    why: 'lib/ is infrastructure: it references lambdas and the container by path only, and builds the console with tools/',
+  },
+  console: {
+    may: ['core'],
+    packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS, ...IO, 'zod', 'node:*'],
+    why: 'console/ is the operator console in the browser: the operators API over fetch, types and small pure helpers of core/, nothing that makes the page heavy',
   },
   usecases: {
     may: ['core'],
@@ -116,7 +122,7 @@ function layerRules() {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.aiot/', 'dist/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.aiot/', 'dist/', 'coverage/', 'test-output/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import { QueryRefusedError, type DuckDbStore } from './duckdb-store.ts';
 import { readBody, replyJson, serverHandle } from '../model/http-json.ts';
 import { listen } from './listen.ts';
-import { handleOperation, type RuntimeOperations } from './operations.ts';
+import { OPERATOR_ROUTES, type OperatorApi } from '../core/operators/api.ts';
+import { localOperatorRequest } from './operations.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
 const MAX_JSON_BYTES = 64 * 1024;
@@ -16,8 +17,10 @@ export interface RuntimeApiOptions {
   readonly queryTimeoutMs?: number;
   /** @default 10000 */
   readonly maxRows?: number;
-  /** Alerts, baselines and silences; absent when the runtime does not score (503). */
-  readonly operations?: RuntimeOperations;
+  /** Alerts, devices, baselines and silences; absent when the runtime does not score (503). */
+  readonly operations?: OperatorApi;
+  /** Called with an unexpected failure of an operator route (answered 500). */
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -49,8 +52,7 @@ export function refusalOf(
   return undefined;
 }
 
-const ROUTES =
-  'POST /query (SQL), GET /alerts, GET /alerts/<id>, POST /alerts/<id>/decisions, GET /devices, POST /devices/<use case>/<device>/rebaseline, GET /silences, POST /silences';
+const ROUTES = ['POST /query (SQL)', ...OPERATOR_ROUTES].join(', ');
 
 /**
  * The runtime's API, bound to loopback for local programs only (the CLI, the console's server).
@@ -58,7 +60,7 @@ const ROUTES =
  * `aiot query` reaches the store while the runtime holds the DuckDB file. It is read-only: the
  * store refuses anything but SELECT and EXPLAIN, runs it on its own connection (ingest never waits
  * for it) with no file access, a time limit and a row limit. The operator routes
- * (local/operations.ts) read alerts and devices and take typed decisions, each naming its actor.
+ * (core/operators/api.ts) read alerts and devices and take typed decisions, each naming its actor.
  */
 export async function startRuntimeApi(
   store: DuckDbStore,
@@ -88,7 +90,16 @@ export async function startRuntimeApi(
           });
           return;
         }
-        const reply = await handleOperation(options.operations, request.method ?? 'GET', url, body);
+        const operatorRequest = localOperatorRequest(request.method ?? 'GET', url, body);
+        let reply;
+        try {
+          reply =
+            'status' in operatorRequest ? operatorRequest : await options.operations.handle(operatorRequest);
+        } catch (error) {
+          options.onError?.(error);
+          replyJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
+          return;
+        }
         if (reply) replyJson(response, reply.status, reply.body);
         else replyJson(response, 404, { error: `no ${request.method ?? ''} ${url.pathname}: ${ROUTES}` });
         return;

@@ -29,6 +29,8 @@ import { DeviceScoring } from '../core/baseline/device-scoring.ts';
 import { LocalAlertNotifier } from './alert-notifier.ts';
 import { DuckDbAlertStore } from './duckdb-alert-store.ts';
 import { startRuntimeApi } from './runtime-api.ts';
+import { OperatorApi } from '../core/operators/api.ts';
+import { DuckDbOperatorReads } from './operator-reads.ts';
 
 export interface LocalRuntimeOptions {
   readonly useCases: readonly UseCaseManifest[];
@@ -194,15 +196,18 @@ export class LocalRuntime {
       api = await startRuntimeApi(store, host, options.apiPort ?? 8884, {
         ...(scoring
           ? {
-              operations: {
+              operations: new OperatorApi({
                 alerts: scoring.alerts,
                 alertStore,
                 baselines: alertStore,
-                useCases: options.useCases.map((useCase) => useCase.id),
+                reads: new DuckDbOperatorReads(store),
+                useCases: options.useCases,
                 clock: systemClock,
-              },
+                newId: randomUUID,
+              }),
             }
           : {}),
+        ...(options.onError ? { onError: options.onError } : {}),
       });
     } catch (error) {
       await broker?.close();

@@ -1,11 +1,9 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { callRuntime } from '../../local/runtime-client.ts';
-import type { deviceSummary } from '../../local/operations.ts';
+import type { DeviceSummary } from '../../core/operators/views.ts';
 import { actorOf, actorOptions, dataDirOption } from './options.ts';
 import { printTable } from './output.ts';
-
-type DeviceSummary = ReturnType<typeof deviceSummary>;
 
 export function devicesCommand(): Command {
   const command = new Command('devices').description(

@@ -5,7 +5,9 @@ import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
 import { StatusLine, type StatusSource } from '../../local/status-line.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
-import { dataDirFlag, dataDirOption, integer, positiveNumber } from './options.ts';
+import { startConsoleServer } from '../../local/console-server.ts';
+import { buildConsole } from '../../tools/console-bundle.ts';
+import { actorOf, actorOptions, dataDirFlag, dataDirOption, integer, positiveNumber } from './options.ts';
 import { printTable } from './output.ts';
 import { ShutdownSignals } from './shutdown.ts';
 
@@ -18,11 +20,15 @@ interface StartOptions {
   batchSize: number;
   modelPort: number;
   model: boolean;
+  consolePort: number;
+  console: boolean;
+  user: string;
+  role: string;
   dataDir: string;
 }
 
 export function startCommand(): Command {
-  return new Command('start')
+  const command = new Command('start')
     .description(
       'start the local pipeline: MQTT broker with mutual TLS, ingest, DuckDB store and a simulated fleet',
     )
@@ -53,8 +59,15 @@ export function startCommand(): Command {
       8885,
     )
     .option('--no-model', 'ingest only: no anomaly scoring')
-    .addOption(dataDirOption())
-    .action(runLocalPipeline);
+    .option(
+      '--console-port <port>',
+      'operator console port on 127.0.0.1 (0: any free port)',
+      integer('--console-port', 0, 65_535),
+      8886,
+    )
+    .option('--no-console', 'no operator console')
+    .addOption(dataDirOption());
+  return actorOptions(command).action(runLocalPipeline);
 }
 
 async function runLocalPipeline(options: StartOptions): Promise<void> {
@@ -82,6 +95,20 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
       );
     },
   });
+  let consoleServer: Awaited<ReturnType<typeof startConsoleServer>> | undefined;
+  if (options.console) {
+    try {
+      consoleServer = await startConsoleServer({
+        files: await buildConsole(),
+        apiPort: runtime.apiPort,
+        actor: actorOf(options),
+        port: options.consolePort,
+      });
+    } catch (error) {
+      await runtime.stop();
+      throw error;
+    }
+  }
   const startedAt = Date.now();
   const status = new StatusLine(() => statusOf(runtime));
   const pipeline: { fleet?: SimulatedFleet } = {};
@@ -97,7 +124,7 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
       `Quitting now loses nothing that was acknowledged: the ingest queue's ${runtime.queue.depth} messages stay in its journal and are ingested at the next start, the pumps' ${fleetBacklog()} buffered readings stay on their disks; scores of readings in flight would be missing.`,
   });
   signals.install();
-  printBanner(runtime, useCases, options);
+  printBanner(runtime, useCases, options, consoleServer?.url);
   const primary = useCases[0];
   if (primary) pipeline.fleet = await startFleet(runtime, primary, options);
   status.start();
@@ -117,6 +144,7 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
   }, 1000);
   try {
     await pipeline.fleet?.stop();
+    await consoleServer?.close();
     await runtime.stop();
   } finally {
     clearInterval(progress);
@@ -160,10 +188,15 @@ function printBanner(
   runtime: LocalRuntime,
   useCases: readonly UseCaseManifest[],
   options: StartOptions,
+  consoleUrl: string | undefined,
 ): void {
   const primary = useCases[0];
   const rel = (file: string) => path.relative(process.cwd(), file);
   console.log(`aiot local pipeline: use cases ${useCases.map((u) => u.id).join(', ')}`);
+  if (consoleUrl)
+    console.log(
+      `  operator console ${consoleUrl}   acting as ${options.user} (${options.role}); --user and --role change that`,
+    );
   console.log(`  MQTT (mutual TLS) ${runtime.mqttUrl}   CA ${rel(runtime.ca.caCertFile)}`);
   console.log(
     `  device certificates ${rel(path.join(runtime.dataDir, 'certs', 'devices'))}/<thing>.crt|.key  (new ones: aiot certs device <thing>${dataDirFlag(options.dataDir)})`,

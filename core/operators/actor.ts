@@ -44,6 +44,11 @@ export class PermissionDenied extends Error {
   override readonly name = 'PermissionDenied';
 }
 
+/** What a role may do. */
+export function permissionsOf(role: Role): readonly Permission[] {
+  return PERMISSIONS[role];
+}
+
 /** Throws PermissionDenied naming the role and what it may not do. */
 export function requirePermission(actor: Actor, permission: Permission): void {
   if (!PERMISSIONS[actor.role].includes(permission)) {

@@ -1,26 +1,23 @@
 import { z } from 'zod';
 import { decisionSchema } from '../alerts/lifecycle.ts';
-import { actorSchema } from './actor.ts';
 
 /**
  * What people send to change the system, as the local runtime's API and the cloud API take it.
- * Every request names its actor; locally that is whoever runs the CLI, in the cloud the token's
- * user and group, never what the browser claims.
+ * The bodies never name who sends them: the adapter knows (locally whoever runs the CLI or the
+ * console, in the cloud the token's user and group), never what a browser claims.
  */
 const epochMs = z.union([
   z.int().min(0),
   z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)),
 ]);
 
-export const decisionRequestSchema = z.strictObject({ actor: actorSchema, decision: decisionSchema });
+export const decisionRequestSchema = z.strictObject({ decision: decisionSchema });
 
 export const rebaselineRequestSchema = z.strictObject({
-  actor: actorSchema,
   note: z.string().trim().min(1, 'say why: a re-baseline needs a reason').max(2000),
 });
 
 export const silenceRequestSchema = z.strictObject({
-  actor: actorSchema,
   useCase: z.string().min(1).max(64),
   scope: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('device'), deviceId: z.string().min(1).max(128) }),

@@ -35,6 +35,9 @@ describe('layer rules (the README layout table, enforced by ESLint)', () => {
     ['lib/grants.ts', "import { DiskQueue as x } from '../edge/disk-queue.ts';"],
     ['usecases/catalog.ts', "import { DuckDbStore as x } from '../local/duckdb-store.ts';"],
     ['tools/node-bundle.ts', "import { reasonsFromZod as x } from '../core/contracts/reasons.ts';"],
+    ['console/dom.ts', "import { DuckDbStore as x } from '../local/duckdb-store.ts';"],
+    ['console/dom.ts', "import { z as x } from 'zod';"],
+    ['console/dom.ts', "import x from '@aws-sdk/client-s3';"],
   ])('refuses in %s: %s', async (file, line) => {
     expect(await layerFindings(file, line)).not.toEqual([]);
   });
@@ -47,6 +50,8 @@ describe('layer rules (the README layout table, enforced by ESLint)', () => {
     ['edge/sources.ts', "import { reasonsFromZod as x } from '../core/contracts/reasons.ts';"],
     ['lib/grants.ts', "import { ingestRuleSql as x } from '../core/ingest/rule.ts';"],
     ['bin/app.ts', "import { DuckDbStore as x } from '../local/duckdb-store.ts';"],
+    ['console/dom.ts', "import { topContributors as x } from '../core/alerts/contributors.ts';"],
+    ['lib/grants.ts', "import { buildConsoleInto as x } from '../tools/console-bundle.ts';"],
   ])('allows in %s: %s', async (file, line) => {
     expect(await layerFindings(file, line)).toEqual([]);
   });

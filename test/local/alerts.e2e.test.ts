@@ -1,52 +1,20 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
-import { telemetryTopic } from '../../core/ingest/topics.ts';
-import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
 import { callRuntime, RuntimeRefusal } from '../../local/runtime-client.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { aiot } from '../support/cli.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
+import { normal, TestPump, worn, type Measures } from '../support/pump.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
 const DEVICE = 'pump-301';
 const START = Date.now() - 3 * 3600_000;
-const pump = new PumpSimulator({ thing: DEVICE, seed: 301 });
-let sent = 0;
-
-/** Publishes the pump's next readings, one a second of device time, QoS 1, in order. */
-async function publish(count: number, fault: (m: Record<string, number>) => Record<string, number>) {
-  const pair = await runtime.ca.devicePair(DEVICE);
-  const client = await mqtt.connectAsync(runtime.mqttUrl, {
-    clientId: DEVICE,
-    ca: runtime.ca.caPem,
-    cert: pair.cert,
-    key: pair.key,
-    reconnectPeriod: 0,
-  });
-  const messages = Array.from({ length: count }, () => {
-    const reading = pump.next(START + sent++ * 1000);
-    return JSON.stringify({ ...reading, measures: fault({ ...reading.measures }) });
-  });
-  await Promise.all(
-    messages.map((message) =>
-      client.publishAsync(telemetryTopic('pump-maintenance', DEVICE), message, { qos: 1 }),
-    ),
-  );
-  await client.endAsync();
-}
-
-const normal = (m: Record<string, number>) => m;
-/** A worn impeller: less flow and more vibration, for good. */
-const worn = (m: Record<string, number>) => ({
-  ...m,
-  flowRate: (m.flowRate ?? 0) * 0.7,
-  vibrationRmsX: (m.vibrationRmsX ?? 0) * 3,
-});
+let pump: TestPump;
+const publish = (count: number, fault: (m: Measures) => Measures) => pump.publish(count, fault);
 
 async function scored(): Promise<number> {
   const { rows } = await runtime.store.query(
@@ -62,6 +30,7 @@ let stopRuntime: () => Promise<void>;
 
 beforeAll(async () => {
   ({ runtime, dataDir, stop: stopRuntime } = await startTestRuntime('aiot-alerts-'));
+  pump = new TestPump(runtime, DEVICE, 301, START);
 });
 
 afterAll(() => stopRuntime());

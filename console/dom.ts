@@ -1,0 +1,74 @@
+/** Builds elements from data without ever parsing it as HTML: names and notes come from people. */
+type Child = Node | string | number | null | undefined | false;
+
+interface Props {
+  readonly className?: string;
+  readonly attrs?: Readonly<Record<string, string | undefined>>;
+  readonly onClick?: (event: Event) => void;
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  if (props.className) element.className = props.className;
+  for (const [name, value] of Object.entries(props.attrs ?? {})) {
+    if (value !== undefined) element.setAttribute(name, value);
+  }
+  if (props.onClick) element.addEventListener('click', props.onClick);
+  append(element, children);
+  return element;
+}
+
+export function append(parent: Element, children: readonly Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child instanceof Node ? child : String(child));
+  }
+}
+
+/** "4 min ago", "2 h ago": how long, the way people on a shift say it. */
+export function ago(at: number | null, now = Date.now()): string {
+  if (at === null) return 'never';
+  return `${duration(now - at)} ago`;
+}
+
+export function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 90) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  const hours = Math.round(minutes / 6) / 10;
+  if (hours < 48) return `${hours} h`;
+  return `${Math.round(hours / 24)} d`;
+}
+
+/** The browser's language if this browser's Intl knows it (some report tags like "en-US@posix"). */
+const LOCALE = (() => {
+  try {
+    return new Intl.DateTimeFormat(navigator.language).resolvedOptions().locale;
+  } catch {
+    return 'en-GB';
+  }
+})();
+
+export function number(value: number, digits = 2): string {
+  return value.toLocaleString(LOCALE, { maximumFractionDigits: digits });
+}
+
+export function clock(at: number): string {
+  return new Date(at).toLocaleString(LOCALE, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** A plain-words label for a kebab-case code: `sensor-fault` → "Sensor fault". */
+export function label(code: string): string {
+  const words = code.replace(/-/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -1,0 +1,87 @@
+import type { UseCaseSummary } from '../../core/operators/views.ts';
+import { api } from '../api.ts';
+import { loadChart } from '../charts.ts';
+import { h, label, number } from '../dom.ts';
+import type { Page } from '../page.ts';
+
+/** What the use case promised (its KPIs) and what its alerts cost operators and how far they trust them. */
+export function useCasePage(useCase: string): Page {
+  const body = h('div');
+  const element = h('section', { className: 'page' }, body);
+  let drawn = '';
+  const page: Page = {
+    title: useCase,
+    element,
+    async refresh() {
+      const s = await api<UseCaseSummary>('GET', `/use-cases/${encodeURIComponent(useCase)}?days=14`);
+      // Redrawn only when a figure changed, so the chart does not flicker every few seconds.
+      const key = JSON.stringify(s);
+      if (key === drawn) return;
+      drawn = key;
+      const share = s.verdicts.falsePositiveShare;
+      body.replaceChildren(
+        h('h1', {}, s.name),
+        h('p', {}, s.description),
+        h(
+          'div',
+          { className: 'figures' },
+          h(
+            'div',
+            { className: 'figure-card trust' },
+            h('span', { className: 'muted' }, 'Alerts closed as false positives'),
+            h('strong', { className: 'big-number' }, share === null ? '–' : `${Math.round(share * 100)}%`),
+            h(
+              'span',
+              {},
+              `${s.verdicts.falsePositives} false, ${s.verdicts.confirmed} confirmed in ${s.days} days`,
+            ),
+          ),
+          h(
+            'div',
+            { className: 'figure-card' },
+            h('span', { className: 'muted' }, 'Open alerts'),
+            h('strong', { className: 'big-number' }, String(s.openAlerts)),
+            h('span', {}, `${s.devices} devices`),
+          ),
+        ),
+        h(
+          'p',
+          {},
+          Object.keys(s.verdicts.byReason).length > 0
+            ? `False positives by reason: ${Object.entries(s.verdicts.byReason)
+                .map(([r, n]) => `${label(r)} ${n}`)
+                .join(', ')}`
+            : 'No false positives in this window.',
+        ),
+        loadChart(s.alertLoad),
+        h('h2', {}, 'KPIs'),
+        h(
+          'div',
+          { className: 'kpis' },
+          ...s.kpis.map((k) =>
+            h(
+              'article',
+              { className: 'card kpi', attrs: { 'data-kpi': k.id } },
+              h('h3', {}, label(k.id)),
+              h('p', {}, k.description),
+              h(
+                'p',
+                { className: 'kpi-target' },
+                h('span', {}, `baseline ${number(k.baseline.value)} ${k.baseline.unit}`),
+                ' → ',
+                h(
+                  'strong',
+                  {},
+                  `target ${k.target}: ${k.targetValue.low === k.targetValue.high ? number(k.targetValue.low) : `${number(k.targetValue.low)} to ${number(k.targetValue.high)}`} ${k.baseline.unit}`,
+                ),
+              ),
+              h('p', { className: 'muted' }, `Measured by: ${k.measuredBy}`),
+              h('p', { className: 'muted' }, `Served by: ${k.servedBy.join(', ')}`),
+            ),
+          ),
+        ),
+      );
+    },
+  };
+  return page;
+}

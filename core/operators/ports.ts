@@ -1,0 +1,50 @@
+/** What the console reads beyond alerts and baselines: device activity and stored readings. */
+
+/** The last an edge agent said about itself: its buffer and link. */
+export interface EdgeHealthSnapshot {
+  readonly receivedAt: number;
+  readonly connected: boolean | null;
+  /** Readings buffered on the device, not yet acknowledged by the broker. */
+  readonly queueDepth: number | null;
+  /** Age of the oldest buffered reading, seconds. */
+  readonly oldestAgeSeconds: number | null;
+}
+
+/** When a device was last heard from, and with which model. */
+export interface DeviceActivity {
+  readonly useCase: string;
+  readonly deviceId: string;
+  readonly lastReadingAt: number | null;
+  readonly modelVersion: string | null;
+  readonly health: EdgeHealthSnapshot | null;
+}
+
+/** A sensor as the store names it: the contract's measure and its column. */
+export interface SensorColumn {
+  readonly sensor: string;
+  readonly column: string;
+}
+
+export interface SeriesRequest {
+  readonly useCase: string;
+  readonly deviceId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly sensors: readonly SensorColumn[];
+  /** Readings within one bucket are averaged (the score takes the bucket's maximum). */
+  readonly bucketMs: number;
+}
+
+/** Readings and scores on one time axis, oldest first; null where a bucket has no value. */
+export interface Series {
+  readonly times: number[];
+  readonly values: Record<string, (number | null)[]>;
+  readonly scores: (number | null)[];
+  readonly thresholds: (number | null)[];
+}
+
+/** Reads for people: DuckDB on one machine, Timestream and DynamoDB in the cloud. */
+export interface OperatorReads {
+  activity(useCase?: string): Promise<DeviceActivity[]>;
+  series(request: SeriesRequest): Promise<Series>;
+}

@@ -1,0 +1,229 @@
+import type { Alert } from '../alerts/lifecycle.ts';
+import { groupOf } from '../alerts/policy.ts';
+import type { Silence } from '../alerts/ports.ts';
+import type { BaselineState } from '../baseline/ports.ts';
+import type { UseCaseManifest } from '../usecase/manifest.ts';
+import type { DeviceActivity } from './ports.ts';
+
+const DAY_MS = 24 * 3600_000;
+/** A device is online when it was heard from within this many heartbeats (and at least 2 minutes). */
+const ONLINE_HEARTBEATS = 3;
+const MIN_ONLINE_WINDOW_MS = 120_000;
+/** Plots get at most this many points: enough for a phone's width, light over a plant's Wi-Fi. */
+export const MAX_PLOT_POINTS = 600;
+
+/** A device's baseline state as people read it. */
+export function deviceSummary(state: BaselineState) {
+  return {
+    useCase: state.useCase,
+    deviceId: state.deviceId,
+    state: state.calibration ? ('calibrating' as const) : ('monitoring' as const),
+    baselineVersion: state.active?.version ?? null,
+    baselineReason: state.active?.reason ?? null,
+    activatedAt: state.active ? new Date(state.active.activatedAt).toISOString() : null,
+    calibration: state.calibration
+      ? {
+          reason: state.calibration.reason,
+          since:
+            state.calibration.since === null
+              ? 'next reading'
+              : new Date(state.calibration.since).toISOString(),
+          collected: state.calibration.collected,
+          requestedBy: state.calibration.requestedBy,
+          note: state.calibration.note,
+        }
+      : null,
+  };
+}
+
+export type DeviceSummary = ReturnType<typeof deviceSummary>;
+
+/** One row of the fleet view. */
+export interface FleetDevice {
+  readonly useCase: string;
+  readonly deviceId: string;
+  /** The alert policy's group: a site or a line. */
+  readonly group: string;
+  readonly online: boolean;
+  readonly lastSeenAt: number | null;
+  /** Readings buffered on the device and the age of the oldest, from its last health report. */
+  readonly backlog: number | null;
+  readonly oldestBufferedSeconds: number | null;
+  readonly state: 'calibrating' | 'monitoring' | 'not scored';
+  /** Calibration progress while calibrating: readings collected of those needed. */
+  readonly calibration: { readonly collected: number; readonly needed: number } | null;
+  readonly baselineVersion: number | null;
+  readonly modelVersion: string | null;
+  readonly openAlerts: number;
+}
+
+/** The fleet: every device known from its readings, health reports or baseline. */
+export function fleetView(
+  manifests: readonly UseCaseManifest[],
+  baselines: readonly BaselineState[],
+  activity: readonly DeviceActivity[],
+  openAlerts: readonly Alert[],
+  now: number,
+): FleetDevice[] {
+  const key = (useCase: string, deviceId: string) => `${useCase}\u0000${deviceId}`;
+  const byKey = new Map<string, { baseline?: BaselineState; activity?: DeviceActivity }>();
+  for (const state of baselines) byKey.set(key(state.useCase, state.deviceId), { baseline: state });
+  for (const entry of activity) {
+    const known = byKey.get(key(entry.useCase, entry.deviceId)) ?? {};
+    byKey.set(key(entry.useCase, entry.deviceId), { ...known, activity: entry });
+  }
+  const alertCounts = new Map<string, number>();
+  for (const alert of openAlerts) {
+    const k = key(alert.useCase, alert.deviceId);
+    alertCounts.set(k, (alertCounts.get(k) ?? 0) + 1);
+  }
+  const manifestsById = new Map(manifests.map((m) => [m.id, m]));
+  const rows: FleetDevice[] = [];
+  for (const [k, { baseline, activity: seen }] of byKey) {
+    const useCase = baseline?.useCase ?? seen?.useCase ?? '';
+    const deviceId = baseline?.deviceId ?? seen?.deviceId ?? '';
+    const manifest = manifestsById.get(useCase);
+    if (!manifest) continue;
+    const heartbeatMs = (manifest.edge?.heartbeatSeconds ?? 60) * 1000;
+    const lastSeenAt = latest(seen?.lastReadingAt ?? null, seen?.health?.receivedAt ?? null);
+    const calibrating = baseline?.calibration;
+    rows.push({
+      useCase,
+      deviceId,
+      group: groupOf(manifest.alerts, useCase, deviceId),
+      online:
+        lastSeenAt !== null &&
+        now - lastSeenAt <= Math.max(MIN_ONLINE_WINDOW_MS, ONLINE_HEARTBEATS * heartbeatMs),
+      lastSeenAt,
+      backlog: seen?.health?.queueDepth ?? null,
+      oldestBufferedSeconds: seen?.health?.oldestAgeSeconds ?? null,
+      state: !baseline ? 'not scored' : calibrating ? 'calibrating' : 'monitoring',
+      calibration: calibrating
+        ? { collected: calibrating.collected, needed: manifest.alerts.calibrationReadings }
+        : null,
+      baselineVersion: baseline?.active?.version ?? null,
+      modelVersion: seen?.modelVersion ?? baseline?.active?.baseline.modelVersion ?? null,
+      openAlerts: alertCounts.get(k) ?? 0,
+    });
+  }
+  return rows.sort((a, b) => a.useCase.localeCompare(b.useCase) || a.deviceId.localeCompare(b.deviceId));
+}
+
+function latest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+/** Alerts opened on one day (UTC), and what that means per device. */
+export interface DailyAlertLoad {
+  readonly day: string;
+  readonly alerts: number;
+  readonly perDevice: number;
+}
+
+export interface UseCaseSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly kpis: readonly {
+    readonly id: string;
+    readonly description: string;
+    readonly baseline: { readonly value: number; readonly unit: string };
+    /** The target as written ("-30%") and the value it means, from the baseline. */
+    readonly target: string;
+    readonly targetValue: { readonly low: number; readonly high: number };
+    readonly measuredBy: string;
+    /** The sensors and inferences that serve this KPI. */
+    readonly servedBy: readonly string[];
+  }[];
+  readonly devices: number;
+  readonly openAlerts: number;
+  readonly days: number;
+  readonly alertLoad: readonly DailyAlertLoad[];
+  /** Of the alerts answered in the window, the share closed as false positives: operators' trust as a number. */
+  readonly verdicts: {
+    readonly falsePositives: number;
+    readonly confirmed: number;
+    readonly falsePositiveShare: number | null;
+    readonly byReason: Readonly<Record<string, number>>;
+  };
+}
+
+/** A use case's page: its KPIs and what its alerts cost and earn. */
+export function useCaseSummary(
+  manifest: UseCaseManifest,
+  alerts: readonly Alert[],
+  devices: number,
+  now: number,
+  days: number,
+): UseCaseSummary {
+  const firstDay = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
+  const perDay = new Map<number, number>();
+  for (let day = firstDay; day <= now; day += DAY_MS) perDay.set(day, 0);
+  const inWindow = alerts.filter((alert) => alert.openedAt >= firstDay);
+  for (const alert of inWindow) {
+    const day = Math.floor(alert.openedAt / DAY_MS) * DAY_MS;
+    perDay.set(day, (perDay.get(day) ?? 0) + 1);
+  }
+  const falsePositives = inWindow.filter((alert) => alert.verdict?.kind === 'false-positive');
+  const confirmed = inWindow.filter((alert) => alert.verdict?.kind === 'confirmed').length;
+  const byReason: Record<string, number> = {};
+  for (const alert of falsePositives) {
+    if (alert.verdict?.kind !== 'false-positive') continue;
+    byReason[alert.verdict.reason] = (byReason[alert.verdict.reason] ?? 0) + 1;
+  }
+  const answered = falsePositives.length + confirmed;
+  return {
+    id: manifest.id,
+    name: manifest.name,
+    description: manifest.description,
+    kpis: manifest.kpis.map((kpi) => ({
+      id: kpi.id,
+      description: kpi.description,
+      baseline: kpi.baseline,
+      target: kpi.target.text,
+      targetValue: {
+        low: round(kpi.baseline.value * (1 + kpi.target.low / 100)),
+        high: round(kpi.baseline.value * (1 + kpi.target.high / 100)),
+      },
+      measuredBy: kpi.measuredBy,
+      servedBy: [
+        ...manifest.sensors.filter((s) => s.kpi === kpi.id).map((s) => s.field),
+        ...manifest.inferences.filter((i) => i.kpi === kpi.id).map((i) => `inference ${i.id}`),
+      ],
+    })),
+    devices,
+    openAlerts: alerts.filter((alert) => alert.status === 'open').length,
+    days,
+    alertLoad: [...perDay].map(([day, count]) => ({
+      day: new Date(day).toISOString().slice(0, 10),
+      alerts: count,
+      perDevice: devices > 0 ? round(count / devices) : 0,
+    })),
+    verdicts: {
+      falsePositives: falsePositives.length,
+      confirmed,
+      falsePositiveShare: answered > 0 ? round(falsePositives.length / answered) : null,
+      byReason,
+    },
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/** Whether a silence or maintenance window covers the device (now or later). */
+export function silenceCovers(silence: Silence, manifest: UseCaseManifest, deviceId: string): boolean {
+  if (silence.useCase !== manifest.id) return false;
+  const { scope } = silence;
+  if (scope.kind === 'use-case') return true;
+  if (scope.kind === 'group') return scope.group === groupOf(manifest.alerts, manifest.id, deviceId);
+  return scope.deviceId === deviceId;
+}
+
+/** The bucket width that keeps a plot of `from`..`to` under MAX_PLOT_POINTS (never below a second). */
+export function bucketFor(from: number, to: number): number {
+  return Math.max(1000, Math.ceil((to - from) / MAX_PLOT_POINTS / 1000) * 1000);
+}

@@ -1,0 +1,156 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../core/alerts/lifecycle.ts';
+import { startConsoleServer } from '../../local/console-server.ts';
+import { callRuntime } from '../../local/runtime-client.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { buildConsole } from '../../tools/console-bundle.ts';
+import { collectErrors, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
+import { normal, TestPump, worn } from '../support/pump.ts';
+import { startTestRuntime } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
+
+const DEVICE = 'pump-401';
+const CALIBRATION = 900;
+const FAULT = 240;
+let runtime: LocalRuntime;
+let dataDir: string;
+let stopRuntime: () => Promise<void>;
+let browser: Browser;
+const consoles: { url: string; close(): Promise<void> }[] = [];
+
+async function openConsole(actor: { name: string; role: 'operator' | 'analyst' }) {
+  const server = await startConsoleServer({
+    files: await buildConsole(),
+    apiPort: runtime.apiPort,
+    actor,
+    port: 0,
+  });
+  consoles.push(server);
+  return server.url;
+}
+
+async function newPage(viewport: {
+  width: number;
+  height: number;
+}): Promise<{ page: Page; errors: string[] }> {
+  // A browser language every Intl knows: uPlot formats numbers in it as it loads.
+  const context = await browser.newContext({ viewport, locale: 'en-GB' });
+  const page = await context.newPage();
+  return { page, errors: collectErrors(page) };
+}
+
+beforeAll(async () => {
+  ({ runtime, dataDir, stop: stopRuntime } = await startTestRuntime('aiot-console-'));
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser.close();
+  for (const server of consoles) await server.close();
+  await stopRuntime();
+});
+
+describe('operator console, end to end in a real browser', () => {
+  it('GIVEN a pump that develops a fault WHEN an operator taps false positive with a reason THEN the alert appeared live, its plot drew, and the store keeps the verdict with who gave it', async () => {
+    const url = await openConsole({ name: 'olu', role: 'operator' });
+    // Device time ends about now, so the console's clocks read as a shift would.
+    const pump = new TestPump(runtime, DEVICE, 401, Date.now() - (CALIBRATION + FAULT) * 1000);
+    await pump.publish(CALIBRATION + 20, normal);
+
+    const { page, errors } = await newPage(VIEWPORTS.desktop);
+    await page.goto(url);
+    await page.getByText('Nothing needs an answer.').waitFor();
+    // A mark on this document: if the page reloaded, it would be gone.
+    await page.evaluate("document.body.dataset.loadedOnce = 'yes'");
+
+    await pump.publish(FAULT - 20, worn);
+    const card = page.locator(`article.alert:has(a.device:text-is("${DEVICE}"))`);
+    await card.waitFor({ timeout: 45_000 });
+    expect(await page.evaluate('document.body.dataset.loadedOnce')).toBe('yes');
+    await expect.poll(() => card.locator('.contributors').textContent()).toContain('vibrationRmsX');
+
+    // The plot of the contributing sensors, with the device's baseline marked, and the score.
+    const plot = card.locator('.plot-slot[data-state="drawn"]');
+    await plot.waitFor({ timeout: 20_000 });
+    expect(await plot.locator('canvas').count()).toBe(2);
+    expect(await plot.locator('figcaption').allTextContents()).toEqual([
+      expect.stringMatching(/^Contributing sensors, distance from this device's baseline v1$/),
+      'Anomaly score',
+    ]);
+    const legend = await plot.locator('.u-legend').first().textContent();
+    expect(legend).toContain('vibrationRmsX');
+    expect(legend).toContain('baseline');
+    const scoreLegend = await plot.locator('.u-legend').nth(1).textContent();
+    expect(scoreLegend).toContain('threshold');
+
+    // Gloves: every action is a big target, never behind a hover.
+    for (const button of await card.locator('.actions button').all()) {
+      const box = await button.boundingBox();
+      expect(box?.height ?? 0).toBeGreaterThanOrEqual(48);
+    }
+    await screenshot(page, 'inbox-desktop');
+    await page.setViewportSize(VIEWPORTS.phone);
+    await screenshot(page, 'inbox-phone');
+    await page.setViewportSize(VIEWPORTS.desktop);
+
+    // One tap for "false positive", one for the reason.
+    await card.getByRole('button', { name: 'False positive' }).click();
+    await card.locator('button[data-reason="sensor-fault"]').click();
+    await page.getByRole('button', { name: /^Undo \(\d+ s\)$/ }).waitFor();
+
+    const [alert] = await waitFor('the verdict in the store', async () => {
+      const { alerts } = await callRuntime<{ alerts: Alert[] }>(dataDir, 'GET', `/alerts?device=${DEVICE}`);
+      return alerts[0]?.status === 'false-positive' ? alerts : undefined;
+    });
+    expect(alert?.verdict).toMatchObject({ kind: 'false-positive', reason: 'sensor-fault' });
+    expect(alert?.history.at(-1)).toMatchObject({
+      to: 'false-positive',
+      actor: { name: 'olu', role: 'operator' },
+    });
+    const { rows: feedback } = await runtime.store.query(
+      `SELECT label, detail, actor, role FROM feedback WHERE device_id = '${DEVICE}'`,
+    );
+    expect(feedback).toEqual([
+      { label: 'sensor-fault', detail: 'sensor-fault', actor: 'olu', role: 'operator' },
+    ]);
+    // Answered alerts leave the inbox without a reload.
+    await card.waitFor({ state: 'detached' });
+
+    for (const [name, route] of [
+      ['fleet', '#/fleet'],
+      ['device', `#/devices/pump-maintenance/${DEVICE}`],
+      ['use-case', '#/use-cases/pump-maintenance'],
+    ] as const) {
+      await page.goto(`${url}${route}`);
+      await page.locator('main[aria-busy="false"]').waitFor();
+      await page
+        .locator('canvas')
+        .first()
+        .waitFor({ state: 'attached', timeout: 10_000 })
+        .catch(() => undefined);
+      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+        await page.setViewportSize(viewport);
+        await screenshot(page, `${name}-${size}`);
+      }
+      await page.setViewportSize(VIEWPORTS.desktop);
+    }
+    await expect.poll(() => page.locator('.trust .big-number').textContent()).toBe('100%');
+    expect(errors).toEqual([]);
+  });
+
+  it('GIVEN an analyst WHEN they open the inbox THEN they read alerts but are offered no action', async () => {
+    const url = await openConsole({ name: 'ana', role: 'analyst' });
+    const { page, errors } = await newPage(VIEWPORTS.phone);
+    await page.goto(`${url}#/inbox`);
+    await page.getByRole('tab', { name: 'Answered' }).click();
+    const card = page.locator(`article.alert:has(a.device:text-is("${DEVICE}"))`);
+    await card.waitFor();
+    expect(await card.locator('.verdict').textContent()).toBe(
+      'False positive: Sensor fault by olu (operator)',
+    );
+    expect(await page.locator('.actions').count()).toBe(0);
+    expect(await page.locator('.who').textContent()).toContain('ana · analyst');
+    expect(errors).toEqual([]);
+  });
+});

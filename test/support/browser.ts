@@ -1,0 +1,46 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import chromium from '@sparticuz/chromium';
+import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+
+/** Where browser tests leave their screenshots, for people to look at. */
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '..', '..', 'test-output', 'console');
+
+export const VIEWPORTS = {
+  phone: { width: 390, height: 844 },
+  desktop: { width: 1280, height: 900 },
+} as const;
+
+/**
+ * A headless Chromium from the project's own files: the one inside the npm package
+ * `@sparticuz/chromium` (no download step), or Debian's `chromium` when CHROMIUM_PATH names it.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH names ${fromEnv}, which does not exist`);
+    return playwright.launch({ executablePath: fromEnv, headless: true });
+  }
+  return playwright.launch({
+    executablePath: await chromium.executablePath(),
+    args: chromium.args,
+    headless: true,
+  });
+}
+
+/** Every console error and uncaught exception of a page: a console that works has none. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  return errors;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

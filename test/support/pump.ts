@@ -1,0 +1,59 @@
+import mqtt from 'mqtt';
+import { telemetryTopic } from '../../core/ingest/topics.ts';
+import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
+
+export type Measures = Record<string, number>;
+
+export const normal = (m: Measures): Measures => m;
+
+/** A worn impeller: less flow and more vibration, for good. */
+export const worn = (m: Measures): Measures => ({
+  ...m,
+  flowRate: (m.flowRate ?? 0) * 0.7,
+  vibrationRmsX: (m.vibrationRmsX ?? 0) * 3,
+});
+
+/**
+ * One simulated pump of pump-maintenance publishing through the runtime's broker with its own
+ * certificate: readings one second of device time apart from `start`, QoS 1, in order.
+ */
+export class TestPump {
+  private sent = 0;
+  private readonly simulator: PumpSimulator;
+
+  constructor(
+    private readonly runtime: LocalRuntime,
+    readonly deviceId: string,
+    seed: number,
+    readonly start: number,
+  ) {
+    this.simulator = new PumpSimulator({ thing: deviceId, seed });
+  }
+
+  /** Device time of the next reading. */
+  get nextTime(): number {
+    return this.start + this.sent * 1000;
+  }
+
+  async publish(count: number, fault: (m: Measures) => Measures): Promise<void> {
+    const pair = await this.runtime.ca.devicePair(this.deviceId);
+    const client = await mqtt.connectAsync(this.runtime.mqttUrl, {
+      clientId: this.deviceId,
+      ca: this.runtime.ca.caPem,
+      cert: pair.cert,
+      key: pair.key,
+      reconnectPeriod: 0,
+    });
+    const messages = Array.from({ length: count }, () => {
+      const reading = this.simulator.next(this.start + this.sent++ * 1000);
+      return JSON.stringify({ ...reading, measures: fault({ ...reading.measures }) });
+    });
+    await Promise.all(
+      messages.map((message) =>
+        client.publishAsync(telemetryTopic('pump-maintenance', this.deviceId), message, { qos: 1 }),
+      ),
+    );
+    await client.endAsync();
+  }
+}
