@@ -54,8 +54,9 @@ const LOCALE = (() => {
   }
 })();
 
-export function number(value: number, digits = 2): string {
-  return value.toLocaleString(LOCALE, { maximumFractionDigits: digits });
+/** A figure to four significant digits: 3,230 EUR, 0.399 kWh/m3. */
+export function number(value: number): string {
+  return value.toLocaleString(LOCALE, { maximumSignificantDigits: 4 });
 }
 
 export function clock(at: number): string {

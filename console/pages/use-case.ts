@@ -41,7 +41,7 @@ export function useCasePage(useCase: string): Page {
             { className: 'figure-card' },
             h('span', { className: 'muted' }, 'Open alerts'),
             h('strong', { className: 'big-number' }, String(s.openAlerts)),
-            h('span', {}, `${s.devices} devices`),
+            h('span', {}, `${s.devices} ${s.devices === 1 ? 'device' : 'devices'}`),
           ),
         ),
         h(

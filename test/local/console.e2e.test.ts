@@ -129,6 +129,16 @@ describe('operator console, end to end in a real browser', () => {
         .first()
         .waitFor({ state: 'attached', timeout: 10_000 })
         .catch(() => undefined);
+      if (name === 'fleet') {
+        const row = page.locator(`tr[data-device="${DEVICE}"]`);
+        await expect.poll(() => row.locator('td[data-label="Online"]').textContent()).toBe('● online');
+        expect(await row.locator('td[data-label="Scoring"]').textContent()).toBe('monitoring');
+        expect(await row.locator('td[data-label="Baseline"]').textContent()).toBe('v1');
+      }
+      if (name === 'device') {
+        // The score and each of the manifest's eight sensors, drawn from the store.
+        await expect.poll(() => page.locator('.device-charts canvas').count()).toBe(9);
+      }
       for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         await page.setViewportSize(viewport);
         await screenshot(page, `${name}-${size}`);

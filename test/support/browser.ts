@@ -41,6 +41,10 @@ export function collectErrors(page: Page): string[] {
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  // Two frames: charts resize to a new viewport on the next one.
+  await page.evaluate(
+    'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))',
+  );
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
