@@ -58,3 +58,15 @@ export function requirePermission(actor: Actor, permission: Permission): void {
     );
   }
 }
+
+/**
+ * The identity provider's group of each role people can hold (Cognito groups in the cloud). Ordered
+ * most capable first: someone in several groups acts in the first one's role.
+ */
+export const ROLE_GROUPS: readonly (readonly [group: string, role: Exclude<Role, 'system'>])[] = [
+  ['reliability-engineers', 'reliability-engineer'],
+  ['ml-engineers', 'ml-engineer'],
+  ['operators', 'operator'],
+  ['analysts', 'analyst'],
+  ['auditors', 'auditor'],
+];

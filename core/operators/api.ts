@@ -7,8 +7,8 @@ import {
   type Alert,
   type AlertStatus,
 } from '../alerts/lifecycle.ts';
-import type { AlertStore } from '../alerts/ports.ts';
-import type { BaselineStore } from '../baseline/ports.ts';
+import type { AlertFilter, AlertStore } from '../alerts/ports.ts';
+import type { BaselineState, BaselineStore } from '../baseline/ports.ts';
 import { requestCalibration } from '../baseline/rebaseline.ts';
 import { issuesText } from '../contracts/reasons.ts';
 import { getContract } from '../contracts/registry.ts';
@@ -196,7 +196,8 @@ export class OperatorApi {
     }
     if (head === 'devices') {
       if (get && id === undefined) {
-        const states = await this.deps.baselines.list(q['use-case'] || undefined);
+        const useCase = q['use-case'] ? this.manifest(q['use-case']).id : undefined;
+        const states = await this.baselinesOf(useCase);
         return ok({ devices: states.map(deviceSummary) });
       }
       if (id !== undefined && tail !== undefined) {
@@ -249,6 +250,23 @@ export class OperatorApi {
     return undefined;
   }
 
+  /** Every use case's when none is named: the cloud's stores list per use case. */
+  private async baselinesOf(useCase: string | undefined): Promise<BaselineState[]> {
+    const ids = useCase === undefined ? [...this.manifests.keys()] : [useCase];
+    return (await Promise.all(ids.map((id) => this.deps.baselines.list(id)))).flat();
+  }
+
+  private async alertsOf(filter: AlertFilter): Promise<Alert[]> {
+    if (filter.useCase !== undefined) return this.deps.alertStore.listAlerts(filter);
+    const all = await Promise.all(
+      [...this.manifests.keys()].map((useCase) => this.deps.alertStore.listAlerts({ ...filter, useCase })),
+    );
+    return all
+      .flat()
+      .sort((a, b) => b.openedAt - a.openedAt)
+      .slice(0, filter.limit ?? MAX_LIST);
+  }
+
   private manifest(id: string): UseCaseManifest {
     const manifest = this.manifests.get(id);
     if (!manifest) {
@@ -265,7 +283,7 @@ export class OperatorApi {
     const delivery = q.delivery;
     if (delivery !== undefined && delivery !== 'notify' && delivery !== 'digest')
       throw new BadRequest(`delivery must be notify or digest, got "${delivery}"`);
-    return this.deps.alertStore.listAlerts({
+    return this.alertsOf({
       ...(q['use-case'] ? { useCase: this.manifest(q['use-case']).id } : {}),
       ...(q.device ? { deviceId: q.device } : {}),
       ...(statuses ? { statuses: statuses as AlertStatus[] } : {}),
@@ -277,9 +295,9 @@ export class OperatorApi {
   private async fleet(q: OperatorRequest['query']) {
     const useCase = q['use-case'] ? this.manifest(q['use-case']).id : undefined;
     const [baselines, activity, open] = await Promise.all([
-      this.deps.baselines.list(useCase),
+      this.baselinesOf(useCase),
       this.deps.reads.activity(useCase),
-      this.deps.alertStore.listAlerts({
+      this.alertsOf({
         ...(useCase ? { useCase } : {}),
         statuses: ['open', 'acknowledged'],
         limit: MAX_LIST,

@@ -48,3 +48,11 @@ export interface OperatorReads {
   activity(useCase?: string): Promise<DeviceActivity[]>;
   series(request: SeriesRequest): Promise<Series>;
 }
+
+/**
+ * Where the cloud keeps each device's last health report: an IoT rule puts it into the alert
+ * table under this partition key (sort key: the thing name), the console's reads query it.
+ */
+export function healthSnapshotPartition(useCase: string): string {
+  return `HEALTH#${useCase}`;
+}

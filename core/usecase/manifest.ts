@@ -276,3 +276,20 @@ export function parseManifest(text: string, file: string): UseCaseManifest {
   if (problems.length > 0) throw new ManifestError(file, problems.map(toProblem));
   return parsed.data;
 }
+
+/**
+ * The manifest as a plain document again (KPI targets back to their text): what a deployment
+ * compiles into a function, and what parses back to the same manifest.
+ */
+export function manifestDocument(manifest: UseCaseManifest): unknown {
+  return { ...manifest, kpis: manifest.kpis.map((kpi) => ({ ...kpi, target: kpi.target.text })) };
+}
+
+/** Parses a document made by manifestDocument (JSON is YAML), with every check of a manifest file. */
+export function parseManifestDocument(document: unknown, origin: string): UseCaseManifest {
+  const id =
+    typeof document === 'object' && document !== null && 'id' in document && typeof document.id === 'string'
+      ? document.id
+      : origin;
+  return parseManifest(JSON.stringify(document), `${id}.yaml`);
+}

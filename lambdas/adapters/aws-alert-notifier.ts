@@ -12,17 +12,12 @@ export const ALERT_EVENT_SOURCE = 'aiot.alerts';
  * use case's SNS topic. A failed entry is an error: the caller's outbox applies it again.
  */
 export class AwsAlertNotifier implements AlertNotifier {
-  private readonly topics: SnsAlertTopics;
-
   constructor(
     private readonly events: EventBridgeClient,
     private readonly busName: string,
-    sns: SNSClient,
-    /** Topic per use case. */
-    topics: ReadonlyMap<string, string>,
-  ) {
-    this.topics = new SnsAlertTopics(sns, topics);
-  }
+    /** Where notifications to people go: the use cases' SNS topics. */
+    private readonly topics: Pick<AlertNotifier, 'notify'>,
+  ) {}
 
   async publish(notices: readonly AlertEventNotice[]): Promise<void> {
     for (let offset = 0; offset < notices.length; offset += MAX_ENTRIES) {

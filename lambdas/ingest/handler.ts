@@ -20,7 +20,7 @@ import type { InferenceStore } from '../../core/inference/inference-records.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { DEFAULT_TIME_BOUNDS, systemClock } from '../../core/ingest/ports.ts';
-import { AwsAlertNotifier } from '../adapters/aws-alert-notifier.ts';
+import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbNotificationBatcher } from '../adapters/dynamodb-notification-batcher.ts';
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
@@ -89,8 +89,7 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
       new AwsAlertNotifier(
         new EventBridgeClient({}),
         requireEnv('EVENT_BUS_NAME', env),
-        new SNSClient({}),
-        new Map([[useCase, requireEnv('ALERT_TOPIC_ARN', env)]]),
+        new SnsAlertTopics(new SNSClient({}), new Map([[useCase, requireEnv('ALERT_TOPIC_ARN', env)]])),
       ),
       // Grouped across invocations: the alert table holds each group's window, the notify function sends it.
       new DynamoDbNotificationBatcher(

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManifestError, parseManifest } from '../../core/usecase/manifest.ts';
+import {
+  ManifestError,
+  manifestDocument,
+  parseManifest,
+  parseManifestDocument,
+} from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 
 const FILE = 'usecases/pump-maintenance.yaml';
@@ -142,5 +147,13 @@ describe('use-case manifests', () => {
       expect.stringContaining('id: must match the file name "other", got "pump-maintenance"'),
     ]);
     expect(problemsOf('id: [unclosed', FILE)[0]).toMatch(/YAML syntax/);
+  });
+
+  it('GIVEN a parsed manifest WHEN it is written as a document and parsed again THEN it is the same manifest', () => {
+    for (const manifest of loadUseCases()) {
+      expect(parseManifestDocument(JSON.parse(JSON.stringify(manifestDocument(manifest))), 'x')).toEqual(
+        manifest,
+      );
+    }
   });
 });

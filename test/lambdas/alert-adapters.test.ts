@@ -12,7 +12,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { newAlert, type Alert } from '../../core/alerts/lifecycle.ts';
 import { getContract } from '../../core/contracts/registry.ts';
 import { SYSTEM } from '../../core/operators/actor.ts';
-import { AwsAlertNotifier } from '../../lambdas/adapters/aws-alert-notifier.ts';
+import { AwsAlertNotifier, SnsAlertTopics } from '../../lambdas/adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
 import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
 
@@ -137,8 +137,7 @@ describe('AwsAlertNotifier', () => {
   const notifier = new AwsAlertNotifier(
     new EventBridgeClient({}),
     'app-bus',
-    new SNSClient({}),
-    new Map([['uc', 'arn:aws:sns:eu-west-1:111111111111:alerts-uc']]),
+    new SnsAlertTopics(new SNSClient({}), new Map([['uc', 'arn:aws:sns:eu-west-1:111111111111:alerts-uc']])),
   );
 
   it('puts alert events on the bus in batches of 10, with the detail type people route on', async () => {

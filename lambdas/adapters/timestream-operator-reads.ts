@@ -1,0 +1,179 @@
+import { QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { QueryCommand as DocumentQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
+import {
+  healthSnapshotPartition,
+  type DeviceActivity,
+  type EdgeHealthSnapshot,
+  type OperatorReads,
+  type Series,
+  type SeriesRequest,
+} from '../../core/operators/ports.ts';
+import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
+
+/** A use case's Timestream tables. */
+export interface UseCaseTables {
+  readonly databaseName: string;
+  readonly tableName: string;
+  readonly inferencesTableName: string;
+}
+
+const IDENTIFIER = /^[A-Za-z0-9_.-]+$/;
+const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** How far back "last seen" looks: a day of the memory store, not the whole magnetic history. */
+const ACTIVITY_WINDOW = '24h';
+
+type Row = Record<string, string | null>;
+
+const numberOrNull = (value: unknown): number | null => {
+  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isFinite(parsed) ? parsed : null;
+};
+
+/**
+ * The console's reads in the cloud: readings and scores from the use case's Timestream tables,
+ * averaged into plot buckets by Timestream itself; when each device was last heard from; and its
+ * last edge health report, which an IoT rule keeps in the alert table. Values are quoted and names
+ * are checked, so nothing a device sends can shape a query.
+ */
+export class TimestreamOperatorReads implements OperatorReads {
+  constructor(
+    private readonly timestream: TimestreamQueryClient,
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly stateTable: string,
+    private readonly tables: ReadonlyMap<string, UseCaseTables>,
+  ) {
+    for (const target of tables.values()) {
+      for (const name of [target.databaseName, target.tableName, target.inferencesTableName]) {
+        if (!IDENTIFIER.test(name)) throw new Error(`"${name}" is not a Timestream name these reads accept`);
+      }
+    }
+  }
+
+  async activity(useCase?: string): Promise<DeviceActivity[]> {
+    const useCases = useCase === undefined ? [...this.tables.keys()] : [useCase];
+    const perUseCase = await Promise.all(useCases.map((id) => this.useCaseActivity(id)));
+    return perUseCase.flat();
+  }
+
+  private async useCaseActivity(useCase: string): Promise<DeviceActivity[]> {
+    const target = this.target(useCase);
+    const where = `use_case = ${quote(useCase)} AND time > ago(${ACTIVITY_WINDOW})`;
+    const [seen, models, health] = await Promise.all([
+      this.rows(
+        `SELECT device_id, to_milliseconds(max(time)) AS last_ms FROM "${target.databaseName}"."${target.tableName}" ` +
+          `WHERE measure_name = ${quote(TELEMETRY_MEASURE_NAME)} AND ${where} GROUP BY device_id`,
+      ),
+      this.rows(
+        `SELECT device_id, max_by(model_version, time) AS model_version FROM "${target.databaseName}"."${target.inferencesTableName}" ` +
+          `WHERE measure_name = ${quote(INFERENCE_MEASURE_NAME)} AND ${where} AND model_version IS NOT NULL GROUP BY device_id`,
+      ),
+      this.health(useCase),
+    ]);
+    const devices = new Set(
+      [...seen, ...models].map((row) => row.device_id ?? '').concat([...health.keys()]),
+    );
+    devices.delete('');
+    const lastSeen = new Map(seen.map((row) => [row.device_id, numberOrNull(row.last_ms)]));
+    const model = new Map(models.map((row) => [row.device_id, row.model_version]));
+    return [...devices].map((deviceId) => ({
+      useCase,
+      deviceId,
+      lastReadingAt: lastSeen.get(deviceId) ?? null,
+      modelVersion: model.get(deviceId) ?? null,
+      health: health.get(deviceId) ?? null,
+    }));
+  }
+
+  private async health(useCase: string): Promise<Map<string, EdgeHealthSnapshot>> {
+    const snapshots = new Map<string, EdgeHealthSnapshot>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new DocumentQuery({
+          TableName: this.stateTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': healthSnapshotPartition(useCase) },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const receivedAt = numberOrNull(item.receivedAt);
+        if (typeof item.sk !== 'string' || receivedAt === null) continue;
+        snapshots.set(item.sk, {
+          receivedAt,
+          connected: typeof item.connected === 'boolean' ? item.connected : null,
+          queueDepth: numberOrNull(item.queueDepth),
+          oldestAgeSeconds: numberOrNull(item.oldestAgeSeconds),
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return snapshots;
+  }
+
+  async series(request: SeriesRequest): Promise<Series> {
+    const target = this.target(request.useCase);
+    for (const { column } of request.sensors) {
+      if (!IDENTIFIER.test(column)) throw new Error(`"${column}" is not a column these reads accept`);
+    }
+    const bin = `bin(time, ${Math.max(1, Math.floor(request.bucketMs))}ms)`;
+    const range =
+      `use_case = ${quote(request.useCase)} AND device_id = ${quote(request.deviceId)} ` +
+      `AND time >= from_milliseconds(${Math.floor(request.from)}) AND time < from_milliseconds(${Math.ceil(request.to)})`;
+    const averages = request.sensors.map(({ column }) => `, avg(${column}) AS ${column}`).join('');
+    const [readings, scores] = await Promise.all([
+      this.rows(
+        `SELECT to_milliseconds(${bin}) AS t${averages} FROM "${target.databaseName}"."${target.tableName}" ` +
+          `WHERE measure_name = ${quote(TELEMETRY_MEASURE_NAME)} AND ${range} GROUP BY ${bin} ORDER BY t`,
+      ),
+      this.rows(
+        `SELECT to_milliseconds(${bin}) AS t, max(score) AS score, max(threshold) AS threshold ` +
+          `FROM "${target.databaseName}"."${target.inferencesTableName}" ` +
+          `WHERE measure_name = ${quote(INFERENCE_MEASURE_NAME)} AND ${range} GROUP BY ${bin} ORDER BY t`,
+      ),
+    ]);
+    const times = [...new Set([...readings, ...scores].map((row) => Number(row.t)))].sort((a, b) => a - b);
+    const readingAt = new Map(readings.map((row) => [Number(row.t), row]));
+    const scoreAt = new Map(scores.map((row) => [Number(row.t), row]));
+    return {
+      times,
+      values: Object.fromEntries(
+        request.sensors.map(({ sensor, column }) => [
+          sensor,
+          times.map((t) => numberOrNull(readingAt.get(t)?.[column])),
+        ]),
+      ),
+      scores: times.map((t) => numberOrNull(scoreAt.get(t)?.score)),
+      thresholds: times.map((t) => numberOrNull(scoreAt.get(t)?.threshold)),
+    };
+  }
+
+  private target(useCase: string): UseCaseTables {
+    const target = this.tables.get(useCase);
+    if (!target) throw new Error(`no Timestream tables for use case "${useCase}"`);
+    return target;
+  }
+
+  /** Every row of a query, page by page, as column name to scalar text (null for NULL). */
+  private async rows(sql: string): Promise<Row[]> {
+    const rows: Row[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.timestream.send(new QueryCommand({ QueryString: sql, NextToken: nextToken }));
+      const names = (page.ColumnInfo ?? []).map((c) => c.Name ?? '');
+      for (const row of page.Rows ?? []) {
+        rows.push(
+          Object.fromEntries(
+            names.map((name, index) => {
+              const datum = row.Data?.[index];
+              return [name, datum?.NullValue ? null : (datum?.ScalarValue ?? null)];
+            }),
+          ),
+        );
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return rows;
+  }
+}

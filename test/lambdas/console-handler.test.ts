@@ -1,0 +1,322 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { QueryCommand as TimestreamQuery, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { AlertService } from '../../core/alerts/alert-service.ts';
+import { NotificationGrouper } from '../../core/alerts/grouping.ts';
+import { newAlert, type Alert } from '../../core/alerts/lifecycle.ts';
+import { SYSTEM } from '../../core/operators/actor.ts';
+import { OperatorApi } from '../../core/operators/api.ts';
+import type { FleetDevice } from '../../core/operators/views.ts';
+import { alertInferenceOf } from '../../core/usecase/manifest.ts';
+import { AwsAlertNotifier, SnsAlertTopics } from '../../lambdas/adapters/aws-alert-notifier.ts';
+import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
+import { TimestreamOperatorReads } from '../../lambdas/adapters/timestream-operator-reads.ts';
+import { actorFromClaims, createConsoleHandler } from '../../lambdas/console/handler.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+
+const documents = mockClient(DynamoDBDocumentClient);
+const events = mockClient(EventBridgeClient);
+const timestream = mockClient(TimestreamQueryClient);
+const manifests = loadUseCases();
+const TABLE = 'alert-state';
+
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const store = new DynamoDbAlertStore(client, TABLE);
+const api = new OperatorApi({
+  alerts: new AlertService(
+    store,
+    store,
+    new AwsAlertNotifier(
+      new EventBridgeClient({}),
+      'app-bus',
+      new SnsAlertTopics(new SNSClient({}), new Map()),
+    ),
+    new NotificationGrouper(() => 0),
+    { now: () => Date.now() },
+    new Map(manifests.map((m) => [m.id, { policy: m.alerts, inference: alertInferenceOf(m) }])),
+  ),
+  alertStore: store,
+  baselines: store,
+  reads: new TimestreamOperatorReads(
+    new TimestreamQueryClient({}),
+    client,
+    TABLE,
+    new Map([
+      [
+        'pump-maintenance',
+        { databaseName: 'pumps', tableName: 'telemetry', inferencesTableName: 'inferences' },
+      ],
+    ]),
+  ),
+  useCases: manifests,
+  clock: { now: () => Date.now() },
+  newId: () => 'fixed',
+});
+const handler = createConsoleHandler(api);
+
+const openedAt = Date.now() - 600_000;
+const alert: Alert = newAlert(
+  {
+    alertId: 'pump-maintenance:pump-001:pump-anomaly:1',
+    openedAt,
+    firstAnomalyAt: openedAt - 29_000,
+    lastAnomalyAt: openedAt,
+    peakScore: 20,
+    peakRatio: 2,
+    threshold: 10,
+    contributors: [{ sensor: 'flowRate', share: 0.7 }],
+    severity: 'major',
+    baselineVersion: 1,
+    modelVersion: 'm1',
+  },
+  { useCase: 'pump-maintenance', deviceId: 'pump-001', inference: 'pump-anomaly', group: 'line-1' },
+  'notify',
+  SYSTEM,
+);
+
+/** An API Gateway HTTP API event whose JWT authorizer passed, with the token's claims. */
+function request(
+  method: string,
+  rawPath: string,
+  claims: Record<string, string>,
+  options: { body?: string; query?: Record<string, string>; base64?: boolean } = {},
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  return {
+    version: '2.0',
+    routeKey: 'ANY /api/{proxy+}',
+    rawPath,
+    rawQueryString: '',
+    headers: {},
+    queryStringParameters: options.query,
+    isBase64Encoded: options.base64 ?? false,
+    body: options.body,
+    requestContext: {
+      accountId: '111111111111',
+      apiId: 'api',
+      domainName: 'example',
+      domainPrefix: 'example',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'test' },
+      requestId: 'req-1',
+      routeKey: 'ANY /api/{proxy+}',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } },
+    },
+  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+const columns = (...names: string[]) =>
+  names.map((Name) => ({ Name, Type: { ScalarType: 'VARCHAR' as const } }));
+
+const OPERATOR_CLAIMS = { username: 'olu', 'cognito:groups': '[operators]' };
+
+beforeEach(() => {
+  documents.reset();
+  events.reset();
+  timestream.reset();
+});
+
+afterAll(() => {
+  documents.restore();
+  events.restore();
+  timestream.restore();
+});
+
+describe('actorFromClaims', () => {
+  it.each([
+    [
+      { username: 'olu', 'cognito:groups': '[operators]' },
+      { name: 'olu', role: 'operator' },
+    ],
+    [
+      { username: 'dana', 'cognito:groups': '[analysts reliability-engineers]' },
+      { name: 'dana', role: 'reliability-engineer' },
+    ],
+    [
+      { 'cognito:username': 'ann@plant.example', 'cognito:groups': ['auditors'] },
+      { name: 'ann@plant.example', role: 'auditor' },
+    ],
+  ])('GIVEN claims %j THEN the actor is %j', (claims, actor) => {
+    expect(actorFromClaims(claims)).toEqual(actor);
+  });
+
+  it('GIVEN a user in no console group THEN there is no actor, and the error says whom to ask', () => {
+    expect(actorFromClaims({ username: 'eve', 'cognito:groups': '[admins]' })).toEqual({
+      error: expect.stringContaining('ask an administrator') as unknown,
+    });
+    expect(actorFromClaims({ username: 'eve' })).toHaveProperty('error');
+  });
+});
+
+describe('console API handler', () => {
+  it('GIVEN an operator token WHEN they call an alert a false positive THEN DynamoDB keeps the verdict with the token user and an event goes on the bus', async () => {
+    documents.on(GetCommand).resolves({ Item: { alert: JSON.stringify(alert) } });
+    documents.on(PutCommand).resolves({});
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+
+    const response = await handler(
+      request('POST', `/api/alerts/${encodeURIComponent(alert.id)}/decisions`, OPERATOR_CLAIMS, {
+        body: Buffer.from(
+          JSON.stringify({ decision: { action: 'false-positive', reason: 'sensor-fault' } }),
+        ).toString('base64'),
+        base64: true,
+      }),
+    );
+
+    expect(response.statusCode).toBe(200);
+    const saved = documents
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input.Item)
+      .find((item) => item?.sk === 'ALERT');
+    const kept = JSON.parse(String(saved?.alert)) as Alert;
+    expect(kept).toMatchObject({ status: 'false-positive', verdict: { reason: 'sensor-fault' } });
+    expect(kept.history.at(-1)?.actor).toEqual({ name: 'olu', role: 'operator' });
+    const feedback = documents
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input.Item)
+      .find((item) => String(item?.sk).startsWith('FEEDBACK#'));
+    expect(JSON.parse(String(feedback?.feedback))).toMatchObject({
+      actor: { name: 'olu', role: 'operator' },
+    });
+    const detailTypes = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(detailTypes.map((e) => e.DetailType)).toContain('Feedback Given');
+  });
+
+  it('GIVEN a body that names an actor WHEN it is sent THEN it is refused: only the token says who acts', async () => {
+    const response = await handler(
+      request('POST', '/api/alerts/a/decisions', OPERATOR_CLAIMS, {
+        body: JSON.stringify({
+          actor: { name: 'boss', role: 'reliability-engineer' },
+          decision: { action: 'acknowledge' },
+        }),
+      }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(documents.commandCalls(PutCommand)).toEqual([]);
+  });
+
+  it('GIVEN an analyst token WHEN they try to silence a pump THEN 403, and nothing is written', async () => {
+    const response = await handler(
+      request(
+        'POST',
+        '/api/silences',
+        { username: 'ana', 'cognito:groups': '[analysts]' },
+        {
+          body: JSON.stringify({
+            useCase: 'pump-maintenance',
+            scope: { kind: 'device', deviceId: 'pump-001' },
+            from: 0,
+            to: 1,
+            reason: 'quiet',
+          }),
+        },
+      ),
+    );
+    expect(response.statusCode).toBe(403);
+    expect(documents.commandCalls(PutCommand)).toEqual([]);
+  });
+
+  it('GIVEN a token in no console group THEN every route answers 403 before any read', async () => {
+    const response = await handler(
+      request('GET', '/api/alerts', { username: 'eve', 'cognito:groups': '[admins]' }),
+    );
+    expect(response.statusCode).toBe(403);
+    expect(documents.calls()).toEqual([]);
+  });
+
+  it('GIVEN the fleet page WHEN it loads THEN last-seen and model come from Timestream and the edge backlog from the health snapshot items', async () => {
+    timestream.on(TimestreamQuery).callsFake((input: { QueryString: string }) =>
+      input.QueryString.includes('max_by(model_version')
+        ? {
+            ColumnInfo: columns('device_id', 'model_version'),
+            Rows: [{ Data: [{ ScalarValue: 'pump-001' }, { ScalarValue: 'm7' }] }],
+          }
+        : {
+            ColumnInfo: columns('device_id', 'last_ms'),
+            Rows: [{ Data: [{ ScalarValue: 'pump-001' }, { ScalarValue: String(Date.now() - 2000) }] }],
+          },
+    );
+    documents
+      .on(QueryCommand)
+      .callsFake(
+        (input: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, string> }) =>
+          input.ExpressionAttributeValues[':pk'] === 'HEALTH#pump-maintenance'
+            ? {
+                Items: [
+                  {
+                    pk: 'HEALTH#pump-maintenance',
+                    sk: 'pump-001',
+                    receivedAt: Date.now() - 30_000,
+                    queueDepth: 40,
+                    oldestAgeSeconds: 95,
+                  },
+                ],
+              }
+            : { Items: [] },
+      );
+
+    const response = await handler(request('GET', '/api/fleet', OPERATOR_CLAIMS));
+
+    expect(response.statusCode).toBe(200);
+    const { devices } = JSON.parse(String(response.body)) as { devices: FleetDevice[] };
+    expect(devices).toEqual([
+      expect.objectContaining({
+        deviceId: 'pump-001',
+        online: true,
+        modelVersion: 'm7',
+        backlog: 40,
+        oldestBufferedSeconds: 95,
+      }),
+    ]);
+    const sql = timestream.commandCalls(TimestreamQuery).map((c) => c.args[0].input.QueryString ?? '');
+    expect(sql.every((q) => q.includes("use_case = 'pump-maintenance'") && q.includes('ago(24h)'))).toBe(
+      true,
+    );
+  });
+
+  it("GIVEN an alert's plot WHEN it is asked for THEN Timestream averages its contributors into buckets, with quoted values", async () => {
+    documents.on(GetCommand).resolves({ Item: { alert: JSON.stringify({ ...alert, deviceId: "pump-'1" }) } });
+    timestream.on(TimestreamQuery).resolves({ ColumnInfo: columns('t'), Rows: [] });
+
+    const response = await handler(
+      request('GET', `/api/alerts/${encodeURIComponent(alert.id)}/series`, OPERATOR_CLAIMS),
+    );
+
+    expect(response.statusCode).toBe(200);
+    const [readings, scores] = timestream
+      .commandCalls(TimestreamQuery)
+      .map((c) => c.args[0].input.QueryString ?? '');
+    expect(readings).toMatch(
+      /^SELECT to_milliseconds\(bin\(time, \d+ms\)\) AS t, avg\(flow_rate\) AS flow_rate FROM "pumps"."telemetry"/,
+    );
+    expect(readings).toContain("device_id = 'pump-''1'");
+    expect(scores).toContain('FROM "pumps"."inferences"');
+  });
+
+  it.each([
+    [
+      'an oversized body',
+      request('POST', '/api/silences', OPERATOR_CLAIMS, { body: 'x'.repeat(70_000) }),
+      413,
+    ],
+    ['a route it does not serve', request('DELETE', '/api/alerts/a', OPERATOR_CLAIMS), 404],
+    ['an unknown use case', request('GET', '/api/use-cases/nope', OPERATOR_CLAIMS), 404],
+  ])('GIVEN %s THEN it answers with its status and an error body', async (_what, event, status) => {
+    const response = await handler(event);
+    expect(response.statusCode).toBe(status);
+    expect(JSON.parse(String(response.body))).toEqual({ error: expect.any(String) as unknown });
+  });
+
+  it('GIVEN DynamoDB fails WHEN a read needs it THEN 500 names the request id and no internals', async () => {
+    documents.on(GetCommand).rejects(new Error('ProvisionedThroughputExceededException: table alert-state'));
+    const response = await handler(request('GET', '/api/alerts/a-1', OPERATOR_CLAIMS));
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toBe(JSON.stringify({ error: 'internal error; request id req-1' }));
+  });
+});
