@@ -152,6 +152,22 @@ export class Alerting extends Construct {
     const topic = this.topics.get(useCase);
     if (!topic)
       throw new Error(`no alert topic for use case "${useCase}" (${[...this.topics.keys()].join(', ')})`);
+    this.grantDecisions(grantee);
+    // topic.grantPublish would add kms:GenerateDataKey*; publishing to an encrypted topic needs
+    // kms:GenerateDataKey and kms:Decrypt, granted with the table's key.
+    iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [topic.topicArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sqs:SendMessage'],
+      resourceArns: [this.notifyQueue.queueArn],
+    });
+  }
+
+  /**
+   * Lets `grantee` read and change alerts, baselines and silences and publish the events of each
+   * change: what people's decisions need (the console's API), and part of what scoring needs.
+   */
+  grantDecisions(grantee: iam.IGrantable): void {
     // Narrower than table.grantReadWriteData, which also grants batch and delete actions and
     // kms:ReEncrypt*: the store reads, writes conditionally and queries, nothing else.
     iam.Grant.addToPrincipal({
@@ -167,14 +183,6 @@ export class Alerting extends Construct {
     });
     this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
     this.bus.grantPutEventsTo(grantee);
-    // topic.grantPublish would add kms:GenerateDataKey*; publishing to an encrypted topic needs
-    // kms:GenerateDataKey and kms:Decrypt, granted above.
-    iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [topic.topicArn] });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['sqs:SendMessage'],
-      resourceArns: [this.notifyQueue.queueArn],
-    });
     if (grantee.grantPrincipal instanceof iam.Role) {
       Validations.of(grantee.grantPrincipal).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,

@@ -1,10 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { healthTopicFilter } from '../../core/ingest/topics.ts';
+import { healthSnapshotPartition } from '../../core/operators/ports.ts';
 
 export interface EdgeHealthProps {
   /** The use case whose devices report health on `dt/<useCase>/<thing>/health`. */
@@ -13,6 +16,11 @@ export interface EdgeHealthProps {
   readonly retention?: logs.RetentionDays;
   /** Alarm when any device holds a reading it could not deliver for longer than this. @default Duration.hours(1) */
   readonly maxBacklogAge?: Duration;
+  /**
+   * A table that keeps each device's last report (its backlog and link, for the console's fleet
+   * view), and the key it is encrypted with. @default - reports go to the log group only
+   */
+  readonly latest?: { readonly table: dynamodb.ITable; readonly encryptionKey: kms.IKey };
 }
 
 /** Figures of an agent's health report that become CloudWatch metrics, per thing. */
@@ -33,6 +41,8 @@ export class EdgeHealth extends Construct {
   readonly logGroup: logs.LogGroup;
   readonly rule: iot.CfnTopicRule;
   readonly backlogAlarm: cloudwatch.Alarm;
+  /** Keeps each device's last report in the `latest` table, when one is given. */
+  readonly latestRule?: iot.CfnTopicRule;
   /** Namespace of the per-thing metrics (dimension `Thing`). */
   readonly metricNamespace: string;
 
@@ -70,6 +80,8 @@ export class EdgeHealth extends Construct {
       },
     });
 
+    if (props.latest) this.latestRule = this.keepLatest(props.useCase, props.latest);
+
     for (const [metricName, metricValue] of Object.entries(HEALTH_METRICS)) {
       this.logGroup.addMetricFilter(metricName, {
         filterPattern: logs.FilterPattern.exists(metricValue),
@@ -93,6 +105,33 @@ export class EdgeHealth extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * One item per device, overwritten by each report: only the figures the console shows, named
+   * explicitly, so nothing else a device sends reaches the table (the thing name comes from the
+   * topic, which the device policy binds to the certificate).
+   */
+  private keepLatest(useCase: string, latest: NonNullable<EdgeHealthProps['latest']>): iot.CfnTopicRule {
+    const role = new iam.Role(this, 'LatestRole', {
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      description: `Lets the ${useCase} health rule keep each device's last report`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [latest.table.tableArn] }),
+    );
+    latest.encryptionKey.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    return new iot.CfnTopicRule(this, 'LatestRule', {
+      topicRulePayload: {
+        sql:
+          `SELECT '${healthSnapshotPartition(useCase)}' AS pk, topic(3) AS sk, timestamp() AS receivedAt, ` +
+          `connected, queueDepth, oldestAgeSeconds FROM '${healthTopicFilter(useCase)}'`,
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        description: `Keep each ${useCase} edge agent's last health report for the console`,
+        actions: [{ dynamoDBv2: { putItem: { tableName: latest.table.tableName }, roleArn: role.roleArn } }],
+      },
     });
   }
 

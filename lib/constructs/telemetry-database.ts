@@ -105,14 +105,24 @@ export class TelemetryDatabase extends Construct {
     });
   }
 
-  /** Lets `grantee` query the telemetry table: a device's calibration readings. */
-  grantQuery(grantee: iam.IGrantable): iam.Grant {
+  /**
+   * Lets `grantee` query the telemetry table (a device's calibration readings) and, with
+   * `inferences`, the inferences table too (the console's plots of scores).
+   */
+  grantQuery(grantee: iam.IGrantable, options: { readonly inferences?: boolean } = {}): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['timestream:Select'],
-      resourceArns: [this.tableArn],
+      resourceArns: options.inferences ? [this.tableArn, this.inferencesTableArn] : [this.tableArn],
     });
     iam.Grant.addToPrincipal({ grantee, actions: ['timestream:DescribeEndpoints'], resourceArns: ['*'] });
+    if (grantee.grantPrincipal instanceof iam.Role) {
+      Validations.of(grantee.grantPrincipal).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'timestream:DescribeEndpoints supports no resource-level permissions; it only returns the regional query endpoint.',
+      });
+    }
     return grant;
   }
 

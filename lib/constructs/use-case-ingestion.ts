@@ -63,7 +63,10 @@ export class UseCaseIngestion extends Construct {
       ruleName: this.pipeline.ruleName,
     });
 
-    this.edgeHealth = new EdgeHealth(this, 'EdgeHealth', { useCase: manifest.id });
+    this.edgeHealth = new EdgeHealth(this, 'EdgeHealth', {
+      useCase: manifest.id,
+      latest: { table: props.alerting.table, encryptionKey: props.encryptionKey },
+    });
 
     new CfnOutput(this, 'IngestRuleName', {
       description: `Rule name for the edge agent's --rule-name (Basic Ingest) for ${manifest.id}`,

@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { Alerting } from '../constructs/alerting.ts';
 import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
+import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operator-console.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
 
@@ -19,6 +20,8 @@ export interface PipelineStackProps extends StackProps {
    * @default - no endpoints
    */
   readonly modelArtifacts?: Readonly<Record<string, string>>;
+  /** Sign-in and API settings of the operator console. @default - the OperatorConsole defaults */
+  readonly console?: Pick<OperatorConsoleProps, 'domainPrefix' | 'mfa' | 'sessionLength' | 'throttle'>;
 }
 
 /** The aiot-pipeline application: shared encryption and quarantine, and one ingestion path per use case. */
@@ -29,6 +32,7 @@ export class PipelineStack extends Stack {
   readonly artifactBucket: s3.Bucket;
   readonly inference: ReadonlyMap<string, InferenceEndpoint>;
   readonly alerting: Alerting;
+  readonly operatorConsole: OperatorConsole;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -136,5 +140,13 @@ export class PipelineStack extends Stack {
         }),
       ]),
     );
+
+    this.operatorConsole = new OperatorConsole(this, 'Console', {
+      ...props.console,
+      useCases: props.useCases,
+      alerting: this.alerting,
+      telemetry: new Map([...this.useCases].map(([id, ingestion]) => [id, ingestion.database])),
+      accessLogsBucket: accessLogs,
+    });
   }
 }

@@ -108,7 +108,7 @@ function request(
       timeEpoch: 0,
       authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } },
     },
-  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+  };
 }
 
 const columns = (...names: string[]) =>

@@ -135,9 +135,14 @@ describe('Alerting', () => {
     });
   });
 
-  it('GIVEN no model artifact WHEN synthesized THEN the function gets no alert permissions', () => {
+  it('GIVEN no model artifact WHEN synthesized THEN the ingest function gets no alert permissions', () => {
     const plain = Template.fromStack(pipelineStack());
-    const policies = JSON.stringify(plain.findResources('AWS::IAM::Policy'));
+    const policies = JSON.stringify(
+      plain.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('UseCasepumpmaintenanceIngestFunctionRole') }] },
+      }),
+    );
+    expect(policies).toContain('timestream:WriteRecords');
     expect(policies).not.toContain('dynamodb:PutItem');
   });
 

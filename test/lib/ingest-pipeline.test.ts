@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -144,15 +144,20 @@ describe('IngestPipeline', () => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles each handler (ingest, notify) into one file with esbuild', () => {
+  it('bundles each handler (ingest, notify, console API) into one file with esbuild, and builds the console page', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
-    const bundles = readdirSync(assembly.directory)
+    const assets = readdirSync(assembly.directory)
       .filter((name) => name.startsWith('asset.'))
-      .map((name) => path.join(assembly.directory, name, 'index.js'))
-      .filter((file) => existsSync(file));
-    expect(bundles).toHaveLength(2);
+      .map((name) => path.join(assembly.directory, name));
+    const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
+    expect(bundles).toHaveLength(3);
+    // The console API's manifests are compiled in: its environment has no room for them.
+    const consoleApi = bundles.find((file) => readFileSync(file, 'utf8').includes('operator request failed'));
+    expect(readFileSync(consoleApi ?? '', 'utf8')).toContain('unplanned-downtime');
+    const site = assets.find((dir) => existsSync(path.join(dir, 'index.html')));
+    expect(readdirSync(site ?? '').sort()).toEqual(['index.html', 'main.css', 'main.js']);
     // The SDK is bundled on purpose; this bound catches an accidental dependency explosion.
     for (const bundle of bundles) expect(statSync(bundle).size).toBeLessThan(3 * 1024 * 1024);
   });

@@ -55,8 +55,8 @@ describe('PipelineStack', () => {
       'second-line.yaml',
     );
     const two = Template.fromStack(pipelineStack(testApp(), { useCases: [...manifests, second] }));
-    // an ingest rule and an edge health rule per use case
-    two.resourceCountIs('AWS::IoT::TopicRule', 2 * (manifests.length + 1));
+    // an ingest rule, an edge health rule and a rule keeping the last health report per use case
+    two.resourceCountIs('AWS::IoT::TopicRule', 3 * (manifests.length + 1));
     // telemetry and inferences per use case
     two.resourceCountIs('AWS::Timestream::Table', 2 * (manifests.length + 1));
     // the second use case gets its own retention, its own rule on its own topic, its own function

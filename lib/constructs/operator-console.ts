@@ -1,0 +1,420 @@
+import * as path from 'node:path';
+import {
+  AssetHashType,
+  CfnOutput,
+  DefaultStackSynthesizer,
+  DockerImage,
+  Duration,
+  Fn,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { ROLE_GROUPS } from '../../core/operators/actor.ts';
+import { manifestDocument, type UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { buildConsoleInto, CONSOLE_SOURCE } from '../../tools/console-bundle.ts';
+import type { Alerting } from './alerting.ts';
+import type { TelemetryDatabase } from './telemetry-database.ts';
+
+const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'console', 'handler.ts');
+const API_PATH = '/api';
+
+/** What each Cognito group may do, for the group's description (the API enforces it). */
+const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  operators: 'Answer alerts: acknowledge, false positive with a reason, confirm a fault',
+  'reliability-engineers': 'Answer alerts, re-baseline devices, manage silences and maintenance windows',
+  'ml-engineers': 'Answer alerts, re-baseline devices, manage silences and maintenance windows',
+  analysts: 'Read alerts, devices and KPIs',
+  auditors: 'Read alerts, devices, KPIs and who decided what',
+};
+
+export interface OperatorConsoleProps {
+  /** The use cases the console shows; their manifests are compiled into the API function. */
+  readonly useCases: readonly UseCaseManifest[];
+  /** Alerts, baselines and health snapshots (its table), and where decisions publish events (its bus). */
+  readonly alerting: Alerting;
+  /** Each use case's Timestream database, by use case id: readings and scores for the plots. */
+  readonly telemetry: ReadonlyMap<string, TelemetryDatabase>;
+  /** Where the site bucket's server access logs and CloudFront's standard logs go (ACLs enabled). */
+  readonly accessLogsBucket: s3.IBucket;
+  /**
+   * Prefix of the Cognito managed-login domain (`<prefix>.auth.<region>.amazoncognito.com`),
+   * unique in the region. @default - 'aiot-' with this construct's unique id and the account
+   */
+  readonly domainPrefix?: string;
+  /** Whether people sign in with a second factor (an authenticator app). @default cognito.Mfa.REQUIRED */
+  readonly mfa?: cognito.Mfa;
+  /** How long a sign-in lasts before the console asks again: about a shift. @default Duration.hours(8) */
+  readonly sessionLength?: Duration;
+  /** Requests per second the API takes, and its burst. @default { rateLimit: 50, burstLimit: 100 } */
+  readonly throttle?: apigwv2.ThrottleSettings;
+  /** What happens to the user pool when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly userPoolRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The operator console in the cloud: the same page as `npm start` serves, from a private S3 bucket
+ * through CloudFront (origin access control), with `/api/*` routed by CloudFront to an HTTP API, so
+ * the page and its API share an origin. People sign in with a Cognito user pool (managed login,
+ * authorization code with PKCE); the API's authorizer checks every token and the function takes
+ * the actor from the token's group only.
+ */
+export class OperatorConsole extends Construct {
+  readonly userPool: cognito.UserPool;
+  readonly userPoolClient: cognito.UserPoolClient;
+  readonly domain: cognito.UserPoolDomain;
+  readonly siteBucket: s3.Bucket;
+  readonly distribution: cloudfront.Distribution;
+  readonly api: apigwv2.HttpApi;
+  readonly apiFunction: nodejs.NodejsFunction;
+  /** The console's address. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: OperatorConsoleProps) {
+    super(scope, id);
+    validate(props);
+    const missing = props.useCases.filter((u) => !props.telemetry.has(u.id)).map((u) => u.id);
+    if (missing.length > 0) throw new Error(`telemetry has no database for use cases: ${missing.join(', ')}`);
+
+    this.userPool = this.createUserPool(props);
+    this.domain = this.userPool.addDomain('Login', {
+      cognitoDomain: { domainPrefix: props.domainPrefix ?? this.defaultDomainPrefix() },
+    });
+    this.apiFunction = this.createFunction(props);
+    this.api = this.createApi(props);
+    this.siteBucket = new s3.Bucket(this, 'Site', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'console-site/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.distribution = this.createDistribution(props);
+    this.url = `https://${this.distribution.distributionDomainName}/`;
+
+    this.userPoolClient = this.userPool.addClient('Console', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: [this.url],
+        logoutUrls: [this.url],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: props.sessionLength ?? Duration.hours(8),
+      enableTokenRevocation: true,
+    });
+    this.api.addRoutes({
+      path: `${API_PATH}/{proxy+}`,
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Operators', this.apiFunction),
+      authorizer: new HttpUserPoolAuthorizer('Cognito', this.userPool, {
+        userPoolClients: [this.userPoolClient],
+      }),
+    });
+
+    new s3deploy.BucketDeployment(this, 'Deploy', {
+      destinationBucket: this.siteBucket,
+      sources: [
+        s3deploy.Source.asset(CONSOLE_SOURCE, {
+          assetHashType: AssetHashType.OUTPUT,
+          bundling: {
+            // Built on this machine with esbuild; the image is only named because CDK requires one.
+            image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-alpine'),
+            local: {
+              tryBundle(outputDir: string) {
+                buildConsoleInto(outputDir);
+                return true;
+              },
+            },
+          },
+        }),
+        s3deploy.Source.jsonData('config.json', {
+          mode: 'cognito',
+          domain: this.domain.baseUrl(),
+          clientId: this.userPoolClient.userPoolClientId,
+        }),
+      ],
+      distribution: this.distribution,
+      distributionPaths: ['/index.html', '/config.json', '/main.js', '/main.css'],
+      memoryLimit: 256,
+    });
+    this.acknowledgeDeploymentFindings();
+
+    new CfnOutput(this, 'Url', { description: 'The operator console', value: this.url });
+    new CfnOutput(this, 'UserPoolId', {
+      description: `Add people here, to one of the groups ${ROLE_GROUPS.map(([g]) => g).join(', ')}`,
+      value: this.userPool.userPoolId,
+    });
+  }
+
+  private defaultDomainPrefix(): string {
+    // Cognito domains are global per region: the account keeps two deployments apart.
+    const unique = Names.uniqueId(this)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(-20);
+    return Fn.join('-', ['aiot', unique, Stack.of(this).account]);
+  }
+
+  private createUserPool(props: OperatorConsoleProps): cognito.UserPool {
+    const pool = new cognito.UserPool(this, 'Users', {
+      selfSignUpEnabled: false,
+      signInAliases: { username: true, email: true },
+      signInCaseSensitive: false,
+      mfa: props.mfa ?? cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      removalPolicy: props.userPoolRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    ROLE_GROUPS.forEach(([group], precedence) => {
+      new cognito.UserPoolGroup(this, `Group-${group}`, {
+        userPool: pool,
+        groupName: group,
+        description: GROUP_DESCRIPTIONS[group],
+        precedence,
+      });
+    });
+    return pool;
+  }
+
+  private createFunction(props: OperatorConsoleProps): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, 'ApiLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    const role = new iam.Role(this, 'ApiRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        "Reads alerts, devices and readings for the operator console and records people's decisions",
+    });
+    logGroup.grantWrite(role);
+    const tables = Object.fromEntries(
+      props.useCases.map((u) => {
+        const database = props.telemetry.get(u.id);
+        return [
+          u.id,
+          {
+            databaseName: database?.databaseName ?? '',
+            tableName: database?.tableName ?? '',
+            inferencesTableName: database?.inferencesTableName ?? '',
+          },
+        ];
+      }),
+    );
+    const fn = new nodejs.NodejsFunction(this, 'ApiFunction', {
+      entry: HANDLER_ENTRY,
+      role,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(15),
+      description: 'The operator console API: reads for people, and their decisions',
+      logGroup,
+      environment: {
+        ALERT_TABLE: props.alerting.table.tableName,
+        EVENT_BUS_NAME: props.alerting.bus.eventBusName,
+        TELEMETRY_TABLES: Stack.of(this).toJsonString(tables),
+        POWERTOOLS_SERVICE_NAME: 'operator-console',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        externalModules: [],
+        // The manifests are the deployment's configuration and larger than Lambda's 4 KB of
+        // environment: compiled in, a change of manifest redeploys the function.
+        define: {
+          'process.env.AIOT_USE_CASES': JSON.stringify(JSON.stringify(props.useCases.map(manifestDocument))),
+        },
+      },
+    });
+    props.alerting.grantDecisions(role);
+    for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });
+    return fn;
+  }
+
+  private createApi(props: OperatorConsoleProps): apigwv2.HttpApi {
+    const api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'aiot-pipeline operator console API (behind CloudFront, /api/*)',
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    new apigwv2.HttpStage(this, 'Stage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs) },
+    });
+    return api;
+  }
+
+  private createDistribution(props: OperatorConsoleProps): cloudfront.Distribution {
+    const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      comment: 'aiot console: the page runs its own script only and talks to its origin and Cognito',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            `connect-src 'self' https://*.amazoncognito.com`,
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+          ].join('; '),
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: true,
+          override: true,
+        },
+      },
+    });
+    const apiDomain = Fn.select(2, Fn.split('/', this.api.apiEndpoint));
+    const distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'aiot-pipeline operator console',
+      defaultRootObject: 'index.html',
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      enableLogging: true,
+      logBucket: props.accessLogsBucket,
+      logFilePrefix: 'console-cdn/',
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.siteBucket),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: headers,
+        compress: true,
+      },
+      additionalBehaviors: {
+        [`${API_PATH}/*`]: {
+          origin: new origins.HttpOrigin(apiDomain, {
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          }),
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+          // Passes the Authorization header and the query on; API Gateway needs its own Host.
+          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          responseHeadersPolicy: headers,
+        },
+      },
+    });
+    Validations.of(distribution).acknowledge(
+      {
+        id: 'AwsSolutions-CFR1',
+        reason:
+          'Plants are where the customer is: geo restriction is a deployment choice (distribution.node.defaultChild), not a default.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'Every API route needs a Cognito token checked by API Gateway and is throttled; add AWS WAF (webAclId) where the console faces the internet at large.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'With the default *.cloudfront.net certificate CloudFront accepts TLSv1 from viewers; a custom domain with its certificate (and minimumProtocolVersion TLSv1.2_2021) needs a DNS name this project cannot know.',
+      },
+    );
+    return distribution;
+  }
+
+  /** BucketDeployment's own function and role are CDK's: what cdk-nag finds there and why it is accepted. */
+  private acknowledgeDeploymentFindings(): void {
+    const stack = Stack.of(this);
+    const siteArn = `<${stack.getLogicalId(this.siteBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    // The bootstrap's asset bucket, as cdk-nag names it (a custom bucket name is the deployer's to acknowledge).
+    const qualifier = stack.synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    const assetBucket = DefaultStackSynthesizer.DEFAULT_FILE_ASSETS_BUCKET_NAME.replace(
+      '${Qualifier}',
+      qualifier,
+    ).replace(/\$\{([^}]+)\}/g, '<$1>');
+    const copying =
+      "CDK's BucketDeployment copies the built console from the staged asset into the site bucket: it reads the asset, lists, writes and deletes the site's objects";
+    for (const child of stack.node.findAll()) {
+      if (!child.node.path.includes('Custom::CDKBucketDeployment')) continue;
+      if (!(child instanceof iam.Role || child instanceof lambda.Function)) continue;
+      Validations.of(child).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason:
+            "CDK's BucketDeployment function writes its logs with the AWS managed basic execution policy.",
+        },
+        {
+          id: 'AwsSolutions-L1',
+          reason: "CDK's BucketDeployment function runs the runtime CDK ships it with.",
+        },
+        ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason: copying,
+        })),
+        { id: `AwsSolutions-IAM5[Resource::${siteArn}/*]`, reason: copying },
+        ...(assetBucket
+          ? [
+              {
+                id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${assetBucket}/*]`,
+                reason: copying,
+              },
+            ]
+          : []),
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'CloudFront invalidations have no resource-level permissions: the deployment invalidates the console files it replaced.',
+        },
+      );
+    }
+  }
+}
+
+function validate(props: OperatorConsoleProps): void {
+  if (props.useCases.length === 0) throw new Error('OperatorConsole needs at least one use case, got none');
+  const prefix = props.domainPrefix;
+  if (prefix !== undefined && !Token.isUnresolved(prefix)) {
+    if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix)) {
+      throw new Error(
+        `domainPrefix must be lower-case letters, digits and hyphens (at most 63, not naming aws, amazon or cognito), got "${prefix}"`,
+      );
+    }
+  }
+  const session = props.sessionLength;
+  if (
+    session &&
+    !Token.isUnresolved(session.toMinutes()) &&
+    (session.toMinutes() < 60 || session.toDays() > 30)
+  ) {
+    throw new Error(`sessionLength must be from 1 hour to 30 days, got ${session.toHumanString()}`);
+  }
+}
