@@ -1,6 +1,6 @@
 /**
- * Cost of the CDK app: wall time of `cdk synth` (bundling and cdk-nag included) and the size of
- * the ingest Lambda bundle it produces.
+ * Cost of the CDK app: wall time of `cdk synth` (bundling and cdk-nag included), the size of the
+ * ingest Lambda bundle it produces, and what a browser loads for the operator console.
  *
  *   npm run bench:cdk
  */
@@ -14,7 +14,7 @@ import Table from 'cli-table3';
 
 const runs = 3;
 const table = new Table({
-  head: ['run', 'cdk synth s', 'bundle KiB', 'bundle gzip KiB'],
+  head: ['run', 'cdk synth s', 'bundle KiB', 'bundle gzip KiB', 'console page KiB', 'console gzip KiB'],
   style: { head: [], border: [] },
 });
 for (let run = 1; run <= runs; run++) {
@@ -33,11 +33,20 @@ for (let run = 1; run <= runs; run++) {
     .sort((a, b) => statSync(b).size - statSync(a).size);
   // The largest function bundle: the ingest function's (the notify function's is smaller).
   const bundle = bundles[0] ?? '';
+  // The console's site asset: the page, its script and its styles, as CloudFront serves them (compressed).
+  const site = readdirSync(outdir)
+    .map((name) => path.join(outdir, name))
+    .find((dir) => existsSync(path.join(dir, 'index.html')));
+  const pageFiles = ['index.html', 'main.js', 'main.css'].map((file) =>
+    readFileSync(path.join(site ?? '', file)),
+  );
   table.push([
     run,
     elapsed.toFixed(1),
     (statSync(bundle).size / 1024).toFixed(0),
     (gzipSync(readFileSync(bundle)).length / 1024).toFixed(0),
+    (pageFiles.reduce((sum, file) => sum + file.length, 0) / 1024).toFixed(0),
+    (pageFiles.reduce((sum, file) => sum + gzipSync(file).length, 0) / 1024).toFixed(0),
   ]);
   rmSync(outdir, { recursive: true, force: true });
 }

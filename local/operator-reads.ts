@@ -5,6 +5,7 @@ import type {
   Series,
   SeriesRequest,
 } from '../core/operators/ports.ts';
+import { seriesFromBuckets } from '../core/operators/views.ts';
 import type { DuckDbStore, Row } from './duckdb-store.ts';
 import { sqlText } from './store-reads.ts';
 
@@ -83,20 +84,7 @@ export class DuckDbOperatorReads implements OperatorReads {
          FROM inferences WHERE ${range} GROUP BY 1 ORDER BY 1`,
       ),
     ]);
-    const times = [...new Set([...readings, ...scores].map((row) => Number(row.t)))].sort((a, b) => a - b);
-    const readingAt = new Map(readings.map((row) => [Number(row.t), row]));
-    const scoreAt = new Map(scores.map((row) => [Number(row.t), row]));
-    return {
-      times,
-      values: Object.fromEntries(
-        request.sensors.map(({ sensor, column }) => [
-          sensor,
-          times.map((t) => number(readingAt.get(t)?.[column])),
-        ]),
-      ),
-      scores: times.map((t) => number(scoreAt.get(t)?.score)),
-      thresholds: times.map((t) => number(scoreAt.get(t)?.threshold)),
-    };
+    return seriesFromBuckets(request.sensors, readings, scores);
   }
 
   private async rows(sql: string): Promise<Row[]> {

@@ -49,6 +49,7 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
     h('p', { className: 'muted' }, 'Loading readings…'),
   );
   const history = h('div');
+  const feedback = h('div');
   const silences = h('div');
   const rangeButtons = h(
     'div',
@@ -85,6 +86,8 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
     charts,
     h('h2', {}, 'Alerts and verdicts'),
     history,
+    h('h2', {}, 'What operators taught the model'),
+    feedback,
     h('h2', {}, 'Silences and maintenance windows'),
     silences,
     engineer,
@@ -232,6 +235,22 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
             })(),
           ]),
           'No alerts yet.',
+        ),
+      );
+      feedback.replaceChildren(
+        table(
+          ['When', 'Label', 'Why', 'Readings', 'By'],
+          answer.feedback
+            .slice()
+            .reverse()
+            .map((f) => [
+              clock(f.at),
+              label(f.label),
+              f.workOrder ? `${f.detail} (${f.workOrder})` : f.detail,
+              `${clock(f.from)} to ${clock(f.to)}`,
+              `${f.actor.name} (${f.actor.role})`,
+            ]),
+          'No feedback yet.',
         ),
       );
       silences.replaceChildren(

@@ -3,7 +3,7 @@ import { groupOf } from '../alerts/policy.ts';
 import type { Silence } from '../alerts/ports.ts';
 import type { BaselineState } from '../baseline/ports.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
-import type { DeviceActivity } from './ports.ts';
+import type { DeviceActivity, SensorColumn, Series } from './ports.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** A device is online when it was heard from within this many heartbeats (and at least 2 minutes). */
@@ -226,4 +226,34 @@ export function silenceCovers(silence: Silence, manifest: UseCaseManifest, devic
 /** The bucket width that keeps a plot of `from`..`to` under MAX_PLOT_POINTS (never below a second). */
 export function bucketFor(from: number, to: number): number {
   return Math.max(1000, Math.ceil((to - from) / MAX_PLOT_POINTS / 1000) * 1000);
+}
+
+const numberOrNull = (value: unknown): number | null => {
+  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isFinite(parsed) ? parsed : null;
+};
+
+/**
+ * Readings and scores, each already averaged per bucket by the store (rows with the bucket's start
+ * as `t` and a value per column), on one time axis: null where one of them has no bucket.
+ */
+export function seriesFromBuckets(
+  sensors: readonly SensorColumn[],
+  readings: readonly Readonly<Record<string, unknown>>[],
+  scores: readonly Readonly<Record<string, unknown>>[],
+): Series {
+  const times = [...new Set([...readings, ...scores].map((row) => Number(row.t)))].sort((a, b) => a - b);
+  const readingAt = new Map(readings.map((row) => [Number(row.t), row]));
+  const scoreAt = new Map(scores.map((row) => [Number(row.t), row]));
+  return {
+    times,
+    values: Object.fromEntries(
+      sensors.map(({ sensor, column }) => [
+        sensor,
+        times.map((t) => numberOrNull(readingAt.get(t)?.[column])),
+      ]),
+    ),
+    scores: times.map((t) => numberOrNull(scoreAt.get(t)?.score)),
+    thresholds: times.map((t) => numberOrNull(scoreAt.get(t)?.threshold)),
+  };
 }

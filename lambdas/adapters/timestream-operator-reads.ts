@@ -9,6 +9,7 @@ import {
   type Series,
   type SeriesRequest,
 } from '../../core/operators/ports.ts';
+import { seriesFromBuckets } from '../../core/operators/views.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
 
 /** A use case's Timestream tables. */
@@ -133,20 +134,7 @@ export class TimestreamOperatorReads implements OperatorReads {
           `WHERE measure_name = ${quote(INFERENCE_MEASURE_NAME)} AND ${range} GROUP BY ${bin} ORDER BY t`,
       ),
     ]);
-    const times = [...new Set([...readings, ...scores].map((row) => Number(row.t)))].sort((a, b) => a - b);
-    const readingAt = new Map(readings.map((row) => [Number(row.t), row]));
-    const scoreAt = new Map(scores.map((row) => [Number(row.t), row]));
-    return {
-      times,
-      values: Object.fromEntries(
-        request.sensors.map(({ sensor, column }) => [
-          sensor,
-          times.map((t) => numberOrNull(readingAt.get(t)?.[column])),
-        ]),
-      ),
-      scores: times.map((t) => numberOrNull(scoreAt.get(t)?.score)),
-      thresholds: times.map((t) => numberOrNull(scoreAt.get(t)?.threshold)),
-    };
+    return seriesFromBuckets(request.sensors, readings, scores);
   }
 
   private target(useCase: string): UseCaseTables {

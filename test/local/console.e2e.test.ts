@@ -94,8 +94,14 @@ describe('operator console, end to end in a real browser', () => {
     await screenshot(page, 'inbox-phone');
     await page.setViewportSize(VIEWPORTS.desktop);
 
-    // One tap for "false positive", one for the reason.
-    await card.getByRole('button', { name: 'False positive' }).click();
+    // From the keyboard, the actions come in order; "False positive" opens its reasons with Enter.
+    await card.getByRole('button', { name: 'Acknowledge' }).focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('False positive');
+    await page.keyboard.press('Enter');
+    await card.locator('button[data-reason="sensor-fault"]').waitFor();
+    await screenshot(page, 'inbox-reasons-desktop');
+    // One tap on the reason.
     await card.locator('button[data-reason="sensor-fault"]').click();
     await page.getByRole('button', { name: /^Undo \(\d+ s\)$/ }).waitFor();
 
@@ -138,6 +144,7 @@ describe('operator console, end to end in a real browser', () => {
       if (name === 'device') {
         // The score and each of the manifest's eight sensors, drawn from the store.
         await expect.poll(() => page.locator('.device-charts canvas').count()).toBe(9);
+        await expect.poll(() => page.getByText('olu (operator)').count()).toBe(2);
       }
       for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         await page.setViewportSize(viewport);
