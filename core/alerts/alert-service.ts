@@ -27,6 +27,11 @@ export class AlertNotFound extends Error {
   override readonly name = 'AlertNotFound';
 }
 
+/** A silence that cannot be: it ends before it starts, has no reason, or names an unknown group. */
+export class InvalidSilence extends Error {
+  override readonly name = 'InvalidSilence';
+}
+
 export class ConcurrentChange extends Error {
   override readonly name = 'ConcurrentChange';
 }
@@ -325,14 +330,14 @@ export class AlertService {
   ): Promise<Silence> {
     requirePermission(actor, 'silence');
     const { policy } = this.alerting(input.useCase);
-    if (!(input.to > input.from)) throw new Error('a silence must end after it starts');
-    if (input.reason.trim() === '') throw new Error('a silence needs a reason');
+    if (!(input.to > input.from)) throw new InvalidSilence('a silence must end after it starts');
+    if (input.reason.trim() === '') throw new InvalidSilence('a silence needs a reason');
     if (
       input.scope.kind === 'group' &&
       !(input.scope.group in policy.groups) &&
       input.scope.group !== input.useCase
     ) {
-      throw new Error(
+      throw new InvalidSilence(
         `unknown group "${input.scope.group}" (groups of ${input.useCase}: ${Object.keys(policy.groups).join(', ') || 'none'})`,
       );
     }

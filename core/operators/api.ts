@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import { AlertNotFound, ConcurrentChange, type AlertService } from '../alerts/alert-service.ts';
+import {
+  AlertNotFound,
+  ConcurrentChange,
+  InvalidSilence,
+  type AlertService,
+} from '../alerts/alert-service.ts';
 import {
   ALERT_STATUSES,
   FALSE_POSITIVE_REASONS,
@@ -103,7 +108,8 @@ function failure(error: unknown): OperatorReply {
     return { status: 404, body: { error: message } };
   if (error instanceof InvalidTransition || error instanceof ConcurrentChange)
     return { status: 409, body: { error: message } };
-  if (error instanceof BadRequest) return { status: 400, body: { error: message } };
+  if (error instanceof BadRequest || error instanceof InvalidSilence)
+    return { status: 400, body: { error: message } };
   throw error;
 }
 
@@ -120,7 +126,7 @@ function parsed<T extends z.ZodType>(schema: T, body: string): z.output<T> {
 }
 
 function changer(request: OperatorRequest): Actor {
-  if (!request.actor) throw new Unauthenticated('a change needs to know who makes it: sign in');
+  if (!request.actor) throw new Unauthenticated('this needs to know who asks, and nobody is signed in');
   return request.actor;
 }
 
@@ -237,13 +243,7 @@ export class OperatorApi {
         const silence = parsed(silenceRequestSchema, request.body);
         requirePermission(actor, 'silence');
         this.manifest(silence.useCase);
-        let created;
-        try {
-          created = await this.deps.alerts.addSilence(silence, actor, `sil-${this.deps.newId()}`);
-        } catch (error) {
-          if (error instanceof PermissionDenied) throw error;
-          throw new BadRequest(error instanceof Error ? error.message : String(error));
-        }
+        const created = await this.deps.alerts.addSilence(silence, actor, `sil-${this.deps.newId()}`);
         return { status: 201, body: created };
       }
     }

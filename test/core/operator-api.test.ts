@@ -149,6 +149,33 @@ describe('OperatorApi', () => {
     expect(store.silenceList).toEqual([]);
   });
 
+  it('GIVEN an engineer WHEN they set a silence THEN it is kept with them, and one that ends before it starts is a 400', async () => {
+    const { store, call } = setup();
+    const silence = (from: number, to: number) =>
+      call('POST', '/silences', {
+        actor: ENGINEER,
+        body: JSON.stringify({
+          useCase: 'pump-maintenance',
+          scope: { kind: 'group', group: 'line-1' },
+          kind: 'maintenance',
+          from,
+          to,
+          reason: 'seal change on line 1',
+        }),
+      });
+
+    expect(await silence(NOW, NOW - 1)).toEqual({
+      status: 400,
+      body: { error: 'a silence must end after it starts' },
+    });
+    const created = await silence(NOW, NOW + 3600_000);
+    expect(created).toMatchObject({
+      status: 201,
+      body: { id: expect.stringMatching(/^sil-id-/) as unknown, createdBy: ENGINEER },
+    });
+    expect(store.silenceList).toHaveLength(1);
+  });
+
   it('GIVEN a signed-in person WHEN the console asks for the session THEN it gets their role and what it may do', async () => {
     const { call } = setup();
     expect(await call('GET', '/session', { actor: ANALYST })).toEqual({
