@@ -45,14 +45,8 @@ export function duration(ms: number): string {
   return `${Math.round(hours / 24)} d`;
 }
 
-/** The browser's language if this browser's Intl knows it (some report tags like "en-US@posix"). */
-const LOCALE = (() => {
-  try {
-    return new Intl.DateTimeFormat(navigator.language).resolvedOptions().locale;
-  } catch {
-    return 'en-GB';
-  }
-})();
+/** The browser's language (made usable by locale-guard.ts). */
+const LOCALE = navigator.language;
 
 /** A figure to four significant digits: 3,230 EUR, 0.399 kWh/m3. */
 export function number(value: number): string {

@@ -1,3 +1,5 @@
+// First: uPlot reads the browser's language as it loads.
+import './locale-guard.ts';
 import './styles.css';
 import { api, ApiError, type Session } from './api.ts';
 import { initAuth, signOut } from './auth.ts';

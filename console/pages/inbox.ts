@@ -134,11 +134,19 @@ export function inboxPage(ctx: PageContext, useCase: string | undefined): Page {
         for (const button of article.querySelectorAll('button')) button.disabled = false;
       });
     };
+    // Escape closes a sheet and gives the focus back to the button that opened it.
+    let opener: HTMLElement | null = null;
     const openSheet = (content: HTMLElement) => {
+      opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       sheet.replaceChildren(content);
       sheet.hidden = false;
       sheet.querySelector<HTMLElement>('input, button')?.focus();
     };
+    sheet.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      sheet.hidden = true;
+      opener?.focus();
+    });
     const note = h('input', {
       className: 'field',
       attrs: { type: 'text', maxlength: '2000', placeholder: 'Note (optional)', 'aria-label': 'Note' },

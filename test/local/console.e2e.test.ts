@@ -30,12 +30,12 @@ async function openConsole(actor: { name: string; role: 'operator' | 'analyst' }
   return server.url;
 }
 
-async function newPage(viewport: {
-  width: number;
-  height: number;
-}): Promise<{ page: Page; errors: string[] }> {
-  // A browser language every Intl knows: uPlot formats numbers in it as it loads.
-  const context = await browser.newContext({ viewport, locale: 'en-GB' });
+/** A page of a fresh context: in British English, or (locale undefined) in the browser's own language. */
+async function newPage(
+  viewport: { width: number; height: number },
+  locale: string | undefined = 'en-GB',
+): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport, ...(locale ? { locale } : {}) });
   const page = await context.newPage();
   return { page, errors: collectErrors(page) };
 }
@@ -100,6 +100,12 @@ describe('operator console, end to end in a real browser', () => {
     expect(await page.evaluate('document.activeElement.textContent')).toBe('False positive');
     await page.keyboard.press('Enter');
     await card.locator('button[data-reason="sensor-fault"]').waitFor();
+    // Escape closes the reasons and returns to the button; Enter opens them again.
+    await page.keyboard.press('Escape');
+    await card.locator('.sheet').waitFor({ state: 'hidden' });
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('False positive');
+    await page.keyboard.press('Enter');
+    await card.locator('button[data-reason="sensor-fault"]').waitFor();
     await screenshot(page, 'inbox-reasons-desktop');
     // One tap on the reason.
     await card.locator('button[data-reason="sensor-fault"]').click();
@@ -158,7 +164,8 @@ describe('operator console, end to end in a real browser', () => {
 
   it('GIVEN an analyst WHEN they open the inbox THEN they read alerts but are offered no action', async () => {
     const url = await openConsole({ name: 'ana', role: 'analyst' });
-    const { page, errors } = await newPage(VIEWPORTS.phone);
+    // The browser's own language: on a machine with LANG=C it is one Intl refuses ("en-US@posix").
+    const { page, errors } = await newPage(VIEWPORTS.phone, undefined);
     await page.goto(`${url}#/inbox`);
     await page.getByRole('tab', { name: 'Answered' }).click();
     const card = page.locator(`article.alert:has(a.device:text-is("${DEVICE}"))`);
