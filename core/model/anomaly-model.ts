@@ -1,5 +1,6 @@
 import { inverse, Matrix } from 'ml-matrix';
 import { z } from 'zod';
+import { profileOf, trainingProfileSchema } from '../drift/profile.ts';
 import { ageingProfileSchema, learnAgeingProfile } from './ageing.ts';
 import {
   causalMovingMean,
@@ -75,6 +76,8 @@ export const anomalyModelSchema = z.strictObject({
   training: z.strictObject({ rows: z.int(), scoreQuantiles: scoreQuantilesSchema }),
   /** How far normal readings wander from a calibration as it ages; absent when training was too short. */
   ageing: ageingProfileSchema.optional(),
+  /** Each input's training distribution, which data drift is measured against; absent in older models. */
+  profile: trainingProfileSchema.optional(),
 });
 
 export type AnomalyModel = z.output<typeof anomalyModelSchema>;
@@ -213,6 +216,7 @@ export function trainAnomalyModel(
     threshold: fit.threshold,
     training: { rows: table.rows.length, scoreQuantiles: fit.scoreQuantiles },
     ...(ageing ? { ageing } : {}),
+    profile: profileOf(table.sensors, table.rows),
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { findContract, contracts } from '../contracts/registry.ts';
 import { formatPath } from '../contracts/reasons.ts';
 import { alertPolicySchema, DEFAULT_ALERT_POLICY } from '../alerts/policy.ts';
+import { DEFAULT_DRIFT_POLICY, driftPolicySchema } from '../drift/policy.ts';
 import { edgeFieldReferences, edgeSettingsSchema } from '../edge/settings.ts';
 
 const idSchema = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case kebab-case, 2-63 characters');
@@ -79,6 +80,8 @@ export const manifestSchema = z.strictObject({
   edge: edgeSettingsSchema.optional(),
   /** When people are interrupted, and each device's calibration. @default the policy's defaults */
   alerts: alertPolicySchema.default(DEFAULT_ALERT_POLICY),
+  /** When the drift checks run and what they tolerate. @default the policy's defaults */
+  drift: driftPolicySchema.default(DEFAULT_DRIFT_POLICY),
 });
 
 export type UseCaseManifest = z.output<typeof manifestSchema>;
