@@ -4,6 +4,7 @@ import { ManifestError } from '../core/usecase/manifest.ts';
 import { alertsCommand } from './cli/alerts.ts';
 import { certsCommand } from './cli/certs.ts';
 import { contractsCommand } from './cli/contracts.ts';
+import { driftCommand } from './cli/drift.ts';
 import { devicesCommand } from './cli/devices.ts';
 import { localEdgeCommand } from './cli/edge.ts';
 import { modelCommand } from './cli/model.ts';
@@ -25,7 +26,8 @@ const program = new Command('aiot')
   .addCommand(localEdgeCommand())
   .addCommand(modelCommand())
   .addCommand(alertsCommand())
-  .addCommand(devicesCommand());
+  .addCommand(devicesCommand())
+  .addCommand(driftCommand());
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(

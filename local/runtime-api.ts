@@ -4,6 +4,7 @@ import { readBody, replyJson, serverHandle } from '../model/http-json.ts';
 import { listen } from './listen.ts';
 import { OPERATOR_ROUTES, type OperatorApi } from '../core/operators/api.ts';
 import { localOperatorRequest } from './operations.ts';
+import type { DriftReport } from '../core/drift/ports.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
 const MAX_JSON_BYTES = 64 * 1024;
@@ -19,6 +20,8 @@ export interface RuntimeApiOptions {
   readonly maxRows?: number;
   /** Alerts, devices, baselines and silences; absent when the runtime does not score (503). */
   readonly operations?: OperatorApi;
+  /** Runs a use case's drift checks on demand (`POST /drift/runs`). */
+  readonly drift?: { run(useCase: string): Promise<DriftReport> };
   /** Called with an unexpected failure of an operator route (answered 500). */
   readonly onError?: (error: unknown) => void;
 }
@@ -52,7 +55,7 @@ export function refusalOf(
   return undefined;
 }
 
-const ROUTES = ['POST /query (SQL)', ...OPERATOR_ROUTES].join(', ');
+const ROUTES = ['POST /query (SQL)', 'POST /drift/runs', ...OPERATOR_ROUTES].join(', ');
 
 /**
  * The runtime's API, bound to loopback for local programs only (the CLI, the console's server).
@@ -82,6 +85,10 @@ export async function startRuntimeApi(
         const body = request.method === 'POST' ? await readBody(request, MAX_JSON_BYTES) : '';
         if (body === undefined) {
           replyJson(response, 413, { error: `request body above ${MAX_JSON_BYTES} bytes` });
+          return;
+        }
+        if (url.pathname === '/drift/runs' && request.method === 'POST' && options.drift) {
+          await runDrift(options.drift, body, response);
           return;
         }
         if (!options.operations) {
@@ -138,4 +145,29 @@ export async function startRuntimeApi(
   const handle = serverHandle(server);
   boundPort = handle.port;
   return handle;
+}
+
+/** `POST /drift/runs` with `{"useCase": "<id>"}`: the use case's drift checks, now, and their report. */
+async function runDrift(
+  drift: NonNullable<RuntimeApiOptions['drift']>,
+  body: string,
+  response: http.ServerResponse,
+): Promise<void> {
+  let useCase: unknown;
+  try {
+    useCase = (JSON.parse(body) as { useCase?: unknown }).useCase;
+  } catch {
+    replyJson(response, 400, { error: 'the body must be JSON: {"useCase": "<id>"}' });
+    return;
+  }
+  if (typeof useCase !== 'string' || useCase === '') {
+    replyJson(response, 400, { error: 'useCase: name the use case to check, {"useCase": "<id>"}' });
+    return;
+  }
+  try {
+    replyJson(response, 200, await drift.run(useCase));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    replyJson(response, message.startsWith('unknown use case') ? 404 : 500, { error: message });
+  }
 }

@@ -30,6 +30,9 @@ import { LocalAlertNotifier } from './alert-notifier.ts';
 import { DuckDbAlertStore } from './duckdb-alert-store.ts';
 import { startRuntimeApi } from './runtime-api.ts';
 import { OperatorApi } from '../core/operators/api.ts';
+import type { DriftReport } from '../core/drift/ports.ts';
+import { LocalDriftSchedule } from './drift-schedule.ts';
+import { DuckDbDriftStore } from './drift-store.ts';
 import { DuckDbOperatorReads } from './operator-reads.ts';
 
 export interface LocalRuntimeOptions {
@@ -54,6 +57,8 @@ export interface LocalRuntimeOptions {
   readonly onRefused?: (refusal: Refusal) => void;
   /** A grouped alert notification, what SNS would send to people. */
   readonly onNotification?: (notification: GroupNotification) => void;
+  /** A drift run's report (every `drift.everyMinutes`), what the cloud publishes as events. */
+  readonly onDrift?: (report: DriftReport) => void;
   readonly onError?: (error: unknown) => void;
   readonly onWarning?: (message: string) => void;
 }
@@ -117,6 +122,8 @@ export class LocalRuntime {
     private readonly refusals: RefusalLog,
     /** Scoring of the use case with a model, when the runtime scores. */
     readonly scoring: LocalScoringSetup | undefined,
+    /** The drift checks, on their schedule and on demand. */
+    readonly drift: LocalDriftSchedule,
   ) {}
 
   get mqttPort(): number {
@@ -149,6 +156,7 @@ export class LocalRuntime {
     const brokerPair = await ca.brokerPair();
     const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE));
     const alertStore = await DuckDbAlertStore.open(store);
+    const driftStore = await DuckDbDriftStore.open(store);
     const scoring =
       options.modelPort === false
         ? undefined
@@ -162,6 +170,15 @@ export class LocalRuntime {
       retried: 0,
     };
     const refusals = new RefusalLog(store, options.onError);
+    const drift = new LocalDriftSchedule(
+      options.useCases,
+      driftStore,
+      alertStore,
+      (useCase) => (scoring?.useCase === useCase ? scoring.model : undefined),
+      systemClock,
+      (report) => options.onDrift?.(report),
+      (error) => options.onError?.(error),
+    );
     // Made once the broker and the API listen: a replay of the journal must not start before a
     // busy port has been reported.
     const ingest: { queue?: LocalIngestQueue } = {};
@@ -194,6 +211,7 @@ export class LocalRuntime {
         },
       });
       api = await startRuntimeApi(store, host, options.apiPort ?? 8884, {
+        drift,
         ...(scoring
           ? {
               operations: new OperatorApi({
@@ -217,7 +235,19 @@ export class LocalRuntime {
       throw error;
     }
     const queue = (ingest.queue = createIngestQueue(options, dataDir, store, counters, scoring));
-    const runtime = new LocalRuntime(counters, dataDir, ca, store, queue, broker, api, refusals, scoring);
+    const runtime = new LocalRuntime(
+      counters,
+      dataDir,
+      ca,
+      store,
+      queue,
+      broker,
+      api,
+      refusals,
+      scoring,
+      drift,
+    );
+    drift.start();
     const runtimeFile: RuntimeFile = {
       pid: process.pid,
       mqttPort: broker.port,
@@ -233,6 +263,7 @@ export class LocalRuntime {
     if (this.stopped) return;
     this.stopped = true;
     await this.broker.close();
+    await this.drift.stop();
     await this.queue.drain();
     this.queue.close();
     await this.scoring?.scoring.drain();

@@ -85,6 +85,14 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
     onWarning: (message) => {
       console.error(`\n${message}`);
     },
+    // What the cloud publishes as Sensor Unhealthy and Drift Detected events.
+    onDrift: (report) => {
+      for (const f of report.findings) {
+        console.log(
+          `\nDRIFT ${report.useCase} ${f.check} ${f.deviceId ?? 'model'}${f.sensor ? `/${f.sensor}` : ''}: ${f.summary}; ${f.action}`,
+        );
+      }
+    },
     // What SNS would send to the people subscribed to the use case's topic.
     onNotification: (notification) => {
       const devices = notification.alerts

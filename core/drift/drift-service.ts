@@ -1,8 +1,10 @@
 import type { AlertStore } from '../alerts/ports.ts';
+import type { BaselineStore } from '../baseline/ports.ts';
 import type { DataContract } from '../contracts/contract.ts';
 import { getContract } from '../contracts/registry.ts';
 import type { TelemetryRecord } from '../ingest/records.ts';
 import type { AnomalyModel } from '../model/anomaly-model.ts';
+import type { DeviceBaseline } from '../model/device-baseline.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import {
   clockSkewSeconds,
@@ -18,6 +20,7 @@ import type { DataReceipt, DriftReads, DriftReport, DriftSink, Finding, Inferenc
 import { populationStabilityIndex } from './profile.ts';
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3600_000;
 const DAY_MS = 24 * 3600_000;
 /** Readings read per device and run: two windows of a 10 Hz device for an hour. */
 const MAX_READINGS = 72_000;
@@ -46,6 +49,7 @@ export class DriftService {
   constructor(
     private readonly reads: DriftReads,
     private readonly alerts: Pick<AlertStore, 'listAlerts'>,
+    private readonly baselines: Pick<BaselineStore, 'get'>,
     private readonly sink: DriftSink,
   ) {}
 
@@ -80,7 +84,12 @@ export class DriftService {
       const device = { deviceId, modelVersion: null };
 
       const gaps = countGaps(recent.map((r) => ({ time: r.time, seq: r.seq })));
-      receipts.push(...gaps.perHour.map((h) => ({ useCase: manifest.id, deviceId, ...h })));
+      // Receipts cover whole hours: from the start of the window's first hour (read with the reference window).
+      const receiptsFrom = Math.max(Math.floor(from / HOUR_MS) * HOUR_MS, from - windowMs);
+      const hourly = countGaps(
+        readings.filter((r) => r.time >= receiptsFrom).map((r) => ({ time: r.time, seq: r.seq })),
+      );
+      receipts.push(...hourly.perHour.map((h) => ({ useCase: manifest.id, deviceId, ...h })));
       const missingShare = gaps.missing / Math.max(1, gaps.received + gaps.missing);
       if (missingShare > policy.gaps.maxMissingShare) {
         findings.push(
@@ -133,7 +142,8 @@ export class DriftService {
         );
       }
 
-      const drift = model ? dataDrift(model, contract, recent, policy) : undefined;
+      const baseline = (await this.baselines.get(manifest.id, deviceId))?.active?.baseline;
+      const drift = model ? dataDrift(model, baseline, contract, recent, policy) : undefined;
       if (drift && drift.drifted.length / drift.evaluated >= policy.dataDrift.maxDriftedShare) {
         findings.push(
           make({
@@ -351,23 +361,42 @@ function sensorSpecs(manifest: UseCaseManifest, contract: DataContract): SensorS
   });
 }
 
-/** Each model input's PSI over the window against the training profile, and which ones drifted. */
+/**
+ * Each scored model input's PSI over the window against the training profile, and which ones
+ * drifted. A device with a calibrated baseline is compared with the training distribution moved
+ * to its own level and spread: pumps of one fleet sit at different levels, which their baselines
+ * absorb, so only a change of the distribution's shape or a move away from the calibration counts.
+ */
 function dataDrift(
   model: AnomalyModel,
+  baseline: DeviceBaseline | undefined,
   contract: DataContract,
   recent: readonly TelemetryRecord[],
   policy: DriftPolicy,
 ): { evaluated: number; drifted: { sensor: string; psi: number }[] } | undefined {
   if (!model.profile) return undefined;
-  const results = model.profile.flatMap((profile) => {
-    const column = contract.measures[profile.sensor]?.column;
-    if (!column) return [];
+  const trained = new Map(model.tracked.map((t) => [t.sensor, t]));
+  const calibrated = new Map(baseline?.tracked.map((t) => [t.sensor, t]) ?? []);
+  const results = model.profile.flatMap((trainedProfile) => {
+    const column = contract.measures[trainedProfile.sensor]?.column;
+    const training = trained.get(trainedProfile.sensor);
+    // Inputs the model leaves out of its score (too slow to have a level) cannot drift it.
+    if (!column || !training) return [];
+    const device = calibrated.get(trainedProfile.sensor);
+    const profile = device
+      ? {
+          ...trainedProfile,
+          edges: trainedProfile.edges.map(
+            (e) => device.mean + ((e - training.mean) * device.scale) / training.scale,
+          ),
+        }
+      : trainedProfile;
     const values = recent.flatMap((r) => {
       const value = r.measures[column];
       return value === undefined ? [] : [value];
     });
     if (values.length < MIN_DRIFT_READINGS) return [];
-    return [{ sensor: profile.sensor, psi: populationStabilityIndex(profile, values) }];
+    return [{ sensor: trainedProfile.sensor, psi: populationStabilityIndex(profile, values) }];
   });
   if (results.length === 0) return undefined;
   return { evaluated: results.length, drifted: results.filter((r) => r.psi > policy.dataDrift.psi) };

@@ -36,7 +36,15 @@ export class TestPump {
     return this.start + this.sent * 1000;
   }
 
-  async publish(count: number, fault: (m: Measures) => Measures): Promise<void> {
+  /**
+   * Publishes the next `count` readings with `fault` applied; those `lose` picks are numbered and
+   * never sent, as if lost on the way.
+   */
+  async publish(
+    count: number,
+    fault: (m: Measures) => Measures,
+    lose: (index: number) => boolean = () => false,
+  ): Promise<void> {
     const pair = await this.runtime.ca.devicePair(this.deviceId);
     const client = await mqtt.connectAsync(this.runtime.mqttUrl, {
       clientId: this.deviceId,
@@ -45,10 +53,12 @@ export class TestPump {
       key: pair.key,
       reconnectPeriod: 0,
     });
-    const messages = Array.from({ length: count }, () => {
+    const messages = Array.from({ length: count }, (_, index) => {
       const reading = this.simulator.next(this.start + this.sent++ * 1000);
-      return JSON.stringify({ ...reading, measures: fault({ ...reading.measures }) });
-    });
+      return lose(index)
+        ? undefined
+        : JSON.stringify({ ...reading, measures: fault({ ...reading.measures }) });
+    }).filter((message) => message !== undefined);
     await Promise.all(
       messages.map((message) =>
         client.publishAsync(telemetryTopic('pump-maintenance', this.deviceId), message, { qos: 1 }),
