@@ -107,17 +107,14 @@ export class DuckDbDriftStore implements DriftReads, DriftSink {
          AND received_at >= make_timestamp(${Math.floor(window.from) * 1000}::BIGINT)
          AND received_at <= make_timestamp(${Math.ceil(window.to) * 1000}::BIGINT)`,
     );
-    return rows.flatMap((row) => {
+    return rows.map((row) => {
       const deviceTime = Date.parse(String(row.device_time));
-      if (Number.isNaN(deviceTime)) return [];
-      return [
-        {
-          receivedAt: Number(row.received_ms),
-          deviceTime,
-          readings: Number(row.readings),
-          spikes: counts(row.spikes),
-        },
-      ];
+      return {
+        receivedAt: Number(row.received_ms),
+        deviceTime: Number.isNaN(deviceTime) ? null : deviceTime,
+        readings: Number(row.readings),
+        spikes: counts(row.spikes),
+      };
     });
   }
 

@@ -118,8 +118,8 @@ export function noiseLevel(values: readonly number[]): number | undefined {
 /** Cumulative counters of an edge agent's health report, and when it arrived. */
 export interface HealthSample {
   readonly receivedAt: number;
-  /** The device's clock when it sent the report. */
-  readonly deviceTime: number;
+  /** The device's clock when it sent the report, where the store kept it. */
+  readonly deviceTime: number | null;
   readonly readings: number;
   readonly spikes: Readonly<Record<string, number>>;
 }
@@ -127,14 +127,16 @@ export interface HealthSample {
 /**
  * Share of the readings the agent took in the window that its spike filter flagged, per measure,
  * from the change of its counters between the first and last report (after a restart of the agent
- * the counters begin again: then the last report's own figures count).
+ * the counters begin again, and a single report has nothing to compare with: then the last
+ * report's own figures count).
  */
 export function spikeShares(reports: readonly HealthSample[]): Record<string, number> {
   const sorted = [...reports].sort((a, b) => a.receivedAt - b.receivedAt);
   const first = sorted[0];
   const last = sorted.at(-1);
   if (!first || !last) return {};
-  const restarted = last.readings < first.readings;
+  // One report (the cloud keeps the last): its counters since the agent started.
+  const restarted = sorted.length === 1 || last.readings < first.readings;
   const readings = restarted ? last.readings : last.readings - first.readings;
   if (readings <= 0) return {};
   return Object.fromEntries(
@@ -150,8 +152,10 @@ export function spikeShares(reports: readonly HealthSample[]): Record<string, nu
  * the median over the window's health reports, which an agent sends the moment it writes them.
  */
 export function clockSkewSeconds(reports: readonly HealthSample[]): number | undefined {
-  if (reports.length === 0) return undefined;
-  const skews = reports.map((r) => (r.receivedAt - r.deviceTime) / 1000).sort((a, b) => a - b);
+  const skews = reports
+    .flatMap((r) => (r.deviceTime === null ? [] : [(r.receivedAt - r.deviceTime) / 1000]))
+    .sort((a, b) => a - b);
+  if (skews.length === 0) return undefined;
   return quantile(skews, 0.5);
 }
 

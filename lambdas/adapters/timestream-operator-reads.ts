@@ -1,4 +1,4 @@
-import { QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import type { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { QueryCommand as DocumentQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../../core/operators/ports.ts';
 import { seriesFromBuckets } from '../../core/operators/views.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
+import { sqlQuote, TIMESTREAM_NAME, timestreamRows, type TimestreamRow } from './timestream-rows.ts';
 
 /** A use case's Timestream tables. */
 export interface UseCaseTables {
@@ -19,12 +20,10 @@ export interface UseCaseTables {
   readonly inferencesTableName: string;
 }
 
-const IDENTIFIER = /^[A-Za-z0-9_.-]+$/;
-const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const IDENTIFIER = TIMESTREAM_NAME;
+const quote = sqlQuote;
 /** How far back "last seen" looks: a day of the memory store, not the whole magnetic history. */
 const ACTIVITY_WINDOW = '24h';
-
-type Row = Record<string, string | null>;
 
 const numberOrNull = (value: unknown): number | null => {
   const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
@@ -143,25 +142,7 @@ export class TimestreamOperatorReads implements OperatorReads {
     return target;
   }
 
-  /** Every row of a query, page by page, as column name to scalar text (null for NULL). */
-  private async rows(sql: string): Promise<Row[]> {
-    const rows: Row[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.timestream.send(new QueryCommand({ QueryString: sql, NextToken: nextToken }));
-      const names = (page.ColumnInfo ?? []).map((c) => c.Name ?? '');
-      for (const row of page.Rows ?? []) {
-        rows.push(
-          Object.fromEntries(
-            names.map((name, index) => {
-              const datum = row.Data?.[index];
-              return [name, datum?.NullValue ? null : (datum?.ScalarValue ?? null)];
-            }),
-          ),
-        );
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return rows;
+  private rows(sql: string): Promise<TimestreamRow[]> {
+    return timestreamRows(this.timestream, sql);
   }
 }

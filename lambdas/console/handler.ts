@@ -9,20 +9,16 @@ import type {
   Context,
 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { AlertService } from '../../core/alerts/alert-service.ts';
 import type { NotificationBatcher } from '../../core/alerts/ports.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
 import { actorSchema, ROLE_GROUPS, type Actor } from '../../core/operators/actor.ts';
 import { OperatorApi } from '../../core/operators/api.ts';
-import {
-  alertInferenceOf,
-  parseManifestDocument,
-  type UseCaseManifest,
-} from '../../core/usecase/manifest.ts';
+import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { TimestreamOperatorReads } from '../adapters/timestream-operator-reads.ts';
+import { manifestsFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
 
@@ -99,11 +95,6 @@ export function createConsoleHandler(api: OperatorApi) {
   };
 }
 
-const tablesSchema = z.record(
-  z.string(),
-  z.strictObject({ databaseName: z.string(), tableName: z.string(), inferencesTableName: z.string() }),
-);
-
 /**
  * The console never opens alerts (the ingest function does, and batches their notifications), so
  * nothing here may hold one for a notification.
@@ -119,16 +110,13 @@ const noBatching: NotificationBatcher = {
  * configuration, and larger than Lambda's 4 KB of environment.
  */
 export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorApi {
-  const compiled = z.array(z.unknown()).parse(JSON.parse(requireEnv('AIOT_USE_CASES', env)));
-  const manifests: UseCaseManifest[] = compiled.map((document, index) =>
-    parseManifestDocument(document, `AIOT_USE_CASES[${index}]`),
-  );
+  const manifests = manifestsFromEnv(env);
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const table = requireEnv('ALERT_TABLE', env);
   const store = new DynamoDbAlertStore(documents, table);
-  const tables = tablesSchema.parse(JSON.parse(requireEnv('TELEMETRY_TABLES', env)));
+  const tables = telemetryTablesFromEnv(env);
   return new OperatorApi({
     alerts: new AlertService(
       store,
@@ -145,12 +133,7 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
     ),
     alertStore: store,
     baselines: store,
-    reads: new TimestreamOperatorReads(
-      new TimestreamQueryClient({}),
-      documents,
-      table,
-      new Map(Object.entries(tables)),
-    ),
+    reads: new TimestreamOperatorReads(new TimestreamQueryClient({}), documents, table, tables),
     useCases: manifests,
     clock: systemClock,
     newId: randomUUID,

@@ -192,6 +192,19 @@ export class Alerting extends Construct {
     }
   }
 
+  /**
+   * Lets the drift checks read alerts and baselines, write findings and receipts in batches, and
+   * publish a finding's event.
+   */
+  grantDriftRecords(grantee: iam.IGrantable): void {
+    this.grantDecisions(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:BatchWriteItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
   /** The environment the scoring function reads (lambdas/ingest/handler.ts). */
   environmentFor(useCase: string): Record<string, string> {
     const topic = this.topics.get(useCase);

@@ -126,7 +126,7 @@ export class EdgeHealth extends Construct {
       topicRulePayload: {
         sql:
           `SELECT '${healthSnapshotPartition(useCase)}' AS pk, topic(3) AS sk, timestamp() AS receivedAt, ` +
-          `connected, queueDepth, oldestAgeSeconds FROM '${healthTopicFilter(useCase)}'`,
+          `connected, queueDepth, oldestAgeSeconds, readings, spikes FROM '${healthTopicFilter(useCase)}'`,
         awsIotSqlVersion: '2016-03-23',
         ruleDisabled: false,
         description: `Keep each ${useCase} edge agent's last health report for the console`,

@@ -26,7 +26,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { ROLE_GROUPS } from '../../core/operators/actor.ts';
-import { manifestDocument, type UseCaseManifest } from '../../core/usecase/manifest.ts';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { compiledUseCases, telemetryTablesVariable } from '../use-case-config.ts';
 import { buildConsoleInto, CONSOLE_SOURCE } from '../../tools/console-bundle.ts';
 import type { Alerting } from './alerting.ts';
 import type { TelemetryDatabase } from './telemetry-database.ts';
@@ -88,8 +89,6 @@ export class OperatorConsole extends Construct {
   constructor(scope: Construct, id: string, props: OperatorConsoleProps) {
     super(scope, id);
     validate(props);
-    const missing = props.useCases.filter((u) => !props.telemetry.has(u.id)).map((u) => u.id);
-    if (missing.length > 0) throw new Error(`telemetry has no database for use cases: ${missing.join(', ')}`);
 
     this.userPool = this.createUserPool(props);
     this.domain = this.userPool.addDomain('Login', {
@@ -215,19 +214,6 @@ export class OperatorConsole extends Construct {
         "Reads alerts, devices and readings for the operator console and records people's decisions",
     });
     logGroup.grantWrite(role);
-    const tables = Object.fromEntries(
-      props.useCases.map((u) => {
-        const database = props.telemetry.get(u.id);
-        return [
-          u.id,
-          {
-            databaseName: database?.databaseName ?? '',
-            tableName: database?.tableName ?? '',
-            inferencesTableName: database?.inferencesTableName ?? '',
-          },
-        ];
-      }),
-    );
     const fn = new nodejs.NodejsFunction(this, 'ApiFunction', {
       entry: HANDLER_ENTRY,
       role,
@@ -240,7 +226,7 @@ export class OperatorConsole extends Construct {
       environment: {
         ALERT_TABLE: props.alerting.table.tableName,
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
-        TELEMETRY_TABLES: Stack.of(this).toJsonString(tables),
+        TELEMETRY_TABLES: telemetryTablesVariable(this, props.useCases, props.telemetry),
         POWERTOOLS_SERVICE_NAME: 'operator-console',
       },
       bundling: {
@@ -248,11 +234,7 @@ export class OperatorConsole extends Construct {
         sourceMap: true,
         target: 'node24',
         externalModules: [],
-        // The manifests are the deployment's configuration and larger than Lambda's 4 KB of
-        // environment: compiled in, a change of manifest redeploys the function.
-        define: {
-          'process.env.AIOT_USE_CASES': JSON.stringify(JSON.stringify(props.useCases.map(manifestDocument))),
-        },
+        define: compiledUseCases(props.useCases),
       },
     });
     props.alerting.grantDecisions(role);

@@ -6,6 +6,7 @@ import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { Alerting } from '../constructs/alerting.ts';
 import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
 import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operator-console.ts';
+import { DriftChecks } from '../constructs/drift-checks.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
 
@@ -33,6 +34,7 @@ export class PipelineStack extends Stack {
   readonly inference: ReadonlyMap<string, InferenceEndpoint>;
   readonly alerting: Alerting;
   readonly operatorConsole: OperatorConsole;
+  readonly driftChecks: DriftChecks;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -141,11 +143,17 @@ export class PipelineStack extends Stack {
       ]),
     );
 
+    const telemetry = new Map([...this.useCases].map(([id, ingestion]) => [id, ingestion.database]));
+    this.driftChecks = new DriftChecks(this, 'Drift', {
+      useCases: props.useCases,
+      alerting: this.alerting,
+      telemetry,
+    });
     this.operatorConsole = new OperatorConsole(this, 'Console', {
       ...props.console,
       useCases: props.useCases,
       alerting: this.alerting,
-      telemetry: new Map([...this.useCases].map(([id, ingestion]) => [id, ingestion.database])),
+      telemetry,
       accessLogsBucket: accessLogs,
     });
   }

@@ -144,7 +144,7 @@ describe('IngestPipeline', () => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles each handler (ingest, notify, console API) into one file with esbuild, and builds the console page', () => {
+  it('bundles each handler (ingest, notify, console API, drift checks) into one file with esbuild, and builds the console page', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
@@ -152,7 +152,7 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    expect(bundles).toHaveLength(3);
+    expect(bundles).toHaveLength(4);
     // The console API's manifests are compiled in: its environment has no room for them.
     const consoleApi = bundles.find((file) => readFileSync(file, 'utf8').includes('operator request failed'));
     expect(readFileSync(consoleApi ?? '', 'utf8')).toContain('unplanned-downtime');

@@ -159,7 +159,7 @@ describe('OperatorConsole', () => {
   it("GIVEN edge health reports THEN a rule keeps each device's last one in the alert table, with named figures only", () => {
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       TopicRulePayload: Match.objectLike({
-        Sql: "SELECT 'HEALTH#pump-maintenance' AS pk, topic(3) AS sk, timestamp() AS receivedAt, connected, queueDepth, oldestAgeSeconds FROM 'dt/pump-maintenance/+/health'",
+        Sql: "SELECT 'HEALTH#pump-maintenance' AS pk, topic(3) AS sk, timestamp() AS receivedAt, connected, queueDepth, oldestAgeSeconds, readings, spikes FROM 'dt/pump-maintenance/+/health'",
         Actions: [Match.objectLike({ DynamoDBv2: Match.objectLike({ PutItem: Match.anyValue() }) })],
       }),
     });

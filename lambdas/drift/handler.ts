@@ -1,0 +1,105 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { getContract } from '../../core/contracts/registry.ts';
+import { DriftService } from '../../core/drift/drift-service.ts';
+import type { DriftReport } from '../../core/drift/ports.ts';
+import { systemClock, type Clock } from '../../core/ingest/ports.ts';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { AwsDriftSink } from '../adapters/aws-drift-sink.ts';
+import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
+import { TimestreamDriftReads } from '../adapters/timestream-drift-reads.ts';
+import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
+import { manifestsFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
+import { requireEnv } from '../shared/env.ts';
+import { logger, metrics } from '../shared/powertools.ts';
+
+/** What the schedule sends: which use case to check. */
+const eventSchema = z.strictObject({ useCase: z.string().min(1) });
+
+export interface DriftDependencies {
+  readonly manifests: ReadonlyMap<string, UseCaseManifest>;
+  /** The checks of one use case, over its tables. */
+  readonly serviceFor: (useCase: string) => DriftService;
+  readonly clock: Clock;
+}
+
+/**
+ * Runs one use case's drift checks when its schedule fires: findings and receipts to the table,
+ * one event per finding on the bus, and figures as CloudWatch metrics.
+ */
+export function createDriftHandler(deps: DriftDependencies) {
+  return async (event: unknown, context?: Context): Promise<DriftReport> => {
+    if (context) logger.addContext(context);
+    const { useCase } = eventSchema.parse(event);
+    const manifest = deps.manifests.get(useCase);
+    if (!manifest) {
+      throw new Error(`unknown use case "${useCase}" (${[...deps.manifests.keys()].join(', ')})`);
+    }
+    const report = await deps.serviceFor(useCase).run(manifest, undefined, deps.clock.now());
+    metrics.addDimension('UseCase', useCase);
+    metrics.addMetric('DevicesChecked', MetricUnit.Count, report.devices);
+    metrics.addMetric('DriftFindings', MetricUnit.Count, report.findings.length);
+    metrics.addMetric(
+      'MissingReadings',
+      MetricUnit.Count,
+      report.receipts.reduce((sum, r) => sum + r.missing, 0),
+    );
+    metrics.publishStoredMetrics();
+    logger.info('drift checks', {
+      useCase,
+      devices: report.devices,
+      findings: report.findings.map((f) => `${f.check} ${f.deviceId ?? 'model'}: ${f.summary}`),
+    });
+    return report;
+  };
+}
+
+/** Wires the checks from the environment the DriftChecks construct sets. */
+export function driftDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): DriftDependencies {
+  const manifests = manifestsFromEnv(env);
+  const tables = telemetryTablesFromEnv(env);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const tableName = requireEnv('ALERT_TABLE', env);
+  const store = new DynamoDbAlertStore(documents, tableName);
+  const timestream = new TimestreamQueryClient({});
+  const sink = new AwsDriftSink(
+    documents,
+    tableName,
+    new EventBridgeClient({}),
+    requireEnv('EVENT_BUS_NAME', env),
+  );
+  const byId = new Map(manifests.map((m) => [m.id, m]));
+  return {
+    manifests: byId,
+    clock: systemClock,
+    serviceFor: (useCase) => {
+      const target = tables.get(useCase);
+      const manifest = byId.get(useCase);
+      if (!target || !manifest) throw new Error(`no Timestream tables for use case "${useCase}"`);
+      const reader = new TimestreamTelemetryReader(timestream, target, getContract(manifest.contract));
+      return new DriftService(
+        new TimestreamDriftReads(timestream, reader, documents, tableName, target),
+        store,
+        store,
+        sink,
+      );
+    },
+  };
+}
+
+let handlerInstance: ReturnType<typeof createDriftHandler> | undefined;
+
+export const handler = async (event: unknown, context: Context): Promise<DriftReport> => {
+  // Built on first call; the bundler replaces `process.env.AIOT_USE_CASES` with the manifests.
+  handlerInstance ??= createDriftHandler(
+    driftDependenciesFromEnv({ ...process.env, AIOT_USE_CASES: process.env.AIOT_USE_CASES }),
+  );
+  return handlerInstance(event, context);
+};

@@ -1,0 +1,149 @@
+import * as path from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { compiledUseCases, telemetryTablesVariable } from '../use-case-config.ts';
+import type { Alerting } from './alerting.ts';
+import type { TelemetryDatabase } from './telemetry-database.ts';
+
+const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'drift', 'handler.ts');
+/** The event source of drift findings (lambdas/adapters/aws-drift-sink.ts). */
+const DRIFT_EVENT_SOURCE = 'aiot.drift';
+
+export interface DriftChecksProps {
+  /** The use cases to check, each on its manifest's `drift.everyMinutes`. */
+  readonly useCases: readonly UseCaseManifest[];
+  /** Where findings are kept (its table), published (its bus) and sent to people (its topics). */
+  readonly alerting: Alerting;
+  /** Each use case's Timestream database, by use case id. */
+  readonly telemetry: ReadonlyMap<string, TelemetryDatabase>;
+  /** How long one run may take. @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The drift checks in the cloud: an EventBridge Scheduler schedule per use case invokes one
+ * function, which checks sensor health, data loss and the model over the recent window, keeps
+ * findings and receipts in the alert table, publishes CloudWatch metrics, and puts a `Sensor
+ * Unhealthy` or `Drift Detected` event per finding on the bus; a rule per use case sends those to
+ * the use case's SNS topic.
+ */
+export class DriftChecks extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly schedules: ReadonlyMap<string, scheduler.Schedule>;
+  /** Runs the schedules could not deliver after their retries. */
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: DriftChecksProps) {
+    super(scope, id);
+    if (props.useCases.length === 0) throw new Error('DriftChecks needs at least one use case, got none');
+    const timeout = props.timeout ?? Duration.minutes(5);
+    if (timeout.toSeconds() < 30 || timeout.toSeconds() > 900) {
+      throw new Error(`timeout must be from 30 seconds to 15 minutes, got ${timeout.toHumanString()}`);
+    }
+
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'Reads readings, scores and alerts to check drift; records findings and publishes their events',
+    });
+    logGroup.grantWrite(role);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: HANDLER_ENTRY,
+      role,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout,
+      description: 'Drift checks: sensor health, data loss, data drift and model performance',
+      logGroup,
+      environment: {
+        ALERT_TABLE: props.alerting.table.tableName,
+        EVENT_BUS_NAME: props.alerting.bus.eventBusName,
+        TELEMETRY_TABLES: telemetryTablesVariable(this, props.useCases, props.telemetry),
+        POWERTOOLS_SERVICE_NAME: 'drift-checks',
+        POWERTOOLS_METRICS_NAMESPACE: 'aiot/drift',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        externalModules: [],
+        define: compiledUseCases(props.useCases),
+      },
+    });
+    props.alerting.grantDriftRecords(role);
+    for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the drift schedules itself.',
+    });
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description:
+        'Lets the drift schedules invoke the drift function and dead-letter what they cannot deliver',
+    });
+    this.schedules = new Map(
+      props.useCases.map((manifest) => [
+        manifest.id,
+        new scheduler.Schedule(this, `Schedule-${manifest.id}`, {
+          description: `Drift checks of ${manifest.id} every ${manifest.drift.everyMinutes} minutes`,
+          schedule: scheduler.ScheduleExpression.rate(Duration.minutes(manifest.drift.everyMinutes)),
+          target: new schedulerTargets.LambdaInvoke(this.function, {
+            input: scheduler.ScheduleTargetInput.fromObject({ useCase: manifest.id }),
+            retryAttempts: 2,
+            maxEventAge: Duration.minutes(manifest.drift.everyMinutes),
+            deadLetterQueue: this.deadLetterQueue,
+            role: scheduleRole,
+          }),
+        }),
+      ]),
+    );
+
+    const functionLogicalId = Stack.of(this).getLogicalId(
+      this.function.node.defaultChild as lambda.CfnFunction,
+    );
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
+      reason:
+        "The scheduler's Lambda target grants the function and its versions; the role can invoke this one function only.",
+    });
+
+    for (const manifest of props.useCases) {
+      const topic = props.alerting.topics.get(manifest.id);
+      if (!topic) throw new Error(`no alert topic for use case "${manifest.id}"`);
+      new events.Rule(this, `Notify-${manifest.id}`, {
+        description: `Sends ${manifest.id}'s drift findings to its topic`,
+        eventBus: props.alerting.bus,
+        eventPattern: {
+          source: [DRIFT_EVENT_SOURCE],
+          detailType: ['Sensor Unhealthy', 'Drift Detected'],
+          detail: { useCase: [manifest.id] },
+        },
+        targets: [
+          new eventTargets.SnsTopic(topic, {
+            message: events.RuleTargetInput.fromText(
+              `${events.EventField.detailType} (${manifest.id}): ${events.EventField.fromPath('$.detail.finding.summary')}. Next: ${events.EventField.fromPath('$.detail.finding.action')}`,
+            ),
+          }),
+        ],
+      });
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { QueryCommand as TimestreamQuery, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { getContract } from '../../core/contracts/registry.ts';
+import { DriftService } from '../../core/drift/drift-service.ts';
+import type { Finding } from '../../core/drift/ports.ts';
+import { AwsDriftSink } from '../../lambdas/adapters/aws-drift-sink.ts';
+import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
+import { TimestreamDriftReads } from '../../lambdas/adapters/timestream-drift-reads.ts';
+import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
+import { createDriftHandler } from '../../lambdas/drift/handler.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
+
+const documents = mockClient(DynamoDBDocumentClient);
+const events = mockClient(EventBridgeClient);
+const timestream = mockClient(TimestreamQueryClient);
+const [PUMPS] = loadUseCases();
+if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
+const NOW = Date.parse('2026-11-30T12:00:00Z');
+const TABLE = 'alert-state';
+const TABLES = { databaseName: 'pumps', tableName: 'telemetry', inferencesTableName: 'inferences' };
+
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const query = new TimestreamQueryClient({});
+const store = new DynamoDbAlertStore(client, TABLE);
+const reads = new TimestreamDriftReads(
+  query,
+  new TimestreamTelemetryReader(query, TABLES, getContract(PUMPS.contract)),
+  client,
+  TABLE,
+  TABLES,
+);
+const handler = createDriftHandler({
+  manifests: new Map([[PUMPS.id, PUMPS]]),
+  clock: { now: () => NOW },
+  serviceFor: () =>
+    new DriftService(
+      reads,
+      store,
+      store,
+      new AwsDriftSink(client, TABLE, new EventBridgeClient({}), 'app-bus'),
+    ),
+});
+
+const columns = (...names: string[]) =>
+  names.map((Name) => ({ Name, Type: { ScalarType: 'VARCHAR' as const } }));
+const READING_COLUMNS = [
+  'use_case',
+  'device_id',
+  'firmware',
+  'hardware_generation',
+  'contract',
+  'time_ms',
+  'seq',
+  'origin',
+  'flow_rate',
+];
+
+/** Forty minutes of one pump whose flow meter reads 31.5 throughout, 3 readings lost. */
+function readingRows() {
+  return Array.from({ length: 2400 }, (_, i) => i)
+    .filter((i) => i < 1000 || i > 1002)
+    .map((i) => ({
+      Data: [
+        'pump-maintenance',
+        'pump-007',
+        'fw',
+        'hw',
+        'pump.telemetry@1',
+        String(NOW - 2400_000 + i * 1000),
+        String(i),
+        'device',
+        '31.5',
+      ].map((ScalarValue) => ({ ScalarValue })),
+    }));
+}
+
+beforeEach(() => {
+  documents.reset();
+  events.reset();
+  timestream.reset();
+  timestream.on(TimestreamQuery).callsFake((input: { QueryString: string }) => {
+    if (input.QueryString.startsWith('SELECT DISTINCT device_id'))
+      return { ColumnInfo: columns('device_id'), Rows: [{ Data: [{ ScalarValue: 'pump-007' }] }] };
+    if (input.QueryString.includes('"pumps"."inferences"')) return { ColumnInfo: columns('t'), Rows: [] };
+    return { ColumnInfo: columns(...READING_COLUMNS), Rows: readingRows() };
+  });
+  documents.on(QueryCommand).resolves({ Items: [] });
+  documents.on(GetCommand).resolves({});
+  documents.on(BatchWriteCommand).resolves({});
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+});
+
+afterAll(() => {
+  documents.restore();
+  events.restore();
+  timestream.restore();
+});
+
+describe('drift function', () => {
+  it('GIVEN a pump with a frozen flow meter and lost readings WHEN its schedule fires THEN findings and receipts go to the table and each finding is an event on the bus', async () => {
+    const report = await handler({ useCase: 'pump-maintenance' });
+
+    expect(report.findings.map((f) => [f.check, f.deviceId, f.sensor])).toEqual([
+      ['data-gaps', 'pump-007', null],
+      ['flat-line', 'pump-007', 'flowRate'],
+    ]);
+    const items = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => c.args[0].input.RequestItems?.[TABLE] ?? []);
+    const written = items.map((request) => request.PutRequest?.Item ?? {});
+    expect(written.filter((item) => String(item.pk) === 'DRIFT#pump-maintenance')).toHaveLength(2);
+    expect(written.filter((item) => String(item.pk) === 'RECEIPTS#pump-maintenance#pump-007')).toEqual([
+      expect.objectContaining({
+        sk: '2026-11-30T11:00:00.000Z',
+        received: 2397,
+        missing: 3,
+        expiresAt: expect.any(Number) as unknown,
+      }),
+    ]);
+    const entries = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => [e.Source, e.DetailType, e.EventBusName])).toEqual([
+      ['aiot.drift', 'Sensor Unhealthy', 'app-bus'],
+      ['aiot.drift', 'Sensor Unhealthy', 'app-bus'],
+    ]);
+    const detail = JSON.parse(entries[1]?.Detail ?? '{}') as { useCase: string; finding: Finding };
+    expect(detail).toMatchObject({
+      useCase: 'pump-maintenance',
+      finding: { check: 'flat-line', figure: 40 },
+    });
+  });
+
+  it('GIVEN device ids and use case in the queries THEN values are quoted and the window is bounded', async () => {
+    await handler({ useCase: 'pump-maintenance' });
+    const sql = timestream.commandCalls(TimestreamQuery).map((c) => c.args[0].input.QueryString ?? '');
+    expect(sql[0]).toContain(
+      `use_case = 'pump-maintenance' AND time >= from_milliseconds(${NOW - 3600_000})`,
+    );
+    expect(sql.some((q) => q.includes("device_id = 'pump-007'"))).toBe(true);
+  });
+
+  it('GIVEN DynamoDB leaves items unprocessed THEN they are written again', async () => {
+    let first = true;
+    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+      if (!first) return {};
+      first = false;
+      return { UnprocessedItems: { [TABLE]: input.RequestItems[TABLE]?.slice(0, 1) } };
+    });
+    await handler({ useCase: 'pump-maintenance' });
+    expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(2);
+  });
+
+  it.each([
+    [{}, /useCase/],
+    [{ useCase: 'nope' }, /unknown use case "nope"/],
+  ])('GIVEN the event %j THEN the run fails naming why', async (event, message) => {
+    await expect(handler(event)).rejects.toThrow(message);
+  });
+});
