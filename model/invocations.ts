@@ -71,6 +71,20 @@ export interface InvocationResponse {
   readonly computeMs: number;
 }
 
+/**
+ * POST /invocations `{"describe": "model"}`: what the served model is, for the drift checks: its
+ * version, the inputs it scores with their training mean and scale, and its training profile.
+ */
+export const describeRequestSchema = z.strictObject({ describe: z.literal('model') });
+
+export function describeModel(model: AnomalyModel) {
+  return {
+    modelVersion: model.modelVersion,
+    tracked: model.tracked,
+    profile: model.profile ?? null,
+  };
+}
+
 export class InvocationError extends Error {
   override readonly name = 'InvocationError';
   constructor(

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
 import { readBody, replyJson, serverHandle } from './http-json.ts';
-import { invoke, InvocationError } from './invocations.ts';
+import { describeModel, describeRequestSchema, invoke, InvocationError } from './invocations.ts';
 
 /** SageMaker's limit for a real-time request payload. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -55,7 +55,11 @@ async function handle(model: AnomalyModel, request: http.IncomingMessage, respon
     return;
   }
   try {
-    replyJson(response, 200, invoke(model, body));
+    replyJson(
+      response,
+      200,
+      describeRequestSchema.safeParse(body).success ? describeModel(model) : invoke(model, body),
+    );
   } catch (error) {
     if (error instanceof InvocationError) replyJson(response, error.status, { error: error.message });
     else replyJson(response, 500, { error: error instanceof Error ? error.message : String(error) });

@@ -3,7 +3,6 @@ import type { BaselineStore } from '../baseline/ports.ts';
 import type { DataContract } from '../contracts/contract.ts';
 import { getContract } from '../contracts/registry.ts';
 import type { TelemetryRecord } from '../ingest/records.ts';
-import type { AnomalyModel } from '../model/anomaly-model.ts';
 import type { DeviceBaseline } from '../model/device-baseline.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import {
@@ -17,7 +16,7 @@ import {
 } from './checks.ts';
 import type { DriftPolicy } from './policy.ts';
 import type { DataReceipt, DriftReads, DriftReport, DriftSink, Finding, InferenceSample } from './ports.ts';
-import { populationStabilityIndex } from './profile.ts';
+import { populationStabilityIndex, type ModelDescription } from './profile.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3600_000;
@@ -53,7 +52,19 @@ export class DriftService {
     private readonly sink: DriftSink,
   ) {}
 
-  async run(manifest: UseCaseManifest, model: AnomalyModel | undefined, now: number): Promise<DriftReport> {
+  /**
+   * `model` is the use case's model as it describes itself (an AnomalyModel is one); without it,
+   * or without its training profile, the data-drift check is skipped.
+   */
+  async run(
+    manifest: UseCaseManifest,
+    model:
+      | (Pick<ModelDescription, 'modelVersion' | 'tracked'> & {
+          readonly profile?: ModelDescription['profile'] | undefined;
+        })
+      | undefined,
+    now: number,
+  ): Promise<DriftReport> {
     const policy = manifest.drift;
     const windowMs = policy.windowMinutes * MINUTE_MS;
     const from = now - windowMs;
@@ -263,7 +274,7 @@ export class DriftService {
 
   private async modelFindings(
     manifest: UseCaseManifest,
-    model: AnomalyModel | undefined,
+    model: Pick<ModelDescription, 'modelVersion'> | undefined,
     samples: readonly InferenceSample[],
     make: (partial: Omit<Finding, 'useCase' | 'from' | 'to' | 'at'>) => Finding,
     now: number,
@@ -368,7 +379,7 @@ function sensorSpecs(manifest: UseCaseManifest, contract: DataContract): SensorS
  * absorb, so only a change of the distribution's shape or a move away from the calibration counts.
  */
 function dataDrift(
-  model: AnomalyModel,
+  model: Pick<ModelDescription, 'tracked'> & { readonly profile?: ModelDescription['profile'] | undefined },
   baseline: DeviceBaseline | undefined,
   contract: DataContract,
   recent: readonly TelemetryRecord[],

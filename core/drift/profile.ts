@@ -68,3 +68,16 @@ export function populationStabilityIndex(
     return sum + (a - e) * Math.log(a / e);
   }, 0);
 }
+
+/**
+ * What the drift checks need of a model, as the served model describes itself
+ * (`{"describe": "model"}` to its endpoint): its version, the inputs it scores with their training
+ * mean and scale, and its training profile (null for a model trained before profiles existed).
+ */
+export const modelDescriptionSchema = z.object({
+  modelVersion: z.string().min(1),
+  tracked: z.array(z.object({ sensor: z.string(), mean: z.number(), scale: z.number().positive() })),
+  profile: trainingProfileSchema.nullable(),
+});
+
+export type ModelDescription = z.output<typeof modelDescriptionSchema>;

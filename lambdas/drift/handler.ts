@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -8,9 +9,11 @@ import { z } from 'zod';
 import { getContract } from '../../core/contracts/registry.ts';
 import { DriftService } from '../../core/drift/drift-service.ts';
 import type { DriftReport } from '../../core/drift/ports.ts';
+import type { ModelDescription } from '../../core/drift/profile.ts';
 import { systemClock, type Clock } from '../../core/ingest/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { AwsDriftSink } from '../adapters/aws-drift-sink.ts';
+import { describeEndpointModel } from '../adapters/sagemaker-model-description.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { TimestreamDriftReads } from '../adapters/timestream-drift-reads.ts';
 import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
@@ -25,6 +28,8 @@ export interface DriftDependencies {
   readonly manifests: ReadonlyMap<string, UseCaseManifest>;
   /** The checks of one use case, over its tables. */
   readonly serviceFor: (useCase: string) => DriftService;
+  /** The model a use case's endpoint serves, when it has one (data drift needs its profile). */
+  readonly modelOf: (useCase: string) => Promise<ModelDescription | undefined>;
   readonly clock: Clock;
 }
 
@@ -40,7 +45,17 @@ export function createDriftHandler(deps: DriftDependencies) {
     if (!manifest) {
       throw new Error(`unknown use case "${useCase}" (${[...deps.manifests.keys()].join(', ')})`);
     }
-    const report = await deps.serviceFor(useCase).run(manifest, undefined, deps.clock.now());
+    let model: ModelDescription | undefined;
+    try {
+      model = await deps.modelOf(useCase);
+    } catch (error) {
+      // The other checks do not need the model: run them, and say why data drift was not.
+      logger.warn('no model description: the data-drift check is skipped', {
+        useCase,
+        error: error as Error,
+      });
+    }
+    const report = await deps.serviceFor(useCase).run(manifest, model, deps.clock.now());
     metrics.addDimension('UseCase', useCase);
     metrics.addMetric('DevicesChecked', MetricUnit.Count, report.devices);
     metrics.addMetric('DriftFindings', MetricUnit.Count, report.findings.length);
@@ -76,8 +91,14 @@ export function driftDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): 
     requireEnv('EVENT_BUS_NAME', env),
   );
   const byId = new Map(manifests.map((m) => [m.id, m]));
+  const endpoints = z.record(z.string(), z.string()).parse(JSON.parse(env.MODEL_ENDPOINTS ?? '{}'));
+  const sagemaker = new SageMakerRuntimeClient({});
   return {
     manifests: byId,
+    modelOf: async (useCase) => {
+      const endpoint = endpoints[useCase];
+      return endpoint ? describeEndpointModel(sagemaker, endpoint) : undefined;
+    },
     clock: systemClock,
     serviceFor: (useCase) => {
       const target = tables.get(useCase);

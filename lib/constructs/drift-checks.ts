@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { compiledUseCases, telemetryTablesVariable } from '../use-case-config.ts';
 import type { Alerting } from './alerting.ts';
+import type { InferenceEndpoint } from './inference-endpoint.ts';
 import type { TelemetryDatabase } from './telemetry-database.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'drift', 'handler.ts');
@@ -26,6 +27,11 @@ export interface DriftChecksProps {
   readonly alerting: Alerting;
   /** Each use case's Timestream database, by use case id. */
   readonly telemetry: ReadonlyMap<string, TelemetryDatabase>;
+  /**
+   * Each use case's inference endpoint, by use case id: data drift asks it for its model's training
+   * profile. @default - no endpoints: the data-drift check is skipped
+   */
+  readonly endpoints?: ReadonlyMap<string, InferenceEndpoint>;
   /** How long one run may take. @default Duration.minutes(5) */
   readonly timeout?: Duration;
 }
@@ -71,6 +77,13 @@ export class DriftChecks extends Construct {
         ALERT_TABLE: props.alerting.table.tableName,
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
         TELEMETRY_TABLES: telemetryTablesVariable(this, props.useCases, props.telemetry),
+        MODEL_ENDPOINTS: Stack.of(this).toJsonString(
+          Object.fromEntries(
+            [...(props.endpoints ?? [])].flatMap(([useCase, endpoint]) =>
+              endpoint.endpointName ? [[useCase, endpoint.endpointName]] : [],
+            ),
+          ),
+        ),
         POWERTOOLS_SERVICE_NAME: 'drift-checks',
         POWERTOOLS_METRICS_NAMESPACE: 'aiot/drift',
       },
@@ -84,6 +97,9 @@ export class DriftChecks extends Construct {
     });
     props.alerting.grantDriftRecords(role);
     for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });
+    for (const endpoint of props.endpoints?.values() ?? []) {
+      if (endpoint.endpointName) endpoint.grantInvoke(role);
+    }
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -148,6 +148,7 @@ export class PipelineStack extends Stack {
       useCases: props.useCases,
       alerting: this.alerting,
       telemetry,
+      endpoints: this.inference,
     });
     this.operatorConsole = new OperatorConsole(this, 'Console', {
       ...props.console,

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { QueryCommand as TimestreamQuery, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { getContract } from '../../core/contracts/registry.ts';
@@ -9,6 +10,7 @@ import { DriftService } from '../../core/drift/drift-service.ts';
 import type { Finding } from '../../core/drift/ports.ts';
 import { AwsDriftSink } from '../../lambdas/adapters/aws-drift-sink.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
+import { describeEndpointModel } from '../../lambdas/adapters/sagemaker-model-description.ts';
 import { TimestreamDriftReads } from '../../lambdas/adapters/timestream-drift-reads.ts';
 import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
 import { createDriftHandler } from '../../lambdas/drift/handler.ts';
@@ -36,6 +38,7 @@ const reads = new TimestreamDriftReads(
 const handler = createDriftHandler({
   manifests: new Map([[PUMPS.id, PUMPS]]),
   clock: { now: () => NOW },
+  modelOf: () => Promise.resolve(undefined),
   serviceFor: () =>
     new DriftService(
       reads,
@@ -151,6 +154,53 @@ describe('drift function', () => {
     });
     await handler({ useCase: 'pump-maintenance' });
     expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(2);
+  });
+
+  it('GIVEN the endpoint cannot describe its model THEN the other checks still run', async () => {
+    const withoutModel = createDriftHandler({
+      manifests: new Map([[PUMPS.id, PUMPS]]),
+      clock: { now: () => NOW },
+      modelOf: () => Promise.reject(new Error('endpoint down')),
+      serviceFor: () =>
+        new DriftService(
+          reads,
+          store,
+          store,
+          new AwsDriftSink(client, TABLE, new EventBridgeClient({}), 'app-bus'),
+        ),
+    });
+    const report = await withoutModel({ useCase: 'pump-maintenance' });
+    expect(report.findings.map((f) => f.check)).toEqual(['data-gaps', 'flat-line']);
+  });
+
+  it('GIVEN an endpoint WHEN asked to describe its model THEN its profile is parsed, and a wrong answer names the endpoint', async () => {
+    const sagemaker = mockClient(SageMakerRuntimeClient);
+    try {
+      const description = {
+        modelVersion: 'm7',
+        tracked: [{ sensor: 'flowRate', mean: 30, scale: 2 }],
+        profile: [
+          { sensor: 'flowRate', edges: [1, 2, 3, 4, 5, 6, 7, 8, 9], shares: new Array(10).fill(0.1) },
+        ],
+      };
+      sagemaker
+        .on(InvokeEndpointCommand)
+        .resolves({ Body: new TextEncoder().encode(JSON.stringify(description)) as never });
+      await expect(describeEndpointModel(new SageMakerRuntimeClient({}), 'pumps-endpoint')).resolves.toEqual(
+        description,
+      );
+      expect(
+        JSON.parse(String(sagemaker.commandCalls(InvokeEndpointCommand)[0]?.args[0].input.Body)),
+      ).toEqual({ describe: 'model' });
+      sagemaker
+        .on(InvokeEndpointCommand)
+        .resolves({ Body: new TextEncoder().encode('{"modelVersion":""}') as never });
+      await expect(describeEndpointModel(new SageMakerRuntimeClient({}), 'pumps-endpoint')).rejects.toThrow(
+        /endpoint pumps-endpoint described its model wrongly/,
+      );
+    } finally {
+      sagemaker.restore();
+    }
   });
 
   it.each([

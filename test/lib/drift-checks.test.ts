@@ -56,6 +56,29 @@ describe('DriftChecks', () => {
     expect(actions.filter((a) => /Delete|Scan|WriteRecords|sns:/.test(a))).toEqual([]);
   });
 
+  it("GIVEN a use case with an endpoint THEN the drift function may ask it for its model's training profile", () => {
+    const withModel = Template.fromStack(
+      pipelineStack(testApp(), {
+        modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
+      }),
+    );
+    withModel.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('DriftRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sagemaker:InvokeEndpoint',
+            Resource: { Ref: Match.stringLikeRegexp('Endpoint') },
+          }),
+        ]),
+      },
+    });
+    withModel.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Drift checks'),
+      Environment: { Variables: Match.objectLike({ MODEL_ENDPOINTS: Match.anyValue() }) },
+    });
+  });
+
   it('refuses a timeout Lambda cannot run, naming the value', () => {
     const other = pipelineStack(testApp());
     expect(

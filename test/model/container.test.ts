@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { containerBuildOptions } from '../../model/build.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelDescriptionSchema } from '../../core/drift/profile.ts';
 import { scoreReadings } from '../../core/model/anomaly-model.ts';
 import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
 import { loadModel } from '../../model/invocations.ts';
@@ -127,6 +128,17 @@ describe('SageMaker container contract', () => {
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain('readings lack sensor "current"');
+
+    // What the drift checks ask: the served model's version, scored inputs and training profile.
+    const described = await fetch(`http://127.0.0.1:${port}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ describe: 'model' }),
+    });
+    const description = modelDescriptionSchema.parse(await described.json());
+    expect(description.modelVersion).toBe(body.modelVersion);
+    expect(description.profile?.map((p) => p.sensor)).toEqual(['vibration', 'current', 'flow']);
+    expect(description.profile?.[0]?.shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 9);
   });
 
   it('reports a training failure in /opt/ml/output/failure, as SageMaker expects', async () => {
