@@ -190,7 +190,7 @@ describe('drift function', () => {
         description,
       );
       expect(
-        JSON.parse(String(sagemaker.commandCalls(InvokeEndpointCommand)[0]?.args[0].input.Body)),
+        JSON.parse(sagemaker.commandCalls(InvokeEndpointCommand)[0]?.args[0].input.Body as string),
       ).toEqual({ describe: 'model' });
       sagemaker
         .on(InvokeEndpointCommand)
