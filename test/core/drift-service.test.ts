@@ -4,7 +4,8 @@ import type { Alert } from '../../core/alerts/lifecycle.ts';
 import { InMemoryBaselineStore } from '../../core/baseline/in-memory.ts';
 import type { HealthSample } from '../../core/drift/checks.ts';
 import { DriftService } from '../../core/drift/drift-service.ts';
-import type { DriftReads, DriftReport, InferenceSample } from '../../core/drift/ports.ts';
+import { CollectingDriftSink, InMemoryDriftReads } from '../../core/drift/in-memory.ts';
+import type { DriftReport, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
@@ -47,26 +48,20 @@ function readings(deviceId: string, seed: number, shift = 0): TelemetryRecord[] 
   });
 }
 
-class MemoryReads implements DriftReads {
-  constructor(
-    readonly rows: Map<string, TelemetryRecord[]>,
-    readonly scores: InferenceSample[] = [],
-    readonly health: HealthSample[] = [],
-  ) {}
-  devices(): Promise<string[]> {
-    return Promise.resolve([...this.rows.keys()]);
+/** The in-memory reads with these devices' readings, the first device's scores, and health reports. */
+function memoryReads(
+  rows: Map<string, TelemetryRecord[]>,
+  scores: InferenceSample[] = [],
+  health: HealthSample[] = [],
+): InMemoryDriftReads {
+  const reads = new InMemoryDriftReads();
+  for (const [device, records] of rows) {
+    reads.readingsOf.set(device, records);
+    reads.healthOf.set(device, health);
   }
-  readings(_u: string, deviceId: string, range: { from: number; to?: number }): Promise<TelemetryRecord[]> {
-    return Promise.resolve(
-      (this.rows.get(deviceId) ?? []).filter((r) => r.time >= range.from && r.time <= (range.to ?? Infinity)),
-    );
-  }
-  inferences(_u: string, deviceId: string): Promise<InferenceSample[]> {
-    return Promise.resolve(deviceId === [...this.rows.keys()][0] ? this.scores : []);
-  }
-  healthReports(): Promise<HealthSample[]> {
-    return Promise.resolve(this.health);
-  }
+  const first = [...rows.keys()][0];
+  if (first) reads.inferencesOf.set(first, scores);
+  return reads;
 }
 
 const training = trainAnomalyModel(
@@ -79,22 +74,17 @@ const training = trainAnomalyModel(
   { modelVersion: 'm-test' },
 );
 
-async function run(reads: MemoryReads, alerts = new InMemoryAlertStore()): Promise<DriftReport> {
-  const reports: DriftReport[] = [];
-  const service = new DriftService(reads, alerts, new InMemoryBaselineStore(), {
-    record: (report) => {
-      reports.push(report);
-      return Promise.resolve();
-    },
-  });
+async function run(reads: InMemoryDriftReads, alerts = new InMemoryAlertStore()): Promise<DriftReport> {
+  const sink = new CollectingDriftSink();
+  const service = new DriftService(reads, alerts, new InMemoryBaselineStore(), sink);
   const report = await service.run(PUMPS as NonNullable<typeof PUMPS>, training, NOW);
-  expect(reports).toEqual([report]);
+  expect(sink.reports).toEqual([report]);
   return report;
 }
 
 describe('DriftService', () => {
   it('GIVEN a device like the training data THEN no finding, and a receipt for the hour of the window with nothing missing', async () => {
-    const report = await run(new MemoryReads(new Map([['p1', readings('p1', 2)]])));
+    const report = await run(memoryReads(new Map([['p1', readings('p1', 2)]])));
     expect(report.findings).toEqual([]);
     expect(report.receipts.every((r) => r.missing === 0)).toBe(true);
     expect(report.receipts).toEqual([
@@ -103,7 +93,7 @@ describe('DriftService', () => {
   });
 
   it('GIVEN a device whose inputs moved THEN a data-drift finding names the drifted inputs and says to re-baseline or retrain', async () => {
-    const report = await run(new MemoryReads(new Map([['p2', readings('p2', 3, 0.5)]])));
+    const report = await run(memoryReads(new Map([['p2', readings('p2', 3, 0.5)]])));
     const drift = report.findings.find((f) => f.check === 'data-drift');
     expect(drift).toMatchObject({ deviceId: 'p2', modelVersion: 'm-test', figure: 1, threshold: 0.3 });
     expect(drift?.summary).toMatch(/^3 of 3 model inputs left the training distribution: vibrationRmsX PSI/);
@@ -118,7 +108,7 @@ describe('DriftService', () => {
       latencyMs: i % 20 === 0 ? 900 : 20,
       monitoring: true,
     }));
-    const report = await run(new MemoryReads(new Map([['p1', readings('p1', 2)]]), scores));
+    const report = await run(memoryReads(new Map([['p1', readings('p1', 2)]]), scores));
     expect(report.findings.map((f) => [f.check, f.figure, f.threshold])).toEqual([
       ['anomaly-rate', expect.closeTo(80 / 980, 3), 0.05],
       ['inference-latency', 900, 200],
@@ -139,7 +129,7 @@ describe('DriftService', () => {
             : { kind: 'confirmed', failureMode: 'seal', workOrder: null, note: '' },
       } as Alert);
     }
-    const report = await run(new MemoryReads(new Map([['p1', readings('p1', 2)]])), alerts);
+    const report = await run(memoryReads(new Map([['p1', readings('p1', 2)]])), alerts);
     expect(report.findings).toEqual([
       expect.objectContaining({
         check: 'false-positives',
@@ -164,7 +154,7 @@ describe('DriftService', () => {
         spikes: { 'measures.outletPressure': 180 },
       },
     ];
-    const report = await run(new MemoryReads(new Map([['p1', readings('p1', 2)]]), [], health));
+    const report = await run(memoryReads(new Map([['p1', readings('p1', 2)]]), [], health));
     expect(report.findings.map((f) => [f.check, f.sensor, f.figure])).toEqual([
       ['spikes', 'outletPressure', 0.05],
       ['clock-skew', null, 120],
