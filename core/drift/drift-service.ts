@@ -16,7 +16,7 @@ import {
 } from './checks.ts';
 import type { DriftPolicy } from './policy.ts';
 import type { DataReceipt, DriftReads, DriftReport, DriftSink, Finding, InferenceSample } from './ports.ts';
-import { populationStabilityIndex, type ModelDescription } from './profile.ts';
+import { outsideTrainingShare, populationStabilityIndex, type ModelDescription } from './profile.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3600_000;
@@ -27,6 +27,12 @@ const MAX_READINGS = 72_000;
 const MIN_SCORED = 100;
 /** Fewer readings than this in a window say nothing about a distribution. */
 const MIN_DRIFT_READINGS = 100;
+/**
+ * A device without a baseline drifts on an input only when this share of its readings lies beyond
+ * anything the training data held: one device of a fleet is a narrow slice of the fleet's training
+ * distribution, which is not drift.
+ */
+const MIN_OUTSIDE_SHARE = 0.05;
 
 interface SensorSpec {
   readonly sensor: string;
@@ -377,6 +383,8 @@ function sensorSpecs(manifest: UseCaseManifest, contract: DataContract): SensorS
  * drifted. A device with a calibrated baseline is compared with the training distribution moved
  * to its own level and spread: pumps of one fleet sit at different levels, which their baselines
  * absorb, so only a change of the distribution's shape or a move away from the calibration counts.
+ * A device still calibrating is compared with the training distribution as it is, and an input
+ * drifts only where the device goes beyond what the training data held.
  */
 function dataDrift(
   model: Pick<ModelDescription, 'tracked'> & { readonly profile?: ModelDescription['profile'] | undefined },
@@ -407,8 +415,12 @@ function dataDrift(
       return value === undefined ? [] : [value];
     });
     if (values.length < MIN_DRIFT_READINGS) return [];
-    return [{ sensor: trainedProfile.sensor, psi: populationStabilityIndex(profile, values) }];
+    const psi = populationStabilityIndex(profile, values);
+    const drifted =
+      psi > policy.dataDrift.psi &&
+      (device !== undefined || outsideTrainingShare(profile, values) >= MIN_OUTSIDE_SHARE);
+    return [{ sensor: trainedProfile.sensor, psi, drifted }];
   });
   if (results.length === 0) return undefined;
-  return { evaluated: results.length, drifted: results.filter((r) => r.psi > policy.dataDrift.psi) };
+  return { evaluated: results.length, drifted: results.filter((r) => r.drifted) };
 }

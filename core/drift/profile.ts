@@ -18,6 +18,9 @@ export const trainingProfileSchema = z.array(
     edges: z.array(z.number()).length(BINS - 1),
     /** Share of the training readings in each of the ten bins (value <= edge, else the next). */
     shares: z.array(z.number().min(0).max(1)).length(BINS),
+    /** The smallest and largest training value: what the model has seen at all. */
+    min: z.number(),
+    max: z.number(),
   }),
 );
 
@@ -47,7 +50,7 @@ export function profileOf(sensors: readonly string[], rows: readonly (readonly n
     const edges = Array.from({ length: BINS - 1 }, (_, k) =>
       sorted.length > 0 ? quantile(sorted, (k + 1) / BINS) : 0,
     );
-    return { sensor, edges, shares: sharesOf(edges, values) };
+    return { sensor, edges, shares: sharesOf(edges, values), min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
   });
 }
 
@@ -67,6 +70,15 @@ export function populationStabilityIndex(
     const e = Math.max(profile.shares[bin] ?? 0, EMPTY_SHARE);
     return sum + (a - e) * Math.log(a / e);
   }, 0);
+}
+
+/** Share of `values` outside the range the training data covered. */
+export function outsideTrainingShare(
+  profile: Pick<TrainingProfile[number], 'min' | 'max'>,
+  values: readonly number[],
+): number {
+  if (values.length === 0) return 0;
+  return values.filter((v) => v < profile.min || v > profile.max).length / values.length;
 }
 
 /**

@@ -100,6 +100,20 @@ describe('DriftService', () => {
     expect(drift?.action).toContain('re-baseline');
   });
 
+  it('GIVEN a calibrating device that is one narrow slice of what the training data held THEN that is not drift', async () => {
+    // Quieter than the training data and off its centre, but never beyond its range.
+    const narrow = readings('p3', 4).map((r) => ({
+      ...r,
+      measures: {
+        vibration_rms_x: 1.1 + ((r.measures.vibration_rms_x ?? 1) - 1) * 0.1,
+        motor_current: 20.5 + ((r.measures.motor_current ?? 20) - 20) * 0.1,
+        outlet_pressure: 5.1 + ((r.measures.outlet_pressure ?? 5) - 5) * 0.1,
+      },
+    }));
+    const report = await run(memoryReads(new Map([['p3', narrow]])));
+    expect(report.findings).toEqual([]);
+  });
+
   it('GIVEN the scores of the fleet THEN anomaly rate, latency and skipped scores are checked against the manifest', async () => {
     const scores: InferenceSample[] = Array.from({ length: 1000 }, (_, i) => ({
       time: NOW - i * 1000,

@@ -180,7 +180,13 @@ describe('drift function', () => {
         modelVersion: 'm7',
         tracked: [{ sensor: 'flowRate', mean: 30, scale: 2 }],
         profile: [
-          { sensor: 'flowRate', edges: [1, 2, 3, 4, 5, 6, 7, 8, 9], shares: new Array(10).fill(0.1) },
+          {
+            sensor: 'flowRate',
+            edges: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+            shares: new Array(10).fill(0.1),
+            min: 0,
+            max: 10,
+          },
         ],
       };
       sagemaker
