@@ -7,13 +7,8 @@ import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
 import { healthSnapshotPartition } from '../../core/operators/ports.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
 import type { UseCaseTables } from './timestream-operator-reads.ts';
-import { sqlQuote, TIMESTREAM_NAME, timestreamRows } from './timestream-rows.ts';
+import { numberOrNull, sqlQuote, TIMESTREAM_NAME, timestreamRows } from './timestream-rows.ts';
 import type { TimestreamTelemetryReader } from './timestream-telemetry-reader.ts';
-
-const numberOrNull = (value: unknown): number | null => {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  return Number.isFinite(parsed) ? parsed : null;
-};
 
 /**
  * The drift checks' reads in the cloud: devices, readings and inferences from the use case's

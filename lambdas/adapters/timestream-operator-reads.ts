@@ -11,7 +11,13 @@ import {
 } from '../../core/operators/ports.ts';
 import { seriesFromBuckets } from '../../core/operators/views.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
-import { sqlQuote, TIMESTREAM_NAME, timestreamRows, type TimestreamRow } from './timestream-rows.ts';
+import {
+  numberOrNull,
+  sqlQuote,
+  TIMESTREAM_NAME,
+  timestreamRows,
+  type TimestreamRow,
+} from './timestream-rows.ts';
 
 /** A use case's Timestream tables. */
 export interface UseCaseTables {
@@ -24,11 +30,6 @@ const IDENTIFIER = TIMESTREAM_NAME;
 const quote = sqlQuote;
 /** How far back "last seen" looks: a day of the memory store, not the whole magnetic history. */
 const ACTIVITY_WINDOW = '24h';
-
-const numberOrNull = (value: unknown): number | null => {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  return Number.isFinite(parsed) ? parsed : null;
-};
 
 /**
  * The console's reads in the cloud: readings and scores from the use case's Timestream tables,

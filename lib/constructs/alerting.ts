@@ -4,10 +4,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { serviceFunction } from '../service-function.ts';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as path from 'node:path';
@@ -104,21 +103,13 @@ export class Alerting extends Construct {
 
   /** Sends each group's notification when its window ends, with a role that can do only that. */
   private createNotifyFunction(props: AlertingProps): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, 'NotifyLogs', { retention: logs.RetentionDays.ONE_YEAR });
-    const role = new iam.Role(this, 'NotifyRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Sends grouped alert notifications',
-    });
-    logGroup.grantWrite(role);
-    const fn = new nodejs.NodejsFunction(this, 'NotifyFunction', {
+    const { fn, role } = serviceFunction(this, {
+      prefix: 'Notify',
       entry: NOTIFY_ENTRY,
-      role,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: 'Sends one notification per alert group when its window ends',
+      roleDescription: 'Sends grouped alert notifications',
       memorySize: 256,
       timeout: Duration.seconds(30),
-      description: 'Sends one notification per alert group when its window ends',
-      logGroup,
       environment: {
         ALERT_TABLE: this.table.tableName,
         NOTIFY_QUEUE_URL: this.notifyQueue.queueUrl,
@@ -130,7 +121,6 @@ export class Alerting extends Construct {
         ),
         POWERTOOLS_SERVICE_NAME: 'alert-notify',
       },
-      bundling: { minify: true, sourceMap: true, target: 'node24', externalModules: [] },
     });
     fn.addEventSource(new SqsEventSource(this.notifyQueue, { batchSize: 10, reportBatchItemFailures: true }));
     iam.Grant.addToPrincipal({

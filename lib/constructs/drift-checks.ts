@@ -3,9 +3,9 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { serviceFunction } from '../service-function.ts';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -57,22 +57,13 @@ export class DriftChecks extends Construct {
       throw new Error(`timeout must be from 30 seconds to 15 minutes, got ${timeout.toHumanString()}`);
     }
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'Reads readings, scores and alerts to check drift; records findings and publishes their events',
-    });
-    logGroup.grantWrite(role);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    const { fn, role } = serviceFunction(this, {
       entry: HANDLER_ENTRY,
-      role,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: 'Drift checks: sensor health, data loss, data drift and model performance',
+      roleDescription:
+        'Reads readings, scores and alerts to check drift; records findings and publishes their events',
       memorySize: 1024,
       timeout,
-      description: 'Drift checks: sensor health, data loss, data drift and model performance',
-      logGroup,
       environment: {
         ALERT_TABLE: props.alerting.table.tableName,
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
@@ -87,14 +78,9 @@ export class DriftChecks extends Construct {
         POWERTOOLS_SERVICE_NAME: 'drift-checks',
         POWERTOOLS_METRICS_NAMESPACE: 'aiot/drift',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        externalModules: [],
-        define: compiledUseCases(props.useCases),
-      },
+      define: compiledUseCases(props.useCases),
     });
+    this.function = fn;
     props.alerting.grantDriftRecords(role);
     for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });
     for (const endpoint of props.endpoints?.values() ?? []) {

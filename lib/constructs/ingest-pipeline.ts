@@ -4,10 +4,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { serviceFunction } from '../service-function.ts';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -115,32 +115,15 @@ export class IngestPipeline extends Construct {
 
   /** The ingest function with a role of its own: its log group, its tables, its quarantine prefix, the endpoint. */
   private createFunction(props: IngestPipelineProps, timeout: Duration): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions span every log group.
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Ingest function of ${props.useCase}`,
-    });
-    logGroup.grantWrite(role);
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
+    const { fn, role } = serviceFunction(this, {
       entry: HANDLER_ENTRY,
-      role,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: `Validates and stores ${props.useCase} telemetry (${props.contract})`,
+      roleDescription: `Ingest function of ${props.useCase}`,
+      environment: functionEnvironment(props),
       memorySize: 512,
       timeout,
-      description: `Validates and stores ${props.useCase} telemetry (${props.contract})`,
-      logGroup,
-      environment: functionEnvironment(props),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        // Bundle the SDK too: the function runs the exact versions the tests ran.
-        externalModules: [],
-      },
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ids: { logs: 'Logs', role: 'FunctionRole', function: 'Function' },
     });
     props.database.grantWrite(fn);
     if (props.scoring?.endpoint.endpointName) {

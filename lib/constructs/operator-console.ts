@@ -20,7 +20,8 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { serviceFunction } from '../service-function.ts';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -207,35 +208,21 @@ export class OperatorConsole extends Construct {
   }
 
   private createFunction(props: OperatorConsoleProps): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, 'ApiLogs', { retention: logs.RetentionDays.ONE_YEAR });
-    const role = new iam.Role(this, 'ApiRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        "Reads alerts, devices and readings for the operator console and records people's decisions",
-    });
-    logGroup.grantWrite(role);
-    const fn = new nodejs.NodejsFunction(this, 'ApiFunction', {
+    const { fn, role } = serviceFunction(this, {
+      prefix: 'Api',
       entry: HANDLER_ENTRY,
-      role,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: 'The operator console API: reads for people, and their decisions',
+      roleDescription:
+        "Reads alerts, devices and readings for the operator console and records people's decisions",
       memorySize: 512,
       timeout: Duration.seconds(15),
-      description: 'The operator console API: reads for people, and their decisions',
-      logGroup,
       environment: {
         ALERT_TABLE: props.alerting.table.tableName,
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
         TELEMETRY_TABLES: telemetryTablesVariable(this, props.useCases, props.telemetry),
         POWERTOOLS_SERVICE_NAME: 'operator-console',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        externalModules: [],
-        define: compiledUseCases(props.useCases),
-      },
+      define: compiledUseCases(props.useCases),
     });
     props.alerting.grantDecisions(role);
     for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });

@@ -1,0 +1,69 @@
+import type { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+export interface ServiceFunctionProps {
+  /** The handler's source file. */
+  readonly entry: string;
+  readonly description: string;
+  /** What the function's own role is for. */
+  readonly roleDescription: string;
+  readonly environment: Record<string, string>;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** Compile-time constants of the bundle (esbuild define). @default - none */
+  readonly define?: Record<string, string>;
+  /**
+   * Construct ids of the log group, role and function, so a function keeps its resources when it
+   * moves to this helper. @default `${prefix}Logs`, `${prefix}Role`, `${prefix}Function`
+   */
+  readonly ids?: { readonly logs: string; readonly role: string; readonly function: string };
+  /** Prefix of the default ids. @default '' */
+  readonly prefix?: string;
+}
+
+/**
+ * One of the project's Lambda functions: Node.js on ARM, bundled whole by esbuild (the SDK too:
+ * the function runs the exact versions the tests ran), a log group of its own with a retention,
+ * and a role of its own that may write that log group only (AWSLambdaBasicExecutionRole's log
+ * permissions span every log group). Callers grant the rest to `role`.
+ */
+export function serviceFunction(
+  scope: Construct,
+  props: ServiceFunctionProps,
+): { readonly fn: nodejs.NodejsFunction; readonly role: iam.Role } {
+  const prefix = props.prefix ?? '';
+  const ids = props.ids ?? { logs: `${prefix}Logs`, role: `${prefix}Role`, function: `${prefix}Function` };
+  const logGroup = new logs.LogGroup(scope, ids.logs, {
+    retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+  });
+  const role = new iam.Role(scope, ids.role, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: props.roleDescription,
+  });
+  logGroup.grantWrite(role);
+  const fn = new nodejs.NodejsFunction(scope, ids.function, {
+    entry: props.entry,
+    role,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    description: props.description,
+    logGroup,
+    environment: props.environment,
+    bundling: {
+      minify: true,
+      sourceMap: true,
+      target: 'node24',
+      externalModules: [],
+      ...(props.define ? { define: props.define } : {}),
+    },
+  });
+  return { fn, role };
+}
