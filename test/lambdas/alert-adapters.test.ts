@@ -9,9 +9,9 @@ import { QueryCommand as TimestreamQuery, TimestreamQueryClient } from '@aws-sdk
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { newAlert, type Alert } from '../../core/alerts/lifecycle.ts';
+import type { Alert } from '../../core/alerts/lifecycle.ts';
+import { openAlert } from '../support/alerts.ts';
 import { getContract } from '../../core/contracts/registry.ts';
-import { SYSTEM } from '../../core/operators/actor.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../../lambdas/adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
 import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
@@ -22,23 +22,9 @@ const sns = mockClient(SNSClient);
 const timestream = mockClient(TimestreamQueryClient);
 const store = new DynamoDbAlertStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'alert-state');
 
-const alert: Alert = newAlert(
-  {
-    alertId: 'uc:p1:anomaly:2026-01-01T00:00:00.000Z',
-    openedAt: Date.UTC(2026, 0, 1),
-    firstAnomalyAt: Date.UTC(2026, 0, 1) - 29_000,
-    lastAnomalyAt: Date.UTC(2026, 0, 1),
-    peakScore: 20,
-    peakRatio: 2,
-    threshold: 10,
-    contributors: [{ sensor: 'flowRate', share: 0.7 }],
-    severity: 'major',
-    baselineVersion: 1,
-    modelVersion: 'm1',
-  },
+const alert: Alert = openAlert(
   { useCase: 'uc', deviceId: 'p1', inference: 'anomaly', group: 'line-1' },
-  'notify',
-  SYSTEM,
+  Date.UTC(2026, 0, 1),
 );
 const caps = { shiftStart: Date.UTC(2026, 0, 1), perDevice: 3, perUseCase: 30 };
 const cancelled = (codes: string[]) =>

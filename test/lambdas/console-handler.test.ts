@@ -8,8 +8,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlertService } from '../../core/alerts/alert-service.ts';
 import { NotificationGrouper } from '../../core/alerts/grouping.ts';
-import { newAlert, type Alert } from '../../core/alerts/lifecycle.ts';
-import { SYSTEM } from '../../core/operators/actor.ts';
+import type { Alert } from '../../core/alerts/lifecycle.ts';
+import { openAlert } from '../support/alerts.ts';
 import { OperatorApi } from '../../core/operators/api.ts';
 import type { FleetDevice } from '../../core/operators/views.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
@@ -59,24 +59,10 @@ const api = new OperatorApi({
 });
 const handler = createConsoleHandler(api);
 
-const openedAt = Date.now() - 600_000;
-const alert: Alert = newAlert(
-  {
-    alertId: 'pump-maintenance:pump-001:pump-anomaly:1',
-    openedAt,
-    firstAnomalyAt: openedAt - 29_000,
-    lastAnomalyAt: openedAt,
-    peakScore: 20,
-    peakRatio: 2,
-    threshold: 10,
-    contributors: [{ sensor: 'flowRate', share: 0.7 }],
-    severity: 'major',
-    baselineVersion: 1,
-    modelVersion: 'm1',
-  },
+const alert: Alert = openAlert(
   { useCase: 'pump-maintenance', deviceId: 'pump-001', inference: 'pump-anomaly', group: 'line-1' },
-  'notify',
-  SYSTEM,
+  Date.now() - 600_000,
+  'pump-maintenance:pump-001:pump-anomaly:1',
 );
 
 /** An API Gateway HTTP API event whose JWT authorizer passed, with the token's claims. */
