@@ -1,8 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { compareContracts } from '../../core/contracts/compatibility.ts';
 import { thingNameSchema } from '../../core/contracts/contract.ts';
-import { contractJsonSchema, contractJsonSchemaFileName } from '../../core/contracts/json-schema.ts';
+import {
+  contractJsonSchema,
+  contractJsonSchemaFileName,
+  publishedMeasures,
+} from '../../core/contracts/json-schema.ts';
 import { contracts, getContract } from '../../core/contracts/registry.ts';
 import { integer } from './options.ts';
 import { printTable } from './output.ts';
@@ -45,6 +50,40 @@ export function contractsCommand(): Command {
       printTable(['contract', 'measure', 'unit', 'range', 'column'], rows);
     });
   command
+    .command('diff')
+    .description(
+      'every change from one contract version to another, classified compatible or breaking, with the reason',
+    )
+    .argument('<from>', 'contract reference, e.g. pump.telemetry@1')
+    .argument('<to>', 'contract reference, e.g. pump.telemetry@2')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((from: string, to: string, options: { format: string }) => {
+      const comparison = compareContracts(getContract(from), getContract(to));
+      if (options.format === 'json') {
+        console.log(JSON.stringify(comparison, null, 2));
+        return;
+      }
+      if (comparison.changes.length > 0) {
+        printTable(
+          ['measure', 'change', 'compatible', 'why'],
+          comparison.changes.map((c) => ({
+            measure: c.measure,
+            change: c.kind,
+            compatible: c.compatible ? 'yes' : 'NO',
+            why: c.reason,
+          })),
+        );
+      }
+      const breaking = comparison.changes.filter((c) => !c.compatible).length;
+      console.log(
+        comparison.changes.length === 0
+          ? `${from} and ${to} define the same measures`
+          : breaking === 0
+            ? `${from} -> ${to}: compatible (${comparison.changes.length} changes)`
+            : `${from} -> ${to}: BREAKING (${breaking} of ${comparison.changes.length} changes); devices need to move to the new version`,
+      );
+    });
+  command
     .command('example')
     .description(
       'print one valid payload of a contract; a reading is identified by device and timestamp, so give each new one its own --timestamp (and the next --seq)',
@@ -72,6 +111,7 @@ export function contractsCommand(): Command {
     .action((options: { check?: boolean }) => {
       mkdirSync(CONTRACTS_DIR, { recursive: true });
       const stale: string[] = [];
+      const breaking: string[] = [];
       for (const contract of contracts.values()) {
         const file = path.join(CONTRACTS_DIR, contractJsonSchemaFileName(contract));
         const text = `${JSON.stringify(contractJsonSchema(contract), null, 2)}\n`;
@@ -82,18 +122,40 @@ export function contractsCommand(): Command {
           // missing counts as stale
         }
         if (current === text) continue;
+        if (current !== '') {
+          // A published contract may change compatibly; a breaking change is a new version.
+          const comparison = compareContracts(
+            { ref: contract.ref, measures: publishedMeasures(JSON.parse(current), contract) },
+            contract,
+          );
+          if (!comparison.compatible) {
+            breaking.push(
+              `${contract.ref}: ${comparison.changes
+                .filter((c) => !c.compatible)
+                .map((c) => `${c.measure} ${c.reason}`)
+                .join('; ')}`,
+            );
+            continue;
+          }
+        }
         if (options.check) stale.push(path.relative(REPO_ROOT, file));
         else {
           writeFileSync(file, text);
           console.log(`wrote ${path.relative(process.cwd(), file)}`);
         }
       }
+      if (breaking.length > 0) {
+        console.error(
+          `breaking change to a published contract, kept as it was: ${breaking.join(' | ')}; publish the change as a new version (id@next) and let devices move over`,
+        );
+        process.exitCode = 1;
+      }
       if (stale.length > 0) {
         console.error(
           `stale JSON Schema: ${stale.join(', ')}; run "npm run contracts:generate" and commit the result`,
         );
         process.exitCode = 1;
-      } else if (options.check) console.log('contract schemas are up to date');
+      } else if (options.check && breaking.length === 0) console.log('contract schemas are up to date');
     });
   return command;
 }

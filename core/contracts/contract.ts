@@ -8,6 +8,11 @@ export interface MeasureSpec {
   readonly description: string;
   /** Column name in the stores (Timestream measure name, DuckDB column). */
   readonly column: string;
+  /**
+   * Whether a device may leave it out: how a new version adds a measure without refusing the
+   * messages of devices still on the old one. @default false
+   */
+  readonly optional?: boolean;
 }
 
 export type MeasureSpecs = Readonly<Record<string, MeasureSpec>>;
@@ -58,7 +63,7 @@ export const envelopeFields = {
   }),
 } as const;
 
-type MeasuresShape<M extends MeasureSpecs> = { [K in keyof M]: z.ZodNumber };
+type MeasuresShape<M extends MeasureSpecs> = { [K in keyof M]: z.ZodNumber | z.ZodOptional<z.ZodNumber> };
 
 function measureSchema(spec: MeasureSpec): z.ZodNumber {
   return z
@@ -75,7 +80,10 @@ function measureSchema(spec: MeasureSpec): z.ZodNumber {
  */
 export function telemetrySchema<M extends MeasureSpecs>(id: string, version: number, measures: M) {
   const shape = Object.fromEntries(
-    Object.entries(measures).map(([name, spec]) => [name, measureSchema(spec)]),
+    Object.entries(measures).map(([name, spec]) => [
+      name,
+      spec.optional ? measureSchema(spec).optional() : measureSchema(spec),
+    ]),
   ) as MeasuresShape<M>;
   return z
     .strictObject({
