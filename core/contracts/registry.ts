@@ -1,9 +1,9 @@
 import type { DataContract } from './contract.ts';
-import { pumpTelemetryV1 } from './pump-telemetry.ts';
+import { pumpTelemetryV1, pumpTelemetryV2 } from './pump-telemetry.ts';
 
 /** Every data contract the product knows, by `id@version`. A new version is a new entry, never an edit. */
 export const contracts: ReadonlyMap<string, DataContract> = new Map(
-  [pumpTelemetryV1].map((contract) => [contract.ref, contract]),
+  [pumpTelemetryV1, pumpTelemetryV2].map((contract) => [contract.ref, contract]),
 );
 
 export function findContract(ref: string): DataContract | undefined {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareContracts, type ChangeKind } from '../../core/contracts/compatibility.ts';
 import { defineTelemetryContract, type MeasureSpec } from '../../core/contracts/contract.ts';
 import { contractJsonSchema, publishedMeasures } from '../../core/contracts/json-schema.ts';
-import { contracts } from '../../core/contracts/registry.ts';
+import { contracts, getContract } from '../../core/contracts/registry.ts';
 
 const flow: MeasureSpec = { unit: 'l/min', min: 0, max: 5000, column: 'flow_rate', description: 'Flow.' };
 const current: MeasureSpec = {
@@ -116,6 +116,15 @@ describe('compareContracts', () => {
     }
     const loose = version(2, { flowRate: flow, motorCurrent: { ...current, optional: true } });
     expect(publishedMeasures(contractJsonSchema(loose), loose).motorCurrent?.optional).toBe(true);
+  });
+
+  it('GIVEN pump.telemetry@2, the worked example THEN adding the optional bearing temperature is compatible', () => {
+    expect(compareContracts(getContract('pump.telemetry@1'), getContract('pump.telemetry@2'))).toMatchObject({
+      compatible: true,
+      changes: [{ kind: 'measure-added', measure: 'bearingTemperature', compatible: true }],
+    });
+    const v1Message = getContract('pump.telemetry@1').example();
+    expect(getContract('pump.telemetry@2').schema.safeParse({ ...v1Message, version: 2 }).success).toBe(true);
   });
 
   it('GIVEN a measure made required again THEN that breaks devices that leave it out', () => {

@@ -71,7 +71,9 @@ describe('use-case manifests', () => {
 
   it('refuses an unknown contract', () => {
     expect(problemsOf(shipped.replace('contract: pump.telemetry@1', 'contract: pump.telemetry@7'))).toEqual([
-      expect.stringContaining('contract: unknown data contract "pump.telemetry@7" (known: pump.telemetry@1)'),
+      expect.stringContaining(
+        'contract: unknown data contract "pump.telemetry@7" (known: pump.telemetry@1, pump.telemetry@2)',
+      ),
     ]);
   });
 
