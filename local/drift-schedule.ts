@@ -7,6 +7,11 @@ import type { AnomalyModel } from '../core/model/anomaly-model.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import type { DuckDbDriftStore } from './drift-store.ts';
 
+/** A drift run asked for a use case this runtime does not have. */
+export class UnknownUseCase extends Error {
+  override readonly name = 'UnknownUseCase';
+}
+
 /**
  * The drift checks on one machine: each use case's checks every `drift.everyMinutes` of its
  * manifest (what EventBridge Scheduler does in the cloud), and on demand (`aiot drift check`).
@@ -45,7 +50,7 @@ export class LocalDriftSchedule {
     const manifest = this.manifests.find((m) => m.id === useCase);
     if (!manifest) {
       return Promise.reject(
-        new Error(`unknown use case "${useCase}" (${this.manifests.map((m) => m.id).join(', ')})`),
+        new UnknownUseCase(`unknown use case "${useCase}" (${this.manifests.map((m) => m.id).join(', ')})`),
       );
     }
     const inProgress = this.running.get(useCase);

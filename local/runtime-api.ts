@@ -5,6 +5,7 @@ import { listen } from './listen.ts';
 import { OPERATOR_ROUTES, type OperatorApi } from '../core/operators/api.ts';
 import { localOperatorRequest } from './operations.ts';
 import type { DriftReport } from '../core/drift/ports.ts';
+import { UnknownUseCase } from './drift-schedule.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
 const MAX_JSON_BYTES = 64 * 1024;
@@ -168,6 +169,6 @@ async function runDrift(
     replyJson(response, 200, await drift.run(useCase));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    replyJson(response, message.startsWith('unknown use case') ? 404 : 500, { error: message });
+    replyJson(response, error instanceof UnknownUseCase ? 404 : 500, { error: message });
   }
 }

@@ -95,7 +95,7 @@ describe('drift checks, end to end', () => {
     expect(table.stdout).toMatch(/1495 readings received, 5 missing/);
   });
 
-  it('GIVEN an unknown use case or a runtime that is not there THEN the CLI says so', async () => {
+  it('GIVEN an unknown use case, a malformed or foreign request, or no runtime THEN each is refused with why', async () => {
     const unknown = await aiot(['drift', 'check', '--use-case', 'nope', '--data-dir', dataDir]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('unknown use case "nope"');
