@@ -6,10 +6,13 @@ import type {
   SeriesRequest,
 } from '../core/operators/ports.ts';
 import { seriesFromBuckets } from '../core/operators/views.ts';
+import type { Finding } from '../core/drift/ports.ts';
 import type { DuckDbStore, Row } from './duckdb-store.ts';
 import { sqlText } from './store-reads.ts';
 
 const COLUMN = /^[a-z][a-z0-9_]*$/;
+/** The device page lists at most this many findings. */
+const MAX_FINDINGS = 100;
 const number = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 
@@ -85,6 +88,32 @@ export class DuckDbOperatorReads implements OperatorReads {
       ),
     ]);
     return seriesFromBuckets(request.sensors, readings, scores);
+  }
+
+  async findings(useCase: string, deviceId: string, since: number): Promise<Finding[]> {
+    const rows = await this.rows(
+      `SELECT use_case, "check", device_id, sensor, model_version, figure, threshold, unit, summary, action,
+         epoch_ms(window_from) AS from_ms, epoch_ms(window_to) AS to_ms, epoch_ms(found_at) AS at_ms
+       FROM drift_findings
+       WHERE use_case = ${sqlText(useCase)} AND device_id = ${sqlText(deviceId)}
+         AND found_at >= make_timestamp(${Math.floor(since) * 1000}::BIGINT)
+       ORDER BY found_at DESC, "check" LIMIT ${MAX_FINDINGS}`,
+    );
+    return rows.map((row) => ({
+      useCase: String(row.use_case),
+      check: String(row.check) as Finding['check'],
+      deviceId: String(row.device_id),
+      sensor: typeof row.sensor === 'string' ? row.sensor : null,
+      modelVersion: typeof row.model_version === 'string' ? row.model_version : null,
+      figure: Number(row.figure),
+      threshold: Number(row.threshold),
+      unit: String(row.unit),
+      summary: String(row.summary),
+      action: String(row.action),
+      from: Number(row.from_ms),
+      to: Number(row.to_ms),
+      at: Number(row.at_ms),
+    }));
   }
 
   private async rows(sql: string): Promise<Row[]> {

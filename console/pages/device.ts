@@ -1,5 +1,6 @@
 import type { Alert } from '../../core/alerts/lifecycle.ts';
 import type { FeedbackRecord, Silence } from '../../core/alerts/ports.ts';
+import type { Finding } from '../../core/drift/ports.ts';
 import type { DeviceSummary, FleetDevice } from '../../core/operators/views.ts';
 import { api } from '../api.ts';
 import { deviceCharts, type SeriesAnswer } from '../charts.ts';
@@ -7,6 +8,7 @@ import { ago, clock, h, label } from '../dom.ts';
 import { can, type Page, type PageContext } from '../page.ts';
 
 interface DeviceAnswer {
+  readonly findings: Finding[];
   readonly device: FleetDevice;
   readonly baseline: DeviceSummary | null;
   readonly alerts: Alert[];
@@ -49,6 +51,7 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
     h('p', { className: 'muted' }, 'Loading readings…'),
   );
   const history = h('div');
+  const health = h('div');
   const feedback = h('div');
   const silences = h('div');
   const rangeButtons = h(
@@ -84,6 +87,8 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
     h('h2', {}, 'Readings'),
     rangeButtons,
     charts,
+    h('h2', {}, 'Sensor health and drift (7 days)'),
+    health,
     h('h2', {}, 'Alerts and verdicts'),
     history,
     h('h2', {}, 'What operators taught the model'),
@@ -235,6 +240,13 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
             })(),
           ]),
           'No alerts yet.',
+        ),
+      );
+      health.replaceChildren(
+        table(
+          ['When', 'Check', 'Sensor', 'Finding', 'Next step'],
+          answer.findings.map((f) => [clock(f.at), label(f.check), f.sensor ?? '–', f.summary, f.action]),
+          'The drift checks found nothing.',
         ),
       );
       feedback.replaceChildren(

@@ -82,6 +82,8 @@ const ALERT_LEAD_MS = 15 * MINUTE_MS;
 const ALERT_TAIL_MS = 5 * MINUTE_MS;
 const MAX_DEVICE_MINUTES = 7 * 24 * 60;
 const MAX_SUMMARY_DAYS = 90;
+/** How far back the device page lists the drift checks' findings. */
+const FINDINGS_DAYS = 7;
 /** Who the console acts as and what they may do: it shows only the actions the role may take. */
 export function sessionOf(actor: Actor) {
   return { actor, permissions: permissionsOf(actor.role) };
@@ -323,12 +325,13 @@ export class OperatorApi {
   }
 
   private async device(manifest: UseCaseManifest, deviceId: string) {
-    const [baseline, activity, alerts, feedback, silences] = await Promise.all([
+    const [baseline, activity, alerts, feedback, silences, findings] = await Promise.all([
       this.deps.baselines.get(manifest.id, deviceId),
       this.deps.reads.activity(manifest.id),
       this.deps.alertStore.listAlerts({ useCase: manifest.id, deviceId, limit: 50 }),
       this.deps.alertStore.feedback(manifest.id),
       this.deps.alertStore.silences(manifest.id),
+      this.deps.reads.findings(manifest.id, deviceId, this.deps.clock.now() - FINDINGS_DAYS * 24 * 3600_000),
     ]);
     const seen = activity.filter((a) => a.deviceId === deviceId);
     const open = alerts.filter((a) => a.status === 'open' || a.status === 'acknowledged');
@@ -340,6 +343,7 @@ export class OperatorApi {
       alerts,
       feedback: feedback.filter((f) => f.deviceId === deviceId).slice(-50),
       silences: silences.filter((s) => silenceCovers(s, manifest, deviceId)),
+      findings,
     };
   }
 

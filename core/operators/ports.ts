@@ -1,4 +1,6 @@
-/** What the console reads beyond alerts and baselines: device activity and stored readings. */
+import type { Finding } from '../drift/ports.ts';
+
+/** What the console reads beyond alerts and baselines: device activity, stored readings, drift findings. */
 
 /** The last an edge agent said about itself: its buffer and link. */
 export interface EdgeHealthSnapshot {
@@ -47,6 +49,8 @@ export interface Series {
 export interface OperatorReads {
   activity(useCase?: string): Promise<DeviceActivity[]>;
   series(request: SeriesRequest): Promise<Series>;
+  /** The drift checks' findings about a device since `since`, newest first. */
+  findings(useCase: string, deviceId: string, since: number): Promise<Finding[]>;
 }
 
 /**

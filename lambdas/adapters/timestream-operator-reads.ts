@@ -1,5 +1,6 @@
 import type { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { QueryCommand as DocumentQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Finding } from '../../core/drift/ports.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
 import {
   healthSnapshotPartition,
@@ -28,6 +29,8 @@ export interface UseCaseTables {
 
 const IDENTIFIER = TIMESTREAM_NAME;
 const quote = sqlQuote;
+/** The device page lists at most this many findings. */
+const MAX_FINDINGS = 100;
 /** How far back "last seen" looks: a day of the memory store, not the whole magnetic history. */
 const ACTIVITY_WINDOW = '24h';
 
@@ -135,6 +138,30 @@ export class TimestreamOperatorReads implements OperatorReads {
       ),
     ]);
     return seriesFromBuckets(request.sensors, readings, scores);
+  }
+
+  /** The drift function keeps findings under `DRIFT#<use case>`, sorted by time (lambdas/adapters/aws-drift-sink.ts). */
+  async findings(useCase: string, deviceId: string, since: number): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new DocumentQuery({
+          TableName: this.stateTable,
+          KeyConditionExpression: 'pk = :pk AND sk >= :since',
+          ExpressionAttributeValues: { ':pk': `DRIFT#${useCase}`, ':since': new Date(since).toISOString() },
+          ScanIndexForward: false,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.finding !== 'string') continue;
+        const finding = JSON.parse(item.finding) as Finding;
+        if (finding.deviceId === deviceId) findings.push(finding);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && findings.length < MAX_FINDINGS);
+    return findings.slice(0, MAX_FINDINGS);
   }
 
   private target(useCase: string): UseCaseTables {

@@ -7,6 +7,7 @@ import type { AlertEventNotice, AlertNotifier } from '../../core/alerts/ports.ts
 import { InMemoryBaselineStore } from '../../core/baseline/in-memory.ts';
 import type { Actor } from '../../core/operators/actor.ts';
 import { OperatorApi, type OperatorRequest } from '../../core/operators/api.ts';
+import type { Finding } from '../../core/drift/ports.ts';
 import type { DeviceActivity, OperatorReads, Series, SeriesRequest } from '../../core/operators/ports.ts';
 import type { FleetDevice, UseCaseSummary } from '../../core/operators/views.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
@@ -24,6 +25,9 @@ class RecordingReads implements OperatorReads {
   constructor(readonly devices: DeviceActivity[] = []) {}
   activity(useCase?: string): Promise<DeviceActivity[]> {
     return Promise.resolve(this.devices.filter((d) => !useCase || d.useCase === useCase));
+  }
+  findings(): Promise<Finding[]> {
+    return Promise.resolve([]);
   }
   series(request: SeriesRequest): Promise<Series> {
     this.seriesRequests.push(request);

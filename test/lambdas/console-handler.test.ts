@@ -285,6 +285,45 @@ describe('console API handler', () => {
     expect(scores).toContain('FROM "pumps"."inferences"');
   });
 
+  it("GIVEN drift findings in the table WHEN a device page loads THEN it lists that device's findings, newest first", async () => {
+    const finding = (deviceId: string, check: string) =>
+      JSON.stringify({
+        useCase: 'pump-maintenance',
+        deviceId,
+        check,
+        summary: `${check} of ${deviceId}`,
+        at: Date.now(),
+      });
+    documents.on(GetCommand).resolves({});
+    documents.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) =>
+      input.ExpressionAttributeValues[':pk'] === 'DRIFT#pump-maintenance'
+        ? {
+            Items: [
+              { pk: 'DRIFT#pump-maintenance', sk: 'b', finding: finding('pump-001', 'flat-line') },
+              { pk: 'DRIFT#pump-maintenance', sk: 'a', finding: finding('pump-002', 'data-gaps') },
+            ],
+          }
+        : { Items: [] },
+    );
+    timestream.on(TimestreamQuery).resolves({
+      ColumnInfo: columns('device_id', 'last_ms'),
+      Rows: [{ Data: [{ ScalarValue: 'pump-001' }, { ScalarValue: String(Date.now()) }] }],
+    });
+
+    const response = await handler(request('GET', '/api/devices/pump-maintenance/pump-001', OPERATOR_CLAIMS));
+
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(String(response.body)) as { findings: { deviceId: string; check: string }[] };
+    expect(body.findings.map((f) => [f.deviceId, f.check])).toEqual([['pump-001', 'flat-line']]);
+    const drift = documents
+      .commandCalls(QueryCommand)
+      .find((c) => c.args[0].input.ExpressionAttributeValues?.[':pk'] === 'DRIFT#pump-maintenance');
+    expect(drift?.args[0].input).toMatchObject({
+      ScanIndexForward: false,
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+    });
+  });
+
   it.each([
     [
       'an oversized body',

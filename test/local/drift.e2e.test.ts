@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../core/drift/ports.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
+import { callRuntime } from '../../local/runtime-client.ts';
 import { aiot } from '../support/cli.ts';
 import { normal, TestPump, type Measures } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';
@@ -89,6 +90,17 @@ describe('drift checks, end to end', () => {
       `SELECT sum(missing)::INTEGER AS missing FROM data_receipts WHERE device_id = '${DEVICE}'`,
     );
     expect(hours).toEqual([{ missing: 5 }]);
+
+    // The console's device page lists them for the people on the floor.
+    const page = await callRuntime<{ findings: { check: string; sensor: string | null }[] }>(
+      dataDir,
+      'GET',
+      `/devices/pump-maintenance/${DEVICE}`,
+    );
+    expect(page.findings.map((f) => [f.check, f.sensor])).toEqual([
+      ['data-gaps', null],
+      ['flat-line', 'flowRate'],
+    ]);
 
     const table = await aiot(['drift', 'check', '--use-case', 'pump-maintenance', '--data-dir', dataDir]);
     expect(table.stdout).toContain('flat-line');
