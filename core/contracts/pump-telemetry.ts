@@ -60,6 +60,18 @@ const PUMP_MEASURES = {
   },
 };
 
+// Typical values of a small pump in normal operation (the SKAB test bed's order of magnitude).
+const PUMP_EXAMPLE = {
+  vibrationRmsX: 0.027,
+  vibrationRmsY: 0.04,
+  motorCurrent: 1.35,
+  outletPressure: 0.38,
+  motorTemperature: 79.5,
+  fluidTemperature: 26.0,
+  supplyVoltage: 236.0,
+  flowRate: 32.0,
+};
+
 /**
  * `pump.telemetry@1`: readings of a centrifugal pump. Ranges are what the sensors can physically
  * report, not alarm limits: a value outside them is a faulty sensor or a corrupted message.
@@ -69,17 +81,7 @@ export const pumpTelemetryV1 = defineTelemetryContract({
   version: 1,
   description: 'Centrifugal pump telemetry: vibration, motor, hydraulic and supply readings.',
   measures: PUMP_MEASURES,
-  // Typical values of a small pump in normal operation (the SKAB test bed's order of magnitude).
-  exampleMeasures: {
-    vibrationRmsX: 0.027,
-    vibrationRmsY: 0.04,
-    motorCurrent: 1.35,
-    outletPressure: 0.38,
-    motorTemperature: 79.5,
-    fluidTemperature: 26.0,
-    supplyVoltage: 236.0,
-    flowRate: 32.0,
-  },
+  exampleMeasures: PUMP_EXAMPLE,
 });
 
 /**
@@ -102,15 +104,5 @@ export const pumpTelemetryV2 = defineTelemetryContract({
       optional: true,
     },
   },
-  exampleMeasures: {
-    vibrationRmsX: 0.027,
-    vibrationRmsY: 0.04,
-    motorCurrent: 1.35,
-    outletPressure: 0.38,
-    motorTemperature: 79.5,
-    fluidTemperature: 26.0,
-    supplyVoltage: 236.0,
-    flowRate: 32.0,
-    bearingTemperature: 48.0,
-  },
+  exampleMeasures: { ...PUMP_EXAMPLE, bearingTemperature: 48.0 },
 });

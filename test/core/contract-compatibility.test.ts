@@ -5,6 +5,13 @@ import { contractJsonSchema, publishedMeasures } from '../../core/contracts/json
 import { contracts, getContract } from '../../core/contracts/registry.ts';
 
 const flow: MeasureSpec = { unit: 'l/min', min: 0, max: 5000, column: 'flow_rate', description: 'Flow.' };
+const bearing: MeasureSpec = {
+  unit: 'degC',
+  min: -20,
+  max: 200,
+  column: 'bearing_temperature',
+  description: 'Bearing.',
+};
 const current: MeasureSpec = {
   unit: 'A',
   min: 0,
@@ -33,14 +40,7 @@ describe('compareContracts', () => {
       {
         flowRate: flow,
         motorCurrent: current,
-        bearingTemperature: {
-          unit: 'degC',
-          min: -20,
-          max: 200,
-          column: 'bearing_temperature',
-          description: 'Bearing.',
-          optional: true,
-        },
+        bearingTemperature: { ...bearing, optional: true },
       },
       ['measure-added'],
       true,
@@ -50,13 +50,7 @@ describe('compareContracts', () => {
       {
         flowRate: flow,
         motorCurrent: current,
-        bearingTemperature: {
-          unit: 'degC',
-          min: -20,
-          max: 200,
-          column: 'bearing_temperature',
-          description: 'Bearing.',
-        },
+        bearingTemperature: bearing,
       },
       ['measure-added'],
       false,
