@@ -1,6 +1,7 @@
 import type { HealthSample } from '../core/drift/checks.ts';
 import type { DriftReads, DriftReport, DriftSink, InferenceSample } from '../core/drift/ports.ts';
 import type { TelemetryRecord } from '../core/ingest/records.ts';
+import { numberOrNull } from '../core/operators/views.ts';
 import type { DuckDbStore, Row } from './duckdb-store.ts';
 import { sqlText } from './store-reads.ts';
 
@@ -90,7 +91,7 @@ export class DuckDbDriftStore implements DriftReads, DriftSink {
       time: Number(row.t),
       status: row.status === 'scored' ? 'scored' : 'skipped',
       anomalous: typeof row.anomalous === 'boolean' ? row.anomalous : null,
-      latencyMs: row.latency_ms === null || row.latency_ms === undefined ? null : Number(row.latency_ms),
+      latencyMs: numberOrNull(row.latency_ms),
       monitoring: row.device_state === 'monitoring',
     }));
   }

@@ -5,7 +5,7 @@ import type {
   Series,
   SeriesRequest,
 } from '../core/operators/ports.ts';
-import { seriesFromBuckets } from '../core/operators/views.ts';
+import { numberOrNull, seriesFromBuckets } from '../core/operators/views.ts';
 import type { Finding } from '../core/drift/ports.ts';
 import type { DuckDbStore, Row } from './duckdb-store.ts';
 import { sqlText } from './store-reads.ts';
@@ -13,8 +13,6 @@ import { sqlText } from './store-reads.ts';
 const COLUMN = /^[a-z][a-z0-9_]*$/;
 /** The device page lists at most this many findings. */
 const MAX_FINDINGS = 100;
-const number = (value: unknown): number | null =>
-  value === null || value === undefined ? null : Number(value);
 
 /**
  * The console's reads from the local DuckDB file, on the store's read-only connection (ingest
@@ -54,14 +52,14 @@ export class DuckDbOperatorReads implements OperatorReads {
         ? {
             receivedAt: Number(report.received_ms),
             connected: report.connected === null ? null : Boolean(report.connected),
-            queueDepth: number(report.queue_depth),
-            oldestAgeSeconds: number(report.oldest_age_s),
+            queueDepth: numberOrNull(report.queue_depth),
+            oldestAgeSeconds: numberOrNull(report.oldest_age_s),
           }
         : null;
       const model = modelsBy.get(k)?.model_version;
       return {
         ...device,
-        lastReadingAt: number(seenBy.get(k)?.last_ms),
+        lastReadingAt: numberOrNull(seenBy.get(k)?.last_ms),
         modelVersion: typeof model === 'string' ? model : null,
         health: snapshot,
       };

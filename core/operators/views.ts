@@ -228,10 +228,11 @@ export function bucketFor(from: number, to: number): number {
   return Math.max(1000, Math.ceil((to - from) / MAX_PLOT_POINTS / 1000) * 1000);
 }
 
-const numberOrNull = (value: unknown): number | null => {
+/** A number from a store's cell or attribute, or null for NULL, text that is no number, and the rest. */
+export function numberOrNull(value: unknown): number | null {
   const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
   return Number.isFinite(parsed) ? parsed : null;
-};
+}
 
 /**
  * Readings and scores, each already averaged per bucket by the store (rows with the bucket's start

@@ -5,9 +5,10 @@ import type { DriftReads, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
 import { healthSnapshotPartition } from '../../core/operators/ports.ts';
+import { numberOrNull } from '../../core/operators/views.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
 import type { UseCaseTables } from './timestream-operator-reads.ts';
-import { numberOrNull, sqlQuote, TIMESTREAM_NAME, timestreamRows } from './timestream-rows.ts';
+import { sqlQuote, TIMESTREAM_NAME, timestreamRows } from './timestream-rows.ts';
 import type { TimestreamTelemetryReader } from './timestream-telemetry-reader.ts';
 
 /**

@@ -10,15 +10,9 @@ import {
   type Series,
   type SeriesRequest,
 } from '../../core/operators/ports.ts';
-import { seriesFromBuckets } from '../../core/operators/views.ts';
+import { numberOrNull, seriesFromBuckets } from '../../core/operators/views.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
-import {
-  numberOrNull,
-  sqlQuote,
-  TIMESTREAM_NAME,
-  timestreamRows,
-  type TimestreamRow,
-} from './timestream-rows.ts';
+import { sqlQuote, TIMESTREAM_NAME, timestreamRows, type TimestreamRow } from './timestream-rows.ts';
 
 /** A use case's Timestream tables. */
 export interface UseCaseTables {

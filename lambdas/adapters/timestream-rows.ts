@@ -30,9 +30,3 @@ export const sqlQuote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** Names this project's Timestream reads accept in a query: nothing a device sends can reach one. */
 export const TIMESTREAM_NAME = /^[A-Za-z0-9_.-]+$/;
-
-/** A number from a scalar cell or attribute, or null for NULL, text that is no number, and the rest. */
-export function numberOrNull(value: unknown): number | null {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  return Number.isFinite(parsed) ? parsed : null;
-}
