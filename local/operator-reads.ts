@@ -22,8 +22,12 @@ const MAX_FINDINGS = 100;
 export class DuckDbOperatorReads implements OperatorReads {
   constructor(private readonly store: DuckDbStore) {}
 
-  async activity(useCase?: string): Promise<DeviceActivity[]> {
-    const where = useCase === undefined ? '' : `WHERE use_case = ${sqlText(useCase)}`;
+  async activity(useCase?: string, deviceId?: string): Promise<DeviceActivity[]> {
+    const conditions = [
+      ...(useCase === undefined ? [] : [`use_case = ${sqlText(useCase)}`]),
+      ...(deviceId === undefined ? [] : [`device_id = ${sqlText(deviceId)}`]),
+    ];
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     const [seen, models, health] = await Promise.all([
       this.rows(
         `SELECT use_case, device_id, epoch_ms(max(time)) AS last_ms FROM telemetry ${where} GROUP BY ALL`,

@@ -327,15 +327,14 @@ export class OperatorApi {
   private async device(manifest: UseCaseManifest, deviceId: string) {
     const [baseline, activity, alerts, feedback, silences, findings] = await Promise.all([
       this.deps.baselines.get(manifest.id, deviceId),
-      this.deps.reads.activity(manifest.id),
+      this.deps.reads.activity(manifest.id, deviceId),
       this.deps.alertStore.listAlerts({ useCase: manifest.id, deviceId, limit: 50 }),
       this.deps.alertStore.feedback(manifest.id),
       this.deps.alertStore.silences(manifest.id),
       this.deps.reads.findings(manifest.id, deviceId, this.deps.clock.now() - FINDINGS_DAYS * 24 * 3600_000),
     ]);
-    const seen = activity.filter((a) => a.deviceId === deviceId);
     const open = alerts.filter((a) => a.status === 'open' || a.status === 'acknowledged');
-    const [row] = fleetView([manifest], baseline ? [baseline] : [], seen, open, this.deps.clock.now());
+    const [row] = fleetView([manifest], baseline ? [baseline] : [], activity, open, this.deps.clock.now());
     if (!row) throw new NotFound(`no device "${deviceId}" in ${manifest.id}: it has sent nothing yet`);
     return {
       device: row,

@@ -47,7 +47,8 @@ export interface Series {
 
 /** Reads for people: DuckDB on one machine, Timestream and DynamoDB in the cloud. */
 export interface OperatorReads {
-  activity(useCase?: string): Promise<DeviceActivity[]>;
+  /** Every device's activity, of one use case, or of one device of it. */
+  activity(useCase?: string, deviceId?: string): Promise<DeviceActivity[]>;
   series(request: SeriesRequest): Promise<Series>;
   /** The drift checks' findings about a device since `since`, newest first. */
   findings(useCase: string, deviceId: string, since: number): Promise<Finding[]>;

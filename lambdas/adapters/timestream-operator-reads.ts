@@ -48,15 +48,16 @@ export class TimestreamOperatorReads implements OperatorReads {
     }
   }
 
-  async activity(useCase?: string): Promise<DeviceActivity[]> {
+  async activity(useCase?: string, deviceId?: string): Promise<DeviceActivity[]> {
     const useCases = useCase === undefined ? [...this.tables.keys()] : [useCase];
-    const perUseCase = await Promise.all(useCases.map((id) => this.useCaseActivity(id)));
+    const perUseCase = await Promise.all(useCases.map((id) => this.useCaseActivity(id, deviceId)));
     return perUseCase.flat();
   }
 
-  private async useCaseActivity(useCase: string): Promise<DeviceActivity[]> {
+  private async useCaseActivity(useCase: string, deviceId: string | undefined): Promise<DeviceActivity[]> {
     const target = this.target(useCase);
-    const where = `use_case = ${quote(useCase)} AND time > ago(${ACTIVITY_WINDOW})`;
+    const device = deviceId === undefined ? '' : ` AND device_id = ${quote(deviceId)}`;
+    const where = `use_case = ${quote(useCase)}${device} AND time > ago(${ACTIVITY_WINDOW})`;
     const [seen, models, health] = await Promise.all([
       this.rows(
         `SELECT device_id, to_milliseconds(max(time)) AS last_ms FROM "${target.databaseName}"."${target.tableName}" ` +
@@ -66,7 +67,7 @@ export class TimestreamOperatorReads implements OperatorReads {
         `SELECT device_id, max_by(model_version, time) AS model_version FROM "${target.databaseName}"."${target.inferencesTableName}" ` +
           `WHERE measure_name = ${quote(INFERENCE_MEASURE_NAME)} AND ${where} AND model_version IS NOT NULL GROUP BY device_id`,
       ),
-      this.health(useCase),
+      this.health(useCase, deviceId),
     ]);
     const devices = new Set(
       [...seen, ...models].map((row) => row.device_id ?? '').concat([...health.keys()]),
@@ -83,15 +84,22 @@ export class TimestreamOperatorReads implements OperatorReads {
     }));
   }
 
-  private async health(useCase: string): Promise<Map<string, EdgeHealthSnapshot>> {
+  /** The last health reports of the use case's devices (or of one device). */
+  private async health(
+    useCase: string,
+    deviceId: string | undefined,
+  ): Promise<Map<string, EdgeHealthSnapshot>> {
     const snapshots = new Map<string, EdgeHealthSnapshot>();
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(
         new DocumentQuery({
           TableName: this.stateTable,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': healthSnapshotPartition(useCase) },
+          KeyConditionExpression: deviceId === undefined ? 'pk = :pk' : 'pk = :pk AND sk = :sk',
+          ExpressionAttributeValues: {
+            ':pk': healthSnapshotPartition(useCase),
+            ...(deviceId === undefined ? {} : { ':sk': deviceId }),
+          },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );

@@ -79,9 +79,7 @@ export function createConsoleHandler(api: OperatorApi) {
     if (Buffer.byteLength(body) > MAX_BODY_BYTES)
       return reply(413, { error: `request body above ${MAX_BODY_BYTES} bytes` });
     const path = event.rawPath.startsWith(`${PREFIX}/`) ? event.rawPath.slice(PREFIX.length) : event.rawPath;
-    const query = Object.fromEntries(
-      Object.entries(event.queryStringParameters ?? {}).map(([key, value]) => [key, value]),
-    );
+    const query = event.queryStringParameters ?? {};
     try {
       const answer = await api.handle({ method: event.requestContext.http.method, path, query, body, actor });
       if (!answer) return reply(404, { error: `no ${event.requestContext.http.method} ${event.rawPath}` });

@@ -23,8 +23,12 @@ const ENGINEER: Actor = { name: 'dana', role: 'reliability-engineer' };
 class RecordingReads implements OperatorReads {
   readonly seriesRequests: SeriesRequest[] = [];
   constructor(readonly devices: DeviceActivity[] = []) {}
-  activity(useCase?: string): Promise<DeviceActivity[]> {
-    return Promise.resolve(this.devices.filter((d) => !useCase || d.useCase === useCase));
+  activity(useCase?: string, deviceId?: string): Promise<DeviceActivity[]> {
+    return Promise.resolve(
+      this.devices.filter(
+        (d) => (!useCase || d.useCase === useCase) && (!deviceId || d.deviceId === deviceId),
+      ),
+    );
   }
   findings(): Promise<Finding[]> {
     return Promise.resolve([]);

@@ -322,6 +322,14 @@ describe('console API handler', () => {
       ScanIndexForward: false,
       KeyConditionExpression: 'pk = :pk AND sk >= :since',
     });
+    // One device's page reads that device's activity only.
+    const sql = timestream.commandCalls(TimestreamQuery).map((c) => c.args[0].input.QueryString ?? '');
+    expect(sql.length).toBeGreaterThan(0);
+    expect(sql.every((q) => q.includes("device_id = 'pump-001'"))).toBe(true);
+    const health = documents
+      .commandCalls(QueryCommand)
+      .find((c) => c.args[0].input.ExpressionAttributeValues?.[':pk'] === 'HEALTH#pump-maintenance');
+    expect(health?.args[0].input.ExpressionAttributeValues).toMatchObject({ ':sk': 'pump-001' });
   });
 
   it.each([
