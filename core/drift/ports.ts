@@ -90,3 +90,19 @@ export interface DriftReport {
 export interface DriftSink {
   record(report: DriftReport): Promise<void>;
 }
+
+/** The event source of drift findings on the application's bus, and their detail types. */
+export const DRIFT_EVENT_SOURCE = 'aiot.drift';
+export const DRIFT_EVENT_TYPES = ['Sensor Unhealthy', 'Drift Detected'] as const;
+
+/** The event a finding is, for people and machines: a sensor's health, or the model's drift. */
+export function driftEventType(finding: Pick<Finding, 'check'>): (typeof DRIFT_EVENT_TYPES)[number] {
+  return (SENSOR_HEALTH_CHECKS as readonly string[]).includes(finding.check)
+    ? 'Sensor Unhealthy'
+    : 'Drift Detected';
+}
+
+/** Where the cloud keeps a use case's findings (sort key: the run's time), read by the console. */
+export function driftFindingsPartition(useCase: string): string {
+  return `DRIFT#${useCase}`;
+}

@@ -1,13 +1,13 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
-  SENSOR_HEALTH_CHECKS,
+  DRIFT_EVENT_SOURCE,
+  driftEventType,
+  driftFindingsPartition,
   type DriftReport,
   type DriftSink,
-  type Finding,
 } from '../../core/drift/ports.ts';
 
-export const DRIFT_EVENT_SOURCE = 'aiot.drift';
 /** Findings and receipts are kept 90 days in the table (its expiresAt); the bus archive keeps the events. */
 const RETENTION_SECONDS = 90 * 24 * 3600;
 const MAX_ENTRIES = 10;
@@ -15,13 +15,6 @@ const MAX_WRITES = 25;
 const MAX_ATTEMPTS = 5;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** The event a finding is, for people and machines: a sensor's health, or the model's drift. */
-export function driftEventType(finding: Finding): 'Sensor Unhealthy' | 'Drift Detected' {
-  return (SENSOR_HEALTH_CHECKS as readonly string[]).includes(finding.check)
-    ? 'Sensor Unhealthy'
-    : 'Drift Detected';
-}
 
 /**
  * A drift run's results in the cloud: findings and hourly data-loss receipts in the alert table
@@ -40,7 +33,7 @@ export class AwsDriftSink implements DriftSink {
     const expiresAt = Math.floor(report.at / 1000) + RETENTION_SECONDS;
     const items = [
       ...report.findings.map((finding, index) => ({
-        pk: `DRIFT#${report.useCase}`,
+        pk: driftFindingsPartition(report.useCase),
         sk: `${iso(report.at)}#${String(index).padStart(4, '0')}`,
         finding: JSON.stringify(finding),
         expiresAt,

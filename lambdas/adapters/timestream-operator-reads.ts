@@ -1,6 +1,6 @@
 import type { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { QueryCommand as DocumentQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Finding } from '../../core/drift/ports.ts';
+import { driftFindingsPartition, type Finding } from '../../core/drift/ports.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
 import {
   healthSnapshotPartition,
@@ -151,7 +151,10 @@ export class TimestreamOperatorReads implements OperatorReads {
         new DocumentQuery({
           TableName: this.stateTable,
           KeyConditionExpression: 'pk = :pk AND sk >= :since',
-          ExpressionAttributeValues: { ':pk': `DRIFT#${useCase}`, ':since': new Date(since).toISOString() },
+          ExpressionAttributeValues: {
+            ':pk': driftFindingsPartition(useCase),
+            ':since': new Date(since).toISOString(),
+          },
           ScanIndexForward: false,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),

@@ -10,6 +10,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DRIFT_EVENT_SOURCE, DRIFT_EVENT_TYPES } from '../../core/drift/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { compiledUseCases, telemetryTablesVariable } from '../use-case-config.ts';
 import type { Alerting } from './alerting.ts';
@@ -17,8 +18,6 @@ import type { InferenceEndpoint } from './inference-endpoint.ts';
 import type { TelemetryDatabase } from './telemetry-database.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'drift', 'handler.ts');
-/** The event source of drift findings (lambdas/adapters/aws-drift-sink.ts). */
-const DRIFT_EVENT_SOURCE = 'aiot.drift';
 
 export interface DriftChecksProps {
   /** The use cases to check, each on its manifest's `drift.everyMinutes`. */
@@ -135,7 +134,7 @@ export class DriftChecks extends Construct {
         eventBus: props.alerting.bus,
         eventPattern: {
           source: [DRIFT_EVENT_SOURCE],
-          detailType: ['Sensor Unhealthy', 'Drift Detected'],
+          detailType: [...DRIFT_EVENT_TYPES],
           detail: { useCase: [manifest.id] },
         },
         targets: [
