@@ -247,15 +247,15 @@ export class DriftService {
           }),
         );
       }
-      const now = noiseLevel(values);
-      const before = noiseLevel(
+      const noise = noiseLevel(values);
+      const noiseBefore = noiseLevel(
         earlier.flatMap((r) => {
           const value = r.measures[spec.column];
           return value === undefined ? [] : [value];
         }),
       );
-      if (now !== undefined && before !== undefined && before > 0) {
-        const ratio = now / before;
+      if (noise !== undefined && noiseBefore !== undefined && noiseBefore > 0) {
+        const ratio = noise / noiseBefore;
         if (ratio > policy.noise.maxRatio || ratio < 1 / policy.noise.maxRatio) {
           findings.push(
             make({
