@@ -207,10 +207,7 @@ export class DriftService {
     const findings: Finding[] = [];
     const device = { deviceId, modelVersion: null };
     for (const spec of sensors) {
-      const points = recent.flatMap((r) => {
-        const value = r.measures[spec.column];
-        return value === undefined ? [] : [{ time: r.time, value }];
-      });
+      const points = pointsOf(recent, spec.column);
       if (points.length === 0) continue;
       const flat = flatRun(points);
       const flatMinutes = (flat?.ms ?? 0) / MINUTE_MS;
@@ -248,12 +245,7 @@ export class DriftService {
         );
       }
       const noise = noiseLevel(values);
-      const noiseBefore = noiseLevel(
-        earlier.flatMap((r) => {
-          const value = r.measures[spec.column];
-          return value === undefined ? [] : [value];
-        }),
-      );
+      const noiseBefore = noiseLevel(pointsOf(earlier, spec.column).map((p) => p.value));
       if (noise !== undefined && noiseBefore !== undefined && noiseBefore > 0) {
         const ratio = noise / noiseBefore;
         if (ratio > policy.noise.maxRatio || ratio < 1 / policy.noise.maxRatio) {
@@ -370,6 +362,14 @@ export class DriftService {
   }
 }
 
+/** The readings of one column that have it, oldest first as the records are. */
+function pointsOf(records: readonly TelemetryRecord[], column: string): { time: number; value: number }[] {
+  return records.flatMap((r) => {
+    const value = r.measures[column];
+    return value === undefined ? [] : [{ time: r.time, value }];
+  });
+}
+
 function sensorSpecs(manifest: UseCaseManifest, contract: DataContract): SensorSpec[] {
   return manifest.sensors.flatMap((s) => {
     const sensor = s.field.replace(/^measures\./, '');
@@ -410,10 +410,7 @@ function dataDrift(
           ),
         }
       : trainedProfile;
-    const values = recent.flatMap((r) => {
-      const value = r.measures[column];
-      return value === undefined ? [] : [value];
-    });
+    const values = pointsOf(recent, column).map((p) => p.value);
     if (values.length < MIN_DRIFT_READINGS) return [];
     const psi = populationStabilityIndex(profile, values);
     const drifted =
