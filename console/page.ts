@@ -26,6 +26,11 @@ export interface PageContext {
 export interface Page {
   readonly title: string;
   readonly element: HTMLElement;
+  /**
+   * How often the shown page asks for news: the inbox often (new alerts appear within seconds),
+   * pages of slower figures less, since each of their refreshes queries the store.
+   */
+  readonly refreshMs: number;
   refresh(): Promise<void>;
 }
 

@@ -188,6 +188,7 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
 
   const page: Page = {
     title: deviceId,
+    refreshMs: 15_000,
     element,
     async refresh() {
       const answer = await api<DeviceAnswer>('GET', path);

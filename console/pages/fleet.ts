@@ -59,6 +59,7 @@ export function fleetPage(ctx: PageContext): Page {
   );
   const page: Page = {
     title: 'Fleet',
+    refreshMs: 15_000,
     element,
     async refresh() {
       const params = new URLSearchParams();

@@ -329,6 +329,7 @@ export function inboxPage(ctx: PageContext, useCase: string | undefined): Page {
 
   const page: Page = {
     title: 'Alerts',
+    refreshMs: 3000,
     element,
     async refresh() {
       const statuses = VIEWS[view].statuses.join(',');

@@ -11,6 +11,7 @@ export function useCasePage(useCase: string): Page {
   let drawn = '';
   const page: Page = {
     title: useCase,
+    refreshMs: 60_000,
     element,
     async refresh() {
       const s = await api<UseCaseSummary>('GET', `/use-cases/${encodeURIComponent(useCase)}?days=14`);
