@@ -68,7 +68,7 @@ export class DuckDbDriftStore implements DriftReads, DriftSink {
     window: { from: number; to?: number },
     limit: number,
   ): Promise<TelemetryRecord[]> {
-    return this.store.readings(useCase, deviceId, window, limit);
+    return this.store.readings(useCase, deviceId, window, limit, 'reader');
   }
 
   async devices(useCase: string, window: { from: number; to: number }): Promise<string[]> {

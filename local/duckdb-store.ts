@@ -388,15 +388,20 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     });
   }
 
-  /** A device's stored readings in time order: the calibration readings of its baseline. */
+  /**
+   * A device's stored readings in time order: the calibration readings of its baseline (on the
+   * writer connection, after the writes before it), or, on the reader connection, for analyses
+   * such as the drift checks that must not hold ingestion up.
+   */
   readings(
     useCase: string,
     deviceId: string,
     range: { from: number; to?: number },
     limit: number,
+    on: 'writer' | 'reader' = 'writer',
   ): Promise<TelemetryRecord[]> {
-    return this.exclusive(async () => {
-      const result = await this.connection.runAndReadAll(
+    const read = async (connection: DuckDBConnection): Promise<TelemetryRecord[]> => {
+      const result = await connection.runAndReadAll(
         `SELECT ${DIMENSIONS.join(', ')}, epoch_ms(time) AS time_ms, seq, origin, ${this.measureColumns.join(', ')}
          FROM telemetry
          WHERE use_case = $1 AND device_id = $2 AND time >= make_timestamp($3::BIGINT)
@@ -421,7 +426,10 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
             .map((column) => [column, Number(row[column])]),
         ),
       }));
-    });
+    };
+    return on === 'reader'
+      ? this.onReader(() => read(this.reader))
+      : this.exclusive(() => read(this.connection));
   }
 
   deadLetter(message: DeadLetter): Promise<void> {
@@ -527,6 +535,11 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         clearTimeout(timer);
       }
     };
+    return this.onReader(work);
+  }
+
+  /** The reader connection, one call at a time, apart from the writer's queue. */
+  private onReader<T>(work: () => Promise<T>): Promise<T> {
     const next = this.readerQueue.then(work, work);
     this.readerQueue = next.catch(() => undefined);
     return next;
