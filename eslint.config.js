@@ -18,6 +18,7 @@ const FOLDERS = [
   'lib',
   'console',
   'usecases',
+  'contracts',
   'tools',
   'bin',
   'test',
@@ -86,9 +87,14 @@ const LAYERS = {
     why: 'console/ is the operator console in the browser: the operators API over fetch, types and small pure helpers of core/, nothing that makes the page heavy',
   },
   usecases: {
-    may: ['core'],
+    may: ['core', 'contracts'],
     packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS, 'mqtt'],
     why: 'usecases/ holds manifests and the loader that reads them',
+  },
+  contracts: {
+    may: ['core'],
+    packages: [...AWS_SDK, ...CDK, ...LOCAL_STAND_INS, 'mqtt'],
+    why: 'contracts/ holds the data contract files and the loader that reads them',
   },
   tools: {
     may: [],

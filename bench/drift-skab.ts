@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { InMemoryAlertStore } from '../core/alerts/in-memory.ts';
 import { InMemoryBaselineStore } from '../core/baseline/in-memory.ts';
-import { getContract } from '../core/contracts/registry.ts';
+import { repoContracts } from '../test/support/contracts.ts';
 import { DriftService } from '../core/drift/drift-service.ts';
 import { CollectingDriftSink, InMemoryDriftReads } from '../core/drift/in-memory.ts';
 import type { TelemetryRecord } from '../core/ingest/records.ts';
@@ -45,7 +45,7 @@ if (!Number.isInteger(windowMinutes) || windowMinutes < 5 || windowMinutes > 60)
 const pumps = loadUseCases().find((u) => u.id === 'pump-maintenance');
 if (!pumps) throw new Error('no pump-maintenance manifest');
 const manifest: UseCaseManifest = { ...pumps, drift: { ...pumps.drift, windowMinutes } };
-const contract = getContract(manifest.contract);
+const contract = repoContracts.get(manifest.contract);
 const measures = Object.keys(SKAB_COLUMNS);
 const csvColumns = measures.map((m) => SKAB_COLUMNS[m] ?? m);
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -81,6 +81,7 @@ async function firstDrift(
   const reads = new InMemoryDriftReads();
   reads.readingsOf.set(deviceId, records(deviceId, rows));
   const service = new DriftService(
+    repoContracts,
     reads,
     new InMemoryAlertStore(),
     new InMemoryBaselineStore(),

@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { pumpTelemetryV1 } from '../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1 } from '../test/support/contracts.ts';
 import { EdgePreprocessor } from '../core/edge/preprocessor.ts';
 import { resolveEdgeSettings, type EdgeSettings } from '../core/edge/settings.ts';
 import { telemetryTopic } from '../core/ingest/topics.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import { EdgeAgent } from '../edge/agent.ts';
 import { LocalRuntime } from '../local/runtime.ts';
-import { loadUseCases } from '../usecases/catalog.ts';
+import { loadCatalog, loadUseCases } from '../usecases/catalog.ts';
 
 const { values } = parseArgs({
   options: {
@@ -184,7 +184,7 @@ const replayTable = new Table({
 for (const maxSendRate of [200, 100_000]) {
   const dir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-replay-'));
   const runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir: path.join(dir, 'runtime'),
     mqttPort: 0,
     apiPort: 0,
@@ -199,7 +199,7 @@ for (const maxSendRate of [200, 100_000]) {
     buffering.accept({ timestamp: T0 + i * 1000, measures: replaySimulator.next(T0 + i * 1000).measures });
   await buffering.stop(0);
   const back = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir: path.join(dir, 'runtime'),
     mqttPort: Number(new URL(url).port),
     apiPort: 0,
@@ -230,7 +230,7 @@ for (const maxSendRate of [200, 100_000]) {
   await agent.stop(0);
   await back.stop();
   const reopened = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir: path.join(dir, 'runtime'),
     mqttPort: 0,
     apiPort: 0,

@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import mqtt, { type MqttClient } from 'mqtt';
-import { pumpTelemetryV1 } from '../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1 } from '../test/support/contracts.ts';
 import { seededRandom } from '../core/simulation/pump-simulator.ts';
 import { telemetryTopic } from '../core/ingest/topics.ts';
 import { LocalCertificateAuthority } from '../local/certs.ts';
@@ -198,7 +198,7 @@ function makeMessage(index: number, thing: string, perThing: number): Message {
         },
       );
     default:
-      return message('wrong-version', json({ ...base, version: 2, firmware: marker }), { marker });
+      return message('wrong-version', json({ ...base, version: 99, firmware: marker }), { marker });
   }
 }
 

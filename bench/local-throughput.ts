@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { SimulatedFleet } from '../local/fleet.ts';
 import { LocalRuntime } from '../local/runtime.ts';
-import { loadUseCases } from '../usecases/catalog.ts';
+import { loadCatalog, loadUseCases } from '../usecases/catalog.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +37,7 @@ if (!manifest) throw new Error('the pump-maintenance manifest is missing');
 for (const offered of rates) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-'));
   const runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir,
     mqttPort: 0,
     apiPort: 0,
@@ -47,6 +47,7 @@ for (const offered of rates) {
     url: runtime.mqttUrl,
     ca: runtime.ca,
     useCase: manifest,
+    contract: runtime.contracts.get(manifest.contract),
     devices,
     rate: offered / devices,
     dataDir: path.join(dataDir, 'edge'),

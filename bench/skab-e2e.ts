@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { getContract } from '../core/contracts/registry.ts';
+import { repoContracts } from '../test/support/contracts.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
 import { healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
 import { trainAnomalyModel } from '../core/model/anomaly-model.ts';
@@ -109,6 +109,7 @@ const manifest = loadUseCases().find((useCase) => useCase.id === USE_CASE);
 if (!manifest) throw new Error(`no ${USE_CASE} manifest`);
 const runtime = await LocalRuntime.start({
   useCases: [{ ...manifest, alerts: { ...manifest.alerts, calibrationReadings: CALIBRATION } }],
+  contracts: repoContracts,
   dataDir,
   mqttPort: 0,
   apiPort: 0,
@@ -120,7 +121,7 @@ const runtime = await LocalRuntime.start({
 
 const started = performance.now();
 const endAt = Date.now();
-const contract = getContract(manifest.contract);
+const contract = repoContracts.get(manifest.contract);
 const agents = await Promise.all(
   devices.map(async (device) => {
     const pair = await runtime.ca.devicePair(device.thing);

@@ -2,12 +2,14 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from '../lib/nag.ts';
 import { PipelineStack } from '../lib/stacks/pipeline-stack.ts';
-import { loadUseCases } from '../usecases/catalog.ts';
+import { loadCatalog } from '../usecases/catalog.ts';
 
 const app = new App();
+const { useCases, contracts } = loadCatalog();
 new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'AiotPipeline', {
   description: 'aiot-pipeline: industrial AIoT ingestion (IoT Core -> SQS -> Lambda -> Timestream)',
-  useCases: loadUseCases(),
+  useCases,
+  contracts,
   // -c modelArtifact:<useCase>=models/<useCase>/<job>/output/model.tar.gz, once a model is trained.
   modelArtifacts: Object.fromEntries(
     Object.entries(app.node.getAllContext() as Record<string, unknown>)

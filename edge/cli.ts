@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ReadingOrigin } from '../core/contracts/contract.ts';
-import { getContract } from '../core/contracts/registry.ts';
+import type { DataContract, ReadingOrigin } from '../core/contracts/contract.ts';
+import { contractFileName, parseContractFile } from '../core/contracts/document.ts';
+import { ContractRegistry } from '../core/contracts/registry.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
 import { basicIngestTopic, healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
-import { parseManifest } from '../core/usecase/manifest.ts';
+import { acceptedContractRefs, parseManifest, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import { EdgeAgent, type EdgeAgentStatus } from './agent.ts';
 import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
 import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
@@ -14,6 +16,9 @@ export interface EdgeRunOptions {
   thing: string;
   endpoint: string;
   manifest: string;
+  contractsDir: string;
+  /** The contract version this device sends. @default the manifest's current one */
+  contract?: string;
   certsDir: string;
   ca?: string;
   cert?: string;
@@ -132,11 +137,63 @@ function readCredential(file: string, what: string, flag: string, certsDir: stri
   }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readContract(dir: string, ref: string): DataContract {
+  const [id = '', version = ''] = ref.split('@');
+  const file = path.join(dir, contractFileName(id, Number(version)));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new InvalidArgumentError(
+      `cannot read contract ${ref} at ${file} (${reason}): pass --contracts-dir, the folder of the contract files`,
+    );
+  }
+  return parseContractFile(text, file);
+}
+
+/**
+ * The manifest and the contract version this device sends. A device reads only the contract
+ * files its use case accepts, so a gateway carries a few small files, not the whole catalog.
+ */
+export function manifestAndContract(
+  options: Pick<EdgeRunOptions, 'manifest' | 'contractsDir' | 'contract'>,
+): { manifest: UseCaseManifest; contract: DataContract } {
+  const text = readFileSync(options.manifest, 'utf8');
+  // The manifest names its contracts; they are read first, so the manifest is checked against them.
+  let named: unknown;
+  try {
+    named = parse(text);
+  } catch {
+    named = undefined; // parseManifest below reports the syntax error with its line
+  }
+  const refs = isRecord(named)
+    ? [named.contract, ...(Array.isArray(named.alsoAccepts) ? (named.alsoAccepts as unknown[]) : [])].filter(
+        (ref): ref is string => typeof ref === 'string' && /^[a-z][a-z0-9.-]*@\d+$/.test(ref),
+      )
+    : [];
+  const contracts = new ContractRegistry(
+    [...new Set(refs)].map((ref) => readContract(options.contractsDir, ref)),
+  );
+  const manifest = parseManifest(text, options.manifest, contracts);
+  const ref = options.contract ?? manifest.contract;
+  if (!acceptedContractRefs(manifest).includes(ref)) {
+    throw new InvalidArgumentError(
+      `--contract ${ref} is not accepted by ${manifest.id} (accepts ${acceptedContractRefs(manifest).join(', ')})`,
+    );
+  }
+  return { manifest, contract: contracts.get(ref) };
+}
+
 /** Runs the agent until the source ends (then drains) or a signal arrives. */
 export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentStatus> {
   const origin = checkSource(options);
-  const manifest = parseManifest(readFileSync(options.manifest, 'utf8'), options.manifest);
-  const contract = getContract(manifest.contract);
+  const { manifest, contract } = manifestAndContract(options);
   const credentials = {
     ca: readCredential(
       options.ca ?? path.join(options.certsDir, 'ca.crt'),
@@ -255,6 +312,11 @@ export function edgeCommand(
       '--manifest <file>',
       'use-case manifest (contract and edge settings)',
       'usecases/pump-maintenance.yaml',
+    )
+    .option('--contracts-dir <dir>', 'folder of the data contract files (<id>.v<version>.yaml)', 'contracts')
+    .option(
+      '--contract <ref>',
+      "contract version this device sends, e.g. pump.telemetry@1 (default: the manifest's current one)",
     )
     .option('--certs-dir <dir>', 'folder with ca.crt and devices/<thing>.crt|.key', '.aiot/certs')
     .option('--ca <file>', 'CA certificate of the broker (default: <certs-dir>/ca.crt)')

@@ -1,15 +1,35 @@
 import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { manifestDocument, type UseCaseManifest } from '../core/usecase/manifest.ts';
+import type { DataContract } from '../core/contracts/contract.ts';
+import type { ContractRegistry } from '../core/contracts/registry.ts';
+import { acceptedContractRefs, manifestDocument, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import type { TelemetryDatabase } from './constructs/telemetry-database.ts';
 
 /**
- * What a function serving several use cases is built with. The manifests are compiled in (an
- * esbuild define of `process.env.AIOT_USE_CASES`): they are the deployment's configuration and
- * larger than Lambda's 4 KB of environment, so a change of manifest redeploys the function.
+ * The contract files a function is built with (an esbuild define of `process.env.AIOT_CONTRACTS`),
+ * in the order given: for the ingest function, the versions its use case accepts, current first.
  */
-export function compiledUseCases(useCases: readonly UseCaseManifest[]): Record<string, string> {
-  return { 'process.env.AIOT_USE_CASES': JSON.stringify(JSON.stringify(useCases.map(manifestDocument))) };
+export function compiledContracts(contracts: readonly DataContract[]): Record<string, string> {
+  return {
+    'process.env.AIOT_CONTRACTS': JSON.stringify(JSON.stringify(contracts.map((c) => c.document))),
+  };
+}
+
+/**
+ * What a function serving several use cases is built with. The manifests and the contracts they
+ * accept are compiled in (esbuild defines of `process.env.AIOT_USE_CASES` and `AIOT_CONTRACTS`):
+ * they are the deployment's configuration and larger than Lambda's 4 KB of environment, so a
+ * change of manifest or contract file redeploys the function.
+ */
+export function compiledUseCases(
+  useCases: readonly UseCaseManifest[],
+  contracts: ContractRegistry,
+): Record<string, string> {
+  const refs = [...new Set(useCases.flatMap(acceptedContractRefs))];
+  return {
+    'process.env.AIOT_USE_CASES': JSON.stringify(JSON.stringify(useCases.map(manifestDocument))),
+    ...compiledContracts(contracts.getAll(refs)),
+  };
 }
 
 /** TELEMETRY_TABLES: each use case's Timestream database and tables, by use case id. */

@@ -1,3 +1,4 @@
+import type { ContractRegistry } from '../core/contracts/registry.ts';
 import { DriftService } from '../core/drift/drift-service.ts';
 import type { DriftReport } from '../core/drift/ports.ts';
 import type { AlertStore } from '../core/alerts/ports.ts';
@@ -24,6 +25,7 @@ export class LocalDriftSchedule {
 
   constructor(
     private readonly manifests: readonly UseCaseManifest[],
+    contracts: ContractRegistry,
     store: DuckDbDriftStore,
     alerts: Pick<AlertStore, 'listAlerts'> & Pick<BaselineStore, 'get'>,
     /** The model scoring a use case, whose training profile data drift is measured against. */
@@ -32,7 +34,7 @@ export class LocalDriftSchedule {
     private readonly onReport: (report: DriftReport) => void,
     private readonly onError: (error: unknown) => void,
   ) {
-    this.service = new DriftService(store, alerts, alerts, store);
+    this.service = new DriftService(contracts, store, alerts, alerts, store);
   }
 
   start(): void {

@@ -8,7 +8,6 @@ import {
   type DuckDBResultReader,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { allMeasureColumns } from '../core/contracts/registry.ts';
 import type { HealthReport } from '../core/edge/health-report.ts';
 import type {
   QuarantineEntry,
@@ -79,7 +78,8 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     resolve: (outcome: QuarantineOutcome) => void;
     reject: (error: unknown) => void;
   }[] = [];
-  private readonly measureColumns = allMeasureColumns().map((m) => m.column);
+  /** The telemetry table's measure columns: every contract's, including those of contracts since retired. */
+  private measureColumns: string[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -90,7 +90,15 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     private readonly readOnly: boolean,
   ) {}
 
-  static async open(file: string, options: { readOnly?: boolean } = {}): Promise<DuckDbStore> {
+  /**
+   * Opens (and for a writer, creates or migrates) the store. `measureColumns` are the deployment's
+   * contracts' columns (`ContractRegistry.measureColumns()`); the table gains any it lacks, as
+   * Timestream's flexible schema would. A reader reads whatever columns the table has.
+   */
+  static async open(
+    file: string,
+    options: { readOnly?: boolean; measureColumns?: readonly string[] } = {},
+  ): Promise<DuckDbStore> {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     // The store needs no file but its own: no COPY TO, read_text, ATTACH or extension downloads,
     // whatever SQL reaches it.
@@ -106,7 +114,8 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
       file,
       options.readOnly ?? false,
     );
-    if (!options.readOnly) await store.createSchema();
+    if (!options.readOnly) await store.createSchema(options.measureColumns ?? []);
+    store.measureColumns = await store.tableMeasureColumns();
     // No SET from here on: a query cannot turn file access back on.
     await connection.run('SET lock_configuration = true');
     return store;
@@ -128,8 +137,15 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     return next;
   }
 
-  private async createSchema(): Promise<void> {
-    for (const column of this.measureColumns) {
+  private async tableMeasureColumns(): Promise<string[]> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT column_name FROM duckdb_columns() WHERE table_name = 'telemetry' AND data_type = 'DOUBLE' ORDER BY column_index`,
+    );
+    return reader.getRowObjects().map((row) => String(row.column_name));
+  }
+
+  private async createSchema(measureColumns: readonly string[]): Promise<void> {
+    for (const column of measureColumns) {
       if (!COLUMN_NAME.test(column)) throw new Error(`invalid measure column name "${column}"`);
     }
     await this.connection.run(`
@@ -197,7 +213,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         dead_at TIMESTAMP NOT NULL DEFAULT now()
       );`);
     // Flexible schema, as in Timestream: a new contract's measures become new nullable columns.
-    for (const column of this.measureColumns) {
+    for (const column of measureColumns) {
       await this.connection.run(`ALTER TABLE telemetry ADD COLUMN IF NOT EXISTS ${column} DOUBLE`);
     }
     await this.connection.run(

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
-import { getContract } from '../core/contracts/registry.ts';
+import type { DataContract } from '../core/contracts/contract.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
 import { healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
@@ -12,6 +12,8 @@ export interface SimulatedFleetOptions {
   readonly url: string;
   readonly ca: LocalCertificateAuthority;
   readonly useCase: UseCaseManifest;
+  /** The contract version the simulated devices send: the use case's current one. */
+  readonly contract: DataContract;
   readonly devices: number;
   /** Readings per second per device. */
   readonly rate: number;
@@ -44,7 +46,7 @@ export class SimulatedFleet {
     if (!(options.rate > 0) || options.rate > 1000) {
       throw new Error(`rate must be above 0 and at most 1000 readings per second, got ${options.rate}`);
     }
-    const contract = getContract(options.useCase.contract);
+    const contract = options.contract;
     const things = Array.from({ length: options.devices }, (_, index) => simulatedThingName(index));
     const pairs = await Promise.all(things.map((thing) => options.ca.devicePair(thing)));
     const agents = things.map((thing, index) =>

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { getContract } from '../core/contracts/registry.ts';
+import type { DataContract } from '../core/contracts/contract.ts';
 import { trainAnomalyModel, type AnomalyModel } from '../core/model/anomaly-model.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
@@ -24,6 +24,7 @@ export function modelFeatures(manifest: UseCaseManifest): string[] {
  */
 export function ensureLocalModel(
   manifest: UseCaseManifest,
+  contract: DataContract,
   modelDir: string,
 ): { model: AnomalyModel; trained: boolean } {
   if (existsSync(path.join(modelDir, MODEL_FILE))) {
@@ -33,7 +34,6 @@ export function ensureLocalModel(
     const outdated = model.modelVersion.includes('-simulated-') && !model.ageing;
     if (!outdated) return { model, trained: false };
   }
-  const contract = getContract(manifest.contract);
   const sensors = modelFeatures(manifest).filter((name) => name in contract.measures);
   const rows = Array.from({ length: TRAINING_PUMPS }, (_, p) => {
     const pump = new PumpSimulator({ thing: `training-${p}`, seed: 9000 + p });

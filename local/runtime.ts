@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getContract } from '../core/contracts/registry.ts';
+import type { ContractRegistry } from '../core/contracts/registry.ts';
+import { acceptedContractRefs } from '../core/usecase/manifest.ts';
 import { DeviceWindows } from '../core/inference/device-windows.ts';
 import { ResilientScorer } from '../core/inference/resilient-scorer.ts';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
@@ -37,6 +38,8 @@ import { DuckDbOperatorReads } from './operator-reads.ts';
 
 export interface LocalRuntimeOptions {
   readonly useCases: readonly UseCaseManifest[];
+  /** The contracts the use cases speak (`loadCatalog()` loads both). */
+  readonly contracts: ContractRegistry;
   /** Folder for certificates, the DuckDB file and the runtime file. @default '.aiot' */
   readonly dataDir?: string;
   /** @default '127.0.0.1' */
@@ -124,6 +127,8 @@ export class LocalRuntime {
     readonly scoring: LocalScoringSetup | undefined,
     /** The drift checks, on their schedule and on demand. */
     readonly drift: LocalDriftSchedule,
+    /** The contracts it validates against. */
+    readonly contracts: ContractRegistry,
   ) {}
 
   get mqttPort(): number {
@@ -154,7 +159,9 @@ export class LocalRuntime {
     const host = options.host ?? '127.0.0.1';
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
     const brokerPair = await ca.brokerPair();
-    const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE));
+    const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE), {
+      measureColumns: options.contracts.measureColumns().map((m) => m.column),
+    });
     const alertStore = await DuckDbAlertStore.open(store);
     const driftStore = await DuckDbDriftStore.open(store);
     const scoring =
@@ -172,6 +179,7 @@ export class LocalRuntime {
     const refusals = new RefusalLog(store, options.onError);
     const drift = new LocalDriftSchedule(
       options.useCases,
+      options.contracts,
       driftStore,
       alertStore,
       (useCase) => (scoring?.useCase === useCase ? scoring.model : undefined),
@@ -220,6 +228,7 @@ export class LocalRuntime {
                 baselines: alertStore,
                 reads: new DuckDbOperatorReads(store),
                 useCases: options.useCases,
+                contracts: options.contracts,
                 clock: systemClock,
                 newId: randomUUID,
               }),
@@ -246,6 +255,7 @@ export class LocalRuntime {
       refusals,
       scoring,
       drift,
+      options.contracts,
     );
     drift.start();
     const runtimeFile: RuntimeFile = {
@@ -289,7 +299,12 @@ function createIngestQueue(
 ): LocalIngestQueue {
   return new LocalIngestQueue({
     deps: {
-      useCases: new Map(options.useCases.map((useCase) => [useCase.id, getContract(useCase.contract)])),
+      useCases: new Map(
+        options.useCases.map((useCase) => [
+          useCase.id,
+          options.contracts.getAll(acceptedContractRefs(useCase)),
+        ]),
+      ),
       store,
       quarantine: store,
       clock: systemClock,
@@ -341,8 +356,8 @@ async function startScoring(
 ): Promise<LocalScoringSetup | undefined> {
   const manifest = options.useCases.find((useCase) => useCase.model);
   if (!manifest) return undefined;
-  const { model, trained } = ensureLocalModel(manifest, path.join(dataDir, 'models', manifest.id));
-  const contract = getContract(manifest.contract);
+  const contract = options.contracts.get(manifest.contract);
+  const { model, trained } = ensureLocalModel(manifest, contract, path.join(dataDir, 'models', manifest.id));
   // Every sensor the model knows: a device's baseline may track one the fleet model leaves out.
   const sensors = model.sensors;
   const columns = sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);

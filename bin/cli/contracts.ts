@@ -8,12 +8,11 @@ import {
   contractJsonSchemaFileName,
   publishedMeasures,
 } from '../../core/contracts/json-schema.ts';
-import { contracts, getContract } from '../../core/contracts/registry.ts';
+import { CONTRACTS_DIR, loadContracts } from '../../contracts/catalog.ts';
 import { integer } from './options.ts';
 import { printTable } from './output.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
-const CONTRACTS_DIR = path.join(REPO_ROOT, 'contracts');
 
 function timestamp(value: string): string {
   if (value === 'now') return new Date().toISOString();
@@ -36,18 +35,23 @@ export function contractsCommand(): Command {
   const command = new Command('contracts').description('data contracts');
   command
     .command('list')
-    .description('list the data contracts and their measures')
+    .description(
+      `list the data contracts (${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/*.yaml) and their measures`,
+    )
     .action(() => {
-      const rows = [...contracts.values()].flatMap((contract) =>
-        Object.entries(contract.measures).map(([name, spec]) => ({
-          contract: contract.ref,
-          measure: `measures.${name}`,
-          unit: spec.unit,
-          range: `${spec.min}..${spec.max}`,
-          column: spec.column,
-        })),
-      );
-      printTable(['contract', 'measure', 'unit', 'range', 'column'], rows);
+      const rows = loadContracts()
+        .all()
+        .flatMap((contract) =>
+          Object.entries(contract.measures).map(([name, spec]) => ({
+            contract: contract.ref,
+            measure: `measures.${name}`,
+            unit: spec.unit,
+            range: `${spec.min}..${spec.max}`,
+            optional: spec.optional ? 'yes' : 'no',
+            column: spec.column,
+          })),
+        );
+      printTable(['contract', 'measure', 'unit', 'range', 'optional', 'column'], rows);
     });
   command
     .command('diff')
@@ -58,7 +62,8 @@ export function contractsCommand(): Command {
     .argument('<to>', 'contract reference, e.g. pump.telemetry@2')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action((from: string, to: string, options: { format: string }) => {
-      const comparison = compareContracts(getContract(from), getContract(to));
+      const contracts = loadContracts();
+      const comparison = compareContracts(contracts.get(from), contracts.get(to));
       if (options.format === 'json') {
         console.log(JSON.stringify(comparison, null, 2));
         return;
@@ -96,7 +101,7 @@ export function contractsCommand(): Command {
       const time = options.timestamp === 'now' ? new Date().toISOString() : options.timestamp;
       console.log(
         JSON.stringify(
-          getContract(ref).example({ deviceId: options.device, seq: options.seq, timestamp: time }),
+          loadContracts().get(ref).example({ deviceId: options.device, seq: options.seq, timestamp: time }),
           null,
           2,
         ),
@@ -105,14 +110,14 @@ export function contractsCommand(): Command {
   command
     .command('generate')
     .description(
-      `write the JSON Schema of every contract into ${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/`,
+      `write the JSON Schema of every contract file into ${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/, for device developers`,
     )
-    .option('--check', 'fail if a checked-in schema differs from the code instead of writing it')
+    .option('--check', 'fail if a checked-in schema differs from its contract file instead of writing it')
     .action((options: { check?: boolean }) => {
       mkdirSync(CONTRACTS_DIR, { recursive: true });
       const stale: string[] = [];
       const breaking: string[] = [];
-      for (const contract of contracts.values()) {
+      for (const contract of loadContracts().all()) {
         const file = path.join(CONTRACTS_DIR, contractJsonSchemaFileName(contract));
         const text = `${JSON.stringify(contractJsonSchema(contract), null, 2)}\n`;
         let current = '';

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { getContract } from '../../core/contracts/registry.ts';
 import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
 import {
   normalTrainingSet,
@@ -15,7 +14,7 @@ import { loadModel } from '../../model/invocations.ts';
 import { scoreAsDevice } from '../../model/score-as-device.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
 import { MODEL_FILE } from '../../model/train.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 import { csvFilesUnder } from '../../tools/csv-files.ts';
 import { readFileSync } from 'node:fs';
 import { dataDirOption, integer } from './options.ts';
@@ -85,12 +84,13 @@ export function retrainCommand(): Command {
     .option('--skab <dir>', 'also replay the SKAB experiment files under this folder (SKAB columns)')
     .addOption(dataDirOption())
     .action(async (options: { useCase: string; days: number; skab?: string; dataDir: string }) => {
-      const manifest = loadUseCases().find((u) => u.id === options.useCase);
+      const { useCases, contracts } = loadCatalog();
+      const manifest = useCases.find((u) => u.id === options.useCase);
       if (!manifest) throw new Error(`unknown use case "${options.useCase}"`);
       const dataDir = path.resolve(options.dataDir);
       const modelDir = path.join(dataDir, 'models', manifest.id);
       const current = loadModel(modelDir);
-      const contract = getContract(manifest.contract);
+      const contract = contracts.get(manifest.contract);
       const columns = current.sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);
       const since = Date.now() - options.days * 24 * 3600_000;
       const recordings = await recentRecordings(dataDir, manifest.id, current.sensors, columns, since);

@@ -4,7 +4,7 @@ import { SimulatedFleet } from '../../local/fleet.ts';
 import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
 import { StatusLine, type StatusSource } from '../../local/status-line.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 import { startConsoleServer } from '../../local/console-server.ts';
 import { buildConsole } from '../../tools/console-bundle.ts';
 import { actorOf, actorOptions, dataDirFlag, dataDirOption, integer, positiveNumber } from './options.ts';
@@ -71,9 +71,10 @@ export function startCommand(): Command {
 }
 
 async function runLocalPipeline(options: StartOptions): Promise<void> {
-  const useCases = loadUseCases();
+  const { useCases, contracts } = loadCatalog();
   const runtime = await LocalRuntime.start({
     useCases,
+    contracts,
     dataDir: options.dataDir,
     mqttPort: options.mqttPort,
     apiPort: options.apiPort,
@@ -183,6 +184,7 @@ function startFleet(
     url: runtime.mqttUrl,
     ca: runtime.ca,
     useCase,
+    contract: runtime.contracts.get(useCase.contract),
     devices: options.devices,
     rate: options.rate,
     dataDir: path.join(runtime.dataDir, 'edge'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ContractDocument } from './document.ts';
 
 /** One measured quantity of a contract: its unit and the range a real sensor can physically report. */
 export interface MeasureSpec {
@@ -116,6 +117,8 @@ export interface DataContract {
   readonly description: string;
   readonly measures: MeasureSpecs;
   readonly schema: z.ZodType<TelemetryMessage>;
+  /** The contract as its file states it: what a deployment compiles into its functions. */
+  readonly document: ContractDocument;
   /** A valid, realistic payload, for docs, examples and tests. */
   example(overrides?: Partial<Omit<TelemetryMessage, 'measures'>>): TelemetryMessage;
 }
@@ -130,6 +133,7 @@ export function defineTelemetryContract<M extends MeasureSpecs>(props: {
   description: string;
   measures: M;
   exampleMeasures: { [K in keyof M]: number };
+  document: ContractDocument;
 }): DataContract {
   const schema = telemetrySchema(props.id, props.version, props.measures);
   const contract: DataContract = {
@@ -138,6 +142,7 @@ export function defineTelemetryContract<M extends MeasureSpecs>(props: {
     ref: contractRef(props.id, props.version),
     description: props.description,
     measures: props.measures,
+    document: props.document,
     schema: schema as unknown as z.ZodType<TelemetryMessage>,
     example: (overrides = {}) => ({
       contract: props.id,

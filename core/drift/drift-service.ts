@@ -1,7 +1,7 @@
 import type { AlertStore } from '../alerts/ports.ts';
 import type { BaselineStore } from '../baseline/ports.ts';
 import type { DataContract } from '../contracts/contract.ts';
-import { getContract } from '../contracts/registry.ts';
+import type { ContractRegistry } from '../contracts/registry.ts';
 import type { TelemetryRecord } from '../ingest/records.ts';
 import type { DeviceBaseline } from '../model/device-baseline.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
@@ -52,6 +52,7 @@ const percent = (share: number) => `${round(share * 100, 2)}%`;
  */
 export class DriftService {
   constructor(
+    private readonly contracts: ContractRegistry,
     private readonly reads: DriftReads,
     private readonly alerts: Pick<AlertStore, 'listAlerts'>,
     private readonly baselines: Pick<BaselineStore, 'get'>,
@@ -74,7 +75,7 @@ export class DriftService {
     const policy = manifest.drift;
     const windowMs = policy.windowMinutes * MINUTE_MS;
     const from = now - windowMs;
-    const contract = getContract(manifest.contract);
+    const contract = this.contracts.get(manifest.contract);
     const sensors = sensorSpecs(manifest, contract);
     const findings: Finding[] = [];
     const receipts: DataReceipt[] = [];

@@ -41,8 +41,11 @@ export interface BatchSummary {
 }
 
 export interface IngestDependencies {
-  /** The contract each use case accepts, by use-case id. */
-  readonly useCases: ReadonlyMap<string, DataContract>;
+  /**
+   * The contract versions each use case accepts, by use-case id: its current one first, then
+   * those a migration window still accepts. A message is checked against the version it names.
+   */
+  readonly useCases: ReadonlyMap<string, readonly DataContract[]>;
   readonly store: TelemetryStore;
   readonly quarantine: QuarantineSink;
   readonly clock: Clock;
@@ -114,8 +117,9 @@ function examine(message: InboundMessage, deps: IngestDependencies): Accepted | 
   }
   const rule = envelope.data;
   const useCase = rule.topic.split('/')[1] ?? '';
-  const contract = useCases.get(useCase);
-  if (!contract) {
+  const accepted = useCases.get(useCase);
+  const current = accepted?.[0];
+  if (!accepted || !current) {
     return refuse(message, rule, useCase, [
       reason(
         '',
@@ -132,8 +136,24 @@ function examine(message: InboundMessage, deps: IngestDependencies): Accepted | 
       reason('', 'invalid_json', `payload is not UTF-8 JSON: ${errorText(error)}`),
     ]);
   }
+  const named = accepted.find(
+    (c) => isRecord(payload) && payload.contract === c.id && payload.version === c.version,
+  );
+  // A version the use case does not accept is checked against the current one, so the reasons
+  // say everything that must change, starting with the version.
+  const contract = named ?? current;
   const parsed = contract.schema.safeParse(payload, { reportInput: true });
-  const reasons = parsed.success ? [] : reasonsFromZod(parsed.error.issues);
+  let reasons = parsed.success ? [] : reasonsFromZod(parsed.error.issues);
+  if (!named && isRecord(payload)) {
+    reasons = reasons.filter((r) => r.path !== 'contract' && r.path !== 'version');
+    reasons.unshift(
+      reason(
+        'version',
+        'unaccepted_contract',
+        `${String(payload.contract)}@${String(payload.version)} is not accepted by use case "${useCase}" (accepts ${accepted.map((c) => c.ref).join(', ')})`,
+      ),
+    );
+  }
   const deviceId = isRecord(payload) ? payload.deviceId : undefined;
   if (typeof deviceId === 'string' && deviceId !== rule.thing) {
     // The certificate proved who published; a payload claiming another identity is not trusted.

@@ -16,7 +16,7 @@ import type { AlertFilter, AlertStore } from '../alerts/ports.ts';
 import type { BaselineState, BaselineStore } from '../baseline/ports.ts';
 import { requestCalibration } from '../baseline/rebaseline.ts';
 import { issuesText } from '../contracts/reasons.ts';
-import { getContract } from '../contracts/registry.ts';
+import type { ContractRegistry } from '../contracts/registry.ts';
 import type { Clock } from '../ingest/ports.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import { PermissionDenied, permissionsOf, requirePermission, type Actor } from './actor.ts';
@@ -32,6 +32,8 @@ export interface OperatorApiDeps {
   readonly baselines: BaselineStore;
   readonly reads: OperatorReads;
   readonly useCases: readonly UseCaseManifest[];
+  /** The contracts the use cases speak, to find each sensor's store column. */
+  readonly contracts: ContractRegistry;
   readonly clock: Clock;
   /** Ids of new silences. */
   readonly newId: () => string;
@@ -369,7 +371,7 @@ export class OperatorApi {
     from: number,
     to: number,
   ) {
-    const contract = getContract(manifest.contract);
+    const contract = this.deps.contracts.get(manifest.contract);
     const columns: SensorColumn[] = sensors.flatMap((sensor) => {
       const spec = contract.measures[sensor];
       return spec ? [{ sensor, column: spec.column }] : [];

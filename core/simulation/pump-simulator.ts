@@ -1,5 +1,4 @@
 import type { TelemetryMessage } from '../contracts/contract.ts';
-import { pumpTelemetryV1 } from '../contracts/pump-telemetry.ts';
 
 /** A small seeded PRNG (mulberry32) so a simulated fleet is reproducible from its seed. */
 export function seededRandom(seed: number): () => number {
@@ -24,7 +23,15 @@ export interface PumpSimulatorOptions {
   readonly seed: number;
   readonly firmware?: string;
   readonly hardwareGeneration?: string;
+  /**
+   * The contract version its messages claim; its readings are those of version 1, which every
+   * later pump.telemetry version accepts. @default PUMP_TELEMETRY_V1
+   */
+  readonly contract?: { readonly id: string; readonly version: number };
 }
+
+/** What a simulated pump says it speaks unless told otherwise (contracts/pump.telemetry.v1.yaml). */
+export const PUMP_TELEMETRY_V1 = { id: 'pump.telemetry', version: 1 } as const;
 
 /**
  * One centrifugal pump in normal operation, coherent enough for dashboards and models: flow
@@ -66,8 +73,8 @@ export class PumpSimulator {
       (steadyTemperature - this.motorTemperature) * Math.min(1, dtSeconds / 600) + 0.05 * noise();
     this.fluidTemperature += 0.001 * dtSeconds * noise();
     const reading: TelemetryMessage = {
-      contract: pumpTelemetryV1.id,
-      version: pumpTelemetryV1.version,
+      contract: (this.options.contract ?? PUMP_TELEMETRY_V1).id,
+      version: (this.options.contract ?? PUMP_TELEMETRY_V1).version,
       deviceId: this.options.thing,
       timestamp: new Date(time).toISOString(),
       seq: this.seq++,

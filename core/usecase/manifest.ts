@@ -1,7 +1,14 @@
-import { parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { findContract, contracts } from '../contracts/registry.ts';
-import { formatPath } from '../contracts/reasons.ts';
+import type { DataContract } from '../contracts/contract.ts';
+import type { ContractRegistry } from '../contracts/registry.ts';
+import {
+  FileProblemsError,
+  parseYamlFile,
+  yamlFileStem,
+  type DocumentPath,
+  type FileProblem,
+  type RawProblem,
+} from '../documents/yaml-file.ts';
 import { alertPolicySchema, DEFAULT_ALERT_POLICY } from '../alerts/policy.ts';
 import { DEFAULT_DRIFT_POLICY, driftPolicySchema } from '../drift/policy.ts';
 import { edgeFieldReferences, edgeSettingsSchema } from '../edge/settings.ts';
@@ -64,13 +71,21 @@ const modelSchema = z.strictObject({
   dataCapturePercent: z.int().min(0).max(100).default(20),
 });
 
+const contractRefSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9.-]*@\d+$/, 'must be a contract reference like "pump.telemetry@1"');
+
 export const manifestSchema = z.strictObject({
   id: idSchema,
   name: z.string().min(1),
   description: z.string().min(1),
-  contract: z
-    .string()
-    .regex(/^[a-z][a-z0-9.-]*@\d+$/, 'must be a contract reference like "pump.telemetry@1"'),
+  /** The contract new devices send, the simulators speak and the model's sensors are read from. */
+  contract: contractRefSchema,
+  /**
+   * Older versions still accepted while devices move over at their own pace: a migration window.
+   * Every stored reading keeps the version it was sent in. @default none
+   */
+  alsoAccepts: z.array(contractRefSchema).max(8).default([]),
   kpis: z.array(kpiSchema).min(1),
   sensors: z.array(sensorSchema).min(1),
   inferences: z.array(inferenceSchema).default([]),
@@ -86,6 +101,11 @@ export const manifestSchema = z.strictObject({
 
 export type UseCaseManifest = z.output<typeof manifestSchema>;
 
+/** Every contract version a use case accepts: its current one first, then those it still accepts. */
+export function acceptedContractRefs(manifest: Pick<UseCaseManifest, 'contract' | 'alsoAccepts'>): string[] {
+  return [manifest.contract, ...manifest.alsoAccepts];
+}
+
 /**
  * The inference a use case's alerts are about: its first. Validation gives every use case with a
  * model one; `anomaly` names it for a use case that has none.
@@ -94,53 +114,48 @@ export function alertInferenceOf(manifest: Pick<UseCaseManifest, 'inferences'>):
   return manifest.inferences[0]?.id ?? 'anomaly';
 }
 
-export interface ManifestProblem {
-  readonly path: string;
-  readonly message: string;
-  /** 1-based line and column in the file, where the path could be found in it. */
-  readonly line?: number;
-  readonly column?: number;
-}
+export type ManifestProblem = FileProblem;
 
-export class ManifestError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: readonly ManifestProblem[],
-  ) {
-    super(
-      `${file} is not a valid use-case manifest:\n` +
-        problems
-          .map(
-            (p) =>
-              `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''} ${p.path || '(root)'}: ${p.message}`,
-          )
-          .join('\n'),
-    );
+export class ManifestError extends FileProblemsError {
+  constructor(file: string, problems: readonly ManifestProblem[]) {
+    super(file, 'use-case manifest', problems);
     this.name = 'ManifestError';
   }
 }
 
-type Path = readonly (string | number)[];
-interface RawProblem {
-  path: Path;
-  message: string;
-}
+type Path = DocumentPath;
 
-function locate(doc: Document, text: string, path: Path): { line: number; column: number } | undefined {
-  // Walk up until a node exists: a missing key is reported at its parent.
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) {
-      const before = text.slice(0, node.range[0]);
-      const line = before.split('\n').length;
-      return { line, column: node.range[0] - before.lastIndexOf('\n') };
-    }
+/** What is wrong with a sensor as one contract version defines its measure, if anything. */
+function sensorProblem(
+  sensor: UseCaseManifest['sensors'][number],
+  contract: DataContract,
+): { key: 'field' | 'unit' | 'range'; message: string } | undefined {
+  const measure = sensor.field.startsWith('measures.') ? sensor.field.slice('measures.'.length) : undefined;
+  const spec = measure === undefined ? undefined : contract.measures[measure];
+  if (!spec) {
+    const fields = Object.keys(contract.measures).map((name) => `measures.${name}`);
+    return {
+      key: 'field',
+      message: `"${sensor.field}" is not a measure of ${contract.ref} (known: ${fields.join(', ')})`,
+    };
+  }
+  if (sensor.unit !== spec.unit) {
+    return {
+      key: 'unit',
+      message: `${contract.ref} reports ${sensor.field} in "${spec.unit}", got "${sensor.unit}"`,
+    };
+  }
+  if (sensor.range.min < spec.min || sensor.range.max > spec.max) {
+    return {
+      key: 'range',
+      message: `${sensor.range.min}..${sensor.range.max} ${sensor.unit} is outside the physical range ${spec.min}..${spec.max} ${spec.unit} of ${contract.ref}`,
+    };
   }
   return undefined;
 }
 
-/** Rules zod cannot express: cross-references to KPIs and to the data contract. */
-function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
+/** Rules zod cannot express: cross-references to KPIs and to the data contracts. */
+function crossCheck(manifest: UseCaseManifest, fileStem: string, contracts: ContractRegistry): RawProblem[] {
   const problems: RawProblem[] = [];
   if (manifest.id !== fileStem) {
     problems.push({ path: ['id'], message: `must match the file name "${fileStem}", got "${manifest.id}"` });
@@ -152,13 +167,28 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
       problems.push({ path: ['kpis', index, 'id'], message: `duplicate KPI id "${kpi.id}"` });
     }
   });
-  const contract = findContract(manifest.contract);
-  if (!contract) {
-    problems.push({
-      path: ['contract'],
-      message: `unknown data contract "${manifest.contract}" (known: ${[...contracts.keys()].join(', ')})`,
-    });
-  }
+  const accepted: DataContract[] = [];
+  acceptedContractRefs(manifest).forEach((ref, index) => {
+    const path: Path = index === 0 ? ['contract'] : ['alsoAccepts', index - 1];
+    const contract = contracts.find(ref);
+    if (!contract) {
+      problems.push({
+        path,
+        message: `unknown data contract "${ref}" (known: ${contracts.refs.join(', ')})`,
+      });
+      return;
+    }
+    if (index > 0 && contract.id !== manifest.contract.split('@')[0]) {
+      problems.push({
+        path,
+        message: `${ref} is another contract than ${manifest.contract}: a use case accepts versions of one contract`,
+      });
+    }
+    if (acceptedContractRefs(manifest).indexOf(ref) !== index) {
+      problems.push({ path, message: `${ref} is accepted twice` });
+    }
+    accepted.push(contract);
+  });
   manifest.sensors.forEach((sensor, index) => {
     const at = (key: string): Path => ['sensors', index, key];
     if (!kpiIds.has(sensor.kpi)) {
@@ -173,28 +203,13 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
     if (manifest.sensors.findIndex((other) => other.field === sensor.field) !== index) {
       problems.push({ path: at('field'), message: `sensor "${sensor.field}" is declared twice` });
     }
-    if (!contract) return;
-    const measure = sensor.field.startsWith('measures.') ? sensor.field.slice('measures.'.length) : undefined;
-    const spec = measure === undefined ? undefined : contract.measures[measure];
-    if (!spec) {
-      const fields = Object.keys(contract.measures).map((name) => `measures.${name}`);
-      problems.push({
-        path: at('field'),
-        message: `"${sensor.field}" is not a measure of ${contract.ref} (known: ${fields.join(', ')})`,
-      });
-      return;
-    }
-    if (sensor.unit !== spec.unit) {
-      problems.push({
-        path: at('unit'),
-        message: `${contract.ref} reports ${sensor.field} in "${spec.unit}", got "${sensor.unit}"`,
-      });
-    }
-    if (sensor.range.min < spec.min || sensor.range.max > spec.max) {
-      problems.push({
-        path: at('range'),
-        message: `${sensor.range.min}..${sensor.range.max} ${sensor.unit} is outside the physical range ${spec.min}..${spec.max} ${spec.unit} of ${contract.ref}`,
-      });
+    // A sensor is read whatever version a device sends: every accepted version must have it alike.
+    for (const contract of accepted) {
+      const problem = sensorProblem(sensor, contract);
+      if (problem) {
+        problems.push({ path: at(problem.key), message: problem.message });
+        break;
+      }
     }
   });
   if (manifest.model) {
@@ -244,40 +259,17 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string): RawProblem[] {
 }
 
 /**
- * Parses and validates one manifest. `file` is only used in messages and to check the id;
- * reading the file is the caller's job, so core stays free of I/O.
+ * Parses and validates one manifest against the deployment's contracts. `file` is only used in
+ * messages and to check the id; reading the file is the caller's job, so core stays free of I/O.
  */
-export function parseManifest(text: string, file: string): UseCaseManifest {
-  const doc = parseDocument(text, { prettyErrors: true });
-  const fileStem = (file.split(/[\\/]/).pop() ?? file).replace(/\.ya?ml$/, '');
-  if (doc.errors.length > 0) {
-    throw new ManifestError(
-      file,
-      doc.errors.map((error) => ({
-        path: '',
-        message: `YAML syntax: ${error.message.split('\n')[0] ?? error.code}`,
-        line: error.linePos?.[0].line,
-        column: error.linePos?.[0].col,
-      })),
-    );
-  }
-  const toProblem = ({ path, message }: RawProblem): ManifestProblem => ({
-    path: formatPath(path),
-    message,
-    ...locate(doc, text, path),
-  });
-  const parsed = manifestSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    throw new ManifestError(
-      file,
-      parsed.error.issues.map((issue) =>
-        toProblem({ path: issue.path.filter((key) => typeof key !== 'symbol'), message: issue.message }),
-      ),
-    );
-  }
-  const problems = crossCheck(parsed.data, fileStem);
-  if (problems.length > 0) throw new ManifestError(file, problems.map(toProblem));
-  return parsed.data;
+export function parseManifest(text: string, file: string, contracts: ContractRegistry): UseCaseManifest {
+  return parseYamlFile(
+    text,
+    file,
+    manifestSchema,
+    (manifest) => crossCheck(manifest, yamlFileStem(file), contracts),
+    (problems) => new ManifestError(file, problems),
+  );
 }
 
 /**
@@ -289,10 +281,14 @@ export function manifestDocument(manifest: UseCaseManifest): unknown {
 }
 
 /** Parses a document made by manifestDocument (JSON is YAML), with every check of a manifest file. */
-export function parseManifestDocument(document: unknown, origin: string): UseCaseManifest {
+export function parseManifestDocument(
+  document: unknown,
+  origin: string,
+  contracts: ContractRegistry,
+): UseCaseManifest {
   const id =
     typeof document === 'object' && document !== null && 'id' in document && typeof document.id === 'string'
       ? document.id
       : origin;
-  return parseManifest(JSON.stringify(document), `${id}.yaml`);
+  return parseManifest(JSON.stringify(document), `${id}.yaml`, contracts);
 }

@@ -18,7 +18,7 @@ import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { TimestreamOperatorReads } from '../adapters/timestream-operator-reads.ts';
-import { manifestsFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
+import { deploymentFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
 
@@ -108,7 +108,7 @@ const noBatching: NotificationBatcher = {
  * configuration, and larger than Lambda's 4 KB of environment.
  */
 export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorApi {
-  const manifests = manifestsFromEnv(env);
+  const { contracts, manifests } = deploymentFromEnv(env);
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -133,6 +133,7 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
     baselines: store,
     reads: new TimestreamOperatorReads(new TimestreamQueryClient({}), documents, table, tables),
     useCases: manifests,
+    contracts,
     clock: systemClock,
     newId: randomUUID,
   });
@@ -147,7 +148,11 @@ export const handler = async (
   // Built on first call so that a missing variable fails the invocation with its name, not the
   // import. The bundler replaces `process.env.AIOT_USE_CASES` with the manifests (the construct's define).
   handlerInstance ??= createConsoleHandler(
-    consoleApiFromEnv({ ...process.env, AIOT_USE_CASES: process.env.AIOT_USE_CASES }),
+    consoleApiFromEnv({
+      ...process.env,
+      AIOT_USE_CASES: process.env.AIOT_USE_CASES,
+      AIOT_CONTRACTS: process.env.AIOT_CONTRACTS,
+    }),
   );
   return handlerInstance(event, context);
 };

@@ -6,7 +6,6 @@ import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { getContract } from '../../core/contracts/registry.ts';
 import { DriftService } from '../../core/drift/drift-service.ts';
 import type { DriftReport } from '../../core/drift/ports.ts';
 import type { ModelDescription } from '../../core/drift/profile.ts';
@@ -17,7 +16,7 @@ import { describeEndpointModel } from '../adapters/sagemaker-model-description.t
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { TimestreamDriftReads } from '../adapters/timestream-drift-reads.ts';
 import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
-import { manifestsFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
+import { deploymentFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
@@ -76,7 +75,7 @@ export function createDriftHandler(deps: DriftDependencies) {
 
 /** Wires the checks from the environment the DriftChecks construct sets. */
 export function driftDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): DriftDependencies {
-  const manifests = manifestsFromEnv(env);
+  const { contracts, manifests } = deploymentFromEnv(env);
   const tables = telemetryTablesFromEnv(env);
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
@@ -104,8 +103,9 @@ export function driftDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): 
       const target = tables.get(useCase);
       const manifest = byId.get(useCase);
       if (!target || !manifest) throw new Error(`no Timestream tables for use case "${useCase}"`);
-      const reader = new TimestreamTelemetryReader(timestream, target, getContract(manifest.contract));
+      const reader = new TimestreamTelemetryReader(timestream, target, contracts.get(manifest.contract));
       return new DriftService(
+        contracts,
         new TimestreamDriftReads(timestream, reader, documents, tableName, target),
         store,
         store,
@@ -120,7 +120,11 @@ let handlerInstance: ReturnType<typeof createDriftHandler> | undefined;
 export const handler = async (event: unknown, context: Context): Promise<DriftReport> => {
   // Built on first call; the bundler replaces `process.env.AIOT_USE_CASES` with the manifests.
   handlerInstance ??= createDriftHandler(
-    driftDependenciesFromEnv({ ...process.env, AIOT_USE_CASES: process.env.AIOT_USE_CASES }),
+    driftDependenciesFromEnv({
+      ...process.env,
+      AIOT_USE_CASES: process.env.AIOT_USE_CASES,
+      AIOT_CONTRACTS: process.env.AIOT_CONTRACTS,
+    }),
   );
   return handlerInstance(event, context);
 };

@@ -2,7 +2,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { getContract } from '../../core/contracts/registry.ts';
 import { formatReason, issuesText } from '../../core/contracts/reasons.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -28,6 +27,7 @@ import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-read
 import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
 import { TimestreamInferenceStore } from '../adapters/timestream-inference-store.ts';
 import { TimestreamTelemetryStore } from '../adapters/timestream-telemetry-store.ts';
+import { contractsFromEnv } from '../shared/deployment.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
@@ -48,7 +48,8 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
   const endpointName = env.ENDPOINT_NAME;
   if (!endpointName) return undefined;
   const useCase = requireEnv('USE_CASE', env);
-  const contract = getContract(requireEnv('CONTRACT', env));
+  // The model reads the current version's columns; older accepted versions share them (the manifest checks it).
+  const contract = currentContract(env);
   const sensors = requireEnv('MODEL_SENSORS', env).split(',');
   const columns = sensors.map((sensor) => {
     const column = contract.measures[sensor]?.column;
@@ -105,6 +106,13 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
   };
 }
 
+function currentContract(env: NodeJS.ProcessEnv) {
+  const [current] = contractsFromEnv(env);
+  if (!current)
+    throw new Error("AIOT_CONTRACTS names no contract: the ingest function is built with its use case's");
+  return current;
+}
+
 function parsePolicy(text: string): AlertPolicy {
   const parsed = alertPolicySchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
@@ -122,7 +130,7 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): Inges
       `MAX_RECORD_AGE_DAYS must be a number of days above 0, got "${env.MAX_RECORD_AGE_DAYS ?? ''}"`,
     );
   return {
-    useCases: new Map([[useCase, getContract(requireEnv('CONTRACT', env))]]),
+    useCases: new Map([[useCase, contractsFromEnv(env)]]),
     timeBounds: new Map([[useCase, { ...DEFAULT_TIME_BOUNDS, maxAgeMs: maxAgeDays * 24 * 3600 * 1000 }]]),
     store: new TimestreamTelemetryStore(new TimestreamWriteClient({}), {
       databaseName: requireEnv('TIMESTREAM_DATABASE', env),
@@ -221,6 +229,8 @@ let handlerInstance: ReturnType<typeof createHandler> | undefined;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // Built on first call so that a missing variable fails the invocation with its name, not the import.
-  handlerInstance ??= createHandler(dependenciesFromEnv(), scoringFromEnv());
+  // The bundler replaces `process.env.AIOT_CONTRACTS` with the contracts the use case accepts.
+  const env = { ...process.env, AIOT_CONTRACTS: process.env.AIOT_CONTRACTS };
+  handlerInstance ??= createHandler(dependenciesFromEnv(env), scoringFromEnv(env));
   return handlerInstance(event, context);
 };

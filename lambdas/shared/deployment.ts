@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { DataContract } from '../../core/contracts/contract.ts';
+import { parseContractDocument } from '../../core/contracts/document.ts';
+import { ContractRegistry } from '../../core/contracts/registry.ts';
 import { parseManifestDocument, type UseCaseManifest } from '../../core/usecase/manifest.ts';
 import type { UseCaseTables } from '../adapters/timestream-operator-reads.ts';
 import { requireEnv } from './env.ts';
@@ -9,13 +12,29 @@ const tablesSchema = z.record(
 );
 
 /**
- * The use-case manifests a function was built with (AIOT_USE_CASES, a JSON array): compiled in by
- * the construct, because they are the deployment's configuration and larger than Lambda's 4 KB of
- * environment. Each is checked as a manifest file is.
+ * The contract files a function was built with (AIOT_CONTRACTS, a JSON array, in the order the
+ * construct gave), each checked as a contract file is.
  */
-export function manifestsFromEnv(env: NodeJS.ProcessEnv): UseCaseManifest[] {
+export function contractsFromEnv(env: NodeJS.ProcessEnv): DataContract[] {
+  const compiled = z.array(z.unknown()).parse(JSON.parse(requireEnv('AIOT_CONTRACTS', env)));
+  return compiled.map((document, index) => parseContractDocument(document, `AIOT_CONTRACTS[${index}]`));
+}
+
+/**
+ * The use-case manifests a function was built with (AIOT_USE_CASES, a JSON array) and the
+ * contracts they accept: compiled in by the construct, because they are the deployment's
+ * configuration and larger than Lambda's 4 KB of environment. Each is checked as its file is.
+ */
+export function deploymentFromEnv(env: NodeJS.ProcessEnv): {
+  contracts: ContractRegistry;
+  manifests: UseCaseManifest[];
+} {
+  const contracts = new ContractRegistry(contractsFromEnv(env));
   const compiled = z.array(z.unknown()).parse(JSON.parse(requireEnv('AIOT_USE_CASES', env)));
-  return compiled.map((document, index) => parseManifestDocument(document, `AIOT_USE_CASES[${index}]`));
+  const manifests = compiled.map((document, index) =>
+    parseManifestDocument(document, `AIOT_USE_CASES[${index}]`, contracts),
+  );
+  return { contracts, manifests };
 }
 
 /** Each use case's Timestream tables (TELEMETRY_TABLES, a JSON object by use case id). */

@@ -1,3 +1,4 @@
+import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import * as path from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -22,6 +23,8 @@ const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'dri
 export interface DriftChecksProps {
   /** The use cases to check, each on its manifest's `drift.everyMinutes`. */
   readonly useCases: readonly UseCaseManifest[];
+  /** The contracts the use cases accept, compiled in with the manifests. */
+  readonly contracts: ContractRegistry;
   /** Where findings are kept (its table), published (its bus) and sent to people (its topics). */
   readonly alerting: Alerting;
   /** Each use case's Timestream database, by use case id. */
@@ -77,7 +80,7 @@ export class DriftChecks extends Construct {
         POWERTOOLS_SERVICE_NAME: 'drift-checks',
         POWERTOOLS_METRICS_NAMESPACE: 'aiot/drift',
       },
-      define: compiledUseCases(props.useCases),
+      define: compiledUseCases(props.useCases, props.contracts),
     });
     this.function = fn;
     props.alerting.grantDriftRecords(role);

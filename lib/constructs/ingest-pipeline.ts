@@ -15,6 +15,8 @@ import { ingestRuleSql } from '../../core/ingest/rule.ts';
 import { basicIngestTopic } from '../../core/ingest/topics.ts';
 import { grantPutObjectsUnder, grantSendToEncryptedQueue, objectPrefixFinding } from '../grants.ts';
 import type { AlertPolicy } from '../../core/alerts/policy.ts';
+import type { DataContract } from '../../core/contracts/contract.ts';
+import { compiledContracts } from '../use-case-config.ts';
 import type { Alerting } from './alerting.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
 import type { TelemetryDatabase } from './telemetry-database.ts';
@@ -22,8 +24,11 @@ import type { TelemetryDatabase } from './telemetry-database.ts';
 export interface IngestPipelineProps {
   /** Use-case id; it is the second level of the telemetry topic. */
   readonly useCase: string;
-  /** The data contract the use case accepts, as `id@version`. */
-  readonly contract: string;
+  /**
+   * The contract versions the use case accepts, its current one first: compiled into the function,
+   * which checks each message against the version it names.
+   */
+  readonly contracts: readonly DataContract[];
   readonly database: TelemetryDatabase;
   /** Bucket for quarantined messages (`quarantine/`) and rule errors (`undeliverable/`). */
   readonly quarantineBucket: s3.IBucket;
@@ -117,7 +122,8 @@ export class IngestPipeline extends Construct {
   private createFunction(props: IngestPipelineProps, timeout: Duration): nodejs.NodejsFunction {
     const { fn, role } = serviceFunction(this, {
       entry: HANDLER_ENTRY,
-      description: `Validates and stores ${props.useCase} telemetry (${props.contract})`,
+      description: `Validates and stores ${props.useCase} telemetry (${props.contracts.map((c) => c.ref).join(', ')})`,
+      define: compiledContracts(props.contracts),
       roleDescription: `Ingest function of ${props.useCase}`,
       environment: functionEnvironment(props),
       memorySize: 512,
@@ -180,6 +186,9 @@ export class IngestPipeline extends Construct {
 
 /** Checks the props eagerly, with the bad value in the message, and applies the defaults. */
 function validateProps(props: IngestPipelineProps) {
+  if (props.contracts.length === 0) {
+    throw new Error(`contracts must name at least the contract ${props.useCase} accepts, got none`);
+  }
   const batchSize = props.batchSize ?? 100;
   const known = !Token.isUnresolved(batchSize);
   if (known && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) {
@@ -205,7 +214,6 @@ function validateProps(props: IngestPipelineProps) {
 function functionEnvironment(props: IngestPipelineProps): Record<string, string> {
   return {
     USE_CASE: props.useCase,
-    CONTRACT: props.contract,
     TIMESTREAM_DATABASE: props.database.databaseName,
     TIMESTREAM_TABLE: props.database.tableName,
     MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),

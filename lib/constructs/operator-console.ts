@@ -1,3 +1,4 @@
+import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import * as path from 'node:path';
 import {
   AssetHashType,
@@ -48,6 +49,8 @@ const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
 export interface OperatorConsoleProps {
   /** The use cases the console shows; their manifests are compiled into the API function. */
   readonly useCases: readonly UseCaseManifest[];
+  /** The contracts the use cases accept, compiled in with the manifests. */
+  readonly contracts: ContractRegistry;
   /** Alerts, baselines and health snapshots (its table), and where decisions publish events (its bus). */
   readonly alerting: Alerting;
   /** Each use case's Timestream database, by use case id: readings and scores for the plots. */
@@ -222,7 +225,7 @@ export class OperatorConsole extends Construct {
         TELEMETRY_TABLES: telemetryTablesVariable(this, props.useCases, props.telemetry),
         POWERTOOLS_SERVICE_NAME: 'operator-console',
       },
-      define: compiledUseCases(props.useCases),
+      define: compiledUseCases(props.useCases, props.contracts),
     });
     props.alerting.grantDecisions(role);
     for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });

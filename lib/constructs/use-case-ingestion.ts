@@ -1,3 +1,4 @@
+import type { DataContract } from '../../core/contracts/contract.ts';
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,6 +13,8 @@ import { TelemetryDatabase } from './telemetry-database.ts';
 
 export interface UseCaseIngestionProps {
   readonly manifest: UseCaseManifest;
+  /** The contract versions the manifest accepts, its current one first. */
+  readonly contracts: readonly DataContract[];
   readonly encryptionKey: kms.IKey;
   readonly quarantineBucket: s3.IBucket;
   /** Tuning passed through to the ingest pipeline. @default - the IngestPipeline defaults */
@@ -44,7 +47,7 @@ export class UseCaseIngestion extends Construct {
     this.pipeline = new IngestPipeline(this, 'Ingest', {
       ...props.pipeline,
       useCase: manifest.id,
-      contract: manifest.contract,
+      contracts: props.contracts,
       database: this.database,
       quarantineBucket: props.quarantineBucket,
       encryptionKey: props.encryptionKey,

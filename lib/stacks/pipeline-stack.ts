@@ -1,8 +1,9 @@
+import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { acceptedContractRefs, type UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { Alerting } from '../constructs/alerting.ts';
 import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
 import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operator-console.ts';
@@ -13,6 +14,8 @@ import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-
 export interface PipelineStackProps extends StackProps {
   /** The validated use-case manifests; each one gets its own ingestion resources. */
   readonly useCases: readonly UseCaseManifest[];
+  /** The data contracts the use cases accept (`loadCatalog()` loads both). */
+  readonly contracts: ContractRegistry;
   /** Tuning applied to every use case's ingest pipeline. @default - the IngestPipeline defaults */
   readonly pipeline?: UseCaseIngestionProps['pipeline'];
   /**
@@ -134,6 +137,7 @@ export class PipelineStack extends Stack {
         manifest.id,
         new UseCaseIngestion(this, `UseCase-${manifest.id}`, {
           manifest,
+          contracts: props.contracts.getAll(acceptedContractRefs(manifest)),
           encryptionKey: this.encryptionKey,
           quarantineBucket: this.quarantineBucket,
           pipeline: props.pipeline,
@@ -146,6 +150,7 @@ export class PipelineStack extends Stack {
     const telemetry = new Map([...this.useCases].map(([id, ingestion]) => [id, ingestion.database]));
     this.driftChecks = new DriftChecks(this, 'Drift', {
       useCases: props.useCases,
+      contracts: props.contracts,
       alerting: this.alerting,
       telemetry,
       endpoints: this.inference,
@@ -153,6 +158,7 @@ export class PipelineStack extends Stack {
     this.operatorConsole = new OperatorConsole(this, 'Console', {
       ...props.console,
       useCases: props.useCases,
+      contracts: props.contracts,
       alerting: this.alerting,
       telemetry,
       accessLogsBucket: accessLogs,

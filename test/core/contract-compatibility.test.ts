@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compareContracts, type ChangeKind } from '../../core/contracts/compatibility.ts';
-import { defineTelemetryContract, type MeasureSpec } from '../../core/contracts/contract.ts';
+import type { MeasureSpec } from '../../core/contracts/contract.ts';
+import { parseContractDocument } from '../../core/contracts/document.ts';
 import { contractJsonSchema, publishedMeasures } from '../../core/contracts/json-schema.ts';
-import { contracts, getContract } from '../../core/contracts/registry.ts';
+import { repoContracts } from '../support/contracts.ts';
 
 const flow: MeasureSpec = { unit: 'l/min', min: 0, max: 5000, column: 'flow_rate', description: 'Flow.' };
 const bearing: MeasureSpec = {
@@ -21,13 +22,26 @@ const current: MeasureSpec = {
 };
 
 function version(version: number, measures: Record<string, MeasureSpec>) {
-  return defineTelemetryContract({
+  const document = {
     id: 'test.telemetry',
     version,
+    envelope: 'telemetry@1',
     description: 'Test contract.',
-    measures,
-    exampleMeasures: Object.fromEntries(Object.entries(measures).map(([name, spec]) => [name, spec.min])),
-  });
+    measures: Object.fromEntries(
+      Object.entries(measures).map(([name, spec]) => [
+        name,
+        {
+          unit: spec.unit,
+          range: { min: spec.min, max: spec.max },
+          column: spec.column,
+          description: spec.description,
+          optional: spec.optional ?? false,
+          example: spec.min,
+        },
+      ]),
+    ),
+  };
+  return parseContractDocument(document, `test.telemetry@${version}`);
 }
 
 const v1 = version(1, { flowRate: flow, motorCurrent: current });
@@ -101,7 +115,7 @@ describe('compareContracts', () => {
   });
 
   it('GIVEN the published JSON Schema of a contract THEN it reads back as the same measures, so only real changes count', () => {
-    for (const contract of contracts.values()) {
+    for (const contract of repoContracts.all()) {
       const published = {
         ref: contract.ref,
         measures: publishedMeasures(contractJsonSchema(contract), contract),
@@ -113,12 +127,16 @@ describe('compareContracts', () => {
   });
 
   it('GIVEN pump.telemetry@2, the worked example THEN adding the optional bearing temperature is compatible', () => {
-    expect(compareContracts(getContract('pump.telemetry@1'), getContract('pump.telemetry@2'))).toMatchObject({
+    expect(
+      compareContracts(repoContracts.get('pump.telemetry@1'), repoContracts.get('pump.telemetry@2')),
+    ).toMatchObject({
       compatible: true,
       changes: [{ kind: 'measure-added', measure: 'bearingTemperature', compatible: true }],
     });
-    const v1Message = getContract('pump.telemetry@1').example();
-    expect(getContract('pump.telemetry@2').schema.safeParse({ ...v1Message, version: 2 }).success).toBe(true);
+    const v1Message = repoContracts.get('pump.telemetry@1').example();
+    expect(repoContracts.get('pump.telemetry@2').schema.safeParse({ ...v1Message, version: 2 }).success).toBe(
+      true,
+    );
   });
 
   it('GIVEN a measure made required again THEN that breaks devices that leave it out', () => {

@@ -10,6 +10,7 @@ import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoContracts } from '../support/contracts.ts';
 
 const [PUMPS] = loadUseCases();
 if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
@@ -76,7 +77,7 @@ const training = trainAnomalyModel(
 
 async function run(reads: InMemoryDriftReads, alerts = new InMemoryAlertStore()): Promise<DriftReport> {
   const sink = new CollectingDriftSink();
-  const service = new DriftService(reads, alerts, new InMemoryBaselineStore(), sink);
+  const service = new DriftService(repoContracts, reads, alerts, new InMemoryBaselineStore(), sink);
   const report = await service.run(PUMPS as NonNullable<typeof PUMPS>, training, NOW);
   expect(sink.reports).toEqual([report]);
   return report;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1 } from '../support/contracts.ts';
 import { buildTelemetryMessage, EdgePreprocessor, type SourceReading } from '../../core/edge/preprocessor.ts';
 import { resolveEdgeSettings, type EdgeSettings } from '../../core/edge/settings.ts';
 

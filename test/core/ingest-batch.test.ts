@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1, pumpTelemetryV2 } from '../support/contracts.ts';
 import { ingestBatch, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { MemoryQuarantine, MemoryStore } from '../support/memory-ports.ts';
@@ -12,7 +12,7 @@ beforeEach(() => {
   store = new MemoryStore();
   quarantine = new MemoryQuarantine();
   deps = {
-    useCases: new Map([['pump-maintenance', pumpTelemetryV1]]),
+    useCases: new Map([['pump-maintenance', [pumpTelemetryV1]]]),
     store,
     quarantine,
     clock: { now: () => 1_768_465_900_000 },
@@ -184,5 +184,48 @@ describe('ingestBatch', () => {
     const second = inbound(undefined, { raw: '' });
     await ingestBatch([first, second], deps);
     expect([...quarantine.entries.keys()].sort()).toEqual([first.id, second.id].sort());
+  });
+
+  describe('GIVEN a use case in a migration window (accepts @2, still @1)', () => {
+    beforeEach(() => {
+      deps = { ...deps, useCases: new Map([['pump-maintenance', [pumpTelemetryV2, pumpTelemetryV1]]]) };
+    });
+
+    it('WHEN devices send either version THEN each is checked against its own and stored with it', async () => {
+      const v2 = {
+        ...reading({ seq: 1 }),
+        version: 2,
+        measures: { ...reading().measures, bearingTemperature: 48 },
+      };
+      const v1 = reading({ seq: 2, timestamp: '2026-01-15T08:30:01.000Z' });
+      const summary = await ingestBatch([inbound(v2), inbound(v1)], deps);
+      expect(summary).toMatchObject({ stored: 2, quarantined: 0 });
+      expect(
+        summary.storedRecords.map((r) => [r.dimensions.contract, r.measures.bearing_temperature]),
+      ).toEqual([
+        ['pump.telemetry@2', 48],
+        ['pump.telemetry@1', undefined],
+      ]);
+    });
+
+    it('WHEN a version 1 message carries a version 2 measure THEN it is quarantined: version 1 does not have it', async () => {
+      const mixed = reading({ measures: { bearingTemperature: 48 } });
+      const summary = await ingestBatch([inbound(mixed)], deps);
+      expect(summary.quarantined).toBe(1);
+      expect([...quarantine.entries.values()][0]?.reasons.map((r) => r.code)).toEqual(['unrecognized_keys']);
+    });
+
+    it('WHEN a device sends a version the use case does not accept THEN the reason names what it accepts', async () => {
+      const summary = await ingestBatch([inbound({ ...reading(), version: 3 })], deps);
+      expect(summary.quarantined).toBe(1);
+      expect([...quarantine.entries.values()][0]?.reasons).toEqual([
+        {
+          path: 'version',
+          code: 'unaccepted_contract',
+          message:
+            'pump.telemetry@3 is not accepted by use case "pump-maintenance" (accepts pump.telemetry@2, pump.telemetry@1)',
+        },
+      ]);
+    });
   });
 });

@@ -1,20 +1,24 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseContractDocument } from '../../core/contracts/document.ts';
+import { ContractRegistry } from '../../core/contracts/registry.ts';
 import {
+  acceptedContractRefs,
   ManifestError,
   manifestDocument,
   parseManifest,
   parseManifestDocument,
 } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoContracts } from '../support/contracts.ts';
 
 const FILE = 'usecases/pump-maintenance.yaml';
 const shipped = readFileSync(path.join(import.meta.dirname, '..', '..', FILE), 'utf8');
 
-function problemsOf(text: string, file = FILE): string[] {
+function problemsOf(text: string, file = FILE, contracts: ContractRegistry = repoContracts): string[] {
   try {
-    parseManifest(text, file);
+    parseManifest(text, file, contracts);
   } catch (error) {
     if (error instanceof ManifestError)
       return error.message
@@ -26,6 +30,20 @@ function problemsOf(text: string, file = FILE): string[] {
   throw new Error('expected the manifest to be refused, but it was accepted');
 }
 
+/** A contract of another kind of machine, to mix into a pump use case. */
+function otherContract() {
+  return parseContractDocument(
+    {
+      id: 'fan.telemetry',
+      version: 1,
+      envelope: 'telemetry@1',
+      description: 'Fan.',
+      measures: { speed: { unit: 'rpm', range: { min: 0, max: 5000 }, description: 'Speed.', example: 900 } },
+    },
+    'fan.telemetry@1',
+  );
+}
+
 describe('use-case manifests', () => {
   it('accepts every shipped manifest', () => {
     const manifests = loadUseCases();
@@ -33,7 +51,7 @@ describe('use-case manifests', () => {
   });
 
   it('maps every sensor and inference of the pump use case to a KPI with a target', () => {
-    const manifest = parseManifest(shipped, FILE);
+    const manifest = parseManifest(shipped, FILE, repoContracts);
     const kpis = new Set(manifest.kpis.map((kpi) => kpi.id));
     for (const item of [...manifest.sensors, ...manifest.inferences]) expect(kpis).toContain(item.kpi);
     expect(manifest.kpis.find((kpi) => kpi.id === 'unplanned-downtime')?.target).toEqual({
@@ -44,7 +62,11 @@ describe('use-case manifests', () => {
   });
 
   it('reads a target band', () => {
-    const manifest = parseManifest(shipped.replace('target: -15%', 'target: -18% to -12%'), FILE);
+    const manifest = parseManifest(
+      shipped.replace('target: -15%', 'target: -18% to -12%'),
+      FILE,
+      repoContracts,
+    );
     expect(manifest.kpis[1]?.target).toEqual({ text: '-18% to -12%', low: -18, high: -12 });
   });
 
@@ -70,11 +92,66 @@ describe('use-case manifests', () => {
   });
 
   it('refuses an unknown contract', () => {
-    expect(problemsOf(shipped.replace('contract: pump.telemetry@1', 'contract: pump.telemetry@7'))).toEqual([
+    expect(problemsOf(shipped.replace('contract: pump.telemetry@2', 'contract: pump.telemetry@7'))).toEqual([
       expect.stringContaining(
         'contract: unknown data contract "pump.telemetry@7" (known: pump.telemetry@1, pump.telemetry@2)',
       ),
     ]);
+  });
+
+  describe('a migration window (alsoAccepts)', () => {
+    it('GIVEN the shipped manifest THEN it accepts version 2 and, while pumps move over, version 1', () => {
+      const manifest = parseManifest(shipped, FILE, repoContracts);
+      expect(acceptedContractRefs(manifest)).toEqual(['pump.telemetry@2', 'pump.telemetry@1']);
+    });
+
+    it('GIVEN no alsoAccepts THEN only the current version is accepted', () => {
+      const manifest = parseManifest(
+        shipped.replace('alsoAccepts: [pump.telemetry@1]\n', ''),
+        FILE,
+        repoContracts,
+      );
+      expect(acceptedContractRefs(manifest)).toEqual(['pump.telemetry@2']);
+    });
+
+    it('GIVEN an unknown, repeated or foreign version THEN each is refused where it is written', () => {
+      const contracts = new ContractRegistry([...repoContracts.all(), otherContract()]);
+      const problems = problemsOf(
+        shipped.replace(
+          'alsoAccepts: [pump.telemetry@1]',
+          'alsoAccepts: [pump.telemetry@9, pump.telemetry@2, fan.telemetry@1]',
+        ),
+        FILE,
+        contracts,
+      );
+      // The foreign contract also lacks every pump sensor: those are refused too.
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/:\d+:\d+ alsoAccepts\[0\]: unknown data contract "pump.telemetry@9"/),
+          expect.stringContaining('alsoAccepts[1]: pump.telemetry@2 is accepted twice'),
+          expect.stringContaining(
+            'alsoAccepts[2]: fan.telemetry@1 is another contract than pump.telemetry@2: a use case accepts versions of one contract',
+          ),
+        ]),
+      );
+      expect(problems).toContainEqual(expect.stringContaining('is not a measure of fan.telemetry@1'));
+    });
+
+    it('GIVEN a sensor that an older accepted version lacks THEN it is refused, naming that version', () => {
+      const text = shipped.replace(
+        'sensors:\n',
+        'sensors:\n  - { field: measures.bearingTemperature, unit: degC, range: { min: 0, max: 150 }, kpi: unplanned-downtime }\n',
+      );
+      expect(problemsOf(text)).toEqual([
+        expect.stringContaining(
+          'sensors[0].field: "measures.bearingTemperature" is not a measure of pump.telemetry@1',
+        ),
+      ]);
+      // Once the window closes, the sensor is fine.
+      expect(
+        parseManifest(text.replace('alsoAccepts: [pump.telemetry@1]\n', ''), FILE, repoContracts).sensors,
+      ).toHaveLength(9);
+    });
   });
 
   it('refuses a range that is inverted or outside the contract, and a wrong unit', () => {
@@ -90,7 +167,7 @@ describe('use-case manifests', () => {
           'sensors[7].range: 0..50000 l/min is outside the physical range 0..20000 l/min',
         ),
         expect.stringContaining(
-          'sensors[3].unit: pump.telemetry@1 reports measures.outletPressure in "bar", got "psi"',
+          'sensors[3].unit: pump.telemetry@2 reports measures.outletPressure in "bar", got "psi"',
         ),
       ]),
     );
@@ -98,12 +175,12 @@ describe('use-case manifests', () => {
 
   it('refuses a field the contract does not have', () => {
     expect(problemsOf(shipped.replace('measures.flowRate', 'measures.flow'))).toEqual([
-      expect.stringContaining('sensors[7].field: "measures.flow" is not a measure of pump.telemetry@1'),
+      expect.stringContaining('sensors[7].field: "measures.flow" is not a measure of pump.telemetry@2'),
     ]);
   });
 
   it('reads the model section and refuses an inverted instance range or an unknown feature', () => {
-    expect(parseManifest(shipped, FILE).model?.endpoint).toEqual({
+    expect(parseManifest(shipped, FILE, repoContracts).model?.endpoint).toEqual({
       instanceType: 'ml.c5.large',
       minInstances: 1,
       maxInstances: 4,
@@ -122,7 +199,9 @@ describe('use-case manifests', () => {
   });
 
   it('reads the edge section and refuses a setting naming a field that is not a sensor, with its line', () => {
-    expect(parseManifest(shipped, FILE).edge?.spikeFilter?.fields).toEqual(['measures.outletPressure']);
+    expect(parseManifest(shipped, FILE, repoContracts).edge?.spikeFilter?.fields).toEqual([
+      'measures.outletPressure',
+    ]);
     const text =
       shipped.replace(
         '    measures.fluidTemperature: 2',
@@ -153,9 +232,9 @@ describe('use-case manifests', () => {
 
   it('GIVEN a parsed manifest WHEN it is written as a document and parsed again THEN it is the same manifest', () => {
     for (const manifest of loadUseCases()) {
-      expect(parseManifestDocument(JSON.parse(JSON.stringify(manifestDocument(manifest))), 'x')).toEqual(
-        manifest,
-      );
+      expect(
+        parseManifestDocument(JSON.parse(JSON.stringify(manifestDocument(manifest))), 'x', repoContracts),
+      ).toEqual(manifest);
     }
   });
 });

@@ -12,6 +12,7 @@ import type { DeviceActivity, OperatorReads, Series, SeriesRequest } from '../..
 import type { FleetDevice, UseCaseSummary } from '../../core/operators/views.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoContracts } from '../support/contracts.ts';
 
 const [PUMPS] = loadUseCases();
 if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
@@ -97,6 +98,7 @@ function setup(activity: DeviceActivity[] = []) {
   );
   let ids = 0;
   const api = new OperatorApi({
+    contracts: repoContracts,
     alerts,
     alertStore: store,
     baselines,

@@ -3,14 +3,14 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from '
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1 } from '../support/contracts.ts';
 import { resolveEdgeSettings } from '../../core/edge/settings.ts';
 import { healthTopic, telemetryTopic } from '../../core/ingest/topics.ts';
 import { EdgeAgent, type EdgeAgentOptions } from '../../edge/agent.ts';
 import { simulatorSource } from '../../edge/sources.ts';
 import { LocalCertificateAuthority } from '../../local/certs.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 import { waitFor } from '../support/wait.ts';
 
 const USE_CASE = 'pump-maintenance';
@@ -24,7 +24,7 @@ const logs: string[] = [];
 
 async function startRuntime(): Promise<LocalRuntime> {
   runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir: path.join(dir, 'runtime'),
     mqttPort: port,
     apiPort: 0,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { edgeBuildOptions } from '../../edge/build.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 import { waitFor } from '../support/wait.ts';
 
 const run = promisify(execFile);
@@ -25,8 +25,13 @@ beforeAll(async () => {
     path.join(REPO, 'usecases', 'pump-maintenance.yaml'),
     path.join(dir, 'device', 'pump-maintenance.yaml'),
   );
+  // A device carries the contract files its use case accepts, in contracts/ beside the manifest.
+  mkdirSync(path.join(dir, 'device', 'contracts'));
+  for (const name of ['pump.telemetry.v1.yaml', 'pump.telemetry.v2.yaml']) {
+    copyFileSync(path.join(REPO, 'contracts', name), path.join(dir, 'device', 'contracts', name));
+  }
   runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir: path.join(dir, 'runtime'),
     mqttPort: 0,
     apiPort: 0,
@@ -78,12 +83,70 @@ describe('npm run build:edge', () => {
     // The broker acknowledged them; ingestion follows in its own time (one batch window on an idle machine).
     const stored = await waitFor('25 readings of pump-bundled in the store', async () => {
       const { rows } = await runtime.store.query(
-        "SELECT count(*)::INTEGER AS n, min(origin) AS origin FROM telemetry WHERE device_id = 'pump-bundled'",
+        "SELECT count(*)::INTEGER AS n, min(origin) AS origin, min(contract) AS contract FROM telemetry WHERE device_id = 'pump-bundled'",
       );
       return rows[0]?.n === 25 ? rows[0] : undefined;
     });
-    // Simulated readings say so, all the way into the store.
-    expect(stored).toEqual({ n: 25, origin: 'simulated' });
+    // Simulated readings say so, all the way into the store, and each keeps its contract version.
+    expect(stored).toEqual({ n: 25, origin: 'simulated', contract: 'pump.telemetry@2' });
+  });
+
+  it('sends the older version a gateway still speaks, and names a contract file it cannot find', async () => {
+    await runtime.ca.devicePair('pump-older');
+    const flags = (thing: string) => [
+      bundle,
+      '--thing',
+      thing,
+      '--source',
+      'simulator',
+      '--endpoint',
+      runtime.mqttUrl,
+      '--manifest',
+      'pump-maintenance.yaml',
+      '--certs-dir',
+      path.join(dir, 'runtime', 'certs'),
+      '--data-dir',
+      `state-${thing}`,
+      '--count',
+      '5',
+      '--rate',
+      '50',
+      '--status',
+      'off',
+    ];
+    // GIVEN a gateway whose firmware still sends version 1, during the manifest's migration window
+    await run(process.execPath, [...flags('pump-older'), '--contract', 'pump.telemetry@1'], {
+      cwd: path.join(dir, 'device'),
+    });
+    // THEN its readings are accepted and stored as version 1
+    const stored = await waitFor('5 version 1 readings of pump-older', async () => {
+      const { rows } = await runtime.store.query(
+        "SELECT count(*)::INTEGER AS n, min(contract) AS contract FROM telemetry WHERE device_id = 'pump-older'",
+      );
+      return rows[0]?.n === 5 ? rows[0] : undefined;
+    });
+    expect(stored).toEqual({ n: 5, contract: 'pump.telemetry@1' });
+    // WHEN the contract files are not where the agent looks THEN it says which file and which flag
+    const failure = await run(process.execPath, [...flags('pump-older'), '--contracts-dir', 'nowhere'], {
+      cwd: path.join(dir, 'device'),
+    }).then(
+      () => undefined,
+      (error: unknown) => error as { stderr: string; code: number },
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(
+      /cannot read contract pump.telemetry@2 at nowhere\/pump.telemetry.v2.yaml \(no such file\): pass --contracts-dir/,
+    );
+    // AND a version the manifest does not accept is refused before anything is sent
+    const refused = await run(process.execPath, [...flags('pump-older'), '--contract', 'pump.telemetry@7'], {
+      cwd: path.join(dir, 'device'),
+    }).then(
+      () => undefined,
+      (error: unknown) => error as { stderr: string; code: number },
+    );
+    expect(refused?.stderr).toContain(
+      '--contract pump.telemetry@7 is not accepted by pump-maintenance (accepts pump.telemetry@2, pump.telemetry@1)',
+    );
   });
 
   it('will not start without being told where readings come from', async () => {

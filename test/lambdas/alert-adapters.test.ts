@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
 import { openAlert } from '../support/alerts.ts';
-import { getContract } from '../../core/contracts/registry.ts';
+import { repoContracts } from '../support/contracts.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../../lambdas/adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
 import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
@@ -193,7 +193,7 @@ describe('TimestreamTelemetryReader', () => {
     const reader = new TimestreamTelemetryReader(
       new TimestreamQueryClient({}),
       { databaseName: 'aiot', tableName: 'telemetry' },
-      getContract('pump.telemetry@1'),
+      repoContracts.get('pump.telemetry@1'),
     );
     const records = await reader.readings('uc', "p'1", { from: 0, to: 5000 }, 400);
     const sql = timestream.commandCalls(TimestreamQuery)[0]?.args[0].input.QueryString ?? '';

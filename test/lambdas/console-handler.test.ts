@@ -18,6 +18,7 @@ import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.
 import { TimestreamOperatorReads } from '../../lambdas/adapters/timestream-operator-reads.ts';
 import { actorFromClaims, createConsoleHandler } from '../../lambdas/console/handler.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoContracts } from '../support/contracts.ts';
 
 const documents = mockClient(DynamoDBDocumentClient);
 const events = mockClient(EventBridgeClient);
@@ -28,6 +29,7 @@ const TABLE = 'alert-state';
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const store = new DynamoDbAlertStore(client, TABLE);
 const api = new OperatorApi({
+  contracts: repoContracts,
   alerts: new AlertService(
     store,
     store,

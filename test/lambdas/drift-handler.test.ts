@@ -5,7 +5,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } f
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { getContract } from '../../core/contracts/registry.ts';
+import { repoContracts } from '../support/contracts.ts';
 import { DriftService } from '../../core/drift/drift-service.ts';
 import type { Finding } from '../../core/drift/ports.ts';
 import { AwsDriftSink } from '../../lambdas/adapters/aws-drift-sink.ts';
@@ -30,7 +30,7 @@ const query = new TimestreamQueryClient({});
 const store = new DynamoDbAlertStore(client, TABLE);
 const reads = new TimestreamDriftReads(
   query,
-  new TimestreamTelemetryReader(query, TABLES, getContract(PUMPS.contract)),
+  new TimestreamTelemetryReader(query, TABLES, repoContracts.get(PUMPS.contract)),
   client,
   TABLE,
   TABLES,
@@ -41,6 +41,7 @@ const handler = createDriftHandler({
   modelOf: () => Promise.resolve(undefined),
   serviceFor: () =>
     new DriftService(
+      repoContracts,
       reads,
       store,
       store,
@@ -163,6 +164,7 @@ describe('drift function', () => {
       modelOf: () => Promise.reject(new Error('endpoint down')),
       serviceFor: () =>
         new DriftService(
+          repoContracts,
           reads,
           store,
           store,

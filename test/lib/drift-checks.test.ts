@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DriftChecks } from '../../lib/constructs/drift-checks.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 import { pipelineStack, testApp } from '../support/cdk.ts';
 
 const stack = pipelineStack(testApp());
@@ -84,7 +84,7 @@ describe('DriftChecks', () => {
     expect(
       () =>
         new DriftChecks(other, 'Slow', {
-          useCases: loadUseCases(),
+          ...loadCatalog(),
           alerting: other.alerting,
           telemetry: new Map([...other.useCases].map(([id, u]) => [id, u.database])),
           timeout: Duration.minutes(20),

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { IngestPipeline, type IngestPipelineProps } from '../../lib/constructs/ingest-pipeline.ts';
 import { TelemetryDatabase } from '../../lib/constructs/telemetry-database.ts';
 import { constructHarness, pipelineStack, testApp } from '../support/cdk.ts';
+import { pumpTelemetryV1 } from '../support/contracts.ts';
 
 interface Statement {
   readonly Action: string | string[];
@@ -32,7 +33,7 @@ function build(props: Partial<IngestPipelineProps> = {}) {
   });
   const pipeline = new IngestPipeline(stack, 'Ingest', {
     useCase: 'pump-maintenance',
-    contract: 'pump.telemetry@1',
+    contracts: [pumpTelemetryV1],
     database,
     quarantineBucket: bucket,
     encryptionKey: key,
@@ -77,10 +78,11 @@ describe('IngestPipeline', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Architectures: ['arm64'],
       Runtime: 'nodejs24.x',
+      // The accepted contract versions are compiled in; the description names them for operators.
+      Description: 'Validates and stores pump-maintenance telemetry (pump.telemetry@1)',
       Environment: {
         Variables: Match.objectLike({
           USE_CASE: 'pump-maintenance',
-          CONTRACT: 'pump.telemetry@1',
           TIMESTREAM_TABLE: 'telemetry',
           // Magnetic retention of the database: the oldest reading Timestream still takes.
           MAX_RECORD_AGE_DAYS: '365',

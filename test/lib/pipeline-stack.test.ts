@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { pipelineStack, testApp } from '../support/cdk.ts';
+import { repoContracts } from '../support/contracts.ts';
 
 const template = Template.fromStack(pipelineStack());
 
@@ -53,6 +54,7 @@ describe('PipelineStack', () => {
     const second = parseManifest(
       `id: second-line\nname: n\ndescription: d\ncontract: pump.telemetry@1\nkpis:\n  - { id: kpi-a, description: d, baseline: { value: 1, unit: h }, target: -10%, measuredBy: m }\nsensors:\n  - { field: measures.flowRate, unit: l/min, range: { min: 0, max: 100 }, kpi: kpi-a }\nstorage: { memoryRetentionHours: 12, magneticRetentionDays: 30 }\n`,
       'second-line.yaml',
+      repoContracts,
     );
     const two = Template.fromStack(pipelineStack(testApp(), { useCases: [...manifests, second] }));
     // an ingest rule, an edge health rule and a rule keeping the last health report per use case

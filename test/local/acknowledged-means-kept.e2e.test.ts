@@ -8,7 +8,7 @@ import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { LocalCertificateAuthority } from '../../local/certs.ts';
 import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 import { reading } from '../support/messages.ts';
 import { connectOnce } from '../support/mqtt.ts';
 import { waitFor } from '../support/wait.ts';
@@ -69,7 +69,7 @@ describe('acknowledged means kept', () => {
 
     // THEN the next start ingests every one of them, once
     const runtime = await LocalRuntime.start({
-      useCases: loadUseCases(),
+      ...loadCatalog(),
       dataDir,
       mqttPort: 0,
       apiPort: 0,
@@ -90,7 +90,7 @@ describe('a clean stop under load', () => {
     // GIVEN a runtime and a device publishing as fast as PUBACKs come back, reconnecting at once
     const dir = mkdtempSync(path.join(tmpdir(), 'aiot-stop-'));
     const runtime = await LocalRuntime.start({
-      useCases: loadUseCases(),
+      ...loadCatalog(),
       dataDir: dir,
       mqttPort: 0,
       apiPort: 0,

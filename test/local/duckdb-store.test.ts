@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1, repoContracts } from '../support/contracts.ts';
 import type { QuarantineEntry } from '../../core/ingest/ports.ts';
 import { toTelemetryRecord } from '../../core/ingest/records.ts';
 import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { reading } from '../support/messages.ts';
 
 let store: DuckDbStore;
+const measureColumns = repoContracts.measureColumns().map((m) => m.column);
 const record = (overrides: Parameters<typeof reading>[0] = {}) =>
   toTelemetryRecord(
     'pump-maintenance',
@@ -18,7 +19,7 @@ const record = (overrides: Parameters<typeof reading>[0] = {}) =>
   );
 
 beforeEach(async () => {
-  store = await DuckDbStore.open(':memory:');
+  store = await DuckDbStore.open(':memory:', { measureColumns });
 });
 
 afterEach(async () => {
@@ -41,6 +42,31 @@ describe('DuckDbStore', () => {
         'flow_rate',
       ]),
     );
+  });
+
+  it('GIVEN a new contract file WHEN the store opens again THEN its measures are new columns and old rows keep theirs', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aiot-columns-'));
+    const file = path.join(dir, 'local.duckdb');
+    try {
+      const before = await DuckDbStore.open(file, { measureColumns });
+      await before.write([record()]);
+      await before.close();
+      const after = await DuckDbStore.open(file, { measureColumns: [...measureColumns, 'fan_speed'] });
+      expect((await after.query('SELECT motor_current, fan_speed FROM telemetry')).rows).toEqual([
+        { motor_current: 1.35, fan_speed: null },
+      ]);
+      await after.close();
+      // A reader, or a runtime whose contracts no longer name a column, still reads it.
+      const reader = await DuckDbStore.open(file, { readOnly: true });
+      expect(
+        (await reader.readings('pump-maintenance', 'pump-001', { from: 0 }, 10, 'reader'))[0]?.measures,
+      ).toMatchObject({
+        motor_current: 1.35,
+      });
+      await reader.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('treats an identical rewrite as a duplicate and a changed value as a rejection, like Timestream', async () => {
@@ -174,7 +200,7 @@ describe('DuckDbStore migrations', () => {
     connection.closeSync();
     old.closeSync();
     // WHEN the store opens it
-    const migrated = await DuckDbStore.open(file);
+    const migrated = await DuckDbStore.open(file, { measureColumns });
     // THEN the row is there under the new column, and new rows keep the payload once
     expect((await migrated.query('SELECT id, device_id FROM quarantine')).rows).toEqual([
       { id: 'a', device_id: 'pump-001' },

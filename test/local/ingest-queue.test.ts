@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1 } from '../support/contracts.ts';
 import type { BatchSummary } from '../../core/ingest/ingest-batch.ts';
 import type { TelemetryStore, WriteOutcome } from '../../core/ingest/ports.ts';
 import type { DeadLetter } from '../../local/duckdb-store.ts';
@@ -39,7 +39,7 @@ function queueWith(
   const batchWaiters: (() => void)[] = [];
   const queue = new LocalIngestQueue({
     deps: {
-      useCases: new Map([['pump-maintenance', pumpTelemetryV1]]),
+      useCases: new Map([['pump-maintenance', [pumpTelemetryV1]]]),
       store,
       quarantine,
       clock: { now: () => 0 },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicIngestTopic, telemetryTopic } from '../../core/ingest/topics.ts';
 import { queryLocalStore } from '../../local/query-client.ts';
 import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 import { reading as contractReading } from '../support/messages.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -46,7 +46,7 @@ function eventually(sql: string): Promise<Record<string, unknown>[]> {
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-e2e-'));
   runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir,
     mqttPort: 0,
     apiPort: 0,

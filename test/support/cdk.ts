@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from '../../lib/nag.ts';
 import { PipelineStack, type PipelineStackProps } from '../../lib/stacks/pipeline-stack.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 
 // The feature flags of cdk.json, so tests synthesize what `cdk synth` synthesizes.
 const cdkJsonContext = (
@@ -24,7 +24,7 @@ export function testApp(options: { bundle?: boolean } = {}): App {
 }
 
 export function pipelineStack(app = testApp(), props: Partial<PipelineStackProps> = {}): PipelineStack {
-  return new PipelineStack(app, 'Test', { useCases: loadUseCases(), ...props });
+  return new PipelineStack(app, 'Test', { ...loadCatalog(), ...props });
 }
 
 /** A bare stack with the shared resources a construct under test needs. */

@@ -1,5 +1,5 @@
 import type { TelemetryMessage } from '../../core/contracts/contract.ts';
-import { pumpTelemetryV1 } from '../../core/contracts/pump-telemetry.ts';
+import { pumpTelemetryV1 } from './contracts.ts';
 import { bytesToBase64 } from '../../core/ingest/base64.ts';
 import type { InboundMessage } from '../../core/ingest/ingest-batch.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';

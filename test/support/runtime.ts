@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalRuntime } from '../../local/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
 
 /** A scoring runtime with the shipped use cases on free ports in a fresh folder, and how to remove it. */
 export async function startTestRuntime(
@@ -10,7 +10,7 @@ export async function startTestRuntime(
 ): Promise<{ runtime: LocalRuntime; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
   const runtime = await LocalRuntime.start({
-    useCases: loadUseCases(),
+    ...loadCatalog(),
     dataDir,
     mqttPort: 0,
     apiPort: 0,

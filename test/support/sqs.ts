@@ -1,5 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { InboundMessage } from '../../core/ingest/ingest-batch.ts';
+import { compiledContracts } from '../../lib/use-case-config.ts';
+import { pumpTelemetryV1 } from './contracts.ts';
 
 /** An SQS event delivering `messages`, as the event source mapping hands them to the handler. */
 export function sqsEvent(messages: readonly InboundMessage[]): SQSEvent {
@@ -10,7 +12,10 @@ export function sqsEvent(messages: readonly InboundMessage[]): SQSEvent {
 export const ingestEnv = {
   AWS_REGION: 'eu-west-1',
   USE_CASE: 'pump-maintenance',
-  CONTRACT: 'pump.telemetry@1',
+  // What the construct's esbuild define puts in the bundle: the accepted versions, current first.
+  AIOT_CONTRACTS: JSON.parse(
+    compiledContracts([pumpTelemetryV1])['process.env.AIOT_CONTRACTS'] ?? '""',
+  ) as string,
   TIMESTREAM_DATABASE: 'db',
   TIMESTREAM_TABLE: 'telemetry',
   MAX_RECORD_AGE_DAYS: '730',
