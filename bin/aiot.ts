@@ -5,6 +5,7 @@ import { alertsCommand } from './cli/alerts.ts';
 import { certsCommand } from './cli/certs.ts';
 import { contractsCommand } from './cli/contracts.ts';
 import { driftCommand } from './cli/drift.ts';
+import { quarantineCommand } from './cli/quarantine.ts';
 import { devicesCommand } from './cli/devices.ts';
 import { localEdgeCommand } from './cli/edge.ts';
 import { modelCommand } from './cli/model.ts';
@@ -27,7 +28,8 @@ const program = new Command('aiot')
   .addCommand(modelCommand())
   .addCommand(alertsCommand())
   .addCommand(devicesCommand())
-  .addCommand(driftCommand());
+  .addCommand(driftCommand())
+  .addCommand(quarantineCommand());
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(

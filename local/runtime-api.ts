@@ -4,7 +4,10 @@ import { readBody, replyJson, serverHandle } from '../model/http-json.ts';
 import { listen } from './listen.ts';
 import { OPERATOR_ROUTES, type OperatorApi } from '../core/operators/api.ts';
 import { localOperatorRequest } from './operations.ts';
+import { z } from 'zod';
+import { issuesText } from '../core/contracts/reasons.ts';
 import type { DriftReport } from '../core/drift/ports.ts';
+import type { ReplayFilter, ReplayReport } from '../core/ingest/quarantine-replay.ts';
 import { UnknownUseCase } from './drift-schedule.ts';
 
 const MAX_SQL_BYTES = 64 * 1024;
@@ -23,6 +26,8 @@ export interface RuntimeApiOptions {
   readonly operations?: OperatorApi;
   /** Runs a use case's drift checks on demand (`POST /drift/runs`). */
   readonly drift?: { run(useCase: string): Promise<DriftReport> };
+  /** Re-validates quarantined messages and stores those that pass (`POST /quarantine/replays`). */
+  readonly quarantine?: { replay(filter: ReplayFilter): Promise<ReplayReport> };
   /** Called with an unexpected failure of an operator route (answered 500). */
   readonly onError?: (error: unknown) => void;
 }
@@ -56,7 +61,9 @@ export function refusalOf(
   return undefined;
 }
 
-const ROUTES = ['POST /query (SQL)', 'POST /drift/runs', ...OPERATOR_ROUTES].join(', ');
+const ROUTES = ['POST /query (SQL)', 'POST /drift/runs', 'POST /quarantine/replays', ...OPERATOR_ROUTES].join(
+  ', ',
+);
 
 /**
  * The runtime's API, bound to loopback for local programs only (the CLI, the console's server).
@@ -73,6 +80,7 @@ export async function startRuntimeApi(
   options: RuntimeApiOptions = {},
 ): Promise<{ port: number; close(): Promise<void> }> {
   let boundPort = port;
+  const replayState = { replayRunning: false };
   const server = http.createServer((request, response) => {
     void (async () => {
       const refusal = refusalOf(request, boundPort);
@@ -90,6 +98,10 @@ export async function startRuntimeApi(
         }
         if (url.pathname === '/drift/runs' && request.method === 'POST' && options.drift) {
           await runDrift(options.drift, body, response);
+          return;
+        }
+        if (url.pathname === '/quarantine/replays' && request.method === 'POST' && options.quarantine) {
+          await runReplay(options.quarantine, body, response, replayState);
           return;
         }
         if (!options.operations) {
@@ -146,6 +158,58 @@ export async function startRuntimeApi(
   const handle = serverHandle(server);
   boundPort = handle.port;
   return handle;
+}
+
+const replayRequestSchema = z.strictObject({
+  useCase: z.string().min(1).max(63).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  reason: z.string().min(1).max(200).optional(),
+});
+
+/**
+ * `POST /quarantine/replays` with `{"useCase"?, "since"? (ISO 8601), "reason"?}`: one replay at a
+ * time (409 while one runs), answered with its report.
+ */
+async function runReplay(
+  quarantine: NonNullable<RuntimeApiOptions['quarantine']>,
+  body: string,
+  response: http.ServerResponse,
+  state: { replayRunning: boolean },
+): Promise<void> {
+  let json: unknown;
+  try {
+    json = body === '' ? {} : JSON.parse(body);
+  } catch {
+    replyJson(response, 400, { error: 'the body must be JSON: {"useCase"?, "since"?, "reason"?}' });
+    return;
+  }
+  const parsed = replayRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    replyJson(response, 400, { error: issuesText(parsed.error.issues) });
+    return;
+  }
+  if (state.replayRunning) {
+    replyJson(response, 409, { error: 'a quarantine replay is already running; run it again when it ends' });
+    return;
+  }
+  state.replayRunning = true;
+  try {
+    const { useCase, since, reason } = parsed.data;
+    replyJson(
+      response,
+      200,
+      await quarantine.replay({
+        ...(useCase === undefined ? {} : { useCase }),
+        ...(since === undefined ? {} : { since: Date.parse(since) }),
+        ...(reason === undefined ? {} : { reason }),
+      }),
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    replyJson(response, error instanceof UnknownUseCase ? 404 : 500, { error: message });
+  } finally {
+    state.replayRunning = false;
+  }
 }
 
 /** `POST /drift/runs` with `{"useCase": "<id>"}`: the use case's drift checks, now, and their report. */

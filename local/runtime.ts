@@ -7,7 +7,7 @@ import { acceptedContractRefs } from '../core/usecase/manifest.ts';
 import { DeviceWindows } from '../core/inference/device-windows.ts';
 import { ResilientScorer } from '../core/inference/resilient-scorer.ts';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
-import type { BatchSummary } from '../core/ingest/ingest-batch.ts';
+import type { BatchSummary, IngestDependencies } from '../core/ingest/ingest-batch.ts';
 import { healthReportSchema } from '../core/edge/health-report.ts';
 import { reasonsFromZod, type Reason } from '../core/contracts/reasons.ts';
 import { bytesToBase64 } from '../core/ingest/base64.ts';
@@ -32,7 +32,9 @@ import { DuckDbAlertStore } from './duckdb-alert-store.ts';
 import { startRuntimeApi } from './runtime-api.ts';
 import { OperatorApi } from '../core/operators/api.ts';
 import type { DriftReport } from '../core/drift/ports.ts';
-import { LocalDriftSchedule } from './drift-schedule.ts';
+import { LocalDriftSchedule, UnknownUseCase } from './drift-schedule.ts';
+import { DuckDbQuarantineLedger } from './duckdb-quarantine-ledger.ts';
+import { replayQuarantine, type ReplayFilter, type ReplayReport } from '../core/ingest/quarantine-replay.ts';
 import { DuckDbDriftStore } from './drift-store.ts';
 import { DuckDbOperatorReads } from './operator-reads.ts';
 
@@ -164,6 +166,19 @@ export class LocalRuntime {
     });
     const alertStore = await DuckDbAlertStore.open(store);
     const driftStore = await DuckDbDriftStore.open(store);
+    const ledger = await DuckDbQuarantineLedger.open(store);
+    const replay = {
+      replay: (filter: ReplayFilter): Promise<ReplayReport> => {
+        if (filter.useCase !== undefined && !options.useCases.some((u) => u.id === filter.useCase)) {
+          return Promise.reject(
+            new UnknownUseCase(
+              `unknown use case "${filter.useCase}" (${options.useCases.map((u) => u.id).join(', ')})`,
+            ),
+          );
+        }
+        return replayQuarantine(ledger, ingestDependencies(options, store), filter);
+      },
+    };
     const scoring =
       options.modelPort === false
         ? undefined
@@ -220,6 +235,7 @@ export class LocalRuntime {
       });
       api = await startRuntimeApi(store, host, options.apiPort ?? 8884, {
         drift,
+        quarantine: replay,
         ...(scoring
           ? {
               operations: new OperatorApi({
@@ -289,6 +305,30 @@ export class LocalRuntime {
   }
 }
 
+/** What ingestion checks against and writes to, as the Lambda has it: live traffic and replays alike. */
+function ingestDependencies(
+  options: LocalRuntimeOptions,
+  store: DuckDbStore,
+): Omit<IngestDependencies, 'quarantine'> {
+  return {
+    useCases: new Map(
+      options.useCases.map((useCase) => [
+        useCase.id,
+        options.contracts.getAll(acceptedContractRefs(useCase)),
+      ]),
+    ),
+    store,
+    clock: systemClock,
+    // What Timestream would take: up to the magnetic retention back, 15 minutes ahead.
+    timeBounds: new Map(
+      options.useCases.map((useCase) => [
+        useCase.id,
+        { ...DEFAULT_TIME_BOUNDS, maxAgeMs: useCase.storage.magneticRetentionDays * DAY_MS },
+      ]),
+    ),
+  };
+}
+
 /** The SQS stand-in: the same ingest dependencies as the Lambda, a journal in the data folder, counters updated per batch. */
 function createIngestQueue(
   options: LocalRuntimeOptions,
@@ -298,24 +338,7 @@ function createIngestQueue(
   scoring: LocalRuntime['scoring'],
 ): LocalIngestQueue {
   return new LocalIngestQueue({
-    deps: {
-      useCases: new Map(
-        options.useCases.map((useCase) => [
-          useCase.id,
-          options.contracts.getAll(acceptedContractRefs(useCase)),
-        ]),
-      ),
-      store,
-      quarantine: store,
-      clock: systemClock,
-      // What Timestream would take: up to the magnetic retention back, 15 minutes ahead.
-      timeBounds: new Map(
-        options.useCases.map((useCase) => [
-          useCase.id,
-          { ...DEFAULT_TIME_BOUNDS, maxAgeMs: useCase.storage.magneticRetentionDays * DAY_MS },
-        ]),
-      ),
-    },
+    deps: { ...ingestDependencies(options, store), quarantine: store },
     journalDir: path.join(dataDir, QUEUE_DIR),
     deadLetter: (message) => store.deadLetter(message),
     batchSize: options.batchSize,

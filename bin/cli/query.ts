@@ -7,7 +7,7 @@ import { printTable } from './output.ts';
 export function queryCommand(): Command {
   return new Command('query')
     .description(
-      'run one read-only SQL statement on the local store (tables: telemetry, inferences, quarantine, device_health, refusals, dead_letter), running or not',
+      'run one read-only SQL statement on the local store (tables: telemetry, inferences, quarantine, quarantine_resolved, device_health, refusals, dead_letter), running or not',
     )
     .argument('<sql>', 'a SELECT (or EXPLAIN) statement')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))

@@ -5,6 +5,8 @@ import type {
   TelemetryStore,
   WriteOutcome,
 } from '../../core/ingest/ports.ts';
+import type { Reason } from '../../core/contracts/reasons.ts';
+import type { QuarantineLedger, ReplayFilter } from '../../core/ingest/quarantine-replay.ts';
 import { recordKey, sameRecordContent, type TelemetryRecord } from '../../core/ingest/records.ts';
 
 /** An in-memory store with Timestream's identity rules, for testing core through its ports. */
@@ -40,5 +42,45 @@ export class MemoryQuarantine implements QuarantineSink {
     if (this.entries.has(entry.id)) return Promise.resolve('already-kept');
     this.entries.set(entry.id, entry);
     return Promise.resolve('kept');
+  }
+}
+
+/** The quarantine as a replay sees it, in memory: entries move to `resolved` once their reading is stored. */
+export class MemoryLedger implements QuarantineLedger {
+  readonly resolved = new Map<string, { entry: QuarantineEntry; outcome: string }>();
+  /** Fails the next resolve, as a crash between the store write and the move would. */
+  failNextResolve = false;
+
+  constructor(readonly quarantine: MemoryQuarantine) {}
+
+  pending(
+    filter: Pick<ReplayFilter, 'useCase' | 'since'>,
+    after: QuarantineEntry | undefined,
+    limit: number,
+  ): Promise<QuarantineEntry[]> {
+    const order = (e: QuarantineEntry) => `${String(e.quarantinedAt).padStart(15, '0')}|${e.id}`;
+    return Promise.resolve(
+      [...this.quarantine.entries.values()]
+        .filter((e) => filter.useCase === undefined || e.useCase === filter.useCase)
+        .filter((e) => filter.since === undefined || e.quarantinedAt >= filter.since)
+        .filter((e) => after === undefined || order(e) > order(after))
+        .sort((a, b) => order(a).localeCompare(order(b)))
+        .slice(0, limit),
+    );
+  }
+
+  resolve(entry: QuarantineEntry, outcome: 'stored' | 'duplicate'): Promise<void> {
+    if (this.failNextResolve) {
+      this.failNextResolve = false;
+      return Promise.reject(new Error('crashed before the move'));
+    }
+    this.quarantine.entries.delete(entry.id);
+    this.resolved.set(entry.id, { entry, outcome });
+    return Promise.resolve();
+  }
+
+  requarantine(entry: QuarantineEntry, reasons: readonly Reason[]): Promise<void> {
+    this.quarantine.entries.set(entry.id, { ...entry, reasons });
+    return Promise.resolve();
   }
 }
