@@ -46,6 +46,8 @@ export interface ReplayReport {
   readonly retry: number;
   /** Still-refused entries by their first reason's code, the most common first. */
   readonly stillRefusedBy: readonly { readonly code: string; readonly count: number }[];
+  /** False when the replay stopped before the end (its time was up): run it again to go on. */
+  readonly complete: boolean;
 }
 
 /** Stages a replay takes: messages that were telemetry. Edge health reports are not replayed. */
@@ -93,19 +95,30 @@ export async function replayQuarantine(
   ledger: QuarantineLedger,
   deps: Omit<IngestDependencies, 'quarantine'>,
   filter: ReplayFilter,
-  options: { pageSize?: number; onProgress?: (report: ReplayReport) => void } = {},
+  options: {
+    pageSize?: number;
+    onProgress?: (report: ReplayReport) => void;
+    /** Asked before each page: false stops the replay there (a Lambda near its timeout). */
+    shouldContinue?: () => boolean;
+  } = {},
 ): Promise<ReplayReport> {
   const pageSize = options.pageSize ?? DEFAULT_REPLAY_PAGE;
   const counts = { examined: 0, stored: 0, alreadyStored: 0, stillQuarantined: 0, retry: 0 };
   const refusedBy = new Map<string, number>();
+  let complete = true;
   const report = (): ReplayReport => ({
     ...counts,
+    complete,
     stillRefusedBy: [...refusedBy]
       .map(([code, count]) => ({ code, count }))
       .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
   });
   let after: QuarantineEntry | undefined;
   for (;;) {
+    if (options.shouldContinue && !options.shouldContinue()) {
+      complete = false;
+      break;
+    }
     const page = await ledger.pending(filter, after, pageSize);
     if (page.length === 0) break;
     after = page.at(-1);

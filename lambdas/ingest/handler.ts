@@ -18,7 +18,7 @@ import { DeviceWindows } from '../../core/inference/device-windows.ts';
 import type { InferenceStore } from '../../core/inference/inference-records.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
-import { DEFAULT_TIME_BOUNDS, systemClock } from '../../core/ingest/ports.ts';
+import { systemClock } from '../../core/ingest/ports.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbNotificationBatcher } from '../adapters/dynamodb-notification-batcher.ts';
@@ -26,8 +26,7 @@ import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
 import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
 import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
 import { TimestreamInferenceStore } from '../adapters/timestream-inference-store.ts';
-import { TimestreamTelemetryStore } from '../adapters/timestream-telemetry-store.ts';
-import { contractsFromEnv } from '../shared/deployment.ts';
+import { contractsFromEnv, ingestPathFromEnv } from '../shared/deployment.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
@@ -123,21 +122,9 @@ function parsePolicy(text: string): AlertPolicy {
 
 /** Wires the ports to AWS from the environment the IngestPipeline construct sets. */
 export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): IngestDependencies {
-  const useCase = requireEnv('USE_CASE', env);
-  const maxAgeDays = Number(requireEnv('MAX_RECORD_AGE_DAYS', env));
-  if (!(maxAgeDays > 0))
-    throw new Error(
-      `MAX_RECORD_AGE_DAYS must be a number of days above 0, got "${env.MAX_RECORD_AGE_DAYS ?? ''}"`,
-    );
   return {
-    useCases: new Map([[useCase, contractsFromEnv(env)]]),
-    timeBounds: new Map([[useCase, { ...DEFAULT_TIME_BOUNDS, maxAgeMs: maxAgeDays * 24 * 3600 * 1000 }]]),
-    store: new TimestreamTelemetryStore(new TimestreamWriteClient({}), {
-      databaseName: requireEnv('TIMESTREAM_DATABASE', env),
-      tableName: requireEnv('TIMESTREAM_TABLE', env),
-    }),
+    ...ingestPathFromEnv(env),
     quarantine: new S3QuarantineSink(new S3Client({}), requireEnv('QUARANTINE_BUCKET', env)),
-    clock: systemClock,
   };
 }
 

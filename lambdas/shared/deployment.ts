@@ -1,4 +1,8 @@
+import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { z } from 'zod';
+import type { IngestDependencies } from '../../core/ingest/ingest-batch.ts';
+import { DEFAULT_TIME_BOUNDS, systemClock } from '../../core/ingest/ports.ts';
+import { TimestreamTelemetryStore } from '../adapters/timestream-telemetry-store.ts';
 import type { DataContract } from '../../core/contracts/contract.ts';
 import { parseContractDocument } from '../../core/contracts/document.ts';
 import { ContractRegistry } from '../../core/contracts/registry.ts';
@@ -40,4 +44,26 @@ export function deploymentFromEnv(env: NodeJS.ProcessEnv): {
 /** Each use case's Timestream tables (TELEMETRY_TABLES, a JSON object by use case id). */
 export function telemetryTablesFromEnv(env: NodeJS.ProcessEnv): Map<string, UseCaseTables> {
   return new Map(Object.entries(tablesSchema.parse(JSON.parse(requireEnv('TELEMETRY_TABLES', env)))));
+}
+
+/**
+ * What a use case's ingestion checks against and writes to, from the environment the
+ * IngestPipeline construct sets: the ingest function's, and the quarantine replay's.
+ */
+export function ingestPathFromEnv(env: NodeJS.ProcessEnv): Omit<IngestDependencies, 'quarantine'> {
+  const useCase = requireEnv('USE_CASE', env);
+  const maxAgeDays = Number(requireEnv('MAX_RECORD_AGE_DAYS', env));
+  if (!(maxAgeDays > 0))
+    throw new Error(
+      `MAX_RECORD_AGE_DAYS must be a number of days above 0, got "${env.MAX_RECORD_AGE_DAYS ?? ''}"`,
+    );
+  return {
+    useCases: new Map([[useCase, contractsFromEnv(env)]]),
+    timeBounds: new Map([[useCase, { ...DEFAULT_TIME_BOUNDS, maxAgeMs: maxAgeDays * 24 * 3600 * 1000 }]]),
+    store: new TimestreamTelemetryStore(new TimestreamWriteClient({}), {
+      databaseName: requireEnv('TIMESTREAM_DATABASE', env),
+      tableName: requireEnv('TIMESTREAM_TABLE', env),
+    }),
+    clock: systemClock,
+  };
 }

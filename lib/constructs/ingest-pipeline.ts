@@ -62,8 +62,11 @@ export interface IngestPipelineProps {
 
 export const QUARANTINE_PREFIX = 'quarantine/';
 export const UNDELIVERABLE_PREFIX = 'undeliverable/';
+/** Where a replay moves the quarantine objects whose readings it stored. */
+export const RESOLVED_PREFIX = 'quarantine-resolved/';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'ingest', 'handler.ts');
+const REPLAY_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'replay', 'handler.ts');
 
 /**
  * The cloud ingestion path of one use case: IoT topic rule (Basic Ingest capable) -> SQS queue
@@ -74,6 +77,11 @@ export class IngestPipeline extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly function: nodejs.NodejsFunction;
+  /**
+   * Re-validates the use case's quarantined messages and stores those that now pass; invoked by
+   * hand after a contract fix (`aws lambda invoke`, docs/operations.md).
+   */
+  readonly replayFunction: nodejs.NodejsFunction;
   readonly rule: iot.CfnTopicRule;
   readonly ruleName: string;
   readonly deadLetterAlarm: cloudwatch.Alarm;
@@ -106,6 +114,7 @@ export class IngestPipeline extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+    this.replayFunction = this.createReplayFunction(props);
     this.rule = this.createRule(props);
     this.ruleName = this.rule.ref;
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
@@ -143,6 +152,62 @@ export class IngestPipeline extends Construct {
       reason:
         'The function writes one object per quarantined message, named by its message id, under quarantine/ only.',
     });
+    return fn;
+  }
+
+  /**
+   * The quarantine replay: the ingest path's store and contracts, and of the bucket only this use
+   * case's quarantine (read, rewrite, delete once resolved) and its resolved copies (write).
+   */
+  private createReplayFunction(props: IngestPipelineProps): nodejs.NodejsFunction {
+    const { fn, role } = serviceFunction(this, {
+      entry: REPLAY_ENTRY,
+      description: `Replays ${props.useCase} quarantined messages against ${props.contracts.map((c) => c.ref).join(', ')}`,
+      define: compiledContracts(props.contracts),
+      roleDescription: `Quarantine replay of ${props.useCase}`,
+      environment: {
+        USE_CASE: props.useCase,
+        TIMESTREAM_DATABASE: props.database.databaseName,
+        TIMESTREAM_TABLE: props.database.tableName,
+        MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),
+        QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
+        POWERTOOLS_SERVICE_NAME: `replay-${props.useCase}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
+      },
+      memorySize: 512,
+      // A replay stops a minute before this and says it is not complete: invoke it again.
+      timeout: Duration.minutes(15),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      prefix: 'Replay',
+    });
+    props.database.grantWrite(fn);
+    const quarantined = `${QUARANTINE_PREFIX}use_case=${props.useCase}/`;
+    const resolved = `${RESOLVED_PREFIX}use_case=${props.useCase}/`;
+    props.encryptionKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.quarantineBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${quarantined}*`] } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resources: [props.quarantineBucket.arnForObjects(`${quarantined}*`)],
+      }),
+    );
+    grantPutObjectsUnder(role, props.quarantineBucket, props.encryptionKey, resolved);
+    Validations.of(role).acknowledge(
+      {
+        id: objectPrefixFinding(props.quarantineBucket, quarantined),
+        reason: `The replay reads, rewrites and (once its reading is stored) deletes the quarantined messages of ${props.useCase} only, one object per message.`,
+      },
+      {
+        id: objectPrefixFinding(props.quarantineBucket, resolved),
+        reason: `The replay writes one resolved copy per stored message, under ${resolved} only.`,
+      },
+    );
     return fn;
   }
 

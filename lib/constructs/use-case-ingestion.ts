@@ -79,6 +79,10 @@ export class UseCaseIngestion extends Construct {
       description: `Topic a ${manifest.id} device publishes to (replace <thing> by its thing name)`,
       value: this.pipeline.basicIngestTopicFor('<thing>'),
     });
+    new CfnOutput(this, 'QuarantineReplayFunction', {
+      description: `Replays ${manifest.id}'s quarantined messages after a contract fix: aws lambda invoke --function-name <this> --payload '{"since":"<ISO time>"}' out.json`,
+      value: this.pipeline.replayFunction.functionName,
+    });
     new CfnOutput(this, 'DevicePolicyName', {
       description: `IoT policy to attach to each ${manifest.id} device certificate`,
       value: this.devicePolicy.policyName,

@@ -92,6 +92,23 @@ describe('quarantine replay', () => {
     expect(progress).toEqual([2, 4, 6, 7]);
   });
 
+  it('GIVEN the time is up THEN the replay stops before the next page and says it is not complete', async () => {
+    await ingestBatch([inbound(v2(1)), inbound(v2(2)), inbound(v2(3))], before);
+    let pages = 0;
+    const report = await replayQuarantine(
+      ledger,
+      after,
+      {},
+      { pageSize: 2, shouldContinue: () => pages++ < 1 },
+    );
+    expect(report).toMatchObject({ examined: 2, stored: 2, complete: false });
+    expect(await replayQuarantine(ledger, after, {})).toMatchObject({
+      examined: 1,
+      stored: 1,
+      complete: true,
+    });
+  });
+
   it('GIVEN the store is busy THEN the entry stays as it was for the next replay', async () => {
     await ingestBatch([inbound(v2(1))], before);
     store.failNext = { status: 'retry', reason: 'throttled' };

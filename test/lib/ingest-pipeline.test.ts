@@ -11,6 +11,23 @@ import { pumpTelemetryV1 } from '../support/contracts.ts';
 interface Statement {
   readonly Action: string | string[];
   readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** Every policy statement of the role of the function whose logical id starts with `functionId`. */
+function statementsOf(template: Template, functionId: string): Statement[] {
+  const [fn] = Object.entries(template.findResources('AWS::Lambda::Function'))
+    .filter(([id]) => id.startsWith(functionId) && !id.startsWith(`${functionId}Role`))
+    .map(([, resource]) => resource as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } });
+  const role = fn?.Properties.Role['Fn::GetAtt'][0];
+  if (!role) throw new Error(`no function ${functionId}`);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .map(
+      (policy) =>
+        policy as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } },
+    )
+    .filter((policy) => policy.Properties.Roles.some((r) => r.Ref === role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 }
 
 /** A resolved `Fn::Join` (or `Ref`, `Fn::GetAtt`) as readable text: references in braces. */
@@ -96,20 +113,51 @@ describe('IngestPipeline', () => {
     });
   });
 
+  it("GIVEN the replay function THEN it may touch only its use case's quarantine and resolved copies, and write its tables", () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Replays pump-maintenance quarantined messages against pump.telemetry@1',
+      Timeout: 900,
+      Environment: {
+        Variables: Match.objectLike({ USE_CASE: 'pump-maintenance', QUARANTINE_BUCKET: Match.anyValue() }),
+      },
+    });
+    const statements = statementsOf(template, 'IngestReplayFunction');
+    const s3 = statements.filter((statement) => [statement.Action].flat().some((a) => a.startsWith('s3:')));
+    expect(
+      s3.map((statement) => ({
+        actions: [statement.Action].flat().sort(),
+        resources: [statement.Resource].flat().map((resource) => joined(resource)),
+        condition: statement.Condition,
+      })),
+    ).toEqual([
+      {
+        // Its rejected-records prefix comes with the database's write grant, as the ingest function's.
+        actions: ['s3:PutObject'],
+        resources: [
+          '{Bucket83908E77.Arn}/quarantine-resolved/use_case=pump-maintenance/*',
+          '{Bucket83908E77.Arn}/timestream-rejected/Harness-Db/*',
+        ],
+        condition: undefined,
+      },
+      {
+        actions: ['s3:ListBucket'],
+        resources: ['{Bucket83908E77.Arn}'],
+        condition: { StringLike: { 's3:prefix': ['quarantine/use_case=pump-maintenance/*'] } },
+      },
+      {
+        actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        resources: ['{Bucket83908E77.Arn}/quarantine/use_case=pump-maintenance/*'],
+        condition: undefined,
+      },
+    ]);
+    expect(statements.some((statement) => statement.Action === 'timestream:WriteRecords')).toBe(true);
+  });
+
   it('lets the function write only to its two tables and its two object prefixes', () => {
     // GIVEN the pipeline's function
     const { template } = build();
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
-      Properties: { Role: { 'Fn::GetAtt': [string, string] } };
-    }[];
-    const functionRole = fn?.Properties.Role['Fn::GetAtt'][0];
-    const all = Object.values(template.findResources('AWS::IAM::Policy'))
-      .map(
-        (policy) =>
-          policy as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } },
-      )
-      .filter((policy) => policy.Properties.Roles.some((role) => role.Ref === functionRole))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const all = statementsOf(template, 'IngestFunction');
     const statements = all.filter(
       (statement) => statement.Action === 'timestream:WriteRecords' || statement.Action === 's3:PutObject',
     );
@@ -146,7 +194,7 @@ describe('IngestPipeline', () => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles each handler (ingest, notify, console API, drift checks) into one file with esbuild, and builds the console page', () => {
+  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks) into one file with esbuild, and builds the console page', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
@@ -154,10 +202,13 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(5);
     // The console API's manifests are compiled in: its environment has no room for them.
     const consoleApi = bundles.find((file) => readFileSync(file, 'utf8').includes('operator request failed'));
     expect(readFileSync(consoleApi ?? '', 'utf8')).toContain('unplanned-downtime');
+    // So are the contracts: the replay checks quarantined messages against the files of today.
+    const replay = bundles.find((file) => readFileSync(file, 'utf8').includes('quarantine replay done'));
+    expect(readFileSync(replay ?? '', 'utf8')).toContain('Drive-end bearing temperature.');
     const site = assets.find((dir) => existsSync(path.join(dir, 'index.html')));
     expect(readdirSync(site ?? '').sort()).toEqual(['index.html', 'main.css', 'main.js']);
     // The SDK is bundled on purpose; this bound catches an accidental dependency explosion.

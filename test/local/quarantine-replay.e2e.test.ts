@@ -92,6 +92,7 @@ describe('aiot quarantine replay, through the local runtime', () => {
       stillQuarantined: 1,
       retry: 0,
       stillRefusedBy: [{ code: 'too_small', count: 1 }],
+      complete: true,
     });
     expect(
       await rows(`SELECT contract, bearing_temperature, seq FROM telemetry WHERE device_id = '${THING}'`),
