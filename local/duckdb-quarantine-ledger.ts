@@ -2,10 +2,11 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import type { Reason } from '../core/contracts/reasons.ts';
 import type { QuarantineEntry, QuarantineStage } from '../core/ingest/ports.ts';
 import type { QuarantineLedger, ReplayFilter } from '../core/ingest/quarantine-replay.ts';
-import type { DuckDbStore, Row } from './duckdb-store.ts';
+import { QUARANTINE_COLUMNS, type DuckDbStore, type Row } from './duckdb-store.ts';
 
 const STAGES: readonly QuarantineStage[] = ['validation', 'store-rejected', 'health'];
 
+/** The columns both tables share, in order. */
 const COLUMNS =
   'id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64';
 
@@ -58,18 +59,7 @@ export class DuckDbQuarantineLedger implements QuarantineLedger {
   static async open(store: DuckDbStore): Promise<DuckDbQuarantineLedger> {
     await store.withWriter(async (c) => {
       await c.run(`
-        CREATE TABLE IF NOT EXISTS quarantine_resolved (
-          id VARCHAR PRIMARY KEY,
-          stage VARCHAR NOT NULL,
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          topic VARCHAR NOT NULL,
-          client_id VARCHAR NOT NULL,
-          received_at TIMESTAMP NOT NULL,
-          quarantined_at TIMESTAMP NOT NULL,
-          reasons JSON NOT NULL,
-          payload VARCHAR,
-          payload_base64 VARCHAR,
+        CREATE TABLE IF NOT EXISTS quarantine_resolved (${QUARANTINE_COLUMNS},
           resolved_at TIMESTAMP NOT NULL,
           outcome VARCHAR NOT NULL
         );`);

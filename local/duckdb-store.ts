@@ -25,6 +25,20 @@ const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
 
 export type Row = Record<string, unknown>;
 
+/** A quarantined message's columns: the `quarantine` table's, and the resolved copies' after a replay. */
+export const QUARANTINE_COLUMNS = `
+  id VARCHAR PRIMARY KEY,
+  stage VARCHAR NOT NULL,
+  use_case VARCHAR NOT NULL,
+  device_id VARCHAR NOT NULL,
+  topic VARCHAR NOT NULL,
+  client_id VARCHAR NOT NULL,
+  received_at TIMESTAMP NOT NULL,
+  quarantined_at TIMESTAMP NOT NULL,
+  reasons JSON NOT NULL,
+  payload VARCHAR,
+  payload_base64 VARCHAR`;
+
 export interface QueryResult {
   readonly columns: string[];
   readonly rows: Row[];
@@ -156,19 +170,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         seq BIGINT NOT NULL,
         PRIMARY KEY (${DIMENSIONS.join(', ')}, time)
       );
-      CREATE TABLE IF NOT EXISTS quarantine (
-        id VARCHAR PRIMARY KEY,
-        stage VARCHAR NOT NULL,
-        use_case VARCHAR NOT NULL,
-        device_id VARCHAR NOT NULL,
-        topic VARCHAR NOT NULL,
-        client_id VARCHAR NOT NULL,
-        received_at TIMESTAMP NOT NULL,
-        quarantined_at TIMESTAMP NOT NULL,
-        reasons JSON NOT NULL,
-        payload VARCHAR,
-        payload_base64 VARCHAR
-      );
+      CREATE TABLE IF NOT EXISTS quarantine (${QUARANTINE_COLUMNS});
       CREATE TABLE IF NOT EXISTS refusals (
         refused_at TIMESTAMP NOT NULL,
         client_id VARCHAR NOT NULL,

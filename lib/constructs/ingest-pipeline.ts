@@ -165,15 +165,7 @@ export class IngestPipeline extends Construct {
       description: `Replays ${props.useCase} quarantined messages against ${props.contracts.map((c) => c.ref).join(', ')}`,
       define: compiledContracts(props.contracts),
       roleDescription: `Quarantine replay of ${props.useCase}`,
-      environment: {
-        USE_CASE: props.useCase,
-        TIMESTREAM_DATABASE: props.database.databaseName,
-        TIMESTREAM_TABLE: props.database.tableName,
-        MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),
-        QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
-        POWERTOOLS_SERVICE_NAME: `replay-${props.useCase}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
-      },
+      environment: ingestPathEnvironment(props, 'replay'),
       memorySize: 512,
       // A replay stops a minute before this and says it is not complete: invoke it again.
       timeout: Duration.minutes(15),
@@ -275,16 +267,23 @@ function validateProps(props: IngestPipelineProps) {
   };
 }
 
-/** What the handler reads at its first call (lambdas/ingest/handler.ts). */
-function functionEnvironment(props: IngestPipelineProps): Record<string, string> {
+/** The ingest path's settings (lambdas/shared/deployment.ts `ingestPathFromEnv`), for `service`. */
+function ingestPathEnvironment(props: IngestPipelineProps, service: string): Record<string, string> {
   return {
     USE_CASE: props.useCase,
     TIMESTREAM_DATABASE: props.database.databaseName,
     TIMESTREAM_TABLE: props.database.tableName,
     MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),
     QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
-    POWERTOOLS_SERVICE_NAME: `ingest-${props.useCase}`,
+    POWERTOOLS_SERVICE_NAME: `${service}-${props.useCase}`,
     POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
+  };
+}
+
+/** What the handler reads at its first call (lambdas/ingest/handler.ts). */
+function functionEnvironment(props: IngestPipelineProps): Record<string, string> {
+  return {
+    ...ingestPathEnvironment(props, 'ingest'),
     TIMESTREAM_INFERENCES_TABLE: props.database.inferencesTableName,
     ...(props.scoring?.endpoint.endpointName
       ? {

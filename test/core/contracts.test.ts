@@ -12,6 +12,7 @@ import { ContractRegistry } from '../../core/contracts/registry.ts';
 import { CONTRACTS_DIR, loadContracts } from '../../contracts/catalog.ts';
 import { tmpdir } from 'node:os';
 import { formatReason, reasonsFromZod } from '../../core/contracts/reasons.ts';
+import { fileProblems } from '../support/file-problems.ts';
 import { reading } from '../support/messages.ts';
 
 function reasonsFor(payload: unknown): string[] {
@@ -101,19 +102,8 @@ describe('contract files', () => {
     'utf8',
   );
 
-  function problemsOf(text: string, file = 'contracts/pump.telemetry.v1.yaml'): string[] {
-    try {
-      parseContractFile(text, file);
-    } catch (error) {
-      if (error instanceof ContractFileError)
-        return error.message
-          .split('\n')
-          .slice(1)
-          .map((line) => line.trim());
-      throw error;
-    }
-    throw new Error('expected the contract file to be refused, but it was accepted');
-  }
+  const problemsOf = (text: string, file = 'contracts/pump.telemetry.v1.yaml') =>
+    fileProblems(() => parseContractFile(text, file));
 
   it('GIVEN the shipped file THEN it is the contract the stores and devices use', () => {
     const contract = parseContractFile(v1File, 'contracts/pump.telemetry.v1.yaml');
@@ -173,6 +163,7 @@ describe('contract files', () => {
 
   it('GIVEN YAML that is not a contract THEN the syntax error has its line', () => {
     expect(problemsOf('id: [unclosed')[0]).toMatch(/YAML syntax/);
+    expect(() => parseContractFile('id: [unclosed', 'x.yaml')).toThrow(ContractFileError);
   });
 
   it('GIVEN two contracts that store different units in one column THEN the registry refuses them', () => {

@@ -12,22 +12,13 @@ import {
 } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { repoContracts } from '../support/contracts.ts';
+import { fileProblems } from '../support/file-problems.ts';
 
 const FILE = 'usecases/pump-maintenance.yaml';
 const shipped = readFileSync(path.join(import.meta.dirname, '..', '..', FILE), 'utf8');
 
 function problemsOf(text: string, file = FILE, contracts: ContractRegistry = repoContracts): string[] {
-  try {
-    parseManifest(text, file, contracts);
-  } catch (error) {
-    if (error instanceof ManifestError)
-      return error.message
-        .split('\n')
-        .slice(1)
-        .map((line) => line.trim());
-    throw error;
-  }
-  throw new Error('expected the manifest to be refused, but it was accepted');
+  return fileProblems(() => parseManifest(text, file, contracts));
 }
 
 /** A contract of another kind of machine, to mix into a pump use case. */
@@ -228,6 +219,7 @@ describe('use-case manifests', () => {
       expect.stringContaining('id: must match the file name "other", got "pump-maintenance"'),
     ]);
     expect(problemsOf('id: [unclosed', FILE)[0]).toMatch(/YAML syntax/);
+    expect(() => parseManifest('id: [unclosed', FILE, repoContracts)).toThrow(ManifestError);
   });
 
   it('GIVEN a parsed manifest WHEN it is written as a document and parsed again THEN it is the same manifest', () => {
