@@ -6,6 +6,7 @@ import { certsCommand } from './cli/certs.ts';
 import { contractsCommand } from './cli/contracts.ts';
 import { driftCommand } from './cli/drift.ts';
 import { quarantineCommand } from './cli/quarantine.ts';
+import { auditCommand } from './cli/audit.ts';
 import { devicesCommand } from './cli/devices.ts';
 import { localEdgeCommand } from './cli/edge.ts';
 import { modelCommand } from './cli/model.ts';
@@ -29,7 +30,8 @@ const program = new Command('aiot')
   .addCommand(alertsCommand())
   .addCommand(devicesCommand())
   .addCommand(driftCommand())
-  .addCommand(quarantineCommand());
+  .addCommand(quarantineCommand())
+  .addCommand(auditCommand());
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(

@@ -34,6 +34,10 @@ import { OperatorApi } from '../core/operators/api.ts';
 import type { DriftReport } from '../core/drift/ports.ts';
 import { LocalDriftSchedule, UnknownUseCase } from './drift-schedule.ts';
 import { DuckDbQuarantineLedger } from './duckdb-quarantine-ledger.ts';
+import { FileAuditLog } from './audit-log.ts';
+import { configurationChanges } from '../core/audit/configuration.ts';
+import { digestOf } from '../core/audit/audit-event.ts';
+import { SYSTEM, type Actor } from '../core/operators/actor.ts';
 import { replayQuarantine, type ReplayFilter, type ReplayReport } from '../core/ingest/quarantine-replay.ts';
 import { DuckDbDriftStore } from './drift-store.ts';
 import { DuckDbOperatorReads } from './operator-reads.ts';
@@ -66,6 +70,11 @@ export interface LocalRuntimeOptions {
   readonly onDrift?: (report: DriftReport) => void;
   readonly onError?: (error: unknown) => void;
   readonly onWarning?: (message: string) => void;
+  /**
+   * Who starts the runtime: the audit trail records the manifests and contracts it applies (when
+   * they differ from the last recorded) in their name. @default SYSTEM
+   */
+  readonly actor?: Actor;
 }
 
 export interface RuntimeCounters {
@@ -164,6 +173,16 @@ export class LocalRuntime {
     const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE), {
       measureColumns: options.contracts.measureColumns().map((m) => m.column),
     });
+    const audit = FileAuditLog.inDataDir(dataDir);
+    for (const change of configurationChanges(
+      audit.entries(),
+      { useCases: options.useCases, contracts: options.contracts.all() },
+      options.actor ?? SYSTEM,
+      Date.now(),
+      'applied at start by the local runtime',
+    )) {
+      await audit.record(change);
+    }
     const alertStore = await DuckDbAlertStore.open(store);
     const driftStore = await DuckDbDriftStore.open(store);
     const ledger = await DuckDbQuarantineLedger.open(store);
@@ -183,6 +202,19 @@ export class LocalRuntime {
       options.modelPort === false
         ? undefined
         : await startScoring(options, dataDir, store, alertStore, host, options.modelPort ?? 8885);
+    if (scoring?.trained) {
+      await audit.record({
+        kind: 'model-trained',
+        actor: SYSTEM,
+        at: Date.now(),
+        useCase: scoring.useCase,
+        subject: `model ${scoring.useCase} ${scoring.model.modelVersion}`,
+        before: null,
+        after: digestOf(scoring.model),
+        reason: 'the data folder had no model: trained on simulated normal operation',
+        details: { modelVersion: scoring.model.modelVersion, sensors: scoring.model.sensors.join(',') },
+      });
+    }
     const counters: RuntimeCounters = {
       received: 0,
       stored: 0,
@@ -247,6 +279,7 @@ export class LocalRuntime {
                 contracts: options.contracts,
                 clock: systemClock,
                 newId: randomUUID,
+                audit,
               }),
             }
           : {}),

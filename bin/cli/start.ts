@@ -75,6 +75,7 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
   const runtime = await LocalRuntime.start({
     useCases,
     contracts,
+    actor: actorOf(options),
     dataDir: options.dataDir,
     mqttPort: options.mqttPort,
     apiPort: options.apiPort,

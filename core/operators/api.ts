@@ -17,6 +17,8 @@ import type { BaselineState, BaselineStore } from '../baseline/ports.ts';
 import { requestCalibration } from '../baseline/rebaseline.ts';
 import { issuesText } from '../contracts/reasons.ts';
 import type { ContractRegistry } from '../contracts/registry.ts';
+import { digestOf, type AuditTrail } from '../audit/audit-event.ts';
+import type { Decision } from '../alerts/lifecycle.ts';
 import type { Clock } from '../ingest/ports.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import { PermissionDenied, permissionsOf, requirePermission, type Actor } from './actor.ts';
@@ -37,6 +39,8 @@ export interface OperatorApiDeps {
   readonly clock: Clock;
   /** Ids of new silences. */
   readonly newId: () => string;
+  /** Where every change people make here is recorded: verdicts, silences, re-baselines. */
+  readonly audit: AuditTrail;
 }
 
 export interface OperatorRequest {
@@ -201,7 +205,20 @@ export class OperatorApi {
       if (post && id !== undefined && tail === 'decisions' && extra === undefined) {
         const actor = changer(request);
         const { decision } = parsed(decisionRequestSchema, request.body);
-        return ok(await this.deps.alerts.decide(id, decision, actor));
+        const before = await this.deps.alertStore.getAlert(id);
+        const result = await this.deps.alerts.decide(id, decision, actor);
+        await this.deps.audit.record({
+          kind: 'alert-verdict',
+          actor,
+          at: this.deps.clock.now(),
+          useCase: result.alert.useCase,
+          subject: `alert ${id} (${result.alert.deviceId})`,
+          before: digestOf(before),
+          after: digestOf(result.alert),
+          reason: decisionReason(decision),
+          details: { action: decision.action, status: result.alert.status },
+        });
+        return ok(result);
       }
     }
     if (head === 'devices') {
@@ -224,6 +241,7 @@ export class OperatorApi {
         if (post && action === 'rebaseline') {
           const actor = changer(request);
           const { note } = parsed(rebaselineRequestSchema, request.body);
+          const before = await this.deps.baselines.get(manifest.id, tail);
           const state = await requestCalibration(this.deps.baselines, {
             useCase: manifest.id,
             deviceId: tail,
@@ -231,6 +249,17 @@ export class OperatorApi {
             note,
             actor,
             at: this.deps.clock.now(),
+          });
+          await this.deps.audit.record({
+            kind: 'device-rebaselined',
+            actor,
+            at: this.deps.clock.now(),
+            useCase: manifest.id,
+            subject: `device ${tail}`,
+            before: digestOf(before),
+            after: digestOf(state),
+            reason: note,
+            details: { revision: state.revision, calibrating: state.calibration !== undefined },
           });
           return ok(deviceSummary(state));
         }
@@ -248,6 +277,21 @@ export class OperatorApi {
         requirePermission(actor, 'silence');
         this.manifest(silence.useCase);
         const created = await this.deps.alerts.addSilence(silence, actor, `sil-${this.deps.newId()}`);
+        await this.deps.audit.record({
+          kind: 'silence-set',
+          actor,
+          at: created.createdAt,
+          useCase: created.useCase,
+          subject: `${created.kind} ${created.id}`,
+          before: null,
+          after: digestOf(created),
+          reason: created.reason,
+          details: {
+            scope: JSON.stringify(created.scope),
+            from: new Date(created.from).toISOString(),
+            to: new Date(created.to).toISOString(),
+          },
+        });
         return { status: 201, body: created };
       }
     }
@@ -398,6 +442,20 @@ export class OperatorApi {
       }),
       series,
     };
+  }
+}
+
+/** What an operator said of an alert, in words for the audit trail. */
+function decisionReason(decision: Decision): string {
+  switch (decision.action) {
+    case 'false-positive':
+      return `false positive: ${decision.reason}${decision.note ? ` (${decision.note})` : ''}`;
+    case 'confirm':
+      return `confirmed: ${decision.failureMode}${decision.workOrder ? `, work order ${decision.workOrder}` : ''}${decision.note ? ` (${decision.note})` : ''}`;
+    case 'undo':
+      return 'undone within the undo window';
+    default:
+      return decision.note || decision.action;
   }
 }
 

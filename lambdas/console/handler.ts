@@ -1,3 +1,4 @@
+import { EventBridgeAuditTrail } from '../adapters/eventbridge-audit-trail.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -136,6 +137,7 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
     contracts,
     clock: systemClock,
     newId: randomUUID,
+    audit: new EventBridgeAuditTrail(new EventBridgeClient({}), requireEnv('EVENT_BUS_NAME', env)),
   });
 }
 

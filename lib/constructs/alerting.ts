@@ -1,3 +1,4 @@
+import { AUDIT_EVENT_SOURCE } from '../../core/audit/audit-event.ts';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +21,11 @@ export interface AlertingProps {
   readonly useCases: readonly { readonly id: string; readonly groupWindowSeconds: number }[];
   /** How long the bus archive keeps alert events. @default Duration.days(365) */
   readonly archiveRetention?: Duration;
+  /**
+   * How long the bus archive keeps audit events (who changed what through the application). EU AI
+   * Act Article 12 asks for logs over the system's lifetime. @default - kept indefinitely
+   */
+  readonly auditRetention?: Duration;
 }
 
 /**
@@ -66,6 +72,11 @@ export class Alerting extends Construct {
       description: 'Every alert event, for audits and replays',
       eventPattern: { source: ['aiot.alerts'] },
       retention,
+    });
+    this.bus.archive('AuditArchive', {
+      description: 'Every audit event: who changed what through the application, when and why',
+      eventPattern: { source: [AUDIT_EVENT_SOURCE] },
+      ...(props.auditRetention ? { retention: props.auditRetention } : {}),
     });
     this.topics = new Map(
       props.useCases.map(({ id: useCase }) => [

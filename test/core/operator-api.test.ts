@@ -13,6 +13,7 @@ import type { FleetDevice, UseCaseSummary } from '../../core/operators/views.ts'
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { repoContracts } from '../support/contracts.ts';
+import { CollectingAuditTrail } from '../../core/audit/in-memory.ts';
 
 const [PUMPS] = loadUseCases();
 if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
@@ -97,8 +98,10 @@ function setup(activity: DeviceActivity[] = []) {
     new Map([[manifest.id, { policy: manifest.alerts, inference: alertInferenceOf(manifest) }]]),
   );
   let ids = 0;
+  const audit = new CollectingAuditTrail();
   const api = new OperatorApi({
     contracts: repoContracts,
+    audit,
     alerts,
     alertStore: store,
     baselines,
@@ -109,10 +112,58 @@ function setup(activity: DeviceActivity[] = []) {
   });
   const call = (method: string, path: string, options: Partial<OperatorRequest> = {}) =>
     api.handle({ method, path, query: {}, body: '', actor: undefined, ...options });
-  return { api, store, baselines, reads, call };
+  return { api, store, baselines, reads, call, audit };
 }
 
 describe('OperatorApi', () => {
+  it('GIVEN a verdict, a silence and a re-baseline THEN each is an audit event with its actor, role, states and reason; a refused one is none', async () => {
+    const { store, call, audit } = setup();
+    store.alerts.set('a-1', alert());
+    await call('POST', '/alerts/a-1/decisions', {
+      actor: OPERATOR,
+      body: JSON.stringify({
+        decision: { action: 'false-positive', reason: 'sensor-fault', note: 'loose cable' },
+      }),
+    });
+    await call('POST', '/silences', {
+      actor: ENGINEER,
+      body: JSON.stringify({
+        useCase: 'pump-maintenance',
+        scope: { kind: 'device', deviceId: 'pump-001' },
+        from: NOW,
+        to: NOW + 3600_000,
+        reason: 'valve work',
+      }),
+    });
+    await call('POST', '/devices/pump-maintenance/pump-001/rebaseline', {
+      actor: ENGINEER,
+      body: JSON.stringify({ note: 'new impeller' }),
+    });
+    // Refused: an operator may not re-baseline.
+    await call('POST', '/devices/pump-maintenance/pump-001/rebaseline', {
+      actor: OPERATOR,
+      body: JSON.stringify({ note: 'me too' }),
+    });
+
+    expect(audit.events.map((e) => [e.kind, e.actor.name, e.actor.role, e.subject, e.reason])).toEqual([
+      [
+        'alert-verdict',
+        'olu',
+        'operator',
+        'alert a-1 (pump-001)',
+        'false positive: sensor-fault (loose cable)',
+      ],
+      ['silence-set', 'dana', 'reliability-engineer', 'silence sil-id-1', 'valve work'],
+      ['device-rebaselined', 'dana', 'reliability-engineer', 'device pump-001', 'new impeller'],
+    ]);
+    const [verdict, silence, rebaseline] = audit.events;
+    // Before and after are digests of the states, so the log holds no copy of the data.
+    expect(verdict?.before).toMatch(/^[0-9a-f]{64}$/);
+    expect(verdict?.after).not.toBe(verdict?.before);
+    expect(silence?.before).toBeNull();
+    expect(rebaseline?.details).toMatchObject({ calibrating: true });
+  });
+
   it('GIVEN an operator WHEN they call an alert a false positive THEN the verdict records them, and the body cannot name someone else', async () => {
     const { store, call } = setup();
     store.alerts.set('a-1', alert());

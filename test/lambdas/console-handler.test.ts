@@ -15,6 +15,7 @@ import type { FleetDevice } from '../../core/operators/views.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../../lambdas/adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
+import { EventBridgeAuditTrail } from '../../lambdas/adapters/eventbridge-audit-trail.ts';
 import { TimestreamOperatorReads } from '../../lambdas/adapters/timestream-operator-reads.ts';
 import { actorFromClaims, createConsoleHandler } from '../../lambdas/console/handler.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
@@ -30,6 +31,7 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const store = new DynamoDbAlertStore(client, TABLE);
 const api = new OperatorApi({
   contracts: repoContracts,
+  audit: new EventBridgeAuditTrail(new EventBridgeClient({}), 'app-bus'),
   alerts: new AlertService(
     store,
     store,

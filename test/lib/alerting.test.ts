@@ -46,6 +46,11 @@ describe('Alerting', () => {
       EventPattern: { source: ['aiot.alerts'] },
       RetentionDays: 365,
     });
+    // Audit events are kept for the system's lifetime unless the deployer sets a retention.
+    template.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: ['aiot.audit'] },
+      RetentionDays: 0, // EventBridge's "indefinitely"
+    });
     template.hasResourceProperties('AWS::SNS::Topic', {
       DisplayName: 'aiot pump-maintenance alerts',
       KmsMasterKeyId: Match.anyValue(),
