@@ -8,13 +8,12 @@ import {
   renameSync,
   statSync,
   truncateSync,
-  unlinkSync,
   writeFileSync,
   writeSync,
   readSync,
 } from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withFileLock } from './file-lock.ts';
 import { auditEventSchema, type AuditEvent, type AuditTrail } from '../core/audit/audit-event.ts';
 import {
   auditHeadSchema,
@@ -31,8 +30,6 @@ import { issuesText } from '../core/contracts/reasons.ts';
 const LOG_FILE = 'audit.jsonl';
 const HEAD_FILE = 'head.json';
 const LOCK_FILE = 'audit.lock';
-/** How long an append waits for another process's append before it gives up. */
-const LOCK_WAIT_MS = 10_000;
 
 export class AuditLogTampered extends Error {
   override readonly name = 'AuditLogTampered';
@@ -44,15 +41,6 @@ function fsyncFile(file: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -87,8 +75,7 @@ export class FileAuditLog implements AuditTrail {
 
   private async append(event: AuditEvent): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    await this.lock();
-    try {
+    await withFileLock(path.join(this.dir, LOCK_FILE), () => {
       const last = this.lastEntry();
       const head = this.head();
       // A head ahead of the log means entries were cut off its end: appending would hide that.
@@ -110,40 +97,7 @@ export class FileAuditLog implements AuditTrail {
       fsyncFile(`${headFile}.tmp`);
       renameSync(`${headFile}.tmp`, headFile);
       fsyncFile(this.dir);
-    } finally {
-      this.unlock();
-    }
-  }
-
-  private async lock(): Promise<void> {
-    const file = path.join(this.dir, LOCK_FILE);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        const fd = openSync(file, 'wx');
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const holder = Number(readFileSync(file, 'utf8').trim());
-      // A lock left by a process that died is nobody's.
-      if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
-        unlinkSync(file);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `the audit log is locked by process ${holder} for more than ${LOCK_WAIT_MS / 1000} s`,
-        );
-      }
-      await sleep(20);
-    }
-  }
-
-  private unlock(): void {
-    unlinkSync(path.join(this.dir, LOCK_FILE));
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContractRegistry } from '../core/contracts/registry.ts';
@@ -35,6 +35,7 @@ import type { DriftReport } from '../core/drift/ports.ts';
 import { LocalDriftSchedule, UnknownUseCase } from './drift-schedule.ts';
 import { DuckDbQuarantineLedger } from './duckdb-quarantine-ledger.ts';
 import { FileAuditLog } from './audit-log.ts';
+import { FileModelRegistry } from './model-registry.ts';
 import { configurationChanges } from '../core/audit/configuration.ts';
 import { digestOf } from '../core/audit/audit-event.ts';
 import { SYSTEM, type Actor } from '../core/operators/actor.ts';
@@ -70,6 +71,8 @@ export interface LocalRuntimeOptions {
   readonly onDrift?: (report: DriftReport) => void;
   readonly onError?: (error: unknown) => void;
   readonly onWarning?: (message: string) => void;
+  /** The runtime scores with another model version now (approved or rolled back in the registry). */
+  readonly onModelChange?: (useCase: string, modelVersion: string) => void;
   /**
    * Who starts the runtime: the audit trail records the manifests and contracts it applies (when
    * they differ from the last recorded) in their name. @default SYSTEM
@@ -328,6 +331,7 @@ export class LocalRuntime {
     await this.scoring?.scoring.drain();
     if (this.scoring) {
       clearInterval(this.scoring.flushTimer);
+      this.scoring.unwatch();
       await this.scoring.alerts.flushNotifications(true);
     }
     await this.scoring?.server.close();
@@ -396,6 +400,8 @@ export interface LocalScoringSetup {
   readonly alerts: AlertService;
   readonly server: ModelServer;
   readonly flushTimer: NodeJS.Timeout;
+  /** Stops following the model registry. */
+  readonly unwatch: () => void;
 }
 
 /**
@@ -417,7 +423,30 @@ async function startScoring(
   // Every sensor the model knows: a device's baseline may track one the fleet model leaves out.
   const sensors = model.sensors;
   const columns = sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);
-  const server = await startModelServer(model, { port, host });
+  let live = model;
+  const server = await startModelServer(() => live, { port, host });
+  // An approved version (aiot model approve, rollback) is live in the registry: score with it now.
+  const registry = FileModelRegistry.inDataDir(dataDir, manifest.id);
+  const follow = () => {
+    try {
+      const next = registry.liveModel();
+      if (next.modelVersion === live.modelVersion) return;
+      if (
+        next.sensors.join() !== live.sensors.join() ||
+        next.params.smoothingWindow !== live.params.smoothingWindow
+      ) {
+        options.onWarning?.(
+          `model ${next.modelVersion} is live in the registry but scores other inputs than ${live.modelVersion}: restart the runtime to score with it`,
+        );
+        return;
+      }
+      live = next;
+      options.onModelChange?.(manifest.id, next.modelVersion);
+    } catch (error) {
+      options.onError?.(error);
+    }
+  };
+  watchFile(registry.file, { interval: 500 }, follow);
   const scorer = new ResilientScorer(
     new HttpInferenceClient(`http://${host}:${server.port}`),
     systemClock,
@@ -448,8 +477,13 @@ async function startScoring(
   flushTimer.unref();
   return {
     useCase: manifest.id,
-    model,
+    get model() {
+      return live;
+    },
     trained,
+    unwatch: () => {
+      unwatchFile(registry.file, follow);
+    },
     server,
     alerts,
     flushTimer,

@@ -16,11 +16,13 @@ export interface ModelServer {
  * scores a JSON window (see model/invocations.ts and docs/model.md).
  */
 export async function startModelServer(
-  model: AnomalyModel,
+  model: AnomalyModel | (() => AnomalyModel),
   options: { port: number; host?: string },
 ): Promise<ModelServer> {
+  // A function gives the live model per request: how the local runtime swaps in an approved version.
+  const live = typeof model === 'function' ? model : () => model;
   const server = http.createServer((request, response) => {
-    void handle(model, request, response);
+    void handle(live(), request, response);
   });
   // Keep-alive longer than SageMaker's front end, which reuses connections.
   server.keepAliveTimeout = 65_000;

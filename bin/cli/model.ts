@@ -8,10 +8,11 @@ import { runTraining } from '../../model/train.ts';
 import { scoreAsDevice } from '../../model/score-as-device.ts';
 import { integer, positiveNumber } from './options.ts';
 import { retrainCommand } from './retrain.ts';
+import { modelLifecycleCommands } from './model-lifecycle.ts';
 
 export function modelCommand(): Command {
   const command = new Command('model').description(
-    'the anomaly model (the SageMaker container code, run here)',
+    'the anomaly model: train, serve and score (the SageMaker container code, run here), and its versions: retrain, list, approve, reject, rollback',
   );
   command
     .command('train')
@@ -105,5 +106,6 @@ export function modelCommand(): Command {
       },
     );
   command.addCommand(retrainCommand());
+  for (const sub of modelLifecycleCommands()) command.addCommand(sub);
   return command;
 }

@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
@@ -13,11 +12,13 @@ import { deviceRows, devicesIn, standingVerdicts } from '../../local/store-reads
 import { loadModel } from '../../model/invocations.ts';
 import { scoreAsDevice } from '../../model/score-as-device.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
-import { MODEL_FILE } from '../../model/train.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { csvFilesUnder } from '../../tools/csv-files.ts';
 import { readFileSync } from 'node:fs';
-import { dataDirOption, integer } from './options.ts';
+import { actorOf, actorOptions, dataDirOption, integer } from './options.ts';
+import { FileModelRegistry } from '../../local/model-registry.ts';
+import { FileAuditLog } from '../../local/audit-log.ts';
+import { registerCandidate } from '../../core/model/registry.ts';
 import { printTable } from './output.ts';
 
 /** Each device's readings since `since`, as the model's sensors, in time order. */
@@ -75,15 +76,24 @@ async function skabReplay(model: AnomalyModel, dir: string) {
 }
 
 export function retrainCommand(): Command {
-  return new Command('retrain')
-    .description(
-      "train a candidate model from the use case's recent normal readings and the operators' verdicts, and compare it with the current model; deploys nothing",
-    )
-    .requiredOption('--use-case <id>', 'the use case')
-    .option('--days <n>', 'how far back to take readings', integer('--days', 1, 3650), 7)
-    .option('--skab <dir>', 'also replay the SKAB experiment files under this folder (SKAB columns)')
-    .addOption(dataDirOption())
-    .action(async (options: { useCase: string; days: number; skab?: string; dataDir: string }) => {
+  return actorOptions(
+    new Command('retrain')
+      .description(
+        "train a candidate model from the use case's recent normal readings and the operators' verdicts, compare it with the live model, and register it as pending: another person approves it (aiot model approve)",
+      )
+      .requiredOption('--use-case <id>', 'the use case')
+      .option('--days <n>', 'how far back to take readings', integer('--days', 1, 3650), 7)
+      .option('--skab <dir>', 'also replay the SKAB experiment files under this folder (SKAB columns)')
+      .addOption(dataDirOption()),
+  ).action(
+    async (options: {
+      useCase: string;
+      days: number;
+      skab?: string;
+      dataDir: string;
+      user: string;
+      role: string;
+    }) => {
       const { useCases, contracts } = loadCatalog();
       const manifest = useCases.find((u) => u.id === options.useCase);
       if (!manifest) throw new Error(`unknown use case "${options.useCase}"`);
@@ -104,9 +114,6 @@ export function retrainCommand(): Command {
         params: current.params,
         segments: training.segments,
       });
-      const out = path.join(modelDir, 'candidates', version);
-      mkdirSync(out, { recursive: true });
-      writeFileSync(path.join(out, MODEL_FILE), `${JSON.stringify(candidate)}\n`);
 
       const feedback = (model: AnomalyModel): FeedbackScore => scoreOnFeedback(model, recordings, labels);
       const [now, next] = [feedback(current), feedback(candidate)];
@@ -141,6 +148,38 @@ export function retrainCommand(): Command {
       console.log(
         `${recordings.length} devices, ${training.table.rows.length} normal readings (${training.excluded} inside confirmed faults left out), ${labels.length} verdicts`,
       );
-      console.log(`candidate written to ${path.relative(process.cwd(), out)}: nothing deployed`);
-    });
+      const registry = FileModelRegistry.inDataDir(dataDir, manifest.id);
+      registry.keepVersion(candidate);
+      const metrics: Record<string, number | string> = {
+        confirmedFaultsFlagged: `${next.anomaliesFlagged} of ${next.anomalies}`,
+        normalFlaggedShare: next.normalFlaggedShare,
+        liveNormalFlaggedShare: now.normalFlaggedShare,
+        verdicts: labels.length,
+      };
+      const skabRow = rows.find((r) => r.measure?.startsWith('SKAB'));
+      if (skabRow?.candidate) metrics.skabF1FarMar = skabRow.candidate;
+      await registry.change((state) => {
+        const { registry: next, event } = registerCandidate(state, {
+          version,
+          trainedBy: actorOf(options),
+          trainedAt: Date.now(),
+          trainingData: `local store ${dataDir}: ${manifest.id}, ${recordings.length} devices, ${options.days} days to ${new Date().toISOString()}, ${training.table.rows.length} normal readings`,
+          parameters: { ...candidate.params },
+          metrics,
+          card: {
+            intendedUse: `${manifest.name}: ${manifest.description}`,
+            inputs: candidate.sensors,
+            knownLimits: [
+              `trained on ${options.days} days of readings of ${recordings.length} devices; failure modes absent from them are not learned`,
+              'readings inside alerts operators confirmed are left out; false positives are kept as normal',
+            ],
+          },
+        });
+        return { registry: next, events: [event] };
+      }, FileAuditLog.inDataDir(dataDir));
+      console.log(
+        `candidate ${version} registered as pending: another person approves it with "aiot model approve --use-case ${manifest.id} --version ${version} --reason <text>"`,
+      );
+    },
+  );
 }

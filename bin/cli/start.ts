@@ -87,6 +87,11 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
     onWarning: (message) => {
       console.error(`\n${message}`);
     },
+    onModelChange: (useCase, modelVersion) => {
+      console.log(
+        `\nMODEL ${useCase} now scores with ${modelVersion} (approved or rolled back in the registry)`,
+      );
+    },
     // What the cloud publishes as Sensor Unhealthy and Drift Detected events.
     onDrift: (report) => {
       for (const f of report.findings) {

@@ -29,15 +29,15 @@ export type Actor = z.output<typeof actorSchema>;
 
 export const SYSTEM: Actor = { name: 'aiot-pipeline', role: 'system' };
 
-export type Permission = 'answer-alerts' | 'rebaseline' | 'silence' | 'read';
+export type Permission = 'answer-alerts' | 'rebaseline' | 'silence' | 'manage-models' | 'read';
 
 const PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   operator: ['answer-alerts', 'read'],
-  'reliability-engineer': ['answer-alerts', 'rebaseline', 'silence', 'read'],
-  'ml-engineer': ['answer-alerts', 'rebaseline', 'silence', 'read'],
+  'reliability-engineer': ['answer-alerts', 'rebaseline', 'silence', 'manage-models', 'read'],
+  'ml-engineer': ['answer-alerts', 'rebaseline', 'silence', 'manage-models', 'read'],
   analyst: ['read'],
   auditor: ['read'],
-  system: ['answer-alerts', 'rebaseline', 'silence', 'read'],
+  system: ['answer-alerts', 'rebaseline', 'silence', 'manage-models', 'read'],
 };
 
 export class PermissionDenied extends Error {
