@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from '../lib/nag.ts';
 import { PipelineStack } from '../lib/stacks/pipeline-stack.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
@@ -16,6 +16,12 @@ new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefine
       .filter(([key, value]) => key.startsWith('modelArtifact:') && typeof value === 'string')
       .map(([key, value]) => [key.slice('modelArtifact:'.length), value as string]),
   ),
+  // -c auditTrail=false where an organization trail already records the account;
+  // -c auditRetentionDays=<n> keeps (and locks) the trail's files that long.
+  auditTrail:
+    app.node.tryGetContext('auditTrail') === 'false' || app.node.tryGetContext('auditTrail') === false
+      ? false
+      : { retention: Duration.days(Number(app.node.tryGetContext('auditRetentionDays') ?? 365)) },
   // Environment-agnostic unless the deployer's CLI supplies one: synth needs no credentials.
   env:
     process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION

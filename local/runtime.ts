@@ -290,6 +290,8 @@ export class LocalRuntime {
       });
     } catch (error) {
       await broker?.close();
+      scoring?.unwatch();
+      if (scoring) clearInterval(scoring.flushTimer);
       await scoring?.server.close();
       await refusals.close();
       await store.close();
@@ -446,7 +448,7 @@ async function startScoring(
       options.onError?.(error);
     }
   };
-  watchFile(registry.file, { interval: 500 }, follow);
+  watchFile(registry.file, { interval: 500, persistent: false }, follow);
   const scorer = new ResilientScorer(
     new HttpInferenceClient(`http://${host}:${server.port}`),
     systemClock,

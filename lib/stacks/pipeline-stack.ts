@@ -8,6 +8,7 @@ import { Alerting } from '../constructs/alerting.ts';
 import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
 import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operator-console.ts';
 import { DriftChecks } from '../constructs/drift-checks.ts';
+import { AuditTrail, type AuditTrailProps } from '../constructs/audit-trail.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
 
@@ -26,6 +27,12 @@ export interface PipelineStackProps extends StackProps {
   readonly modelArtifacts?: Readonly<Record<string, string>>;
   /** Sign-in and API settings of the operator console. @default - the OperatorConsole defaults */
   readonly console?: Pick<OperatorConsoleProps, 'domainPrefix' | 'mfa' | 'sessionLength' | 'throttle'>;
+  /**
+   * The stack's CloudTrail trail, or false where an organization trail already records the account
+   * (its data events for this stack's buckets and tables are then the organization's to add).
+   * @default - a trail whose files are locked and kept 365 days
+   */
+  readonly auditTrail?: Pick<AuditTrailProps, 'retention'> | false;
 }
 
 /** The aiot-pipeline application: shared encryption and quarantine, and one ingestion path per use case. */
@@ -38,6 +45,7 @@ export class PipelineStack extends Stack {
   readonly alerting: Alerting;
   readonly operatorConsole: OperatorConsole;
   readonly driftChecks: DriftChecks;
+  readonly auditTrail: AuditTrail | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -163,5 +171,20 @@ export class PipelineStack extends Stack {
       telemetry,
       accessLogsBucket: accessLogs,
     });
+    this.auditTrail =
+      props.auditTrail === false
+        ? undefined
+        : new AuditTrail(this, 'Audit', {
+            ...props.auditTrail,
+            dataEventBuckets: [this.quarantineBucket, this.artifactBucket],
+            dataEventTables: [this.alerting.table],
+            accessLogsBucket: accessLogs,
+          });
+    if (this.auditTrail) {
+      new CfnOutput(this, 'AuditTrailBucketName', {
+        description: 'CloudTrail log files of this account (Object Lock, governance mode)',
+        value: this.auditTrail.bucket.bucketName,
+      });
+    }
   }
 }
