@@ -74,6 +74,9 @@ export class FileModelRegistry {
     const model = loadModel(this.modelDir);
     // The model file does not say when it was trained; the file's time is the closest record.
     const trainedAt = Math.round(statSync(path.join(this.modelDir, MODEL_FILE)).mtimeMs);
+    const reason = model.modelVersion.includes('-simulated-')
+      ? 'the first model of this data folder, trained on simulated normal operation'
+      : 'live before the registry existed';
     return {
       useCase: this.useCase,
       live: model.modelVersion,
@@ -97,7 +100,7 @@ export class FileModelRegistry {
               action: 'approve',
               actor: SYSTEM,
               at: trainedAt,
-              reason: 'live before the registry existed',
+              reason,
             },
           ],
         },
