@@ -5,14 +5,13 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   statSync,
   truncateSync,
-  writeFileSync,
   writeSync,
   readSync,
 } from 'node:fs';
 import * as path from 'node:path';
+import { fsyncPath, writeFileDurably } from './durable-file.ts';
 import { withFileLock } from './file-lock.ts';
 import { auditEventSchema, type AuditEvent, type AuditTrail } from '../core/audit/audit-event.ts';
 import {
@@ -33,15 +32,6 @@ const LOCK_FILE = 'audit.lock';
 
 export class AuditLogTampered extends Error {
   override readonly name = 'AuditLogTampered';
-}
-
-function fsyncFile(file: string): void {
-  const fd = openSync(file, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -93,10 +83,8 @@ export class FileAuditLog implements AuditTrail {
         closeSync(fd);
       }
       const headFile = path.join(this.dir, HEAD_FILE);
-      writeFileSync(`${headFile}.tmp`, JSON.stringify({ seq: entry.seq, hash: entry.hash }));
-      fsyncFile(`${headFile}.tmp`);
-      renameSync(`${headFile}.tmp`, headFile);
-      fsyncFile(this.dir);
+      writeFileDurably(headFile, JSON.stringify({ seq: entry.seq, hash: entry.hash }));
+      fsyncPath(this.dir);
     });
   }
 

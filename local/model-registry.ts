@@ -1,15 +1,4 @@
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { AuditEvent, AuditTrail } from '../core/audit/audit-event.ts';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
@@ -18,21 +7,11 @@ import { SYSTEM } from '../core/operators/actor.ts';
 import { issuesText } from '../core/contracts/reasons.ts';
 import { loadModel } from '../model/invocations.ts';
 import { MODEL_FILE } from '../model/train.ts';
+import { writeFileDurably } from './durable-file.ts';
 import { withFileLock } from './file-lock.ts';
 
 const REGISTRY_FILE = 'registry.json';
 const LOCK_FILE = 'registry.lock';
-
-function writeDurably(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  const fd = openSync(`${file}.tmp`, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${file}.tmp`, file);
-}
 
 /**
  * A use case's model registry on one machine, in its model folder (`<dataDir>/models/<use case>/`):
@@ -117,7 +96,7 @@ export class FileModelRegistry {
   keepVersion(model: AnomalyModel): void {
     const dir = this.versionDir(model.modelVersion);
     mkdirSync(dir, { recursive: true });
-    writeDurably(path.join(dir, MODEL_FILE), `${JSON.stringify(model)}\n`);
+    writeFileDurably(path.join(dir, MODEL_FILE), `${JSON.stringify(model)}\n`);
   }
 
   /**
@@ -142,12 +121,12 @@ export class FileModelRegistry {
       }
       const result = step(before);
       if (result.registry.live && result.registry.live !== before.live) {
-        writeDurably(
+        writeFileDurably(
           path.join(this.modelDir, MODEL_FILE),
           readFileSync(path.join(this.versionDir(result.registry.live), MODEL_FILE), 'utf8'),
         );
       }
-      writeDurably(this.file, `${JSON.stringify(result.registry, null, 2)}\n`);
+      writeFileDurably(this.file, `${JSON.stringify(result.registry, null, 2)}\n`);
       return result;
     });
     for (const event of events) await audit.record(event);

@@ -70,6 +70,21 @@ function find(registry: ModelRegistry, version: string): ModelVersion {
   return found;
 }
 
+/** Who decides and why, checked: the decider's role may manage models, and a reason is given. */
+function decision(actor: Actor, reasonText: string): string {
+  requirePermission(actor, 'manage-models');
+  return reasonSchema.parse(reasonText);
+}
+
+/** The version a decision is about, which must still be pending. */
+function pending(registry: ModelRegistry, version: string, verb: string): ModelVersion {
+  const candidate = find(registry, version);
+  if (candidate.status !== 'pending') {
+    throw new RegistryRefusal(`${version} is ${candidate.status}: only a pending version can be ${verb}`);
+  }
+  return candidate;
+}
+
 function replace(registry: ModelRegistry, version: ModelVersion): ModelVersion[] {
   return registry.versions.map((v) => (v.version === version.version ? version : v));
 }
@@ -137,12 +152,8 @@ export function approve(
   reasonText: string,
   at: number,
 ): { registry: ModelRegistry; events: AuditEvent[] } {
-  requirePermission(actor, 'manage-models');
-  const reason = reasonSchema.parse(reasonText);
-  const candidate = find(registry, version);
-  if (candidate.status !== 'pending') {
-    throw new RegistryRefusal(`${version} is ${candidate.status}: only a pending version can be approved`);
-  }
+  const reason = decision(actor, reasonText);
+  const candidate = pending(registry, version, 'approved');
   if (candidate.trainedBy.name === actor.name) {
     throw new RegistryRefusal(
       `${actor.name} trained ${version} and may not also approve it: another person must (four eyes)`,
@@ -176,12 +187,8 @@ export function reject(
   reasonText: string,
   at: number,
 ): { registry: ModelRegistry; event: AuditEvent } {
-  requirePermission(actor, 'manage-models');
-  const reason = reasonSchema.parse(reasonText);
-  const candidate = find(registry, version);
-  if (candidate.status !== 'pending') {
-    throw new RegistryRefusal(`${version} is ${candidate.status}: only a pending version can be rejected`);
-  }
+  const reason = decision(actor, reasonText);
+  const candidate = pending(registry, version, 'rejected');
   const next: ModelRegistry = {
     ...registry,
     versions: replace(registry, {
@@ -200,8 +207,7 @@ export function rollback(
   reasonText: string,
   at: number,
 ): { registry: ModelRegistry; event: AuditEvent } {
-  requirePermission(actor, 'manage-models');
-  const reason = reasonSchema.parse(reasonText);
+  const reason = decision(actor, reasonText);
   const live = registry.live;
   // The last version live before this one that was not itself rolled back.
   const previous = [...registry.liveHistory]
