@@ -1,0 +1,192 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+  UpdateEndpointCommand,
+  UpdateModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
+import { z } from 'zod';
+import type { AuditTrail } from '../../core/audit/audit-event.ts';
+import { issuesText } from '../../core/contracts/reasons.ts';
+import type { Clock } from '../../core/ingest/ports.ts';
+import { systemClock } from '../../core/ingest/ports.ts';
+import {
+  deploymentName,
+  fourEyesProblem,
+  identityOf,
+  modelPackageStateChangeSchema,
+} from '../../core/model/deployment.ts';
+import { SYSTEM } from '../../core/operators/actor.ts';
+import { EventBridgeAuditTrail } from '../adapters/eventbridge-audit-trail.ts';
+import { requireEnv } from '../shared/env.ts';
+import { logger } from '../shared/powertools.ts';
+
+/** Where a model package group's approved versions go. */
+export interface DeployTarget {
+  readonly useCase: string;
+  readonly endpointName: string;
+  readonly executionRoleArn: string;
+  /** The alarm that rolls a blue/green update back while it bakes. */
+  readonly rollbackAlarmName: string;
+}
+
+export const deployTargetsSchema = z.record(
+  z.string(),
+  z.strictObject({
+    useCase: z.string(),
+    endpointName: z.string(),
+    executionRoleArn: z.string(),
+    rollbackAlarmName: z.string(),
+  }),
+);
+
+export interface DeployDependencies {
+  readonly sagemaker: SageMakerClient;
+  readonly audit: AuditTrail;
+  /** By model package group name. */
+  readonly targets: ReadonlyMap<string, DeployTarget>;
+  readonly clock: Clock;
+}
+
+export type DeployOutcome =
+  | { readonly action: 'ignored'; readonly why: string }
+  | { readonly action: 'refused'; readonly why: string }
+  | { readonly action: 'deployed'; readonly endpointConfigName: string };
+
+/** How long the new fleet takes traffic next to the old one before the old one goes. */
+const BAKE_SECONDS = 600;
+
+/**
+ * Turns an approval in the SageMaker Model Registry into an endpoint update. An approval by the
+ * package's own creator, or by nobody known, is set back to pending (four eyes). Otherwise: a
+ * model from the package, an endpoint configuration like the live one with that model, and a
+ * blue/green update that keeps the autoscaled instance count and rolls back by itself when the
+ * rollback alarm fires while it bakes.
+ */
+export function createDeployHandler(deps: DeployDependencies) {
+  return async (event: unknown): Promise<DeployOutcome> => {
+    const parsed = modelPackageStateChangeSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new Error(`not a model package state change: ${issuesText(parsed.error.issues)}`);
+    }
+    const {
+      ModelPackageArn: arn,
+      ModelPackageGroupName: group,
+      ModelApprovalStatus: status,
+    } = parsed.data.detail;
+    const target = deps.targets.get(group);
+    if (!target) return { action: 'ignored', why: `model package group ${group} has no endpoint here` };
+    if (status !== 'Approved') return { action: 'ignored', why: `status ${status}` };
+
+    const described = await deps.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    const now = deps.clock.now();
+    const version = described.ModelPackageVersion ?? 0;
+    const problem = fourEyesProblem(described.CreatedBy, described.LastModifiedBy);
+    const subject = `model ${target.useCase} package ${group}/${version}`;
+    if (problem) {
+      await deps.sagemaker.send(
+        new UpdateModelPackageCommand({
+          ModelPackageArn: arn,
+          ModelApprovalStatus: 'PendingManualApproval',
+          ApprovalDescription: `approval withdrawn: ${problem}`,
+        }),
+      );
+      await deps.audit.record({
+        kind: 'model-rejected',
+        actor: SYSTEM,
+        at: now,
+        useCase: target.useCase,
+        subject,
+        before: null,
+        after: null,
+        reason: `approval withdrawn, back to pending: ${problem}`,
+        details: { modelPackageArn: arn, approvedBy: identityOf(described.LastModifiedBy) ?? null },
+      });
+      logger.warn('approval withdrawn', { modelPackageArn: arn, problem });
+      return { action: 'refused', why: problem };
+    }
+
+    const name = deploymentName(target.useCase, version, now);
+    await deps.sagemaker.send(
+      new CreateModelCommand({
+        ModelName: name,
+        ExecutionRoleArn: target.executionRoleArn,
+        EnableNetworkIsolation: true,
+        PrimaryContainer: { ModelPackageName: arn, Environment: { USE_CASE: target.useCase } },
+      }),
+    );
+    const endpoint = await deps.sagemaker.send(
+      new DescribeEndpointCommand({ EndpointName: target.endpointName }),
+    );
+    const live = await deps.sagemaker.send(
+      new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }),
+    );
+    await deps.sagemaker.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: name,
+        KmsKeyId: live.KmsKeyId,
+        DataCaptureConfig: live.DataCaptureConfig,
+        ProductionVariants: (live.ProductionVariants ?? []).map((variant) => ({
+          ...variant,
+          ModelName: name,
+        })),
+      }),
+    );
+    await deps.sagemaker.send(
+      new UpdateEndpointCommand({
+        EndpointName: target.endpointName,
+        EndpointConfigName: name,
+        // Autoscaling set the instance count; the new configuration's initial count must not reset it.
+        RetainAllVariantProperties: true,
+        DeploymentConfig: {
+          BlueGreenUpdatePolicy: {
+            TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: BAKE_SECONDS },
+            TerminationWaitInSeconds: BAKE_SECONDS,
+            MaximumExecutionTimeoutInSeconds: 3600,
+          },
+          AutoRollbackConfiguration: { Alarms: [{ AlarmName: target.rollbackAlarmName }] },
+        },
+      }),
+    );
+    await deps.audit.record({
+      kind: 'model-deployed',
+      actor: SYSTEM,
+      at: now,
+      useCase: target.useCase,
+      subject,
+      before: null,
+      after: null,
+      reason: described.ApprovalDescription ?? 'approved in the model registry',
+      details: {
+        modelPackageArn: arn,
+        createdBy: identityOf(described.CreatedBy) ?? null,
+        approvedBy: identityOf(described.LastModifiedBy) ?? null,
+        endpointConfig: name,
+        previousEndpointConfig: endpoint.EndpointConfigName ?? null,
+      },
+    });
+    logger.info('blue/green update started', { endpoint: target.endpointName, endpointConfig: name });
+    return { action: 'deployed', endpointConfigName: name };
+  };
+}
+
+export function deployDependenciesFromEnv(env: NodeJS.ProcessEnv): DeployDependencies {
+  const targets = deployTargetsSchema.parse(JSON.parse(requireEnv('DEPLOY_TARGETS', env)));
+  return {
+    sagemaker: new SageMakerClient({}),
+    audit: new EventBridgeAuditTrail(new EventBridgeClient({}), requireEnv('EVENT_BUS_NAME', env)),
+    targets: new Map(Object.entries(targets)),
+    clock: systemClock,
+  };
+}
+
+let handlerInstance: ReturnType<typeof createDeployHandler> | undefined;
+
+export const handler = async (event: unknown): Promise<DeployOutcome> => {
+  handlerInstance ??= createDeployHandler(deployDependenciesFromEnv(process.env));
+  return handlerInstance(event);
+};
