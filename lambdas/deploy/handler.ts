@@ -30,8 +30,8 @@ export interface DeployTarget {
   readonly useCase: string;
   readonly endpointName: string;
   readonly executionRoleArn: string;
-  /** The alarm that rolls a blue/green update back while it bakes. */
-  readonly rollbackAlarmName: string;
+  /** The alarms that roll a blue/green update back while it bakes. */
+  readonly rollbackAlarmNames: readonly string[];
 }
 
 export const deployTargetsSchema = z.record(
@@ -40,7 +40,7 @@ export const deployTargetsSchema = z.record(
     useCase: z.string(),
     endpointName: z.string(),
     executionRoleArn: z.string(),
-    rollbackAlarmName: z.string(),
+    rollbackAlarmNames: z.array(z.string()).min(1),
   }),
 );
 
@@ -148,7 +148,9 @@ export function createDeployHandler(deps: DeployDependencies) {
             TerminationWaitInSeconds: BAKE_SECONDS,
             MaximumExecutionTimeoutInSeconds: 3600,
           },
-          AutoRollbackConfiguration: { Alarms: [{ AlarmName: target.rollbackAlarmName }] },
+          AutoRollbackConfiguration: {
+            Alarms: target.rollbackAlarmNames.map((AlarmName) => ({ AlarmName })),
+          },
         },
       }),
     );

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ArnFormat, IgnoreMode, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, IgnoreMode, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -48,6 +49,11 @@ export class InferenceEndpoint extends Construct {
   readonly endpoint?: sagemaker.CfnEndpoint;
   /** The endpoint name, once there is an endpoint. */
   readonly endpointName?: string;
+  /** Where trained versions are registered and people approve them (SageMaker Model Registry). */
+  readonly modelPackageGroup: sagemaker.CfnModelPackageGroup;
+  readonly modelPackageGroupName: string;
+  /** Alarms that roll a blue/green update back while it bakes, once there is an endpoint. */
+  readonly rollbackAlarms: readonly cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
@@ -63,12 +69,61 @@ export class InferenceEndpoint extends Construct {
       ignoreMode: IgnoreMode.DOCKER,
     });
     this.role = this.createRole(props);
+    // The group is named for the stack and the use case: training pipelines register into it by name.
+    this.modelPackageGroupName = `${Stack.of(this).stackName}-${props.useCase}`.slice(0, 63);
+    this.modelPackageGroup = new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
+      modelPackageGroupName: this.modelPackageGroupName,
+      modelPackageGroupDescription: `${props.useCase}: trained versions of the anomaly model; a person other than the one who registered a version approves it`,
+    });
 
     if (props.modelArtifactKey === undefined) return;
     const endpoint = this.createEndpoint(props, props.modelArtifactKey, capture);
     this.endpoint = endpoint;
     this.endpointName = endpoint.attrEndpointName;
     this.addAutoscaling(endpoint, props);
+    this.rollbackAlarms = this.createRollbackAlarms(endpoint, props);
+  }
+
+  /**
+   * What rolls an update back: server errors of the new fleet, or a p99 latency over the 200 ms
+   * the pipeline promises.
+   */
+  private createRollbackAlarms(
+    endpoint: sagemaker.CfnEndpoint,
+    props: InferenceEndpointProps,
+  ): cloudwatch.Alarm[] {
+    const dimensionsMap = { EndpointName: endpoint.attrEndpointName, VariantName: 'AllTraffic' };
+    return [
+      new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+        alarmDescription: `${props.useCase}: the endpoint answers with server errors; a model update in progress rolls back`,
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/SageMaker',
+          metricName: 'Invocation5XXErrors',
+          dimensionsMap,
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(1),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'LatencyAlarm', {
+        alarmDescription: `${props.useCase}: the endpoint's p99 model latency is above 200 ms; a model update in progress rolls back`,
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/SageMaker',
+          metricName: 'ModelLatency',
+          dimensionsMap,
+          statistic: cloudwatch.Stats.p(99),
+          period: Duration.minutes(1),
+        }),
+        // ModelLatency is in microseconds.
+        threshold: 200_000,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
   }
 
   /** The execution role of training jobs and the endpoint: its image, its prefixes, its logs and metrics. */

@@ -9,6 +9,7 @@ import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
 import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operator-console.ts';
 import { DriftChecks } from '../constructs/drift-checks.ts';
 import { AuditTrail, type AuditTrailProps } from '../constructs/audit-trail.ts';
+import { ModelDeployment } from '../constructs/model-deployment.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
 
@@ -45,6 +46,8 @@ export class PipelineStack extends Stack {
   readonly alerting: Alerting;
   readonly operatorConsole: OperatorConsole;
   readonly driftChecks: DriftChecks;
+  /** Deploys approved model versions, once a use case has an endpoint. */
+  readonly modelDeployment: ModelDeployment | undefined;
   readonly auditTrail: AuditTrail | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -111,6 +114,10 @@ export class PipelineStack extends Stack {
           description: `SageMaker execution role of ${manifest.id}`,
           value: inference.role.roleArn,
         });
+        new CfnOutput(inference, 'ModelPackageGroupName', {
+          description: `Model Registry group of ${manifest.id}: register trained versions here; an approval by another person deploys them`,
+          value: inference.modelPackageGroupName,
+        });
         if (inference.endpointName) {
           new CfnOutput(inference, 'EndpointName', {
             description: `Inference endpoint of ${manifest.id}`,
@@ -171,6 +178,13 @@ export class PipelineStack extends Stack {
       telemetry,
       accessLogsBucket: accessLogs,
     });
+    this.modelDeployment = [...this.inference.values()].some((e) => e.endpoint)
+      ? new ModelDeployment(this, 'ModelDeployment', {
+          endpoints: this.inference,
+          alerting: this.alerting,
+          encryptionKey: this.encryptionKey,
+        })
+      : undefined;
     this.auditTrail =
       props.auditTrail === false
         ? undefined

@@ -40,7 +40,7 @@ function handler() {
           useCase: 'pump-maintenance',
           endpointName: 'pumps-endpoint',
           executionRoleArn: 'arn:aws:iam::111122223333:role/exec',
-          rollbackAlarmName: 'pumps-rollback',
+          rollbackAlarmNames: ['pumps-errors', 'pumps-latency'],
         },
       ],
     ]),
@@ -113,7 +113,9 @@ describe('the model deploy function', () => {
           TerminationWaitInSeconds: 600,
           MaximumExecutionTimeoutInSeconds: 3600,
         },
-        AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'pumps-rollback' }] },
+        AutoRollbackConfiguration: {
+          Alarms: [{ AlarmName: 'pumps-errors' }, { AlarmName: 'pumps-latency' }],
+        },
       },
     });
     expect(audit.events).toEqual([
