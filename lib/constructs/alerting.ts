@@ -37,6 +37,8 @@ export interface AlertingProps {
 export class Alerting extends Construct {
   readonly table: dynamodb.Table;
   readonly bus: events.EventBus;
+  /** Every audit event of the application, for auditors. */
+  readonly auditArchive: events.Archive;
   readonly topics: ReadonlyMap<string, sns.Topic>;
   /** Delayed messages that tell the notify function a group's window has ended. */
   readonly notifyQueue: sqs.Queue;
@@ -73,7 +75,7 @@ export class Alerting extends Construct {
       eventPattern: { source: ['aiot.alerts'] },
       retention,
     });
-    this.bus.archive('AuditArchive', {
+    this.auditArchive = this.bus.archive('AuditArchive', {
       description: 'Every audit event: who changed what through the application, when and why',
       eventPattern: { source: [AUDIT_EVENT_SOURCE] },
       ...(props.auditRetention ? { retention: props.auditRetention } : {}),

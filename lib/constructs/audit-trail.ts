@@ -31,6 +31,8 @@ export interface AuditTrailProps {
 export class AuditTrail extends Construct {
   readonly trail: cloudtrail.Trail;
   readonly bucket: s3.Bucket;
+  /** The trail's CloudWatch Logs copy. */
+  readonly logGroup: logs.LogGroup;
   readonly encryptionKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: AuditTrailProps) {
@@ -87,11 +89,11 @@ export class AuditTrail extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const logGroup = new logs.LogGroup(this, 'Logs', {
+    const logGroup = (this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: retentionDays(days),
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     // CloudWatch Logs encrypts the group's events with the key in this region only.
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({

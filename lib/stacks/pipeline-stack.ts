@@ -10,6 +10,7 @@ import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operat
 import { DriftChecks } from '../constructs/drift-checks.ts';
 import { AuditTrail, type AuditTrailProps } from '../constructs/audit-trail.ts';
 import { ModelDeployment } from '../constructs/model-deployment.ts';
+import { Personas } from '../constructs/personas.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
 
@@ -49,6 +50,8 @@ export class PipelineStack extends Stack {
   /** Deploys approved model versions, once a use case has an endpoint. */
   readonly modelDeployment: ModelDeployment | undefined;
   readonly auditTrail: AuditTrail | undefined;
+  /** An IAM role per persona, least privilege, the auditor read-only. */
+  readonly personas: Personas;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -194,6 +197,21 @@ export class PipelineStack extends Stack {
             dataEventTables: [this.alerting.table],
             accessLogsBucket: accessLogs,
           });
+    this.personas = new Personas(this, 'Personas', {
+      alerting: this.alerting,
+      telemetry: [...this.useCases.values()].map((u) => u.database),
+      dataKey: this.encryptionKey,
+      quarantineBucket: this.quarantineBucket,
+      artifactBucket: this.artifactBucket,
+      endpoints: this.inference,
+      ...(this.auditTrail ? { auditTrail: this.auditTrail } : {}),
+    });
+    for (const [persona, role] of this.personas.roles) {
+      new CfnOutput(this.personas, `${persona}RoleArn`, {
+        description: `IAM role of the ${persona} persona (assumed with MFA)`,
+        value: role.roleArn,
+      });
+    }
     if (this.auditTrail) {
       new CfnOutput(this, 'AuditTrailBucketName', {
         description: 'CloudTrail log files of this account (Object Lock, governance mode)',
