@@ -25,6 +25,7 @@ describe('configuration changes', () => {
       'contract pump.telemetry@1',
       'contract pump.telemetry@2',
       'manifest pump-maintenance',
+      'alert policy pump-maintenance',
     ]);
     expect(configurationChanges(first, applied, ROSA, 2, 'start')).toEqual([]);
     const [pumps] = useCases;
@@ -33,6 +34,15 @@ describe('configuration changes', () => {
     const next = configurationChanges(first, changed, ROSA, 3, 'start');
     expect(next).toEqual([
       expect.objectContaining({ kind: 'manifest-applied', before: first[2]?.after, actor: ROSA }),
+    ]);
+    // A changed alert policy is named as such, besides the manifest it is in.
+    const stricter = {
+      ...applied,
+      useCases: [{ ...pumps, alerts: { ...pumps.alerts, cooldownSeconds: 1800 } }],
+    };
+    expect(configurationChanges(first, stricter, ROSA, 4, 'start').map((e) => e.kind)).toEqual([
+      'manifest-applied',
+      'alert-policy-changed',
     ]);
   });
 });
@@ -56,9 +66,9 @@ describe('audit report', () => {
     );
     const { evidence, markdown } = auditReport(entries, verdict, { from: 1500, to: 3500, now: 4000 });
     expect(evidence.entries.map((e) => e.seq)).toEqual([2, 3]);
-    expect(evidence.chain).toMatchObject({ intact: true, entries: 3, head: { seq: 3 } });
+    expect(evidence.chain).toMatchObject({ intact: true, entries: 4, head: { seq: 4 } });
     expect(evidence.counts.byActor).toEqual([{ actor: 'rosa', role: 'ml-engineer', changes: 2 }]);
-    expect(markdown).toContain('The hash chain is intact: 3 entries');
+    expect(markdown).toContain('The hash chain is intact: 4 entries');
     expect(markdown).toContain('| rosa | ml-engineer | 2 |');
   });
 });

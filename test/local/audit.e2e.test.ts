@@ -46,11 +46,12 @@ describe('the audit trail of the local runtime', () => {
       ['contract-applied', 'contract pump.telemetry@1', 'rosa'],
       ['contract-applied', 'contract pump.telemetry@2', 'rosa'],
       ['manifest-applied', 'manifest pump-maintenance', 'rosa'],
+      ['alert-policy-changed', 'alert policy pump-maintenance', 'rosa'],
       ['model-trained', 'model pump-maintenance', 'aiot-pipeline'],
     ]);
     await runtime?.stop();
     runtime = await start();
-    expect(await listed()).toHaveLength(4);
+    expect(await listed()).toHaveLength(5);
   }, 120_000);
 
   it('GIVEN people change things through the CLI THEN each change is listed with who, in which role, and why', async () => {
@@ -124,7 +125,7 @@ describe('the audit trail of the local runtime', () => {
   it('GIVEN the log THEN verify passes, an export writes the evidence, and an edit is named by verify', async () => {
     const verified = await aiot(['audit', 'verify', '--data-dir', dataDir]);
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/intact, 6 entries/);
+    expect(verified.stdout).toMatch(/intact, 7 entries/);
 
     const out = path.join(dataDir, 'evidence');
     const exported = await aiot([
@@ -145,7 +146,7 @@ describe('the audit trail of the local runtime', () => {
       entries: unknown[];
     };
     expect(evidence.chain.intact).toBe(true);
-    expect(evidence.entries).toHaveLength(6);
+    expect(evidence.entries).toHaveLength(7);
     expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(
       '| dana | reliability-engineer | 2 |',
     );
@@ -155,7 +156,7 @@ describe('the audit trail of the local runtime', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('seal change', 'routine check'));
     const broken = await aiot(['audit', 'verify', '--data-dir', dataDir]);
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain('NOT INTACT (edited): entry 5 (line 5) was edited');
+    expect(broken.stderr).toContain('NOT INTACT (edited): entry 6 (line 6) was edited');
     const bad = await aiot(['audit', 'export', '--from', 'monday', '--to', 'friday', '--data-dir', dataDir]);
     expect(bad.stderr).toContain('--from must be an ISO 8601 time');
     expect(existsSync(path.join(process.cwd(), 'audit-evidence'))).toBe(false);
