@@ -12,6 +12,16 @@ import { grantPutObjectsUnder, objectPrefixFinding } from '../grants.ts';
 
 const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
 
+/**
+ * Whether an instance type has local NVMe instance storage, for which SageMaker refuses a KMS key
+ * on the endpoint configuration: families with a `d` after their generation (ml.m5d, ml.c6gd,
+ * ml.g4dn, ml.p4d, ...) and the accelerated families that always have it (g5, g6, p5, trn1).
+ */
+export function hasInstanceStorage(instanceType: string): boolean {
+  const family = instanceType.split('.')[1] ?? '';
+  return /^[a-z]+\d+[a-z]*d[a-z]*$/.test(family) || /^(g5|g6e?|p5e?|trn1n?)$/.test(family);
+}
+
 export interface InferenceEndpointProps {
   readonly useCase: string;
   /** Bucket for training data, model artifacts and data capture. */
@@ -221,7 +231,8 @@ export class InferenceEndpoint extends Construct {
     });
     model.node.addDependency(this.role);
     const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
-      kmsKeyId: props.encryptionKey.keyArn,
+      // Instance storage is encrypted by the instance's hardware, and SageMaker refuses a key for it.
+      ...(hasInstanceStorage(props.instanceType) ? {} : { kmsKeyId: props.encryptionKey.keyArn }),
       productionVariants: [
         {
           variantName: 'AllTraffic',
@@ -242,6 +253,8 @@ export class InferenceEndpoint extends Construct {
     });
     return new sagemaker.CfnEndpoint(this, 'Endpoint', {
       endpointConfigName: endpointConfig.attrEndpointConfigName,
+      // A new model or configuration keeps the instance count autoscaling has set.
+      retainAllVariantProperties: true,
     });
   }
 

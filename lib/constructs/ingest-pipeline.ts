@@ -39,6 +39,12 @@ export interface IngestPipelineProps {
   readonly batchSize?: number;
   /** How long SQS gathers a batch. @default Duration.seconds(2) */
   readonly maxBatchingWindow?: Duration;
+  /**
+   * Most ingest functions the queue runs at once. After an outage the backlog drains at this pace
+   * instead of bursting into the store's write and the endpoint's invocation limits; the rest waits
+   * in the queue, where it is kept. @default 10
+   */
+  readonly maxConcurrency?: number;
   /** Deliveries before a message moves to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
   /** @default Duration.seconds(30) */
@@ -111,6 +117,7 @@ export class IngestPipeline extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: settings.batchSize,
         maxBatchingWindow: settings.maxBatchingWindow,
+        maxConcurrency: settings.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
@@ -259,9 +266,19 @@ function validateProps(props: IngestPipelineProps) {
   if (!Token.isUnresolved(maxReceiveCount) && (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1)) {
     throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);
   }
+  const maxConcurrency = props.maxConcurrency ?? 10;
+  if (
+    !Token.isUnresolved(maxConcurrency) &&
+    (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000)
+  ) {
+    throw new Error(
+      `maxConcurrency must be an integer from 2 to 1000 (SQS event sources), got ${maxConcurrency}`,
+    );
+  }
   return {
     batchSize,
     maxBatchingWindow,
+    maxConcurrency,
     maxReceiveCount,
     functionTimeout: props.functionTimeout ?? Duration.seconds(30),
   };

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -17,6 +17,8 @@ export interface TelemetryDatabaseProps {
   readonly rejectedRecordsBucket: s3.IBucket;
   /** Name of the telemetry table inside the database. @default 'telemetry' */
   readonly tableName?: string;
+  /** What a stack deletion does to the database and its tables. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 const MAX_MEMORY_RETENTION = Duration.hours(8766);
@@ -87,6 +89,11 @@ export class TelemetryDatabase extends Construct {
       'InferencesTable',
       retentionAndRejections(this.inferencesTableName),
     );
+    // Years of readings are the plant's record: deleting the stack must not delete them, as it
+    // does not delete the buckets or the key.
+    const removal = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    for (const resource of [this.database, this.table, this.inferencesTable])
+      resource.applyRemovalPolicy(removal);
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W3697',
       reason:

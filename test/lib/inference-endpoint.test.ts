@@ -1,7 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { InferenceEndpoint, type InferenceEndpointProps } from '../../lib/constructs/inference-endpoint.ts';
+import {
+  hasInstanceStorage,
+  InferenceEndpoint,
+  type InferenceEndpointProps,
+} from '../../lib/constructs/inference-endpoint.ts';
 import { constructHarness, pipelineStack, testApp } from '../support/cdk.ts';
 
 function build(props: Partial<InferenceEndpointProps> = {}) {
@@ -86,6 +90,33 @@ describe('InferenceEndpoint', () => {
         PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
       }),
     });
+  });
+
+  it('GIVEN a model update THEN the endpoint keeps the instance count autoscaling set', () => {
+    const { template } = build({ modelArtifactKey: ARTIFACT });
+    template.hasResourceProperties('AWS::SageMaker::Endpoint', { RetainAllVariantProperties: true });
+  });
+
+  it('GIVEN an instance type with local NVMe storage THEN its configuration has no KMS key, which SageMaker would refuse', () => {
+    const withStorage = build({ modelArtifactKey: ARTIFACT, instanceType: 'ml.c5d.large' }).template;
+    withStorage.hasResourceProperties('AWS::SageMaker::EndpointConfig', { KmsKeyId: Match.absent() });
+    const plain = build({ modelArtifactKey: ARTIFACT, instanceType: 'ml.c5.large' }).template;
+    plain.hasResourceProperties('AWS::SageMaker::EndpointConfig', { KmsKeyId: Match.anyValue() });
+    expect(
+      [
+        'ml.m5d.xlarge',
+        'ml.c6gd.large',
+        'ml.g4dn.xlarge',
+        'ml.p4d.24xlarge',
+        'ml.g5.xlarge',
+        'ml.m6id.large',
+      ].filter((t) => !hasInstanceStorage(t)),
+    ).toEqual([]);
+    expect(
+      ['ml.c5.large', 'ml.m5.xlarge', 'ml.inf1.xlarge', 'ml.t2.medium', 'ml.c6g.large'].filter(
+        hasInstanceStorage,
+      ),
+    ).toEqual([]);
   });
 
   it('grants InvokeEndpoint on this endpoint only', () => {

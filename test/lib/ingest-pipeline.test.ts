@@ -107,6 +107,8 @@ describe('IngestPipeline', () => {
       },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      // A backlog after an outage drains at this pace, not in a burst the store would throttle.
+      ScalingConfig: { MaximumConcurrency: 10 },
       BatchSize: 250,
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -190,6 +192,7 @@ describe('IngestPipeline', () => {
       'batchSize above 10 needs a maxBatchingWindow above zero, got batchSize 50',
     ],
     [{ maxReceiveCount: 0 }, 'maxReceiveCount must be a positive integer, got 0'],
+    [{ maxConcurrency: 1 }, 'maxConcurrency must be an integer from 2 to 1000 (SQS event sources), got 1'],
   ])('refuses %o with the bad value in the message', (props, message) => {
     expect(() => build(props)).toThrow(message);
   });
@@ -227,6 +230,16 @@ describe('TelemetryDatabase', () => {
     });
     return Template.fromStack(stack);
   }
+
+  it('GIVEN a stack deletion THEN the database and both tables stay, as the buckets and the key do', () => {
+    const template = database(48, 400);
+    for (const type of ['AWS::Timestream::Database', 'AWS::Timestream::Table']) {
+      const resources = Object.values(template.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const r of resources)
+        expect(r).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
 
   it('creates an encrypted database and a telemetry table with both retentions and magnetic-store writes', () => {
     const template = database(48, 400);
