@@ -1,5 +1,8 @@
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
-import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { NotifyAlarms } from '../alarm-notifications.ts';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -40,6 +43,8 @@ export interface PipelineStackProps extends StackProps {
 /** The aiot-pipeline application: shared encryption and quarantine, and one ingestion path per use case. */
 export class PipelineStack extends Stack {
   readonly encryptionKey: kms.Key;
+  /** Every alarm of the stack notifies it, firing and clearing. */
+  readonly operationsTopic: sns.Topic;
   readonly quarantineBucket: s3.Bucket;
   readonly useCases: ReadonlyMap<string, UseCaseIngestion>;
   readonly artifactBucket: s3.Bucket;
@@ -76,6 +81,31 @@ export class PipelineStack extends Stack {
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This is the access-log bucket itself; logging it into itself would loop.',
+    });
+    this.operationsTopic = new sns.Topic(this, 'OperationsTopic', {
+      displayName: 'aiot-pipeline operations: alarms of the pipeline itself',
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
+    // CloudWatch publishes the alarms to the encrypted topic, for this account's alarms only.
+    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': this.account } };
+    this.operationsTopic.grantPublish(
+      new iam.PrincipalWithConditions(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), fromThisAccount),
+    );
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToOperationsTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromThisAccount,
+      }),
+    );
+    Aspects.of(this).add(new NotifyAlarms(this.operationsTopic));
+    new CfnOutput(this, 'OperationsTopicArn', {
+      description:
+        'Subscribe the people who run the pipeline: every alarm of the stack (dead letters, backlogs, endpoint errors) goes here',
+      value: this.operationsTopic.topicArn,
     });
     this.quarantineBucket = new SecureBucket(this, 'Quarantine', {
       encryptionKey: this.encryptionKey,
