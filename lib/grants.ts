@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
 
 /*
  * Narrower than the L2 grants: `bucket.grantPut` also allows Abort*, tagging and legal holds, and
@@ -38,4 +39,27 @@ export function grantSendToEncryptedQueue(
 ): iam.Grant {
   key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
   return iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+}
+
+/**
+ * A service principal that may assume a role only on behalf of this account (the confused-deputy
+ * guard AWS documents for service roles), and, for services that name their resources in
+ * `aws:SourceArn`, only for resources of `sourceArnResource` (e.g. IoT's `rule/*`).
+ */
+export function serviceOfThisAccount(
+  scope: IConstruct,
+  service: string,
+  sourceArnResource?: { readonly service: string; readonly resource: string },
+): iam.IPrincipal {
+  const stack = Stack.of(scope);
+  return new iam.PrincipalWithConditions(new iam.ServicePrincipal(service), {
+    StringEquals: { 'aws:SourceAccount': stack.account },
+    ...(sourceArnResource
+      ? {
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:${sourceArnResource.service}:${stack.region}:${stack.account}:${sourceArnResource.resource}`,
+          },
+        }
+      : {}),
+  });
 }

@@ -11,6 +11,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { serviceOfThisAccount } from '../grants.ts';
 import { DRIFT_EVENT_SOURCE, DRIFT_EVENT_TYPES } from '../../core/drift/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { compiledUseCases, telemetryTablesVariable } from '../use-case-config.ts';
@@ -99,7 +100,7 @@ export class DriftChecks extends Construct {
       reason: 'This is the dead-letter queue of the drift schedules itself.',
     });
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      assumedBy: serviceOfThisAccount(this, 'scheduler.amazonaws.com'),
       description:
         'Lets the drift schedules invoke the drift function and dead-letter what they cannot deliver',
     });

@@ -6,6 +6,7 @@ import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { serviceOfThisAccount } from '../grants.ts';
 import { healthTopicFilter } from '../../core/ingest/topics.ts';
 import { healthSnapshotPartition } from '../../core/operators/ports.ts';
 
@@ -61,7 +62,7 @@ export class EdgeHealth extends Construct {
     });
 
     const role = new iam.Role(this, 'RuleRole', {
-      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      assumedBy: serviceOfThisAccount(this, 'iot.amazonaws.com', { service: 'iot', resource: 'rule/*' }),
       description: `Lets the ${props.useCase} health rule write reports to its log group`,
     });
     role.addToPolicy(
@@ -115,7 +116,7 @@ export class EdgeHealth extends Construct {
    */
   private keepLatest(useCase: string, latest: NonNullable<EdgeHealthProps['latest']>): iot.CfnTopicRule {
     const role = new iam.Role(this, 'LatestRole', {
-      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      assumedBy: serviceOfThisAccount(this, 'iot.amazonaws.com', { service: 'iot', resource: 'rule/*' }),
       description: `Lets the ${useCase} health rule keep each device's last report`,
     });
     role.addToPolicy(

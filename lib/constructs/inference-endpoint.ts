@@ -8,7 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
-import { grantPutObjectsUnder, objectPrefixFinding } from '../grants.ts';
+import { grantPutObjectsUnder, objectPrefixFinding, serviceOfThisAccount } from '../grants.ts';
 
 const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
 
@@ -139,7 +139,7 @@ export class InferenceEndpoint extends Construct {
   /** The execution role of training jobs and the endpoint: its image, its prefixes, its logs and metrics. */
   private createRole(props: InferenceEndpointProps): iam.Role {
     const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      assumedBy: serviceOfThisAccount(this, 'sagemaker.amazonaws.com'),
       description: `SageMaker training jobs and endpoint of ${props.useCase}`,
     });
     this.image.repository.grantPull(role);

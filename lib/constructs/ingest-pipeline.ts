@@ -13,7 +13,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ingestRuleSql } from '../../core/ingest/rule.ts';
 import { basicIngestTopic } from '../../core/ingest/topics.ts';
-import { grantPutObjectsUnder, grantSendToEncryptedQueue, objectPrefixFinding } from '../grants.ts';
+import {
+  grantPutObjectsUnder,
+  grantSendToEncryptedQueue,
+  objectPrefixFinding,
+  serviceOfThisAccount,
+} from '../grants.ts';
 import type { AlertPolicy } from '../../core/alerts/policy.ts';
 import type { DataContract } from '../../core/contracts/contract.ts';
 import { compiledContracts } from '../use-case-config.ts';
@@ -213,7 +218,7 @@ export class IngestPipeline extends Construct {
   /** The topic rule onto the queue, with an error action that keeps what it cannot deliver. */
   private createRule(props: IngestPipelineProps): iot.CfnTopicRule {
     const role = new iam.Role(this, 'RuleRole', {
-      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      assumedBy: serviceOfThisAccount(this, 'iot.amazonaws.com', { service: 'iot', resource: 'rule/*' }),
       description: `IoT rule for ${props.useCase}: enqueue telemetry, keep undeliverable messages`,
     });
     grantSendToEncryptedQueue(role, this.queue, props.encryptionKey);

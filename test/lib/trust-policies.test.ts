@@ -1,0 +1,37 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { pipelineStack, testApp } from '../support/cdk.ts';
+
+interface TrustStatement {
+  readonly Principal?: { readonly Service?: string | string[] };
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+describe('service role trust policies', () => {
+  it('GIVEN the roles IoT rules, the scheduler and SageMaker assume THEN each admits them only on behalf of this account, IoT only for rules', () => {
+    const template = Template.fromStack(
+      pipelineStack(testApp(), {
+        modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
+      }),
+    );
+    const trusts = Object.values(template.findResources('AWS::IAM::Role')).flatMap(
+      (role) =>
+        (role as { Properties: { AssumeRolePolicyDocument: { Statement: TrustStatement[] } } }).Properties
+          .AssumeRolePolicyDocument.Statement,
+    );
+    const of = (service: string) =>
+      trusts.filter((s) => [s.Principal?.Service ?? []].flat().includes(service));
+    for (const service of ['iot.amazonaws.com', 'scheduler.amazonaws.com', 'sagemaker.amazonaws.com']) {
+      const statements = of(service);
+      expect(statements.length, service).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(statement.Condition?.StringEquals?.['aws:SourceAccount'], service).toEqual({
+          Ref: 'AWS::AccountId',
+        });
+      }
+    }
+    for (const statement of of('iot.amazonaws.com')) {
+      expect(JSON.stringify(statement.Condition?.ArnLike?.['aws:SourceArn'])).toContain(':rule/*');
+    }
+  });
+});
