@@ -40,6 +40,8 @@ const HEALTH_METRICS = {
  */
 export class EdgeHealth extends Construct {
   readonly logGroup: logs.LogGroup;
+  /** What the rules could not deliver (their error action), with the rules engine's reason. */
+  readonly ruleErrors: logs.LogGroup;
   readonly rule: iot.CfnTopicRule;
   readonly backlogAlarm: cloudwatch.Alarm;
   /** Keeps each device's last report in the `latest` table, when one is given. */
@@ -61,6 +63,8 @@ export class EdgeHealth extends Construct {
       retention: props.retention ?? logs.RetentionDays.ONE_MONTH,
     });
 
+    this.ruleErrors = new logs.LogGroup(this, 'RuleErrors', { retention: logs.RetentionDays.ONE_YEAR });
+
     const role = new iam.Role(this, 'RuleRole', {
       assumedBy: serviceOfThisAccount(this, 'iot.amazonaws.com', { service: 'iot', resource: 'rule/*' }),
       description: `Lets the ${props.useCase} health rule write reports to its log group`,
@@ -68,7 +72,7 @@ export class EdgeHealth extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
+        resources: [this.logGroup.logGroupArn, this.ruleErrors.logGroupArn],
       }),
     );
     this.rule = new iot.CfnTopicRule(this, 'Rule', {
@@ -78,6 +82,7 @@ export class EdgeHealth extends Construct {
         ruleDisabled: false,
         description: `Keep ${props.useCase} edge agent health reports and turn them into metrics`,
         actions: [{ cloudwatchLogs: { logGroupName: this.logGroup.logGroupName, roleArn: role.roleArn } }],
+        errorAction: this.errorAction(role.roleArn),
       },
     });
 
@@ -122,6 +127,12 @@ export class EdgeHealth extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [latest.table.tableArn] }),
     );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        resources: [this.ruleErrors.logGroupArn],
+      }),
+    );
     latest.encryptionKey.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
     return new iot.CfnTopicRule(this, 'LatestRule', {
       topicRulePayload: {
@@ -132,8 +143,14 @@ export class EdgeHealth extends Construct {
         ruleDisabled: false,
         description: `Keep each ${useCase} edge agent's last health report for the console`,
         actions: [{ dynamoDBv2: { putItem: { tableName: latest.table.tableName }, roleArn: role.roleArn } }],
+        errorAction: this.errorAction(role.roleArn),
       },
     });
+  }
+
+  /** A report the rule could not deliver is kept in the errors log group instead of vanishing. */
+  private errorAction(roleArn: string): iot.CfnTopicRule.ActionProperty {
+    return { cloudwatchLogs: { logGroupName: this.ruleErrors.logGroupName, roleArn } };
   }
 
   /** One thing's figure, for dashboards. */

@@ -24,7 +24,11 @@ describe('EdgeHealth', () => {
         Statement: [
           Match.objectLike({
             Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('HealthReports'), 'Arn'] },
+            // Its reports, and what it could not deliver (the error action): nothing else.
+            Resource: [
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('HealthReports'), 'Arn'] },
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('HealthRuleErrors'), 'Arn'] },
+            ],
           }),
         ],
       },

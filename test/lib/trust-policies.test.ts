@@ -35,3 +35,17 @@ describe('service role trust policies', () => {
     }
   });
 });
+
+describe('IoT rules', () => {
+  it('GIVEN every topic rule of the stack THEN each has an error action: nothing it fails to deliver vanishes', () => {
+    const template = Template.fromStack(pipelineStack(testApp()));
+    const rules = Object.entries(template.findResources('AWS::IoT::TopicRule')) as [
+      string,
+      { Properties: { TopicRulePayload: { ErrorAction?: unknown } } },
+    ][];
+    expect(rules.length).toBeGreaterThanOrEqual(3);
+    expect(
+      rules.filter(([, r]) => r.Properties.TopicRulePayload.ErrorAction === undefined).map(([id]) => id),
+    ).toEqual([]);
+  });
+});
