@@ -1,6 +1,6 @@
 import type { Reason } from '../contracts/reasons.ts';
 import { ingestBatch, type IngestDependencies, type InboundMessage } from './ingest-batch.ts';
-import type { QuarantineEntry, QuarantineOutcome, QuarantineSink, QuarantineStage } from './ports.ts';
+import type { QuarantineEntry, QuarantineSink, QuarantineStage } from './ports.ts';
 import type { RuleMessage } from './rule.ts';
 
 /** Which quarantined messages a replay takes. Every field narrows; none means all. */
@@ -75,14 +75,11 @@ function matchesReason(entry: QuarantineEntry, text: string | undefined): boolea
   );
 }
 
-/** Takes the reasons ingestion gives a refused message, instead of keeping a second entry. */
-class ReasonCollector implements QuarantineSink {
-  readonly reasons = new Map<string, readonly Reason[]>();
-  put(entry: QuarantineEntry): Promise<QuarantineOutcome> {
-    this.reasons.set(entry.id, entry.reasons);
-    return Promise.resolve('kept');
-  }
-}
+/**
+ * Where a replay's refusals go: nowhere new. The entry is in the ledger already; its result's
+ * reasons replace the old ones there.
+ */
+const alreadyInLedger: QuarantineSink = { put: () => Promise.resolve('kept') };
 
 /**
  * Re-validates quarantined messages against today's contracts and stores those that pass, through
@@ -124,8 +121,7 @@ export async function replayQuarantine(
     after = page.at(-1);
     const selected = page.filter((e) => REPLAYABLE.has(e.stage) && matchesReason(e, filter.reason));
     if (selected.length === 0) continue;
-    const collector = new ReasonCollector();
-    const summary = await ingestBatch(selected.map(inboundOf), { ...deps, quarantine: collector });
+    const summary = await ingestBatch(selected.map(inboundOf), { ...deps, quarantine: alreadyInLedger });
     const byId = new Map(selected.map((e) => [e.id, e]));
     const now = deps.clock.now();
     for (const result of summary.results) {
@@ -136,10 +132,9 @@ export async function replayQuarantine(
         await ledger.resolve(entry, result.outcome, now);
         counts[result.outcome === 'stored' ? 'stored' : 'alreadyStored'] += 1;
       } else if (result.outcome === 'quarantined') {
-        const reasons = collector.reasons.get(entry.id) ?? result.reasons;
-        await ledger.requarantine(entry, reasons, now);
+        await ledger.requarantine(entry, result.reasons, now);
         counts.stillQuarantined += 1;
-        const code = reasons[0]?.code ?? 'unknown';
+        const code = result.reasons[0]?.code ?? 'unknown';
         refusedBy.set(code, (refusedBy.get(code) ?? 0) + 1);
       } else {
         counts.retry += 1;
