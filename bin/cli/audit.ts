@@ -5,19 +5,8 @@ import { AUDIT_KINDS, type AuditKind } from '../../core/audit/audit-event.ts';
 import type { AuditEntry } from '../../core/audit/chain.ts';
 import { auditReport } from '../../core/audit/report.ts';
 import { FileAuditLog } from '../../local/audit-log.ts';
-import { dataDirOption } from './options.ts';
+import { dataDirOption, isoTime } from './options.ts';
 import { printTable } from './output.ts';
-
-function time(flag: string) {
-  return (value: string): number => {
-    const parsed = Date.parse(value);
-    if (Number.isNaN(parsed))
-      throw new InvalidArgumentError(
-        `${flag} must be an ISO 8601 time such as 2026-11-30T08:00Z, got "${value}"`,
-      );
-    return parsed;
-  };
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -36,7 +25,7 @@ export function auditCommand(): Command {
   command
     .command('list')
     .description('list the recorded changes, oldest first')
-    .option('--since <time>', 'only changes at or after this time (ISO 8601)', time('--since'))
+    .option('--since <time>', 'only changes at or after this time (ISO 8601)', isoTime('--since'))
     .option('--actor <name>', 'only changes by this person')
     .addOption(new Option('--kind <kind>', 'only changes of this kind').choices([...AUDIT_KINDS]))
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -82,8 +71,8 @@ export function auditCommand(): Command {
   command
     .command('export')
     .description('write an evidence pack of the changes in a period: evidence.json and a readable report.md')
-    .requiredOption('--from <time>', 'start of the period (ISO 8601)', time('--from'))
-    .requiredOption('--to <time>', 'end of the period (ISO 8601)', time('--to'))
+    .requiredOption('--from <time>', 'start of the period (ISO 8601)', isoTime('--from'))
+    .requiredOption('--to <time>', 'end of the period (ISO 8601)', isoTime('--to'))
     .option('--out <dir>', 'folder to write into', 'audit-evidence')
     .addOption(dataDirOption())
     .action((options: { from: number; to: number; out: string; dataDir: string }) => {

@@ -12,6 +12,18 @@ export function integer(name: string, min: number, max: number) {
   };
 }
 
+/** An ISO 8601 time flag, as epoch milliseconds. */
+export function isoTime(name: string) {
+  return (value: string): number => {
+    const parsed = Date.parse(value);
+    if (Number.isNaN(parsed))
+      throw new InvalidArgumentError(
+        `${name} must be an ISO 8601 time such as 2026-11-30T08:00Z, got "${value}"`,
+      );
+    return parsed;
+  };
+}
+
 export function positiveNumber(name: string, max: number) {
   return (value: string): number => {
     const parsed = Number(value);

@@ -2,17 +2,8 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReplayReport } from '../../core/ingest/quarantine-replay.ts';
 import { callRuntime } from '../../local/runtime-client.ts';
-import { dataDirOption } from './options.ts';
+import { dataDirOption, isoTime } from './options.ts';
 import { printTable } from './output.ts';
-
-function time(value: string): string {
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed))
-    throw new InvalidArgumentError(
-      `--since must be an ISO 8601 time such as 2026-11-30T08:00Z, got "${value}"`,
-    );
-  return new Date(parsed).toISOString();
-}
 
 function reasonText(value: string): string {
   if (value.length === 0 || value.length > 200)
@@ -30,7 +21,11 @@ export function quarantineCommand(): Command {
       'after a contract fix or a new version: re-validate quarantined messages, store those that now pass (exactly once), and keep the rest with their new reasons',
     )
     .option('--use-case <id>', 'only this use case')
-    .option('--since <time>', 'only messages quarantined at or after this time (ISO 8601)', time)
+    .option(
+      '--since <time>',
+      'only messages quarantined at or after this time (ISO 8601)',
+      isoTime('--since'),
+    )
     .option(
       '--reason <text>',
       'only messages with a reason whose code or message contains this text',
@@ -41,7 +36,7 @@ export function quarantineCommand(): Command {
     .action(
       async (options: {
         useCase?: string;
-        since?: string;
+        since?: number;
         reason?: string;
         format: string;
         dataDir: string;
@@ -52,7 +47,7 @@ export function quarantineCommand(): Command {
           '/quarantine/replays',
           {
             ...(options.useCase === undefined ? {} : { useCase: options.useCase }),
-            ...(options.since === undefined ? {} : { since: options.since }),
+            ...(options.since === undefined ? {} : { since: new Date(options.since).toISOString() }),
             ...(options.reason === undefined ? {} : { reason: options.reason }),
           },
         );

@@ -12,8 +12,7 @@ import {
 import { z } from 'zod';
 import type { AuditTrail } from '../../core/audit/audit-event.ts';
 import { issuesText } from '../../core/contracts/reasons.ts';
-import type { Clock } from '../../core/ingest/ports.ts';
-import { systemClock } from '../../core/ingest/ports.ts';
+import { systemClock, type Clock } from '../../core/ingest/ports.ts';
 import {
   deploymentName,
   fourEyesProblem,
