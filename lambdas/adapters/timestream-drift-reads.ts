@@ -1,10 +1,9 @@
 import type { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { QueryCommand as DocumentQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HealthSample } from '../../core/drift/checks.ts';
 import type { DriftReads, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
-import { healthSnapshotPartition } from '../../core/operators/ports.ts';
+import type { DynamoDbDeviceReports } from './dynamodb-device-reports.ts';
 import { numberOrNull } from '../../core/operators/views.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
 import type { UseCaseTables } from './timestream-operator-reads.ts';
@@ -20,8 +19,7 @@ export class TimestreamDriftReads implements DriftReads {
   constructor(
     private readonly timestream: TimestreamQueryClient,
     private readonly telemetry: TimestreamTelemetryReader,
-    private readonly documents: DynamoDBDocumentClient,
-    private readonly stateTable: string,
+    private readonly reports: DynamoDbDeviceReports,
     private readonly tables: UseCaseTables,
   ) {
     for (const name of [tables.databaseName, tables.tableName, tables.inferencesTableName]) {
@@ -71,33 +69,11 @@ export class TimestreamDriftReads implements DriftReads {
     }));
   }
 
-  async healthReports(
+  healthReports(
     useCase: string,
     deviceId: string,
     range: { from: number; to: number },
   ): Promise<HealthSample[]> {
-    const { Items = [] } = await this.documents.send(
-      new DocumentQuery({
-        TableName: this.stateTable,
-        KeyConditionExpression: 'pk = :pk AND sk = :sk',
-        ExpressionAttributeValues: { ':pk': healthSnapshotPartition(useCase), ':sk': deviceId },
-      }),
-    );
-    return Items.flatMap((item) => {
-      const receivedAt = numberOrNull(item.receivedAt);
-      const readings = numberOrNull(item.readings);
-      if (receivedAt === null || readings === null || receivedAt < range.from || receivedAt > range.to)
-        return [];
-      const spikes =
-        typeof item.spikes === 'object' && item.spikes !== null
-          ? Object.fromEntries(
-              Object.entries(item.spikes as Record<string, unknown>).flatMap(([measure, count]) => {
-                const value = numberOrNull(count);
-                return value === null ? [] : [[measure, value] as const];
-              }),
-            )
-          : {};
-      return [{ receivedAt, deviceTime: null, readings, spikes }];
-    });
+    return this.reports.healthReports(useCase, deviceId, range);
   }
 }

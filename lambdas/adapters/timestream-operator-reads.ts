@@ -1,16 +1,9 @@
 import type { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { QueryCommand as DocumentQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { driftFindingsPartition, type Finding } from '../../core/drift/ports.ts';
+import type { Finding } from '../../core/drift/ports.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
-import {
-  healthSnapshotPartition,
-  type DeviceActivity,
-  type EdgeHealthSnapshot,
-  type OperatorReads,
-  type Series,
-  type SeriesRequest,
-} from '../../core/operators/ports.ts';
+import type { DeviceActivity, OperatorReads, Series, SeriesRequest } from '../../core/operators/ports.ts';
 import { numberOrNull, seriesFromBuckets } from '../../core/operators/views.ts';
+import type { DynamoDbDeviceReports } from './dynamodb-device-reports.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
 import { sqlQuote, TIMESTREAM_NAME, timestreamRows, type TimestreamRow } from './timestream-rows.ts';
 
@@ -23,8 +16,6 @@ export interface UseCaseTables {
 
 const IDENTIFIER = TIMESTREAM_NAME;
 const quote = sqlQuote;
-/** The device page lists at most this many findings. */
-const MAX_FINDINGS = 100;
 /** How far back "last seen" looks: a day of the memory store, not the whole magnetic history. */
 const ACTIVITY_WINDOW = '24h';
 
@@ -37,8 +28,7 @@ const ACTIVITY_WINDOW = '24h';
 export class TimestreamOperatorReads implements OperatorReads {
   constructor(
     private readonly timestream: TimestreamQueryClient,
-    private readonly documents: DynamoDBDocumentClient,
-    private readonly stateTable: string,
+    private readonly reports: DynamoDbDeviceReports,
     private readonly tables: ReadonlyMap<string, UseCaseTables>,
   ) {
     for (const target of tables.values()) {
@@ -67,7 +57,7 @@ export class TimestreamOperatorReads implements OperatorReads {
         `SELECT device_id, max_by(model_version, time) AS model_version FROM "${target.databaseName}"."${target.inferencesTableName}" ` +
           `WHERE measure_name = ${quote(INFERENCE_MEASURE_NAME)} AND ${where} AND model_version IS NOT NULL GROUP BY device_id`,
       ),
-      this.health(useCase, deviceId),
+      this.reports.healthSnapshots(useCase, deviceId),
     ]);
     const devices = new Set(
       [...seen, ...models].map((row) => row.device_id ?? '').concat([...health.keys()]),
@@ -82,40 +72,6 @@ export class TimestreamOperatorReads implements OperatorReads {
       modelVersion: model.get(deviceId) ?? null,
       health: health.get(deviceId) ?? null,
     }));
-  }
-
-  /** The last health reports of the use case's devices (or of one device). */
-  private async health(
-    useCase: string,
-    deviceId: string | undefined,
-  ): Promise<Map<string, EdgeHealthSnapshot>> {
-    const snapshots = new Map<string, EdgeHealthSnapshot>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new DocumentQuery({
-          TableName: this.stateTable,
-          KeyConditionExpression: deviceId === undefined ? 'pk = :pk' : 'pk = :pk AND sk = :sk',
-          ExpressionAttributeValues: {
-            ':pk': healthSnapshotPartition(useCase),
-            ...(deviceId === undefined ? {} : { ':sk': deviceId }),
-          },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const receivedAt = numberOrNull(item.receivedAt);
-        if (typeof item.sk !== 'string' || receivedAt === null) continue;
-        snapshots.set(item.sk, {
-          receivedAt,
-          connected: typeof item.connected === 'boolean' ? item.connected : null,
-          queueDepth: numberOrNull(item.queueDepth),
-          oldestAgeSeconds: numberOrNull(item.oldestAgeSeconds),
-        });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return snapshots;
   }
 
   async series(request: SeriesRequest): Promise<Series> {
@@ -142,31 +98,8 @@ export class TimestreamOperatorReads implements OperatorReads {
     return seriesFromBuckets(request.sensors, readings, scores);
   }
 
-  /** The drift function keeps findings under `DRIFT#<use case>`, sorted by time (lambdas/adapters/aws-drift-sink.ts). */
-  async findings(useCase: string, deviceId: string, since: number): Promise<Finding[]> {
-    const findings: Finding[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new DocumentQuery({
-          TableName: this.stateTable,
-          KeyConditionExpression: 'pk = :pk AND sk >= :since',
-          ExpressionAttributeValues: {
-            ':pk': driftFindingsPartition(useCase),
-            ':since': new Date(since).toISOString(),
-          },
-          ScanIndexForward: false,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (typeof item.finding !== 'string') continue;
-        const finding = JSON.parse(item.finding) as Finding;
-        if (finding.deviceId === deviceId) findings.push(finding);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start && findings.length < MAX_FINDINGS);
-    return findings.slice(0, MAX_FINDINGS);
+  findings(useCase: string, deviceId: string, since: number): Promise<Finding[]> {
+    return this.reports.findings(useCase, deviceId, since);
   }
 
   private target(useCase: string): UseCaseTables {

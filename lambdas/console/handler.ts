@@ -2,7 +2,6 @@ import { EventBridgeAuditTrail } from '../adapters/eventbridge-audit-trail.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -18,8 +17,9 @@ import { OperatorApi } from '../../core/operators/api.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
-import { TimestreamOperatorReads } from '../adapters/timestream-operator-reads.ts';
-import { deploymentFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
+import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
+import { deploymentFromEnv } from '../shared/deployment.ts';
+import { operatorReadsFromEnv } from '../shared/telemetry-backend.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
 
@@ -115,7 +115,6 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
   });
   const table = requireEnv('ALERT_TABLE', env);
   const store = new DynamoDbAlertStore(documents, table);
-  const tables = telemetryTablesFromEnv(env);
   return new OperatorApi({
     alerts: new AlertService(
       store,
@@ -132,7 +131,7 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
     ),
     alertStore: store,
     baselines: store,
-    reads: new TimestreamOperatorReads(new TimestreamQueryClient({}), documents, table, tables),
+    reads: operatorReadsFromEnv(env, new DynamoDbDeviceReports(documents, table)),
     useCases: manifests,
     contracts,
     clock: systemClock,

@@ -2,7 +2,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -14,9 +13,9 @@ import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { AwsDriftSink } from '../adapters/aws-drift-sink.ts';
 import { describeEndpointModel } from '../adapters/sagemaker-model-description.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
-import { TimestreamDriftReads } from '../adapters/timestream-drift-reads.ts';
-import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
-import { deploymentFromEnv, telemetryTablesFromEnv } from '../shared/deployment.ts';
+import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
+import { deploymentFromEnv } from '../shared/deployment.ts';
+import { driftReadsFromEnv } from '../shared/telemetry-backend.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
@@ -76,13 +75,12 @@ export function createDriftHandler(deps: DriftDependencies) {
 /** Wires the checks from the environment the DriftChecks construct sets. */
 export function driftDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): DriftDependencies {
   const { contracts, manifests } = deploymentFromEnv(env);
-  const tables = telemetryTablesFromEnv(env);
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const tableName = requireEnv('ALERT_TABLE', env);
   const store = new DynamoDbAlertStore(documents, tableName);
-  const timestream = new TimestreamQueryClient({});
+  const readsOf = driftReadsFromEnv(env, contracts, new DynamoDbDeviceReports(documents, tableName));
   const sink = new AwsDriftSink(
     documents,
     tableName,
@@ -100,17 +98,9 @@ export function driftDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): 
     },
     clock: systemClock,
     serviceFor: (useCase) => {
-      const target = tables.get(useCase);
       const manifest = byId.get(useCase);
-      if (!target || !manifest) throw new Error(`no Timestream tables for use case "${useCase}"`);
-      const reader = new TimestreamTelemetryReader(timestream, target, contracts.get(manifest.contract));
-      return new DriftService(
-        contracts,
-        new TimestreamDriftReads(timestream, reader, documents, tableName, target),
-        store,
-        store,
-        sink,
-      );
+      if (!manifest) throw new Error(`unknown use case "${useCase}"`);
+      return new DriftService(contracts, readsOf(manifest), store, store, sink);
     },
   };
 }

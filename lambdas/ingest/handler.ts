@@ -1,6 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { formatReason, issuesText } from '../../core/contracts/reasons.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,7 +8,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlertService } from '../../core/alerts/alert-service.ts';
 import { alertPolicySchema, type AlertPolicy } from '../../core/alerts/policy.ts';
@@ -23,11 +21,10 @@ import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbNotificationBatcher } from '../adapters/dynamodb-notification-batcher.ts';
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
-import { TimestreamTelemetryReader } from '../adapters/timestream-telemetry-reader.ts';
 import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
-import { TimestreamInferenceStore } from '../adapters/timestream-inference-store.ts';
 import { contractsFromEnv, ingestPathFromEnv } from '../shared/deployment.ts';
 import { requireEnv } from '../shared/env.ts';
+import { scoringStoresFromEnv } from '../shared/telemetry-backend.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
 /** Scoring after ingestion: each device against its baseline, the inferences table, the alert policy. */
@@ -66,23 +63,17 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
     (ms, signal) => sleep(ms, undefined, { signal }),
     { timeoutMs: Number(env.INFERENCE_TIMEOUT_MS ?? 2000) },
   );
-  const telemetry = {
-    databaseName: requireEnv('TIMESTREAM_DATABASE', env),
-    tableName: requireEnv('TIMESTREAM_TABLE', env),
-  };
+  const stores = scoringStoresFromEnv(env, contract);
   return {
     scoring: new DeviceScoring(
       new DeviceWindows(columns, sensors, Number(env.MODEL_HISTORY ?? 60)),
       scorer,
       store,
-      new TimestreamTelemetryReader(new TimestreamQueryClient({}), telemetry, contract),
+      stores.telemetry,
       systemClock,
       { calibrationReadings: new Map([[useCase, policy.calibrationReadings]]) },
     ),
-    inferences: new TimestreamInferenceStore(new TimestreamWriteClient({}), {
-      databaseName: telemetry.databaseName,
-      tableName: requireEnv('TIMESTREAM_INFERENCES_TABLE', env),
-    }),
+    inferences: stores.inferences,
     alerts: new AlertService(
       store,
       store,

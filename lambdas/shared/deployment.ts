@@ -1,19 +1,12 @@
-import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { z } from 'zod';
 import type { IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { DEFAULT_TIME_BOUNDS, systemClock } from '../../core/ingest/ports.ts';
-import { TimestreamTelemetryStore } from '../adapters/timestream-telemetry-store.ts';
 import type { DataContract } from '../../core/contracts/contract.ts';
 import { parseContractDocument } from '../../core/contracts/document.ts';
 import { ContractRegistry } from '../../core/contracts/registry.ts';
 import { parseManifestDocument, type UseCaseManifest } from '../../core/usecase/manifest.ts';
-import type { UseCaseTables } from '../adapters/timestream-operator-reads.ts';
 import { requireEnv } from './env.ts';
-
-const tablesSchema = z.record(
-  z.string(),
-  z.strictObject({ databaseName: z.string(), tableName: z.string(), inferencesTableName: z.string() }),
-);
+import { telemetryStoreFromEnv } from './telemetry-backend.ts';
 
 /**
  * The contract files a function was built with (AIOT_CONTRACTS, a JSON array, in the order the
@@ -41,11 +34,6 @@ export function deploymentFromEnv(env: NodeJS.ProcessEnv): {
   return { contracts, manifests };
 }
 
-/** Each use case's Timestream tables (TELEMETRY_TABLES, a JSON object by use case id). */
-export function telemetryTablesFromEnv(env: NodeJS.ProcessEnv): Map<string, UseCaseTables> {
-  return new Map(Object.entries(tablesSchema.parse(JSON.parse(requireEnv('TELEMETRY_TABLES', env)))));
-}
-
 /**
  * What a use case's ingestion checks against and writes to, from the environment the
  * IngestPipeline construct sets: the ingest function's, and the quarantine replay's.
@@ -60,10 +48,7 @@ export function ingestPathFromEnv(env: NodeJS.ProcessEnv): Omit<IngestDependenci
   return {
     useCases: new Map([[useCase, contractsFromEnv(env)]]),
     timeBounds: new Map([[useCase, { ...DEFAULT_TIME_BOUNDS, maxAgeMs: maxAgeDays * 24 * 3600 * 1000 }]]),
-    store: new TimestreamTelemetryStore(new TimestreamWriteClient({}), {
-      databaseName: requireEnv('TIMESTREAM_DATABASE', env),
-      tableName: requireEnv('TIMESTREAM_TABLE', env),
-    }),
+    store: telemetryStoreFromEnv(env),
     clock: systemClock,
   };
 }

@@ -16,6 +16,7 @@ import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../../lambdas/adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
 import { EventBridgeAuditTrail } from '../../lambdas/adapters/eventbridge-audit-trail.ts';
+import { DynamoDbDeviceReports } from '../../lambdas/adapters/dynamodb-device-reports.ts';
 import { TimestreamOperatorReads } from '../../lambdas/adapters/timestream-operator-reads.ts';
 import { actorFromClaims, createConsoleHandler } from '../../lambdas/console/handler.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
@@ -48,8 +49,7 @@ const api = new OperatorApi({
   baselines: store,
   reads: new TimestreamOperatorReads(
     new TimestreamQueryClient({}),
-    client,
-    TABLE,
+    new DynamoDbDeviceReports(client, TABLE),
     new Map([
       [
         'pump-maintenance',

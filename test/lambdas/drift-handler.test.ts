@@ -11,6 +11,7 @@ import type { Finding } from '../../core/drift/ports.ts';
 import { AwsDriftSink } from '../../lambdas/adapters/aws-drift-sink.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
 import { describeEndpointModel } from '../../lambdas/adapters/sagemaker-model-description.ts';
+import { DynamoDbDeviceReports } from '../../lambdas/adapters/dynamodb-device-reports.ts';
 import { TimestreamDriftReads } from '../../lambdas/adapters/timestream-drift-reads.ts';
 import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
 import { createDriftHandler } from '../../lambdas/drift/handler.ts';
@@ -31,8 +32,7 @@ const store = new DynamoDbAlertStore(client, TABLE);
 const reads = new TimestreamDriftReads(
   query,
   new TimestreamTelemetryReader(query, TABLES, repoContracts.get(PUMPS.contract)),
-  client,
-  TABLE,
+  new DynamoDbDeviceReports(client, TABLE),
   TABLES,
 );
 const handler = createDriftHandler({

@@ -16,6 +16,7 @@ export const ingestEnv = {
   AIOT_CONTRACTS: JSON.parse(
     compiledContracts([pumpTelemetryV1])['process.env.AIOT_CONTRACTS'] ?? '""',
   ) as string,
+  TELEMETRY_STORE: 'liveanalytics',
   TIMESTREAM_DATABASE: 'db',
   TIMESTREAM_TABLE: 'telemetry',
   MAX_RECORD_AGE_DAYS: '730',

@@ -1,0 +1,108 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
+import { InfluxHttp } from '../../lambdas/adapters/influx-http.ts';
+import { InfluxTelemetryReader } from '../../lambdas/adapters/influx-reads.ts';
+import { telemetryStoreFromEnv, telemetryStoreKind } from '../../lambdas/shared/telemetry-backend.ts';
+import { pumpTelemetryV1 } from '../support/contracts.ts';
+import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
+import { inbound, reading } from '../support/messages.ts';
+import { ingestEnv, sqsEvent } from '../support/sqs.ts';
+
+const secrets = mockClient(SecretsManagerClient);
+const s3 = mockClient(S3Client);
+let server: InfluxServer;
+
+/** The environment the IngestPipeline construct sets with `-c store=influxdb`. */
+const influxEnv = () => ({
+  ...ingestEnv,
+  TELEMETRY_STORE: 'influxdb',
+  TIMESTREAM_DATABASE: undefined,
+  TIMESTREAM_TABLE: undefined,
+  TIMESTREAM_INFERENCES_TABLE: undefined,
+  INFLUX_URL: server.url,
+  INFLUX_BUCKET: 'pump_maintenance',
+  INFLUX_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ingest-token',
+});
+
+beforeAll(async () => {
+  server = await startInfluxServer();
+  await server.createDatabase('pump_maintenance');
+});
+afterAll(async () => {
+  secrets.restore();
+  s3.restore();
+  await server.stop();
+});
+beforeEach(() => {
+  secrets.reset();
+  s3.reset();
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: 'ingest-token' }) });
+  s3.on(PutObjectCommand).resolves({});
+});
+
+describe('the ingest function with the InfluxDB store', () => {
+  it('GIVEN TELEMETRY_STORE=influxdb WHEN a batch arrives THEN valid readings land in the bucket and invalid ones in quarantine', async () => {
+    const handler = createHandler(dependenciesFromEnv(influxEnv()));
+    const valid = inbound(reading());
+    const invalid = inbound({ not: 'a reading' });
+
+    const response = await handler(sqsEvent([valid, invalid]));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const stored = await new InfluxTelemetryReader(
+      new InfluxHttp({ url: server.url, database: 'pump_maintenance' }),
+      pumpTelemetryV1,
+    ).readings('pump-maintenance', 'pump-001', { from: 0 }, 10);
+    expect(stored.map((r) => r.dimensions.device_id)).toEqual(['pump-001']);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    // The token came from the secret the construct named.
+    expect(secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input.SecretId).toBe(
+      influxEnv().INFLUX_TOKEN_SECRET,
+    );
+  });
+
+  it('GIVEN a secret without a token WHEN a batch arrives THEN the messages are retried, naming the secret', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ password: 'x' }) });
+    const store = telemetryStoreFromEnv({ ...influxEnv(), INFLUX_TOKEN_SECRET: 'no-token-here' });
+
+    const [outcome] = await store.write([
+      {
+        dimensions: {
+          use_case: 'u',
+          device_id: 'd',
+          firmware: 'f',
+          hardware_generation: 'g',
+          contract: 'c@1',
+        },
+        time: 1,
+        seq: 1,
+        origin: 'device',
+        measures: { flow_rate: 1 },
+      },
+    ]);
+
+    expect(outcome).toEqual({
+      status: 'retry',
+      reason: expect.stringContaining('no-token-here holds no {"token": …} object') as unknown,
+    });
+  });
+
+  it.each([
+    [
+      { TELEMETRY_STORE: 'dynamodb' },
+      'TELEMETRY_STORE must be one of influxdb, liveanalytics, got "dynamodb"',
+    ],
+    [{ TELEMETRY_STORE: undefined }, 'Environment variable TELEMETRY_STORE is not set'],
+  ])('GIVEN %j WHEN the function starts THEN it names the problem', (change, message) => {
+    expect(() => telemetryStoreKind({ ...influxEnv(), ...change })).toThrow(message);
+  });
+
+  it('GIVEN the InfluxDB store without its URL WHEN the function starts THEN it names the variable', () => {
+    expect(() => dependenciesFromEnv({ ...influxEnv(), INFLUX_URL: undefined })).toThrow(
+      'Environment variable INFLUX_URL is not set',
+    );
+  });
+});
