@@ -3,11 +3,18 @@ import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from '../lib/nag.ts';
 import { PipelineStack } from '../lib/stacks/pipeline-stack.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
+import { TELEMETRY_STORE_KINDS, type TelemetryStoreKind } from '../lib/telemetry-store.ts';
 
 const app = new App();
 const { useCases, contracts } = loadCatalog();
+// -c store=influxdb (the default: any account can create it) or liveanalytics (accounts that had it before 2025-06-20).
+const store = String(app.node.tryGetContext('store') ?? 'influxdb');
+if (!(TELEMETRY_STORE_KINDS as readonly string[]).includes(store)) {
+  throw new Error(`-c store must be one of ${TELEMETRY_STORE_KINDS.join(', ')}, got "${store}"`);
+}
 new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'AiotPipeline', {
-  description: 'aiot-pipeline: industrial AIoT ingestion (IoT Core -> SQS -> Lambda -> Timestream)',
+  description: `aiot-pipeline: industrial AIoT ingestion (IoT Core -> SQS -> Lambda -> Timestream for ${store === 'influxdb' ? 'InfluxDB' : 'LiveAnalytics'})`,
+  telemetryStore: store as TelemetryStoreKind,
   useCases,
   contracts,
   // -c modelArtifact:<useCase>=models/<useCase>/<job>/output/model.tar.gz, once a model is trained.

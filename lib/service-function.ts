@@ -3,7 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { FunctionNetwork } from './telemetry-store.ts';
 
 export interface ServiceFunctionProps {
   /** The handler's source file. */
@@ -25,6 +27,8 @@ export interface ServiceFunctionProps {
   readonly ids?: { readonly logs: string; readonly role: string; readonly function: string };
   /** Prefix of the default ids. @default '' */
   readonly prefix?: string;
+  /** Run inside a VPC, to reach a store there. @default - outside any VPC */
+  readonly network?: FunctionNetwork;
 }
 
 /**
@@ -47,6 +51,27 @@ export function serviceFunction(
     description: props.roleDescription,
   });
   logGroup.grantWrite(role);
+  if (props.network) {
+    // What AWSLambdaVPCAccessExecutionRole grants, which Lambda adds only to roles it creates itself.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "Lambda manages the function's network interfaces in its VPC; the EC2 network-interface actions take no resource-level scope at creation.",
+    });
+  }
   const fn = new nodejs.NodejsFunction(scope, ids.function, {
     entry: props.entry,
     role,
@@ -57,6 +82,13 @@ export function serviceFunction(
     description: props.description,
     logGroup,
     environment: props.environment,
+    ...(props.network
+      ? {
+          vpc: props.network.vpc,
+          vpcSubnets: props.network.vpcSubnets,
+          securityGroups: [...props.network.securityGroups],
+        }
+      : {}),
     bundling: {
       minify: true,
       sourceMap: true,

@@ -1,9 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
 import type { DataContract } from '../core/contracts/contract.ts';
 import type { ContractRegistry } from '../core/contracts/registry.ts';
 import { acceptedContractRefs, manifestDocument, type UseCaseManifest } from '../core/usecase/manifest.ts';
-import type { TelemetryDatabase } from './constructs/telemetry-database.ts';
 
 /**
  * The contract files a function is built with (an esbuild define of `process.env.AIOT_CONTRACTS`),
@@ -30,29 +27,4 @@ export function compiledUseCases(
     'process.env.AIOT_USE_CASES': JSON.stringify(JSON.stringify(useCases.map(manifestDocument))),
     ...compiledContracts(contracts.getAll(refs)),
   };
-}
-
-/** TELEMETRY_TABLES: each use case's Timestream database and tables, by use case id. */
-export function telemetryTablesVariable(
-  scope: Construct,
-  useCases: readonly UseCaseManifest[],
-  telemetry: ReadonlyMap<string, TelemetryDatabase>,
-): string {
-  const missing = useCases.filter((u) => !telemetry.has(u.id)).map((u) => u.id);
-  if (missing.length > 0) throw new Error(`telemetry has no database for use cases: ${missing.join(', ')}`);
-  return Stack.of(scope).toJsonString(
-    Object.fromEntries(
-      useCases.map((u) => {
-        const database = telemetry.get(u.id);
-        return [
-          u.id,
-          {
-            databaseName: database?.databaseName ?? '',
-            tableName: database?.tableName ?? '',
-            inferencesTableName: database?.inferencesTableName ?? '',
-          },
-        ];
-      }),
-    ),
-  );
 }

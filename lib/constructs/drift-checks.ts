@@ -14,10 +14,10 @@ import { Construct } from 'constructs';
 import { serviceOfThisAccount } from '../grants.ts';
 import { DRIFT_EVENT_SOURCE, DRIFT_EVENT_TYPES } from '../../core/drift/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
-import { compiledUseCases, telemetryTablesVariable } from '../use-case-config.ts';
+import { compiledUseCases } from '../use-case-config.ts';
+import type { TelemetryReads } from '../telemetry-store.ts';
 import type { Alerting } from './alerting.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
-import type { TelemetryDatabase } from './telemetry-database.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'drift', 'handler.ts');
 
@@ -29,7 +29,8 @@ export interface DriftChecksProps {
   /** Where findings are kept (its table), published (its bus) and sent to people (its topics). */
   readonly alerting: Alerting;
   /** Each use case's Timestream database, by use case id. */
-  readonly telemetry: ReadonlyMap<string, TelemetryDatabase>;
+  /** Where every use case's readings and scores are read from. */
+  readonly telemetry: TelemetryReads;
   /**
    * Each use case's inference endpoint, by use case id: data drift asks it for its model's training
    * profile. @default - no endpoints: the data-drift check is skipped
@@ -70,7 +71,7 @@ export class DriftChecks extends Construct {
       environment: {
         ALERT_TABLE: props.alerting.table.tableName,
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
-        TELEMETRY_TABLES: telemetryTablesVariable(this, props.useCases, props.telemetry),
+        ...props.telemetry.readerEnvironment,
         MODEL_ENDPOINTS: Stack.of(this).toJsonString(
           Object.fromEntries(
             [...(props.endpoints ?? [])].flatMap(([useCase, endpoint]) =>
@@ -82,10 +83,11 @@ export class DriftChecks extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'aiot/drift',
       },
       define: compiledUseCases(props.useCases, props.contracts),
+      ...(props.telemetry.network ? { network: props.telemetry.network } : {}),
     });
     this.function = fn;
     props.alerting.grantDriftRecords(role);
-    for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });
+    props.telemetry.grantRead(role);
     for (const endpoint of props.endpoints?.values() ?? []) {
       if (endpoint.endpointName) endpoint.grantInvoke(role);
     }

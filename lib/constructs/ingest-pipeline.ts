@@ -24,7 +24,7 @@ import type { DataContract } from '../../core/contracts/contract.ts';
 import { compiledContracts } from '../use-case-config.ts';
 import type { Alerting } from './alerting.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
-import type { TelemetryDatabase } from './telemetry-database.ts';
+import type { UseCaseTelemetry } from '../telemetry-store.ts';
 
 export interface IngestPipelineProps {
   /** Use-case id; it is the second level of the telemetry topic. */
@@ -34,7 +34,8 @@ export interface IngestPipelineProps {
    * which checks each message against the version it names.
    */
   readonly contracts: readonly DataContract[];
-  readonly database: TelemetryDatabase;
+  /** Where the use case's readings and scores are stored. */
+  readonly telemetry: UseCaseTelemetry;
   /** Bucket for quarantined messages (`quarantine/`) and rule errors (`undeliverable/`). */
   readonly quarantineBucket: s3.IBucket;
   readonly encryptionKey: kms.IKey;
@@ -151,12 +152,13 @@ export class IngestPipeline extends Construct {
       timeout,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ids: { logs: 'Logs', role: 'FunctionRole', function: 'Function' },
+      ...(props.telemetry.network ? { network: props.telemetry.network } : {}),
     });
-    props.database.grantWrite(fn);
+    const scoring = Boolean(props.scoring?.endpoint.endpointName);
+    props.telemetry.grantWrite(fn, { readBack: scoring });
     if (props.scoring?.endpoint.endpointName) {
       props.scoring.endpoint.grantInvoke(role);
       props.scoring.alerting.grantAlerting(role, props.useCase);
-      props.database.grantQuery(role);
     }
     grantPutObjectsUnder(role, props.quarantineBucket, props.encryptionKey, QUARANTINE_PREFIX);
     Validations.of(role).acknowledge({
@@ -183,8 +185,9 @@ export class IngestPipeline extends Construct {
       timeout: Duration.minutes(15),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       prefix: 'Replay',
+      ...(props.telemetry.network ? { network: props.telemetry.network } : {}),
     });
-    props.database.grantWrite(fn);
+    props.telemetry.grantWrite(fn);
     const quarantined = `${QUARANTINE_PREFIX}use_case=${props.useCase}/`;
     const resolved = `${RESOLVED_PREFIX}use_case=${props.useCase}/`;
     props.encryptionKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
@@ -293,9 +296,8 @@ function validateProps(props: IngestPipelineProps) {
 function ingestPathEnvironment(props: IngestPipelineProps, service: string): Record<string, string> {
   return {
     USE_CASE: props.useCase,
-    TIMESTREAM_DATABASE: props.database.databaseName,
-    TIMESTREAM_TABLE: props.database.tableName,
-    MAX_RECORD_AGE_DAYS: String(props.database.magneticRetention.toDays()),
+    ...props.telemetry.writerEnvironment,
+    MAX_RECORD_AGE_DAYS: String(props.telemetry.maxRecordAge.toDays()),
     QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
     POWERTOOLS_SERVICE_NAME: `${service}-${props.useCase}`,
     POWERTOOLS_METRICS_NAMESPACE: 'AiotPipeline',
@@ -306,7 +308,6 @@ function ingestPathEnvironment(props: IngestPipelineProps, service: string): Rec
 function functionEnvironment(props: IngestPipelineProps): Record<string, string> {
   return {
     ...ingestPathEnvironment(props, 'ingest'),
-    TIMESTREAM_INFERENCES_TABLE: props.database.inferencesTableName,
     ...(props.scoring?.endpoint.endpointName
       ? {
           ENDPOINT_NAME: props.scoring.endpoint.endpointName,

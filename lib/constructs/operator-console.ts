@@ -29,10 +29,10 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { ROLE_GROUPS } from '../../core/operators/actor.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
-import { compiledUseCases, telemetryTablesVariable } from '../use-case-config.ts';
+import { compiledUseCases } from '../use-case-config.ts';
+import type { TelemetryReads } from '../telemetry-store.ts';
 import { buildConsoleInto, CONSOLE_SOURCE } from '../../tools/console-bundle.ts';
 import type { Alerting } from './alerting.ts';
-import type { TelemetryDatabase } from './telemetry-database.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'console', 'handler.ts');
 const API_PATH = '/api';
@@ -54,7 +54,8 @@ export interface OperatorConsoleProps {
   /** Alerts, baselines and health snapshots (its table), and where decisions publish events (its bus). */
   readonly alerting: Alerting;
   /** Each use case's Timestream database, by use case id: readings and scores for the plots. */
-  readonly telemetry: ReadonlyMap<string, TelemetryDatabase>;
+  /** Where every use case's readings and scores are read from. */
+  readonly telemetry: TelemetryReads;
   /** Where the site bucket's server access logs and CloudFront's standard logs go (ACLs enabled). */
   readonly accessLogsBucket: s3.IBucket;
   /**
@@ -222,13 +223,14 @@ export class OperatorConsole extends Construct {
       environment: {
         ALERT_TABLE: props.alerting.table.tableName,
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
-        TELEMETRY_TABLES: telemetryTablesVariable(this, props.useCases, props.telemetry),
+        ...props.telemetry.readerEnvironment,
         POWERTOOLS_SERVICE_NAME: 'operator-console',
       },
       define: compiledUseCases(props.useCases, props.contracts),
+      ...(props.telemetry.network ? { network: props.telemetry.network } : {}),
     });
     props.alerting.grantDecisions(role);
-    for (const database of props.telemetry.values()) database.grantQuery(role, { inferences: true });
+    props.telemetry.grantRead(role);
     return fn;
   }
 

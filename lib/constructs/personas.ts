@@ -8,7 +8,7 @@ import { objectPrefixFinding } from '../grants.ts';
 import type { Alerting } from './alerting.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
-import type { TelemetryDatabase } from './telemetry-database.ts';
+import type { TelemetryReads } from '../telemetry-store.ts';
 
 /** The people who work with the pipeline on AWS, as the operators' API names their roles. */
 export const PERSONAS = ['operator', 'reliability-engineer', 'ml-engineer', 'analyst', 'auditor'] as const;
@@ -21,7 +21,8 @@ export interface PersonasProps {
    */
   readonly principal?: iam.IPrincipal;
   readonly alerting: Alerting;
-  readonly telemetry: readonly TelemetryDatabase[];
+  /** Analysts read every use case's readings and scores (with the read-only token, for InfluxDB). */
+  readonly telemetry: TelemetryReads;
   readonly dataKey: kms.IKey;
   readonly quarantineBucket: s3.IBucket;
   readonly artifactBucket: s3.IBucket;
@@ -85,7 +86,7 @@ export class Personas extends Construct {
       props.dataKey.grant(r, 'kms:Decrypt', 'kms:DescribeKey');
     }
     for (const r of analysts) {
-      for (const database of props.telemetry) database.grantQuery(r, { inferences: true });
+      props.telemetry.grantRead(r);
       r.addToPolicy(
         new iam.PolicyStatement({
           actions: ['s3:GetObject'],

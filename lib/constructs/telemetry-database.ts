@@ -5,6 +5,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
 import { grantPutObjectsUnder, objectPrefixFinding } from '../grants.ts';
+import type { TelemetryReads, UseCaseTelemetry } from '../telemetry-store.ts';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 
 export interface TelemetryDatabaseProps {
   /** How long records stay in the memory store (fast queries, late-arrival writes). */
@@ -28,7 +30,8 @@ const MAX_MAGNETIC_RETENTION = Duration.days(73000);
  * A Timestream for LiveAnalytics database holding one use case's `telemetry` table. The database
  * name is generated; the table name is fixed inside it so queries can name it.
  */
-export class TelemetryDatabase extends Construct {
+export class TelemetryDatabase extends Construct implements UseCaseTelemetry {
+  readonly kind = 'liveanalytics' as const;
   readonly database: timestream.CfnDatabase;
   readonly table: timestream.CfnTable;
   readonly databaseName: string;
@@ -98,7 +101,7 @@ export class TelemetryDatabase extends Construct {
       id: 'CloudFormation-Validate::W3697',
       reason:
         'Timestream for LiveAnalytics is closed to new accounts since 2025-06-20 but kept for existing ones; ' +
-        'the store sits behind the TelemetryStore port so another adapter can replace it (README).',
+        'it is built only with -c store=liveanalytics, for those accounts (the default is Timestream for InfluxDB, README).',
     });
     this.tableArn = Stack.of(this).formatArn({
       service: 'timestream',
@@ -110,6 +113,23 @@ export class TelemetryDatabase extends Construct {
       resource: 'database',
       resourceName: `${this.databaseName}/table/${this.inferencesTableName}`,
     });
+  }
+
+  get maxRecordAge(): Duration {
+    return this.magneticRetention;
+  }
+
+  get description(): string {
+    return `Timestream database; telemetry is in table "${this.tableName}", scores in "${this.inferencesTableName}"`;
+  }
+
+  get writerEnvironment(): Readonly<Record<string, string>> {
+    return {
+      TELEMETRY_STORE: 'liveanalytics',
+      TIMESTREAM_DATABASE: this.databaseName,
+      TIMESTREAM_TABLE: this.tableName,
+      TIMESTREAM_INFERENCES_TABLE: this.inferencesTableName,
+    };
   }
 
   /**
@@ -137,7 +157,8 @@ export class TelemetryDatabase extends Construct {
    * Lets `grantee` write records. Magnetic-store writes deliver their rejection reports with the
    * writer's permissions, so the grant includes the report prefix and the key.
    */
-  grantWrite(grantee: iam.IGrantable): iam.Grant {
+  grantWrite(grantee: iam.IGrantable, options: { readonly readBack?: boolean } = {}): iam.Grant {
+    if (options.readBack) this.grantQuery(grantee);
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['timestream:WriteRecords'],
@@ -161,5 +182,37 @@ export class TelemetryDatabase extends Construct {
       );
     }
     return grant;
+  }
+}
+
+/** Every use case's Timestream tables, for the functions that read across use cases. */
+export class LiveAnalyticsReads implements TelemetryReads {
+  readonly kind = 'liveanalytics' as const;
+  readonly readerEnvironment: Readonly<Record<string, string>>;
+
+  constructor(
+    scope: Construct,
+    useCases: readonly UseCaseManifest[],
+    private readonly databases: ReadonlyMap<string, TelemetryDatabase>,
+  ) {
+    const missing = useCases.filter((u) => !databases.has(u.id)).map((u) => u.id);
+    if (missing.length > 0) throw new Error(`telemetry has no database for use cases: ${missing.join(', ')}`);
+    this.readerEnvironment = {
+      TELEMETRY_STORE: 'liveanalytics',
+      TELEMETRY_TABLES: Stack.of(scope).toJsonString(
+        Object.fromEntries(
+          useCases.flatMap((u) => {
+            const database = databases.get(u.id);
+            if (!database) return [];
+            const { databaseName, tableName, inferencesTableName } = database;
+            return [[u.id, { databaseName, tableName, inferencesTableName }]];
+          }),
+        ),
+      ),
+    };
+  }
+
+  grantRead(grantee: iam.IGrantable): void {
+    for (const database of this.databases.values()) database.grantQuery(grantee, { inferences: true });
   }
 }

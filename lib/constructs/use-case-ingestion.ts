@@ -10,6 +10,7 @@ import type { Alerting } from './alerting.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
 import { IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.ts';
 import { TelemetryDatabase } from './telemetry-database.ts';
+import type { UseCaseTelemetry } from '../telemetry-store.ts';
 
 export interface UseCaseIngestionProps {
   readonly manifest: UseCaseManifest;
@@ -26,11 +27,18 @@ export interface UseCaseIngestionProps {
   readonly inference?: InferenceEndpoint;
   /** The stack's alert table, bus and topics. */
   readonly alerting: Alerting;
+  /**
+   * Where the use case's readings and scores are stored (a bucket of the stack's InfluxDB store).
+   * @default - a Timestream for LiveAnalytics database of its own, with the manifest's retention
+   */
+  readonly telemetry?: UseCaseTelemetry;
 }
 
 /** Everything one use-case manifest needs to ingest its telemetry: store, pipeline, device policy and edge health. */
 export class UseCaseIngestion extends Construct {
-  readonly database: TelemetryDatabase;
+  readonly telemetry: UseCaseTelemetry;
+  /** The use case's Timestream for LiveAnalytics database, when it has one. */
+  readonly database: TelemetryDatabase | undefined;
   readonly pipeline: IngestPipeline;
   readonly devicePolicy: DeviceTelemetryPolicy;
   readonly edgeHealth: EdgeHealth;
@@ -38,17 +46,22 @@ export class UseCaseIngestion extends Construct {
   constructor(scope: Construct, id: string, props: UseCaseIngestionProps) {
     super(scope, id);
     const { manifest } = props;
-    this.database = new TelemetryDatabase(this, 'Telemetry', {
-      memoryRetention: Duration.hours(manifest.storage.memoryRetentionHours),
-      magneticRetention: Duration.days(manifest.storage.magneticRetentionDays),
-      encryptionKey: props.encryptionKey,
-      rejectedRecordsBucket: props.quarantineBucket,
-    });
+    if (props.telemetry) {
+      this.telemetry = props.telemetry;
+    } else {
+      this.database = new TelemetryDatabase(this, 'Telemetry', {
+        memoryRetention: Duration.hours(manifest.storage.memoryRetentionHours),
+        magneticRetention: Duration.days(manifest.storage.magneticRetentionDays),
+        encryptionKey: props.encryptionKey,
+        rejectedRecordsBucket: props.quarantineBucket,
+      });
+      this.telemetry = this.database;
+    }
     this.pipeline = new IngestPipeline(this, 'Ingest', {
       ...props.pipeline,
       useCase: manifest.id,
       contracts: props.contracts,
-      database: this.database,
+      telemetry: this.telemetry,
       quarantineBucket: props.quarantineBucket,
       encryptionKey: props.encryptionKey,
       scoring: props.inference && {
@@ -87,9 +100,11 @@ export class UseCaseIngestion extends Construct {
       description: `IoT policy to attach to each ${manifest.id} device certificate`,
       value: this.devicePolicy.policyName,
     });
-    new CfnOutput(this, 'TimestreamDatabase', {
-      description: `Timestream database of ${manifest.id}; telemetry is in table "${this.database.tableName}"`,
-      value: this.database.databaseName,
-    });
+    if (this.database) {
+      new CfnOutput(this, 'TimestreamDatabase', {
+        description: `Timestream database of ${manifest.id}; telemetry is in table "${this.database.tableName}"`,
+        value: this.database.databaseName,
+      });
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
-import { Aspects, CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { NotifyAlarms } from '../alarm-notifications.ts';
@@ -16,6 +16,12 @@ import { ModelDeployment } from '../constructs/model-deployment.ts';
 import { Personas } from '../constructs/personas.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
+import {
+  InfluxTelemetryStore,
+  type InfluxTelemetryStoreProps,
+} from '../constructs/influx-telemetry-store.ts';
+import { LiveAnalyticsReads, type TelemetryDatabase } from '../constructs/telemetry-database.ts';
+import type { TelemetryReads, TelemetryStoreKind } from '../telemetry-store.ts';
 
 export interface PipelineStackProps extends StackProps {
   /** The validated use-case manifests; each one gets its own ingestion resources. */
@@ -38,6 +44,15 @@ export interface PipelineStackProps extends StackProps {
    * @default - a trail whose files are locked and kept 365 days
    */
   readonly auditTrail?: Pick<AuditTrailProps, 'retention'> | false;
+  /**
+   * Where readings and scores are kept. `influxdb`: Timestream for InfluxDB, which every account
+   * can create. `liveanalytics`: Timestream for LiveAnalytics, only for accounts that used it
+   * before 2025-06-20 (it takes no new customers).
+   * @default 'influxdb'
+   */
+  readonly telemetryStore?: TelemetryStoreKind;
+  /** Sizing and network of the InfluxDB store. @default - the InfluxTelemetryStore defaults */
+  readonly influx?: Omit<InfluxTelemetryStoreProps, 'useCases' | 'encryptionKey'>;
 }
 
 /** The aiot-pipeline application: shared encryption and quarantine, and one ingestion path per use case. */
@@ -57,6 +72,10 @@ export class PipelineStack extends Stack {
   readonly auditTrail: AuditTrail | undefined;
   /** An IAM role per persona, least privilege, the auditor read-only. */
   readonly personas: Personas;
+  /** The InfluxDB store, unless the stack keeps readings in Timestream for LiveAnalytics. */
+  readonly influx: InfluxTelemetryStore | undefined;
+  /** Where every use case's readings and scores are read from. */
+  readonly telemetry: TelemetryReads;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -161,6 +180,33 @@ export class PipelineStack extends Stack {
       }),
     );
 
+    this.influx =
+      (props.telemetryStore ?? 'influxdb') === 'influxdb'
+        ? new InfluxTelemetryStore(this, 'Telemetry', {
+            ...props.influx,
+            useCases: props.useCases.map((u) => ({
+              id: u.id,
+              retention: Duration.days(u.storage.magneticRetentionDays),
+            })),
+            encryptionKey: this.encryptionKey,
+          })
+        : undefined;
+    if (this.influx) {
+      new CfnOutput(this, 'InfluxDbUrl', {
+        description: 'InfluxDB API and UI (inside the VPC); a bucket per use case',
+        value: this.influx.url,
+      });
+      new CfnOutput(this, 'InfluxDbAdminSecretArn', {
+        description:
+          "InfluxDB admin user and password: for creating analysts' own users, not for applications",
+        value: this.influx.adminSecret.secretArn,
+      });
+      new CfnOutput(this, 'InfluxDbReadTokenSecretArn', {
+        description: 'Read-only InfluxDB token of every use case bucket (analysts, dashboards)',
+        value: this.influx.readTokenSecret.secretArn,
+      });
+    }
+
     this.alerting = new Alerting(this, 'Alerting', {
       encryptionKey: this.encryptionKey,
       useCases: props.useCases.map((u) => ({ id: u.id, groupWindowSeconds: u.alerts.groupWindowSeconds })),
@@ -191,11 +237,23 @@ export class PipelineStack extends Stack {
           pipeline: props.pipeline,
           inference: this.inference.get(manifest.id),
           alerting: this.alerting,
+          ...(this.influx ? { telemetry: this.influx.useCase(manifest.id) } : {}),
         }),
       ]),
     );
 
-    const telemetry = new Map([...this.useCases].map(([id, ingestion]) => [id, ingestion.database]));
+    this.telemetry =
+      this.influx ??
+      new LiveAnalyticsReads(
+        this,
+        props.useCases,
+        new Map(
+          [...this.useCases].flatMap(([id, ingestion]) =>
+            ingestion.database ? [[id, ingestion.database] as [string, TelemetryDatabase]] : [],
+          ),
+        ),
+      );
+    const telemetry = this.telemetry;
     this.driftChecks = new DriftChecks(this, 'Drift', {
       useCases: props.useCases,
       contracts: props.contracts,
@@ -229,7 +287,7 @@ export class PipelineStack extends Stack {
           });
     this.personas = new Personas(this, 'Personas', {
       alerting: this.alerting,
-      telemetry: [...this.useCases.values()].map((u) => u.database),
+      telemetry,
       dataKey: this.encryptionKey,
       quarantineBucket: this.quarantineBucket,
       artifactBucket: this.artifactBucket,

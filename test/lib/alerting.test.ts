@@ -4,9 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { alertPolicySchema } from '../../core/alerts/policy.ts';
 import { Alerting } from '../../lib/constructs/alerting.ts';
-import { constructHarness, pipelineStack, testApp } from '../support/cdk.ts';
+import { constructHarness, pipelineStack, testApp, LIVE_ANALYTICS } from '../support/cdk.ts';
 
 const deployed = pipelineStack(testApp(), {
+  ...LIVE_ANALYTICS,
   modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
 });
 const template = Template.fromStack(deployed);
@@ -141,7 +142,7 @@ describe('Alerting', () => {
   });
 
   it('GIVEN no model artifact WHEN synthesized THEN the ingest function gets no alert permissions', () => {
-    const plain = Template.fromStack(pipelineStack());
+    const plain = Template.fromStack(pipelineStack(testApp(), LIVE_ANALYTICS));
     const policies = JSON.stringify(
       plain.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: Match.stringLikeRegexp('UseCasepumpmaintenanceIngestFunctionRole') }] },

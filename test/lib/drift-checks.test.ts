@@ -3,9 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DriftChecks } from '../../lib/constructs/drift-checks.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
-import { pipelineStack, testApp } from '../support/cdk.ts';
+import { pipelineStack, testApp, LIVE_ANALYTICS } from '../support/cdk.ts';
 
-const stack = pipelineStack(testApp());
+const stack = pipelineStack(testApp(), LIVE_ANALYTICS);
 const template = Template.fromStack(stack);
 
 describe('DriftChecks', () => {
@@ -59,6 +59,7 @@ describe('DriftChecks', () => {
   it("GIVEN a use case with an endpoint THEN the drift function may ask it for its model's training profile", () => {
     const withModel = Template.fromStack(
       pipelineStack(testApp(), {
+        ...LIVE_ANALYTICS,
         modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
       }),
     );
@@ -80,13 +81,13 @@ describe('DriftChecks', () => {
   });
 
   it('refuses a timeout Lambda cannot run, naming the value', () => {
-    const other = pipelineStack(testApp());
+    const other = pipelineStack(testApp(), LIVE_ANALYTICS);
     expect(
       () =>
         new DriftChecks(other, 'Slow', {
           ...loadCatalog(),
           alerting: other.alerting,
-          telemetry: new Map([...other.useCases].map(([id, u]) => [id, u.database])),
+          telemetry: other.telemetry,
           timeout: Duration.minutes(20),
         }),
     ).toThrow('timeout must be from 30 seconds to 15 minutes, got 20 minutes');

@@ -51,7 +51,7 @@ function build(props: Partial<IngestPipelineProps> = {}) {
   const pipeline = new IngestPipeline(stack, 'Ingest', {
     useCase: 'pump-maintenance',
     contracts: [pumpTelemetryV1],
-    database,
+    telemetry: database,
     quarantineBucket: bucket,
     encryptionKey: key,
     ...props,
@@ -197,7 +197,7 @@ describe('IngestPipeline', () => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks) into one file with esbuild, and builds the console page', () => {
+  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks, InfluxDB setup) into one file with esbuild, and builds the console page', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
@@ -205,7 +205,11 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    expect(bundles).toHaveLength(5);
+    // Six handlers of ours, and the custom-resource framework's relay in front of the InfluxDB setup.
+    expect(bundles).toHaveLength(7);
+    expect(
+      bundles.some((file) => readFileSync(file, 'utf8').includes('InfluxDB buckets and tokens in place')),
+    ).toBe(true);
     // The console API's manifests are compiled in: its environment has no room for them.
     const consoleApi = bundles.find((file) => readFileSync(file, 'utf8').includes('operator request failed'));
     expect(readFileSync(consoleApi ?? '', 'utf8')).toContain('unplanned-downtime');

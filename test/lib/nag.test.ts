@@ -4,19 +4,26 @@ import { describe, expect, it } from 'vitest';
 import { awsSolutionsErrors, pipelineStack, testApp } from '../support/cdk.ts';
 
 describe('cdk-nag AwsSolutions', () => {
-  it('passes on the whole pipeline stack', () => {
-    const app = testApp();
-    pipelineStack(app);
-    expect(awsSolutionsErrors(app)).toEqual([]);
-  });
+  it.each(['influxdb', 'liveanalytics'] as const)(
+    'passes on the whole pipeline stack with -c store=%s',
+    (store) => {
+      const app = testApp();
+      pipelineStack(app, { telemetryStore: store });
+      expect(awsSolutionsErrors(app)).toEqual([]);
+    },
+  );
 
-  it('passes with the inference endpoint deployed', () => {
-    const app = testApp();
-    pipelineStack(app, {
-      modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
-    });
-    expect(awsSolutionsErrors(app)).toEqual([]);
-  });
+  it.each(['influxdb', 'liveanalytics'] as const)(
+    'passes with the inference endpoint deployed, store %s',
+    (store) => {
+      const app = testApp();
+      pipelineStack(app, {
+        telemetryStore: store,
+        modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
+      });
+      expect(awsSolutionsErrors(app)).toEqual([]);
+    },
+  );
 
   it('does report a non-compliant resource (the check can fail)', () => {
     const app = testApp();

@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { pipelineStack, testApp } from '../support/cdk.ts';
+import { pipelineStack, testApp, LIVE_ANALYTICS } from '../support/cdk.ts';
 
-const stack = pipelineStack(testApp());
+const stack = pipelineStack(testApp(), LIVE_ANALYTICS);
 const template = Template.fromStack(stack);
 
 interface Statement {
@@ -170,6 +170,11 @@ describe('OperatorConsole', () => {
     [{ domainPrefix: 'my-cognito-login' }, 'got "my-cognito-login"'],
     [{ sessionLength: Duration.minutes(10) }, 'sessionLength must be from 1 hour to 30 days, got 10 minutes'],
   ])('GIVEN console props %j THEN the stack refuses them, naming the value', (console_, message) => {
-    expect(() => pipelineStack(testApp(), { console: console_ })).toThrow(message);
+    expect(() =>
+      pipelineStack(testApp(), {
+        ...LIVE_ANALYTICS,
+        console: console_,
+      }),
+    ).toThrow(message);
   });
 });

@@ -3,10 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
-import { pipelineStack, testApp } from '../support/cdk.ts';
+import { pipelineStack, testApp, LIVE_ANALYTICS } from '../support/cdk.ts';
 import { repoContracts } from '../support/contracts.ts';
 
-const template = Template.fromStack(pipelineStack());
+const template = Template.fromStack(pipelineStack(testApp(), LIVE_ANALYTICS));
 
 describe('PipelineStack', () => {
   it('encrypts with a rotating customer managed key', () => {
@@ -56,7 +56,12 @@ describe('PipelineStack', () => {
       'second-line.yaml',
       repoContracts,
     );
-    const two = Template.fromStack(pipelineStack(testApp(), { useCases: [...manifests, second] }));
+    const two = Template.fromStack(
+      pipelineStack(testApp(), {
+        ...LIVE_ANALYTICS,
+        useCases: [...manifests, second],
+      }),
+    );
     // an ingest rule, an edge health rule and a rule keeping the last health report per use case
     two.resourceCountIs('AWS::IoT::TopicRule', 3 * (manifests.length + 1));
     // telemetry and inferences per use case
@@ -81,19 +86,26 @@ describe('PipelineStack', () => {
   });
 
   it('refuses an empty or repeated list of use cases, naming the problem', () => {
-    expect(() => pipelineStack(testApp(), { useCases: [] })).toThrow(
-      'PipelineStack needs at least one use-case manifest, got none',
-    );
+    expect(() =>
+      pipelineStack(testApp(), {
+        ...LIVE_ANALYTICS,
+        useCases: [],
+      }),
+    ).toThrow('PipelineStack needs at least one use-case manifest, got none');
     const [pump] = loadUseCases();
     if (!pump) throw new Error('the pump manifest is missing');
-    expect(() => pipelineStack(testApp(), { useCases: [pump, pump] })).toThrow(
-      'use case "pump-maintenance" is given twice',
-    );
+    expect(() =>
+      pipelineStack(testApp(), {
+        ...LIVE_ANALYTICS,
+        useCases: [pump, pump],
+      }),
+    ).toThrow('use case "pump-maintenance" is given twice');
   });
 
   it('scores on the endpoint once a model artifact is given: env, InvokeEndpoint grant, inferences table', () => {
     const scored = Template.fromStack(
       pipelineStack(testApp(), {
+        ...LIVE_ANALYTICS,
         modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/j/output/model.tar.gz' },
       }),
     );

@@ -62,3 +62,6 @@ export function awsSolutionsErrors(app: App): NagViolation[] {
       ),
   );
 }
+
+/** A stack that keeps readings in Timestream for LiveAnalytics, as accounts that had it before 2025-06-20 may. */
+export const LIVE_ANALYTICS: Partial<PipelineStackProps> = { telemetryStore: 'liveanalytics' };

@@ -1,0 +1,115 @@
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { InfluxAdmin } from '../adapters/influx-admin.ts';
+import { logger } from '../shared/powertools.ts';
+
+/** What the InfluxTelemetryStore construct passes to its setup resource. */
+const propertiesSchema = z.object({
+  Url: z.url(),
+  Organization: z.string().min(1),
+  AdminSecretArn: z.string().min(1),
+  WriteTokenSecretArn: z.string().min(1),
+  ReadTokenSecretArn: z.string().min(1),
+  Description: z.string().min(1),
+  // CloudFormation passes every property as a string.
+  Buckets: z.array(z.object({ name: z.string().min(1), retentionSeconds: z.coerce.number().int().min(0) })),
+});
+const adminSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
+const tokenSecretSchema = z.object({ token: z.string(), authorizationId: z.string() });
+
+export interface SetupDependencies {
+  readonly secrets: SecretsManagerClient;
+  readonly admin: (url: string) => InfluxAdmin;
+}
+
+export interface SetupResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data?: Record<string, string>;
+}
+
+/**
+ * The custom resource behind the InfluxDB store: signed in as the admin, it makes each use case's
+ * bucket with its manifest's retention and a v1 mapping, then a read-write token for the ingest
+ * functions and a read-only one for drift and the console, kept in their secrets. A new
+ * deployment issues fresh tokens and deletes the ones they replace; deleting the stack deletes
+ * the tokens and keeps the buckets (the instance is retained with its data).
+ */
+export function createSetupHandler(deps: SetupDependencies) {
+  return async (event: CloudFormationCustomResourceEvent): Promise<SetupResponse> => {
+    const props = propertiesSchema.parse(event.ResourceProperties);
+    const physicalId = 'PhysicalResourceId' in event ? event.PhysicalResourceId : `influx-setup:${props.Url}`;
+    if (event.RequestType === 'Delete') {
+      const admin = await signedIn(deps, props);
+      for (const arn of [props.WriteTokenSecretArn, props.ReadTokenSecretArn]) {
+        const previous = await issuedToken(deps.secrets, arn);
+        if (previous) await admin.deleteToken(previous.authorizationId);
+      }
+      return { PhysicalResourceId: physicalId };
+    }
+    const admin = await signedIn(deps, props);
+    const orgID = await admin.organizationId(props.Organization);
+    const bucketIDs: string[] = [];
+    for (const bucket of props.Buckets) {
+      const id = await admin.ensureBucket(orgID, bucket);
+      await admin.ensureDatabaseMapping(orgID, id, bucket.name);
+      bucketIDs.push(id);
+    }
+    const tokens = [
+      { arn: props.WriteTokenSecretArn, actions: ['read', 'write'] as const, use: 'ingest (read-write)' },
+      { arn: props.ReadTokenSecretArn, actions: ['read'] as const, use: 'drift checks and console (read)' },
+    ];
+    for (const { arn, actions, use } of tokens) {
+      const previous = await issuedToken(deps.secrets, arn);
+      const issued = await admin.createToken(orgID, `${props.Description}: ${use}`, bucketIDs, actions);
+      await deps.secrets.send(
+        new PutSecretValueCommand({
+          SecretId: arn,
+          SecretString: JSON.stringify({ token: issued.token, authorizationId: issued.id }),
+        }),
+      );
+      // Functions cache a token for minutes: the old one stops working once the new one is in place.
+      if (previous) await admin.deleteToken(previous.authorizationId);
+    }
+    logger.info('InfluxDB buckets and tokens in place', { buckets: props.Buckets.map((b) => b.name) });
+    return { PhysicalResourceId: physicalId, Data: { BucketIds: bucketIDs.join(',') } };
+  };
+}
+
+async function signedIn(
+  deps: SetupDependencies,
+  props: z.infer<typeof propertiesSchema>,
+): Promise<InfluxAdmin> {
+  const { SecretString } = await deps.secrets.send(
+    new GetSecretValueCommand({ SecretId: props.AdminSecretArn }),
+  );
+  const admin = adminSchema.safeParse(JSON.parse(SecretString ?? '{}'));
+  if (!admin.success)
+    throw new Error(`secret ${props.AdminSecretArn} holds no {"username", "password"} object`);
+  const client = deps.admin(props.Url);
+  await client.signIn(admin.data.username, admin.data.password);
+  return client;
+}
+
+/** The token a secret holds, or none while it still holds the placeholder it was created with. */
+async function issuedToken(
+  secrets: SecretsManagerClient,
+  arn: string,
+): Promise<z.infer<typeof tokenSecretSchema> | undefined> {
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+  try {
+    const parsed = tokenSecretSchema.safeParse(JSON.parse(SecretString ?? '{}'));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const handler = createSetupHandler({
+  secrets: new SecretsManagerClient({}),
+  admin: (url) => new InfluxAdmin(url),
+});

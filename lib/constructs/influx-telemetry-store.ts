@@ -1,0 +1,327 @@
+import * as path from 'node:path';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as timestream from 'aws-cdk-lib/aws-timestream';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { serviceFunction } from '../service-function.ts';
+import type { FunctionNetwork, TelemetryReads, UseCaseTelemetry } from '../telemetry-store.ts';
+
+export interface InfluxTelemetryStoreProps {
+  /** Each use case gets a bucket of its own, kept as long as its manifest says. */
+  readonly useCases: readonly { readonly id: string; readonly retention: Duration }[];
+  /**
+   * Customer managed key for the secrets and logs. The instance's storage is encrypted at rest with
+   * a key AWS owns: CloudFormation's schema of the instance takes no key of ours (its KmsKeyId is refused).
+   */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * The VPC to run in; the instance goes into its private subnets in two or more AZs. Functions
+   * there need VPC endpoints for the services they call: give them with your VPC.
+   * @default - a VPC of two AZs with isolated subnets, flow logs and the endpoints this stack's functions need
+   */
+  readonly vpc?: ec2.IVpc;
+  /** Timestream for InfluxDB instance type. @default 'db.influx.medium' */
+  readonly instanceType?: string;
+  /** Storage in GiB, 20 to 16384. @default 20 */
+  readonly allocatedStorage?: number;
+  /** `WITH_MULTIAZ_STANDBY` keeps a standby in a second AZ (about twice the price). @default 'SINGLE_AZ' */
+  readonly deploymentType?: 'SINGLE_AZ' | 'WITH_MULTIAZ_STANDBY';
+  /** What a stack deletion does to the instance and its data. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** InfluxDB organization. @default 'aiot' */
+  readonly organization?: string;
+}
+
+const SETUP_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'influx-setup', 'handler.ts');
+const INFLUX_PORT = 8086;
+/** InfluxDB bucket names: what a use-case id already is (lower-case letters, digits, hyphens). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const INSTANCE_TYPE = /^db\.influx\.[a-z0-9]+$/;
+
+/**
+ * Timestream for InfluxDB as the telemetry store, for accounts Timestream for LiveAnalytics no
+ * longer takes: one instance in private subnets, reachable on its port only from the functions'
+ * security group, a bucket per use case with the manifest's retention, and two scoped tokens in
+ * Secrets Manager (read-write for ingestion, read-only for drift and the console) that a setup
+ * resource issues with the admin user, whose password is generated into a secret of its own.
+ */
+export class InfluxTelemetryStore extends Construct implements TelemetryReads {
+  readonly kind = 'influxdb' as const;
+  readonly vpc: ec2.IVpc;
+  readonly instance: timestream.CfnInfluxDBInstance;
+  /** The group the instance admits on its port: functions that read or write join it. */
+  readonly clientSecurityGroup: ec2.SecurityGroup;
+  readonly instanceSecurityGroup: ec2.SecurityGroup;
+  readonly adminSecret: secretsmanager.Secret;
+  readonly writeTokenSecret: secretsmanager.Secret;
+  readonly readTokenSecret: secretsmanager.Secret;
+  /** Base URL of the instance's v1 and v2 HTTP API. */
+  readonly url: string;
+  readonly network: FunctionNetwork;
+  readonly readerEnvironment: Readonly<Record<string, string>>;
+  private readonly buckets: ReadonlyMap<string, { name: string; retention: Duration }>;
+  private readonly encryptionKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: InfluxTelemetryStoreProps) {
+    super(scope, id);
+    const settings = validate(props);
+    this.encryptionKey = props.encryptionKey;
+    this.buckets = new Map(props.useCases.map((u) => [u.id, { name: u.id, retention: u.retention }]));
+    let ownVpc: ec2.Vpc | undefined;
+    if (props.vpc) {
+      this.vpc = props.vpc;
+    } else {
+      ownVpc = this.createVpc();
+      this.vpc = ownVpc;
+    }
+    const privateSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    const subnetIds = this.vpc.selectSubnets(props.vpc ? { onePerAz: true } : privateSubnets).subnetIds;
+
+    this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
+      vpc: this.vpc,
+      description: 'aiot-pipeline functions that read or write the InfluxDB telemetry store',
+    });
+    this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: this.vpc,
+      description: 'aiot-pipeline InfluxDB instance: its API port, from the pipeline functions only',
+      allowAllOutbound: false,
+    });
+    this.instanceSecurityGroup.addIngressRule(
+      this.clientSecurityGroup,
+      ec2.Port.tcp(INFLUX_PORT),
+      'InfluxDB API from the pipeline functions',
+    );
+    if (ownVpc) this.addEndpoints(ownVpc);
+    this.network = {
+      vpc: this.vpc,
+      vpcSubnets: props.vpc ? { onePerAz: true } : privateSubnets,
+      securityGroups: [this.clientSecurityGroup],
+    };
+
+    const username = 'aiotadmin';
+    this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
+      description: 'aiot-pipeline InfluxDB initial admin user (the setup resource signs in with it)',
+      encryptionKey: props.encryptionKey,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username }),
+        generateStringKey: 'password',
+        excludePunctuation: true,
+        passwordLength: 40,
+      },
+    });
+    const tokenSecret = (name: string, description: string) =>
+      new secretsmanager.Secret(this, name, {
+        description,
+        encryptionKey: props.encryptionKey,
+        // A placeholder until the setup resource puts the issued token here.
+        generateSecretString: { excludePunctuation: true },
+      });
+    this.writeTokenSecret = tokenSecret(
+      'WriteTokenSecret',
+      'aiot-pipeline InfluxDB token: read-write, ingestion',
+    );
+    this.readTokenSecret = tokenSecret(
+      'ReadTokenSecret',
+      'aiot-pipeline InfluxDB token: read-only, drift and console',
+    );
+    for (const secret of [this.adminSecret, this.writeTokenSecret, this.readTokenSecret]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Secrets Manager cannot rotate InfluxDB users or tokens itself; each deployment issues fresh tokens and revokes the old ones (docs/operations.md).',
+      });
+    }
+
+    this.instance = new timestream.CfnInfluxDBInstance(this, 'Instance', {
+      dbInstanceType: settings.instanceType,
+      allocatedStorage: settings.allocatedStorage,
+      dbStorageType: 'InfluxIOIncludedT1',
+      deploymentType: settings.deploymentType,
+      publiclyAccessible: false,
+      vpcSubnetIds: subnetIds,
+      vpcSecurityGroupIds: [this.instanceSecurityGroup.securityGroupId],
+      username,
+      password: this.adminSecret.secretValueFromJson('password').unsafeUnwrap(),
+      organization: settings.organization,
+      // The initial bucket the instance must have; the use cases get buckets of their own.
+      bucket: 'aiot-setup',
+    });
+    this.instance.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    this.url = `https://${this.instance.attrEndpoint}:${INFLUX_PORT}`;
+
+    const setup = this.createSetup(settings.organization);
+    this.readerEnvironment = {
+      TELEMETRY_STORE: 'influxdb',
+      INFLUX_URL: this.url,
+      INFLUX_TOKEN_SECRET: this.readTokenSecret.secretArn,
+      INFLUX_BUCKETS: Stack.of(this).toJsonString(
+        Object.fromEntries([...this.buckets].map(([useCase, bucket]) => [useCase, bucket.name])),
+      ),
+      // The token is issued by the setup resource: readers start after it.
+      INFLUX_SETUP: setup.ref,
+    };
+  }
+
+  /** One use case's bucket, for its ingest and replay functions. */
+  useCase(useCaseId: string): UseCaseTelemetry {
+    const bucket = this.buckets.get(useCaseId);
+    if (!bucket)
+      throw new Error(
+        `no InfluxDB bucket for use case "${useCaseId}" (${[...this.buckets.keys()].join(', ')})`,
+      );
+    const writeTokenSecret = this.writeTokenSecret;
+    return {
+      kind: 'influxdb',
+      maxRecordAge: bucket.retention,
+      network: this.network,
+      description: `InfluxDB bucket of ${useCaseId} (measurements "telemetry" and "inference")`,
+      writerEnvironment: {
+        TELEMETRY_STORE: 'influxdb',
+        INFLUX_URL: this.url,
+        INFLUX_BUCKET: bucket.name,
+        INFLUX_TOKEN_SECRET: this.writeTokenSecret.secretArn,
+        INFLUX_SETUP: this.readerEnvironment.INFLUX_SETUP ?? '',
+      },
+      grantWrite(grantee: iam.IGrantable) {
+        writeTokenSecret.grantRead(grantee);
+      },
+    };
+  }
+
+  grantRead(grantee: iam.IGrantable): void {
+    this.readTokenSecret.grantRead(grantee);
+  }
+
+  private createVpc(): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    });
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: this.encryptionKey,
+    });
+    vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs) });
+    return vpc;
+  }
+
+  /**
+   * No NAT: the functions reach AWS through endpoints only, each admitting the functions' group
+   * alone: S3 (quarantine), DynamoDB (alerts), Secrets Manager (tokens), EventBridge, SNS and SQS
+   * (alerts and their notifications), SageMaker Runtime (scoring).
+   */
+  private addEndpoints(vpc: ec2.Vpc): void {
+    vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+    const services: [string, ec2.InterfaceVpcEndpointAwsService][] = [
+      ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+      ['EventBridge', ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE],
+      ['Sns', ec2.InterfaceVpcEndpointAwsService.SNS],
+      ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
+      ['SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME],
+    ];
+    for (const [name, service] of services) {
+      const endpoint = vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true, open: false });
+      endpoint.connections.allowDefaultPortFrom(
+        this.clientSecurityGroup,
+        'HTTPS from the pipeline functions',
+      );
+    }
+  }
+
+  /** The setup resource: buckets, mappings and tokens, issued by a function in the VPC. */
+  private createSetup(organization: string): CustomResource {
+    const { fn, role } = serviceFunction(this, {
+      prefix: 'Setup',
+      entry: SETUP_ENTRY,
+      description: "Creates the use cases' InfluxDB buckets and the functions' scoped tokens",
+      roleDescription: 'InfluxDB setup: reads the admin secret, writes the token secrets',
+      environment: { POWERTOOLS_SERVICE_NAME: 'influx-setup' },
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      network: this.network,
+    });
+    this.adminSecret.grantRead(role);
+    for (const secret of [this.writeTokenSecret, this.readTokenSecret]) {
+      secret.grantRead(role);
+      secret.grantWrite(role);
+    }
+    const provider = new cr.Provider(this, 'SetupProvider', {
+      onEventHandler: fn,
+      logGroup: new logs.LogGroup(this, 'SetupProviderLogs', {
+        retention: logs.RetentionDays.ONE_YEAR,
+        encryptionKey: this.encryptionKey,
+      }),
+    });
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          "The custom-resource framework's own function logs with the basic execution role; it only relays to the setup function.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: 'The framework invokes every version of the setup function, and nothing else.',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          "The custom-resource framework picks its function's runtime; it only relays to the setup function.",
+      },
+    );
+    const resource = new CustomResource(this, 'Setup', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::AiotInfluxSetup',
+      properties: {
+        Url: this.url,
+        Organization: organization,
+        AdminSecretArn: this.adminSecret.secretArn,
+        WriteTokenSecretArn: this.writeTokenSecret.secretArn,
+        ReadTokenSecretArn: this.readTokenSecret.secretArn,
+        Description: `aiot-pipeline ${Stack.of(this).stackName}`,
+        Buckets: [...this.buckets.values()].map((b) => ({
+          name: b.name,
+          retentionSeconds: b.retention.toSeconds(),
+        })),
+      },
+    });
+    resource.node.addDependency(this.instance);
+    return resource;
+  }
+}
+
+function validate(props: InfluxTelemetryStoreProps) {
+  if (props.useCases.length === 0)
+    throw new Error('InfluxTelemetryStore needs at least one use case, got none');
+  for (const { id, retention } of props.useCases) {
+    if (!BUCKET_NAME.test(id)) throw new Error(`use case id "${id}" is not an InfluxDB bucket name`);
+    if (retention.toSeconds() < 3600)
+      throw new Error(`retention of ${id} must be at least 1 hour, got ${retention.toHumanString()}`);
+  }
+  const instanceType = props.instanceType ?? 'db.influx.medium';
+  if (!Token.isUnresolved(instanceType) && !INSTANCE_TYPE.test(instanceType))
+    throw new Error(
+      `instanceType must be a Timestream for InfluxDB type such as db.influx.medium, got "${instanceType}"`,
+    );
+  const allocatedStorage = props.allocatedStorage ?? 20;
+  if (
+    !Token.isUnresolved(allocatedStorage) &&
+    (!Number.isInteger(allocatedStorage) || allocatedStorage < 20 || allocatedStorage > 16384)
+  )
+    throw new Error(
+      `allocatedStorage must be a whole number of GiB from 20 to 16384, got ${allocatedStorage}`,
+    );
+  return {
+    instanceType,
+    allocatedStorage,
+    deploymentType: props.deploymentType ?? 'SINGLE_AZ',
+    organization: props.organization ?? 'aiot',
+  };
+}
