@@ -23,6 +23,11 @@ new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefine
       .filter(([key, value]) => key.startsWith('modelArtifact:') && typeof value === 'string')
       .map(([key, value]) => [key.slice('modelArtifact:'.length), value as string]),
   ),
+  // -c iotLogging=false where the account's IoT Core logging is set elsewhere (one setting per account).
+  iotLogging:
+    app.node.tryGetContext('iotLogging') === 'false' || app.node.tryGetContext('iotLogging') === false
+      ? false
+      : {},
   // -c auditTrail=false where an organization trail already records the account;
   // -c auditRetentionDays=<n> keeps (and locks) the trail's files that long.
   auditTrail:

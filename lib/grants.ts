@@ -63,3 +63,22 @@ export function serviceOfThisAccount(
       : {}),
   });
 }
+
+/**
+ * Lets only AWS services create grants on the key (for resources they encrypt for a caller),
+ * never a principal directly: AWS Control Tower's CT.KMS.PR.3.
+ */
+export function limitGrantsToAwsServices(key: kms.Key): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'GrantsOnlyForAwsResources',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: {
+        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+      },
+    }),
+  );
+}

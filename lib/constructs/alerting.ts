@@ -10,6 +10,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { serviceFunction } from '../service-function.ts';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
 import * as path from 'node:path';
 import { Construct } from 'constructs';
 
@@ -91,10 +92,9 @@ export class Alerting extends Construct {
       ]),
     );
     const deadLetters = new sqs.Queue(this, 'NotifyDeadLetterQueue', {
+      ...DEAD_LETTER_QUEUE_PROPS,
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
     });
     this.notifyQueue = new sqs.Queue(this, 'NotifyQueue', {
       encryption: sqs.QueueEncryption.KMS,

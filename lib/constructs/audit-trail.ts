@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { limitGrantsToAwsServices } from '../grants.ts';
 
 export interface AuditTrailProps {
   /**
@@ -48,6 +49,7 @@ export class AuditTrail extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    limitGrantsToAwsServices(this.encryptionKey);
     // CloudTrail encrypts with the key only for trails of this account (AWS's documented key policy).
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({

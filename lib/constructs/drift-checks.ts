@@ -10,6 +10,7 @@ import { serviceFunction } from '../service-function.ts';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
 import { Construct } from 'constructs';
 import { serviceOfThisAccount } from '../grants.ts';
 import { DRIFT_EVENT_SOURCE, DRIFT_EVENT_TYPES } from '../../core/drift/ports.ts';
@@ -93,9 +94,8 @@ export class DriftChecks extends Construct {
     }
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...DEAD_LETTER_QUEUE_PROPS,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -13,7 +13,7 @@ import { healthSnapshotPartition } from '../../core/operators/ports.ts';
 export interface EdgeHealthProps {
   /** The use case whose devices report health on `dt/<useCase>/<thing>/health`. */
   readonly useCase: string;
-  /** How long health reports are kept. @default logs.RetentionDays.ONE_MONTH */
+  /** How long health reports are kept. @default logs.RetentionDays.ONE_YEAR */
   readonly retention?: logs.RetentionDays;
   /** Alarm when any device holds a reading it could not deliver for longer than this. @default Duration.hours(1) */
   readonly maxBacklogAge?: Duration;
@@ -24,7 +24,12 @@ export interface EdgeHealthProps {
   readonly latest?: { readonly table: dynamodb.ITable; readonly encryptionKey: kms.IKey };
 }
 
-/** Figures of an agent's health report that become CloudWatch metrics, per thing. */
+/**
+ * Figures of an agent's health report that become fleet-wide CloudWatch metrics. Not per thing: a
+ * metric filter with the thing as a dimension stops past 1,000 name/value pairs an hour, so it
+ * would go silent at fleet scale. Each device's figures are in its reports (the log group) and
+ * its last report in the `latest` table (the console's fleet view).
+ */
 const HEALTH_METRICS = {
   QueueDepth: '$.queueDepth',
   OldestAgeSeconds: '$.oldestAgeSeconds',
@@ -35,8 +40,8 @@ const HEALTH_METRICS = {
 /**
  * Where edge agents' health reports go: an IoT rule writes each one to a log group (the thing
  * name taken from the topic, which the device policy binds to the certificate), metric filters
- * turn the figures into per-thing metrics, and an alarm fires when any device has held an
- * undelivered reading for too long.
+ * turn the figures into fleet-wide metrics (maximum: the worst device; sum: the fleet's total),
+ * and an alarm fires when any device has held an undelivered reading for too long.
  */
 export class EdgeHealth extends Construct {
   readonly logGroup: logs.LogGroup;
@@ -46,7 +51,7 @@ export class EdgeHealth extends Construct {
   readonly backlogAlarm: cloudwatch.Alarm;
   /** Keeps each device's last report in the `latest` table, when one is given. */
   readonly latestRule?: iot.CfnTopicRule;
-  /** Namespace of the per-thing metrics (dimension `Thing`). */
+  /** Namespace of the fleet-wide metrics (no dimensions). */
   readonly metricNamespace: string;
 
   constructor(scope: Construct, id: string, props: EdgeHealthProps) {
@@ -60,7 +65,7 @@ export class EdgeHealth extends Construct {
     }
     this.metricNamespace = `aiot/${props.useCase}/edge`;
     this.logGroup = new logs.LogGroup(this, 'Reports', {
-      retention: props.retention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.retention ?? logs.RetentionDays.ONE_YEAR,
     });
 
     this.ruleErrors = new logs.LogGroup(this, 'RuleErrors', { retention: logs.RetentionDays.ONE_YEAR });
@@ -94,19 +99,11 @@ export class EdgeHealth extends Construct {
         metricNamespace: this.metricNamespace,
         metricName,
         metricValue,
-        dimensions: { Thing: '$.thing' },
       });
     }
-    // The same figure without a dimension: one fleet-wide series an alarm can watch.
-    const fleetOldest = this.logGroup.addMetricFilter('FleetOldestAgeSeconds', {
-      filterPattern: logs.FilterPattern.exists('$.oldestAgeSeconds'),
-      metricNamespace: this.metricNamespace,
-      metricName: 'FleetOldestAgeSeconds',
-      metricValue: '$.oldestAgeSeconds',
-    });
     this.backlogAlarm = new cloudwatch.Alarm(this, 'BacklogAlarm', {
-      alarmDescription: `${props.useCase}: a device has held an undelivered reading for over ${maxBacklogAge.toHumanString()}; see docs/edge.md`,
-      metric: fleetOldest.metric({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) }),
+      alarmDescription: `${props.useCase}: a device has held an undelivered reading for over ${maxBacklogAge.toHumanString()}; which one: docs/edge.md`,
+      metric: this.metric('OldestAgeSeconds'),
       threshold: maxBacklogAge.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -153,13 +150,12 @@ export class EdgeHealth extends Construct {
     return { cloudwatchLogs: { logGroupName: this.ruleErrors.logGroupName, roleArn } };
   }
 
-  /** One thing's figure, for dashboards. */
-  metric(name: keyof typeof HEALTH_METRICS, thing: string): cloudwatch.Metric {
+  /** A fleet-wide figure, for dashboards and alarms. @default statistic - the worst device (Maximum) */
+  metric(name: keyof typeof HEALTH_METRICS, statistic: string = cloudwatch.Stats.MAXIMUM): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.metricNamespace,
       metricName: name,
-      dimensionsMap: { Thing: thing },
-      statistic: cloudwatch.Stats.MAXIMUM,
+      statistic,
       period: Duration.minutes(5),
     });
   }

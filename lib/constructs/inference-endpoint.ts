@@ -4,10 +4,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { acknowledgeLogRetentionFunction } from '../log-groups.ts';
 import { grantPutObjectsUnder, objectPrefixFinding, serviceOfThisAccount } from '../grants.ts';
 
 const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
@@ -90,6 +92,12 @@ export class InferenceEndpoint extends Construct {
     const endpoint = this.createEndpoint(props, props.modelArtifactKey, capture);
     this.endpoint = endpoint;
     this.endpointName = endpoint.attrEndpointName;
+    // SageMaker makes the endpoint's log group itself, without an expiry: give it one.
+    const retention = new logs.LogRetention(this, 'EndpointLogRetention', {
+      logGroupName: `/aws/sagemaker/Endpoints/${endpoint.attrEndpointName}`,
+      retention: logs.RetentionDays.ONE_YEAR,
+    });
+    acknowledgeLogRetentionFunction(retention);
     this.addAutoscaling(endpoint, props);
     this.rollbackAlarms = this.createRollbackAlarms(endpoint, props);
   }

@@ -10,6 +10,7 @@ import { serviceFunction } from '../service-function.ts';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
 import { Construct } from 'constructs';
 import { ingestRuleSql } from '../../core/ingest/rule.ts';
 import { basicIngestTopic } from '../../core/ingest/topics.ts';
@@ -104,10 +105,9 @@ export class IngestPipeline extends Construct {
     this.useCase = props.useCase;
     const settings = validateProps(props);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...DEAD_LETTER_QUEUE_PROPS,
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,

@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
 import { Construct } from 'constructs';
 import { serviceFunction } from '../service-function.ts';
 import type { Alerting } from './alerting.ts';
@@ -126,9 +127,8 @@ export class ModelDeployment extends Construct {
     });
 
     const deadLetters = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...DEAD_LETTER_QUEUE_PROPS,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
     });
     Validations.of(deadLetters).acknowledge({
       id: 'AwsSolutions-SQS3',

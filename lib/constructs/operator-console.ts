@@ -108,6 +108,14 @@ export class OperatorConsole extends Construct {
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: 'console-site/',
       removalPolicy: RemovalPolicy.RETAIN,
+      // A deployment replaces the page's files: the versions it replaced stay a month, to roll back.
+      versioned: true,
+      lifecycleRules: [
+        {
+          noncurrentVersionExpiration: Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
     });
     this.distribution = this.createDistribution(props);
     this.url = `https://${this.distribution.distributionDomainName}/`;
@@ -136,6 +144,11 @@ export class OperatorConsole extends Construct {
         userPoolClients: [this.userPoolClient],
       }),
     });
+    // API Gateway may invoke the function for this API's routes (the integration's SourceArn), and
+    // for this account: stated too, as AWS Control Tower's CT.LAMBDA.PR.2 reads it.
+    for (const permission of this.api.node.findAll()) {
+      if (permission instanceof lambda.CfnPermission) permission.sourceAccount = Stack.of(this).account;
+    }
 
     new s3deploy.BucketDeployment(this, 'Deploy', {
       destinationBucket: this.siteBucket,

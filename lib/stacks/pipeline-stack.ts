@@ -3,6 +3,8 @@ import { Aspects, CfnOutput, Duration, Stack, Validations, type StackProps } fro
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { NotifyAlarms } from '../alarm-notifications.ts';
+import { limitGrantsToAwsServices } from '../grants.ts';
+import { EncryptAndExpireLogGroups } from '../log-groups.ts';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -14,6 +16,7 @@ import { DriftChecks } from '../constructs/drift-checks.ts';
 import { AuditTrail, type AuditTrailProps } from '../constructs/audit-trail.ts';
 import { ModelDeployment } from '../constructs/model-deployment.ts';
 import { Personas } from '../constructs/personas.ts';
+import { IotLogging, type IotLoggingProps } from '../constructs/iot-logging.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
 import { UseCaseIngestion, type UseCaseIngestionProps } from '../constructs/use-case-ingestion.ts';
 import {
@@ -51,6 +54,13 @@ export interface PipelineStackProps extends StackProps {
    * @default 'influxdb'
    */
   readonly telemetryStore?: TelemetryStoreKind;
+  /**
+   * AWS IoT Core logging (refused connections and publishes, failed rule actions), or false where
+   * the account's IoT logging is set elsewhere: it is one setting per account and region, so only
+   * one stack of an account may own it.
+   * @default - IoT Core logs errors to AWSIotLogsV2, kept a year
+   */
+  readonly iotLogging?: IotLoggingProps | false;
   /** Sizing and network of the InfluxDB store. @default - the InfluxTelemetryStore defaults */
   readonly influx?: Omit<InfluxTelemetryStoreProps, 'useCases' | 'encryptionKey'>;
 }
@@ -72,6 +82,7 @@ export class PipelineStack extends Stack {
   readonly auditTrail: AuditTrail | undefined;
   /** An IAM role per persona, least privilege, the auditor read-only. */
   readonly personas: Personas;
+  readonly iotLogging: IotLogging | undefined;
   /** The InfluxDB store, unless the stack keeps readings in Timestream for LiveAnalytics. */
   readonly influx: InfluxTelemetryStore | undefined;
   /** Where every use case's readings and scores are read from. */
@@ -90,12 +101,23 @@ export class PipelineStack extends Stack {
       description: 'aiot-pipeline: telemetry, queues and quarantine',
       enableKeyRotation: true,
     });
+    limitGrantsToAwsServices(this.encryptionKey);
+    Aspects.of(this).add(new EncryptAndExpireLogGroups(this.encryptionKey));
     // Server access logs can only be delivered to an SSE-S3 bucket.
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // Versions guard against a deleted or overwritten log; both expire, so the bucket does not grow forever.
+      versioned: true,
+      lifecycleRules: [
+        {
+          expiration: Duration.days(400),
+          noncurrentVersionExpiration: Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
     });
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -126,6 +148,8 @@ export class PipelineStack extends Stack {
         'Subscribe the people who run the pipeline: every alarm of the stack (dead letters, backlogs, endpoint errors) goes here',
       value: this.operationsTopic.topicArn,
     });
+    this.iotLogging =
+      props.iotLogging === false ? undefined : new IotLogging(this, 'IotLogging', props.iotLogging);
     this.quarantineBucket = new SecureBucket(this, 'Quarantine', {
       encryptionKey: this.encryptionKey,
       accessLogsBucket: accessLogs,

@@ -18,7 +18,8 @@ describe('EdgeHealth', () => {
         Actions: [{ CloudwatchLogs: { LogGroupName: Match.anyValue(), RoleArn: Match.anyValue() } }],
       }),
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    // Kept a year by default, as AWS Control Tower asks of log groups (CT.CLOUDWATCH.PR.2).
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 2);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
@@ -35,10 +36,11 @@ describe('EdgeHealth', () => {
     });
   });
 
-  it('turns queue depth, backlog age, drops and rejects into per-thing metrics, and alarms on an old backlog', () => {
+  it('turns queue depth, backlog age, drops and rejects into fleet metrics without a thing dimension (CloudWatch stops a filter past 1,000 dimension values an hour), and alarms on an old backlog', () => {
     const { stack } = constructHarness();
     new EdgeHealth(stack, 'Health', { useCase: 'pump-maintenance', maxBacklogAge: Duration.minutes(30) });
     const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 4);
     for (const [name, value] of [
       ['QueueDepth', '$.queueDepth'],
       ['OldestAgeSeconds', '$.oldestAgeSeconds'],
@@ -51,13 +53,14 @@ describe('EdgeHealth', () => {
             MetricNamespace: 'aiot/pump-maintenance/edge',
             MetricName: name,
             MetricValue: value,
-            Dimensions: [{ Key: 'Thing', Value: '$.thing' }],
           },
         ],
       });
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'FleetOldestAgeSeconds',
+      MetricName: 'OldestAgeSeconds',
+      Namespace: 'aiot/pump-maintenance/edge',
+      Dimensions: Match.absent(),
       Statistic: 'Maximum',
       Threshold: 1800,
       ComparisonOperator: 'GreaterThanThreshold',

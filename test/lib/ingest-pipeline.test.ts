@@ -205,8 +205,9 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    // Six handlers of ours, and the custom-resource framework's relay in front of the InfluxDB setup.
-    expect(bundles).toHaveLength(7);
+    // Six handlers of ours, the custom-resource framework's relay in front of the InfluxDB setup,
+    // and CDK's log-retention function (IoT Core's log group).
+    expect(bundles).toHaveLength(8);
     expect(
       bundles.some((file) => readFileSync(file, 'utf8').includes('InfluxDB buckets and tokens in place')),
     ).toBe(true);

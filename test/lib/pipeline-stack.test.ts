@@ -123,9 +123,12 @@ describe('PipelineStack', () => {
     const policies = JSON.stringify(scored.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('sagemaker:InvokeEndpoint');
     // Without an artifact there is no endpoint, so the function ingests without scoring.
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
-      Properties: { Environment: { Variables: Record<string, unknown> } };
-    }[];
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Validates and stores') },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    expect(fn?.Properties.Environment.Variables).toHaveProperty('USE_CASE');
     expect(fn?.Properties.Environment.Variables.ENDPOINT_NAME).toBeUndefined();
   });
 

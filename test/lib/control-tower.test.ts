@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { Stack, Validations, type App } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { CONTROL_TOWER_EXCEPTIONS } from '../../lib/control-tower.ts';
+import { pipelineStack, testApp } from '../support/cdk.ts';
+
+interface GuardViolation {
+  readonly rule: string;
+  readonly paths: string[];
+}
+
+/** Synthesizes `app` with the Control Tower rules, less the documented exceptions; answers what fails. */
+function controlTowerViolations(
+  app: App,
+  disabledRules = CONTROL_TOWER_EXCEPTIONS.map((e) => e.control),
+): GuardViolation[] {
+  const validator = new CfnGuardValidator({ disabledRules, maxBuffer: 64 * 1024 * 1024 });
+  Validations.of(app).addPlugins(validator);
+  try {
+    app.synth();
+    return [];
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'ValidationFailed') throw error;
+  }
+  const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as {
+    pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
+  };
+  return report.pluginReports.flatMap((plugin) =>
+    plugin.violations.map((v) => ({
+      rule: v.ruleName,
+      paths: v.violatingConstructs.map((c) => c.constructPath),
+    })),
+  );
+}
+
+describe('AWS Control Tower proactive controls', () => {
+  it.each(['influxdb', 'liveanalytics'] as const)(
+    'GIVEN the stack with -c store=%s and a deployed model THEN every rule passes but the documented exceptions',
+    (store) => {
+      const app = testApp();
+      pipelineStack(app, {
+        telemetryStore: store,
+        modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
+      });
+      expect(controlTowerViolations(app)).toEqual([]);
+    },
+  );
+
+  it('GIVEN each exception THEN it has a reason and names a rule the stack would otherwise fail', () => {
+    const app = testApp();
+    pipelineStack(app, { telemetryStore: 'liveanalytics' });
+    const failing = new Set(controlTowerViolations(app, []).map((v) => v.rule));
+    for (const { control, rule, reason } of CONTROL_TOWER_EXCEPTIONS) {
+      expect(reason.length, control).toBeGreaterThan(40);
+      expect(failing, `exception ${control} is no longer needed`).toContain(rule);
+    }
+  });
+
+  it('GIVEN a plain bucket THEN the rules report it (the check can fail)', () => {
+    const app = testApp();
+    new s3.Bucket(new Stack(app, 'Bad'), 'PlainBucket');
+    expect(controlTowerViolations(app)).toEqual(
+      expect.arrayContaining([
+        { rule: 's3_bucket_versioning_enabled_check', paths: ['Bad/PlainBucket/Resource'] },
+      ]),
+    );
+  });
+});
