@@ -259,7 +259,10 @@ export class InferenceEndpoint extends Construct {
         captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
       },
     });
-    return new sagemaker.CfnEndpoint(this, 'Endpoint', {
+    // SageMaker refuses to change the instance type of a variant that autoscaling targets. So a new
+    // instance type makes a new endpoint (the construct id carries it): CloudFormation creates it
+    // and its scaling target, then removes the old target and endpoint, in the order that works.
+    return new sagemaker.CfnEndpoint(this, instanceScoped('Endpoint', props.instanceType), {
       endpointConfigName: endpointConfig.attrEndpointConfigName,
       // A new model or configuration keeps the instance count autoscaling has set.
       retainAllVariantProperties: true,
@@ -268,7 +271,7 @@ export class InferenceEndpoint extends Construct {
 
   /** Target tracking on invocations per instance, between the manifest's min and max. */
   private addAutoscaling(endpoint: sagemaker.CfnEndpoint, props: InferenceEndpointProps): void {
-    const target = new appscaling.ScalableTarget(this, 'Scaling', {
+    const target = new appscaling.ScalableTarget(this, instanceScoped('Scaling', props.instanceType), {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
       resourceId: `endpoint/${endpoint.attrEndpointName}/variant/AllTraffic`,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
@@ -291,6 +294,11 @@ export class InferenceEndpoint extends Construct {
       resourceArns: [this.endpoint.ref],
     });
   }
+}
+
+/** A construct id that changes with the instance type, so a new type replaces the resource. */
+function instanceScoped(id: string, instanceType: string): string {
+  return Token.isUnresolved(instanceType) ? id : `${id}-${instanceType}`;
 }
 
 /** Checks the props eagerly, with the bad value in the message; answers the capture percentage. */

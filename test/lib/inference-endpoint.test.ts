@@ -47,6 +47,28 @@ describe('InferenceEndpoint', () => {
     );
   });
 
+  it('GIVEN a new instance type WHEN synthesized again THEN the endpoint and its scaling target are new resources, since SageMaker refuses to change the type of an autoscaled variant', () => {
+    const ids = (instanceType: string) => {
+      const { template } = build({ modelArtifactKey: ARTIFACT, instanceType });
+      const [endpoint] = Object.keys(template.findResources('AWS::SageMaker::Endpoint'));
+      const targets = template.findResources('AWS::ApplicationAutoScaling::ScalableTarget') as Record<
+        string,
+        { Properties: { ResourceId: unknown } }
+      >;
+      const [[target, { Properties }] = ['', { Properties: { ResourceId: '' } }]] = Object.entries(targets);
+      // The target scales the endpoint of its own instance type.
+      expect(JSON.stringify(Properties.ResourceId)).toContain(endpoint);
+      return { endpoint, target };
+    };
+
+    const before = ids('ml.c5.large');
+    const after = ids('ml.c6i.xlarge');
+
+    expect(after.endpoint).not.toBe(before.endpoint);
+    expect(after.target).not.toBe(before.target);
+    expect(ids('ml.c5.large')).toEqual(before);
+  });
+
   it('with a trained model, runs it network isolated from the image and the artifact', () => {
     const { template } = build({ modelArtifactKey: ARTIFACT });
     template.hasResourceProperties('AWS::SageMaker::Model', {
