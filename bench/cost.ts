@@ -1,0 +1,161 @@
+/**
+ * The monthly cost of carrying a fleet's readings to the store, this design against a naive one
+ * (a broker publish, a Lambda invocation and a store write per reading), from the unit prices in
+ * bench/aws-prices.json. Sizes come from the pump contract's example reading.
+ *
+ *   npm run cost -- --devices 1000 --rate 1
+ *   npm run cost -- --devices 10000 --rate 1 --pack-seconds 10
+ *
+ * The last line is one JSON object: devices, rate, naiveUsdPerMonth, usdPerMonth, ratio.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { z } from 'zod';
+import {
+  totalUsd,
+  transportCost,
+  type CostLine,
+  type Fleet,
+  type TransportDesign,
+  type UnitPrices,
+} from '../core/cost/transport-cost.ts';
+import { pumpTelemetryV2 } from '../test/support/contracts.ts';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '1' },
+    // What the edge agent puts in one message: 1 until it packs readings (docs/benchmarks.md).
+    'readings-per-message': { type: 'string', default: '1' },
+    'batch-size': { type: 'string', default: '100' },
+    // How long a packing agent may hold a reading to fill a message: the latency packing costs.
+    'pack-seconds': { type: 'string', default: '5' },
+    prices: { type: 'string', default: path.join(import.meta.dirname, 'aws-prices.json') },
+  },
+});
+
+function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`--${name} must be a number above 0, got "${text}"`);
+  return value;
+}
+
+const usd = z.object({ usd: z.number().nonnegative(), source: z.string() });
+const pricesFile = z.object({
+  region: z.string(),
+  compiled: z.string(),
+  prices: z.object({
+    iotMessaging: z.object({
+      tiers: z.array(z.object({ upToMillions: z.number().nullable(), usdPerMillion: z.number() })).min(1),
+      source: z.string(),
+    }),
+    iotConnectivityPerMillionMinutes: usd,
+    iotRulesTriggeredPerMillion: usd,
+    iotActionsExecutedPerMillion: usd,
+    sqsRequestsPerMillion: usd,
+    lambdaRequestsPerMillion: usd,
+    lambdaGbSecond: usd,
+    timestreamWritesPerMillionKb: usd,
+    kinesisShardHour: usd,
+    kinesisPutUnitsPerMillion: usd,
+  }),
+});
+
+const file = pricesFile.parse(JSON.parse(readFileSync(values.prices, 'utf8')));
+const p = file.prices;
+const prices: UnitPrices = {
+  iotMessaging: { tiers: p.iotMessaging.tiers },
+  iotConnectivityPerMillionMinutes: p.iotConnectivityPerMillionMinutes.usd,
+  iotRulesTriggeredPerMillion: p.iotRulesTriggeredPerMillion.usd,
+  iotActionsExecutedPerMillion: p.iotActionsExecutedPerMillion.usd,
+  sqsRequestsPerMillion: p.sqsRequestsPerMillion.usd,
+  lambdaRequestsPerMillion: p.lambdaRequestsPerMillion.usd,
+  lambdaGbSecond: p.lambdaGbSecond.usd,
+  timestreamWritesPerMillionKb: p.timestreamWritesPerMillionKb.usd,
+  kinesisShardHour: p.kinesisShardHour.usd,
+  kinesisPutUnitsPerMillion: p.kinesisPutUnitsPerMillion.usd,
+};
+
+// Sizes of the pump contract's example reading: alone (the envelope), packed (time, seq and
+// measures only), and stored (measure names and 8-byte values; dimensions travel once per call).
+const example = pumpTelemetryV2.example();
+const readingBytes = Buffer.byteLength(JSON.stringify(example));
+const packedReadingBytes = Buffer.byteLength(
+  JSON.stringify({ timestamp: example.timestamp, seq: example.seq, measures: example.measures }),
+);
+const columns = Object.values(pumpTelemetryV2.measures).map((m) => m.column);
+const storedReadingBytes = [...columns, 'seq', 'origin'].reduce((sum, name) => sum + name.length + 8, 8);
+
+const fleet: Fleet = {
+  devices: positive('devices', values.devices),
+  rate: positive('rate', values.rate),
+  readingBytes,
+  packedReadingBytes,
+  storedReadingBytes,
+};
+// Lambda time: assumptions, not measurements; they move the totals by a few percent (see the table).
+const naive: TransportDesign = { kind: 'naive', lambdaMsPerMessage: 20, lambdaMemoryMb: 128 };
+const design = (readingsPerMessage: number, queue: 'sqs' | 'kinesis'): TransportDesign => ({
+  kind: 'queued',
+  readingsPerMessage,
+  queue,
+  batchSize: positive('batch-size', values['batch-size']),
+  lambdaMsPerInvocation: 30,
+  lambdaMsPerReading: 1.5,
+  lambdaMemoryMb: 512,
+});
+const perMessage = Math.floor(positive('readings-per-message', values['readings-per-message']));
+// The most readings one 5 KB IoT metering unit holds, and what a device reads while it may wait.
+const fits = 1 + Math.floor((5 * 1024 - readingBytes) / packedReadingBytes);
+const packSeconds = positive('pack-seconds', values['pack-seconds']);
+const packable = Math.max(1, Math.min(fits, Math.floor(fleet.rate * packSeconds)));
+
+const designs: [string, TransportDesign][] = [
+  ['naive: publish, Lambda and write per reading', naive],
+  [`this design: Basic Ingest, SQS, batches (${perMessage} per message)`, design(perMessage, 'sqs')],
+  [`packed ${packable} per message (≤ ${packSeconds} s wait), SQS`, design(packable, 'sqs')],
+  [`packed ${packable} per message (≤ ${packSeconds} s wait), Kinesis`, design(packable, 'kinesis')],
+  [`packed ${fits} per message (a full 5 KB, as a replay sends), SQS`, design(fits, 'sqs')],
+];
+const bills = designs.map(([name, d]) => [name, transportCost(fleet, d, prices)] as const);
+
+const money = (n: number) =>
+  `$${n.toLocaleString('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 })}`;
+console.log(
+  `${fleet.devices} devices × ${fleet.rate} readings/s, ${file.region} prices compiled ${file.compiled}; ` +
+    `a reading is ${readingBytes} B alone, ${packedReadingBytes} B packed, ${storedReadingBytes} B stored`,
+);
+for (const [name, lines] of bills) {
+  const table = new Table({ head: ['item', 'quantity', 'unit', 'USD/month', 'share'] });
+  const total = totalUsd(lines);
+  for (const line of lines as readonly CostLine[]) {
+    table.push([
+      line.item,
+      line.quantity.toLocaleString('en-US', { maximumFractionDigits: 2 }),
+      line.unit,
+      money(line.usdPerMonth),
+      `${((100 * line.usdPerMonth) / total).toFixed(1)}%`,
+    ]);
+  }
+  console.log(`\n${name}: ${money(total)} a month`);
+  console.log(table.toString());
+}
+const naiveUsd = totalUsd(bills[0]?.[1] ?? []);
+const summary = new Table({ head: ['design', 'USD/month', 'of naive'] });
+for (const [name, lines] of bills)
+  summary.push([name, money(totalUsd(lines)), (totalUsd(lines) / naiveUsd).toFixed(3)]);
+console.log(`\n${summary.toString()}`);
+const usdPerMonth = totalUsd(bills[1]?.[1] ?? []);
+const round = (n: number) => Math.round(n * 100) / 100;
+console.log(
+  JSON.stringify({
+    devices: fleet.devices,
+    rate: fleet.rate,
+    naiveUsdPerMonth: round(naiveUsd),
+    usdPerMonth: round(usdPerMonth),
+    ratio: Math.round((usdPerMonth / naiveUsd) * 1000) / 1000,
+  }),
+);
