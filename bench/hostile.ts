@@ -21,12 +21,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pumpTelemetryV1 } from '../test/support/contracts.ts';
 import { seededRandom } from '../core/simulation/pump-simulator.ts';
 import { telemetryTopic } from '../core/ingest/topics.ts';
+import { MAX_PUBLISHES_PER_SECOND } from '../local/broker.ts';
 import { LocalCertificateAuthority } from '../local/certs.ts';
 import { DuckDbStore } from '../local/duckdb-store.ts';
 
@@ -401,6 +403,8 @@ async function connect(thing: string): Promise<MqttClient> {
 }
 
 const WINDOW = 20;
+/** How long a publisher waits for a PUBACK before it reconnects and sends again. */
+const PUBACK_TIMEOUT_MS = 5000;
 
 /**
  * A connection and a way to publish on it that settles either way: mqtt.js keeps unacknowledged
@@ -415,13 +419,22 @@ async function link(thing: string) {
   );
   const publish = async (message: Message): Promise<boolean> => {
     message.sends += 1;
+    let timer: NodeJS.Timeout | undefined;
+    // A publish the broker throttled gets no PUBACK: give up on it, as a device SDK times out.
+    const unanswered = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('timeout');
+      }, PUBACK_TIMEOUT_MS);
+    });
     const outcome = await Promise.race([
       client.publishAsync(telemetryTopic(USE_CASE, thing), message.payload, { qos: 1 }).then(
         () => 'acked' as const,
         () => 'failed' as const,
       ),
       closed,
+      unanswered,
     ]);
+    clearTimeout(timer);
     if (outcome === 'acked') message.acked = true;
     return message.acked;
   };
@@ -436,11 +449,15 @@ async function publisher(thing: string, own: Message[]): Promise<void> {
     const state = { broken: false };
     while (!state.broken && pending.length > 0) {
       const batch = pending.slice(0, WINDOW);
+      const started = Date.now();
       await Promise.all(
         batch.map(async (message) => {
           if (!(await connection.publish(message))) state.broken = true;
         }),
       );
+      // A device keeps under IoT Core's publishes per second on its connection (the broker drops the rest).
+      const earliest = started + (batch.length * 1000) / MAX_PUBLISHES_PER_SECOND;
+      if (Date.now() < earliest) await sleep(earliest - Date.now());
       // What got no PUBACK goes again on the next connection, as a device resends it.
       pending = pending.filter((m) => !m.acked);
     }

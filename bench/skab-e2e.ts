@@ -25,7 +25,11 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { repoContracts } from '../test/support/contracts.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
-import { healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
+import {
+  healthTopic,
+  telemetryTopic,
+  MAX_PUBLISHES_PER_CONNECTION_PER_SECOND,
+} from '../core/ingest/topics.ts';
 import { trainAnomalyModel } from '../core/model/anomaly-model.ts';
 import { EdgeAgent } from '../edge/agent.ts';
 import { csvSource, SKAB_COLUMNS } from '../edge/sources.ts';
@@ -138,7 +142,7 @@ const agents = await Promise.all(
         healthTopic: healthTopic(USE_CASE, device.thing),
       },
       dataDir: path.join(dataDir, 'edge', device.thing),
-      maxSendRate: Math.max(200, rate * 2),
+      maxSendRate: MAX_PUBLISHES_PER_CONNECTION_PER_SECOND,
     });
   }),
 );

@@ -42,8 +42,16 @@ export interface EdgeAgentOptions {
   readonly fsync?: FsyncPolicy;
   /** Messages published and not yet acknowledged. @default 100 */
   readonly maxInFlight?: number;
-  /** Upper bound on messages per second, so a fleet coming back online does not stampede the cloud. @default 200 */
+  /**
+   * Upper bound on messages per second, so a fleet coming back online does not stampede the cloud,
+   * under IoT Core's 100 publishes a second per connection. @default DEFAULT_MAX_SEND_RATE (90)
+   */
   readonly maxSendRate?: number;
+  /**
+   * A publish not acknowledged within this is taken as throttled or lost: the agent reconnects and
+   * sends what is unacknowledged again (IoT Core gives a throttled publish no PUBACK). @default 15 s
+   */
+  readonly ackTimeoutMs?: number;
   /** Reconnect delay bounds; each delay is drawn at random up to an exponentially growing cap. @default 1 s and 60 s */
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
@@ -79,6 +87,8 @@ export interface EdgeAgentStatus {
 }
 
 const MiB = 1024 * 1024;
+/** Messages a second the agent sends at most by default: under IoT Core's 100 per connection. */
+export const DEFAULT_MAX_SEND_RATE = 90;
 
 /**
  * The device side of data continuity: every reading is checked and filtered, then appended to
@@ -144,7 +154,7 @@ export class EdgeAgent {
   }
 
   private get burst(): number {
-    return Math.max(1, Math.ceil((this.options.maxSendRate ?? 200) / 10));
+    return Math.max(1, Math.ceil((this.options.maxSendRate ?? DEFAULT_MAX_SEND_RATE) / 10));
   }
 
   private log(level: 'info' | 'warn', message: string): void {
@@ -295,7 +305,7 @@ export class EdgeAgent {
   private pump(): void {
     const client = this.client;
     if (!this.connected || !client || this.pumpTimer) return;
-    const rate = this.options.maxSendRate ?? 200;
+    const rate = this.options.maxSendRate ?? DEFAULT_MAX_SEND_RATE;
     const now = Date.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * rate);
     this.lastRefill = now;
@@ -307,7 +317,14 @@ export class EdgeAgent {
       const generation = this.generation;
       for (const record of this.queue.take(room)) {
         this.tokens -= 1;
+        const ackTimeoutMs = this.options.ackTimeoutMs ?? 15_000;
+        const unanswered = setTimeout(() => {
+          if (generation !== this.generation) return;
+          this.lastError = `no PUBACK within ${ackTimeoutMs / 1000} s (throttled by the broker?); reconnecting to send again`;
+          this.onDisconnected(client);
+        }, ackTimeoutMs);
         client.publish(this.options.connection.topic, record.payload, { qos: 1 }, (error) => {
+          clearTimeout(unanswered);
           if (generation !== this.generation) return;
           if (error) {
             this.lastError = error.message;

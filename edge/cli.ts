@@ -6,9 +6,14 @@ import type { DataContract, ReadingOrigin } from '../core/contracts/contract.ts'
 import { contractFileName, parseContractFile } from '../core/contracts/document.ts';
 import { ContractRegistry } from '../core/contracts/registry.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
-import { basicIngestTopic, healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
+import {
+  basicIngestTopic,
+  healthTopic,
+  MAX_PUBLISHES_PER_CONNECTION_PER_SECOND,
+  telemetryTopic,
+} from '../core/ingest/topics.ts';
 import { acceptedContractRefs, parseManifest, type UseCaseManifest } from '../core/usecase/manifest.ts';
-import { EdgeAgent, type EdgeAgentStatus } from './agent.ts';
+import { DEFAULT_MAX_SEND_RATE, EdgeAgent, type EdgeAgentStatus } from './agent.ts';
 import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
 import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
 
@@ -368,9 +373,9 @@ export function edgeCommand(
     })
     .option(
       '--max-send-rate <n>',
-      'messages per second at most (replay after an outage)',
-      number('--max-send-rate', 1, 100_000),
-      200,
+      `messages per second at most (replay after an outage); IoT Core takes ${MAX_PUBLISHES_PER_CONNECTION_PER_SECOND} a second on a connection`,
+      number('--max-send-rate', 1, MAX_PUBLISHES_PER_CONNECTION_PER_SECOND),
+      DEFAULT_MAX_SEND_RATE,
     )
     .option(
       '--max-in-flight <n>',

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { authorizeDevicePublish } from '../core/ingest/topics.ts';
+import { authorizeDevicePublish, MAX_PUBLISHES_PER_CONNECTION_PER_SECOND } from '../core/ingest/topics.ts';
 import { listen } from './listen.ts';
 import { MqttSizeGate } from './mqtt-size-gate.ts';
 
@@ -9,6 +9,8 @@ import { MqttSizeGate } from './mqtt-size-gate.ts';
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
 /** Room for the topic and packet id around the largest payload. */
 const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
+/** IoT Core's publishes per second on one connection (not adjustable). */
+export const MAX_PUBLISHES_PER_SECOND = MAX_PUBLISHES_PER_CONNECTION_PER_SECOND;
 
 export interface TelemetryArrival {
   readonly topic: string;
@@ -41,6 +43,11 @@ export interface LocalBrokerOptions {
    */
   readonly accept: (arrival: TelemetryArrival) => void;
   readonly onRefused: (refusal: Refusal) => void;
+  /**
+   * Publishes a second one connection may make; those over it are dropped unacknowledged, as IoT
+   * Core throttles. @default MAX_PUBLISHES_PER_SECOND
+   */
+  readonly publishesPerSecond?: number;
 }
 
 export interface LocalBroker {
@@ -170,15 +177,39 @@ function tlsServer(options: LocalBrokerOptions, broker: Aedes): tls.Server {
         socket.destroy();
         return;
       }
-      const gate = new MqttSizeGate(socket, MAX_PACKET_BYTES, (packet) => {
-        const thing = peerCommonNameOf(socket) ?? '';
-        options.onRefused({
-          clientId: thing,
-          thing,
-          action: packet.type === 3 ? 'publish' : 'connect',
-          reason: `MQTT packet of ${packet.bytes} bytes is over the ${MAX_PACKET_BYTES}-byte limit; disconnected before reading it`,
-        });
-      });
+      const perSecond = options.publishesPerSecond ?? MAX_PUBLISHES_PER_SECOND;
+      let throttled = 0;
+      let reportedAt = 0;
+      const gate = new MqttSizeGate(
+        socket,
+        MAX_PACKET_BYTES,
+        (packet) => {
+          const thing = peerCommonNameOf(socket) ?? '';
+          options.onRefused({
+            clientId: thing,
+            thing,
+            action: packet.type === 3 ? 'publish' : 'connect',
+            reason: `MQTT packet of ${packet.bytes} bytes is over the ${MAX_PACKET_BYTES}-byte limit; disconnected before reading it`,
+          });
+        },
+        {
+          perSecond,
+          // One refusal a second per connection, with the count: a throttled client is not a flood of lines.
+          onThrottled: () => {
+            throttled += 1;
+            const now = Date.now();
+            if (now - reportedAt < 1000) return;
+            reportedAt = now;
+            const thing = peerCommonNameOf(socket) ?? '';
+            options.onRefused({
+              clientId: thing,
+              thing,
+              action: 'publish',
+              reason: `throttled: ${throttled} publishes over ${perSecond}/s on this connection dropped so far, unacknowledged (IoT Core's limit); the client sends them again`,
+            });
+          },
+        },
+      );
       broker.handle(gate);
     },
   );

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   DuckDBInstance,
+  DuckDBTimestampValue,
   DuckDBTypeId,
   StatementType,
   type DuckDBConnection,
@@ -20,6 +21,8 @@ import type { TelemetryReader } from '../core/baseline/ports.ts';
 import type { InferenceRecord, InferenceStore } from '../core/inference/inference-records.ts';
 import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../core/ingest/records.ts';
 
+/** The writer's staging table for telemetry batches (see `createStaging`). */
+const STAGING = 'telemetry_staging';
 const DIMENSIONS = ['use_case', 'device_id', 'firmware', 'hardware_generation', 'contract'] as const;
 const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
 
@@ -130,6 +133,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     );
     if (!options.readOnly) await store.createSchema(options.measureColumns ?? []);
     store.measureColumns = await store.tableMeasureColumns();
+    if (!options.readOnly) await store.createStaging();
     // No SET from here on: a query cannot turn file access back on.
     await connection.run('SET lock_configuration = true');
     return store;
@@ -149,6 +153,22 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Columns of a telemetry write, in the order the staging table has them. */
+  private get writeColumns(): string[] {
+    return [...DIMENSIONS, 'measure_name', 'time', 'seq', 'origin', ...this.measureColumns];
+  }
+
+  /**
+   * A table of the writer's own, without a key, that the appender fills (millions of rows a
+   * second from Node) before one INSERT ... SELECT merges a batch into `telemetry` through its
+   * primary key. Temporary: it lives in memory and is gone with the connection.
+   */
+  private async createStaging(): Promise<void> {
+    await this.connection.run(
+      `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} AS SELECT ${this.writeColumns.join(', ')} FROM telemetry LIMIT 0`,
+    );
   }
 
   private async tableMeasureColumns(): Promise<string[]> {
@@ -244,30 +264,34 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
   write(records: readonly TelemetryRecord[]): Promise<WriteOutcome[]> {
     if (records.length === 0) return Promise.resolve([]);
     return this.exclusive(async () => {
-      const columns = [...DIMENSIONS, 'measure_name', 'time', 'seq', 'origin', ...this.measureColumns];
-      const params: DuckDBValue[] = [];
-      const tuples = records.map((record) => {
-        const values: DuckDBValue[] = [
-          ...DIMENSIONS.map((d) => record.dimensions[d]),
-          TELEMETRY_MEASURE_NAME,
-          BigInt(record.time) * 1000n,
-          BigInt(record.seq),
-          record.origin,
-          ...this.measureColumns.map((column) => record.measures[column] ?? null),
-        ];
-        const placeholders = values.map((value, index) => {
-          params.push(value);
-          const ref = `$${params.length}`;
-          // Column 7 is time, given as epoch microseconds.
-          return index === DIMENSIONS.length + 1 ? `make_timestamp(${ref}::BIGINT)` : ref;
-        });
-        return `(${placeholders.join(', ')})`;
-      });
-      const inserted = await this.connection.runAndReadAll(
-        `INSERT INTO telemetry (${columns.join(', ')}) VALUES ${tuples.join(', ')}
-         ON CONFLICT DO NOTHING RETURNING ${DIMENSIONS.join(', ')}, epoch_ms(time) AS time_ms`,
-        params,
-      );
+      const columns = this.writeColumns;
+      const appender = await this.connection.createAppender(STAGING);
+      try {
+        for (const record of records) {
+          for (const dimension of DIMENSIONS) appender.appendVarchar(record.dimensions[dimension]);
+          appender.appendVarchar(TELEMETRY_MEASURE_NAME);
+          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(record.time) * 1000n));
+          appender.appendBigInt(BigInt(record.seq));
+          appender.appendVarchar(record.origin);
+          for (const column of this.measureColumns) {
+            const value = record.measures[column];
+            if (value === undefined) appender.appendNull();
+            else appender.appendDouble(value);
+          }
+          appender.endRow();
+        }
+      } finally {
+        appender.closeSync();
+      }
+      let inserted;
+      try {
+        inserted = await this.connection.runAndReadAll(
+          `INSERT INTO telemetry (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${STAGING}
+           ON CONFLICT DO NOTHING RETURNING ${DIMENSIONS.join(', ')}, epoch_ms(time) AS time_ms`,
+        );
+      } finally {
+        await this.connection.run(`DELETE FROM ${STAGING}`);
+      }
       const insertedKeys = new Set(inserted.getRowObjectsJson().map((row) => rowKey(row)));
       const outcomes: WriteOutcome[] = [];
       for (const record of records) {

@@ -2,7 +2,11 @@ import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import type { DataContract } from '../core/contracts/contract.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
-import { healthTopic, telemetryTopic } from '../core/ingest/topics.ts';
+import {
+  healthTopic,
+  telemetryTopic,
+  MAX_PUBLISHES_PER_CONNECTION_PER_SECOND,
+} from '../core/ingest/topics.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { EdgeAgent, type EdgeAgentStatus } from '../edge/agent.ts';
 import { simulatorSource } from '../edge/sources.ts';
@@ -69,8 +73,8 @@ export class SimulatedFleet {
           healthTopic: healthTopic(options.useCase.id, thing),
         },
         dataDir: path.join(options.dataDir, thing),
-        // Generous for a whole fleet in one process: the local broker is never the bottleneck.
-        maxSendRate: Math.max(200, options.rate * 4),
+        // As fast as IoT Core lets one connection publish, so each device catches up after a pause.
+        maxSendRate: MAX_PUBLISHES_PER_CONNECTION_PER_SECOND,
         ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
         ...(options.onLog ? { onLog: options.onLog } : {}),
       }),

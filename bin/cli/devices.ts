@@ -1,4 +1,8 @@
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { DeviceRegistration, type DeviceCredentials } from './device-registration.ts';
 import { Command, Option } from 'commander';
 import { callRuntime } from '../../local/runtime-client.ts';
 import type { DeviceSummary } from '../../core/operators/views.ts';
@@ -11,34 +15,64 @@ export function devicesCommand(): Command {
   );
   command
     .command('list')
-    .description('each device: calibrating or monitoring, and its baseline version')
+    .description(
+      'each device of the local runtime: calibrating or monitoring, and its baseline version; with --cloud, the things registered in AWS IoT for a stack',
+    )
     .option('--use-case <id>', 'only this use case')
+    .option('--cloud', 'list the things registered in AWS IoT Core for --stack instead')
+    .option('--stack <name>', 'the deployed stack (with --cloud)', 'AiotPipeline')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(dataDirOption())
-    .action(async (options: { useCase?: string; format: string; dataDir: string }) => {
-      const { devices } = await callRuntime<{ devices: DeviceSummary[] }>(
-        path.resolve(options.dataDir),
-        'GET',
-        `/devices${options.useCase ? `?use-case=${encodeURIComponent(options.useCase)}` : ''}`,
-      );
-      if (options.format === 'json') {
-        console.log(JSON.stringify(devices, null, 2));
-        return;
-      }
-      printTable(
-        ['use case', 'device', 'state', 'baseline', 'why', 'calibration'],
-        devices.map((d) => ({
-          'use case': d.useCase,
-          device: d.deviceId,
-          state: d.state,
-          baseline: d.baselineVersion === null ? '' : `v${d.baselineVersion}`,
-          why: d.baselineReason ?? '',
-          calibration: d.calibration
-            ? `${d.calibration.reason}: ${d.calibration.collected} readings since ${d.calibration.since}`
-            : '',
-        })),
-      );
-    });
+    .action(
+      async (options: {
+        useCase?: string;
+        format: string;
+        dataDir: string;
+        cloud?: boolean;
+        stack: string;
+      }) => {
+        if (options.cloud) {
+          const registered = (await withAws(() => registration(options.stack).list())).filter(
+            (d) => !options.useCase || d.useCase === options.useCase,
+          );
+          if (options.format === 'json') {
+            console.log(JSON.stringify(registered, null, 2));
+            return;
+          }
+          printTable(
+            ['use case', 'thing', 'certificates'],
+            registered.map((d) => ({
+              'use case': d.useCase,
+              thing: d.thing,
+              certificates: d.certificates.map((c) => `${c.id.slice(0, 12)}… ${c.status}`).join(', '),
+            })),
+          );
+          return;
+        }
+        const { devices } = await callRuntime<{ devices: DeviceSummary[] }>(
+          path.resolve(options.dataDir),
+          'GET',
+          `/devices${options.useCase ? `?use-case=${encodeURIComponent(options.useCase)}` : ''}`,
+        );
+        if (options.format === 'json') {
+          console.log(JSON.stringify(devices, null, 2));
+          return;
+        }
+        printTable(
+          ['use case', 'device', 'state', 'baseline', 'why', 'calibration'],
+          devices.map((d) => ({
+            'use case': d.useCase,
+            device: d.deviceId,
+            state: d.state,
+            baseline: d.baselineVersion === null ? '' : `v${d.baselineVersion}`,
+            why: d.baselineReason ?? '',
+            calibration: d.calibration
+              ? `${d.calibration.reason}: ${d.calibration.collected} readings since ${d.calibration.since}`
+              : '',
+          })),
+        );
+      },
+    );
   actorOptions(
     command
       .command('rebaseline')
@@ -67,5 +101,98 @@ export function devicesCommand(): Command {
       );
     },
   );
+  command
+    .command('register')
+    .description(
+      'register a device in AWS IoT Core for a deployed stack: thing, certificate, device policy, and a folder with what the edge agent needs',
+    )
+    .requiredOption('--thing <name>', "the device's thing name (its identity)")
+    .option('--stack <name>', 'the deployed stack', 'AiotPipeline')
+    .option('--use-case <id>', 'the use case (needed when the stack has several)')
+    .option('--csr <file>', "sign the device's own certificate request: its private key never leaves it")
+    .option('--out <dir>', 'where to write the credentials (default: .aiot/devices/<thing>)')
+    .action(
+      async (options: { thing: string; stack: string; useCase?: string; csr?: string; out?: string }) => {
+        const out = path.resolve(options.out ?? path.join('.aiot', 'devices', options.thing));
+        if (existsSync(out)) throw new Error(`${out} exists already: pass another --out, or remove it`);
+        const csrPem = options.csr === undefined ? undefined : readCsr(options.csr);
+        const credentials = await withAws(() =>
+          registration(options.stack).register({
+            thing: options.thing,
+            ...(options.useCase ? { useCase: options.useCase } : {}),
+            ...(csrPem ? { csrPem } : {}),
+          }),
+        );
+        writeCredentials(out, credentials);
+        console.log(
+          `${credentials.thing} registered for ${credentials.useCase} (group ${credentials.thingGroup}); files in ${out}`,
+        );
+        console.log('Run the edge agent on the device with:');
+        console.log(
+          `  node aiot-edge.mjs --thing ${credentials.thing} --endpoint mqtts://${credentials.endpoint}:8883 ` +
+            `--ca AmazonRootCA1.pem --cert certificate.pem.crt --key ${credentials.privateKey ? 'private.pem.key' : '<your key>'} ` +
+            `--rule-name ${credentials.ruleName} --manifest ${credentials.useCase}.yaml`,
+        );
+      },
+    );
+  command
+    .command('revoke')
+    .description(
+      "deactivate a device's certificates in AWS IoT Core and detach them from the thing and its policies",
+    )
+    .requiredOption('--thing <name>', 'the thing name')
+    .option('--stack <name>', 'the deployed stack', 'AiotPipeline')
+    .action(async (options: { thing: string; stack: string }) => {
+      const revoked = await withAws(() => registration(options.stack).revoke(options.thing));
+      console.log(
+        revoked.length === 0
+          ? `${options.thing} had no certificate attached`
+          : `${options.thing}: ${revoked.length} certificate(s) deactivated and detached (${revoked.join(', ')}); the device can no longer connect`,
+      );
+    });
   return command;
+}
+
+/** A certificate signing request is a few KB; a larger file is not one. */
+const MAX_CSR_BYTES = 16 * 1024;
+
+function readCsr(file: string): string {
+  const size = statSync(file).size;
+  if (size > MAX_CSR_BYTES)
+    throw new Error(`${file} is ${size} bytes, over the ${MAX_CSR_BYTES}-byte limit of a CSR`);
+  const pem = readFileSync(file, 'utf8');
+  if (!pem.includes('-----BEGIN CERTIFICATE REQUEST-----'))
+    throw new Error(`${file} is not a PEM certificate signing request (BEGIN CERTIFICATE REQUEST)`);
+  return pem;
+}
+
+function registration(stack: string): DeviceRegistration {
+  // Region and credentials come from the usual AWS SDK chain (environment, profile, SSO, role).
+  return new DeviceRegistration(new IoTClient({}), new CloudFormationClient({}), stack);
+}
+
+/** Runs AWS calls, turning the SDK's missing-configuration errors into what to do about them. */
+export async function withAws<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/region is missing/i.test(message))
+      throw new Error('no AWS region: set AWS_REGION, or a region in your AWS profile', { cause: error });
+    if (error instanceof Error && error.name === 'CredentialsProviderError')
+      throw new Error('no AWS credentials: set AWS_PROFILE, run aws sso login, or export AWS_ACCESS_KEY_ID', {
+        cause: error,
+      });
+    throw error;
+  }
+}
+
+function writeCredentials(out: string, credentials: DeviceCredentials): void {
+  mkdirSync(out, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(out, 'certificate.pem.crt'), credentials.certificatePem);
+  if (credentials.privateKey)
+    writeFileSync(path.join(out, 'private.pem.key'), credentials.privateKey, { mode: 0o600 });
+  writeFileSync(path.join(out, 'AmazonRootCA1.pem'), credentials.rootCaPem);
+  const { certificatePem: _certificate, privateKey: _key, rootCaPem: _ca, ...device } = credentials;
+  writeFileSync(path.join(out, 'device.json'), `${JSON.stringify(device, null, 2)}\n`);
 }

@@ -95,3 +95,10 @@ export function authorizeDevicePublish(
   }
   return { allowed: true };
 }
+
+/**
+ * IoT Core's publishes per second on one connection (not adjustable): a QoS 1 publish over it gets
+ * no PUBACK, and the device must send it again. The edge agent stays under it; the local broker
+ * applies it.
+ */
+export const MAX_PUBLISHES_PER_CONNECTION_PER_SECOND = 100;

@@ -10,7 +10,7 @@ import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { reading } from '../support/messages.ts';
-import { connectOnce } from '../support/mqtt.ts';
+import { connectOnce, publishAllPaced, publishPacer } from '../support/mqtt.ts';
 import { waitFor } from '../support/wait.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-kill-'));
@@ -52,14 +52,12 @@ describe('acknowledged means kept', () => {
     const start = Date.now();
     const acknowledged = 300;
     // WHEN the device gets PUBACK for each reading, then the runtime is killed
-    await Promise.all(
+    await publishAllPaced(
+      client,
+      telemetryTopic('pump-maintenance', 'pump-301'),
       Array.from({ length: acknowledged }, (_, seq) =>
-        client.publishAsync(
-          telemetryTopic('pump-maintenance', 'pump-301'),
-          JSON.stringify(
-            reading({ deviceId: 'pump-301', seq, timestamp: new Date(start + seq * 1000).toISOString() }),
-          ),
-          { qos: 1 },
+        JSON.stringify(
+          reading({ deviceId: 'pump-301', seq, timestamp: new Date(start + seq * 1000).toISOString() }),
         ),
       ),
     );
@@ -100,6 +98,7 @@ describe('a clean stop under load', () => {
     const acknowledged: number[] = [];
     const device = { stopping: false };
     const start = Date.now();
+    const pace = publishPacer();
     const publishing = (async () => {
       let seq = 0;
       while (!device.stopping) {
@@ -121,6 +120,7 @@ describe('a clean stop under load', () => {
           }),
         );
         for (;;) {
+          await pace();
           const current = seq++;
           const payload = JSON.stringify(
             reading({

@@ -54,11 +54,19 @@ describe('a model promoted by a person, and rolled back', () => {
       new TestPump(runtime, 'pump-201', 21, Date.now() - 1800_000),
       new TestPump(runtime, 'pump-202', 22, Date.now() - 1800_000),
     ];
-    for (const pump of pumps) await pump.publish(1200, normal);
-    await waitFor('2400 stored readings', async () => {
-      const { rows } = await runtime.store.query('SELECT count(*)::INTEGER AS n FROM telemetry');
-      return rows[0]?.n === 2400 ? true : undefined;
-    });
+    // Each pump at most 100 publishes a second on its connection, as IoT Core takes them: side by side.
+    await Promise.all(pumps.map((pump) => pump.publish(1200, normal)));
+    // Stored and scored: no backlog of old windows delays the scores the steps below wait for.
+    await waitFor(
+      '2400 stored and scored readings',
+      async () => {
+        const { rows } = await runtime.store.query(
+          'SELECT (SELECT count(*) FROM telemetry)::INTEGER AS stored, (SELECT count(*) FROM inferences)::INTEGER AS scored',
+        );
+        return rows[0]?.stored === 2400 && rows[0].scored === 2400 ? true : undefined;
+      },
+      60_000,
+    );
 
     // WHEN rosa retrains: a pending candidate, trained by her
     const retrain = await aiot(

@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { publishPacer } from '../support/mqtt.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
@@ -25,7 +26,9 @@ async function publishReadings(
     reconnectPeriod: 0,
   });
   const pump = new PumpSimulator({ thing, seed: 42 });
+  const pace = publishPacer();
   for (let i = 0; i < count; i++) {
+    await pace();
     const reading = pump.next(start + i * 1000);
     await client.publishAsync(
       telemetryTopic('pump-maintenance', thing),
@@ -66,12 +69,18 @@ describe('local runtime scoring', () => {
     await publishReadings('pump-202', CALIBRATION + 80, hoursAgo(2), (m, i) =>
       i < CALIBRATION ? m : { ...m, vibrationRmsX: (m.vibrationRmsX ?? 0) * 6 },
     );
-    const [row] = await eventually(async () => {
+    // Every reading scored: none of this pump's windows is still on its way to the next test's closed server.
+    await eventually(async () => {
       const { rows } = await runtime.store.query(
-        "SELECT contributors FROM inferences WHERE device_id = 'pump-202' AND anomalous ORDER BY time DESC LIMIT 1",
+        "SELECT count(*)::INTEGER AS n FROM inferences WHERE device_id = 'pump-202'",
       );
-      return rows.length > 0 ? rows : undefined;
+      return rows[0]?.n === CALIBRATION + 80 ? true : undefined;
     });
+    const {
+      rows: [row],
+    } = await runtime.store.query(
+      "SELECT contributors FROM inferences WHERE device_id = 'pump-202' AND anomalous ORDER BY time DESC LIMIT 1",
+    );
     expect((JSON.parse(String(row?.contributors)) as { sensor: string }[])[0]?.sensor).toBe('vibrationRmsX');
     const { rows: states } = await runtime.store.query(
       `SELECT device_state, count(*)::INTEGER AS n, bool_or(anomalous) AS flagged FROM inferences

@@ -1,3 +1,4 @@
+import { MAX_PUBLISHES_PER_CONNECTION_PER_SECOND } from '../../core/ingest/topics.ts';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 /**
@@ -17,4 +18,34 @@ export function connectOnce(url: string, options: IClientOptions): Promise<MqttC
       resolve(undefined);
     });
   });
+}
+
+/**
+ * Keeps a test device under IoT Core's publishes per second on one connection, which the local
+ * broker applies as IoT Core does (a publish over it gets no PUBACK): each call resolves when the
+ * next publish is within the limit. Pacing a sender, not waiting for a state.
+ */
+export function publishPacer(perSecond = MAX_PUBLISHES_PER_CONNECTION_PER_SECOND): () => Promise<void> {
+  let next = Date.now();
+  return async () => {
+    const now = Date.now();
+    const at = Math.max(now, next);
+    next = at + 1000 / perSecond;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  };
+}
+
+/** Publishes QoS 1 messages on one connection at a pace the broker takes, and waits for every PUBACK. */
+export async function publishAllPaced(
+  client: MqttClient,
+  topic: string,
+  payloads: readonly string[],
+): Promise<void> {
+  const pace = publishPacer();
+  const acks: Promise<unknown>[] = [];
+  for (const payload of payloads) {
+    await pace();
+    acks.push(client.publishAsync(topic, payload, { qos: 1 }));
+  }
+  await Promise.all(acks);
 }

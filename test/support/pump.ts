@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { publishAllPaced } from './mqtt.ts';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
@@ -59,11 +60,7 @@ export class TestPump {
         ? undefined
         : JSON.stringify({ ...reading, measures: fault({ ...reading.measures }) });
     }).filter((message) => message !== undefined);
-    await Promise.all(
-      messages.map((message) =>
-        client.publishAsync(telemetryTopic('pump-maintenance', this.deviceId), message, { qos: 1 }),
-      ),
-    );
+    await publishAllPaced(client, telemetryTopic('pump-maintenance', this.deviceId), messages);
     await client.endAsync();
   }
 }
