@@ -1,12 +1,19 @@
 /**
  * Latency and throughput of POST /invocations on this machine, with 1x and 5x concurrent device
  * streams, and the model's own compute time per reading. The server is the container's code on a
- * local port; each stream sends the sliding window of its device (history + new readings), one
- * request at a time, as the pipeline does.
+ * local port, in a process of its own (as the endpoint is), unless `--in-process`; each stream
+ * sends the sliding window of its device (history + new readings), one request at a time, as the
+ * pipeline does.
  *
  *   npm run bench:inference -- --streams 20 --seconds 10                     # saturation
  *   npm run bench:inference -- --streams 20 --seconds 10 --interval-ms 200   # paced streams
+ *
+ * The last line is one JSON object: streams, p50 and p99 at 1x and 5x, and p99(5x)/p99(1x).
  */
+import { spawn } from 'node:child_process';
+import * as http from 'node:http';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { scoreReadings, trainAnomalyModel } from '../core/model/anomaly-model.ts';
@@ -20,6 +27,9 @@ const { values } = parseArgs({
     history: { type: 'string', default: '60' },
     batch: { type: 'string', default: '10' },
     'interval-ms': { type: 'string', default: '0' },
+    'in-process': { type: 'boolean', default: false },
+    // Child mode: serve the bench model and print the port.
+    serve: { type: 'boolean', default: false },
   },
 });
 const baseStreams = Number(values.streams);
@@ -38,14 +48,98 @@ const model = trainAnomalyModel(
   { sensors, rows: [1, 2, 3].flatMap((seed) => readingsOf(`train-${seed}`, 600, seed)) },
   { modelVersion: 'bench' },
 );
-const server = await startModelServer(model, { port: 0, host: '127.0.0.1' });
-const url = `http://127.0.0.1:${server.port}/invocations`;
+// One kept-alive connection per stream, as SageMaker's front end keeps them: no connection setup
+// in the measured time, and node:http costs the load generator less CPU than fetch.
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+function post(url: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          if (response.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
+          else reject(new Error(`/invocations answered ${response.statusCode}`));
+        });
+      },
+    );
+    request.on('error', reject);
+    // Headers and body may go as two segments: with Nagle's algorithm the second waits for the
+    // server's delayed ACK (40 ms), the very tail this bench measures.
+    request.on('socket', (socket) => socket.setNoDelay(true));
+    request.end(body);
+  });
+}
+
+if (values.serve) {
+  const served = await startModelServer(model, { port: 0, host: '127.0.0.1' });
+  // Where the server's tail comes from: how late its event loop runs, and its GC pauses.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  const gcPauses: number[] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  }).observe({ entryTypes: ['gc'] });
+  process.on('exit', () => {
+    gcPauses.sort((a, b) => a - b);
+    process.stderr.write(
+      `server event loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms; ` +
+        `${gcPauses.length} GC pauses, p99 ${percentile(gcPauses, 0.99).toFixed(1)} ms, max ${(gcPauses.at(-1) ?? 0).toFixed(1)} ms\n`,
+    );
+  });
+  console.log(JSON.stringify({ port: served.port }));
+  // Serve until the parent goes: its end of stdin closes with it.
+  process.stdin.resume();
+  process.stdin.on('close', () => {
+    void served.close().then(() => process.exit(0));
+  });
+} else {
+  await benchmark();
+}
+
+/** The model server in a child process (the same model: training is deterministic), or in this one. */
+async function startServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  if (values['in-process']) {
+    const server = await startModelServer(model, { port: 0, host: '127.0.0.1' });
+    return { port: server.port, close: () => server.close() };
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', resolve);
+    child.once('exit', (code) => {
+      reject(new Error(`the model server process exited with ${code}`));
+    });
+  });
+  const { port } = JSON.parse(firstLine) as { port: number };
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => {
+          resolve();
+        });
+        child.stdin.end();
+      }),
+  };
+}
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-async function run(streams: number, duration = seconds) {
+async function run(url: string, streams: number, duration = seconds) {
+  const clientDelay = monitorEventLoopDelay({ resolution: 1 });
+  clientDelay.enable();
   const latencies: number[] = [];
   let readingsScored = 0;
   const deadline = performance.now() + duration * 1000;
@@ -57,12 +151,7 @@ async function run(streams: number, duration = seconds) {
       for (let offset = 0; performance.now() < deadline; offset = (offset + batch) % (batch * 200)) {
         const window = rows.slice(offset, offset + history + batch);
         const started = performance.now();
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ sensors, rows: window, scoreFrom: history }),
-        });
-        await response.json();
+        JSON.parse(await post(url, JSON.stringify({ sensors, rows: window, scoreFrom: history })));
         const latency = performance.now() - started;
         latencies.push(latency);
         readingsScored += batch;
@@ -71,6 +160,10 @@ async function run(streams: number, duration = seconds) {
     }),
   );
   latencies.sort((a, b) => a - b);
+  clientDelay.disable();
+  process.stderr.write(
+    `  load generator event loop delay p99 ${(clientDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(clientDelay.max / 1e6).toFixed(1)} ms\n`,
+  );
   return {
     streams,
     requests: latencies.length,
@@ -81,35 +174,54 @@ async function run(streams: number, duration = seconds) {
   };
 }
 
-const table = new Table({
-  head: ['streams', 'requests', 'p50 ms', 'p99 ms', 'requests/s', 'readings/s'],
-  style: { head: [], border: [] },
-});
-// A served model is warm: JIT and first-request costs are not what a device sees.
-await run(baseStreams, 2);
-for (const streams of [baseStreams, baseStreams * 5]) {
-  process.stderr.write(`${streams} concurrent streams for ${seconds} s...\n`);
-  const r = await run(streams);
-  table.push([
-    r.streams,
-    r.requests,
-    r.p50.toFixed(1),
-    r.p99.toFixed(1),
-    r.requestsPerSecond.toFixed(0),
-    r.readingsPerSecond.toFixed(0),
-  ]);
-}
-await server.close();
+async function benchmark(): Promise<void> {
+  const server = await startServer();
+  const url = `http://127.0.0.1:${server.port}/invocations`;
+  const table = new Table({
+    head: ['streams', 'requests', 'p50 ms', 'p99 ms', 'requests/s', 'readings/s'],
+    style: { head: [], border: [] },
+  });
+  // A served model is warm: JIT and first-request costs are not what a device sees.
+  await run(url, baseStreams, 2);
+  const results = [];
+  for (const streams of [baseStreams, baseStreams * 5]) {
+    process.stderr.write(`${streams} concurrent streams for ${seconds} s...\n`);
+    const r = await run(url, streams);
+    results.push(r);
+    table.push([
+      r.streams,
+      r.requests,
+      r.p50.toFixed(1),
+      r.p99.toFixed(1),
+      r.requestsPerSecond.toFixed(0),
+      r.readingsPerSecond.toFixed(0),
+    ]);
+  }
+  await server.close();
 
-// The model alone, in process: the same windows, no HTTP.
-const windowRows = readingsOf('compute', history + batch, 7);
-const repeats = 2000;
-const started = performance.now();
-for (let i = 0; i < repeats; i++) scoreReadings(model, { sensors, rows: windowRows });
-const perWindow = (performance.now() - started) / repeats;
-console.log(
-  `windows of ${history} history + ${batch} new readings, ${sensors.length} sensors, ${intervalMs > 0 ? `one window per stream every ${intervalMs} ms` : 'streams back to back (saturation)'}\n${table.toString()}`,
-);
-console.log(
-  `model compute: ${(perWindow * 1000).toFixed(0)} µs per window, ${((perWindow * 1000) / (history + batch)).toFixed(1)} µs per reading`,
-);
+  // The model alone, in process: the same windows, no HTTP.
+  const windowRows = readingsOf('compute', history + batch, 7);
+  const repeats = 2000;
+  const started = performance.now();
+  for (let i = 0; i < repeats; i++) scoreReadings(model, { sensors, rows: windowRows });
+  const perWindow = (performance.now() - started) / repeats;
+  console.log(
+    `windows of ${history} history + ${batch} new readings, ${sensors.length} sensors, ${intervalMs > 0 ? `one window per stream every ${intervalMs} ms` : 'streams back to back (saturation)'}\n${table.toString()}`,
+  );
+  console.log(
+    `model compute: ${(perWindow * 1000).toFixed(0)} µs per window, ${((perWindow * 1000) / (history + batch)).toFixed(1)} µs per reading`,
+  );
+  const [one, five] = results;
+  const round = (n: number | undefined) => Math.round((n ?? Number.NaN) * 10) / 10;
+  console.log(
+    JSON.stringify({
+      streams: baseStreams,
+      serverProcess: values['in-process'] ? 'shared' : 'own',
+      p50At1x: round(one?.p50),
+      p99At1x: round(one?.p99),
+      p50At5x: round(five?.p50),
+      p99At5x: round(five?.p99),
+      ratio: Math.round(((five?.p99 ?? Number.NaN) / (one?.p99 ?? Number.NaN)) * 100) / 100,
+    }),
+  );
+}

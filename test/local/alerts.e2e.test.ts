@@ -128,7 +128,7 @@ describe('alerts operators trust, end to end', () => {
     const results = JSON.parse(replay.stdout) as Record<string, { alerts: number; alertsOnNormal: number }>;
     expect(results['current policy']).toMatchObject({ alerts: 1, alertsOnNormal: 1 });
     expect(results['proposed (proposed.yaml)']).toMatchObject({ alerts: 0, alertsOnNormal: 0 });
-  });
+  }, 180_000);
 
   it('refuses hostile or malformed operator requests with a clear error, changing nothing', async () => {
     const base = `http://127.0.0.1:${runtime.apiPort}`;
