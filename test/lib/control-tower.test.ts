@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { Stack, Validations, type App } from 'aws-cdk-lib';
+import { Stack, type App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_TOWER_EXCEPTIONS } from '../../lib/control-tower.ts';
-import { pipelineStack, testApp } from '../support/cdk.ts';
+import { pipelineStack, testApp, validationViolations } from '../support/cdk.ts';
 
 interface GuardViolation {
   readonly rule: string;
@@ -18,22 +16,7 @@ function controlTowerViolations(
   disabledRules = CONTROL_TOWER_EXCEPTIONS.map((e) => e.control),
 ): GuardViolation[] {
   const validator = new CfnGuardValidator({ disabledRules, maxBuffer: 64 * 1024 * 1024 });
-  Validations.of(app).addPlugins(validator);
-  try {
-    app.synth();
-    return [];
-  } catch (error) {
-    if (!(error instanceof Error) || error.name !== 'ValidationFailed') throw error;
-  }
-  const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as {
-    pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
-  };
-  return report.pluginReports.flatMap((plugin) =>
-    plugin.violations.map((v) => ({
-      rule: v.ruleName,
-      paths: v.violatingConstructs.map((c) => c.constructPath),
-    })),
-  );
+  return validationViolations(app, validator).map(({ rule, paths }) => ({ rule, paths }));
 }
 
 describe('AWS Control Tower proactive controls', () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations, type IPolicyValidationPlugin } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from '../../lib/nag.ts';
@@ -40,9 +40,16 @@ export interface NagViolation {
   readonly path: string;
 }
 
-/** Synthesizes `app` with the AwsSolutions pack and returns every error it reports (none when it passes). */
-export function awsSolutionsErrors(app: App): NagViolation[] {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+/** A finding of a validation plugin, as its report names it. */
+export interface PluginViolation {
+  readonly rule: string;
+  readonly severity: string;
+  readonly paths: string[];
+}
+
+/** Synthesizes `app` with `plugin` and answers every finding it reports (none when it passes). */
+export function validationViolations(app: App, plugin: IPolicyValidationPlugin): PluginViolation[] {
+  Validations.of(app).addPlugins(plugin);
   try {
     app.synth();
     return [];
@@ -55,12 +62,21 @@ export function awsSolutionsErrors(app: App): NagViolation[] {
     }[];
   };
   return report.pluginReports.flatMap((plugin) =>
-    plugin.violations
-      .filter((violation) => violation.severity === 'error')
-      .flatMap((violation) =>
-        violation.violatingConstructs.map((c) => ({ rule: violation.ruleName, path: c.constructPath })),
-      ),
+    plugin.violations.map((v) => ({
+      rule: v.ruleName,
+      severity: v.severity,
+      paths: v.violatingConstructs.map((c) => c.constructPath),
+    })),
   );
+}
+
+/** Synthesizes `app` with the AwsSolutions pack and returns every error it reports (none when it passes). */
+export function awsSolutionsErrors(app: App): NagViolation[] {
+  return validationViolations(app, new AwsSolutionsChecks(app))
+    .filter((violation) => violation.severity === 'error')
+    .flatMap((violation) =>
+      violation.paths.map((constructPath) => ({ rule: violation.rule, path: constructPath })),
+    );
 }
 
 /** A stack that keeps readings in Timestream for LiveAnalytics, as accounts that had it before 2025-06-20 may. */
