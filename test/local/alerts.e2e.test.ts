@@ -39,15 +39,20 @@ describe('alerts operators trust, end to end', () => {
   it('GIVEN a pump that develops a fault WHEN an operator calls it the new normal THEN exactly one alert opened and the re-baselined pump raises no second one', async () => {
     // Commissioning: the manifest's 900 readings calibrate the pump's baseline, then 60 normal ones.
     await publish(960, normal);
-    await waitFor('the calibration', async () => ((await scored()) === 960 ? true : undefined));
+    // Scoring runs behind the paced publishes on a busy machine: a minute, not the default 20 s.
+    await waitFor('the calibration', async () => ((await scored()) === 960 ? true : undefined), 60_000);
     expect(await alertsOf()).toEqual([]);
 
     // The fault: one alert, however long it lasts.
     await publish(240, worn);
-    const [alert] = await waitFor('one open alert', async () => {
-      const alerts = await alertsOf();
-      return (await scored()) === 1200 && alerts.length > 0 ? alerts : undefined;
-    });
+    const [alert] = await waitFor(
+      'one open alert',
+      async () => {
+        const alerts = await alertsOf();
+        return (await scored()) === 1200 && alerts.length > 0 ? alerts : undefined;
+      },
+      60_000,
+    );
     expect(await alertsOf()).toHaveLength(1);
     expect(alert).toMatchObject({
       deviceId: DEVICE,
@@ -87,7 +92,11 @@ describe('alerts operators trust, end to end', () => {
 
     // The new normal: 900 readings calibrate version 2, then 200 more at the same level.
     await publish(1100, worn);
-    await waitFor('the new baseline at work', async () => ((await scored()) === 2300 ? true : undefined));
+    await waitFor(
+      'the new baseline at work',
+      async () => ((await scored()) === 2300 ? true : undefined),
+      60_000,
+    );
     const alerts = await alertsOf();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ status: 'false-positive', verdict: { reason: 'new-normal' } });
