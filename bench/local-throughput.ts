@@ -6,7 +6,19 @@
  * `npm start`, so the figures include the publishers' CPU.
  *
  *   npm run bench:local -- --devices 50 --rates 200,500,1000,2000 --seconds 15
+ *   npm run bench:local -- --publishers raw --rates 2000,5000,10000 --seconds 15
+ *
+ * `--publishers agents` (the default) runs the fleet of edge agents in the runtime's process, as
+ * `npm start` does. `--publishers raw` sends from a process of its own, without agents: plain
+ * MQTT clients, one connection per device, each under IoT Core's 100 publishes a second, so the
+ * figures are the runtime's alone.
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import mqtt from 'mqtt';
+import { MAX_PUBLISHES_PER_CONNECTION_PER_SECOND, telemetryTopic } from '../core/ingest/topics.ts';
+import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
+import { LocalCertificateAuthority } from '../local/certs.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -21,8 +33,96 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '50' },
     rates: { type: 'string', default: '250,500,1000,2000,4000' },
     seconds: { type: 'string', default: '15' },
+    publishers: { type: 'string', default: 'agents' },
+    // Child mode: publish `--rate` readings a second for `--seconds` from this process.
+    'raw-child': { type: 'string' },
+    rate: { type: 'string' },
   },
 });
+if (values.publishers !== 'agents' && values.publishers !== 'raw') {
+  throw new Error(`--publishers must be agents or raw, got "${values.publishers}"`);
+}
+/** Devices for a rate: enough connections that none passes IoT Core's per-connection limit. */
+function rawDevices(rate: number): number {
+  return Math.ceil(rate / (MAX_PUBLISHES_PER_CONNECTION_PER_SECOND * 0.9));
+}
+
+/** Child mode: raw MQTT devices publishing paced QoS 1 readings until the time is up; prints acknowledged. */
+async function rawChild(dataDir: string, url: string, rate: number, duration: number): Promise<void> {
+  const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
+  const count = rawDevices(rate);
+  const perDevice = rate / count;
+  let acknowledged = 0;
+  const deadline = Date.now() + duration * 1000;
+  await Promise.all(
+    Array.from({ length: count }, async (_, d) => {
+      const thing = `raw-${d}`;
+      const pair = await ca.devicePair(thing);
+      const client = await mqtt.connectAsync(url, {
+        clientId: thing,
+        ca: ca.caPem,
+        cert: pair.cert,
+        key: pair.key,
+        reconnectPeriod: 0,
+      });
+      const simulator = new PumpSimulator({ thing, seed: d });
+      const topic = telemetryTopic('pump-maintenance', thing);
+      const start = Date.now();
+      const acks: Promise<void>[] = [];
+      for (let i = 0; Date.now() < deadline; i++) {
+        const due = start + (i * 1000) / perDevice;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        const reading = simulator.next(start + i * 10);
+        acks.push(
+          client.publishAsync(topic, JSON.stringify(reading), { qos: 1 }).then(() => {
+            acknowledged += 1;
+          }),
+        );
+      }
+      await Promise.all(acks);
+      await client.endAsync();
+    }),
+  );
+  console.log(JSON.stringify({ acknowledged }));
+}
+
+if (values['raw-child']) {
+  await rawChild(
+    values['raw-child'],
+    String(process.env.BENCH_MQTT_URL),
+    Number(values.rate),
+    Number(values.seconds),
+  );
+  process.exit(0);
+}
+
+/** Starts the raw publishers in a child process; resolves with what the broker acknowledged. */
+function startRawPublishers(dataDir: string, url: string, rate: number): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      import.meta.filename,
+      '--raw-child',
+      dataDir,
+      '--rate',
+      String(rate),
+      '--seconds',
+      String(seconds),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_MQTT_URL: url } },
+  );
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      resolve((JSON.parse(line) as { acknowledged: number }).acknowledged);
+    });
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the raw publishers exited with ${code}`));
+    });
+  });
+}
+
 const devices = Number(values.devices);
 const seconds = Number(values.seconds);
 const rates = values.rates.split(',').map(Number);
@@ -43,15 +143,18 @@ for (const offered of rates) {
     apiPort: 0,
     modelPort: false,
   });
-  const fleet = await SimulatedFleet.start({
-    url: runtime.mqttUrl,
-    ca: runtime.ca,
-    useCase: manifest,
-    contract: runtime.contracts.get(manifest.contract),
-    devices,
-    rate: offered / devices,
-    dataDir: path.join(dataDir, 'edge'),
-  });
+  const raw = values.publishers === 'raw' ? startRawPublishers(dataDir, runtime.mqttUrl, offered) : undefined;
+  const fleet = raw
+    ? undefined
+    : await SimulatedFleet.start({
+        url: runtime.mqttUrl,
+        ca: runtime.ca,
+        useCase: manifest,
+        contract: runtime.contracts.get(manifest.contract),
+        devices,
+        rate: offered / devices,
+        dataDir: path.join(dataDir, 'edge'),
+      });
   const start = { at: Date.now(), received: runtime.counters.received, stored: runtime.counters.stored };
   for (let s = 1; s <= seconds; s++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -64,7 +167,8 @@ for (const offered of rates) {
   const stored = runtime.counters.stored - start.stored;
   const backlog = runtime.queue.depth;
   const stopAt = Date.now();
-  await fleet.stop();
+  await fleet?.stop();
+  if (raw) await raw;
   await runtime.stop();
   const drain = (Date.now() - stopAt) / 1000;
   const lost = runtime.counters.received - runtime.counters.stored - runtime.counters.quarantined;
@@ -79,4 +183,6 @@ for (const offered of rates) {
   ]);
   rmSync(dataDir, { recursive: true, force: true });
 }
-console.log(`\nlocal runtime, ${devices} devices, ${seconds} s per rate\n${table.toString()}`);
+console.log(
+  `\nlocal runtime, ${values.publishers === 'raw' ? 'raw publishers in their own process, one connection per device' : `${devices} edge agents`}, ${seconds} s per rate\n${table.toString()}`,
+);
