@@ -15,6 +15,8 @@ if (!(TELEMETRY_STORE_KINDS as readonly string[]).includes(store)) {
 new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'AiotPipeline', {
   description: `aiot-pipeline: industrial AIoT ingestion (IoT Core -> SQS -> Lambda -> Timestream for ${store === 'influxdb' ? 'InfluxDB' : 'LiveAnalytics'})`,
   telemetryStore: store as TelemetryStoreKind,
+  // -c influxTokenRotation=<any new value> issues fresh InfluxDB tokens and revokes the old ones.
+  influx: { tokenRotation: String(app.node.tryGetContext('influxTokenRotation') ?? '1') },
   useCases,
   contracts,
   // -c modelArtifact:<useCase>=models/<useCase>/<job>/output/model.tar.gz, once a model is trained.

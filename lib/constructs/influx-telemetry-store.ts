@@ -36,6 +36,11 @@ export interface InfluxTelemetryStoreProps {
   readonly removalPolicy?: RemovalPolicy;
   /** InfluxDB organization. @default 'aiot' */
   readonly organization?: string;
+  /**
+   * Any new value makes the next deployment issue fresh tokens and revoke the old ones (the setup
+   * resource runs only when its properties change). @default '1'
+   */
+  readonly tokenRotation?: string;
 }
 
 const SETUP_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'influx-setup', 'handler.ts');
@@ -134,7 +139,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'Secrets Manager cannot rotate InfluxDB users or tokens itself; each deployment issues fresh tokens and revokes the old ones (docs/operations.md).',
+          'Secrets Manager cannot rotate InfluxDB users or tokens itself; a deployment with a new -c influxTokenRotation issues fresh tokens and revokes the old ones (docs/operations.md).',
       });
     }
 
@@ -155,7 +160,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     this.instance.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
     this.url = `https://${this.instance.attrEndpoint}:${INFLUX_PORT}`;
 
-    const setup = this.createSetup(settings.organization);
+    const setup = this.createSetup(settings.organization, props.tokenRotation ?? '1');
     this.readerEnvironment = {
       TELEMETRY_STORE: 'influxdb',
       INFLUX_URL: this.url,
@@ -237,7 +242,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
   }
 
   /** The setup resource: buckets, mappings and tokens, issued by a function in the VPC. */
-  private createSetup(organization: string): CustomResource {
+  private createSetup(organization: string, tokenRotation: string): CustomResource {
     const { fn, role } = serviceFunction(this, {
       prefix: 'Setup',
       entry: SETUP_ENTRY,
@@ -286,6 +291,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
         WriteTokenSecretArn: this.writeTokenSecret.secretArn,
         ReadTokenSecretArn: this.readTokenSecret.secretArn,
         Description: `aiot-pipeline ${Stack.of(this).stackName}`,
+        TokenRotation: tokenRotation,
         Buckets: [...this.buckets.values()].map((b) => ({
           name: b.name,
           retentionSeconds: b.retention.toSeconds(),

@@ -159,6 +159,15 @@ describe('InfluxTelemetryStore, the default store', () => {
     });
   });
 
+  it('GIVEN a new token rotation value WHEN synthesized THEN the setup resource changes, so the deployment issues fresh tokens', () => {
+    const setupOf = (tokenRotation?: string) =>
+      Template.fromStack(
+        pipelineStack(testApp(), tokenRotation === undefined ? {} : { influx: { tokenRotation } }),
+      ).findResources('Custom::AiotInfluxSetup');
+    expect(JSON.stringify(setupOf())).toContain('"TokenRotation":"1"');
+    expect(JSON.stringify(setupOf('2026-12-01'))).toContain('"TokenRotation":"2026-12-01"');
+  });
+
   it('GIVEN the stack outputs THEN the InfluxDB URL and the read token secret are among them', () => {
     expect(
       Object.keys(template.toJSON().Outputs as object)
