@@ -19,11 +19,17 @@ import type {
 } from '../core/ingest/ports.ts';
 import type { TelemetryReader } from '../core/baseline/ports.ts';
 import type { InferenceRecord, InferenceStore } from '../core/inference/inference-records.ts';
-import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../core/ingest/records.ts';
+import {
+  dimensionsFrom,
+  originFrom,
+  TELEMETRY_DIMENSIONS,
+  TELEMETRY_MEASURE_NAME,
+  type TelemetryRecord,
+} from '../core/ingest/records.ts';
 
 /** The writer's staging table for telemetry batches (see `createStaging`). */
 const STAGING = 'telemetry_staging';
-const DIMENSIONS = ['use_case', 'device_id', 'firmware', 'hardware_generation', 'contract'] as const;
+const DIMENSIONS = TELEMETRY_DIMENSIONS;
 const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
 
 export type Row = Record<string, unknown>;
@@ -452,16 +458,10 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         [useCase, deviceId, BigInt(range.from) * 1000n, BigInt(range.to ?? 8_000_000_000_000) * 1000n, limit],
       );
       return result.getRowObjectsJson().map((row) => ({
-        dimensions: {
-          use_case: text(row.use_case),
-          device_id: text(row.device_id),
-          firmware: text(row.firmware),
-          hardware_generation: text(row.hardware_generation),
-          contract: text(row.contract),
-        },
+        dimensions: dimensionsFrom((column) => text(row[column])),
         time: Number(row.time_ms),
         seq: Number(row.seq),
-        origin: row.origin === 'simulated' ? 'simulated' : 'device',
+        origin: originFrom(row.origin),
         measures: Object.fromEntries(
           this.measureColumns
             .filter((column) => row[column] !== null && row[column] !== undefined)

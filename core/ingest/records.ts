@@ -3,6 +3,16 @@ import type { DataContract, ReadingOrigin, TelemetryMessage } from '../contracts
 /** Name of the multi-measure record every telemetry reading is stored under. */
 export const TELEMETRY_MEASURE_NAME = 'telemetry';
 
+/** The dimensions of a telemetry record, in the order the stores key a series by them. */
+export const TELEMETRY_DIMENSIONS = [
+  'use_case',
+  'device_id',
+  'firmware',
+  'hardware_generation',
+  'contract',
+] as const;
+export type TelemetryDimension = (typeof TELEMETRY_DIMENSIONS)[number];
+
 /**
  * One reading as both stores keep it: dimensions identify the series, `time` the point, and the
  * measures become the columns of one multi-measure record. Identity is dimensions + time, as in
@@ -48,6 +58,22 @@ export function toTelemetryRecord(
     origin: message.origin ?? 'device',
     measures,
   };
+}
+
+/** A stored row's dimensions, each read by `text` from the column of its name. */
+export function dimensionsFrom(text: (column: TelemetryDimension) => string): TelemetryRecord['dimensions'] {
+  return {
+    use_case: text('use_case'),
+    device_id: text('device_id'),
+    firmware: text('firmware'),
+    hardware_generation: text('hardware_generation'),
+    contract: text('contract'),
+  };
+}
+
+/** A stored origin column as the record's origin: anything but "simulated" is a device's. */
+export function originFrom(value: unknown): ReadingOrigin {
+  return value === 'simulated' ? 'simulated' : 'device';
 }
 
 /** The identity of a record in the store: its series and its time. */

@@ -3,7 +3,7 @@ import { groupOf } from '../alerts/policy.ts';
 import type { Silence } from '../alerts/ports.ts';
 import type { BaselineState } from '../baseline/ports.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
-import type { DeviceActivity, SensorColumn, Series } from './ports.ts';
+import type { DeviceActivity, EdgeHealthSnapshot, SensorColumn, Series } from './ports.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** A device is online when it was heard from within this many heartbeats (and at least 2 minutes). */
@@ -257,4 +257,25 @@ export function seriesFromBuckets(
     scores: times.map((t) => numberOrNull(scoreAt.get(t)?.score)),
     thresholds: times.map((t) => numberOrNull(scoreAt.get(t)?.threshold)),
   };
+}
+
+/**
+ * The devices of a use case heard from, scored or reporting health: when each was last heard from,
+ * with which model, and its last health report. What the cloud stores' reads have in common.
+ */
+export function deviceActivities(
+  useCase: string,
+  lastReadingAt: ReadonlyMap<string, number | null>,
+  modelVersion: ReadonlyMap<string, string | null>,
+  health: ReadonlyMap<string, EdgeHealthSnapshot>,
+): DeviceActivity[] {
+  const devices = new Set([...lastReadingAt.keys(), ...modelVersion.keys(), ...health.keys()]);
+  devices.delete('');
+  return [...devices].map((deviceId) => ({
+    useCase,
+    deviceId,
+    lastReadingAt: lastReadingAt.get(deviceId) ?? null,
+    modelVersion: modelVersion.get(deviceId) ?? null,
+    health: health.get(deviceId) ?? null,
+  }));
 }

@@ -4,9 +4,9 @@ import type { HealthSample } from '../../core/drift/checks.ts';
 import type { DriftReads, Finding, InferenceSample } from '../../core/drift/ports.ts';
 import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../../core/ingest/records.ts';
 import type { DeviceActivity, OperatorReads, Series, SeriesRequest } from '../../core/operators/ports.ts';
-import { numberOrNull, seriesFromBuckets } from '../../core/operators/views.ts';
+import { deviceActivities, numberOrNull, seriesFromBuckets } from '../../core/operators/views.ts';
 import type { DynamoDbDeviceReports } from './dynamodb-device-reports.ts';
-import { checkInfluxName, influxQuote, influxTime, type InfluxHttp } from './influx-http.ts';
+import { checkInfluxName, influxQuote, influxTime, type InfluxHttp, type InfluxRow } from './influx-http.ts';
 import { INFLUX_INFERENCE_MEASUREMENT } from './influx-inference-store.ts';
 import { recordFromRow } from './influx-telemetry-store.ts';
 
@@ -124,19 +124,15 @@ export class InfluxOperatorReads implements OperatorReads {
       ]),
       this.reports.healthSnapshots(useCase, deviceId),
     ]);
-    const lastSeen = new Map(seen.map((row) => [row.device_id, numberOrNull(row.time)]));
-    const model = new Map(
-      models.map((row) => [row.device_id, typeof row.model_version === 'string' ? row.model_version : null]),
-    );
-    const devices = new Set<string>(health.keys());
-    for (const row of [...seen, ...models]) if (typeof row.device_id === 'string') devices.add(row.device_id);
-    return [...devices].map((id) => ({
+    const idOf = (row: InfluxRow) => (typeof row.device_id === 'string' ? row.device_id : '');
+    return deviceActivities(
       useCase,
-      deviceId: id,
-      lastReadingAt: lastSeen.get(id) ?? null,
-      modelVersion: model.get(id) ?? null,
-      health: health.get(id) ?? null,
-    }));
+      new Map(seen.map((row) => [idOf(row), numberOrNull(row.time)])),
+      new Map(
+        models.map((row) => [idOf(row), typeof row.model_version === 'string' ? row.model_version : null]),
+      ),
+      health,
+    );
   }
 
   async series(request: SeriesRequest): Promise<Series> {

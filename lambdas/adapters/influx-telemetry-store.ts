@@ -1,7 +1,10 @@
 import type { TelemetryStore, WriteOutcome } from '../../core/ingest/ports.ts';
 import {
+  dimensionsFrom,
+  originFrom,
   recordKey,
   sameRecordContent,
+  TELEMETRY_DIMENSIONS,
   TELEMETRY_MEASURE_NAME,
   type TelemetryRecord,
 } from '../../core/ingest/records.ts';
@@ -20,11 +23,10 @@ import {
 export const MAX_LINES_PER_WRITE = 5000;
 /** Times per conflict-check statement, so no statement grows without bound. */
 const TIMES_PER_STATEMENT = 100;
-const TAGS = ['use_case', 'device_id', 'firmware', 'hardware_generation', 'contract'] as const;
 
 /** One reading as a line of line protocol: the dimensions are tags, the measures fields. */
 export function telemetryLine(record: TelemetryRecord): string {
-  const tags = TAGS.map((tag) => `${tag}=${tagValue(record.dimensions[tag])}`).join(',');
+  const tags = TELEMETRY_DIMENSIONS.map((tag) => `${tag}=${tagValue(record.dimensions[tag])}`).join(',');
   const measures = Object.entries(record.measures).map(
     ([column, value]) => `${checkInfluxName(column, 'column')}=${value}`,
   );
@@ -34,7 +36,7 @@ export function telemetryLine(record: TelemetryRecord): string {
 
 /** Why line protocol cannot carry this record faithfully, or null. */
 function unwritable(record: TelemetryRecord): string | null {
-  for (const tag of TAGS) {
+  for (const tag of TELEMETRY_DIMENSIONS) {
     // InfluxDB 1.x refuses a tag value ending in a backslash and keeps others literally: no round trip.
     if (record.dimensions[tag].includes('\\'))
       return `InfluxDB cannot store a backslash in ${tag} ("${record.dimensions[tag]}")`;
@@ -44,10 +46,6 @@ function unwritable(record: TelemetryRecord): string | null {
 
 /** A stored point read back as a record, to compare with a rewrite. */
 export function recordFromRow(row: InfluxRow, measureColumns?: ReadonlySet<string>): TelemetryRecord {
-  const text = (name: string) => {
-    const value = row[name];
-    return typeof value === 'string' ? value : '';
-  };
   const measures: Record<string, number> = {};
   for (const [column, value] of Object.entries(row)) {
     if (typeof value !== 'number' || column === 'time' || column === 'seq') continue;
@@ -55,16 +53,13 @@ export function recordFromRow(row: InfluxRow, measureColumns?: ReadonlySet<strin
     measures[column] = value;
   }
   return {
-    dimensions: {
-      use_case: text('use_case'),
-      device_id: text('device_id'),
-      firmware: text('firmware'),
-      hardware_generation: text('hardware_generation'),
-      contract: text('contract'),
-    },
+    dimensions: dimensionsFrom((column) => {
+      const value = row[column];
+      return typeof value === 'string' ? value : '';
+    }),
     time: Number(row.time),
     seq: Number(row.seq),
-    origin: row.origin === 'simulated' ? 'simulated' : 'device',
+    origin: originFrom(row.origin),
     measures,
   };
 }

@@ -2,7 +2,7 @@ import type { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import type { Finding } from '../../core/drift/ports.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
 import type { DeviceActivity, OperatorReads, Series, SeriesRequest } from '../../core/operators/ports.ts';
-import { numberOrNull, seriesFromBuckets } from '../../core/operators/views.ts';
+import { deviceActivities, numberOrNull, seriesFromBuckets } from '../../core/operators/views.ts';
 import type { DynamoDbDeviceReports } from './dynamodb-device-reports.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
 import { sqlQuote, TIMESTREAM_NAME, timestreamRows, type TimestreamRow } from './timestream-rows.ts';
@@ -59,19 +59,12 @@ export class TimestreamOperatorReads implements OperatorReads {
       ),
       this.reports.healthSnapshots(useCase, deviceId),
     ]);
-    const devices = new Set(
-      [...seen, ...models].map((row) => row.device_id ?? '').concat([...health.keys()]),
-    );
-    devices.delete('');
-    const lastSeen = new Map(seen.map((row) => [row.device_id, numberOrNull(row.last_ms)]));
-    const model = new Map(models.map((row) => [row.device_id, row.model_version]));
-    return [...devices].map((deviceId) => ({
+    return deviceActivities(
       useCase,
-      deviceId,
-      lastReadingAt: lastSeen.get(deviceId) ?? null,
-      modelVersion: model.get(deviceId) ?? null,
-      health: health.get(deviceId) ?? null,
-    }));
+      new Map(seen.map((row) => [row.device_id ?? '', numberOrNull(row.last_ms)])),
+      new Map(models.map((row) => [row.device_id ?? '', row.model_version ?? null])),
+      health,
+    );
   }
 
   async series(request: SeriesRequest): Promise<Series> {

@@ -1,10 +1,15 @@
 import { QueryCommand, type Datum, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import type { TelemetryReader } from '../../core/baseline/ports.ts';
 import type { DataContract } from '../../core/contracts/contract.ts';
-import { TELEMETRY_MEASURE_NAME, type TelemetryRecord } from '../../core/ingest/records.ts';
+import {
+  dimensionsFrom,
+  originFrom,
+  TELEMETRY_DIMENSIONS,
+  TELEMETRY_MEASURE_NAME,
+  type TelemetryRecord,
+} from '../../core/ingest/records.ts';
 import type { TimestreamTarget } from './timestream-telemetry-store.ts';
 
-const DIMENSIONS = ['use_case', 'device_id', 'firmware', 'hardware_generation', 'contract'] as const;
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const IDENTIFIER = /^[A-Za-z0-9_.-]+$/;
 
@@ -34,7 +39,7 @@ export class TimestreamTelemetryReader implements TelemetryReader {
   ): Promise<TelemetryRecord[]> {
     const to = range.to === undefined ? '' : ` AND time <= from_milliseconds(${Math.floor(range.to)})`;
     const sql =
-      `SELECT ${DIMENSIONS.join(', ')}, to_milliseconds(time) AS time_ms, seq, origin, ${this.columns.join(', ')} ` +
+      `SELECT ${TELEMETRY_DIMENSIONS.join(', ')}, to_milliseconds(time) AS time_ms, seq, origin, ${this.columns.join(', ')} ` +
       `FROM "${this.target.databaseName}"."${this.target.tableName}" ` +
       `WHERE measure_name = ${quote(TELEMETRY_MEASURE_NAME)} AND use_case = ${quote(useCase)} AND device_id = ${quote(deviceId)} ` +
       `AND time >= from_milliseconds(${Math.floor(range.from)})${to} ORDER BY time ASC LIMIT ${Math.floor(limit)}`;
@@ -53,16 +58,10 @@ export class TimestreamTelemetryReader implements TelemetryReader {
             measures[column] = Number(value.ScalarValue);
         }
         records.push({
-          dimensions: {
-            use_case: text('use_case'),
-            device_id: text('device_id'),
-            firmware: text('firmware'),
-            hardware_generation: text('hardware_generation'),
-            contract: text('contract'),
-          },
+          dimensions: dimensionsFrom(text),
           time: Number(text('time_ms')),
           seq: Number(text('seq')),
-          origin: text('origin') === 'simulated' ? 'simulated' : 'device',
+          origin: originFrom(text('origin')),
           measures,
         });
       }
