@@ -94,72 +94,52 @@ export function tieredCost(price: TieredPrice, millions: number): number {
 
 const meter = (bytes: number, unit: number) => Math.max(1, Math.ceil(bytes / unit));
 
+/** A line of the bill: `quantity` units at `usdPerUnit` each. */
+const line = (item: string, quantity: number, unit: string, usdPerUnit: number): CostLine => ({
+  item,
+  quantity,
+  unit,
+  usdPerMonth: quantity * usdPerUnit,
+});
+
 /** The monthly bill of one design for a fleet, line by line. */
 export function transportCost(fleet: Fleet, design: TransportDesign, prices: UnitPrices): CostLine[] {
   if (!(fleet.devices > 0) || !(fleet.rate > 0)) {
     throw new Error(`devices and rate must be above 0, got ${fleet.devices} and ${fleet.rate}`);
   }
   const readings = fleet.devices * fleet.rate * SECONDS_PER_MONTH;
-  const connectionMinutes = fleet.devices * (SECONDS_PER_MONTH / 60);
-  const lines: CostLine[] = [
-    {
-      item: 'IoT Core connectivity',
-      quantity: connectionMinutes / 1e6,
-      unit: 'M connection-minutes',
-      usdPerMonth: (connectionMinutes / 1e6) * prices.iotConnectivityPerMillionMinutes,
-    },
+  const connectivity = line(
+    'IoT Core connectivity',
+    (fleet.devices * (SECONDS_PER_MONTH / 60)) / 1e6,
+    'M connection-minutes',
+    prices.iotConnectivityPerMillionMinutes,
+  );
+  const ruleLines = (units: number) => [
+    line('IoT rules triggered', units, 'M', prices.iotRulesTriggeredPerMillion),
+    line('IoT rule actions', units, 'M', prices.iotActionsExecutedPerMillion),
   ];
-  const storeKb = readings * (fleet.storedReadingBytes / 1024);
-  const storeLine: CostLine = {
-    item: 'Timestream writes',
-    quantity: storeKb / 1e6,
-    unit: 'M KB written',
-    usdPerMonth: (storeKb / 1e6) * prices.timestreamWritesPerMillionKb,
-  };
+  const lambdaLines = (invocations: number, gbSeconds: number) => [
+    line('Lambda requests', invocations / 1e6, 'M invocations', prices.lambdaRequestsPerMillion),
+    line('Lambda duration', gbSeconds / 1e6, 'M GB-s', prices.lambdaGbSecond * 1e6),
+  ];
+  const writes = (millionKb: number) =>
+    line('Timestream writes', millionKb, 'M KB written', prices.timestreamWritesPerMillionKb);
 
   if (design.kind === 'naive') {
     // Every reading: a broker message, a rule and its Lambda action, an invocation, a 1 KB write.
     const units = (readings * meter(fleet.readingBytes, IOT_METER_BYTES)) / 1e6;
     const gbSeconds = readings * (design.lambdaMsPerMessage / 1000) * (design.lambdaMemoryMb / 1024);
-    const writes = (readings * meter(fleet.readingBytes, 1024)) / 1e6;
     return [
-      ...lines,
+      connectivity,
       {
         item: 'IoT Core messaging',
         quantity: units,
         unit: 'M messages',
         usdPerMonth: tieredCost(prices.iotMessaging, units),
       },
-      {
-        item: 'IoT rules triggered',
-        quantity: units,
-        unit: 'M',
-        usdPerMonth: units * prices.iotRulesTriggeredPerMillion,
-      },
-      {
-        item: 'IoT rule actions',
-        quantity: units,
-        unit: 'M',
-        usdPerMonth: units * prices.iotActionsExecutedPerMillion,
-      },
-      {
-        item: 'Lambda requests',
-        quantity: readings / 1e6,
-        unit: 'M invocations',
-        usdPerMonth: (readings / 1e6) * prices.lambdaRequestsPerMillion,
-      },
-      {
-        item: 'Lambda duration',
-        quantity: gbSeconds / 1e6,
-        unit: 'M GB-s',
-        usdPerMonth: gbSeconds * prices.lambdaGbSecond,
-      },
-      {
-        item: 'Timestream writes',
-        quantity: writes,
-        unit: 'M KB written',
-        usdPerMonth: writes * prices.timestreamWritesPerMillionKb,
-      },
+      ...ruleLines(units),
+      ...lambdaLines(readings, gbSeconds),
+      writes((readings * meter(fleet.readingBytes, 1024)) / 1e6),
     ];
   }
 
@@ -167,32 +147,28 @@ export function transportCost(fleet: Fleet, design: TransportDesign, prices: Uni
   const messageBytes =
     perMessage === 1 ? fleet.readingBytes : fleet.readingBytes + (perMessage - 1) * fleet.packedReadingBytes;
   const messages = readings / perMessage;
-  // Basic Ingest: no broker messaging charge, only the rule and its action, in 5 KB units.
-  const ruleUnits = (messages * meter(messageBytes, IOT_METER_BYTES)) / 1e6;
   const invocations = messages / design.batchSize;
   const gbSeconds =
     invocations *
     ((design.lambdaMsPerInvocation + design.lambdaMsPerReading * design.batchSize * perMessage) / 1000) *
     (design.lambdaMemoryMb / 1024);
-  const transport: CostLine[] = [];
+  let transport: CostLine[];
   if (design.queue === 'sqs') {
-    const sends = (messages * meter(messageBytes, SQS_CHUNK_BYTES)) / 1e6;
     // Each receive brings at most 10 messages and each delete batch clears as many.
-    const receivesAndDeletes = (2 * messages) / SQS_MESSAGES_PER_RECEIVE / 1e6;
-    transport.push(
-      {
-        item: 'SQS sends',
-        quantity: sends,
-        unit: 'M requests',
-        usdPerMonth: sends * prices.sqsRequestsPerMillion,
-      },
-      {
-        item: 'SQS receives and deletes',
-        quantity: receivesAndDeletes,
-        unit: 'M requests',
-        usdPerMonth: receivesAndDeletes * prices.sqsRequestsPerMillion,
-      },
-    );
+    transport = [
+      line(
+        'SQS sends',
+        (messages * meter(messageBytes, SQS_CHUNK_BYTES)) / 1e6,
+        'M requests',
+        prices.sqsRequestsPerMillion,
+      ),
+      line(
+        'SQS receives and deletes',
+        (2 * messages) / SQS_MESSAGES_PER_RECEIVE / 1e6,
+        'M requests',
+        prices.sqsRequestsPerMillion,
+      ),
+    ];
   } else {
     const messagesPerSecond = messages / SECONDS_PER_MONTH;
     const shards = Math.max(
@@ -200,50 +176,29 @@ export function transportCost(fleet: Fleet, design: TransportDesign, prices: Uni
       Math.ceil((messagesPerSecond * messageBytes) / KINESIS_SHARD_BYTES_PER_SECOND),
       Math.ceil(messagesPerSecond / KINESIS_SHARD_RECORDS_PER_SECOND),
     );
-    const putUnits = (messages * meter(messageBytes, KINESIS_PUT_UNIT_BYTES)) / 1e6;
-    transport.push(
-      {
-        item: 'Kinesis shard hours',
-        quantity: shards * (SECONDS_PER_MONTH / 3600),
-        unit: 'shard-hours',
-        usdPerMonth: shards * (SECONDS_PER_MONTH / 3600) * prices.kinesisShardHour,
-      },
-      {
-        item: 'Kinesis PUT units',
-        quantity: putUnits,
-        unit: 'M 25 KB units',
-        usdPerMonth: putUnits * prices.kinesisPutUnitsPerMillion,
-      },
-    );
+    transport = [
+      line(
+        'Kinesis shard hours',
+        shards * (SECONDS_PER_MONTH / 3600),
+        'shard-hours',
+        prices.kinesisShardHour,
+      ),
+      line(
+        'Kinesis PUT units',
+        (messages * meter(messageBytes, KINESIS_PUT_UNIT_BYTES)) / 1e6,
+        'M 25 KB units',
+        prices.kinesisPutUnitsPerMillion,
+      ),
+    ];
   }
   return [
-    ...lines,
-    {
-      item: 'IoT rules triggered',
-      quantity: ruleUnits,
-      unit: 'M',
-      usdPerMonth: ruleUnits * prices.iotRulesTriggeredPerMillion,
-    },
-    {
-      item: 'IoT rule actions',
-      quantity: ruleUnits,
-      unit: 'M',
-      usdPerMonth: ruleUnits * prices.iotActionsExecutedPerMillion,
-    },
+    connectivity,
+    // Basic Ingest: no broker messaging charge, only the rule and its action, in 5 KB units.
+    ...ruleLines((messages * meter(messageBytes, IOT_METER_BYTES)) / 1e6),
     ...transport,
-    {
-      item: 'Lambda requests',
-      quantity: invocations / 1e6,
-      unit: 'M invocations',
-      usdPerMonth: (invocations / 1e6) * prices.lambdaRequestsPerMillion,
-    },
-    {
-      item: 'Lambda duration',
-      quantity: gbSeconds / 1e6,
-      unit: 'M GB-s',
-      usdPerMonth: gbSeconds * prices.lambdaGbSecond,
-    },
-    storeLine,
+    ...lambdaLines(invocations, gbSeconds),
+    // Stored readings share their dimensions per request: what a reading adds is its measures.
+    writes((readings * (fleet.storedReadingBytes / 1024)) / 1e6),
   ];
 }
 

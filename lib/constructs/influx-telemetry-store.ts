@@ -72,6 +72,8 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
   readonly readerEnvironment: Readonly<Record<string, string>>;
   private readonly buckets: ReadonlyMap<string, { name: string; retention: Duration }>;
   private readonly encryptionKey: kms.IKey;
+  /** Issues the tokens: functions name it in their environment, so they start after it. */
+  private readonly setup: CustomResource;
 
   constructor(scope: Construct, id: string, props: InfluxTelemetryStoreProps) {
     super(scope, id);
@@ -85,8 +87,11 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       ownVpc = this.createVpc();
       this.vpc = ownVpc;
     }
-    const privateSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    const subnetIds = this.vpc.selectSubnets(props.vpc ? { onePerAz: true } : privateSubnets).subnetIds;
+    // A given VPC's private subnets, one per AZ; our own VPC's isolated ones.
+    const vpcSubnets: ec2.SubnetSelection = props.vpc
+      ? { onePerAz: true }
+      : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    const subnetIds = this.vpc.selectSubnets(vpcSubnets).subnetIds;
 
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
       vpc: this.vpc,
@@ -105,7 +110,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     if (ownVpc) this.addEndpoints(ownVpc);
     this.network = {
       vpc: this.vpc,
-      vpcSubnets: props.vpc ? { onePerAz: true } : privateSubnets,
+      vpcSubnets,
       securityGroups: [this.clientSecurityGroup],
     };
 
@@ -160,7 +165,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     this.instance.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
     this.url = `https://${this.instance.attrEndpoint}:${INFLUX_PORT}`;
 
-    const setup = this.createSetup(settings.organization, props.tokenRotation ?? '1');
+    this.setup = this.createSetup(settings.organization, props.tokenRotation ?? '1');
     this.readerEnvironment = {
       TELEMETRY_STORE: 'influxdb',
       INFLUX_URL: this.url,
@@ -169,7 +174,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
         Object.fromEntries([...this.buckets].map(([useCase, bucket]) => [useCase, bucket.name])),
       ),
       // The token is issued by the setup resource: readers start after it.
-      INFLUX_SETUP: setup.ref,
+      INFLUX_SETUP: this.setup.ref,
     };
   }
 
@@ -191,7 +196,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
         INFLUX_URL: this.url,
         INFLUX_BUCKET: bucket.name,
         INFLUX_TOKEN_SECRET: this.writeTokenSecret.secretArn,
-        INFLUX_SETUP: this.readerEnvironment.INFLUX_SETUP ?? '',
+        INFLUX_SETUP: this.setup.ref,
       },
       grantWrite(grantee: iam.IGrantable) {
         writeTokenSecret.grantRead(grantee);
