@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import mqtt from 'mqtt';
+import { publishAllPaced } from '../test/support/mqtt.ts';
 import { InMemoryAlertStore } from '../core/alerts/in-memory.ts';
 import { InMemoryBaselineStore } from '../core/baseline/in-memory.ts';
 import { repoContracts } from '../test/support/contracts.ts';
@@ -30,7 +31,7 @@ import { DriftService } from '../core/drift/drift-service.ts';
 import { CollectingDriftSink, InMemoryDriftReads } from '../core/drift/in-memory.ts';
 import type { TelemetryMessage } from '../core/contracts/contract.ts';
 import type { TelemetryRecord } from '../core/ingest/records.ts';
-import { telemetryTopic, MAX_PUBLISHES_PER_CONNECTION_PER_SECOND } from '../core/ingest/topics.ts';
+import { telemetryTopic } from '../core/ingest/topics.ts';
 import { DuckDbAlertStore } from '../local/duckdb-alert-store.ts';
 import { DuckDbDriftStore } from '../local/drift-store.ts';
 import { LocalRuntime } from '../local/runtime.ts';
@@ -208,20 +209,12 @@ async function publish(runtime: LocalRuntime, device: Device, start: number): Pr
     reconnectPeriod: 0,
   });
   const topic = telemetryTopic(manifest.id, device.id);
-  const IN_FLIGHT = 100;
-  const started = Date.now();
-  for (let i = 0; i < device.rows.length; i += IN_FLIGHT) {
-    // A device keeps under IoT Core's 100 publishes a second on its connection, as the broker does.
-    const earliest = started + (i * 1000) / MAX_PUBLISHES_PER_CONNECTION_PER_SECOND;
-    if (Date.now() < earliest) await new Promise((resolve) => setTimeout(resolve, earliest - Date.now()));
-    await Promise.all(
-      device.rows
-        .slice(i, i + IN_FLIGHT)
-        .map((row, j) =>
-          client.publishAsync(topic, JSON.stringify(messageOf(device.id, row, i + j, start)), { qos: 1 }),
-        ),
-    );
-  }
+  // A device keeps under IoT Core's 100 publishes a second on its connection, as the broker does.
+  await publishAllPaced(
+    client,
+    topic,
+    device.rows.map((row, index) => JSON.stringify(messageOf(device.id, row, index, start))),
+  );
   await client.endAsync();
 }
 

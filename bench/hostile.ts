@@ -21,14 +21,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import mqtt, { type MqttClient } from 'mqtt';
+import { publishPacer } from '../test/support/mqtt.ts';
 import { pumpTelemetryV1 } from '../test/support/contracts.ts';
 import { seededRandom } from '../core/simulation/pump-simulator.ts';
 import { telemetryTopic } from '../core/ingest/topics.ts';
-import { MAX_PUBLISHES_PER_SECOND } from '../local/broker.ts';
 import { LocalCertificateAuthority } from '../local/certs.ts';
 import { DuckDbStore } from '../local/duckdb-store.ts';
 
@@ -446,18 +445,17 @@ async function publisher(thing: string, own: Message[]): Promise<void> {
   const oversized = own.filter((m) => m.kind === 'oversized');
   while (pending.length > 0) {
     const connection = await link(thing);
+    const pace = publishPacer();
     const state = { broken: false };
     while (!state.broken && pending.length > 0) {
       const batch = pending.slice(0, WINDOW);
-      const started = Date.now();
       await Promise.all(
         batch.map(async (message) => {
+          // A device keeps under IoT Core's publishes per second on its connection (the broker drops the rest).
+          await pace();
           if (!(await connection.publish(message))) state.broken = true;
         }),
       );
-      // A device keeps under IoT Core's publishes per second on its connection (the broker drops the rest).
-      const earliest = started + (batch.length * 1000) / MAX_PUBLISHES_PER_SECOND;
-      if (Date.now() < earliest) await sleep(earliest - Date.now());
       // What got no PUBACK goes again on the next connection, as a device resends it.
       pending = pending.filter((m) => !m.acked);
     }

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../core/audit/chain.ts';
 import type { ModelRegistry } from '../../core/model/registry.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
-import { loadCatalog } from '../../usecases/catalog.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
 import { aiot } from '../support/cli.ts';
 import { normal, TestPump } from '../support/pump.ts';
+import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
 const USE_CASE = 'pump-maintenance';
@@ -28,23 +25,19 @@ function scoredWith(pump: TestPump, modelVersion: string) {
   });
 }
 
+let stopRuntime: () => Promise<void>;
+
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-model-lifecycle-'));
-  runtime = await LocalRuntime.start({
-    ...loadCatalog(),
+  ({
+    runtime,
     dataDir,
-    mqttPort: 0,
-    apiPort: 0,
-    modelPort: 0,
-    batchWindowMs: 20,
+    stop: stopRuntime,
+  } = await startTestRuntime('aiot-model-lifecycle-', {
     onModelChange: (_useCase, version) => changes.push(version),
-  });
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await runtime.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopRuntime());
 
 describe('a model promoted by a person, and rolled back', () => {
   it('GIVEN a retrained candidate THEN its trainer may not approve it, a second person does, the runtime scores with it at once, a rollback restores the old one, and the audit trail shows each step with its actor', async () => {

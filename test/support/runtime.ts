@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LocalRuntime } from '../../local/runtime.ts';
+import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 
 /** A scoring runtime with the shipped use cases on free ports in a fresh folder, and how to remove it. */
 export async function startTestRuntime(
   prefix: string,
+  options: Partial<LocalRuntimeOptions> = {},
 ): Promise<{ runtime: LocalRuntime; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
   const runtime = await LocalRuntime.start({
@@ -16,6 +17,7 @@ export async function startTestRuntime(
     apiPort: 0,
     modelPort: 0,
     batchWindowMs: 20,
+    ...options,
   });
   return {
     runtime,
