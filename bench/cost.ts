@@ -21,17 +21,19 @@ import {
   type TransportDesign,
   type UnitPrices,
 } from '../core/cost/transport-cost.ts';
+import { IOT_METERING_UNIT_BYTES, PackBuilder } from '../core/contracts/pack.ts';
+import { DEFAULT_PACK_WAIT_MS } from '../edge/agent.ts';
 import { pumpTelemetryV2 } from '../test/support/contracts.ts';
 
 const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '1' },
-    // What the edge agent puts in one message: 1 until it packs readings (docs/benchmarks.md).
-    'readings-per-message': { type: 'string', default: '1' },
+    // What the edge agent puts in one message; default: what it packs with its default settings.
+    'readings-per-message': { type: 'string' },
     'batch-size': { type: 'string', default: '100' },
     // How long a packing agent may hold a reading to fill a message: the latency packing costs.
-    'pack-seconds': { type: 'string', default: '5' },
+    'pack-seconds': { type: 'string', default: String(DEFAULT_PACK_WAIT_MS / 1000) },
     prices: { type: 'string', default: path.join(import.meta.dirname, 'aws-prices.json') },
   },
 });
@@ -107,16 +109,25 @@ const design = (readingsPerMessage: number, queue: 'sqs' | 'kinesis'): Transport
   lambdaMsPerReading: 1.5,
   lambdaMemoryMb: 512,
 });
-const perMessage = Math.floor(positive('readings-per-message', values['readings-per-message']));
-// The most readings one 5 KB IoT metering unit holds, and what a device reads while it may wait.
-const fits = 1 + Math.floor((5 * 1024 - readingBytes) / packedReadingBytes);
+// The most readings one 5 KB IoT metering unit holds, as the edge agent's own packer fills it,
+// and what a device reads while a reading may wait.
+const packer = new PackBuilder(IOT_METERING_UNIT_BYTES);
+for (let seq = 0; packer.add(JSON.stringify({ ...example, seq })); seq += 1);
+const fits = packer.count;
 const packSeconds = positive('pack-seconds', values['pack-seconds']);
 const packable = Math.max(1, Math.min(fits, Math.floor(fleet.rate * packSeconds)));
+const perMessage =
+  values['readings-per-message'] === undefined
+    ? packable
+    : Math.floor(positive('readings-per-message', values['readings-per-message']));
 
 const designs: [string, TransportDesign][] = [
   ['naive: publish, Lambda and write per reading', naive],
-  [`this design: Basic Ingest, SQS, batches (${perMessage} per message)`, design(perMessage, 'sqs')],
-  [`packed ${packable} per message (≤ ${packSeconds} s wait), SQS`, design(packable, 'sqs')],
+  [
+    `this design: Basic Ingest, SQS, batches, ${perMessage} per message (packed ≤ ${packSeconds} s)`,
+    design(perMessage, 'sqs'),
+  ],
+  ['one reading per message (--pack-bytes 0), SQS', design(1, 'sqs')],
   [`packed ${packable} per message (≤ ${packSeconds} s wait), Kinesis`, design(packable, 'kinesis')],
   [`packed ${fits} per message (a full 5 KB, as a replay sends), SQS`, design(fits, 'sqs')],
 ];

@@ -6,17 +6,19 @@
  * `npm start`, so the figures include the publishers' CPU.
  *
  *   npm run bench:local -- --devices 50 --rates 200,500,1000,2000 --seconds 15
- *   npm run bench:local -- --publishers raw --rates 2000,5000,10000 --seconds 15
+ *   npm run bench:local -- --publishers raw --pack 15 --rates 2000,5000,10000 --seconds 15
  *
- * `--publishers agents` (the default) runs the fleet of edge agents in the runtime's process, as
- * `npm start` does. `--publishers raw` sends from a process of its own, without agents: plain
- * MQTT clients, one connection per device, each under IoT Core's 100 publishes a second, so the
- * figures are the runtime's alone.
+ * Rates are readings a second. `--publishers agents` (the default) runs the fleet of edge agents in
+ * the runtime's process, as `npm start` does; they pack readings as they do on a device (5 KB, at
+ * most 5 s). `--publishers raw` sends from a process of its own, without agents: plain MQTT
+ * clients, one connection per device, each under IoT Core's 100 publishes a second, `--pack`
+ * readings a message (1: each alone), so the figures are the runtime's alone.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { MAX_PUBLISHES_PER_CONNECTION_PER_SECOND, telemetryTopic } from '../core/ingest/topics.ts';
+import { MAX_READINGS_PER_PACK, PackBuilder } from '../core/contracts/pack.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import { LocalCertificateAuthority } from '../local/certs.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,21 +39,26 @@ const { values } = parseArgs({
     // Child mode: publish `--rate` readings a second for `--seconds` from this process.
     'raw-child': { type: 'string' },
     rate: { type: 'string' },
+    pack: { type: 'string', default: '1' },
   },
 });
 if (values.publishers !== 'agents' && values.publishers !== 'raw') {
   throw new Error(`--publishers must be agents or raw, got "${values.publishers}"`);
 }
+const pack = Number(values.pack);
+if (!Number.isInteger(pack) || pack < 1 || pack > MAX_READINGS_PER_PACK)
+  throw new Error(`--pack must be a whole number from 1 to ${MAX_READINGS_PER_PACK}, got "${values.pack}"`);
+
 /** Devices for a rate: enough connections that none passes IoT Core's per-connection limit. */
 function rawDevices(rate: number): number {
-  return Math.ceil(rate / (MAX_PUBLISHES_PER_CONNECTION_PER_SECOND * 0.9));
+  return Math.ceil(rate / pack / (MAX_PUBLISHES_PER_CONNECTION_PER_SECOND * 0.9));
 }
 
-/** Child mode: raw MQTT devices publishing paced QoS 1 readings until the time is up; prints acknowledged. */
+/** Child mode: raw MQTT devices publishing paced QoS 1 messages until the time is up; prints the readings acknowledged. */
 async function rawChild(dataDir: string, url: string, rate: number, duration: number): Promise<void> {
   const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
   const count = rawDevices(rate);
-  const perDevice = rate / count;
+  const messagesPerDevice = rate / pack / count;
   let acknowledged = 0;
   const deadline = Date.now() + duration * 1000;
   await Promise.all(
@@ -70,12 +77,14 @@ async function rawChild(dataDir: string, url: string, rate: number, duration: nu
       const start = Date.now();
       const acks: Promise<void>[] = [];
       for (let i = 0; Date.now() < deadline; i++) {
-        const due = start + (i * 1000) / perDevice;
+        const due = start + (i * 1000) / messagesPerDevice;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-        const reading = simulator.next(start + i * 10);
+        const builder = new PackBuilder(Number.MAX_SAFE_INTEGER, pack);
+        for (let r = 0; r < pack; r++)
+          builder.add(JSON.stringify(simulator.next(start + (i * pack + r) * 10)));
         acks.push(
-          client.publishAsync(topic, JSON.stringify(reading), { qos: 1 }).then(() => {
-            acknowledged += 1;
+          client.publishAsync(topic, builder.build(), { qos: 1 }).then(() => {
+            acknowledged += pack;
           }),
         );
       }
@@ -108,6 +117,8 @@ function startRawPublishers(dataDir: string, url: string, rate: number): Promise
       dataDir,
       '--rate',
       String(rate),
+      '--pack',
+      String(pack),
       '--seconds',
       String(seconds),
     ],
@@ -127,7 +138,15 @@ const devices = Number(values.devices);
 const seconds = Number(values.seconds);
 const rates = values.rates.split(',').map(Number);
 const table = new Table({
-  head: ['offered msg/s', 'received msg/s', 'stored msg/s', 'backlog at end', 'drain s', 'lost'],
+  head: [
+    'offered readings/s',
+    'received msg/s',
+    'stored readings/s',
+    'backlog at end (msg)',
+    'drain s',
+    'acknowledged readings',
+    'lost',
+  ],
   style: { head: [], border: [] },
 });
 
@@ -167,11 +186,13 @@ for (const offered of rates) {
   const stored = runtime.counters.stored - start.stored;
   const backlog = runtime.queue.depth;
   const stopAt = Date.now();
-  await fleet?.stop();
-  if (raw) await raw;
+  const statuses = await fleet?.stop();
+  const acknowledged = raw ? await raw : (statuses ?? []).reduce((sum, status) => sum + status.sent, 0);
   await runtime.stop();
   const drain = (Date.now() - stopAt) / 1000;
-  const lost = runtime.counters.received - runtime.counters.stored - runtime.counters.quarantined;
+  // What the broker acknowledged and is neither stored nor quarantined (a resent reading the
+  // store already had counts once: below 0 means resends, never loss).
+  const lost = acknowledged - runtime.counters.stored - runtime.counters.quarantined;
   process.stderr.write('\n');
   table.push([
     offered,
@@ -179,10 +200,11 @@ for (const offered of rates) {
     (stored / window).toFixed(0),
     backlog,
     drain.toFixed(1),
+    acknowledged,
     lost,
   ]);
   rmSync(dataDir, { recursive: true, force: true });
 }
 console.log(
-  `\nlocal runtime, ${values.publishers === 'raw' ? 'raw publishers in their own process, one connection per device' : `${devices} edge agents`}, ${seconds} s per rate\n${table.toString()}`,
+  `\nlocal runtime, ${values.publishers === 'raw' ? `raw publishers in their own process, one connection per device, ${pack} readings a message` : `${devices} edge agents, packing`}, ${seconds} s per rate\n${table.toString()}`,
 );

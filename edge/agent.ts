@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { DataContract } from '../core/contracts/contract.ts';
+import { IOT_METERING_UNIT_BYTES, MAX_READINGS_PER_PACK, PackBuilder } from '../core/contracts/pack.ts';
 import {
   buildTelemetryMessage,
   EdgePreprocessor,
@@ -43,6 +44,18 @@ export interface EdgeAgentOptions {
   /** Messages published and not yet acknowledged. @default 100 */
   readonly maxInFlight?: number;
   /**
+   * Largest message readings are packed into (the packed form of the contract): IoT Core meters
+   * messages and rule actions in 5 KB units, so a full unit costs what one reading alone does, and
+   * a replay at the publish limit carries thousands of readings a second. A reading bigger than
+   * this still goes, alone. 0 sends every reading alone. @default IOT_METERING_UNIT_BYTES (5 KB)
+   */
+  readonly maxPackBytes?: number;
+  /**
+   * How long a reading may wait for others to fill its message: the latency packing costs. A
+   * backlog (after an outage or a restart) goes at once, in full messages. @default DEFAULT_PACK_WAIT_MS (5 s)
+   */
+  readonly packWaitMs?: number;
+  /**
    * Upper bound on messages per second, so a fleet coming back online does not stampede the cloud,
    * under IoT Core's 100 publishes a second per connection. @default DEFAULT_MAX_SEND_RATE (90)
    */
@@ -71,8 +84,10 @@ export interface EdgeAgentStatus {
   /** Age of the oldest reading not yet acknowledged by the broker. */
   readonly oldestAgeSeconds: number;
   readonly inFlight: number;
-  /** Acknowledged by the broker since start. */
+  /** Readings acknowledged by the broker since start. */
   readonly sent: number;
+  /** Messages acknowledged by the broker since start: fewer than readings when packed. */
+  readonly published: number;
   readonly readings: number;
   readonly filtered: number;
   readonly rejected: number;
@@ -89,6 +104,8 @@ export interface EdgeAgentStatus {
 const MiB = 1024 * 1024;
 /** Messages a second the agent sends at most by default: under IoT Core's 100 per connection. */
 export const DEFAULT_MAX_SEND_RATE = 90;
+/** How long a live reading may wait by default for others to fill its message. */
+export const DEFAULT_PACK_WAIT_MS = 5000;
 
 /**
  * The device side of data continuity: every reading is checked and filtered, then appended to
@@ -106,11 +123,21 @@ export class EdgeAgent {
   private attempts = 0;
   private reconnects = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Waits for tokens of the send rate. */
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** Wakes the sender when the oldest waiting reading may wait no longer for its pack. */
+  private packTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private tokens: number;
   private lastRefill = Date.now();
   private sent = 0;
+  private published = 0;
+  /** Publishes not yet acknowledged on the current connection. */
+  private inFlightMessages = 0;
+  /** When the newest readings were queued, by queue number: how long the next pack may still wait. */
+  private readonly queuedAt = new Map<number, number>();
+  /** Callers waiting for the queue to drain: readings go at once, without waiting for a fuller pack. */
+  private flushing = 0;
   private lastError: string | undefined;
   private stopping = false;
   private unreadable = 0;
@@ -142,6 +169,13 @@ export class EdgeAgent {
       ['healthIntervalMs', options.healthIntervalMs],
     ] as const) {
       if (value !== undefined && !(value > 0)) throw new Error(`${name} must be above 0, got ${value}`);
+    }
+    for (const [name, value] of [
+      ['maxPackBytes', options.maxPackBytes],
+      ['packWaitMs', options.packWaitMs],
+    ] as const) {
+      if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+        throw new Error(`${name} must be 0 or more, got ${value}`);
     }
     const agent = new EdgeAgent(options);
     agent.connect();
@@ -194,7 +228,13 @@ export class EdgeAgent {
       this.writeReject(ready, built.reasons);
       return;
     }
-    this.queue.append(Buffer.from(JSON.stringify(built.message)));
+    const number = this.queue.append(Buffer.from(JSON.stringify(built.message)));
+    this.queuedAt.set(number, Date.now());
+    // Only the newest readings can still be waiting for a pack: more than a pack holds means full packs.
+    if (this.queuedAt.size > MAX_READINGS_PER_PACK) {
+      const oldest = this.queuedAt.keys().next();
+      if (!oldest.done) this.queuedAt.delete(oldest.value);
+    }
     this.pump();
   }
 
@@ -220,6 +260,7 @@ export class EdgeAgent {
       oldestAgeSeconds: this.oldestAgeSeconds(),
       inFlight: this.queue.inFlightCount,
       sent: this.sent,
+      published: this.published,
       readings: counters.readings + this.unreadable,
       filtered: counters.filtered,
       rejected: counters.rejected + this.unreadable,
@@ -285,6 +326,7 @@ export class EdgeAgent {
     this.generation += 1; // late callbacks of this client no longer count
     client.end(true);
     this.queue.rewind();
+    this.inFlightMessages = 0;
     this.wakeIdleWaiters();
     if (this.stopping) return;
     if (wasConnected)
@@ -301,6 +343,37 @@ export class EdgeAgent {
     }, delay);
   }
 
+  /**
+   * The next message to publish: queued readings packed up to the byte budget, or nothing while a
+   * pack that is not full may still wait for more.
+   */
+  private nextMessage(now: number): { payload: Buffer; ids: string[] } | undefined {
+    const maxBytes = this.options.maxPackBytes ?? IOT_METERING_UNIT_BYTES;
+    const builder = new PackBuilder(Math.max(1, maxBytes), maxBytes === 0 ? 1 : MAX_READINGS_PER_PACK);
+    let full = false;
+    const records = this.queue.take(MAX_READINGS_PER_PACK, (payload) => {
+      const added = builder.add(payload.toString());
+      full ||= !added;
+      return added;
+    });
+    const [first] = records;
+    if (!first) return undefined;
+    full ||= records.length === MAX_READINGS_PER_PACK || maxBytes === 0;
+    const queuedAt = this.queuedAt.get(first.number);
+    const waitUntil =
+      queuedAt === undefined ? 0 : queuedAt + (this.options.packWaitMs ?? DEFAULT_PACK_WAIT_MS);
+    if (!full && !this.stopping && this.flushing === 0 && now < waitUntil) {
+      this.queue.untake(records.length);
+      this.packTimer ??= setTimeout(() => {
+        this.packTimer = undefined;
+        this.pump();
+      }, waitUntil - now);
+      return undefined;
+    }
+    for (const record of records) this.queuedAt.delete(record.number);
+    return { payload: Buffer.from(builder.build()), ids: records.map((record) => record.id) };
+  }
+
   /** Publishes from the queue while connected, within the in-flight window and the rate limit. */
   private pump(): void {
     const client = this.client;
@@ -309,33 +382,32 @@ export class EdgeAgent {
     const now = Date.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * rate);
     this.lastRefill = now;
-    const room = Math.min(
-      (this.options.maxInFlight ?? 100) - this.queue.inFlightCount,
-      Math.floor(this.tokens),
-    );
-    if (room > 0) {
-      const generation = this.generation;
-      for (const record of this.queue.take(room)) {
-        this.tokens -= 1;
-        const ackTimeoutMs = this.options.ackTimeoutMs ?? 15_000;
-        const unanswered = setTimeout(() => {
-          if (generation !== this.generation) return;
-          this.lastError = `no PUBACK within ${ackTimeoutMs / 1000} s (throttled by the broker?); reconnecting to send again`;
-          this.onDisconnected(client);
-        }, ackTimeoutMs);
-        client.publish(this.options.connection.topic, record.payload, { qos: 1 }, (error) => {
-          clearTimeout(unanswered);
-          if (generation !== this.generation) return;
-          if (error) {
-            this.lastError = error.message;
-            return; // resent after the reconnect the failure leads to
-          }
-          this.queue.ack(record.id);
-          this.sent += 1;
-          if (this.queue.stats.depth === 0) this.wakeIdleWaiters();
-          this.pump();
-        });
-      }
+    const generation = this.generation;
+    const ackTimeoutMs = this.options.ackTimeoutMs ?? 15_000;
+    while (this.tokens >= 1 && this.inFlightMessages < (this.options.maxInFlight ?? 100)) {
+      const message = this.nextMessage(now);
+      if (!message) return;
+      this.tokens -= 1;
+      this.inFlightMessages += 1;
+      const unanswered = setTimeout(() => {
+        if (generation !== this.generation) return;
+        this.lastError = `no PUBACK within ${ackTimeoutMs / 1000} s (throttled by the broker?); reconnecting to send again`;
+        this.onDisconnected(client);
+      }, ackTimeoutMs);
+      client.publish(this.options.connection.topic, message.payload, { qos: 1 }, (error) => {
+        clearTimeout(unanswered);
+        if (generation !== this.generation) return;
+        if (error) {
+          this.lastError = error.message;
+          return; // resent after the reconnect the failure leads to
+        }
+        this.inFlightMessages -= 1;
+        for (const id of message.ids) this.queue.ack(id);
+        this.sent += message.ids.length;
+        this.published += 1;
+        if (this.queue.stats.depth === 0) this.wakeIdleWaiters();
+        this.pump();
+      });
     }
     if (this.tokens < 1 && this.queue.stats.depth > this.queue.inFlightCount) {
       this.pumpTimer = setTimeout(
@@ -364,17 +436,26 @@ export class EdgeAgent {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  /** Resolves once everything queued is acknowledged, or after `timeoutMs`; true when drained. */
+  /**
+   * Sends everything queued without waiting for fuller packs, and resolves once it is all
+   * acknowledged, or after `timeoutMs`; true when drained.
+   */
   async drained(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.queue.stats.depth > 0 && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
-        this.idleWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
+    this.flushing += 1;
+    try {
+      this.pump();
+      while (this.queue.stats.depth > 0 && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
+          this.idleWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
-      });
+      }
+    } finally {
+      this.flushing -= 1;
     }
     return this.queue.stats.depth === 0;
   }
@@ -391,6 +472,7 @@ export class EdgeAgent {
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.pumpTimer);
+    clearTimeout(this.packTimer);
     clearInterval(this.healthTimer);
     const status = this.status;
     const client = this.client;

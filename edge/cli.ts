@@ -13,6 +13,7 @@ import {
   telemetryTopic,
 } from '../core/ingest/topics.ts';
 import { acceptedContractRefs, parseManifest, type UseCaseManifest } from '../core/usecase/manifest.ts';
+import { IOT_METERING_UNIT_BYTES } from '../core/contracts/pack.ts';
 import { DEFAULT_MAX_SEND_RATE, EdgeAgent, type EdgeAgentStatus } from './agent.ts';
 import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
 import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
@@ -45,6 +46,8 @@ export interface EdgeRunOptions {
   fsync: FsyncPolicy;
   maxSendRate: number;
   maxInFlight: number;
+  packBytes: number;
+  packWait: number;
   health: boolean;
   healthInterval: number;
   status: 'text' | 'json' | 'off';
@@ -93,7 +96,7 @@ export function formatStatus(status: EdgeAgentStatus): string {
   return [
     `${status.thing} ${status.connected ? 'online ' : 'OFFLINE'}`,
     `queue ${status.queueDepth} (disk ${formatBytes(status.queueBytes)}, oldest ${status.oldestAgeSeconds.toFixed(0)} s)`,
-    `sent ${status.sent}`,
+    `sent ${status.sent} in ${status.published} messages`,
     `readings ${status.readings}`,
     `filtered ${status.filtered}`,
     `rejected ${status.rejected}`,
@@ -266,6 +269,8 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
     fsync: options.fsync,
     maxSendRate: options.maxSendRate,
     maxInFlight: options.maxInFlight,
+    maxPackBytes: options.packBytes,
+    packWaitMs: options.packWait * 1000,
     healthIntervalMs: options.healthInterval * 1000,
     onLog: (level, message) => {
       console.error(`${new Date().toISOString()} ${level} ${message}`);
@@ -382,6 +387,18 @@ export function edgeCommand(
       'messages awaiting PUBACK at most',
       number('--max-in-flight', 1, 65_535, true),
       100,
+    )
+    .option(
+      '--pack-bytes <n>',
+      `pack readings into messages of up to this many bytes; 0 sends each alone (IoT Core meters in ${IOT_METERING_UNIT_BYTES} B units)`,
+      number('--pack-bytes', 0, 128 * 1024, true),
+      IOT_METERING_UNIT_BYTES,
+    )
+    .option(
+      '--pack-wait <s>',
+      'seconds a reading may wait for others to fill its message',
+      number('--pack-wait', 0, 3600),
+      5,
     )
     .option('--no-health', 'send no health messages')
     .option(

@@ -430,8 +430,11 @@ export class DiskQueue {
     return true;
   }
 
-  /** Hands out up to `max` records after the ones already handed out, oldest first. */
-  take(max: number): QueuedRecord[] {
+  /**
+   * Hands out up to `max` records after the ones already handed out, oldest first, stopping before
+   * the first record `fits` refuses (how a sender fills a message up to a byte budget).
+   */
+  take(max: number, fits: (payload: Buffer) => boolean = () => true): QueuedRecord[] {
     const out: QueuedRecord[] = [];
     while (out.length < max) {
       const segment = this.segments.find((s) => s.number >= this.readPosition.segment);
@@ -448,6 +451,7 @@ export class DiskQueue {
       try {
         while (out.length < max && this.readPosition.offset + HEADER_BYTES <= segment.bytes) {
           const { number, payload, end } = readFrameAt(fd, this.readPosition.offset);
+          if (!fits(payload)) return out;
           const id = idOf(this.readPosition);
           this.readPosition = { segment: segment.number, offset: end };
           this.inFlight.push({ id, number, end: { ...this.readPosition }, acked: false });
@@ -458,6 +462,21 @@ export class DiskQueue {
       }
     }
     return out;
+  }
+
+  /**
+   * Takes back the last `count` records handed out and not acknowledged, to hand them out again
+   * next (a sender that chose to wait for more).
+   */
+  untake(count: number): void {
+    if (count <= 0) return;
+    const returned = this.inFlight.slice(-count);
+    const [first] = returned;
+    if (returned.length !== count || !first || returned.some((entry) => entry.acked))
+      throw new Error(`cannot take back ${count} records: only unacknowledged last-taken ones come back`);
+    this.inFlight.length -= count;
+    const [segment, offset] = first.id.split(':').map(Number);
+    this.readPosition = { segment: segment ?? 0, offset: offset ?? 0 };
   }
 
   /** Acknowledges a record handed out by `take`; the watermark moves past every leading acknowledged record. */

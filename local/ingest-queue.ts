@@ -187,11 +187,13 @@ export class LocalIngestQueue {
         batch.map((item) => item.message),
         this.options.deps,
       );
-      failed = new Map(
-        summary.results
-          .filter((result) => result.outcome === 'retry')
-          .map((result) => [result.id, result.reasons.map((r) => r.message).join('; ')]),
-      );
+      failed = new Map();
+      for (const result of summary.results) {
+        if (result.outcome !== 'retry') continue;
+        // The first reading's reasons say why: the others of a pack wait on the same store.
+        if (!failed.has(result.messageId))
+          failed.set(result.messageId, result.reasons.map((r) => r.message).join('; '));
+      }
       // Done with everything else: it is stored, a duplicate, or quarantined.
       for (const item of batch) if (!failed.has(item.message.id)) this.journal.ack(item.journalId);
       this.options.onBatch?.(summary);

@@ -81,7 +81,9 @@ export interface LocalRuntimeOptions {
 }
 
 export interface RuntimeCounters {
+  /** Telemetry messages the broker acknowledged; a packed one holds several readings. */
   received: number;
+  /** Readings, as ingestion finished with them. */
   stored: number;
   duplicates: number;
   quarantined: number;

@@ -40,7 +40,7 @@ export class StatusLine {
     const rate = (current: number, before: number | undefined) =>
       elapsed > 0 && before !== undefined ? ((current - before) / elapsed).toFixed(1) : '-';
     const line =
-      `devices ${devices} | in ${counters.received} (${rate(counters.received, this.previous?.received)}/s)` +
+      `devices ${devices} | in ${counters.received} msgs (${rate(counters.received, this.previous?.received)}/s)` +
       ` | stored ${counters.stored} (${rate(counters.stored, this.previous?.stored)}/s)` +
       ` | dup ${counters.duplicates} | quarantined ${counters.quarantined} | refused ${counters.refused}` +
       ` | queue ${queueDepth} | dead-letter ${deadLetters}` +

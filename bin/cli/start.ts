@@ -165,7 +165,7 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
     clearInterval(progress);
     signals.uninstall();
   }
-  printSummary(runtime, (Date.now() - startedAt) / 1000);
+  printSummary(runtime, (Date.now() - startedAt) / 1000, pipeline.fleet?.publishedCount);
 }
 
 function statusOf(runtime: LocalRuntime): StatusSource {
@@ -239,11 +239,13 @@ function printBanner(
   );
 }
 
-function printSummary(runtime: LocalRuntime, seconds: number): void {
+/** `acknowledged`: readings the broker acknowledged to the simulated pumps (packed, several a message). */
+function printSummary(runtime: LocalRuntime, seconds: number, acknowledged: number | undefined): void {
   const c = runtime.counters;
   printTable(
     [
-      'received',
+      'messages',
+      'acknowledged',
       'stored',
       'duplicates',
       'quarantined',
@@ -256,7 +258,8 @@ function printSummary(runtime: LocalRuntime, seconds: number): void {
     ],
     [
       {
-        received: c.received,
+        messages: c.received,
+        acknowledged: acknowledged ?? '-',
         stored: c.stored,
         duplicates: c.duplicates,
         quarantined: c.quarantined,

@@ -17,6 +17,8 @@ export const healthReportSchema = z.object({
   oldestAgeSeconds: z.number().min(0),
   inFlight: count,
   sent: count,
+  /** Messages acknowledged: fewer than `sent` readings when the agent packs them. Absent from older agents. */
+  published: count.optional(),
   readings: count,
   filtered: count,
   rejected: count,

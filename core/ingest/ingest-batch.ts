@@ -1,4 +1,11 @@
 import type { DataContract } from '../contracts/contract.ts';
+import {
+  isPack,
+  MAX_READINGS_PER_PACK,
+  PACKED_READING_FIELDS,
+  sharedFields,
+  unpackReading,
+} from '../contracts/pack.ts';
 import { reasonsFromZod, type Reason } from '../contracts/reasons.ts';
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
 import {
@@ -21,8 +28,15 @@ export interface InboundMessage {
 
 export type MessageOutcome = 'stored' | 'duplicate' | 'quarantined' | 'retry';
 
+/**
+ * The outcome of one reading: a message holding one reading, or one reading of a pack. A message
+ * that cannot be read as readings at all (not JSON, a pack past its limits) has one result.
+ */
 export interface MessageResult {
+  /** The message's id for a single reading; `<message id>.<index>` (S3 keys avoid `#`) for a reading of a pack. */
   readonly id: string;
+  /** The transport's id of the message this reading came in. */
+  readonly messageId: string;
   readonly outcome: MessageOutcome;
   readonly useCase?: string;
   readonly thing?: string;
@@ -31,11 +45,18 @@ export interface MessageResult {
 }
 
 export interface BatchSummary {
+  /** One per reading, in the order of the messages and their readings. */
   readonly results: readonly MessageResult[];
+  /** Readings newly stored, stored before, quarantined, waiting for a retry. */
   readonly stored: number;
   readonly duplicates: number;
   readonly quarantined: number;
   readonly retried: number;
+  /**
+   * Messages the transport must deliver again: those with a reading to retry. Their other readings
+   * come back too, and find themselves stored (duplicates) or quarantined already.
+   */
+  readonly retryMessageIds: readonly string[];
   /** The records this batch newly stored, for scoring. */
   readonly storedRecords: readonly TelemetryRecord[];
 }
@@ -53,23 +74,30 @@ export interface IngestDependencies {
   readonly timeBounds?: ReadonlyMap<string, TimeBounds>;
 }
 
-interface Accepted {
-  readonly kind: 'accepted';
-  readonly message: InboundMessage;
-  readonly rule: RuleMessage;
-  readonly useCase: string;
-  readonly record: TelemetryRecord;
-}
-
-interface Refused {
-  readonly kind: 'refused';
+/** What every examined reading knows: which reading of which message it is. */
+interface Unit {
+  /** The reading's id: see MessageResult.id. */
+  readonly id: string;
   readonly message: InboundMessage;
   readonly rule?: RuleMessage;
   readonly useCase: string;
+}
+
+interface Accepted extends Unit {
+  readonly kind: 'accepted';
+  readonly rule: RuleMessage;
+  readonly record: TelemetryRecord;
+}
+
+interface Refused extends Unit {
+  readonly kind: 'refused';
   readonly reasons: Reason[];
+  /** What the quarantine keeps (base64) when not the payload as published: one reading of a pack. */
+  readonly keptPayloadBase64?: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
 
 function reason(path: string, code: string, message: string): Reason {
   return { path, code, message };
@@ -99,28 +127,30 @@ function timeReasons(time: number, receivedAt: number, bounds: TimeBounds): Reas
   return [];
 }
 
-/** Everything that can be said about one message before touching the store. */
-function examine(message: InboundMessage, deps: IngestDependencies): Accepted | Refused {
+/** Everything that can be said about one message's readings before touching the store. */
+function examine(message: InboundMessage, deps: IngestDependencies): Examined[] {
   const useCases = deps.useCases;
+  const whole = (rule: RuleMessage | undefined, useCase: string, reasons: Reason[]): Examined[] => [
+    { kind: 'refused', id: message.id, message, rule, useCase, reasons },
+  ];
   let json: unknown;
   try {
     json = JSON.parse(message.body);
   } catch (error) {
-    return refuse(message, undefined, '', [
+    return whole(undefined, '', [
       reason('', 'invalid_envelope', `queue message is not JSON: ${errorText(error)}`),
     ]);
   }
   const envelope = ruleMessageSchema.safeParse(json, { reportInput: true });
   if (!envelope.success) {
     const reasons = reasonsFromZod(envelope.error.issues).map((r) => ({ ...r, path: `(rule).${r.path}` }));
-    return refuse(message, undefined, '', reasons);
+    return whole(undefined, '', reasons);
   }
   const rule = envelope.data;
   const useCase = rule.topic.split('/')[1] ?? '';
   const accepted = useCases.get(useCase);
-  const current = accepted?.[0];
-  if (!accepted || !current) {
-    return refuse(message, rule, useCase, [
+  if (!accepted || accepted.length === 0) {
+    return whole(rule, useCase, [
       reason(
         '',
         'unknown_use_case',
@@ -132,16 +162,72 @@ function examine(message: InboundMessage, deps: IngestDependencies): Accepted | 
   try {
     payload = JSON.parse(utf8.decode(base64ToBytes(rule.payload)));
   } catch (error) {
-    return refuse(message, rule, useCase, [
+    return whole(rule, useCase, [
       reason('', 'invalid_json', `payload is not UTF-8 JSON: ${errorText(error)}`),
     ]);
   }
+  const unit = { message, rule, useCase };
+  if (!isPack(payload)) return [examineReading({ ...unit, id: message.id }, payload, accepted, deps)];
+  const { readings } = payload;
+  if (!Array.isArray(readings) || readings.length === 0 || readings.length > MAX_READINGS_PER_PACK) {
+    return whole(rule, useCase, [
+      reason(
+        'readings',
+        'invalid_pack',
+        `a pack holds 1 to ${MAX_READINGS_PER_PACK} readings in an array (got ${Array.isArray(readings) ? `${readings.length}` : typeof readings})`,
+      ),
+    ]);
+  }
+  const shared = sharedFields(payload);
+  return readings.map((reading, index) => {
+    const id = `${message.id}.${index}`;
+    // What the quarantine keeps of a refused reading: a pack of that one reading, exactly as sent.
+    const keptPayloadBase64 = bytesToBase64(
+      utf8Encoder.encode(JSON.stringify({ ...shared, readings: [reading] })),
+    );
+    const within = (r: Reason): Reason =>
+      (PACKED_READING_FIELDS as readonly string[]).includes(r.path.split(/[.[]/, 1)[0] ?? '')
+        ? { ...r, path: `readings[${index}].${r.path}` }
+        : r;
+    if (!isRecord(reading)) {
+      return {
+        kind: 'refused',
+        ...unit,
+        id,
+        keptPayloadBase64,
+        reasons: [reason(`readings[${index}]`, 'invalid_type', 'a packed reading must be an object')],
+      };
+    }
+    const { message: single, foreignKeys } = unpackReading(shared, reading);
+    const examined = examineReading({ ...unit, id }, single, accepted, deps);
+    const foreign = foreignKeys.map((key) =>
+      reason(
+        `readings[${index}].${key}`,
+        'unrecognized_keys',
+        `a packed reading holds only ${PACKED_READING_FIELDS.join(', ')}; "${key}" belongs to the pack or to no field`,
+      ),
+    );
+    if (examined.kind === 'accepted' && foreign.length === 0) return examined;
+    const reasons = examined.kind === 'refused' ? examined.reasons.map(within) : [];
+    return { kind: 'refused', ...unit, id, keptPayloadBase64, reasons: [...reasons, ...foreign] };
+  });
+}
+
+/** Checks one reading, as a single message, against the contract version it names. */
+function examineReading(
+  unit: Unit & { rule: RuleMessage },
+  payload: unknown,
+  accepted: readonly DataContract[],
+  deps: IngestDependencies,
+): Examined {
+  const { rule, useCase } = unit;
   const named = accepted.find(
     (c) => isRecord(payload) && payload.contract === c.id && payload.version === c.version,
   );
   // A version the use case does not accept is checked against the current one, so the reasons
   // say everything that must change, starting with the version.
-  const contract = named ?? current;
+  const contract = named ?? accepted[0];
+  if (!contract) throw new Error('unreachable: a use case accepts at least one contract');
   const parsed = contract.schema.safeParse(payload, { reportInput: true });
   let reasons = parsed.success ? [] : reasonsFromZod(parsed.error.issues);
   if (!named && isRecord(payload)) {
@@ -161,24 +247,15 @@ function examine(message: InboundMessage, deps: IngestDependencies): Accepted | 
       reason('deviceId', 'identity_mismatch', `"${deviceId}" is not the publishing thing "${rule.thing}"`),
     );
   }
-  if (!parsed.success || reasons.length > 0) return refuse(message, rule, useCase, reasons);
+  if (!parsed.success || reasons.length > 0) return { kind: 'refused', ...unit, reasons };
   const record = toTelemetryRecord(useCase, contract, parsed.data);
   const late = timeReasons(
     record.time,
     rule.receivedAt,
     deps.timeBounds?.get(useCase) ?? DEFAULT_TIME_BOUNDS,
   );
-  if (late.length > 0) return refuse(message, rule, useCase, late);
-  return { kind: 'accepted', message, rule, useCase, record };
-}
-
-function refuse(
-  message: InboundMessage,
-  rule: RuleMessage | undefined,
-  useCase: string,
-  reasons: Reason[],
-): Refused {
-  return { kind: 'refused', message, rule, useCase, reasons };
+  if (late.length > 0) return { kind: 'refused', ...unit, reasons: late };
+  return { kind: 'accepted', ...unit, record };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -197,24 +274,23 @@ interface Refusal {
   readonly reasons: readonly Reason[];
 }
 
-/** What happens to each examined message: refused ones, the records to write, and copies of them. */
+/** What happens to each examined reading: refused ones, the records to write, and copies of them. */
 interface Plan {
-  /** Every message that will not be stored, with the stage and the reasons it is quarantined for. */
-  readonly refusals: Map<InboundMessage, Refusal>;
+  /** Every reading that will not be stored, by reading id, with its stage and reasons. */
+  readonly refusals: Map<string, Refusal>;
   readonly toWrite: Accepted[];
-  /** A redelivered copy within the batch, and the message it copies. */
+  /** A redelivered copy within the batch, and the reading it copies. */
   readonly followers: Map<Accepted, Accepted>;
 }
 
 /**
- * Within a batch, a redelivered message is stored once; a different reading claiming the same
+ * Within a batch, a redelivered reading is stored once; a different reading claiming the same
  * series and time is a conflict the store would reject, so it is quarantined here instead.
  */
 function plan(examined: readonly Examined[]): Plan {
-  const refusals = new Map<InboundMessage, Refusal>();
+  const refusals = new Map<string, Refusal>();
   for (const item of examined) {
-    if (item.kind === 'refused')
-      refusals.set(item.message, { item, stage: 'validation', reasons: item.reasons });
+    if (item.kind === 'refused') refusals.set(item.id, { item, stage: 'validation', reasons: item.reasons });
   }
   const leaders = new Map<string, Accepted>();
   const followers = new Map<Accepted, Accepted>();
@@ -229,15 +305,11 @@ function plan(examined: readonly Examined[]): Plan {
     } else if (sameRecordContent(leader.record, item.record)) {
       followers.set(item, leader);
     } else {
-      refusals.set(item.message, {
+      refusals.set(item.id, {
         item,
         stage: 'store-rejected',
         reasons: [
-          reason(
-            '',
-            'conflict',
-            `same device and time as message ${leader.message.id} with different values`,
-          ),
+          reason('', 'conflict', `same device and time as reading ${leader.id} with different values`),
         ],
       });
     }
@@ -257,7 +329,7 @@ async function write(batch: Plan, store: TelemetryStore): Promise<Map<Accepted, 
     };
     outcomes.set(item, outcome);
     if (outcome.status === 'rejected') {
-      batch.refusals.set(item.message, {
+      batch.refusals.set(item.id, {
         item,
         stage: 'store-rejected',
         reasons: [reason('', 'store_rejected', outcome.reason)],
@@ -268,10 +340,10 @@ async function write(batch: Plan, store: TelemetryStore): Promise<Map<Accepted, 
 }
 
 interface QuarantineResults {
-  /** Why, for each message the quarantine could not take. */
-  readonly failures: Map<InboundMessage, string>;
-  /** Messages an earlier delivery already quarantined. */
-  readonly alreadyKept: Set<InboundMessage>;
+  /** Why, by reading id, for each reading the quarantine could not take. */
+  readonly failures: Map<string, string>;
+  /** Readings an earlier delivery already quarantined. */
+  readonly alreadyKept: Set<string>;
 }
 
 /** Quarantines every refusal. */
@@ -280,13 +352,14 @@ async function quarantineAll(
   deps: IngestDependencies,
 ): Promise<QuarantineResults> {
   const quarantinedAt = deps.clock.now();
-  const failures = new Map<InboundMessage, string>();
-  const alreadyKept = new Set<InboundMessage>();
+  const failures = new Map<string, string>();
+  const alreadyKept = new Set<string>();
   await Promise.all(
-    [...refusals].map(async ([message, { item, stage, reasons }]) => {
+    [...refusals].map(async ([id, { item, stage, reasons }]) => {
+      const kept = item.kind === 'refused' ? item.keptPayloadBase64 : undefined;
       try {
         const outcome = await deps.quarantine.put({
-          id: message.id,
+          id,
           stage,
           useCase: item.useCase,
           deviceId: item.rule?.thing ?? '',
@@ -295,11 +368,11 @@ async function quarantineAll(
           receivedAt: item.rule?.receivedAt ?? quarantinedAt,
           quarantinedAt,
           reasons,
-          payloadBase64: item.rule?.payload ?? bytesToBase64(new TextEncoder().encode(message.body)),
+          payloadBase64: kept ?? item.rule?.payload ?? bytesToBase64(utf8Encoder.encode(item.message.body)),
         });
-        if (outcome === 'already-kept') alreadyKept.add(message);
+        if (outcome === 'already-kept') alreadyKept.add(id);
       } catch (error) {
-        failures.set(message, `quarantine unavailable: ${errorText(error)}`);
+        failures.set(id, `quarantine unavailable: ${errorText(error)}`);
       }
     }),
   );
@@ -312,38 +385,43 @@ function resultOf(
   outcomes: ReadonlyMap<Accepted, WriteOutcome>,
   quarantined: QuarantineResults,
 ): MessageResult {
-  const base = { id: item.message.id, useCase: item.useCase || undefined, thing: item.rule?.thing };
-  const failure = quarantined.failures.get(item.message);
+  const base = {
+    id: item.id,
+    messageId: item.message.id,
+    useCase: item.useCase || undefined,
+    thing: item.rule?.thing,
+  };
+  const failure = quarantined.failures.get(item.id);
   if (failure) return { ...base, outcome: 'retry', reasons: [reason('', 'retry', failure)] };
-  const refusal = batch.refusals.get(item.message);
-  // A redelivery of a message quarantined before, as a redelivered reading is a duplicate of its row.
-  if (refusal && quarantined.alreadyKept.has(item.message))
-    return { ...base, outcome: 'duplicate', reasons: [] };
+  const refusal = batch.refusals.get(item.id);
+  // A redelivery of a reading quarantined before, as a redelivered reading is a duplicate of its row.
+  if (refusal && quarantined.alreadyKept.has(item.id)) return { ...base, outcome: 'duplicate', reasons: [] };
   if (refusal) return { ...base, outcome: 'quarantined', reasons: refusal.reasons };
-  if (item.kind === 'refused') throw new Error('unreachable: every refused message has a refusal');
+  if (item.kind === 'refused') throw new Error('unreachable: every refused reading has a refusal');
   const leader = batch.followers.get(item);
   const outcome = outcomes.get(leader ?? item);
   if (!outcome || outcome.status === 'retry') {
     return { ...base, outcome: 'retry', reasons: [reason('', 'retry', outcome?.reason ?? 'not written')] };
   }
   if (outcome.status === 'rejected') {
-    // A copy of a message the store rejected: its leader is quarantined with the reason.
+    // A copy of a reading the store rejected: its leader is quarantined with the reason.
     return { ...base, outcome: 'quarantined', reasons: [reason('', 'store_rejected', outcome.reason)] };
   }
   return { ...base, outcome: leader || outcome.status === 'duplicate' ? 'duplicate' : 'stored', reasons: [] };
 }
 
 /**
- * Ingests one batch: validates every message against its use case's contract, stores the valid
- * ones, quarantines the rest with every reason, and reports an outcome per message. Only a
- * transient failure (store throttled or down, quarantine unavailable) yields `retry`; the
- * adapter hands those back to the queue. Nothing is dropped and no single message fails the batch.
+ * Ingests one batch: unpacks packed messages into their readings, validates every reading against
+ * its use case's contract, stores the valid ones, quarantines the rest with every reason (a reading
+ * of a pack on its own), and reports an outcome per reading. Only a transient failure (store
+ * throttled or down, quarantine unavailable) yields `retry`; the adapter hands those messages back
+ * to the queue. Nothing is dropped and no single reading fails the batch.
  */
 export async function ingestBatch(
   messages: readonly InboundMessage[],
   deps: IngestDependencies,
 ): Promise<BatchSummary> {
-  const examined = messages.map((message) => examine(message, deps));
+  const examined = messages.flatMap((message) => examine(message, deps));
   const batch = plan(examined);
   const outcomes = await write(batch, deps.store);
   const quarantined = await quarantineAll(batch.refusals, deps);
@@ -358,5 +436,6 @@ export async function ingestBatch(
     duplicates: count('duplicate'),
     quarantined: count('quarantined'),
     retried: count('retry'),
+    retryMessageIds: [...new Set(results.filter((r) => r.outcome === 'retry').map((r) => r.messageId))],
   };
 }

@@ -1,5 +1,10 @@
 import type { Reason } from '../contracts/reasons.ts';
-import { ingestBatch, type IngestDependencies, type InboundMessage } from './ingest-batch.ts';
+import {
+  ingestBatch,
+  type IngestDependencies,
+  type InboundMessage,
+  type MessageResult,
+} from './ingest-batch.ts';
 import type { QuarantineEntry, QuarantineSink, QuarantineStage } from './ports.ts';
 import type { RuleMessage } from './rule.ts';
 
@@ -122,19 +127,24 @@ export async function replayQuarantine(
     const selected = page.filter((e) => REPLAYABLE.has(e.stage) && matchesReason(e, filter.reason));
     if (selected.length === 0) continue;
     const summary = await ingestBatch(selected.map(inboundOf), { ...deps, quarantine: alreadyInLedger });
-    const byId = new Map(selected.map((e) => [e.id, e]));
+    // An entry is one reading, or a message that could not be unpacked: its results decide together.
+    const resultsOf = new Map<string, MessageResult[]>();
+    for (const result of summary.results)
+      resultsOf.set(result.messageId, [...(resultsOf.get(result.messageId) ?? []), result]);
     const now = deps.clock.now();
-    for (const result of summary.results) {
-      const entry = byId.get(result.id);
-      if (!entry) continue;
+    for (const entry of selected) {
+      const results = resultsOf.get(entry.id) ?? [];
       counts.examined += 1;
-      if (result.outcome === 'stored' || result.outcome === 'duplicate') {
-        await ledger.resolve(entry, result.outcome, now);
-        counts[result.outcome === 'stored' ? 'stored' : 'alreadyStored'] += 1;
-      } else if (result.outcome === 'quarantined') {
-        await ledger.requarantine(entry, result.reasons, now);
+      const refused = results.filter((result) => result.outcome === 'quarantined');
+      if (results.length > 0 && results.every((r) => r.outcome === 'stored' || r.outcome === 'duplicate')) {
+        const outcome = results.some((r) => r.outcome === 'stored') ? 'stored' : 'duplicate';
+        await ledger.resolve(entry, outcome, now);
+        counts[outcome === 'stored' ? 'stored' : 'alreadyStored'] += 1;
+      } else if (refused.length > 0) {
+        const reasons = refused.flatMap((r) => r.reasons);
+        await ledger.requarantine(entry, reasons, now);
         counts.stillQuarantined += 1;
-        const code = result.reasons[0]?.code ?? 'unknown';
+        const code = reasons[0]?.code ?? 'unknown';
         refusedBy.set(code, (refusedBy.get(code) ?? 0) + 1);
       } else {
         counts.retry += 1;

@@ -129,23 +129,22 @@ export function createHandler(deps: IngestDependencies, scoring?: ScoringDepende
     );
     for (const result of summary.results) {
       if (result.outcome === 'quarantined' || result.outcome === 'retry') {
-        logger.warn(result.outcome === 'retry' ? 'message will be retried' : 'message quarantined', {
-          messageId: result.id,
+        logger.warn(result.outcome === 'retry' ? 'reading will be retried' : 'reading quarantined', {
+          messageId: result.messageId,
+          readingId: result.id,
           thing: result.thing,
           reasons: result.reasons.map(formatReason),
         });
       }
     }
     if (scoring) await scoreStored(scoring, summary.storedRecords);
-    metrics.addMetric('MessagesStored', MetricUnit.Count, summary.stored);
-    metrics.addMetric('MessagesDuplicate', MetricUnit.Count, summary.duplicates);
-    metrics.addMetric('MessagesQuarantined', MetricUnit.Count, summary.quarantined);
-    metrics.addMetric('MessagesRetried', MetricUnit.Count, summary.retried);
+    metrics.addMetric('ReadingsStored', MetricUnit.Count, summary.stored);
+    metrics.addMetric('ReadingsDuplicate', MetricUnit.Count, summary.duplicates);
+    metrics.addMetric('ReadingsQuarantined', MetricUnit.Count, summary.quarantined);
+    metrics.addMetric('MessagesRetried', MetricUnit.Count, summary.retryMessageIds.length);
     metrics.publishStoredMetrics();
     return {
-      batchItemFailures: summary.results
-        .filter((result) => result.outcome === 'retry')
-        .map((result) => ({ itemIdentifier: result.id })),
+      batchItemFailures: summary.retryMessageIds.map((id) => ({ itemIdentifier: id })),
     };
   };
 }

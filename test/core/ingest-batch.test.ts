@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pumpTelemetryV1, pumpTelemetryV2 } from '../support/contracts.ts';
 import { ingestBatch, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
-import { inbound, reading } from '../support/messages.ts';
+import { inbound, pack, reading } from '../support/messages.ts';
+import { MAX_READINGS_PER_PACK } from '../../core/contracts/pack.ts';
 import { MemoryQuarantine, MemoryStore } from '../support/memory-ports.ts';
 
 let store: MemoryStore;
@@ -226,6 +227,129 @@ describe('ingestBatch', () => {
             'pump.telemetry@3 is not accepted by use case "pump-maintenance" (accepts pump.telemetry@2, pump.telemetry@1)',
         },
       ]);
+    });
+  });
+
+  describe('packed readings', () => {
+    const readings = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        reading({
+          seq: i,
+          timestamp: new Date(Date.parse('2026-01-15T08:30:00.000Z') + i * 1000).toISOString(),
+        }),
+      );
+
+    it('GIVEN a pack of 5 readings with one bad reading WHEN ingested THEN 4 are stored and the bad one alone is quarantined, with its place in the pack', async () => {
+      const five = readings(5);
+      const bad = { ...five[2], measures: { ...five[2]?.measures, motorCurrent: -3 } };
+      const message = inbound(pack([...five.slice(0, 2), bad, ...five.slice(3)]), { id: 'm1' });
+
+      const summary = await ingestBatch([message], deps);
+
+      expect(summary).toMatchObject({
+        stored: 4,
+        quarantined: 1,
+        duplicates: 0,
+        retried: 0,
+        retryMessageIds: [],
+      });
+      expect([...store.rows.values()].map((r) => r.seq)).toEqual([0, 1, 3, 4]);
+      expect(summary.results.map((r) => [r.id, r.messageId, r.outcome])).toEqual([
+        ['m1.0', 'm1', 'stored'],
+        ['m1.1', 'm1', 'stored'],
+        ['m1.2', 'm1', 'quarantined'],
+        ['m1.3', 'm1', 'stored'],
+        ['m1.4', 'm1', 'stored'],
+      ]);
+      const entry = quarantine.entries.get('m1.2');
+      expect(entry?.reasons).toEqual([
+        expect.objectContaining({ path: 'readings[2].measures.motorCurrent', code: 'too_small' }),
+      ]);
+      // The quarantine keeps that reading alone, as a pack of one, with the fields it shared.
+      expect(JSON.parse(atob(entry?.payloadBase64 ?? ''))).toEqual(pack([bad]));
+      expect(quarantine.entries.size).toBe(1);
+    });
+
+    it('GIVEN a pack whose shared fields are wrong THEN every reading is quarantined on its own with that reason', async () => {
+      const summary = await ingestBatch(
+        [inbound(pack(readings(3), { deviceId: 'pump-999' }), { id: 'm2' })],
+        deps,
+      );
+      expect(summary).toMatchObject({ stored: 0, quarantined: 3 });
+      expect([...quarantine.entries.keys()]).toEqual(['m2.0', 'm2.1', 'm2.2']);
+      for (const entry of quarantine.entries.values())
+        expect(entry.reasons.map((r) => [r.path, r.code])).toEqual([['deviceId', 'identity_mismatch']]);
+    });
+
+    it('GIVEN a packed reading with a field of the pack or an unknown one THEN it is refused, not allowed to override the shared fields', async () => {
+      const [first, second] = readings(2);
+      const hostile = {
+        ...pack([first ?? {}, second ?? {}]),
+        readings: [
+          { timestamp: first?.timestamp, seq: 0, measures: first?.measures, deviceId: 'pump-999', note: 'x' },
+          { timestamp: second?.timestamp, seq: 1, measures: second?.measures },
+        ],
+      };
+      const summary = await ingestBatch([inbound(hostile, { id: 'm3' })], deps);
+      expect(summary).toMatchObject({ stored: 1, quarantined: 1 });
+      expect(quarantine.entries.get('m3.0')?.reasons.map((r) => r.path)).toEqual([
+        'readings[0].deviceId',
+        'readings[0].note',
+      ]);
+      expect([...store.rows.values()][0]?.dimensions.device_id).toBe('pump-001');
+    });
+
+    it.each([
+      ['no readings', []],
+      ['more than the limit', Array.from({ length: MAX_READINGS_PER_PACK + 1 }, () => ({}))],
+      ['readings that are not an array', { timestamp: 'x' }],
+    ])('GIVEN a pack with %s THEN the message is quarantined whole with one reason', async (_, value) => {
+      const summary = await ingestBatch(
+        [inbound({ ...pack(readings(1)), readings: value }, { id: 'm4' })],
+        deps,
+      );
+      expect(summary).toMatchObject({ stored: 0, quarantined: 1 });
+      expect(summary.results.map((r) => r.id)).toEqual(['m4']);
+      expect(quarantine.entries.get('m4')?.reasons.map((r) => [r.path, r.code])).toEqual([
+        ['readings', 'invalid_pack'],
+      ]);
+    });
+
+    it('GIVEN a packed reading that is not an object THEN that reading is refused and the others are stored', async () => {
+      const [first] = readings(1);
+      const summary = await ingestBatch(
+        [inbound({ ...pack([first ?? {}]), readings: [pack([first ?? {}]).readings[0], 42] }, { id: 'm5' })],
+        deps,
+      );
+      expect(summary).toMatchObject({ stored: 1, quarantined: 1 });
+      expect(quarantine.entries.get('m5.1')?.reasons).toEqual([
+        { path: 'readings[1]', code: 'invalid_type', message: 'a packed reading must be an object' },
+      ]);
+    });
+
+    it('GIVEN the store fails part of a pack WHEN the message is redelivered THEN it is retried once as a message, and nothing is stored or quarantined twice', async () => {
+      const five = readings(5);
+      const bad = { ...five[4], measures: { ...five[4]?.measures, flowRate: -1 } };
+      const message = inbound(pack([...five.slice(0, 4), bad]), { id: 'm6' });
+      store.failNext = { status: 'retry', reason: 'throttled' };
+
+      const first = await ingestBatch([message], deps);
+      expect(first).toMatchObject({ stored: 0, quarantined: 1, retried: 4, retryMessageIds: ['m6'] });
+
+      store.failNext = undefined;
+      const second = await ingestBatch([message], deps);
+      expect(second).toMatchObject({ stored: 4, quarantined: 0, duplicates: 1, retryMessageIds: [] });
+      expect(quarantine.entries.size).toBe(1);
+      expect(store.rows.size).toBe(4);
+    });
+
+    it('GIVEN two readings of one pack at the same time with different values THEN the second is a conflict', async () => {
+      const [first] = readings(1);
+      const twin = { ...first, seq: 9 };
+      const summary = await ingestBatch([inbound(pack([first ?? {}, twin]), { id: 'm7' })], deps);
+      expect(summary).toMatchObject({ stored: 1, quarantined: 1 });
+      expect(quarantine.entries.get('m7.1')?.reasons[0]).toMatchObject({ code: 'conflict' });
+      expect(quarantine.entries.get('m7.1')?.reasons[0]?.message).toContain('reading m7.0');
     });
   });
 });

@@ -3,7 +3,7 @@ import { ingestBatch, type IngestDependencies } from '../../core/ingest/ingest-b
 import { replayQuarantine } from '../../core/ingest/quarantine-replay.ts';
 import { pumpTelemetryV1, pumpTelemetryV2 } from '../support/contracts.ts';
 import { MemoryLedger, MemoryQuarantine, MemoryStore } from '../support/memory-ports.ts';
-import { inbound, reading } from '../support/messages.ts';
+import { inbound, pack, reading } from '../support/messages.ts';
 
 const NOW = 1_768_465_900_000;
 let store: MemoryStore;
@@ -47,6 +47,18 @@ describe('quarantine replay', () => {
     const second = await replayQuarantine(ledger, after, {});
     expect(second).toMatchObject({ examined: 1, stored: 0, alreadyStored: 0, stillQuarantined: 1 });
     expect(store.rows.size).toBe(2);
+  });
+
+  it('GIVEN a pack of version 2 readings quarantined reading by reading WHEN replayed after the fix THEN each is stored, and a reading still bad stays alone', async () => {
+    await ingestBatch([inbound(pack([v2(1), v2(2), v2(3, { flowRate: -1 })]), { id: 'p1' })], before);
+    expect([...quarantine.entries.keys()]).toEqual(['p1.0', 'p1.1', 'p1.2']);
+
+    const report = await replayQuarantine(ledger, after, {});
+    expect(report).toMatchObject({ examined: 3, stored: 2, stillQuarantined: 1 });
+    expect([...store.rows.values()].map((r) => r.seq)).toEqual([1, 2]);
+    expect([...quarantine.entries.values()].map((e) => [e.id, e.reasons.map((r) => r.path)])).toEqual([
+      ['p1.2', ['readings[0].measures.flowRate']],
+    ]);
   });
 
   it('GIVEN a replay that stopped after storing but before moving the entry THEN the next replay calls it already stored, not a second row', async () => {

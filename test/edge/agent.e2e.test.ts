@@ -160,7 +160,22 @@ describe('edge agent against the local broker', () => {
     expect(await seqsInTimeOrder(thing)).toEqual(upTo(total));
     expect(agent.status).toMatchObject({ dropped: 0, rejected: 0, readings: total });
     expect(agent.status.reconnects).toBeGreaterThan(0);
+    // The backlog went packed: a 5 KB message holds over ten pump readings.
+    expect(agent.status.published).toBeLessThan(total / 10);
   }, 120_000);
+
+  it('GIVEN live readings slower than a pack fills WHEN the wait bound passes THEN they go together in one message, without anyone draining the agent', async () => {
+    await startRuntime();
+    const thing = 'pump-packing';
+    const agent = await agentFor(thing, { packWaitMs: 500 });
+    await waitFor('the agent to connect', () => (agent.status.connected ? true : undefined), 30_000);
+    // WHEN three readings arrive within the wait bound
+    await agent.run(simulatorSource({ thing, rate: 1000, count: 3 }));
+    // THEN the sender waits for more, then publishes what it has as one pack
+    await waitFor('three readings acknowledged', () => (agent.status.sent === 3 ? true : undefined), 30_000);
+    expect(agent.status.published).toBe(1);
+    expect(await storedCount(thing, 3)).toBe(3);
+  }, 60_000);
 
   it('GIVEN an agent sending faster than the broker takes on one connection WHEN throttled THEN it reconnects and sends again until every reading is stored once', async () => {
     // GIVEN a backlog sent at 300/s to a broker that takes 100 publishes a second per connection, as IoT Core
@@ -169,6 +184,8 @@ describe('edge agent against the local broker', () => {
     const agent = await agentFor(thing, {
       maxSendRate: 300,
       maxInFlight: 300,
+      // One reading a message: packed, 600 readings are too few publishes to be throttled.
+      maxPackBytes: 0,
       ackTimeoutMs: 1000,
       reconnectMinMs: 50,
     });

@@ -48,6 +48,27 @@ describe('DiskQueue', () => {
     queue.close();
   });
 
+  it('GIVEN a predicate THEN take stops before the first record it refuses, across segments, and untake hands the last ones out again', () => {
+    const queue = open();
+    fill(queue, 0, 300);
+    // A budget that ends inside a later segment.
+    let budget = 250;
+    const taken = queue.take(1000, () => budget-- > 0);
+    expect(numbers(taken)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    expect(queue.inFlightCount).toBe(250);
+
+    queue.untake(50);
+    expect(queue.inFlightCount).toBe(200);
+    expect(numbers(queue.take(3))).toEqual([200, 201, 202]);
+    for (const record of taken.slice(0, 200)) queue.ack(record.id);
+    expect(() => {
+      queue.untake(4);
+    }).toThrow('cannot take back 4 records: only unacknowledged last-taken ones come back');
+    // The refused call changed nothing.
+    expect(queue.inFlightCount).toBe(3);
+    queue.close();
+  });
+
   it('keeps every unacknowledged record across a restart, and re-sends from the first unacknowledged one', () => {
     const first = open();
     fill(first, 0, 10);

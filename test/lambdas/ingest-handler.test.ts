@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
-import { inbound, reading } from '../support/messages.ts';
+import { inbound, pack, reading } from '../support/messages.ts';
 import { at, ingestEnv, sqsEvent } from '../support/sqs.ts';
 
 const timestream = mockClient(TimestreamWriteClient);
@@ -129,6 +129,32 @@ describe('ingest Lambda', () => {
     const response = await handler(sqsEvent([...pump1, pump2]));
     expect(response.batchItemFailures).toEqual(pump1.map((m) => ({ itemIdentifier: m.id })));
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN a pack of 4 readings with one bad THEN 3 are written, the bad one has its own quarantine object, and a throttled pack is retried once by its message id', async () => {
+    const four = [0, 1, 2, 3].map((i) => reading({ seq: i, timestamp: at(i) }));
+    const bad = { ...four[1], measures: { ...four[1]?.measures, motorCurrent: 9999 } };
+    const message = inbound(pack([four[0] ?? {}, bad, four[2] ?? {}, four[3] ?? {}]));
+
+    const response = await handler(sqsEvent([message]));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(
+      writeInputs()
+        .flatMap((input) => input.Records ?? [])
+        .map((r) => r.Time),
+    ).toEqual([0, 2, 3].map((i) => String(Date.parse(at(i)))));
+    const keys = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key);
+    expect(keys).toEqual([
+      expect.stringMatching(new RegExp(`/pump-001/${message.id}\\.1\\.json$`)) as unknown,
+    ]);
+
+    timestream
+      .on(WriteRecordsCommand)
+      .rejects(
+        new ThrottlingException({ $metadata: {}, message: 'Rate exceeded', Message: 'Rate exceeded' }),
+      );
+    expect((await handler(sqsEvent([message]))).batchItemFailures).toEqual([{ itemIdentifier: message.id }]);
   });
 
   it('fails the affected messages on a 5xx from Timestream', async () => {

@@ -53,3 +53,15 @@ export function telemetryRecord(
 }
 
 export { bytesToBase64 };
+
+/** Single messages of one device in the packed form, written out by hand (not by the edge's PackBuilder). */
+export function pack(messages: readonly Record<string, unknown>[], shared: Record<string, unknown> = {}) {
+  const [first] = messages;
+  if (!first) throw new Error('a pack needs a reading');
+  const { timestamp: _t, seq: _s, measures: _m, ...common } = first;
+  return {
+    ...common,
+    ...shared,
+    readings: messages.map(({ timestamp, seq, measures }) => ({ timestamp, seq, measures })),
+  };
+}
