@@ -174,6 +174,11 @@ for (const offered of rates) {
         rate: offered / devices,
         dataDir: path.join(dataDir, 'edge'),
       });
+  // The window opens with the first message: connecting a few hundred TLS clients takes a moment.
+  for (const deadline = Date.now() + 60_000; runtime.counters.received === 0;) {
+    if (Date.now() > deadline) throw new Error('no message reached the runtime within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const start = { at: Date.now(), received: runtime.counters.received, stored: runtime.counters.stored };
   for (let s = 1; s <= seconds; s++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));

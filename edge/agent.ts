@@ -136,6 +136,11 @@ export class EdgeAgent {
   private inFlightMessages = 0;
   /** When the newest readings were queued, by queue number: how long the next pack may still wait. */
   private readonly queuedAt = new Map<number, number>();
+  /**
+   * The pack the sender holds back, waiting for more readings: its size so far, grown by each new
+   * reading, so the sender reads the queue again only once the pack could be full.
+   */
+  private held: { bytes: number; count: number } | undefined;
   /** Callers waiting for the queue to drain: readings go at once, without waiting for a fuller pack. */
   private flushing = 0;
   private lastError: string | undefined;
@@ -228,12 +233,21 @@ export class EdgeAgent {
       this.writeReject(ready, built.reasons);
       return;
     }
-    const number = this.queue.append(Buffer.from(JSON.stringify(built.message)));
+    const payload = Buffer.from(JSON.stringify(built.message));
+    const number = this.queue.append(payload);
     this.queuedAt.set(number, Date.now());
     // Only the newest readings can still be waiting for a pack: more than a pack holds means full packs.
     if (this.queuedAt.size > MAX_READINGS_PER_PACK) {
       const oldest = this.queuedAt.keys().next();
       if (!oldest.done) this.queuedAt.delete(oldest.value);
+    }
+    if (this.held) {
+      // A single message is larger than what its reading adds to a pack: this errs towards trying early.
+      this.held.bytes += payload.length;
+      this.held.count += 1;
+      const maxBytes = this.options.maxPackBytes ?? IOT_METERING_UNIT_BYTES;
+      if (this.held.bytes <= maxBytes && this.held.count < MAX_READINGS_PER_PACK) return;
+      this.held = undefined;
     }
     this.pump();
   }
@@ -327,6 +341,7 @@ export class EdgeAgent {
     client.end(true);
     this.queue.rewind();
     this.inFlightMessages = 0;
+    this.held = undefined;
     this.wakeIdleWaiters();
     if (this.stopping) return;
     if (wasConnected)
@@ -364,12 +379,15 @@ export class EdgeAgent {
       queuedAt === undefined ? 0 : queuedAt + (this.options.packWaitMs ?? DEFAULT_PACK_WAIT_MS);
     if (!full && !this.stopping && this.flushing === 0 && now < waitUntil) {
       this.queue.untake(records.length);
+      this.held = { bytes: builder.bytes, count: records.length };
       this.packTimer ??= setTimeout(() => {
         this.packTimer = undefined;
+        this.held = undefined;
         this.pump();
       }, waitUntil - now);
       return undefined;
     }
+    this.held = undefined;
     for (const record of records) this.queuedAt.delete(record.number);
     return { payload: Buffer.from(builder.build()), ids: records.map((record) => record.id) };
   }
@@ -443,6 +461,7 @@ export class EdgeAgent {
   async drained(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     this.flushing += 1;
+    this.held = undefined;
     try {
       this.pump();
       while (this.queue.stats.depth > 0 && Date.now() < deadline) {

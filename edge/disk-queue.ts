@@ -41,7 +41,7 @@ export interface DiskQueueOptions {
   /**
    * Longest time an acknowledgement may wait before the watermark is persisted. A crash repeats
    * at most this much of what was sent (at least once; ingestion stores a repeat once), in
-   * exchange for not rewriting the cursor on every PUBACK. @default 200
+   * exchange for not rewriting the cursor on every PUBACK. @default 1000, the default fsync window
    */
   readonly cursorIntervalMs?: number;
   /** @default Date.now */
@@ -72,6 +72,8 @@ const HEADER_BYTES = 16;
 const SEGMENT_SUFFIX = '.seg';
 const CURSOR_FILE = 'cursor.json';
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** The newest records kept in memory as well: a few seconds of a busy device's readings. */
+const RECENT_CACHE_BYTES = 256 * 1024;
 const TWO_32 = 2 ** 32;
 
 interface Position {
@@ -157,7 +159,8 @@ function readFrameAt(fd: number, offset: number): { number: number; payload: Buf
  * at the next open. Records leave the disk only when acknowledged (after the broker's PUBACK):
  * acks move a watermark, persisted atomically, and segments wholly below it are deleted. After a
  * crash the records after the last persisted watermark are read again (at least once). Memory
- * holds only the records handed out and not yet acknowledged, never the backlog.
+ * holds the records handed out and not yet acknowledged, and a copy of the newest records (at most
+ * RECENT_CACHE_BYTES) so a sender keeping up reads nothing back from disk; never the backlog.
  */
 export class DiskQueue {
   private readonly segments: Segment[] = [];
@@ -175,6 +178,9 @@ export class DiskQueue {
   private dirty = false;
   private lastCursorWrite = 0;
   private cursorDirty = false;
+  /** The newest records by id, as written: what a sender that keeps up takes next. */
+  private readonly recent = new Map<string, { number: number; payload: Buffer; end: number }>();
+  private recentBytes = 0;
 
   private constructor(private readonly options: DiskQueueOptions) {
     const segmentBytes = options.segmentBytes ?? Math.min(1024 * 1024, Math.floor(options.maxBytes / 4));
@@ -313,6 +319,11 @@ export class DiskQueue {
     this.makeRoom(frame.length);
     writeSync(this.writeFd, frame);
     if (current) {
+      this.remember(idOf({ segment: current.number, offset: current.bytes }), {
+        number,
+        payload,
+        end: current.bytes + frame.length,
+      });
       current.bytes += frame.length;
       current.records += 1;
     }
@@ -320,6 +331,29 @@ export class DiskQueue {
     this.depthCount += 1;
     this.sync();
     return number;
+  }
+
+  private remember(id: string, record: { number: number; payload: Buffer; end: number }): void {
+    this.recent.set(id, record);
+    this.recentBytes += record.payload.length;
+    for (const [oldId, old] of this.recent) {
+      if (this.recentBytes <= RECENT_CACHE_BYTES) break;
+      this.recent.delete(oldId);
+      this.recentBytes -= old.payload.length;
+    }
+  }
+
+  private forget(id: string): void {
+    const record = this.recent.get(id);
+    if (!record) return;
+    this.recent.delete(id);
+    this.recentBytes -= record.payload.length;
+  }
+
+  /** Segments dropped or rewritten: positions in memory no longer name the same records. */
+  private forgetAll(): void {
+    this.recent.clear();
+    this.recentBytes = 0;
   }
 
   private sync(): void {
@@ -358,6 +392,7 @@ export class DiskQueue {
   private dropOldestSegment(): void {
     const oldest = this.segments[0];
     if (!oldest) return;
+    this.forgetAll();
     const lost =
       this.pendingIn(oldest) -
       this.inFlight.filter((e) => e.acked && segmentOfId(e.id) === oldest.number).length;
@@ -385,6 +420,7 @@ export class DiskQueue {
    * Returns false when no segment can be thinned.
    */
   private thinOneSegment(): boolean {
+    this.forgetAll();
     const busy = new Set(this.inFlight.map((e) => segmentOfId(e.id)));
     const candidates = this.segments
       .slice(0, -1)
@@ -447,18 +483,23 @@ export class DiskQueue {
         this.readPosition = { segment: next.number, offset: 0 };
         continue;
       }
-      const fd = openSync(segmentFile(this.options.dir, segment.number), 'r');
+      let fd: number | undefined;
       try {
         while (out.length < max && this.readPosition.offset + HEADER_BYTES <= segment.bytes) {
-          const { number, payload, end } = readFrameAt(fd, this.readPosition.offset);
-          if (!fits(payload)) return out;
           const id = idOf(this.readPosition);
+          let frame = this.recent.get(id);
+          if (!frame) {
+            fd ??= openSync(segmentFile(this.options.dir, segment.number), 'r');
+            frame = readFrameAt(fd, this.readPosition.offset);
+          }
+          const { number, payload, end } = frame;
+          if (!fits(payload)) return out;
           this.readPosition = { segment: segment.number, offset: end };
           this.inFlight.push({ id, number, end: { ...this.readPosition }, acked: false });
           out.push({ id, number, payload });
         }
       } finally {
-        closeSync(fd);
+        if (fd !== undefined) closeSync(fd);
       }
     }
     return out;
@@ -485,6 +526,7 @@ export class DiskQueue {
     if (!entry || entry.acked) return;
     entry.acked = true;
     this.depthCount -= 1;
+    this.forget(id);
     let moved = false;
     while (this.inFlight[0]?.acked) {
       const done = this.inFlight.shift();
@@ -499,7 +541,7 @@ export class DiskQueue {
     const finished = (this.segments[0]?.number ?? Infinity) < this.watermark.segment;
     if (
       finished ||
-      (this.options.now ?? Date.now)() - this.lastCursorWrite >= (this.options.cursorIntervalMs ?? 200)
+      (this.options.now ?? Date.now)() - this.lastCursorWrite >= (this.options.cursorIntervalMs ?? 1000)
     )
       this.writeCursor();
     // Segments wholly below the watermark are done.

@@ -99,6 +99,11 @@ export class PackBuilder {
     return this.readings.length;
   }
 
+  /** Bytes of the message `build` would return for more than one reading. */
+  get bytes(): number {
+    return this.frameBytes + this.readingBytes;
+  }
+
   /** Adds the message (its JSON text) if it belongs to this pack and fits; false leaves the pack as it was. */
   add(text: string): boolean {
     const message = JSON.parse(text) as TelemetryMessage;

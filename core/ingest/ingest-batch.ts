@@ -182,9 +182,7 @@ function examine(message: InboundMessage, deps: IngestDependencies): Examined[] 
   return readings.map((reading, index) => {
     const id = `${message.id}.${index}`;
     // What the quarantine keeps of a refused reading: a pack of that one reading, exactly as sent.
-    const keptPayloadBase64 = bytesToBase64(
-      utf8Encoder.encode(JSON.stringify({ ...shared, readings: [reading] })),
-    );
+    const kept = () => bytesToBase64(utf8Encoder.encode(JSON.stringify({ ...shared, readings: [reading] })));
     const within = (r: Reason): Reason =>
       (PACKED_READING_FIELDS as readonly string[]).includes(r.path.split(/[.[]/, 1)[0] ?? '')
         ? { ...r, path: `readings[${index}].${r.path}` }
@@ -194,7 +192,7 @@ function examine(message: InboundMessage, deps: IngestDependencies): Examined[] 
         kind: 'refused',
         ...unit,
         id,
-        keptPayloadBase64,
+        keptPayloadBase64: kept(),
         reasons: [reason(`readings[${index}]`, 'invalid_type', 'a packed reading must be an object')],
       };
     }
@@ -209,7 +207,7 @@ function examine(message: InboundMessage, deps: IngestDependencies): Examined[] 
     );
     if (examined.kind === 'accepted' && foreign.length === 0) return examined;
     const reasons = examined.kind === 'refused' ? examined.reasons.map(within) : [];
-    return { kind: 'refused', ...unit, id, keptPayloadBase64, reasons: [...reasons, ...foreign] };
+    return { kind: 'refused', ...unit, id, keptPayloadBase64: kept(), reasons: [...reasons, ...foreign] };
   });
 }
 
