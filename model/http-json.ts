@@ -1,10 +1,16 @@
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Sends `body` as JSON with `status`. */
-export function replyJson(response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
+/** Sends `body` as JSON with `status`, and any further headers. */
+export function replyJson(
+  response: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { ...headers, 'content-type': 'application/json' });
+  response.end(text);
 }
 
 /**
