@@ -109,6 +109,8 @@ describe('SageMaker container contract', () => {
       body: JSON.stringify({ sensors: ['vibration', 'current', 'flow'], rows, scoreFrom: 150 }),
     });
     expect(response.status).toBe(200);
+    // The server's own share of the latency, for callers telling it from the network's.
+    expect(response.headers.get('server-timing')).toMatch(/^app;dur=\d+\.\d{2}$/);
     const body = (await response.json()) as {
       results: { index: number; score: number; anomalous: boolean }[];
       modelVersion: string;
@@ -127,6 +129,7 @@ describe('SageMaker container contract', () => {
       body: JSON.stringify({ sensors: ['vibration'], rows: [[1]] }),
     });
     expect(bad.status).toBe(400);
+    expect(bad.headers.get('server-timing')).toMatch(/^app;dur=/);
     expect(((await bad.json()) as { error: string }).error).toContain('readings lack sensor "current"');
 
     // What the drift checks ask: the served model's version, scored inputs and training profile.
