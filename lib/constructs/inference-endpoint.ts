@@ -9,7 +9,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
-import { acknowledgeLogRetentionFunction } from '../log-groups.ts';
+import { acknowledgeLogRetentionFunction, ServiceLogGroupEncryption } from '../log-groups.ts';
 import { grantPutObjectsUnder, objectPrefixFinding, serviceOfThisAccount } from '../grants.ts';
 
 const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
@@ -92,12 +92,18 @@ export class InferenceEndpoint extends Construct {
     const endpoint = this.createEndpoint(props, props.modelArtifactKey, capture);
     this.endpoint = endpoint;
     this.endpointName = endpoint.attrEndpointName;
-    // SageMaker makes the endpoint's log group itself, without an expiry: give it one.
+    // SageMaker makes the endpoint's log group itself, without an expiry or a key: give it one...
     const retention = new logs.LogRetention(this, 'EndpointLogRetention', {
       logGroupName: `/aws/sagemaker/Endpoints/${endpoint.attrEndpointName}`,
       retention: logs.RetentionDays.ONE_YEAR,
     });
     acknowledgeLogRetentionFunction(retention);
+    // ...and this stack's key; the retention function creates the group if SageMaker has not yet.
+    new ServiceLogGroupEncryption(this, 'EndpointLogEncryption', {
+      logGroupName: `/aws/sagemaker/Endpoints/${endpoint.attrEndpointName}`,
+      keyPolicyLogGroupPattern: '/aws/sagemaker/Endpoints/*',
+      encryptionKey: props.encryptionKey,
+    }).node.addDependency(retention);
     this.addAutoscaling(endpoint, props);
     this.rollbackAlarms = this.createRollbackAlarms(endpoint, props);
   }

@@ -141,6 +141,50 @@ describe('InferenceEndpoint', () => {
     ).toEqual([]);
   });
 
+  it("GIVEN an endpoint THEN SageMaker's own log group gets an expiry and the stack's key, after it exists, and the key admits CloudWatch Logs for endpoint log groups only", () => {
+    const { template } = build({ modelArtifactKey: ARTIFACT });
+    const logGroupName = {
+      'Fn::Join': ['', ['/aws/sagemaker/Endpoints/', { 'Fn::GetAtt': [Match.anyValue(), 'EndpointName'] }]],
+    };
+    template.hasResourceProperties('Custom::LogRetention', {
+      LogGroupName: logGroupName,
+      RetentionInDays: 365,
+    });
+    const associations = template.findResources('Custom::AWS', {
+      DependsOn: Match.arrayWith([Match.stringLikeRegexp('EndpointLogRetention')]),
+    });
+    const [association] = Object.values(associations) as { Properties?: { Create?: unknown } }[];
+    expect(Object.keys(associations)).toHaveLength(1);
+    // Its function logs to a group of the stack's, not one Lambda would make without expiry or key.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('AwsCustomResourceLogs') } },
+    });
+    const create = JSON.stringify(association?.Properties?.Create);
+    expect(create).toContain('"action\\":\\"associateKmsKey\\"');
+    expect(create).toContain('/aws/sagemaker/Endpoints/');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [Match.objectLike({ Action: 'logs:AssociateKmsKey', Effect: 'Allow' })],
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+            Condition: {
+              ArnLike: {
+                'kms:EncryptionContext:aws:logs:arn': {
+                  'Fn::Join': Match.arrayWith([Match.arrayWith([':log-group:/aws/sagemaker/Endpoints/*'])]),
+                },
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('grants InvokeEndpoint on this endpoint only', () => {
     const { stack, inference } = build({ modelArtifactKey: ARTIFACT });
     const role = new iam.Role(stack, 'Caller', {
