@@ -50,18 +50,34 @@ export class EncryptAndExpireLogGroups implements IAspect {
 }
 
 /**
+ * Acknowledges the findings of one of CDK's per-stack singleton functions on the singleton itself,
+ * where it lives; each of them logs with the basic execution role.
+ */
+function acknowledgeSingleton(
+  scope: IConstruct,
+  singletonId: string,
+  role: string,
+  ...more: { id: string; reason: string }[]
+): void {
+  const singleton = Stack.of(scope).node.tryFindChild(singletonId);
+  Validations.of(singleton ?? scope).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: `CDK's ${role} logs with the basic execution role.`,
+    },
+    ...more,
+  );
+}
+
+/**
  * CDK's log-retention function (one per stack) that sets an expiry on log groups made by services;
  * its findings, acknowledged where it lives.
  */
 export function acknowledgeLogRetentionFunction(retention: logs.LogRetention): logs.LogRetention {
-  const stack = Stack.of(retention);
-  const singleton = stack.node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
-  Validations.of(singleton ?? retention).acknowledge(
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        "CDK's log-retention function logs with the basic execution role; it only sets log group expiries.",
-    },
+  acknowledgeSingleton(
+    retention,
+    'LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a',
+    'log-retention function, which only sets log group expiries,',
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -148,14 +164,10 @@ function awsCustomResourceLogs(stack: Stack): logs.ILogGroup {
 
 /** CDK's AwsCustomResource function (one per stack): its findings, acknowledged where it lives. */
 function acknowledgeAwsCustomResourceFunction(resource: cr.AwsCustomResource): void {
-  const stack = Stack.of(resource);
-  const singleton = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
-  Validations.of(singleton ?? resource).acknowledge(
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        "CDK's AwsCustomResource function logs with the basic execution role; it makes single SDK calls at deployment.",
-    },
+  acknowledgeSingleton(
+    resource,
+    'AWS679f53fac002430cb0da5b7982bd2287',
+    'AwsCustomResource function, which makes single SDK calls at deployment,',
     {
       id: 'AwsSolutions-L1',
       reason:
