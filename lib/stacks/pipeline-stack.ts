@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { acceptedContractRefs, type UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { Alerting } from '../constructs/alerting.ts';
 import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
+import { FleetProvisioning } from '../constructs/fleet-provisioning.ts';
 import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operator-console.ts';
 import { DriftChecks } from '../constructs/drift-checks.ts';
 import { AuditTrail, type AuditTrailProps } from '../constructs/audit-trail.ts';
@@ -61,6 +62,11 @@ export interface PipelineStackProps extends StackProps {
    * @default - IoT Core logs errors to AWSIotLogsV2, kept a year
    */
   readonly iotLogging?: IotLoggingProps | false;
+  /**
+   * Fleet provisioning by claim (a template, its allow-list hook and the claim policy), or false
+   * where devices are registered one by one (`aiot devices register`). @default - provisioning on
+   */
+  readonly fleetProvisioning?: false;
   /** Sizing and network of the InfluxDB store. @default - the InfluxTelemetryStore defaults */
   readonly influx?: Omit<InfluxTelemetryStoreProps, 'useCases' | 'encryptionKey'>;
 }
@@ -83,6 +89,7 @@ export class PipelineStack extends Stack {
   /** An IAM role per persona, least privilege, the auditor read-only. */
   readonly personas: Personas;
   readonly iotLogging: IotLogging | undefined;
+  readonly fleetProvisioning: FleetProvisioning | undefined;
   /** The InfluxDB store, unless the stack keeps readings in Timestream for LiveAnalytics. */
   readonly influx: InfluxTelemetryStore | undefined;
   /** Where every use case's readings and scores are read from. */
@@ -308,6 +315,18 @@ export class PipelineStack extends Stack {
             dataEventBuckets: [this.quarantineBucket, this.artifactBucket],
             dataEventTables: [this.alerting.table],
             accessLogsBucket: accessLogs,
+          });
+    this.fleetProvisioning =
+      props.fleetProvisioning === false
+        ? undefined
+        : new FleetProvisioning(this, 'Provisioning', {
+            devicePolicies: new Map(
+              [...this.useCases].map(([useCaseId, ingestion]) => [
+                useCaseId,
+                ingestion.devicePolicy.policyName,
+              ]),
+            ),
+            encryptionKey: this.encryptionKey,
           });
     this.personas = new Personas(this, 'Personas', {
       alerting: this.alerting,

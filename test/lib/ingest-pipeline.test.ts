@@ -197,7 +197,7 @@ describe('IngestPipeline', () => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks, InfluxDB setup) into one file with esbuild, and builds the console page', () => {
+  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks, InfluxDB setup, provisioning hook) into one file with esbuild, and builds the console page', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
@@ -205,9 +205,10 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    // Six handlers of ours, the custom-resource framework's relay in front of the InfluxDB setup,
+    // Seven handlers of ours, the custom-resource framework's relay in front of the InfluxDB setup,
     // and CDK's log-retention function (IoT Core's log group).
-    expect(bundles).toHaveLength(8);
+    expect(bundles).toHaveLength(9);
+    expect(bundles.some((file) => readFileSync(file, 'utf8').includes('provisioning admitted'))).toBe(true);
     expect(
       bundles.some((file) => readFileSync(file, 'utf8').includes('InfluxDB buckets and tokens in place')),
     ).toBe(true);

@@ -8,7 +8,7 @@ interface TrustStatement {
 }
 
 describe('service role trust policies', () => {
-  it('GIVEN the roles IoT, the scheduler and SageMaker assume THEN each admits them only on behalf of this account, IoT only for rules (but its logging, which is account-wide)', () => {
+  it('GIVEN the roles IoT, the scheduler and SageMaker assume THEN each admits them only on behalf of this account, IoT only for rules and provisioning templates (but its logging, which is account-wide)', () => {
     const template = Template.fromStack(
       pipelineStack(testApp(), {
         modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
@@ -35,7 +35,9 @@ describe('service role trust policies', () => {
     for (const statement of ruleTrusts.filter((s) =>
       [s.Principal?.Service ?? []].flat().includes('iot.amazonaws.com'),
     )) {
-      expect(JSON.stringify(statement.Condition?.ArnLike?.['aws:SourceArn'])).toContain(':rule/*');
+      expect(JSON.stringify(statement.Condition?.ArnLike?.['aws:SourceArn'])).toMatch(
+        /:(rule|provisioningtemplate)\/\*/,
+      );
     }
   });
 });

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { thingNameSchema } from '../contracts/contract.ts';
+import { issuesText } from '../contracts/reasons.ts';
+
+/**
+ * Fleet provisioning by claim: a device leaves the factory with a claim certificate that may do
+ * nothing but ask for its own identity. It makes a key pair and a certificate signing request,
+ * then asks to be registered under its serial number. Only serial numbers an operator put on the
+ * allow-list are registered, each once, as the thing and in the use case the list names.
+ */
+
+/** What a device sends with RegisterThing, beyond the certificate it proves. */
+export const registrationParametersSchema = z.strictObject({
+  SerialNumber: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -')
+    .meta({ description: "The device's serial number, as on the allow-list." }),
+});
+export type RegistrationParameters = z.output<typeof registrationParametersSchema>;
+
+/** A serial number an operator admitted: the thing it becomes and where it belongs. */
+export const allowListEntrySchema = z.strictObject({
+  serialNumber: registrationParametersSchema.shape.SerialNumber,
+  useCase: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a use case id (lower-case kebab-case)'),
+  site: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a site id: lower-case letters, digits and dashes'),
+  thingName: thingNameSchema,
+  /** Set once the serial is provisioned: a serial registers once (a second device with it is refused). */
+  provisionedAt: z.iso.datetime({ offset: true }).optional(),
+  /** The certificate it was provisioned with. */
+  certificateId: z.string().optional(),
+});
+export type AllowListEntry = z.output<typeof allowListEntrySchema>;
+
+/**
+ * What the provisioning template receives from the hook: the thing's name, its groups and the
+ * use case's device policy. The device cannot choose any of them.
+ */
+export interface TemplateParameters {
+  readonly ThingName: string;
+  readonly UseCaseGroup: string;
+  readonly SiteGroup: string;
+  readonly PolicyName: string;
+  readonly Site: string;
+}
+
+export type HookDecision =
+  | { readonly allow: true; readonly entry: AllowListEntry; readonly parameters: TemplateParameters }
+  | { readonly allow: false; readonly reason: string };
+
+/** Thing group names: one per use case (as `aiot devices register` makes them) and one per site. */
+export function useCaseThingGroup(stackName: string, useCase: string): string {
+  return `${stackName}-${useCase}`;
+}
+
+export function siteThingGroup(stackName: string, site: string): string {
+  return `${stackName}-site-${site}`;
+}
+
+/**
+ * The pre-provisioning hook's decision: the serial must be on the allow-list, not provisioned
+ * before, and for a use case this stack serves. Every refusal says why (the hook logs it; the
+ * device only learns it was refused).
+ */
+export function decideRegistration(
+  parameters: unknown,
+  entry: AllowListEntry | undefined,
+  context: { readonly stackName: string; readonly policies: ReadonlyMap<string, string> },
+): HookDecision {
+  const parsed = registrationParametersSchema.safeParse(parameters);
+  if (!parsed.success) return { allow: false, reason: `parameters: ${issuesText(parsed.error.issues)}` };
+  const serial = parsed.data.SerialNumber;
+  if (!entry) return { allow: false, reason: `serial number "${serial}" is not on the allow-list` };
+  if (entry.provisionedAt !== undefined)
+    return {
+      allow: false,
+      reason: `serial number "${serial}" was provisioned at ${entry.provisionedAt} (certificate ${entry.certificateId ?? 'unknown'}); an operator re-admits it to provision it again`,
+    };
+  const policyName = context.policies.get(entry.useCase);
+  if (policyName === undefined)
+    return {
+      allow: false,
+      reason: `serial number "${serial}" is admitted for use case "${entry.useCase}", which this stack does not serve (${[...context.policies.keys()].join(', ')})`,
+    };
+  return {
+    allow: true,
+    entry,
+    parameters: {
+      ThingName: entry.thingName,
+      UseCaseGroup: useCaseThingGroup(context.stackName, entry.useCase),
+      SiteGroup: siteThingGroup(context.stackName, entry.site),
+      PolicyName: policyName,
+      Site: entry.site,
+    },
+  };
+}
+
+/**
+ * The provisioning template: the thing (named by the hook, in its use-case and site groups), the
+ * certificate made from the device's CSR, and the use case's device policy. Every value comes
+ * from the hook's overrides; `SerialNumber` is the device's own claim, kept as an attribute.
+ */
+export function provisioningTemplateBody(): Record<string, unknown> {
+  const parameter = { Type: 'String' };
+  return {
+    Parameters: {
+      SerialNumber: parameter,
+      ThingName: parameter,
+      UseCaseGroup: parameter,
+      SiteGroup: parameter,
+      PolicyName: parameter,
+      Site: parameter,
+      'AWS::IoT::Certificate::Id': parameter,
+    },
+    Resources: {
+      thing: {
+        Type: 'AWS::IoT::Thing',
+        Properties: {
+          ThingName: { Ref: 'ThingName' },
+          AttributePayload: { serialNumber: { Ref: 'SerialNumber' }, site: { Ref: 'Site' } },
+          ThingGroups: [{ Ref: 'UseCaseGroup' }, { Ref: 'SiteGroup' }],
+        },
+        OverrideSettings: { AttributePayload: 'REPLACE', ThingGroups: 'REPLACE' },
+      },
+      certificate: {
+        Type: 'AWS::IoT::Certificate',
+        Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+      },
+      policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: { Ref: 'PolicyName' } } },
+    },
+  };
+}
+
+/** The MQTT topics of fleet provisioning (the same in IoT Core and in the local runtime). */
+export const PROVISIONING_TOPICS = {
+  createFromCsr: '$aws/certificates/create-from-csr/json',
+  createFromCsrAccepted: '$aws/certificates/create-from-csr/json/accepted',
+  createFromCsrRejected: '$aws/certificates/create-from-csr/json/rejected',
+  register: (template: string) => `$aws/provisioning-templates/${template}/provision/json`,
+  registerAccepted: (template: string) => `$aws/provisioning-templates/${template}/provision/json/accepted`,
+  registerRejected: (template: string) => `$aws/provisioning-templates/${template}/provision/json/rejected`,
+} as const;

@@ -1,0 +1,175 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import {
+  PROVISIONING_TOPICS,
+  provisioningTemplateBody,
+  siteThingGroup,
+} from '../../core/provisioning/claim.ts';
+import { serviceOfThisAccount } from '../grants.ts';
+import { serviceFunction } from '../service-function.ts';
+
+const LAMBDAS = path.join(import.meta.dirname, '..', '..', 'lambdas');
+
+/** The client ids a claim certificate may connect with: never a thing's, so it cannot push a device off. */
+export const CLAIM_CLIENT_ID_PREFIX = 'provision-';
+
+export interface FleetProvisioningProps {
+  /** The device policy of each use case, by use-case id: what a provisioned device gets. */
+  readonly devicePolicies: ReadonlyMap<string, string>;
+  /** Encrypts the allow-list table. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * What happens to the allow-list when the stack goes: it records which serial numbers were
+   * admitted and with which certificate. @default RemovalPolicy.RETAIN
+   */
+  readonly allowListRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Fleet provisioning by claim: a provisioning template whose pre-provisioning hook admits only
+ * serial numbers on the allow-list (each once), makes each device the thing the list names, in
+ * its use-case and site thing groups, with its use case's device policy; and the claim policy a
+ * factory's claim certificate gets, which allows nothing but asking for an identity.
+ */
+export class FleetProvisioning extends Construct {
+  readonly template: iot.CfnProvisioningTemplate;
+  readonly templateName: string;
+  readonly claimPolicy: iot.CfnPolicy;
+  readonly allowList: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
+    super(scope, id);
+    if (props.devicePolicies.size === 0)
+      throw new Error('FleetProvisioning needs at least one use case, got none');
+    const stack = Stack.of(this);
+    const arn = (service: string, resource: string, resourceName: string) =>
+      stack.formatArn({ service, resource, resourceName });
+
+    this.allowList = new dynamodb.Table(this, 'AllowList', {
+      partitionKey: { name: 'serialNumber', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.allowListRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    const hook = serviceFunction(this, {
+      prefix: 'Hook',
+      entry: path.join(LAMBDAS, 'provisioning-hook', 'handler.ts'),
+      description: 'IoT pre-provisioning hook: admits allow-listed serial numbers, once each',
+      roleDescription: 'Reads and marks the provisioning allow-list; creates the thing groups devices join',
+      environment: {
+        ALLOW_LIST_TABLE: this.allowList.tableName,
+        STACK_NAME: stack.stackName,
+        DEVICE_POLICIES: stack.toJsonString(Object.fromEntries(props.devicePolicies)),
+      },
+      memorySize: 256,
+      // IoT Core waits 5 s for the hook, then refuses the device.
+      timeout: Duration.seconds(5),
+    });
+    this.allowList.grant(hook.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // What DynamoDB asks of a caller on a table under a customer managed key; no ReEncrypt* or GenerateDataKey*.
+    props.encryptionKey.grant(hook.role, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt');
+    const groups = arn('iot', 'thinggroup', `${stack.stackName}-*`);
+    hook.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['iot:CreateThingGroup'], resources: [groups] }),
+    );
+    Validations.of(hook.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/${stack.stackName}-*]`,
+      reason: "Sites are known when their first device arrives; the hook makes only this stack's groups.",
+    });
+    const templates = arn('iot', 'provisioningtemplate', '*');
+    hook.fn.addPermission('IotInvokes', {
+      principal: new iam.ServicePrincipal('iot.amazonaws.com'),
+      sourceAccount: stack.account,
+      sourceArn: templates,
+    });
+
+    const role = new iam.Role(this, 'ProvisioningRole', {
+      // IoT names the provisioning template in aws:SourceArn when it assumes the role.
+      assumedBy: serviceOfThisAccount(this, 'iot.amazonaws.com', {
+        service: 'iot',
+        resource: 'provisioningtemplate/*',
+      }),
+      description: 'IoT fleet provisioning: registers things, certificates and policy attachments',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSIoTThingsRegistration')],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSIoTThingsRegistration]',
+      reason:
+        'The policy AWS keeps for exactly this role: what fleet provisioning needs to register a device.',
+    });
+
+    this.template = new iot.CfnProvisioningTemplate(this, 'Template', {
+      description: `${stack.stackName}: devices provision themselves from a claim certificate`,
+      enabled: true,
+      templateType: 'FLEET_PROVISIONING',
+      provisioningRoleArn: role.roleArn,
+      templateBody: JSON.stringify(provisioningTemplateBody()),
+      preProvisioningHook: { targetArn: hook.fn.functionArn, payloadVersion: '2020-04-01' },
+    });
+    // IoT Core checks that it may invoke the hook when the template is made.
+    this.template.node.addDependency(hook.fn.permissionsNode.findChild('IotInvokes'));
+    this.templateName = this.template.ref;
+
+    this.claimPolicy = new iot.CfnPolicy(this, 'ClaimPolicy', {
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ConnectToProvisionOnly',
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: arn('iot', 'client', `${CLAIM_CLIENT_ID_PREFIX}*`),
+          },
+          {
+            Sid: 'AskForAnIdentity',
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: [
+              arn('iot', 'topic', PROVISIONING_TOPICS.createFromCsr),
+              arn('iot', 'topic', PROVISIONING_TOPICS.register(this.templateName)),
+            ],
+          },
+          {
+            Sid: 'HearTheAnswer',
+            Effect: 'Allow',
+            Action: 'iot:Receive',
+            Resource: [
+              arn('iot', 'topic', `${PROVISIONING_TOPICS.createFromCsr}/*`),
+              arn('iot', 'topic', `${PROVISIONING_TOPICS.register(this.templateName)}/*`),
+            ],
+          },
+          {
+            Sid: 'SubscribeToTheAnswer',
+            Effect: 'Allow',
+            Action: 'iot:Subscribe',
+            Resource: [
+              arn('iot', 'topicfilter', `${PROVISIONING_TOPICS.createFromCsr}/*`),
+              arn('iot', 'topicfilter', `${PROVISIONING_TOPICS.register(this.templateName)}/*`),
+            ],
+          },
+        ],
+      },
+    });
+
+    new CfnOutput(this, 'TemplateName', {
+      value: this.templateName,
+      description: 'Fleet provisioning template a device names when it registers with its claim certificate',
+    });
+    new CfnOutput(this, 'ClaimPolicyName', {
+      value: this.claimPolicy.ref,
+      description: 'IoT policy to attach to the claim certificate that devices leave the factory with',
+    });
+    new CfnOutput(this, 'AllowListTableName', {
+      value: this.allowList.tableName,
+      description: `Serial numbers admitted to provision themselves (site thing groups: ${siteThingGroup(stack.stackName, '<site>')})`,
+    });
+  }
+}

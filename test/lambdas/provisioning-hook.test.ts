@@ -1,0 +1,151 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateThingGroupCommand, IoTClient, ResourceAlreadyExistsException } from '@aws-sdk/client-iot';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createHandler,
+  preProvisioningDependenciesFromEnv,
+} from '../../lambdas/provisioning-hook/handler.ts';
+import { provisioningTemplateBody } from '../../core/provisioning/claim.ts';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const iot = mockClient(IoTClient);
+mockClient(DynamoDBClient);
+const env = {
+  ALLOW_LIST_TABLE: 'allow-list',
+  STACK_NAME: 'AiotPipeline',
+  DEVICE_POLICIES: JSON.stringify({ 'pump-maintenance': 'PumpPolicy', 'hvac-energy': 'HvacPolicy' }),
+};
+const logs: { message: string; details: Record<string, unknown> }[] = [];
+const handler = createHandler({
+  ...preProvisioningDependenciesFromEnv(env),
+  clock: { now: () => Date.parse('2026-11-30T12:00:00Z') },
+  log: (message, details) => logs.push({ message, details }),
+});
+
+const event = (parameters: Record<string, string>) => ({
+  claimCertificateId: 'claim-cert',
+  certificateId: 'new-cert',
+  certificatePem: '-----BEGIN CERTIFICATE-----',
+  templateArn: 'arn:aws:iot:eu-west-1:123456789012:provisioningtemplate/T',
+  clientId: 'claim-client',
+  parameters,
+});
+const admitted = {
+  serialNumber: 'SN-0042',
+  useCase: 'pump-maintenance',
+  site: 'plant-a',
+  thingName: 'pump-042',
+};
+
+beforeEach(() => {
+  dynamo.reset();
+  iot.reset();
+  logs.length = 0;
+  iot.on(CreateThingGroupCommand).resolves({});
+  dynamo.on(UpdateCommand).resolves({});
+});
+
+afterAll(() => {
+  dynamo.restore();
+  iot.restore();
+});
+
+describe('pre-provisioning hook', () => {
+  it('GIVEN an allow-listed serial THEN it admits the device as the listed thing, in its use-case and site groups, with its use case policy, and marks the serial used', async () => {
+    dynamo.on(GetCommand).resolves({ Item: admitted });
+
+    const response = await handler(event({ SerialNumber: 'SN-0042' }));
+
+    expect(response).toEqual({
+      allowProvisioning: true,
+      parameterOverrides: {
+        ThingName: 'pump-042',
+        UseCaseGroup: 'AiotPipeline-pump-maintenance',
+        SiteGroup: 'AiotPipeline-site-plant-a',
+        PolicyName: 'PumpPolicy',
+        Site: 'plant-a',
+      },
+    });
+    expect(iot.commandCalls(CreateThingGroupCommand).map((c) => c.args[0].input.thingGroupName)).toEqual([
+      'AiotPipeline-pump-maintenance',
+      'AiotPipeline-site-plant-a',
+    ]);
+    const [mark] = dynamo.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(mark).toMatchObject({
+      TableName: 'allow-list',
+      Key: { serialNumber: 'SN-0042' },
+      ConditionExpression: 'attribute_exists(serialNumber) AND attribute_not_exists(provisionedAt)',
+      ExpressionAttributeValues: { ':at': '2026-11-30T12:00:00.000Z', ':certificate': 'new-cert' },
+    });
+    // Every override is a parameter the template declares: a device cannot name its own thing.
+    const declared = Object.keys(provisioningTemplateBody().Parameters as Record<string, unknown>);
+    if (response.allowProvisioning)
+      expect(declared).toEqual(expect.arrayContaining(Object.keys(response.parameterOverrides)));
+  });
+
+  it('GIVEN an existing group THEN it is used as it is', async () => {
+    dynamo.on(GetCommand).resolves({ Item: admitted });
+    iot.on(CreateThingGroupCommand).rejects(
+      new ResourceAlreadyExistsException({
+        $metadata: {},
+        message: 'exists',
+        resourceId: 'g',
+        resourceArn: 'a',
+      }),
+    );
+    expect(await handler(event({ SerialNumber: 'SN-0042' }))).toMatchObject({ allowProvisioning: true });
+  });
+
+  it.each([
+    [
+      'a serial not on the list',
+      undefined,
+      { SerialNumber: 'SN-9999' },
+      'serial number "SN-9999" is not on the allow-list',
+    ],
+    [
+      'a serial provisioned before',
+      { ...admitted, provisionedAt: '2026-11-01T00:00:00Z', certificateId: 'old' },
+      { SerialNumber: 'SN-0042' },
+      'was provisioned at 2026-11-01T00:00:00Z (certificate old)',
+    ],
+    [
+      'a use case the stack does not serve',
+      { ...admitted, useCase: 'boilers' },
+      { SerialNumber: 'SN-0042' },
+      'use case "boilers", which this stack does not serve (pump-maintenance, hvac-energy)',
+    ],
+    ['no serial number', admitted, {}, 'parameters: SerialNumber'],
+    ['a serial with a slash', admitted, { SerialNumber: 'SN/../x' }, 'must be 1-64 of A-Z a-z 0-9 _ -'],
+    ['a parameter it does not take', admitted, { SerialNumber: 'SN-0042', ThingName: 'admin' }, 'ThingName'],
+  ])(
+    'GIVEN %s THEN it refuses, says why in its log, and changes nothing',
+    async (_, item, parameters, reason) => {
+      dynamo.on(GetCommand).resolves({ Item: item });
+      expect(await handler(event(parameters))).toEqual({ allowProvisioning: false });
+      expect(logs.at(-1)?.message).toBe('provisioning refused');
+      expect(String(logs.at(-1)?.details.reason)).toContain(reason);
+      expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+      expect(iot.commandCalls(CreateThingGroupCommand)).toHaveLength(0);
+    },
+  );
+
+  it('GIVEN two devices racing with one serial THEN the one that marks it second is refused', async () => {
+    dynamo.on(GetCommand).resolves({ Item: admitted });
+    dynamo
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ $metadata: {}, message: 'condition' }));
+    expect(await handler(event({ SerialNumber: 'SN-0042' }))).toEqual({ allowProvisioning: false });
+    expect(String(logs.at(-1)?.details.reason)).toContain('provisioned by another registration a moment ago');
+  });
+
+  it('GIVEN a malformed allow-list item or an event that is not one THEN it refuses (IoT Core refuses on an error too)', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { ...admitted, thingName: 'has space' } });
+    await expect(handler(event({ SerialNumber: 'SN-0042' }))).rejects.toThrow(
+      'allow-list item "SN-0042" is malformed: thingName',
+    );
+    expect(await handler({ hello: 'world' })).toEqual({ allowProvisioning: false });
+  });
+});
