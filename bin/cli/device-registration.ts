@@ -26,6 +26,7 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { basicIngestTopic } from '../../core/ingest/topics.ts';
+import { useCaseThingGroup } from '../../core/provisioning/claim.ts';
 
 /** What the edge agent needs to connect as a registered thing. */
 export interface DeviceCredentials {
@@ -61,8 +62,28 @@ export function amazonRootCa1(): string {
 }
 
 /** An AWS SDK error of the given name (the SDK's exception classes carry it as `name`). */
-function isAwsError(error: unknown, name: string): boolean {
+export function isAwsError(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
+}
+
+/** A deployed stack's outputs; a clear error when there is no such stack where the SDK points. */
+export async function stackOutputs(
+  cloudFormation: CloudFormationClient,
+  stackName: string,
+): Promise<Output[]> {
+  try {
+    const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    return Stacks[0]?.Outputs ?? [];
+  } catch (error) {
+    if (isAwsError(error, 'ValidationError'))
+      throw new Error(
+        `no stack "${stackName}" in this account and region: deploy it, or name it with --stack`,
+        {
+          cause: error,
+        },
+      );
+    throw error;
+  }
 }
 
 /**
@@ -79,20 +100,7 @@ export class DeviceRegistration {
 
   /** The use cases the stack ingests, with their device policy and Basic Ingest rule name. */
   async useCases(): Promise<Map<string, { policyName: string; ruleName: string }>> {
-    let outputs: Output[];
-    try {
-      const { Stacks = [] } = await this.cloudFormation.send(
-        new DescribeStacksCommand({ StackName: this.stackName }),
-      );
-      outputs = Stacks[0]?.Outputs ?? [];
-    } catch (error) {
-      if (isAwsError(error, 'ValidationError'))
-        throw new Error(
-          `no stack "${this.stackName}" in this account and region: deploy it, or name it with --stack`,
-          { cause: error },
-        );
-      throw error;
-    }
+    const outputs = await stackOutputs(this.cloudFormation, this.stackName);
     const byKey = (prefix: string, suffix: string) =>
       outputs.find(
         (o) => o.OutputKey?.startsWith(prefix) && o.OutputKey.slice(prefix.length).startsWith(suffix),
@@ -113,7 +121,7 @@ export class DeviceRegistration {
   }
 
   thingGroupOf(useCase: string): string {
-    return `${this.stackName}-${useCase}`;
+    return useCaseThingGroup(this.stackName, useCase);
   }
 
   /**

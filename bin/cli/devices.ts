@@ -2,7 +2,10 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeviceRegistration, type DeviceCredentials } from './device-registration.ts';
+import { FleetClaims } from './fleet-claims.ts';
 import { Command, Option } from 'commander';
 import { callRuntime } from '../../local/runtime-client.ts';
 import type { DeviceSummary } from '../../core/operators/views.ts';
@@ -150,6 +153,64 @@ export function devicesCommand(): Command {
           : `${options.thing}: ${revoked.length} certificate(s) deactivated and detached (${revoked.join(', ')}); the device can no longer connect`,
       );
     });
+  command
+    .command('allow')
+    .description(
+      'admit a serial number to provision itself with a claim certificate (fleet provisioning), as the thing, use case and site given',
+    )
+    .requiredOption('--serial <number>', "the device's serial number, as it will send it")
+    .requiredOption('--thing <name>', 'the thing name it becomes')
+    .requiredOption('--use-case <id>', 'its use case')
+    .requiredOption('--site <id>', 'its site (a thing group per site)')
+    .option('--again', 'admit a listed serial anew; it may then provision once more (a replaced board)')
+    .option('--stack <name>', 'the deployed stack', 'AiotPipeline')
+    .action(
+      async (options: {
+        serial: string;
+        thing: string;
+        useCase: string;
+        site: string;
+        again?: boolean;
+        stack: string;
+      }) => {
+        const entry = await withAws(() =>
+          claims(options.stack).admit(
+            {
+              serialNumber: options.serial,
+              thingName: options.thing,
+              useCase: options.useCase,
+              site: options.site,
+            },
+            { again: options.again === true },
+          ),
+        );
+        console.log(
+          `${entry.serialNumber} admitted: it provisions once, as ${entry.thingName} of ${entry.useCase} at ${entry.site}`,
+        );
+      },
+    );
+  command
+    .command('claim')
+    .description(
+      'make the claim certificate devices leave the factory with: it may only ask for an identity, for allow-listed serial numbers',
+    )
+    .option('--stack <name>', 'the deployed stack', 'AiotPipeline')
+    .option('--out <dir>', 'where to write it', path.join('.aiot', 'claim'))
+    .action(async (options: { stack: string; out: string }) => {
+      const out = path.resolve(options.out);
+      if (existsSync(out)) throw new Error(`${out} exists already: pass another --out, or remove it`);
+      const claim = await withAws(() => claims(options.stack).createClaim());
+      mkdirSync(out, { recursive: true, mode: 0o700 });
+      writeFileSync(path.join(out, 'claim.pem.crt'), claim.certificatePem);
+      writeFileSync(path.join(out, 'claim.private.pem.key'), claim.privateKey, { mode: 0o600 });
+      writeFileSync(path.join(out, 'AmazonRootCA1.pem'), claim.rootCaPem);
+      const { certificatePem: _c, privateKey: _k, rootCaPem: _r, ...provisioning } = claim;
+      writeFileSync(path.join(out, 'provisioning.json'), `${JSON.stringify(provisioning, null, 2)}\n`);
+      console.log(`claim certificate ${claim.certificateArn.split('/').pop() ?? ''} in ${out}`);
+      console.log(
+        `Devices connect with it as ${claim.clientIdPrefix}<serial> to ${claim.endpoint} and register through template ${claim.templateName}.`,
+      );
+    });
   return command;
 }
 
@@ -164,6 +225,15 @@ function readCsr(file: string): string {
   if (!pem.includes('-----BEGIN CERTIFICATE REQUEST-----'))
     throw new Error(`${file} is not a PEM certificate signing request (BEGIN CERTIFICATE REQUEST)`);
   return pem;
+}
+
+function claims(stack: string): FleetClaims {
+  return new FleetClaims(
+    new IoTClient({}),
+    DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    new CloudFormationClient({}),
+    stack,
+  );
 }
 
 function registration(stack: string): DeviceRegistration {

@@ -132,6 +132,9 @@ export function provisioningTemplateBody(): Record<string, unknown> {
   };
 }
 
+/** The client ids a claim certificate may connect with: never a thing's, so it cannot push a device off. */
+export const CLAIM_CLIENT_ID_PREFIX = 'provision-';
+
 /** The MQTT topics of fleet provisioning (the same in IoT Core and in the local runtime). */
 export const PROVISIONING_TOPICS = {
   createFromCsr: '$aws/certificates/create-from-csr/json',

@@ -6,6 +6,7 @@ import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import {
+  CLAIM_CLIENT_ID_PREFIX,
   PROVISIONING_TOPICS,
   provisioningTemplateBody,
   siteThingGroup,
@@ -14,9 +15,6 @@ import { serviceOfThisAccount } from '../grants.ts';
 import { serviceFunction } from '../service-function.ts';
 
 const LAMBDAS = path.join(import.meta.dirname, '..', '..', 'lambdas');
-
-/** The client ids a claim certificate may connect with: never a thing's, so it cannot push a device off. */
-export const CLAIM_CLIENT_ID_PREFIX = 'provision-';
 
 export interface FleetProvisioningProps {
   /** The device policy of each use case, by use-case id: what a provisioned device gets. */

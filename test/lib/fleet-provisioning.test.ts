@@ -1,8 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { CLAIM_CLIENT_ID_PREFIX, FleetProvisioning } from '../../lib/constructs/fleet-provisioning.ts';
-import { provisioningTemplateBody } from '../../core/provisioning/claim.ts';
+import { FleetProvisioning } from '../../lib/constructs/fleet-provisioning.ts';
+import { CLAIM_CLIENT_ID_PREFIX, provisioningTemplateBody } from '../../core/provisioning/claim.ts';
 import { constructHarness } from '../support/cdk.ts';
 
 function build(devicePolicies = new Map([['pump-maintenance', 'PumpPolicy']])) {
