@@ -2,7 +2,10 @@ import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { authorizeDevicePublish, MAX_PUBLISHES_PER_CONNECTION_PER_SECOND } from '../core/ingest/topics.ts';
+import { CLAIM_CLIENT_ID_PREFIX } from '../core/provisioning/claim.ts';
+import { CLAIM_COMMON_NAME_PREFIX, CSR_COMMON_NAME_PREFIX } from './certs.ts';
 import { listen } from './listen.ts';
+import { LocalProvisioning, type ProvisioningReply } from './provisioning.ts';
 import { MqttSizeGate } from './mqtt-size-gate.ts';
 
 /** IoT Core's limit on a PUBLISH payload; the client is disconnected past it, as in the cloud. */
@@ -48,6 +51,14 @@ export interface LocalBrokerOptions {
    * Core throttles. @default MAX_PUBLISHES_PER_SECOND
    */
   readonly publishesPerSecond?: number;
+  /**
+   * Fleet provisioning by claim: who a provisioned certificate is, and the answers to a claim
+   * certificate's requests. Without it, claim certificates are refused. @default - none
+   */
+  readonly provisioning?: {
+    thingOfCertificate(fingerprint: string): string | undefined;
+    handle(topic: string, payload: Buffer, clientId: string): Promise<ProvisioningReply>;
+  };
 }
 
 export interface LocalBroker {
@@ -58,10 +69,9 @@ export interface LocalBroker {
 
 const NOT_AUTHORIZED = 5;
 
-function peerCommonName(client: Client): string | undefined {
+function socketOf(client: Client): tls.TLSSocket | undefined {
   const conn: unknown = client.conn;
-  if (conn instanceof MqttSizeGate) return peerCommonNameOf(conn.socket);
-  return undefined;
+  return conn instanceof MqttSizeGate ? conn.socket : undefined;
 }
 
 function peerCommonNameOf(socket: tls.TLSSocket): string | undefined {
@@ -89,23 +99,50 @@ function devicePolicyHooks(
   options: LocalBrokerOptions,
 ): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
   const things = new WeakMap<Client, string>();
+  /** Clients connected with a claim certificate: they may only provision. */
+  const claims = new WeakSet<Client>();
   return {
     authenticate: (client, _username, _password, done) => {
-      const thing = peerCommonName(client);
-      if (!thing) {
-        options.onRefused({
-          clientId: client.id,
-          thing: '',
-          action: 'connect',
-          reason: 'no trusted client certificate',
-        });
-        done(refuse('a client certificate from the local CA is required'), false);
+      const socket = socketOf(client);
+      const commonName = socket ? peerCommonNameOf(socket) : undefined;
+      const deny = (thing: string, reason: string, message = reason) => {
+        options.onRefused({ clientId: client.id, thing, action: 'connect', reason });
+        done(refuse(message), false);
+      };
+      if (!socket || !commonName) {
+        deny('', 'no trusted client certificate', 'a client certificate from the local CA is required');
         return;
       }
+      if (commonName.startsWith(CLAIM_COMMON_NAME_PREFIX)) {
+        if (!options.provisioning)
+          deny('', `claim certificate "${commonName}": this broker provisions nothing`);
+        else if (!client.id.startsWith(CLAIM_CLIENT_ID_PREFIX))
+          deny(
+            '',
+            `a claim certificate connects with a client id starting "${CLAIM_CLIENT_ID_PREFIX}", got "${client.id}"`,
+          );
+        else {
+          claims.add(client);
+          done(null, true);
+        }
+        return;
+      }
+      let thing = commonName;
+      if (commonName.startsWith(CSR_COMMON_NAME_PREFIX)) {
+        // Signed from a device's CSR: it is whoever a registration attached it to, if anyone.
+        const fingerprint = socket.getPeerCertificate().fingerprint256;
+        const attached = options.provisioning?.thingOfCertificate(fingerprint);
+        if (attached === undefined) {
+          deny(
+            '',
+            `certificate "${commonName}" is attached to no thing: register it through provisioning first`,
+          );
+          return;
+        }
+        thing = attached;
+      }
       if (client.id !== thing) {
-        const reason = `client id "${client.id}" is not the certificate's thing "${thing}"`;
-        options.onRefused({ clientId: client.id, thing, action: 'connect', reason });
-        done(refuse(reason), false);
+        deny(thing, `client id "${client.id}" is not the certificate's thing "${thing}"`);
         return;
       }
       things.set(client, thing);
@@ -116,9 +153,52 @@ function devicePolicyHooks(
         done(null);
         return;
       }
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const provisioning = options.provisioning;
+      if (claims.has(client) && provisioning) {
+        if (!LocalProvisioning.isRequestTopic(packet.topic) || payload.length > MAX_PAYLOAD_BYTES) {
+          const reason = `a claim certificate may only ask to provision, not publish to "${packet.topic}"`;
+          options.onRefused({
+            clientId: client.id,
+            thing: '',
+            action: 'publish',
+            topic: packet.topic,
+            reason,
+          });
+          done(new Error(reason));
+          return;
+        }
+        done(null);
+        // Answered to this client alone, as IoT Core answers the connection that asked.
+        provisioning.handle(packet.topic, payload, client.id).then(
+          (reply) => {
+            client.publish(
+              {
+                cmd: 'publish',
+                topic: reply.topic,
+                payload: reply.payload,
+                qos: 0,
+                retain: false,
+                dup: false,
+              },
+              () => undefined,
+            );
+          },
+          (error: unknown) => {
+            const reason = `provisioning failed: ${error instanceof Error ? error.message : String(error)}`;
+            options.onRefused({
+              clientId: client.id,
+              thing: '',
+              action: 'accept',
+              topic: packet.topic,
+              reason,
+            });
+          },
+        );
+        return;
+      }
       const thing = things.get(client) ?? '';
       const decision = authorizeDevicePublish(thing, packet.topic, options.ruleNames);
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const refusal = !decision.allowed
         ? decision.reason
         : payload.length > MAX_PAYLOAD_BYTES
@@ -146,12 +226,18 @@ function devicePolicyHooks(
       done(null);
     },
     authorizeSubscribe: (client, subscription, done) => {
+      if (claims.has(client) && LocalProvisioning.isReplyTopic(subscription.topic)) {
+        done(null, subscription);
+        return;
+      }
       options.onRefused({
         clientId: client.id,
         thing: things.get(client) ?? '',
         action: 'subscribe',
         topic: subscription.topic,
-        reason: 'devices may not subscribe',
+        reason: claims.has(client)
+          ? 'a claim certificate subscribes only to the answers of provisioning'
+          : 'devices may not subscribe',
       });
       done(null, null);
     },

@@ -13,6 +13,9 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
+/** Common names the local CA gives claim certificates and certificates signed from a CSR: never thing names. */
+export const CLAIM_COMMON_NAME_PREFIX = 'claim ';
+export const CSR_COMMON_NAME_PREFIX = 'csr ';
 
 export interface PemPair {
   readonly cert: string;
@@ -80,6 +83,55 @@ export class LocalCertificateAuthority {
     if (!parsed.success)
       throw new Error(`"${thing}" is not a valid thing name: ${parsed.error.issues[0]?.message ?? ''}`);
     return this.pairFor(path.join(this.dir, 'devices', thing), thing, 'client');
+  }
+
+  /**
+   * A claim certificate, as devices leave the factory with: its common name starts with "claim "
+   * (never a thing name), and the broker lets it do nothing but provision.
+   */
+  async claimPair(name: string): Promise<PemPair> {
+    if (!/^[a-z0-9-]{1,64}$/.test(name))
+      throw new Error(`claim name must be 1-64 of a-z 0-9 -, got "${name}"`);
+    return this.pairFor(path.join(this.dir, 'claims', name), `${CLAIM_COMMON_NAME_PREFIX}${name}`, 'client');
+  }
+
+  /**
+   * Signs a device's certificate signing request, as IoT Core's CreateCertificateFromCsr does. The
+   * subject is ours, not the request's: "csr <id>" is never a thing name, so the certificate names
+   * no thing until a registration attaches it to one.
+   */
+  async signRequest(
+    csrPem: string,
+  ): Promise<{ certificateId: string; certificatePem: string; fingerprint: string }> {
+    let request: x509.Pkcs10CertificateRequest;
+    try {
+      request = new x509.Pkcs10CertificateRequest(csrPem);
+    } catch (error) {
+      throw new Error(
+        `not a PEM certificate signing request: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    if (!(await request.verify()))
+      throw new Error('the certificate signing request is not signed by its own key');
+    const certificateId = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex');
+    const cert = await x509.X509CertificateGenerator.create({
+      subject: `CN=${CSR_COMMON_NAME_PREFIX}${certificateId}, O=aiot-pipeline`,
+      issuer: this.caCert.subject,
+      notBefore: new Date(Date.now() - DAY_MS),
+      notAfter: new Date(Date.now() + 825 * DAY_MS),
+      signingAlgorithm: SIGNING_ALGORITHM,
+      publicKey: request.publicKey,
+      signingKey: this.caKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
+        await x509.AuthorityKeyIdentifierExtension.create(this.caCert, false),
+      ],
+    });
+    const fingerprint = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
+    return { certificateId, certificatePem: cert.toString('pem'), fingerprint };
   }
 
   private async pairFor(stem: string, commonName: string, usage: 'server' | 'client'): Promise<PemPair> {

@@ -17,6 +17,7 @@ import { applyIngestRule } from '../core/ingest/rule.ts';
 import { alertInferenceOf, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import { startLocalBroker, type LocalBroker, type Refusal, type TelemetryArrival } from './broker.ts';
 import { LocalCertificateAuthority } from './certs.ts';
+import { LocalProvisioning } from './provisioning.ts';
 import { DuckDbStore, type RefusalRow } from './duckdb-store.ts';
 import { startModelServer, type ModelServer } from '../model/serve.ts';
 import { HttpInferenceClient } from './http-inference-client.ts';
@@ -134,6 +135,8 @@ export class LocalRuntime {
     readonly counters: Readonly<RuntimeCounters>,
     readonly dataDir: string,
     readonly ca: LocalCertificateAuthority,
+    /** Fleet provisioning by claim: its allow-list and the certificates it attached. */
+    readonly provisioning: LocalProvisioning,
     readonly store: DuckDbStore,
     readonly queue: LocalIngestQueue,
     private readonly broker: LocalBroker,
@@ -239,6 +242,18 @@ export class LocalRuntime {
       (report) => options.onDrift?.(report),
       (error) => options.onError?.(error),
     );
+    // Devices with only a claim certificate provision themselves against provisioning/allow-list.json.
+    const provisioning = new LocalProvisioning(
+      path.join(dataDir, 'provisioning'),
+      ca,
+      options.useCases.map((useCase) => useCase.id),
+      (message) => {
+        if (!message.startsWith('provisioning refused')) return;
+        const refusal = { clientId: '', thing: '', action: 'accept' as const, reason: message };
+        refusals.add(refusal);
+        options.onRefused?.(refusal);
+      },
+    );
     // Made once the broker and the API listen: a replay of the journal must not start before a
     // busy port has been reported.
     const ingest: { queue?: LocalIngestQueue } = {};
@@ -249,6 +264,7 @@ export class LocalRuntime {
         host,
         port: options.mqttPort ?? 8883,
         ca: ca.caPem,
+        provisioning,
         cert: brokerPair.cert,
         key: brokerPair.key,
         ruleNames: new Map(options.useCases.map((useCase) => [useCase.id, localRuleName(useCase.id)])),
@@ -304,6 +320,7 @@ export class LocalRuntime {
       counters,
       dataDir,
       ca,
+      provisioning,
       store,
       queue,
       broker,

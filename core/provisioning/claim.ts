@@ -144,3 +144,33 @@ export const PROVISIONING_TOPICS = {
   registerAccepted: (template: string) => `$aws/provisioning-templates/${template}/provision/json/accepted`,
   registerRejected: (template: string) => `$aws/provisioning-templates/${template}/provision/json/rejected`,
 } as const;
+
+/** The provisioning template the local runtime answers for, in place of the stack's. */
+export const LOCAL_PROVISIONING_TEMPLATE = 'aiot-local';
+
+/** The MQTT API's messages (JSON), as IoT Core and the local runtime exchange them with a device. */
+export const createFromCsrRequestSchema = z.strictObject({
+  certificateSigningRequest: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
+});
+export const createFromCsrResponseSchema = z.object({
+  certificateId: z.string().min(1),
+  certificatePem: z.string().min(1),
+  certificateOwnershipToken: z.string().min(1),
+});
+export const registerThingRequestSchema = z.strictObject({
+  certificateOwnershipToken: z.string().min(1).max(4096),
+  parameters: z.record(z.string(), z.string()).optional(),
+});
+export const registerThingResponseSchema = z.object({
+  thingName: z.string().min(1),
+  deviceConfiguration: z.record(z.string(), z.unknown()).optional(),
+});
+export const provisioningErrorSchema = z.object({
+  statusCode: z.number(),
+  errorCode: z.string(),
+  errorMessage: z.string(),
+});
+export type ProvisioningError = z.output<typeof provisioningErrorSchema>;
