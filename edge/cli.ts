@@ -14,12 +14,21 @@ import {
 } from '../core/ingest/topics.ts';
 import { acceptedContractRefs, parseManifest, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import { IOT_METERING_UNIT_BYTES } from '../core/contracts/pack.ts';
+import { provisionByClaim } from './provisioning.ts';
 import { DEFAULT_MAX_SEND_RATE, EdgeAgent, type EdgeAgentStatus } from './agent.ts';
 import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
 import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
 
 export interface EdgeRunOptions {
-  thing: string;
+  /** The device's thing name; with a claim certificate, the one provisioning gives it. */
+  thing?: string;
+  /** Fleet provisioning by claim: the claim certificate and key, the serial number and the template. */
+  claimCert?: string;
+  claimKey?: string;
+  serial?: string;
+  template?: string;
+  /** Where a provisioned identity is kept. @default .aiot/identity/<serial> */
+  identityDir?: string;
   endpoint: string;
   manifest: string;
   contractsDir: string;
@@ -198,31 +207,69 @@ export function manifestAndContract(
   return { manifest, contract: contracts.get(ref) };
 }
 
+/**
+ * Who the device is: the thing and certificate it was given (`--thing`, `--cert`, `--key`), or,
+ * with `--claim-cert`, the identity it provisions for itself on first start and keeps after.
+ */
+async function deviceIdentity(
+  options: EdgeRunOptions,
+  ca: Buffer,
+): Promise<{ thing: string; credentials: { ca: Buffer; cert: Buffer | string; key: Buffer | string } }> {
+  if (options.claimCert === undefined) {
+    const thing = options.thing;
+    if (thing === undefined)
+      throw new InvalidArgumentError(
+        'pass --thing, or --claim-cert with --serial to provision an identity first',
+      );
+    const credential = (flag: '--cert' | '--key', given: string | undefined, ext: string, what: string) =>
+      readCredential(
+        given ?? path.join(options.certsDir, 'devices', `${thing}.${ext}`),
+        what,
+        flag,
+        options.certsDir,
+      );
+    return {
+      thing,
+      credentials: {
+        ca,
+        cert: credential('--cert', options.cert, 'crt', 'device certificate'),
+        key: credential('--key', options.key, 'key', 'device key'),
+      },
+    };
+  }
+  const { serial, claimKey, template } = options;
+  if (serial === undefined || claimKey === undefined || template === undefined)
+    throw new InvalidArgumentError(
+      '--claim-cert needs --claim-key, --serial and --template (the stack output ProvisioningTemplateName)',
+    );
+  const identity = await provisionByClaim({
+    url: options.endpoint,
+    ca,
+    claimCert: readCredential(options.claimCert, 'claim certificate', '--claim-cert', options.certsDir),
+    claimKey: readCredential(claimKey, 'claim key', '--claim-key', options.certsDir),
+    templateName: template,
+    serialNumber: serial,
+    dir: options.identityDir ?? path.join('.aiot', 'identity', serial),
+  });
+  if (options.thing !== undefined && options.thing !== identity.thing)
+    throw new InvalidArgumentError(
+      `--thing ${options.thing}, but this device was provisioned as ${identity.thing}`,
+    );
+  return { thing: identity.thing, credentials: { ca, cert: identity.cert, key: identity.key } };
+}
+
 /** Runs the agent until the source ends (then drains) or a signal arrives. */
 export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentStatus> {
   const origin = checkSource(options);
   const { manifest, contract } = manifestAndContract(options);
-  const credentials = {
-    ca: readCredential(
-      options.ca ?? path.join(options.certsDir, 'ca.crt'),
-      'CA certificate',
-      '--ca',
-      options.certsDir,
-    ),
-    cert: readCredential(
-      options.cert ?? path.join(options.certsDir, 'devices', `${options.thing}.crt`),
-      'device certificate',
-      '--cert',
-      options.certsDir,
-    ),
-    key: readCredential(
-      options.key ?? path.join(options.certsDir, 'devices', `${options.thing}.key`),
-      'device key',
-      '--key',
-      options.certsDir,
-    ),
-  };
-  const dataDir = options.dataDir ?? path.join('.aiot', 'edge', options.thing);
+  const ca = readCredential(
+    options.ca ?? path.join(options.certsDir, 'ca.crt'),
+    'CA certificate',
+    '--ca',
+    options.certsDir,
+  );
+  const { thing, credentials } = await deviceIdentity(options, ca);
+  const dataDir = options.dataDir ?? path.join('.aiot', 'edge', thing);
   const abort = new AbortController();
   const signal = abort.signal;
   let source: ReadingSource;
@@ -239,7 +286,7 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
     source = jsonLinesSource(process.stdin);
   } else {
     source = simulatorSource({
-      thing: options.thing,
+      thing,
       rate: options.rate,
       seed: options.seed,
       signal,
@@ -248,20 +295,20 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
   }
   const agent = EdgeAgent.start({
     identity: {
-      thing: options.thing,
+      thing,
       firmware: options.firmware,
       hardwareGeneration: options.hardwareGeneration,
       origin,
     },
     contract,
-    settings: resolveEdgeSettings(manifest.edge, options.thing),
+    settings: resolveEdgeSettings(manifest.edge, thing),
     connection: {
       url: options.endpoint,
       ...credentials,
       topic: options.ruleName
-        ? basicIngestTopic(options.ruleName, manifest.id, options.thing)
-        : telemetryTopic(manifest.id, options.thing),
-      ...(options.health ? { healthTopic: healthTopic(manifest.id, options.thing) } : {}),
+        ? basicIngestTopic(options.ruleName, manifest.id, thing)
+        : telemetryTopic(manifest.id, thing),
+      ...(options.health ? { healthTopic: healthTopic(manifest.id, thing) } : {}),
     },
     dataDir,
     maxQueueBytes: options.maxQueueMb * 1024 * 1024,
@@ -312,7 +359,21 @@ export function edgeCommand(
 ): Command {
   return new Command(name)
     .description('run the edge agent: read sensors, filter, buffer on disk, publish over MQTT/TLS')
-    .requiredOption('--thing <name>', 'thing name: the certificate common name and the MQTT client id')
+    .option('--thing <name>', 'thing name: the certificate common name and the MQTT client id')
+    .option(
+      '--claim-cert <file>',
+      'provision an identity first from this claim certificate (fleet provisioning)',
+    )
+    .option('--claim-key <file>', "the claim certificate's private key")
+    .option('--serial <number>', 'serial number to provision under (as on the allow-list)')
+    .option(
+      '--template <name>',
+      'provisioning template (the stack output ProvisioningTemplateName; aiot-local locally)',
+    )
+    .option(
+      '--identity-dir <dir>',
+      'where the provisioned identity is kept (default: .aiot/identity/<serial>)',
+    )
     .option(
       '--endpoint <url>',
       'broker: the IoT Core ATS endpoint, or the local runtime',

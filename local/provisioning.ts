@@ -111,16 +111,33 @@ export class LocalProvisioning {
     entry: Omit<AllowListEntry, 'provisionedAt' | 'certificateId'>,
     options: { again?: boolean } = {},
   ): void {
-    const parsed = allowListEntrySchema.parse(entry);
-    const entries = this.allowList.entries();
+    LocalProvisioning.admitTo(this.dir, entry, options);
+  }
+
+  /**
+   * Admits a serial number to the allow-list in `dir` (`<data-dir>/provisioning`), running or not:
+   * the runtime reads the file at each registration.
+   */
+  static admitTo(
+    dir: string,
+    entry: Omit<AllowListEntry, 'provisionedAt' | 'certificateId'>,
+    options: { again?: boolean } = {},
+  ): AllowListEntry {
+    const parsed = allowListEntrySchema.safeParse(entry);
+    if (!parsed.success)
+      throw new Error(`cannot admit ${entry.serialNumber}: ${issuesText(parsed.error.issues)}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const allowList = new FileAllowList(path.join(dir, 'allow-list.json'));
+    const entries = allowList.entries();
     if (!options.again && entries.some((candidate) => candidate.serialNumber === entry.serialNumber))
       throw new Error(
         `serial number "${entry.serialNumber}" is on the allow-list already: pass --again to admit it anew`,
       );
-    this.allowList.write([
+    allowList.write([
       ...entries.filter((candidate) => candidate.serialNumber !== entry.serialNumber),
-      parsed,
+      parsed.data,
     ]);
+    return parsed.data;
   }
 
   /** The thing a provisioned certificate (SHA-256 fingerprint, hex) is attached to. */

@@ -6,6 +6,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeviceRegistration, type DeviceCredentials } from './device-registration.ts';
 import { FleetClaims } from './fleet-claims.ts';
+import { LOCAL_PROVISIONING_TEMPLATE } from '../../core/provisioning/claim.ts';
+import { LocalCertificateAuthority } from '../../local/certs.ts';
+import { LocalProvisioning } from '../../local/provisioning.ts';
 import { Command, Option } from 'commander';
 import { callRuntime } from '../../local/runtime-client.ts';
 import type { DeviceSummary } from '../../core/operators/views.ts';
@@ -164,6 +167,8 @@ export function devicesCommand(): Command {
     .requiredOption('--site <id>', 'its site (a thing group per site)')
     .option('--again', 'admit a listed serial anew; it may then provision once more (a replaced board)')
     .option('--stack <name>', 'the deployed stack', 'AiotPipeline')
+    .option('--local', "the local runtime's allow-list (<data-dir>/provisioning) instead of the stack's")
+    .addOption(dataDirOption())
     .action(
       async (options: {
         serial: string;
@@ -172,18 +177,19 @@ export function devicesCommand(): Command {
         site: string;
         again?: boolean;
         stack: string;
+        local?: boolean;
+        dataDir: string;
       }) => {
-        const entry = await withAws(() =>
-          claims(options.stack).admit(
-            {
-              serialNumber: options.serial,
-              thingName: options.thing,
-              useCase: options.useCase,
-              site: options.site,
-            },
-            { again: options.again === true },
-          ),
-        );
+        const admitted = {
+          serialNumber: options.serial,
+          thingName: options.thing,
+          useCase: options.useCase,
+          site: options.site,
+        };
+        const again = { again: options.again === true };
+        const entry = options.local
+          ? LocalProvisioning.admitTo(path.join(options.dataDir, 'provisioning'), admitted, again)
+          : await withAws(() => claims(options.stack).admit(admitted, again));
         console.log(
           `${entry.serialNumber} admitted: it provisions once, as ${entry.thingName} of ${entry.useCase} at ${entry.site}`,
         );
@@ -196,9 +202,27 @@ export function devicesCommand(): Command {
     )
     .option('--stack <name>', 'the deployed stack', 'AiotPipeline')
     .option('--out <dir>', 'where to write it', path.join('.aiot', 'claim'))
-    .action(async (options: { stack: string; out: string }) => {
+    .option('--local <name>', "a claim certificate of the local runtime's CA instead, named <name>")
+    .addOption(dataDirOption())
+    .action(async (options: { stack: string; out: string; local?: string; dataDir: string }) => {
       const out = path.resolve(options.out);
       if (existsSync(out)) throw new Error(`${out} exists already: pass another --out, or remove it`);
+      if (options.local !== undefined) {
+        const certsDir = path.join(options.dataDir, 'certs');
+        if (!existsSync(path.join(certsDir, 'ca.crt')))
+          throw new Error(
+            `no local CA in ${certsDir}: start the runtime first (npm start), or pass its --data-dir`,
+          );
+        const pair = await (await LocalCertificateAuthority.openOrCreate(certsDir)).claimPair(options.local);
+        mkdirSync(out, { recursive: true, mode: 0o700 });
+        writeFileSync(path.join(out, 'claim.pem.crt'), pair.cert);
+        writeFileSync(path.join(out, 'claim.private.pem.key'), pair.key, { mode: 0o600 });
+        console.log(`local claim certificate "${options.local}" in ${out}; the agent provisions with:`);
+        console.log(
+          `  npm run aiot -- edge --claim-cert ${path.join(out, 'claim.pem.crt')} --claim-key ${path.join(out, 'claim.private.pem.key')} --serial <serial> --template ${LOCAL_PROVISIONING_TEMPLATE} --source simulator`,
+        );
+        return;
+      }
       const claim = await withAws(() => claims(options.stack).createClaim());
       mkdirSync(out, { recursive: true, mode: 0o700 });
       writeFileSync(path.join(out, 'claim.pem.crt'), claim.certificatePem);

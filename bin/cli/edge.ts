@@ -15,7 +15,8 @@ export function localEdgeCommand(): Command {
   return edgeCommand('edge', async (options, command) => {
     const certsDir = path.resolve(options.certsDir);
     const runtimeDir = path.dirname(certsDir);
-    if (!options.cert) {
+    // A device that provisions itself from a claim certificate is issued nothing here.
+    if (!options.cert && options.claimCert === undefined && options.thing !== undefined) {
       if (!existsSync(path.join(certsDir, 'ca.crt')))
         throw new InvalidArgumentError(
           `no local CA in ${certsDir}: start the runtime first (npm start), or point --certs-dir at <data-dir>/certs of the runtime you started with --data-dir`,

@@ -12,6 +12,7 @@ import { simulatorSource } from '../../edge/sources.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { pumpTelemetryV1 } from '../support/contracts.ts';
+import { aiot } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
 
 let dir: string;
@@ -100,6 +101,98 @@ describe('fleet provisioning by claim, through the local runtime', () => {
     });
     expect(stored).toBe(20);
   }, 90_000);
+
+  it('GIVEN an operator who admits a serial and makes a claim with the CLI THEN the edge agent CLI provisions from the claim and its readings are stored', async () => {
+    const runtimeDir = path.join(dir, 'runtime');
+    const allow = await aiot([
+      'devices',
+      'allow',
+      '--local',
+      '--serial',
+      'SN-CLI',
+      '--thing',
+      'pump-cli',
+      '--use-case',
+      'pump-maintenance',
+      '--site',
+      'plant-b',
+      '--data-dir',
+      runtimeDir,
+    ]);
+    expect(allow.code, allow.stderr).toBe(0);
+    expect(allow.stdout).toContain(
+      'SN-CLI admitted: it provisions once, as pump-cli of pump-maintenance at plant-b',
+    );
+    const claimDir = path.join(dir, 'claim-cli');
+    const made = await aiot([
+      'devices',
+      'claim',
+      '--local',
+      'line-2',
+      '--out',
+      claimDir,
+      '--data-dir',
+      runtimeDir,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+
+    const edge = await aiot(
+      [
+        'edge',
+        '--claim-cert',
+        path.join(claimDir, 'claim.pem.crt'),
+        '--claim-key',
+        path.join(claimDir, 'claim.private.pem.key'),
+        '--serial',
+        'SN-CLI',
+        '--template',
+        LOCAL_PROVISIONING_TEMPLATE,
+        '--endpoint',
+        runtime.mqttUrl,
+        '--certs-dir',
+        path.join(runtimeDir, 'certs'),
+        '--identity-dir',
+        path.join(dir, 'identity-cli'),
+        '--data-dir',
+        path.join(dir, 'edge-cli'),
+        '--source',
+        'simulator',
+        '--count',
+        '10',
+        '--rate',
+        '100',
+        '--status',
+        'off',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expect(edge.code, edge.stderr).toBe(0);
+    const stored = await waitFor('10 readings of pump-cli', async () => {
+      const { rows } = await runtime.store.query(
+        "SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = 'pump-cli'",
+      );
+      return Number(rows[0]?.n) >= 10 ? Number(rows[0]?.n) : undefined;
+    });
+    expect(stored).toBe(10);
+    // Admitted twice without --again: refused, and said why.
+    const twice = await aiot([
+      'devices',
+      'allow',
+      '--local',
+      '--serial',
+      'SN-CLI',
+      '--thing',
+      'pump-cli',
+      '--use-case',
+      'pump-maintenance',
+      '--site',
+      'plant-b',
+      '--data-dir',
+      runtimeDir,
+    ]);
+    expect(twice.code).not.toBe(0);
+    expect(twice.stderr).toContain('is on the allow-list already: pass --again');
+  }, 180_000);
 
   it('GIVEN a serial provisioned once, or never listed THEN provisioning is refused, and the hook says why', async () => {
     await expect(provision('SN-1', path.join(dir, 'clone'))).rejects.toThrow('403 AccessDenied');
