@@ -30,6 +30,11 @@ new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefine
     app.node.tryGetContext('iotLogging') === 'false' || app.node.tryGetContext('iotLogging') === false
       ? false
       : {},
+  // -c fleetProvisioning=false where devices are registered one by one (aiot devices register).
+  ...(app.node.tryGetContext('fleetProvisioning') === 'false' ||
+  app.node.tryGetContext('fleetProvisioning') === false
+    ? { fleetProvisioning: false as const }
+    : {}),
   // -c auditTrail=false where an organization trail already records the account;
   // -c auditRetentionDays=<n> keeps (and locks) the trail's files that long.
   auditTrail:
