@@ -61,6 +61,21 @@ const connectWith = (clientId: string, pair: { cert: string; key: string }) =>
     connectTimeout: 10_000,
   });
 
+/** Waits until the store holds `count` readings of `thing`; answers how many it holds then. */
+const storedReadings = (thing: string, count: number) =>
+  waitFor(`${count} readings of ${thing}`, async () => {
+    const { rows } = await runtime.store.query(
+      `SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = '${thing}'`,
+    );
+    return Number(rows[0]?.n) >= count ? Number(rows[0]?.n) : undefined;
+  });
+
+/** `aiot devices allow --local` for the CLI test's serial. */
+const allowCli = (dataDir: string) => [
+  ...['devices', 'allow', '--local', '--serial', 'SN-CLI', '--thing', 'pump-cli'],
+  ...['--use-case', 'pump-maintenance', '--site', 'plant-b', '--data-dir', dataDir],
+];
+
 describe('fleet provisioning by claim, through the local runtime', () => {
   it('GIVEN an allow-listed serial and only a claim certificate THEN the device provisions itself, keeps its identity, and its readings are stored under its thing', async () => {
     runtime.provisioning.admit({
@@ -93,32 +108,12 @@ describe('fleet provisioning by claim, through the local runtime', () => {
     await agent.run(simulatorSource({ thing: identity.thing, rate: 1000, count: 20 }));
     expect(await agent.drained(30_000)).toBe(true);
     await agent.stop();
-    const stored = await waitFor('20 readings of pump-777', async () => {
-      const { rows } = await runtime.store.query(
-        "SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = 'pump-777'",
-      );
-      return Number(rows[0]?.n) >= 20 ? Number(rows[0]?.n) : undefined;
-    });
-    expect(stored).toBe(20);
+    expect(await storedReadings('pump-777', 20)).toBe(20);
   }, 90_000);
 
   it('GIVEN an operator who admits a serial and makes a claim with the CLI THEN the edge agent CLI provisions from the claim and its readings are stored', async () => {
     const runtimeDir = path.join(dir, 'runtime');
-    const allow = await aiot([
-      'devices',
-      'allow',
-      '--local',
-      '--serial',
-      'SN-CLI',
-      '--thing',
-      'pump-cli',
-      '--use-case',
-      'pump-maintenance',
-      '--site',
-      'plant-b',
-      '--data-dir',
-      runtimeDir,
-    ]);
+    const allow = await aiot(allowCli(runtimeDir));
     expect(allow.code, allow.stderr).toBe(0);
     expect(allow.stdout).toContain(
       'SN-CLI admitted: it provisions once, as pump-cli of pump-maintenance at plant-b',
@@ -167,29 +162,9 @@ describe('fleet provisioning by claim, through the local runtime', () => {
       { timeoutMs: 90_000 },
     );
     expect(edge.code, edge.stderr).toBe(0);
-    const stored = await waitFor('10 readings of pump-cli', async () => {
-      const { rows } = await runtime.store.query(
-        "SELECT count(*)::INTEGER AS n FROM telemetry WHERE device_id = 'pump-cli'",
-      );
-      return Number(rows[0]?.n) >= 10 ? Number(rows[0]?.n) : undefined;
-    });
-    expect(stored).toBe(10);
+    expect(await storedReadings('pump-cli', 10)).toBe(10);
     // Admitted twice without --again: refused, and said why.
-    const twice = await aiot([
-      'devices',
-      'allow',
-      '--local',
-      '--serial',
-      'SN-CLI',
-      '--thing',
-      'pump-cli',
-      '--use-case',
-      'pump-maintenance',
-      '--site',
-      'plant-b',
-      '--data-dir',
-      runtimeDir,
-    ]);
+    const twice = await aiot(allowCli(runtimeDir));
     expect(twice.code).not.toBe(0);
     expect(twice.stderr).toContain('is on the allow-list already: pass --again');
   }, 180_000);
