@@ -14,6 +14,7 @@ import {
   provisioningErrorSchema,
   registerThingResponseSchema,
 } from '../core/provisioning/claim.ts';
+import { pemOf } from '../core/provisioning/pem.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -54,14 +55,6 @@ export function provisionedIdentity(dir: string): ProvisionedIdentity | undefine
     cert: readFileSync(path.join(dir, 'device.pem.crt'), 'utf8'),
     key: readFileSync(path.join(dir, 'device.private.pem.key'), 'utf8'),
   };
-}
-
-function pem(label: string, der: ArrayBuffer): string {
-  const lines =
-    Buffer.from(der)
-      .toString('base64')
-      .match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
 /**
@@ -137,7 +130,7 @@ export async function provisionByClaim(options: ClaimProvisioningOptions): Promi
       registerThingResponseSchema,
     );
     const thing = thingNameSchema.parse(registered.thingName);
-    const key = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+    const key = pemOf('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     writeFileSync(path.join(options.dir, 'device.private.pem.key'), key, { mode: 0o600 });
     writeFileSync(path.join(options.dir, 'device.pem.crt'), issued.certificatePem);

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { thingNameSchema } from '../core/contracts/contract.ts';
+import { pemOf } from '../core/provisioning/pem.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -115,32 +116,17 @@ export class LocalCertificateAuthority {
     if (!(await request.verify()))
       throw new Error('the certificate signing request is not signed by its own key');
     const certificateId = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex');
-    const cert = await x509.X509CertificateGenerator.create({
-      subject: `CN=${CSR_COMMON_NAME_PREFIX}${certificateId}, O=aiot-pipeline`,
-      issuer: this.caCert.subject,
-      notBefore: new Date(Date.now() - DAY_MS),
-      notAfter: new Date(Date.now() + 825 * DAY_MS),
-      signingAlgorithm: SIGNING_ALGORITHM,
-      publicKey: request.publicKey,
-      signingKey: this.caKey,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
-        await x509.AuthorityKeyIdentifierExtension.create(this.caCert, false),
-      ],
-    });
+    const cert = await this.issue(`${CSR_COMMON_NAME_PREFIX}${certificateId}`, request.publicKey, 'client');
     const fingerprint = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
     return { certificateId, certificatePem: cert.toString('pem'), fingerprint };
   }
 
-  private async pairFor(stem: string, commonName: string, usage: 'server' | 'client'): Promise<PemPair> {
-    const certFile = `${stem}.crt`;
-    const keyFile = `${stem}.key`;
-    if (existsSync(certFile) && existsSync(keyFile)) {
-      return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
-    }
-    const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+  /** A certificate of this CA for `publicKey`: a client's, or the broker's for localhost. */
+  private async issue(
+    commonName: string,
+    publicKey: x509.PublicKey | CryptoKey,
+    usage: 'server' | 'client',
+  ): Promise<x509.X509Certificate> {
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -159,16 +145,26 @@ export class LocalCertificateAuthority {
         ]),
       );
     }
-    const cert = await x509.X509CertificateGenerator.create({
+    return x509.X509CertificateGenerator.create({
       subject: `CN=${commonName}, O=aiot-pipeline`,
       issuer: this.caCert.subject,
       notBefore: new Date(Date.now() - DAY_MS),
       notAfter: new Date(Date.now() + 825 * DAY_MS),
       signingAlgorithm: SIGNING_ALGORITHM,
-      publicKey: keys.publicKey,
+      publicKey,
       signingKey: this.caKey,
       extensions,
     });
+  }
+
+  private async pairFor(stem: string, commonName: string, usage: 'server' | 'client'): Promise<PemPair> {
+    const certFile = `${stem}.crt`;
+    const keyFile = `${stem}.key`;
+    if (existsSync(certFile) && existsSync(keyFile)) {
+      return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+    }
+    const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+    const cert = await this.issue(commonName, keys.publicKey, usage);
     mkdirSync(path.dirname(stem), { recursive: true, mode: 0o700 });
     const pair = { cert: cert.toString('pem'), key: await exportPrivateKey(keys.privateKey) };
     writeFileSync(keyFile, pair.key, { mode: 0o600 });
@@ -178,11 +174,7 @@ export class LocalCertificateAuthority {
 }
 
 async function exportPrivateKey(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  const base64 = Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN PRIVATE KEY-----\n${base64.trimEnd()}\n-----END PRIVATE KEY-----\n`;
+  return pemOf('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', key));
 }
 
 async function importPrivateKey(pem: string): Promise<CryptoKey> {

@@ -66,6 +66,24 @@ export function isAwsError(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
 
+/** The account's IoT Core ATS endpoint, which devices connect to. */
+export async function atsEndpoint(iot: IoTClient): Promise<string> {
+  const { endpointAddress } = await iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }));
+  if (!endpointAddress) throw new Error('IoT Core named no ATS endpoint');
+  return endpointAddress;
+}
+
+/** Runs each undo step in turn, going on past the ones that fail. */
+export async function bestEffort(attempts: readonly (() => Promise<unknown>)[]): Promise<void> {
+  for (const attempt of attempts) {
+    try {
+      await attempt();
+    } catch {
+      // The next step may still succeed; what is left is the caller's to say.
+    }
+  }
+}
+
 /** A deployed stack's outputs; a clear error when there is no such stack where the SDK points. */
 export async function stackOutputs(
   cloudFormation: CloudFormationClient,
@@ -186,10 +204,7 @@ export class DeviceRegistration {
       await this.iot.send(new AttachPolicyCommand({ policyName: target.policyName, target: certificateArn }));
       await this.iot.send(new AttachThingPrincipalCommand({ thingName: thing, principal: certificateArn }));
       await this.iot.send(new AddThingToThingGroupCommand({ thingName: thing, thingGroupName: thingGroup }));
-      const { endpointAddress } = await this.iot.send(
-        new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }),
-      );
-      if (!endpointAddress) throw new Error('IoT Core named no ATS endpoint');
+      const endpointAddress = await atsEndpoint(this.iot);
       return {
         thing,
         useCase,
@@ -223,13 +238,8 @@ export class DeviceRegistration {
       );
     }
     attempts.push(() => this.iot.send(new DeleteThingCommand({ thingName: thing })));
-    for (const attempt of attempts) {
-      try {
-        await attempt();
-      } catch {
-        // Best effort: what cannot be undone is left for `aiot devices revoke`.
-      }
-    }
+    // What cannot be undone is left for `aiot devices revoke`.
+    await bestEffort(attempts);
   }
 
   /** Deactivates every certificate of `thing` and detaches it from the thing and its policies. */

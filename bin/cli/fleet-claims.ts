@@ -4,7 +4,6 @@ import {
   AttachPolicyCommand,
   CreateKeysAndCertificateCommand,
   DeleteCertificateCommand,
-  DescribeEndpointCommand,
   type IoTClient,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
@@ -15,7 +14,7 @@ import {
   CLAIM_CLIENT_ID_PREFIX,
   type AllowListEntry,
 } from '../../core/provisioning/claim.ts';
-import { amazonRootCa1, stackOutputs } from './device-registration.ts';
+import { amazonRootCa1, atsEndpoint, bestEffort, stackOutputs } from './device-registration.ts';
 
 /** What a device needs to provision itself: the claim credentials and where to ask. */
 export interface ClaimCredentials {
@@ -102,10 +101,7 @@ export class FleetClaims {
       throw new Error('IoT Core issued no certificate');
     try {
       await this.iot.send(new AttachPolicyCommand({ policyName: claimPolicyName, target: certificateArn }));
-      const { endpointAddress } = await this.iot.send(
-        new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }),
-      );
-      if (!endpointAddress) throw new Error('IoT Core named no ATS endpoint');
+      const endpointAddress = await atsEndpoint(this.iot);
       return {
         certificateArn,
         certificatePem,
@@ -116,17 +112,12 @@ export class FleetClaims {
         clientIdPrefix: CLAIM_CLIENT_ID_PREFIX,
       };
     } catch (error) {
-      // A claim certificate without its policy is of no use: it goes, as far as it can.
-      for (const undo of [
+      // A claim certificate without its policy is of no use: it goes, as far as it can (with no
+      // policy, what is left can do nothing).
+      await bestEffort([
         () => this.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' })),
         () => this.iot.send(new DeleteCertificateCommand({ certificateId })),
-      ]) {
-        try {
-          await undo();
-        } catch {
-          // Left for the operator: the certificate has no policy, so it can do nothing.
-        }
-      }
+      ]);
       throw error;
     }
   }
