@@ -28,11 +28,30 @@ export interface EdgeConnection {
   readonly healthTopic?: string;
 }
 
+/**
+ * Renewing the device certificate over the agent's own connection before it expires (IoT Core
+ * lets a thing connect only as itself, so a second connection would push the first off).
+ */
+export interface CertificateRenewal {
+  /** When the current certificate is due for renewal (ms since the epoch). */
+  dueAt(): number;
+  /** Asks for a new certificate over the connection and keeps it; resolves with it. */
+  renew(client: MqttClient): Promise<{ cert: string; key: string }>;
+  /** What to publish once connected with a renewed certificate; undefined when nothing waits. */
+  pendingConfirmation(): { topic: string; payload: string } | undefined;
+  /** The broker acknowledged the confirmation. */
+  confirmed(): void;
+}
+
 export interface EdgeAgentOptions {
   readonly identity: DeviceIdentity;
   readonly contract: DataContract;
   readonly settings: ResolvedEdgeSettings;
   readonly connection: EdgeConnection;
+  /** Renews the certificate before it expires. @default - none: the certificate is used as it is */
+  readonly renewal?: CertificateRenewal;
+  /** How often a long-running agent checks whether its certificate is due. @default 1 hour */
+  readonly renewalCheckMs?: number;
   /** Folder for the queue and the reject file. */
   readonly dataDir: string;
   /** Disk the backlog may use. @default 256 MiB */
@@ -145,10 +164,16 @@ export class EdgeAgent {
   private flushing = 0;
   private lastError: string | undefined;
   private stopping = false;
+  /** The certificate and key connections use: a renewal replaces them. */
+  private credentials: { cert: string | Buffer; key: string | Buffer };
+  private renewing = false;
+  private lastRenewal = 0;
+  private renewalTimer: NodeJS.Timeout | undefined;
   private unreadable = 0;
   private readonly idleWaiters: (() => void)[] = [];
 
   private constructor(private readonly options: EdgeAgentOptions) {
+    this.credentials = { cert: options.connection.cert, key: options.connection.key };
     mkdirSync(options.dataDir, { recursive: true });
     this.queue = DiskQueue.open({
       dir: path.join(options.dataDir, 'queue'),
@@ -172,6 +197,7 @@ export class EdgeAgent {
       ['maxInFlight', options.maxInFlight],
       ['maxSendRate', options.maxSendRate],
       ['healthIntervalMs', options.healthIntervalMs],
+      ['renewalCheckMs', options.renewalCheckMs],
     ] as const) {
       if (value !== undefined && !(value > 0)) throw new Error(`${name} must be above 0, got ${value}`);
     }
@@ -184,6 +210,11 @@ export class EdgeAgent {
     }
     const agent = new EdgeAgent(options);
     agent.connect();
+    if (options.renewal) {
+      agent.renewalTimer = setInterval(() => {
+        if (agent.connected && agent.client) agent.renewIfDue(agent.client);
+      }, options.renewalCheckMs ?? 3600_000);
+    }
     if (options.connection.healthTopic) {
       agent.healthTimer = setInterval(() => {
         agent.publishHealth();
@@ -304,8 +335,8 @@ export class EdgeAgent {
     const client = mqtt.connect(connection.url, {
       clientId: identity.thing,
       ca: connection.ca,
-      cert: connection.cert,
-      key: connection.key,
+      cert: this.credentials.cert,
+      key: this.credentials.key,
       protocolVersion: 4,
       clean: true,
       keepalive: 30,
@@ -324,6 +355,8 @@ export class EdgeAgent {
       this.lastError = undefined;
       this.log('info', `connected to ${connection.url}; ${this.queue.stats.depth} readings to send`);
       this.pump();
+      this.confirmRenewal(client);
+      this.renewIfDue(client);
     });
     client.on('error', (error) => {
       if (generation === this.generation) this.lastError = error.message;
@@ -331,6 +364,61 @@ export class EdgeAgent {
     client.on('close', () => {
       if (generation !== this.generation) return;
       this.onDisconnected(client);
+    });
+  }
+
+  /**
+   * Renews the certificate when it is due, at most once per check interval (a certificate issued
+   * with less life than the renewal margin is not renewed at every connection).
+   */
+  private renewIfDue(client: MqttClient): void {
+    const renewal = this.options.renewal;
+    const now = Date.now();
+    if (!renewal || this.renewing || this.stopping) return;
+    if (now - this.lastRenewal < (this.options.renewalCheckMs ?? 3600_000)) return;
+    let dueAt: number;
+    try {
+      dueAt = renewal.dueAt();
+    } catch (error) {
+      this.log(
+        'warn',
+        `cannot tell when the certificate is due: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    if (now < dueAt) return;
+    this.renewing = true;
+    this.lastRenewal = now;
+    this.log('info', 'certificate due for renewal: asking for a new one');
+    renewal.renew(client).then(
+      (credentials) => {
+        this.renewing = false;
+        this.credentials = credentials;
+        this.log('info', 'certificate renewed: reconnecting with it');
+        // Reconnect at once with the new certificate; unacknowledged readings are sent again.
+        if (client === this.client && this.connected) {
+          this.attempts = 0;
+          this.onDisconnected(client);
+        }
+      },
+      (error: unknown) => {
+        this.renewing = false;
+        this.log(
+          'warn',
+          `certificate renewal failed (the current one stays in use; next try within ${((this.options.renewalCheckMs ?? 3600_000) / 60_000).toFixed(0)} min): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      },
+    );
+  }
+
+  /** Connected with a renewed certificate: say so, and the cloud retires the old one. */
+  private confirmRenewal(client: MqttClient): void {
+    const pending = this.options.renewal?.pendingConfirmation();
+    if (!pending) return;
+    client.publish(pending.topic, pending.payload, { qos: 1 }, (error) => {
+      if (error) return; // said again at the next connection
+      this.options.renewal?.confirmed();
+      this.log('info', 'connected with the renewed certificate: the old one is retired');
     });
   }
 
@@ -493,6 +581,7 @@ export class EdgeAgent {
     clearTimeout(this.pumpTimer);
     clearTimeout(this.packTimer);
     clearInterval(this.healthTimer);
+    clearInterval(this.renewalTimer);
     const status = this.status;
     const client = this.client;
     const wasConnected = this.connected;

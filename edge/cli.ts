@@ -14,7 +14,7 @@ import {
 } from '../core/ingest/topics.ts';
 import { acceptedContractRefs, parseManifest, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import { IOT_METERING_UNIT_BYTES } from '../core/contracts/pack.ts';
-import { provisionByClaim } from './provisioning.ts';
+import { DEFAULT_RENEW_BEFORE_DAYS, IdentityRenewal, provisionByClaim } from './provisioning.ts';
 import { DEFAULT_MAX_SEND_RATE, EdgeAgent, type EdgeAgentStatus } from './agent.ts';
 import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
 import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
@@ -29,6 +29,8 @@ export interface EdgeRunOptions {
   template?: string;
   /** Where a provisioned identity is kept. @default .aiot/identity/<serial> */
   identityDir?: string;
+  /** A provisioned identity's certificate is renewed this many days before it expires. */
+  renewBeforeDays: number;
   endpoint: string;
   manifest: string;
   contractsDir: string;
@@ -214,7 +216,12 @@ export function manifestAndContract(
 async function deviceIdentity(
   options: EdgeRunOptions,
   ca: Buffer,
-): Promise<{ thing: string; credentials: { ca: Buffer; cert: Buffer | string; key: Buffer | string } }> {
+): Promise<{
+  thing: string;
+  credentials: { ca: Buffer; cert: Buffer | string; key: Buffer | string };
+  /** The identity folder of a device provisioned by claim: its certificate renews itself. */
+  identityDir?: string;
+}> {
   if (options.claimCert === undefined) {
     const thing = options.thing;
     if (thing === undefined)
@@ -242,6 +249,7 @@ async function deviceIdentity(
     throw new InvalidArgumentError(
       '--claim-cert needs --claim-key, --serial and --template (the stack output ProvisioningTemplateName)',
     );
+  const identityDir = options.identityDir ?? path.join('.aiot', 'identity', serial);
   const identity = await provisionByClaim({
     url: options.endpoint,
     ca,
@@ -249,13 +257,13 @@ async function deviceIdentity(
     claimKey: readCredential(claimKey, 'claim key', '--claim-key', options.certsDir),
     templateName: template,
     serialNumber: serial,
-    dir: options.identityDir ?? path.join('.aiot', 'identity', serial),
+    dir: identityDir,
   });
   if (options.thing !== undefined && options.thing !== identity.thing)
     throw new InvalidArgumentError(
       `--thing ${options.thing}, but this device was provisioned as ${identity.thing}`,
     );
-  return { thing: identity.thing, credentials: { ca, cert: identity.cert, key: identity.key } };
+  return { thing: identity.thing, credentials: { ca, cert: identity.cert, key: identity.key }, identityDir };
 }
 
 /** Runs the agent until the source ends (then drains) or a signal arrives. */
@@ -268,7 +276,7 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
     '--ca',
     options.certsDir,
   );
-  const { thing, credentials } = await deviceIdentity(options, ca);
+  const { thing, credentials, identityDir } = await deviceIdentity(options, ca);
   const dataDir = options.dataDir ?? path.join('.aiot', 'edge', thing);
   const abort = new AbortController();
   const signal = abort.signal;
@@ -310,6 +318,16 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
         : telemetryTopic(manifest.id, thing),
       ...(options.health ? { healthTopic: healthTopic(manifest.id, thing) } : {}),
     },
+    ...(identityDir !== undefined && options.template !== undefined
+      ? {
+          renewal: new IdentityRenewal({
+            dir: identityDir,
+            templateName: options.template,
+            useCase: manifest.id,
+            renewBeforeMs: options.renewBeforeDays * 86_400_000,
+          }),
+        }
+      : {}),
     dataDir,
     maxQueueBytes: options.maxQueueMb * 1024 * 1024,
     overflow: options.overflow,
@@ -373,6 +391,12 @@ export function edgeCommand(
     .option(
       '--identity-dir <dir>',
       'where the provisioned identity is kept (default: .aiot/identity/<serial>)',
+    )
+    .option(
+      '--renew-before-days <days>',
+      'a provisioned identity renews its certificate this many days before it expires',
+      number('--renew-before-days', 0, 36_500),
+      DEFAULT_RENEW_BEFORE_DAYS,
     )
     .option(
       '--endpoint <url>',

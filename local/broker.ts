@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { authorizeDevicePublish, MAX_PUBLISHES_PER_CONNECTION_PER_SECOND } from '../core/ingest/topics.ts';
-import { CLAIM_CLIENT_ID_PREFIX } from '../core/provisioning/claim.ts';
+import { CLAIM_CLIENT_ID_PREFIX, type Claimant } from '../core/provisioning/claim.ts';
+import { parseCertificateTopic } from '../core/provisioning/rotation.ts';
 import { CLAIM_COMMON_NAME_PREFIX, CSR_COMMON_NAME_PREFIX } from './certs.ts';
 import { listen } from './listen.ts';
 import { LocalProvisioning, type ProvisioningReply } from './provisioning.ts';
@@ -57,7 +58,8 @@ export interface LocalBrokerOptions {
    */
   readonly provisioning?: {
     thingOfCertificate(fingerprint: string): string | undefined;
-    handle(topic: string, payload: Buffer, clientId: string): Promise<ProvisioningReply>;
+    handle(topic: string, payload: Buffer, claimant: Claimant): Promise<ProvisioningReply>;
+    confirm(thing: string, certificateFingerprint: string, payload: Buffer): Promise<unknown>;
   };
 }
 
@@ -93,7 +95,7 @@ type AedesOptions = NonNullable<Parameters<typeof Aedes.createBroker>[0]>;
 /**
  * The IoT Core device policy as aedes hooks: a client must present a certificate from the local
  * CA and use its thing name as client id; it may publish only to its own telemetry topic (what
- * it publishes is handed to `accept` before the PUBACK); it may not subscribe.
+ * it publishes is handed to `accept` before the PUBACK); it subscribes only to provisioning's answers.
  */
 function devicePolicyHooks(
   options: LocalBrokerOptions,
@@ -101,6 +103,30 @@ function devicePolicyHooks(
   const things = new WeakMap<Client, string>();
   /** Clients connected with a claim certificate: they may only provision. */
   const claims = new WeakSet<Client>();
+  /** The SHA-256 fingerprint of each client's certificate: its certificate id in provisioning. */
+  const fingerprints = new WeakMap<Client, string>();
+  const refusePublish = (client: Client, thing: string, topic: string, reason: string) => {
+    options.onRefused({ clientId: client.id, thing, action: 'publish', topic, reason });
+  };
+  /** Answered to this client alone, as IoT Core answers the connection that asked. */
+  const answerProvisioning = (client: Client, topic: string, payload: Buffer, thing: string) => {
+    const provisioning = options.provisioning;
+    if (!provisioning) return;
+    provisioning
+      .handle(topic, payload, { clientId: client.id, certificateId: fingerprints.get(client) ?? '' })
+      .then(
+        (reply) => {
+          client.publish(
+            { cmd: 'publish', topic: reply.topic, payload: reply.payload, qos: 0, retain: false, dup: false },
+            () => undefined,
+          );
+        },
+        (error: unknown) => {
+          const reason = `provisioning failed: ${error instanceof Error ? error.message : String(error)}`;
+          options.onRefused({ clientId: client.id, thing, action: 'accept', topic, reason });
+        },
+      );
+  };
   return {
     authenticate: (client, _username, _password, done) => {
       const socket = socketOf(client);
@@ -123,6 +149,7 @@ function devicePolicyHooks(
           );
         else {
           claims.add(client);
+          fingerprints.set(client, socket.getPeerCertificate().fingerprint256);
           done(null, true);
         }
         return;
@@ -146,6 +173,7 @@ function devicePolicyHooks(
         return;
       }
       things.set(client, thing);
+      fingerprints.set(client, socket.getPeerCertificate().fingerprint256);
       done(null, true);
     },
     authorizePublish: (client, packet, done) => {
@@ -158,46 +186,40 @@ function devicePolicyHooks(
       if (claims.has(client) && provisioning) {
         if (!LocalProvisioning.isRequestTopic(packet.topic) || payload.length > MAX_PAYLOAD_BYTES) {
           const reason = `a claim certificate may only ask to provision, not publish to "${packet.topic}"`;
-          options.onRefused({
-            clientId: client.id,
-            thing: '',
-            action: 'publish',
-            topic: packet.topic,
-            reason,
-          });
+          refusePublish(client, '', packet.topic, reason);
           done(new Error(reason));
           return;
         }
         done(null);
-        // Answered to this client alone, as IoT Core answers the connection that asked.
-        provisioning.handle(packet.topic, payload, client.id).then(
-          (reply) => {
-            client.publish(
-              {
-                cmd: 'publish',
-                topic: reply.topic,
-                payload: reply.payload,
-                qos: 0,
-                retain: false,
-                dup: false,
-              },
-              () => undefined,
-            );
-          },
-          (error: unknown) => {
-            const reason = `provisioning failed: ${error instanceof Error ? error.message : String(error)}`;
-            options.onRefused({
-              clientId: client.id,
-              thing: '',
-              action: 'accept',
-              topic: packet.topic,
-              reason,
-            });
-          },
-        );
+        answerProvisioning(client, packet.topic, payload, '');
         return;
       }
       const thing = things.get(client) ?? '';
+      // A provisioned thing renews its certificate over its own connection, as in IoT Core.
+      if (
+        provisioning &&
+        LocalProvisioning.isRequestTopic(packet.topic) &&
+        payload.length <= MAX_PAYLOAD_BYTES
+      ) {
+        done(null);
+        answerProvisioning(client, packet.topic, payload, thing);
+        return;
+      }
+      const renewed = parseCertificateTopic(packet.topic);
+      if (provisioning && renewed?.thing === thing && options.ruleNames.has(renewed.useCase)) {
+        if (payload.length > MAX_PAYLOAD_BYTES) {
+          const reason = `payload of ${payload.length} bytes is over the ${MAX_PAYLOAD_BYTES}-byte limit`;
+          refusePublish(client, thing, packet.topic, reason);
+          done(new Error(reason));
+          return;
+        }
+        done(null);
+        provisioning.confirm(thing, fingerprints.get(client) ?? '', payload).catch((error: unknown) => {
+          const reason = `certificate confirmation failed: ${error instanceof Error ? error.message : String(error)}`;
+          options.onRefused({ clientId: client.id, thing, action: 'accept', topic: packet.topic, reason });
+        });
+        return;
+      }
       const decision = authorizeDevicePublish(thing, packet.topic, options.ruleNames);
       const refusal = !decision.allowed
         ? decision.reason
@@ -226,7 +248,10 @@ function devicePolicyHooks(
       done(null);
     },
     authorizeSubscribe: (client, subscription, done) => {
-      if (claims.has(client) && LocalProvisioning.isReplyTopic(subscription.topic)) {
+      if (
+        (claims.has(client) || (options.provisioning && things.has(client))) &&
+        LocalProvisioning.isReplyTopic(subscription.topic)
+      ) {
         done(null, subscription);
         return;
       }
@@ -237,7 +262,7 @@ function devicePolicyHooks(
         topic: subscription.topic,
         reason: claims.has(client)
           ? 'a claim certificate subscribes only to the answers of provisioning'
-          : 'devices may not subscribe',
+          : 'devices subscribe only to the answers of provisioning',
       });
       done(null, null);
     },

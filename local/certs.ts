@@ -101,9 +101,7 @@ export class LocalCertificateAuthority {
    * subject is ours, not the request's: "csr <id>" is never a thing name, so the certificate names
    * no thing until a registration attaches it to one.
    */
-  async signRequest(
-    csrPem: string,
-  ): Promise<{ certificateId: string; certificatePem: string; fingerprint: string }> {
+  async signRequest(csrPem: string): Promise<{ certificateId: string; certificatePem: string }> {
     let request: x509.Pkcs10CertificateRequest;
     try {
       request = new x509.Pkcs10CertificateRequest(csrPem);
@@ -115,10 +113,11 @@ export class LocalCertificateAuthority {
     }
     if (!(await request.verify()))
       throw new Error('the certificate signing request is not signed by its own key');
-    const certificateId = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex');
-    const cert = await this.issue(`${CSR_COMMON_NAME_PREFIX}${certificateId}`, request.publicKey, 'client');
-    const fingerprint = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
-    return { certificateId, certificatePem: cert.toString('pem'), fingerprint };
+    const label = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex');
+    const cert = await this.issue(`${CSR_COMMON_NAME_PREFIX}${label}`, request.publicKey, 'client');
+    // IoT Core's certificate id is the SHA-256 fingerprint of the certificate: so is ours.
+    const certificateId = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
+    return { certificateId, certificatePem: cert.toString('pem') };
   }
 
   /** A certificate of this CA for `publicKey`: a client's, or the broker's for localhost. */

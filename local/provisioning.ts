@@ -10,9 +10,16 @@ import {
   PROVISIONING_TOPICS,
   registerThingRequestSchema,
   type AllowListEntry,
+  type Claimant,
   type ProvisioningError,
+  type Rotation,
 } from '../core/provisioning/claim.ts';
-import { preProvision, type AllowList } from '../core/provisioning/pre-provisioning.ts';
+import {
+  preProvision,
+  type AllowList,
+  type DeviceCertificates,
+} from '../core/provisioning/pre-provisioning.ts';
+import { confirmRotation, type ConfirmationOutcome } from '../core/provisioning/rotation.ts';
 import type { LocalCertificateAuthority } from './certs.ts';
 import { writeFileDurably } from './durable-file.ts';
 
@@ -23,6 +30,11 @@ const TOKEN_TTL_MS = 3600_000;
 
 const allowListFileSchema = z.array(allowListEntrySchema);
 const attachmentsFileSchema = z.record(z.string(), z.string());
+
+/** A certificate id from a SHA-256 fingerprint, in either IoT Core's form or Node's `AB:CD:…`. */
+export function certificateIdOf(fingerprint: string): string {
+  return fingerprint.replaceAll(':', '').toLowerCase();
+}
 
 export interface ProvisioningReply {
   readonly topic: string;
@@ -71,6 +83,46 @@ class FileAllowList implements AllowList {
     return Promise.resolve(true);
   }
 
+  markRotated(
+    serialNumber: string,
+    certificateId: string,
+    rotation: Rotation,
+    expected: Pick<AllowListEntry, 'certificateId' | 'previousCertificateId'>,
+    at: Date,
+  ): Promise<boolean> {
+    const entries = this.entries();
+    const entry = entries.find((candidate) => candidate.serialNumber === serialNumber);
+    if (
+      !entry?.provisionedAt ||
+      entry.certificateId !== expected.certificateId ||
+      entry.previousCertificateId !== expected.previousCertificateId
+    )
+      return Promise.resolve(false);
+    this.write(
+      entries.map((candidate) =>
+        candidate === entry
+          ? {
+              ...entry,
+              certificateId,
+              previousCertificateId: rotation.replaces,
+              rotatedAt: at.toISOString(),
+            }
+          : candidate,
+      ),
+    );
+    return Promise.resolve(true);
+  }
+
+  clearPrevious(serialNumber: string, previousCertificateId: string): Promise<void> {
+    const entries = this.entries();
+    const entry = entries.find((candidate) => candidate.serialNumber === serialNumber);
+    if (entry?.previousCertificateId === previousCertificateId) {
+      const { previousCertificateId: _cleared, ...rest } = entry;
+      this.write(entries.map((candidate) => (candidate === entry ? rest : candidate)));
+    }
+    return Promise.resolve();
+  }
+
   write(entries: readonly AllowListEntry[]): void {
     writeFileDurably(this.file, `${JSON.stringify(entries, null, 2)}\n`);
   }
@@ -87,10 +139,7 @@ export class LocalProvisioning {
   private readonly allowList: FileAllowList;
   private readonly attachmentsFile: string;
   private attachments: Record<string, string>;
-  private readonly tokens = new Map<
-    string,
-    { certificateId: string; fingerprint: string; expires: number }
-  >();
+  private readonly tokens = new Map<string, { certificateId: string; expires: number }>();
 
   constructor(
     readonly dir: string,
@@ -140,9 +189,54 @@ export class LocalProvisioning {
     return parsed.data;
   }
 
-  /** The thing a provisioned certificate (SHA-256 fingerprint, hex) is attached to. */
+  /**
+   * The thing a provisioned certificate is attached to. A certificate's id is its SHA-256
+   * fingerprint in lower-case hex, as in IoT Core; Node's `fingerprint256` form is taken too.
+   */
   thingOfCertificate(fingerprint: string): string | undefined {
-    return this.attachments[fingerprint.replaceAll(':', '').toLowerCase()];
+    return this.attachments[certificateIdOf(fingerprint)];
+  }
+
+  /** Retiring a local certificate detaches it: the broker then refuses it. */
+  private readonly certificates: DeviceCertificates = {
+    retire: (certificateId) => {
+      const { [certificateId]: _retired, ...kept } = this.attachments;
+      this.saveAttachments(kept);
+      return Promise.resolve();
+    },
+  };
+
+  private saveAttachments(attachments: Record<string, string>): void {
+    this.attachments = attachments;
+    writeFileDurably(this.attachmentsFile, `${JSON.stringify(attachments, null, 2)}\n`);
+  }
+
+  /**
+   * A device says it is connected with its renewed certificate (on `dt/<use case>/<thing>/certificate`):
+   * the one it replaced is detached, as the cloud's certificate rule retires it.
+   */
+  confirm(thing: string, certificateFingerprint: string, payload: Buffer): Promise<ConfirmationOutcome> {
+    let message: unknown;
+    try {
+      message = JSON.parse(payload.toString('utf8'));
+    } catch {
+      message = undefined;
+    }
+    const serialNumber =
+      typeof message === 'object' && message !== null && 'serialNumber' in message
+        ? message.serialNumber
+        : undefined;
+    return confirmRotation(
+      { serialNumber, thing, certificateId: certificateIdOf(certificateFingerprint) },
+      { allowList: this.allowList, certificates: this.certificates, log: this.logTo() },
+    );
+  }
+
+  private logTo(): (message: string, details: Record<string, unknown>) => void {
+    return (message, details) => {
+      const { reason, ...rest } = details;
+      this.onLog(`${message}${typeof reason === 'string' ? `: ${reason}` : ''} (${JSON.stringify(rest)})`);
+    };
   }
 
   static isRequestTopic(topic: string): boolean {
@@ -161,8 +255,11 @@ export class LocalProvisioning {
     ].includes(topic);
   }
 
-  /** Answers one provisioning request of a claim certificate, on the topic IoT Core would answer on. */
-  async handle(topic: string, payload: Buffer, clientId: string): Promise<ProvisioningReply> {
+  /**
+   * Answers one provisioning request, on the topic IoT Core would answer on: from a claim
+   * certificate (a first registration) or from a provisioned thing renewing its certificate.
+   */
+  async handle(topic: string, payload: Buffer, claimant: Claimant): Promise<ProvisioningReply> {
     const csr = topic === PROVISIONING_TOPICS.createFromCsr;
     const reply = (accepted: boolean, body: unknown): ProvisioningReply => ({
       topic: csr
@@ -188,11 +285,7 @@ export class LocalProvisioning {
       try {
         const signed = await this.ca.signRequest(request.data.certificateSigningRequest);
         const token = randomBytes(32).toString('base64url');
-        this.tokens.set(token, {
-          certificateId: signed.certificateId,
-          fingerprint: signed.fingerprint,
-          expires: Date.now() + TOKEN_TTL_MS,
-        });
+        this.tokens.set(token, { certificateId: signed.certificateId, expires: Date.now() + TOKEN_TTL_MS });
         return reply(true, {
           certificateId: signed.certificateId,
           certificatePem: signed.certificatePem,
@@ -213,31 +306,29 @@ export class LocalProvisioning {
       );
     const decision = await preProvision(
       {
-        claimCertificateId: clientId,
+        claimCertificateId: certificateIdOf(claimant.certificateId),
         certificateId: owned.certificateId,
         templateArn: LOCAL_PROVISIONING_TEMPLATE,
-        clientId,
+        clientId: claimant.clientId,
         parameters: request.data.parameters ?? {},
       },
       {
         allowList: this.allowList,
         thingGroups: { ensure: () => Promise.resolve() },
+        certificates: this.certificates,
         clock: { now: () => Date.now() },
         stackName: 'local',
         policies: new Map(this.useCases.map((useCase) => [useCase, `${useCase}-device-policy`])),
-        log: (message, details) => {
-          const { reason, ...rest } = details;
-          this.onLog(
-            `${message}${typeof reason === 'string' ? `: ${reason}` : ''} (${JSON.stringify(rest)})`,
-          );
-        },
+        log: this.logTo(),
       },
     );
     if (!decision.allowProvisioning)
       return rejected(403, 'AccessDenied', 'refused by the pre-provisioning hook');
     this.tokens.delete(request.data.certificateOwnershipToken);
-    this.attachments = { ...this.attachments, [owned.fingerprint]: decision.parameterOverrides.ThingName };
-    writeFileDurably(this.attachmentsFile, `${JSON.stringify(this.attachments, null, 2)}\n`);
+    this.saveAttachments({
+      ...this.attachments,
+      [owned.certificateId]: decision.parameterOverrides.ThingName,
+    });
     return reply(true, { thingName: decision.parameterOverrides.ThingName, deviceConfiguration: {} });
   }
 }

@@ -9,6 +9,9 @@ import { issuesText } from '../contracts/reasons.ts';
  * allow-list are registered, each once, as the thing and in the use case the list names.
  */
 
+/** The client ids a claim certificate may connect with: never a thing's, so it cannot push a device off. */
+export const CLAIM_CLIENT_ID_PREFIX = 'provision-';
+
 /** What a device sends with RegisterThing, beyond the certificate it proves. */
 export const registrationParametersSchema = z.strictObject({
   SerialNumber: z
@@ -25,11 +28,19 @@ export const allowListEntrySchema = z.strictObject({
   site: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a site id: lower-case letters, digits and dashes'),
-  thingName: thingNameSchema,
+  thingName: thingNameSchema.refine((name) => !name.startsWith(CLAIM_CLIENT_ID_PREFIX), {
+    message: `must not start with "${CLAIM_CLIENT_ID_PREFIX}": that prefix is the claim certificate's client id`,
+  }),
   /** Set once the serial is provisioned: a serial registers once (a second device with it is refused). */
   provisionedAt: z.iso.datetime({ offset: true }).optional(),
-  /** The certificate it was provisioned with. */
+  /** The certificate it was provisioned with, or rotated to last. */
   certificateId: z.string().optional(),
+  /**
+   * The certificate a rotation replaced, kept active until the device proves the new one by
+   * connecting with it: then it is deactivated and this is cleared.
+   */
+  previousCertificateId: z.string().optional(),
+  rotatedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type AllowListEntry = z.output<typeof allowListEntrySchema>;
 
@@ -45,9 +56,50 @@ export interface TemplateParameters {
   readonly Site: string;
 }
 
+/**
+ * A registration of a device that has an identity already: it asks with its current certificate
+ * (over its own connection, as its thing) for a new one before the current one expires.
+ */
+export interface Rotation {
+  /** The certificate the device asked with: stays active until the device connects with the new one. */
+  readonly replaces: string;
+  /** A certificate to deactivate now: the one before `replaces`, or a new one the device never took up. */
+  readonly retire?: string;
+}
+
 export type HookDecision =
-  | { readonly allow: true; readonly entry: AllowListEntry; readonly parameters: TemplateParameters }
+  | {
+      readonly allow: true;
+      readonly entry: AllowListEntry;
+      readonly parameters: TemplateParameters;
+      /** Present when a provisioned device renews its certificate. */
+      readonly rotation?: Rotation;
+    }
   | { readonly allow: false; readonly reason: string };
+
+/** Who asks to register: the connection's client id and the certificate it proved. */
+export interface Claimant {
+  readonly clientId: string;
+  readonly certificateId: string;
+}
+
+/**
+ * Whether a provisioned device may renew its certificate: it must ask as its thing, with the
+ * certificate the allow-list last gave it, or with the one before when the last renewal never
+ * reached it (the device kept its old identity, so the new certificate is retired unused).
+ */
+function rotationOf(entry: AllowListEntry, claimant: Claimant): Rotation | string {
+  const serial = entry.serialNumber;
+  if (claimant.clientId !== entry.thingName)
+    return `serial number "${serial}" was provisioned at ${entry.provisionedAt ?? '?'} (certificate ${entry.certificateId ?? 'unknown'}); a provisioned device renews its certificate as its thing "${entry.thingName}", not as "${claimant.clientId}", and an operator re-admits a replaced device with \`aiot devices allow --again\``;
+  if (claimant.certificateId === entry.certificateId)
+    return entry.previousCertificateId === undefined
+      ? { replaces: claimant.certificateId }
+      : { replaces: claimant.certificateId, retire: entry.previousCertificateId };
+  if (claimant.certificateId === entry.previousCertificateId && entry.certificateId !== undefined)
+    return { replaces: claimant.certificateId, retire: entry.certificateId };
+  return `thing "${entry.thingName}" asked to renew with certificate ${claimant.certificateId}, which is neither its current (${entry.certificateId ?? 'none'}) nor its previous one`;
+}
 
 /** Thing group names: one per use case (as `aiot devices register` makes them) and one per site. */
 export function useCaseThingGroup(stackName: string, useCase: string): string {
@@ -66,16 +118,26 @@ export function siteThingGroup(stackName: string, site: string): string {
 export function decideRegistration(
   parameters: unknown,
   entry: AllowListEntry | undefined,
-  context: { readonly stackName: string; readonly policies: ReadonlyMap<string, string> },
+  context: {
+    readonly stackName: string;
+    readonly policies: ReadonlyMap<string, string>;
+    readonly claimant: Claimant;
+  },
 ): HookDecision {
   const parsed = registrationParametersSchema.safeParse(parameters);
   if (!parsed.success) return { allow: false, reason: `parameters: ${issuesText(parsed.error.issues)}` };
   const serial = parsed.data.SerialNumber;
   if (!entry) return { allow: false, reason: `serial number "${serial}" is not on the allow-list` };
-  if (entry.provisionedAt !== undefined)
+  let rotation: Rotation | undefined;
+  if (entry.provisionedAt !== undefined) {
+    const renewal = rotationOf(entry, context.claimant);
+    if (typeof renewal === 'string') return { allow: false, reason: renewal };
+    rotation = renewal;
+  } else if (!context.claimant.clientId.startsWith(CLAIM_CLIENT_ID_PREFIX))
+    // A device certificate of another stack must not take a serial admitted here.
     return {
       allow: false,
-      reason: `serial number "${serial}" was provisioned at ${entry.provisionedAt} (certificate ${entry.certificateId ?? 'unknown'}); an operator re-admits it to provision it again`,
+      reason: `serial number "${serial}" is provisioned first with a claim certificate (client id "${CLAIM_CLIENT_ID_PREFIX}*"), not by "${context.claimant.clientId}"`,
     };
   const policyName = context.policies.get(entry.useCase);
   if (policyName === undefined)
@@ -86,6 +148,7 @@ export function decideRegistration(
   return {
     allow: true,
     entry,
+    ...(rotation ? { rotation } : {}),
     parameters: {
       ThingName: entry.thingName,
       UseCaseGroup: useCaseThingGroup(context.stackName, entry.useCase),
@@ -131,9 +194,6 @@ export function provisioningTemplateBody(): Record<string, unknown> {
     },
   };
 }
-
-/** The client ids a claim certificate may connect with: never a thing's, so it cannot push a device off. */
-export const CLAIM_CLIENT_ID_PREFIX = 'provision-';
 
 /** The MQTT topics of fleet provisioning (the same in IoT Core and in the local runtime). */
 export const PROVISIONING_TOPICS = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../ingest/ports.ts';
-import { decideRegistration, type AllowListEntry, type TemplateParameters } from './claim.ts';
+import { decideRegistration, type AllowListEntry, type Rotation, type TemplateParameters } from './claim.ts';
 
 /** What IoT Core hands the pre-provisioning hook when a device calls RegisterThing. */
 export const preProvisioningEventSchema = z.object({
@@ -26,6 +26,25 @@ export interface AllowList {
    * another registration marked it first (two devices racing with one serial).
    */
   markProvisioned(serialNumber: string, certificateId: string, at: Date): Promise<boolean>;
+  /**
+   * Records a renewal: `certificateId` becomes current and `rotation.replaces` previous, only if
+   * the entry still holds what the decision saw (`expected`); false when it changed meanwhile.
+   */
+  markRotated(
+    serialNumber: string,
+    certificateId: string,
+    rotation: Rotation,
+    expected: Pick<AllowListEntry, 'certificateId' | 'previousCertificateId'>,
+    at: Date,
+  ): Promise<boolean>;
+  /** Forgets the previous certificate once retired, if it is still the one recorded. */
+  clearPrevious(serialNumber: string, previousCertificateId: string): Promise<void>;
+}
+
+/** Device certificates: a renewal retires the one it no longer needs. */
+export interface DeviceCertificates {
+  /** Deactivates the certificate and detaches it from the thing; a certificate retired before is no error. */
+  retire(certificateId: string, thingName: string): Promise<void>;
 }
 
 /** Thing groups, made on first use: a site's group exists once its first device arrives. */
@@ -36,6 +55,7 @@ export interface ThingGroups {
 export interface PreProvisioningDependencies {
   readonly allowList: AllowList;
   readonly thingGroups: ThingGroups;
+  readonly certificates: DeviceCertificates;
   readonly clock: Clock;
   readonly stackName: string;
   /** The device policy of each use case the stack serves, by use-case id. */
@@ -58,15 +78,19 @@ export async function preProvision(
     deps.log('provisioning refused: not a pre-provisioning event', { issues: parsed.error.issues });
     return { allowProvisioning: false };
   }
-  const { parameters, certificateId, claimCertificateId } = parsed.data;
+  const { parameters, certificateId, claimCertificateId, clientId } = parsed.data;
   const serial = parameters.SerialNumber;
   const entry = serial === undefined ? undefined : await deps.allowList.get(serial);
-  const decision = decideRegistration(parameters, entry, deps);
+  const decision = decideRegistration(parameters, entry, {
+    ...deps,
+    claimant: { clientId, certificateId: claimCertificateId },
+  });
   if (!decision.allow) {
     deps.log('provisioning refused', { reason: decision.reason, serial, claimCertificateId, certificateId });
     return { allowProvisioning: false };
   }
-  const { parameters: overrides } = decision;
+  const { parameters: overrides, rotation } = decision;
+  if (rotation) return renew(decision.entry, certificateId, rotation, overrides, deps);
   await deps.thingGroups.ensure(
     overrides.UseCaseGroup,
     `aiot-pipeline ${deps.stackName}: ${decision.entry.useCase} devices`,
@@ -95,5 +119,41 @@ export async function preProvision(
     useCase: decision.entry.useCase,
     certificateId,
   });
+  return { allowProvisioning: true, parameterOverrides: overrides };
+}
+
+/**
+ * A provisioned device renews its certificate: a certificate no longer needed is retired, then
+ * the entry moves on, conditionally, so a racing renewal with the same certificate is refused.
+ * The one the device asked with stays active until it connects with the new one
+ * (`confirmRotation`).
+ */
+async function renew(
+  entry: AllowListEntry,
+  certificateId: string,
+  rotation: Rotation,
+  overrides: TemplateParameters,
+  deps: PreProvisioningDependencies,
+): Promise<PreProvisioningResponse> {
+  const details = { serial: entry.serialNumber, thing: entry.thingName, certificateId, ...rotation };
+  // Retired first: the device asked with another certificate, so this one is unused either way,
+  // and a failure here leaves the entry as it was for the device's next try.
+  if (rotation.retire !== undefined) await deps.certificates.retire(rotation.retire, entry.thingName);
+  if (
+    !(await deps.allowList.markRotated(
+      entry.serialNumber,
+      certificateId,
+      rotation,
+      { certificateId: entry.certificateId, previousCertificateId: entry.previousCertificateId },
+      new Date(deps.clock.now()),
+    ))
+  ) {
+    deps.log('provisioning refused', {
+      ...details,
+      reason: `thing "${entry.thingName}" renewed its certificate in another registration a moment ago`,
+    });
+    return { allowProvisioning: false };
+  }
+  deps.log('certificate renewal admitted', details);
   return { allowProvisioning: true, parameterOverrides: overrides };
 }

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { allowListEntrySchema, type AllowListEntry } from '../../core/provisioning/claim.ts';
+import { allowListEntrySchema, type AllowListEntry, type Rotation } from '../../core/provisioning/claim.ts';
 import type { AllowList } from '../../core/provisioning/pre-provisioning.ts';
 import { issuesText } from '../../core/contracts/reasons.ts';
 
@@ -38,6 +38,65 @@ export class DynamoDbAllowList implements AllowList {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
+    }
+  }
+
+  async markRotated(
+    serialNumber: string,
+    certificateId: string,
+    rotation: Rotation,
+    expected: Pick<AllowListEntry, 'certificateId' | 'previousCertificateId'>,
+    at: Date,
+  ): Promise<boolean> {
+    // The entry must still be what the hook decided on: two renewals cannot both win.
+    const names: Record<string, string> = {};
+    const values: Record<string, string> = {
+      ':certificate': certificateId,
+      ':previous': rotation.replaces,
+      ':at': at.toISOString(),
+    };
+    const conditions = ['attribute_exists(provisionedAt)'];
+    for (const [key, value] of Object.entries(expected) as [string, string | undefined][]) {
+      names[`#${key}`] = key;
+      if (value === undefined) conditions.push(`attribute_not_exists(#${key})`);
+      else {
+        values[`:expected_${key}`] = value;
+        conditions.push(`#${key} = :expected_${key}`);
+      }
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { serialNumber },
+          UpdateExpression:
+            'SET certificateId = :certificate, previousCertificateId = :previous, rotatedAt = :at',
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async clearPrevious(serialNumber: string, previousCertificateId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { serialNumber },
+          UpdateExpression: 'REMOVE previousCertificateId',
+          ConditionExpression: 'previousCertificateId = :previous',
+          ExpressionAttributeValues: { ':previous': previousCertificateId },
+        }),
+      );
+    } catch (error) {
+      // Cleared already, or a newer renewal recorded another: nothing of ours to forget.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 }

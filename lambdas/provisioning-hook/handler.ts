@@ -10,6 +10,7 @@ import {
   type PreProvisioningResponse,
 } from '../../core/provisioning/pre-provisioning.ts';
 import { DynamoDbAllowList } from '../adapters/dynamodb-allow-list.ts';
+import { IotDeviceCertificates } from '../adapters/iot-device-certificates.ts';
 import { IotThingGroups } from '../adapters/iot-thing-groups.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
@@ -19,12 +20,14 @@ export function preProvisioningDependenciesFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): PreProvisioningDependencies {
   const policies = z.record(z.string(), z.string()).parse(JSON.parse(requireEnv('DEVICE_POLICIES', env)));
+  const iot = new IoTClient({});
   return {
     allowList: new DynamoDbAllowList(
       DynamoDBDocumentClient.from(new DynamoDBClient({})),
       requireEnv('ALLOW_LIST_TABLE', env),
     ),
-    thingGroups: new IotThingGroups(new IoTClient({})),
+    thingGroups: new IotThingGroups(iot),
+    certificates: new IotDeviceCertificates(iot),
     clock: systemClock,
     stackName: requireEnv('STACK_NAME', env),
     policies: new Map(Object.entries(policies)),

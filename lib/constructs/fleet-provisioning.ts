@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   CLAIM_CLIENT_ID_PREFIX,
@@ -11,6 +12,7 @@ import {
   provisioningTemplateBody,
   siteThingGroup,
 } from '../../core/provisioning/claim.ts';
+import { certificateRuleSql } from '../../core/provisioning/rotation.ts';
 import { serviceOfThisAccount } from '../grants.ts';
 import { serviceFunction } from '../service-function.ts';
 
@@ -39,6 +41,8 @@ export class FleetProvisioning extends Construct {
   readonly templateName: string;
   readonly claimPolicy: iot.CfnPolicy;
   readonly allowList: dynamodb.Table;
+  /** Hears devices that connected with a renewed certificate, and retires the one it replaced. */
+  readonly certificateRule: iot.CfnTopicRule;
 
   constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
     super(scope, id);
@@ -82,6 +86,7 @@ export class FleetProvisioning extends Construct {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/${stack.stackName}-*]`,
       reason: "Sites are known when their first device arrives; the hook makes only this stack's groups.",
     });
+    this.grantRetireCertificates(hook.role);
     const templates = arn('iot', 'provisioningtemplate', '*');
     hook.fn.addPermission('IotInvokes', {
       principal: new iam.ServicePrincipal('iot.amazonaws.com'),
@@ -157,6 +162,8 @@ export class FleetProvisioning extends Construct {
       },
     });
 
+    this.certificateRule = this.retireReplacedCertificates(props.encryptionKey);
+
     new CfnOutput(this, 'TemplateName', {
       value: this.templateName,
       description: 'Fleet provisioning template a device names when it registers with its claim certificate',
@@ -169,5 +176,79 @@ export class FleetProvisioning extends Construct {
       value: this.allowList.tableName,
       description: `Serial numbers admitted to provision themselves (site thing groups: ${siteThingGroup(stack.stackName, '<site>')})`,
     });
+  }
+
+  /** Renewals retire certificates: deactivate them and detach them from their thing. */
+  private grantRetireCertificates(role: iam.IRole): void {
+    const stack = Stack.of(this);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iot:DescribeCertificate', 'iot:UpdateCertificate'],
+        resources: [stack.formatArn({ service: 'iot', resource: 'cert', resourceName: '*' })],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iot:DetachThingPrincipal'],
+        resources: [stack.formatArn({ service: 'iot', resource: 'thing', resourceName: '*' })],
+      }),
+    );
+    Validations.of(role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cert/*]',
+        reason:
+          'Certificate ids are made by IoT Core when a device renews; the code retires only ids the allow-list records for that device.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*]',
+        reason:
+          'Things are named per device on the allow-list; the code detaches only the retired certificate from its own thing.',
+      },
+    );
+  }
+
+  /**
+   * The rule on `dt/+/+/certificate`: a device publishes there once it is connected with a renewed
+   * certificate. IoT Core adds its client id and certificate, so a device retires only its own.
+   */
+  private retireReplacedCertificates(encryptionKey: kms.IKey): iot.CfnTopicRule {
+    const stack = Stack.of(this);
+    const retire = serviceFunction(this, {
+      prefix: 'Retire',
+      entry: path.join(LAMBDAS, 'certificate-rotation', 'handler.ts'),
+      description: 'Retires the certificate a device replaced, once it connects with its renewed one',
+      roleDescription:
+        'Reads the provisioning allow-list; deactivates and detaches replaced device certificates',
+      environment: { ALLOW_LIST_TABLE: this.allowList.tableName },
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+    });
+    this.allowList.grant(retire.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    encryptionKey.grant(retire.role, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt');
+    this.grantRetireCertificates(retire.role);
+    const errors = new logs.LogGroup(this, 'CertificateRuleErrors', {
+      retention: logs.RetentionDays.ONE_YEAR,
+    });
+    const role = new iam.Role(this, 'CertificateRuleRole', {
+      assumedBy: serviceOfThisAccount(this, 'iot.amazonaws.com', { service: 'iot', resource: 'rule/*' }),
+      description: 'Lets the certificate rule log the confirmations it could not deliver',
+    });
+    errors.grantWrite(role);
+    const rule = new iot.CfnTopicRule(this, 'CertificateRule', {
+      topicRulePayload: {
+        sql: certificateRuleSql(),
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        description: 'A device connected with its renewed certificate: retire the one it replaced',
+        actions: [{ lambda: { functionArn: retire.fn.functionArn } }],
+        errorAction: { cloudwatchLogs: { logGroupName: errors.logGroupName, roleArn: role.roleArn } },
+      },
+    });
+    retire.fn.addPermission('IotInvokes', {
+      principal: new iam.ServicePrincipal('iot.amazonaws.com'),
+      sourceAccount: stack.account,
+      sourceArn: rule.attrArn,
+    });
+    return rule;
   }
 }

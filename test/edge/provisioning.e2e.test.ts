@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import mqtt from 'mqtt';
@@ -7,7 +7,7 @@ import { LOCAL_PROVISIONING_TEMPLATE, PROVISIONING_TOPICS } from '../../core/pro
 import { resolveEdgeSettings } from '../../core/edge/settings.ts';
 import { healthTopic, telemetryTopic } from '../../core/ingest/topics.ts';
 import { EdgeAgent } from '../../edge/agent.ts';
-import { provisionByClaim } from '../../edge/provisioning.ts';
+import { IdentityRenewal, provisionByClaim } from '../../edge/provisioning.ts';
 import { simulatorSource } from '../../edge/sources.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
@@ -169,6 +169,80 @@ describe('fleet provisioning by claim, through the local runtime', () => {
     expect(twice.stderr).toContain('is on the allow-list already: pass --again');
   }, 180_000);
 
+  it('GIVEN a provisioned device whose certificate is due THEN the agent renews it over its own connection, reconnects with it, loses no reading, and the old certificate stops working', async () => {
+    runtime.provisioning.admit({
+      serialNumber: 'SN-R',
+      thingName: 'pump-renew',
+      useCase: 'pump-maintenance',
+      site: 'plant-a',
+    });
+    const identityDir = path.join(dir, 'devices', 'SN-R');
+    const first = await provision('SN-R', identityDir);
+    const identityFile = () =>
+      JSON.parse(readFileSync(path.join(identityDir, 'identity.json'), 'utf8')) as {
+        certificateId: string;
+        confirmationPending?: boolean;
+      };
+    const firstCertificate = identityFile().certificateId;
+    const logs: string[] = [];
+
+    const agent = EdgeAgent.start({
+      identity: { thing: first.thing, firmware: '1.0.0', hardwareGeneration: 'gen2' },
+      contract: pumpTelemetryV1,
+      settings: resolveEdgeSettings(undefined, first.thing),
+      connection: {
+        url: runtime.mqttUrl,
+        ca: runtime.ca.caPem,
+        cert: first.cert,
+        key: first.key,
+        topic: telemetryTopic('pump-maintenance', first.thing),
+      },
+      // Due at once: the local CA's certificates last 825 days.
+      renewal: new IdentityRenewal({
+        dir: identityDir,
+        templateName: LOCAL_PROVISIONING_TEMPLATE,
+        useCase: 'pump-maintenance',
+        renewBeforeMs: 1000 * 86_400_000,
+      }),
+      dataDir: path.join(dir, 'agent-renew'),
+      fsync: 'never',
+      reconnectMinMs: 50,
+      onLog: (_, message) => logs.push(message),
+    });
+    await agent.run(simulatorSource({ thing: first.thing, rate: 200, count: 200 }));
+
+    // The cloud side (here the runtime) forgets the old certificate once the device confirms.
+    const renewed = await waitFor('the renewal confirmed', () => {
+      const identity = identityFile();
+      return identity.certificateId !== firstCertificate && identity.confirmationPending !== true
+        ? identity
+        : undefined;
+    });
+    const entry = await waitFor('the allow-list moved on', () => {
+      const listed = (
+        JSON.parse(readFileSync(path.join(runtime.provisioning.dir, 'allow-list.json'), 'utf8')) as {
+          serialNumber: string;
+          certificateId?: string;
+          previousCertificateId?: string;
+        }[]
+      ).find((candidate) => candidate.serialNumber === 'SN-R');
+      return listed?.previousCertificateId === undefined ? listed : undefined;
+    });
+    expect(entry?.certificateId).toBe(renewed.certificateId);
+    expect(await agent.drained(30_000)).toBe(true);
+    await agent.stop();
+    expect(await storedReadings('pump-renew', 200)).toBe(200);
+    expect(logs.some((line) => line.includes('certificate renewed: reconnecting with it'))).toBe(true);
+    // Renewed once, not at every reconnection, though the new one is "due" too.
+    expect(logs.filter((line) => line.includes('certificate due for renewal'))).toHaveLength(1);
+
+    // The old certificate is retired: it connects no more; the new one does.
+    await expect(connectWith('pump-renew', first)).rejects.toThrow(/Not authorized/i);
+    const current = provisionedIdentityPair(identityDir);
+    const client = await connectWith('pump-renew', current);
+    await client.endAsync();
+  }, 120_000);
+
   it('GIVEN a serial provisioned once, or never listed THEN provisioning is refused, and the hook says why', async () => {
     await expect(provision('SN-1', path.join(dir, 'clone'))).rejects.toThrow('403 AccessDenied');
     expect(refusals.some((r) => r.includes('was provisioned at'))).toBe(true);
@@ -217,6 +291,17 @@ describe('fleet provisioning by claim, through the local runtime', () => {
     await client.endAsync();
   }, 30_000);
 });
+
+function provisionedIdentityPair(identityDir: string): { cert: string; key: string } {
+  const { certFile, keyFile } = JSON.parse(readFileSync(path.join(identityDir, 'identity.json'), 'utf8')) as {
+    certFile: string;
+    keyFile: string;
+  };
+  return {
+    cert: readFileSync(path.join(identityDir, certFile), 'utf8'),
+    key: readFileSync(path.join(identityDir, keyFile), 'utf8'),
+  };
+}
 
 let csrKey = '';
 async function csrFor(commonName: string): Promise<string> {

@@ -1,5 +1,13 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateThingGroupCommand, IoTClient, ResourceAlreadyExistsException } from '@aws-sdk/client-iot';
+import {
+  CreateThingGroupCommand,
+  DescribeCertificateCommand,
+  DetachThingPrincipalCommand,
+  IoTClient,
+  ResourceAlreadyExistsException,
+  ResourceNotFoundException,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -29,7 +37,7 @@ const event = (parameters: Record<string, string>) => ({
   certificateId: 'new-cert',
   certificatePem: '-----BEGIN CERTIFICATE-----',
   templateArn: 'arn:aws:iot:eu-west-1:123456789012:provisioningtemplate/T',
-  clientId: 'claim-client',
+  clientId: 'provision-SN-0042',
   parameters,
 });
 const admitted = {
@@ -106,10 +114,17 @@ describe('pre-provisioning hook', () => {
       'serial number "SN-9999" is not on the allow-list',
     ],
     [
-      'a serial provisioned before',
+      'a serial provisioned before, asked for again with a claim certificate',
       { ...admitted, provisionedAt: '2026-11-01T00:00:00Z', certificateId: 'old' },
       { SerialNumber: 'SN-0042' },
       'was provisioned at 2026-11-01T00:00:00Z (certificate old)',
+    ],
+    [
+      'a first registration asked by a device certificate, not a claim',
+      admitted,
+      { SerialNumber: 'SN-0042' },
+      'provisioned first with a claim certificate (client id "provision-*"), not by "pump-001"',
+      'pump-001',
     ],
     [
       'a use case the stack does not serve',
@@ -122,9 +137,11 @@ describe('pre-provisioning hook', () => {
     ['a parameter it does not take', admitted, { SerialNumber: 'SN-0042', ThingName: 'admin' }, 'ThingName'],
   ])(
     'GIVEN %s THEN it refuses, says why in its log, and changes nothing',
-    async (_, item, parameters, reason) => {
+    async (_, item, parameters, reason, clientId?: string) => {
       dynamo.on(GetCommand).resolves({ Item: item });
-      expect(await handler(event(parameters))).toEqual({ allowProvisioning: false });
+      expect(await handler({ ...event(parameters), ...(clientId ? { clientId } : {}) })).toEqual({
+        allowProvisioning: false,
+      });
       expect(logs.at(-1)?.message).toBe('provisioning refused');
       expect(String(logs.at(-1)?.details.reason)).toContain(reason);
       expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
@@ -141,10 +158,135 @@ describe('pre-provisioning hook', () => {
     expect(String(logs.at(-1)?.details.reason)).toContain('provisioned by another registration a moment ago');
   });
 
+  describe('certificate renewal', () => {
+    const provisioned = {
+      ...admitted,
+      provisionedAt: '2026-11-01T00:00:00Z',
+      certificateId: 'current-cert',
+    };
+    const renewal = (claimCertificateId: string, clientId = 'pump-042') => ({
+      ...event({ SerialNumber: 'SN-0042' }),
+      claimCertificateId,
+      clientId,
+    });
+    const retired = () => iot.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input);
+
+    beforeEach(() => {
+      iot.on(DescribeCertificateCommand).callsFake((input: { certificateId: string }) => ({
+        certificateDescription: {
+          certificateArn: `arn:aws:iot:eu-west-1:123456789012:cert/${input.certificateId}`,
+        },
+      }));
+      iot.on(UpdateCertificateCommand).resolves({});
+      iot.on(DetachThingPrincipalCommand).resolves({});
+    });
+
+    it('GIVEN a provisioned device asking as its thing with its current certificate THEN it gets a new one on the same thing, and the current one stays active until it is confirmed', async () => {
+      dynamo.on(GetCommand).resolves({ Item: provisioned });
+
+      const response = await handler(renewal('current-cert'));
+
+      expect(response).toMatchObject({
+        allowProvisioning: true,
+        parameterOverrides: { ThingName: 'pump-042', PolicyName: 'PumpPolicy' },
+      });
+      const [mark] = dynamo.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+      expect(mark).toMatchObject({
+        UpdateExpression:
+          'SET certificateId = :certificate, previousCertificateId = :previous, rotatedAt = :at',
+        ConditionExpression:
+          'attribute_exists(provisionedAt) AND #certificateId = :expected_certificateId AND attribute_not_exists(#previousCertificateId)',
+        ExpressionAttributeValues: {
+          ':certificate': 'new-cert',
+          ':previous': 'current-cert',
+          ':expected_certificateId': 'current-cert',
+        },
+      });
+      expect(retired()).toEqual([]);
+      expect(logs.at(-1)).toMatchObject({
+        message: 'certificate renewal admitted',
+        details: { replaces: 'current-cert' },
+      });
+    });
+
+    it('GIVEN a previous renewal whose old certificate was never retired THEN that one is retired now', async () => {
+      dynamo.on(GetCommand).resolves({ Item: { ...provisioned, previousCertificateId: 'older-cert' } });
+
+      expect(await handler(renewal('current-cert'))).toMatchObject({ allowProvisioning: true });
+
+      expect(retired()).toEqual([{ certificateId: 'older-cert', newStatus: 'INACTIVE' }]);
+      expect(iot.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input).toEqual({
+        thingName: 'pump-042',
+        principal: 'arn:aws:iot:eu-west-1:123456789012:cert/older-cert',
+      });
+    });
+
+    it('GIVEN a device that never took up its last renewal (asks with the previous certificate) THEN the unused one is retired and it renews again', async () => {
+      dynamo.on(GetCommand).resolves({
+        Item: { ...provisioned, certificateId: 'unused-cert', previousCertificateId: 'current-cert' },
+      });
+      iot
+        .on(DescribeCertificateCommand)
+        .rejects(new ResourceNotFoundException({ $metadata: {}, message: 'never made' }));
+
+      expect(await handler(renewal('current-cert'))).toMatchObject({ allowProvisioning: true });
+
+      expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+        ':certificate': 'new-cert',
+        ':previous': 'current-cert',
+        ':expected_certificateId': 'unused-cert',
+        ':expected_previousCertificateId': 'current-cert',
+      });
+      // IoT Core never made the unused one (the device gave up before registering): nothing to deactivate.
+      expect(retired()).toEqual([]);
+    });
+
+    it.each([
+      [
+        'another client id',
+        'current-cert',
+        'pump-001',
+        'renews its certificate as its thing "pump-042", not as "pump-001"',
+      ],
+      [
+        'a certificate that is not its own',
+        'stolen-cert',
+        'pump-042',
+        'neither its current (current-cert) nor its previous one',
+      ],
+      ['its claim certificate again', 'claim-cert', 'provision-SN-0042', 'not as "provision-SN-0042"'],
+    ])(
+      'GIVEN a renewal from %s THEN it refuses and retires nothing',
+      async (_, certificate, clientId, reason) => {
+        dynamo.on(GetCommand).resolves({ Item: provisioned });
+        expect(await handler(renewal(certificate, clientId))).toEqual({ allowProvisioning: false });
+        expect(String(logs.at(-1)?.details.reason)).toContain(reason);
+        expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+        expect(retired()).toEqual([]);
+      },
+    );
+
+    it('GIVEN two renewals racing THEN the second is refused', async () => {
+      dynamo.on(GetCommand).resolves({ Item: provisioned });
+      dynamo
+        .on(UpdateCommand)
+        .rejects(new ConditionalCheckFailedException({ $metadata: {}, message: 'condition' }));
+      expect(await handler(renewal('current-cert'))).toEqual({ allowProvisioning: false });
+      expect(String(logs.at(-1)?.details.reason)).toContain(
+        'renewed its certificate in another registration',
+      );
+    });
+  });
+
   it('GIVEN a malformed allow-list item or an event that is not one THEN it refuses (IoT Core refuses on an error too)', async () => {
     dynamo.on(GetCommand).resolves({ Item: { ...admitted, thingName: 'has space' } });
     await expect(handler(event({ SerialNumber: 'SN-0042' }))).rejects.toThrow(
       'allow-list item "SN-0042" is malformed: thingName',
+    );
+    // A thing named like a claim client could provision a serial of another stack.
+    dynamo.on(GetCommand).resolves({ Item: { ...admitted, thingName: 'provision-x' } });
+    await expect(handler(event({ SerialNumber: 'SN-0042' }))).rejects.toThrow(
+      'must not start with "provision-"',
     );
     expect(await handler({ hello: 'world' })).toEqual({ allowProvisioning: false });
   });

@@ -87,6 +87,31 @@ describe('FleetProvisioning', () => {
     expect(policies).toContain(':thinggroup/Harness-*');
   });
 
+  it('GIVEN renewed certificates THEN a rule on dt/+/+/certificate hands who connected with which certificate to a Lambda that may only retire certificates', () => {
+    const { template } = build();
+    const [retireId] = Object.keys(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('Retires the certificate') },
+      }),
+    );
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: Match.objectLike({
+        Sql: "SELECT serialNumber, clientid() AS thing, principal() AS certificateId FROM 'dt/+/+/certificate'",
+        Actions: [{ Lambda: { FunctionArn: { 'Fn::GetAtt': [retireId, 'Arn'] } } }],
+        ErrorAction: { CloudwatchLogs: Match.anyValue() },
+      }),
+    });
+    // The hook and the rule's Lambda may deactivate and detach certificates, and nothing more of IoT.
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p));
+    const retiring = policies.filter((p) => p.includes('iot:UpdateCertificate'));
+    expect(retiring).toHaveLength(2);
+    for (const policy of retiring) {
+      expect(policy).toContain('"iot:DescribeCertificate","iot:UpdateCertificate"');
+      expect(policy).toContain('"Action":"iot:DetachThingPrincipal"');
+      expect(policy).not.toMatch(/iot:(DeleteCertificate|AttachPolicy|CreateKeysAndCertificate|\*)/);
+    }
+  });
+
   it('GIVEN a removal policy THEN the allow-list takes it', () => {
     const { stack, key } = constructHarness();
     new FleetProvisioning(stack, 'P', {

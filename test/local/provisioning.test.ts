@@ -21,7 +21,10 @@ afterEach(() => {
 const provisioningDir = () => path.join(dir, 'provisioning');
 const register = PROVISIONING_TOPICS.register(LOCAL_PROVISIONING_TEMPLATE);
 const answer = async (provisioning: LocalProvisioning, topic: string, body: string) => {
-  const reply = await provisioning.handle(topic, Buffer.from(body), 'provision-x');
+  const reply = await provisioning.handle(topic, Buffer.from(body), {
+    clientId: 'provision-x',
+    certificateId: 'claim',
+  });
   return { topic: reply.topic, body: JSON.parse(reply.payload.toString()) as Record<string, unknown> };
 };
 
@@ -90,5 +93,21 @@ describe('LocalProvisioning', () => {
       errorCode: 'InvalidPayload',
     });
     expect(provisioning.thingOfCertificate('00')).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', '{serial'],
+    ['no serial', '{}'],
+    ['a serial of another thing', '{"serialNumber":"SN-1"}'],
+  ])('GIVEN a certificate confirmation that is %s THEN it retires nothing and says why', async (_, body) => {
+    LocalProvisioning.admitTo(provisioningDir(), {
+      serialNumber: 'SN-1',
+      thingName: 'pump-1',
+      useCase: 'pump-maintenance',
+      site: 'plant-a',
+    });
+    const provisioning = new LocalProvisioning(provisioningDir(), ca, ['pump-maintenance']);
+    const outcome = await provisioning.confirm('pump-2', 'AB:CD', Buffer.from(body));
+    expect(outcome).toMatchObject({ ignored: expect.any(String) as unknown });
   });
 });
