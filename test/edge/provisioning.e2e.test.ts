@@ -228,7 +228,7 @@ describe('fleet provisioning by claim, through the local runtime', () => {
       ).find((candidate) => candidate.serialNumber === 'SN-R');
       return listed?.previousCertificateId === undefined ? listed : undefined;
     });
-    expect(entry?.certificateId).toBe(renewed.certificateId);
+    expect(entry.certificateId).toBe(renewed.certificateId);
     expect(await agent.drained(30_000)).toBe(true);
     await agent.stop();
     expect(await storedReadings('pump-renew', 200)).toBe(200);
