@@ -19,6 +19,8 @@ new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefine
   influx: { tokenRotation: String(app.node.tryGetContext('influxTokenRotation') ?? '1') },
   useCases,
   contracts,
+  // -c ingestConcurrency=<n>: ingest functions per use case at once (default 10); docs/scale.md says when to raise it.
+  ...ingestTuning(app.node.tryGetContext('ingestConcurrency')),
   // -c modelArtifact:<useCase>=models/<useCase>/<job>/output/model.tar.gz, once a model is trained.
   modelArtifacts: Object.fromEntries(
     Object.entries(app.node.getAllContext() as Record<string, unknown>)
@@ -47,4 +49,13 @@ new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefine
       ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
       : undefined,
 });
+/** `-c ingestConcurrency=<n>` as the pipeline's maxConcurrency, the given text in the error if it is no number. */
+function ingestTuning(value: unknown): { pipeline?: { maxConcurrency: number } } {
+  if (value === undefined) return {};
+  const maxConcurrency = Number(value);
+  if (!Number.isInteger(maxConcurrency))
+    throw new Error(`-c ingestConcurrency must be an integer from 2 to 1000, got "${String(value)}"`);
+  return { pipeline: { maxConcurrency } };
+}
+
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

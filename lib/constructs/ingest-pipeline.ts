@@ -52,6 +52,11 @@ export interface IngestPipelineProps {
    * in the queue, where it is kept. @default 10
    */
   readonly maxConcurrency?: number;
+  /**
+   * Age of the oldest queued message above which ingest is behind: at scale, the sign that
+   * `maxConcurrency` or the store is too small (docs/scale.md). @default Duration.minutes(5)
+   */
+  readonly maxQueueAge?: Duration;
   /** Deliveries before a message moves to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
   /** @default Duration.seconds(30) */
@@ -98,6 +103,8 @@ export class IngestPipeline extends Construct {
   readonly rule: iot.CfnTopicRule;
   readonly ruleName: string;
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Ingest has fallen behind: the oldest message in the queue is older than `maxQueueAge`. */
+  readonly backlogAlarm: cloudwatch.Alarm;
   private readonly useCase: string;
 
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
@@ -136,6 +143,18 @@ export class IngestPipeline extends Construct {
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.backlogAlarm = new cloudwatch.Alarm(this, 'BacklogAlarm', {
+      alarmDescription: `${props.useCase}: ingest is behind, the oldest queued message is over ${settings.maxQueueAge.toHumanString()} old; see docs/operations.md`,
+      metric: this.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: settings.maxQueueAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // Three minutes in a row: a replay after an outage drains a backlog without paging anyone.
+      evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
@@ -283,10 +302,14 @@ function validateProps(props: IngestPipelineProps) {
       `maxConcurrency must be an integer from 2 to 1000 (SQS event sources), got ${maxConcurrency}`,
     );
   }
+  const maxQueueAge = props.maxQueueAge ?? Duration.minutes(5);
+  if (maxQueueAge.toSeconds() < 60)
+    throw new Error(`maxQueueAge must be at least 1 minute, got ${maxQueueAge.toHumanString()}`);
   return {
     batchSize,
     maxBatchingWindow,
     maxConcurrency,
+    maxQueueAge,
     maxReceiveCount,
     functionTimeout: props.functionTimeout ?? Duration.seconds(30),
   };

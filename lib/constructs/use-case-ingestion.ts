@@ -21,7 +21,7 @@ export interface UseCaseIngestionProps {
   /** Tuning passed through to the ingest pipeline. @default - the IngestPipeline defaults */
   readonly pipeline?: Pick<
     IngestPipelineProps,
-    'batchSize' | 'maxBatchingWindow' | 'maxConcurrency' | 'maxReceiveCount' | 'ruleName'
+    'batchSize' | 'maxBatchingWindow' | 'maxConcurrency' | 'maxQueueAge' | 'maxReceiveCount' | 'ruleName'
   >;
   /** Where stored readings are scored. @default - no scoring */
   readonly inference?: InferenceEndpoint;

@@ -90,6 +90,25 @@ describe('IngestPipeline', () => {
     });
   });
 
+  it('GIVEN ingest falling behind THEN an alarm fires once the oldest queued message is older than maxQueueAge for three minutes', () => {
+    const { template, stack } = build({ maxQueueAge: Duration.minutes(10) });
+    const alarms = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { MetricName: 'ApproximateAgeOfOldestMessage' },
+    });
+    const [alarm] = Object.values(alarms) as { Properties: Record<string, unknown> }[];
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 600,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // On the ingest queue, not its dead-letter queue.
+    const queue = stack.resolve((alarm?.Properties.Dimensions as { Value: unknown }[])[0]?.Value);
+    expect(JSON.stringify(queue)).toMatch(/IngestQueue(?!.*DeadLetter)/);
+  });
+
   it('runs the ingest function on arm64 with partial batch failures', () => {
     const { template } = build({ batchSize: 250, maxBatchingWindow: Duration.seconds(5) });
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -193,11 +212,12 @@ describe('IngestPipeline', () => {
     ],
     [{ maxReceiveCount: 0 }, 'maxReceiveCount must be a positive integer, got 0'],
     [{ maxConcurrency: 1 }, 'maxConcurrency must be an integer from 2 to 1000 (SQS event sources), got 1'],
+    [{ maxQueueAge: Duration.seconds(30) }, 'maxQueueAge must be at least 1 minute, got 30 seconds'],
   ])('refuses %o with the bad value in the message', (props, message) => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks, InfluxDB setup, provisioning hook) into one file with esbuild, and builds the console page', () => {
+  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks, InfluxDB setup, provisioning hook, certificate retirement) into one file with esbuild, and builds the console page', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
@@ -205,10 +225,13 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    // Seven handlers of ours, the custom-resource framework's relay in front of the InfluxDB setup,
+    // Eight handlers of ours, the custom-resource framework's relay in front of the InfluxDB setup,
     // and CDK's log-retention function (IoT Core's log group).
-    expect(bundles).toHaveLength(9);
+    expect(bundles).toHaveLength(10);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('provisioning admitted'))).toBe(true);
+    expect(bundles.some((file) => readFileSync(file, 'utf8').includes('previous certificate retired'))).toBe(
+      true,
+    );
     expect(
       bundles.some((file) => readFileSync(file, 'utf8').includes('InfluxDB buckets and tokens in place')),
     ).toBe(true);
