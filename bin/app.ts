@@ -54,7 +54,7 @@ function ingestTuning(value: unknown): { pipeline?: { maxConcurrency: number } }
   if (value === undefined) return {};
   const maxConcurrency = Number(value);
   if (!Number.isInteger(maxConcurrency))
-    throw new Error(`-c ingestConcurrency must be an integer from 2 to 1000, got "${String(value)}"`);
+    throw new Error(`-c ingestConcurrency must be an integer from 2 to 1000, got ${JSON.stringify(value)}`);
   return { pipeline: { maxConcurrency } };
 }
 

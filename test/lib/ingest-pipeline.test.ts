@@ -105,7 +105,7 @@ describe('IngestPipeline', () => {
       ComparisonOperator: 'GreaterThanThreshold',
     });
     // On the ingest queue, not its dead-letter queue.
-    const queue = stack.resolve((alarm?.Properties.Dimensions as { Value: unknown }[])[0]?.Value);
+    const queue: unknown = stack.resolve((alarm?.Properties.Dimensions as { Value: unknown }[])[0]?.Value);
     expect(JSON.stringify(queue)).toMatch(/IngestQueue(?!.*DeadLetter)/);
   });
 
