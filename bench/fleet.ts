@@ -152,7 +152,7 @@ for (const devices of sizes) {
   const stored = runtime.counters.stored - started.stored;
   const quarantined = runtime.counters.quarantined - started.quarantined;
   const backlog = agents.reduce((sum, agent) => sum + agent.status.queueDepth, 0);
-  const latency = runtime.scoring?.scoring.latency();
+  const latency = runtime.scoringOf('pump-maintenance')?.scoring.latency();
   const { rows } = await runtime.store.query('SELECT count(*)::INTEGER AS n FROM alerts');
   abort.abort();
   await Promise.all(runs);

@@ -161,7 +161,7 @@ const progress = setInterval(() => {
   void count('SELECT count(*)::INTEGER AS n FROM inferences').then((scored) => {
     const sent = agents.reduce((sum, agent) => sum + agent.status.sent, 0);
     console.error(
-      `${((performance.now() - started) / 1000).toFixed(0)} s: sent ${sent}/${total}, scored ${scored}, alerts ${runtime.scoring?.scoring.counters.anomalies ?? 0} anomalous readings`,
+      `${((performance.now() - started) / 1000).toFixed(0)} s: sent ${sent}/${total}, scored ${scored}, alerts ${runtime.scoringOf('pump-maintenance')?.scoring.counters.anomalies ?? 0} anomalous readings`,
     );
   });
 }, 5000);
@@ -174,7 +174,7 @@ for (;;) {
     break;
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
-await runtime.scoring?.scoring.drain();
+await runtime.scoringOf('pump-maintenance')?.scoring.drain();
 clearInterval(progress);
 const seconds = (performance.now() - started) / 1000;
 

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import type { SourceReading } from '../core/edge/preprocessor.ts';
+import type { DeviceSimulator } from '../core/simulation/device-simulator.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 
 /** What a source yields: a reading to preprocess, or input it could not even read as one. */
@@ -32,22 +33,44 @@ export interface SimulatorSourceOptions {
   readonly thing: string;
   /** Readings per second. */
   readonly rate: number;
+  /** The device's sensors. @default the pump simulator, seeded with `seed` */
+  readonly simulator?: Pick<DeviceSimulator, 'next'>;
   readonly seed?: number;
   /** Stop after this many readings. @default unbounded */
   readonly count?: number;
+  /**
+   * Simulated time between readings: above `1000 / rate`, a time-lapse (hours of a slow process
+   * in seconds), stamped so the last reading of `count` is about now. @default 1000 / rate (real time)
+   */
+  readonly stepMs?: number;
+  /** With a time-lapse, the simulated time of the first reading. @default so that the last is about now */
+  readonly startAt?: number;
   readonly signal?: AbortSignal;
 }
 
-/** The pump simulator the local runtime uses, as a device's sensors. */
+/** A simulated device's sensors (the use case's simulator), as a paced source. */
 export async function* simulatorSource(options: SimulatorSourceOptions): ReadingSource {
-  const simulator = new PumpSimulator({ thing: options.thing, seed: options.seed ?? 1 });
+  const simulator =
+    options.simulator ?? pumpSensors(new PumpSimulator({ thing: options.thing, seed: options.seed ?? 1 }));
+  const realTimeStep = 1000 / options.rate;
+  const stepMs = options.stepMs ?? realTimeStep;
+  if (!(stepMs > 0)) throw new Error(`stepMs must be above 0, got ${stepMs}`);
+  if (stepMs > realTimeStep && options.count === undefined)
+    throw new Error('a time-lapse (stepMs above 1000 / rate) needs a count: it would run into the future');
   const start = Date.now();
+  // A time-lapse starts in the past so that it ends now; real time starts now.
+  const firstTime =
+    stepMs > realTimeStep ? (options.startAt ?? start - Math.round((options.count ?? 0) * stepMs)) : start;
   for (let index = 0; index < (options.count ?? Infinity); index++) {
     if (!(await pace(start, index, options.rate, options.signal))) return;
     // The scheduled time, not the wake-up time: readings caught up after a stall keep distinct timestamps.
-    const time = start + Math.round((index * 1000) / options.rate);
-    yield { reading: { timestamp: time, measures: simulator.next(time, 1 / options.rate).measures } };
+    const time = firstTime + Math.round(index * stepMs);
+    yield { reading: { timestamp: time, measures: simulator.next(time, stepMs / 1000) } };
   }
+}
+
+function pumpSensors(pump: PumpSimulator): Pick<DeviceSimulator, 'next'> {
+  return { next: (time, dt) => pump.next(time, dt).measures };
 }
 
 /** SKAB's columns (https://github.com/waico/SKAB) as `pump.telemetry` measures. */

@@ -10,6 +10,12 @@ import {
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { EdgeAgent, type EdgeAgentStatus } from '../edge/agent.ts';
 import { simulatorSource } from '../edge/sources.ts';
+import {
+  type DeviceSimulator,
+  deviceSimulator,
+  simulatedThingName,
+  simulatedThingPrefix,
+} from '../core/simulation/device-simulator.ts';
 import type { LocalCertificateAuthority } from './certs.ts';
 
 export interface SimulatedFleetOptions {
@@ -29,19 +35,26 @@ export interface SimulatedFleetOptions {
   readonly onLog?: (level: 'info' | 'warn', message: string) => void;
 }
 
-export function simulatedThingName(index: number): string {
-  return `pump-${String(index + 1).padStart(3, '0')}`;
-}
-
 /**
- * Simulated pumps, each running the real edge agent: its own certificate and MQTT connection
+ * Simulated devices of one use case (its manifest's simulator), each running the real edge agent: its own certificate and MQTT connection
  * over mutual TLS, the use case's edge filters, and a disk queue, exactly as on a gateway.
  */
 export class SimulatedFleet {
   private readonly abort = new AbortController();
   private readonly runs: Promise<void>[] = [];
 
-  private constructor(private readonly agents: EdgeAgent[]) {}
+  private constructor(
+    private readonly agents: EdgeAgent[],
+    private readonly simulators: ReadonlyMap<string, DeviceSimulator>,
+  ) {}
+
+  /** Starts one of the use case's declared faults on one device, from now on. */
+  inject(thing: string, faultId: string): void {
+    const simulator = this.simulators.get(thing);
+    if (!simulator)
+      throw new Error(`no simulated device "${thing}" (${[...this.simulators.keys()].join(', ')})`);
+    simulator.inject(faultId, Date.now());
+  }
 
   static async start(options: SimulatedFleetOptions): Promise<SimulatedFleet> {
     if (!Number.isInteger(options.devices) || options.devices < 0) {
@@ -51,7 +64,11 @@ export class SimulatedFleet {
       throw new Error(`rate must be above 0 and at most 1000 readings per second, got ${options.rate}`);
     }
     const contract = options.contract;
-    const things = Array.from({ length: options.devices }, (_, index) => simulatedThingName(index));
+    const prefix = simulatedThingPrefix(options.useCase);
+    const things = Array.from({ length: options.devices }, (_, index) => simulatedThingName(index, prefix));
+    const seedOf = (index: number) => (options.seed ?? 1) * 7919 + index;
+    // Made first: a use case that cannot be simulated says so before any device starts.
+    const simulators = things.map((_, index) => deviceSimulator(options.useCase, contract, seedOf(index)));
     const pairs = await Promise.all(things.map((thing) => options.ca.devicePair(thing)));
     const agents = things.map((thing, index) =>
       EdgeAgent.start({
@@ -79,7 +96,10 @@ export class SimulatedFleet {
         ...(options.onLog ? { onLog: options.onLog } : {}),
       }),
     );
-    const fleet = new SimulatedFleet(agents);
+    const fleet = new SimulatedFleet(
+      agents,
+      new Map(things.map((thing, index) => [thing, simulators[index] as DeviceSimulator])),
+    );
     // Every device's paced source waits on the one stop signal.
     setMaxListeners(options.devices + 10, fleet.abort.signal);
     const periodMs = 1000 / options.rate;
@@ -95,7 +115,7 @@ export class SimulatedFleet {
             simulatorSource({
               thing,
               rate: options.rate,
-              seed: (options.seed ?? 1) * 7919 + index,
+              ...(simulators[index] ? { simulator: simulators[index] } : {}),
               signal: fleet.abort.signal,
             }),
           );

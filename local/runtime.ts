@@ -14,6 +14,7 @@ import { bytesToBase64 } from '../core/ingest/base64.ts';
 import { DEFAULT_TIME_BOUNDS, systemClock } from '../core/ingest/ports.ts';
 import { parseHealthTopic } from '../core/ingest/topics.ts';
 import { applyIngestRule } from '../core/ingest/rule.ts';
+import type { TelemetryRecord } from '../core/ingest/records.ts';
 import { alertInferenceOf, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import { startLocalBroker, type LocalBroker, type Refusal, type TelemetryArrival } from './broker.ts';
 import { LocalCertificateAuthority } from './certs.ts';
@@ -142,8 +143,8 @@ export class LocalRuntime {
     private readonly broker: LocalBroker,
     private readonly api: { port: number; close(): Promise<void> },
     private readonly refusals: RefusalLog,
-    /** Scoring of the use case with a model, when the runtime scores. */
-    readonly scoring: LocalScoringSetup | undefined,
+    /** Scoring of the use cases with a model, when the runtime scores. */
+    private readonly scoringSetups: LocalScoringSetups | undefined,
     /** The drift checks, on their schedule and on demand. */
     readonly drift: LocalDriftSchedule,
     /** The contracts it validates against. */
@@ -160,6 +161,19 @@ export class LocalRuntime {
 
   get mqttUrl(): string {
     return `mqtts://localhost:${this.broker.port}`;
+  }
+
+  /** Scoring of each use case with a model (none when the runtime was started without scoring), and their alerts. */
+  get scorings(): { byUseCase: ReadonlyMap<string, LocalScoringSetup>; alerts: AlertService | undefined } {
+    return {
+      byUseCase: this.scoringSetups?.byUseCase ?? new Map(),
+      alerts: this.scoringSetups?.alerts,
+    };
+  }
+
+  /** The scoring of one use case, if it has a model and the runtime scores. */
+  scoringOf(useCase: string): LocalScoringSetup | undefined {
+    return this.scoringSetups?.byUseCase.get(useCase);
   }
 
   get connectedDevices(): number {
@@ -210,17 +224,18 @@ export class LocalRuntime {
       options.modelPort === false
         ? undefined
         : await startScoring(options, dataDir, store, alertStore, host, options.modelPort ?? 8885);
-    if (scoring?.trained) {
+    for (const setup of scoring?.byUseCase.values() ?? []) {
+      if (!setup.trained) continue;
       await audit.record({
         kind: 'model-trained',
         actor: SYSTEM,
         at: Date.now(),
-        useCase: scoring.useCase,
-        subject: `model ${scoring.useCase} ${scoring.model.modelVersion}`,
+        useCase: setup.useCase,
+        subject: `model ${setup.useCase} ${setup.model.modelVersion}`,
         before: null,
-        after: digestOf(scoring.model),
+        after: digestOf(setup.model),
         reason: 'the data folder had no model: trained on simulated normal operation',
-        details: { modelVersion: scoring.model.modelVersion, sensors: scoring.model.sensors.join(',') },
+        details: { modelVersion: setup.model.modelVersion, sensors: setup.model.sensors.join(',') },
       });
     }
     const counters: RuntimeCounters = {
@@ -237,7 +252,7 @@ export class LocalRuntime {
       options.contracts,
       driftStore,
       alertStore,
-      (useCase) => (scoring?.useCase === useCase ? scoring.model : undefined),
+      (useCase) => scoring?.byUseCase.get(useCase)?.model,
       systemClock,
       (report) => options.onDrift?.(report),
       (error) => options.onError?.(error),
@@ -308,9 +323,7 @@ export class LocalRuntime {
       });
     } catch (error) {
       await broker?.close();
-      scoring?.unwatch();
-      if (scoring) clearInterval(scoring.flushTimer);
-      await scoring?.server.close();
+      await closeScoring(scoring);
       await refusals.close();
       await store.close();
       throw error;
@@ -349,13 +362,9 @@ export class LocalRuntime {
     await this.drift.stop();
     await this.queue.drain();
     this.queue.close();
-    await this.scoring?.scoring.drain();
-    if (this.scoring) {
-      clearInterval(this.scoring.flushTimer);
-      this.scoring.unwatch();
-      await this.scoring.alerts.flushNotifications(true);
-    }
-    await this.scoring?.server.close();
+    for (const setup of this.scorings.byUseCase.values()) await setup.scoring.drain();
+    if (this.scorings.alerts) await this.scorings.alerts.flushNotifications(true);
+    await closeScoring(this.scoringSetups);
     await this.api.close();
     await this.refusals.close();
     await this.store.close();
@@ -393,7 +402,7 @@ function createIngestQueue(
   dataDir: string,
   store: DuckDbStore,
   counters: RuntimeCounters,
-  scoring: LocalRuntime['scoring'],
+  scoring: LocalScoringSetups | undefined,
 ): LocalIngestQueue {
   return new LocalIngestQueue({
     deps: { ...ingestDependencies(options, store), quarantine: store },
@@ -406,7 +415,8 @@ function createIngestQueue(
       counters.duplicates += summary.duplicates;
       counters.quarantined += summary.quarantined;
       counters.retried += summary.retried;
-      scoring?.scoring.submit(summary.storedRecords);
+      for (const [useCase, records] of groupByUseCase(summary.storedRecords))
+        scoring?.byUseCase.get(useCase)?.scoring.submit(records);
     },
     onError: options.onError,
     onWarning: options.onWarning,
@@ -418,16 +428,22 @@ export interface LocalScoringSetup {
   readonly model: AnomalyModel;
   readonly trained: boolean;
   readonly scoring: LocalScoring;
-  readonly alerts: AlertService;
   readonly server: ModelServer;
-  readonly flushTimer: NodeJS.Timeout;
   /** Stops following the model registry. */
   readonly unwatch: () => void;
 }
 
+/** Scoring of every use case with a model, and the one alert service they share. */
+export interface LocalScoringSetups {
+  readonly byUseCase: ReadonlyMap<string, LocalScoringSetup>;
+  readonly alerts: AlertService;
+  readonly flushTimer: NodeJS.Timeout;
+}
+
 /**
- * Loads or trains the model of the first use case that has one, serves it locally and scores
- * through it, each device against its own baseline, with the use case's alert policy.
+ * Loads or trains the model of each use case that has one, serves each locally (on `port`, the
+ * next on `port + 1`…, or each on a free port with 0) and scores through it, each device against
+ * its own baseline, with its use case's alert policy.
  */
 async function startScoring(
   options: LocalRuntimeOptions,
@@ -436,9 +452,65 @@ async function startScoring(
   alertStore: DuckDbAlertStore,
   host: string,
   port: number,
-): Promise<LocalScoringSetup | undefined> {
-  const manifest = options.useCases.find((useCase) => useCase.model);
-  if (!manifest) return undefined;
+): Promise<LocalScoringSetups | undefined> {
+  const manifests = options.useCases.filter((useCase) => useCase.model);
+  if (manifests.length === 0) return undefined;
+  const notifier = new LocalAlertNotifier(alertStore, options.onNotification);
+  const policies = new Map(
+    options.useCases.map((useCase) => [
+      useCase.id,
+      { policy: useCase.alerts, inference: alertInferenceOf(useCase) },
+    ]),
+  );
+  const alerts = new AlertService(
+    alertStore,
+    alertStore,
+    notifier,
+    new NotificationGrouper((useCase) => (policies.get(useCase)?.policy.groupWindowSeconds ?? 0) * 1000),
+    systemClock,
+    policies,
+  );
+  const byUseCase = new Map<string, LocalScoringSetup>();
+  try {
+    for (const [index, manifest] of manifests.entries()) {
+      byUseCase.set(
+        manifest.id,
+        await scoreUseCase(
+          manifest,
+          options,
+          dataDir,
+          store,
+          alertStore,
+          alerts,
+          host,
+          port === 0 ? 0 : port + index,
+        ),
+      );
+    }
+  } catch (error) {
+    for (const setup of byUseCase.values()) {
+      setup.unwatch();
+      await setup.server.close();
+    }
+    throw error;
+  }
+  const flushTimer = setInterval(() => {
+    alerts.flushNotifications().catch((error: unknown) => options.onError?.(error));
+  }, 1000);
+  flushTimer.unref();
+  return { byUseCase, alerts, flushTimer };
+}
+
+async function scoreUseCase(
+  manifest: UseCaseManifest,
+  options: LocalRuntimeOptions,
+  dataDir: string,
+  store: DuckDbStore,
+  alertStore: DuckDbAlertStore,
+  alerts: AlertService,
+  host: string,
+  port: number,
+): Promise<LocalScoringSetup> {
   const contract = options.contracts.get(manifest.contract);
   const { model, trained } = ensureLocalModel(manifest, contract, path.join(dataDir, 'models', manifest.id));
   // Every sensor the model knows: a device's baseline may track one the fleet model leaves out.
@@ -477,25 +549,6 @@ async function startScoring(
   const deviceScoring = new DeviceScoring(windows, scorer, alertStore, store, systemClock, {
     calibrationReadings: new Map([[manifest.id, manifest.alerts.calibrationReadings]]),
   });
-  const notifier = new LocalAlertNotifier(alertStore, options.onNotification);
-  const policies = new Map(
-    options.useCases.map((useCase) => [
-      useCase.id,
-      { policy: useCase.alerts, inference: alertInferenceOf(useCase) },
-    ]),
-  );
-  const alerts = new AlertService(
-    alertStore,
-    alertStore,
-    notifier,
-    new NotificationGrouper((useCase) => (policies.get(useCase)?.policy.groupWindowSeconds ?? 0) * 1000),
-    systemClock,
-    policies,
-  );
-  const flushTimer = setInterval(() => {
-    alerts.flushNotifications().catch((error: unknown) => options.onError?.(error));
-  }, 1000);
-  flushTimer.unref();
   return {
     useCase: manifest.id,
     get model() {
@@ -506,10 +559,27 @@ async function startScoring(
       unwatchFile(registry.file, follow);
     },
     server,
-    alerts,
-    flushTimer,
     scoring: new LocalScoring(deviceScoring, store, alerts, options.onError),
   };
+}
+
+async function closeScoring(scoring: LocalScoringSetups | undefined): Promise<void> {
+  if (!scoring) return;
+  clearInterval(scoring.flushTimer);
+  for (const setup of scoring.byUseCase.values()) {
+    setup.unwatch();
+    await setup.server.close();
+  }
+}
+
+function groupByUseCase(records: readonly TelemetryRecord[]): Map<string, TelemetryRecord[]> {
+  const groups = new Map<string, TelemetryRecord[]>();
+  for (const record of records) {
+    const group = groups.get(record.dimensions.use_case);
+    if (group) group.push(record);
+    else groups.set(record.dimensions.use_case, [record]);
+  }
+  return groups;
 }
 
 /**

@@ -3,7 +3,9 @@ import { Command } from 'commander';
 import { SimulatedFleet } from '../../local/fleet.ts';
 import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
 import { StatusLine, type StatusSource } from '../../local/status-line.ts';
+import type { ScoringCounters } from '../../local/scoring.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { simulatedThingPrefix } from '../../core/simulation/device-simulator.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { startConsoleServer } from '../../local/console-server.ts';
 import { buildConsole } from '../../tools/console-bundle.ts';
@@ -32,8 +34,18 @@ export function startCommand(): Command {
     .description(
       'start the local pipeline: MQTT broker with mutual TLS, ingest, DuckDB store and a simulated fleet',
     )
-    .option('--devices <n>', 'simulated pumps (0 for none)', integer('--devices', 0, 10_000), 10)
-    .option('--rate <hz>', 'readings per second per pump', positiveNumber('--rate', 1000), 1)
+    .option(
+      '--devices <n>',
+      'simulated devices per use case (pumps, air handling units; 0 for none)',
+      integer('--devices', 0, 10_000),
+      10,
+    )
+    .option(
+      '--rate <hz>',
+      'sensor readings per second per device (the edge may send fewer: aggregation, deadband)',
+      positiveNumber('--rate', 1000),
+      1,
+    )
     .option(
       '--duration <seconds>',
       'stop by itself after this long',
@@ -126,8 +138,12 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
   }
   const startedAt = Date.now();
   const status = new StatusLine(() => statusOf(runtime));
-  const pipeline: { fleet?: SimulatedFleet } = {};
-  const fleetBacklog = () => pipeline.fleet?.statuses.reduce((sum, s) => sum + s.queueDepth, 0) ?? 0;
+  const pipeline: { fleets: SimulatedFleet[] } = { fleets: [] };
+  const fleetBacklog = () =>
+    pipeline.fleets.reduce(
+      (sum, fleet) => sum + fleet.statuses.reduce((total, status) => total + status.queueDepth, 0),
+      0,
+    );
   let requestStop: (why: string) => void = () => undefined;
   const stopRequested = new Promise<string>((resolve) => {
     requestStop = resolve;
@@ -136,12 +152,14 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
   const signals = new ShutdownSignals({
     stop: requestStop,
     atRisk: () =>
-      `Quitting now loses nothing that was acknowledged: the ingest queue's ${runtime.queue.depth} messages stay in its journal and are ingested at the next start, the pumps' ${fleetBacklog()} buffered readings stay on their disks; scores of readings in flight would be missing.`,
+      `Quitting now loses nothing that was acknowledged: the ingest queue's ${runtime.queue.depth} messages stay in its journal and are ingested at the next start, the devices' ${fleetBacklog()} buffered readings stay on their disks; scores of readings in flight would be missing.`,
   });
   signals.install();
   printBanner(runtime, useCases, options, consoleServer?.url);
-  const primary = useCases[0];
-  if (primary) pipeline.fleet = await startFleet(runtime, primary, options);
+  for (const useCase of useCases) {
+    const fleet = await startFleet(runtime, useCase, options);
+    if (fleet) pipeline.fleets.push(fleet);
+  }
   status.start();
   const timer = options.duration
     ? setTimeout(() => {
@@ -151,21 +169,27 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
   const why = await stopRequested;
   clearTimeout(timer);
   status.stop();
-  console.log(`stopping (${why}): the pumps send what they buffered, then the queue is ingested...`);
+  console.log(`stopping (${why}): the devices send what they buffered, then the queue is ingested...`);
   const progress = setInterval(() => {
     console.log(
-      `  draining: ${fleetBacklog()} readings buffered on the pumps, ${runtime.queue.depth} messages in the ingest queue`,
+      `  draining: ${fleetBacklog()} readings buffered on the devices, ${runtime.queue.depth} messages in the ingest queue`,
     );
   }, 1000);
   try {
-    await pipeline.fleet?.stop();
+    await Promise.all(pipeline.fleets.map((fleet) => fleet.stop()));
     await consoleServer?.close();
     await runtime.stop();
   } finally {
     clearInterval(progress);
     signals.uninstall();
   }
-  printSummary(runtime, (Date.now() - startedAt) / 1000, pipeline.fleet?.publishedCount);
+  printSummary(
+    runtime,
+    (Date.now() - startedAt) / 1000,
+    pipeline.fleets.length === 0
+      ? undefined
+      : pipeline.fleets.reduce((sum, fleet) => sum + fleet.publishedCount, 0),
+  );
 }
 
 function statusOf(runtime: LocalRuntime): StatusSource {
@@ -174,18 +198,42 @@ function statusOf(runtime: LocalRuntime): StatusSource {
     queueDepth: runtime.queue.depth,
     deadLetters: runtime.queue.deadLetterCount,
     devices: runtime.connectedDevices,
-    scoring: runtime.scoring && {
-      ...runtime.scoring.scoring.counters,
-      latency: runtime.scoring.scoring.latency(),
-    },
+    scoring: scoringTotals(runtime),
   };
 }
 
-function startFleet(
+/** Scoring counters summed over the use cases, with the slowest use case's latency. */
+function scoringTotals(
+  runtime: LocalRuntime,
+): (ScoringCounters & { latency: { p50: number; p99: number } | undefined }) | undefined {
+  const setups = [...runtime.scorings.byUseCase.values()];
+  if (setups.length === 0) return undefined;
+  const latencies = setups.flatMap((setup) => setup.scoring.latency() ?? []);
+  const sum = (key: 'scored' | 'skipped' | 'calibrating' | 'anomalies') =>
+    setups.reduce((total, setup) => total + setup.scoring.counters[key], 0);
+  return {
+    scored: sum('scored'),
+    skipped: sum('skipped'),
+    calibrating: sum('calibrating'),
+    anomalies: sum('anomalies'),
+    latency: latencies.reduce<{ p50: number; p99: number } | undefined>(
+      (worst, latency) => (worst && worst.p99 >= latency.p99 ? worst : latency),
+      undefined,
+    ),
+  };
+}
+
+/** The use case's simulated fleet; none when it has no simulator (said once). */
+async function startFleet(
   runtime: LocalRuntime,
   useCase: UseCaseManifest,
   options: StartOptions,
-): Promise<SimulatedFleet> {
+): Promise<SimulatedFleet | undefined> {
+  if (options.devices === 0) return undefined;
+  if (!useCase.simulation && !useCase.contract.startsWith('pump.telemetry@')) {
+    console.log(`  ${useCase.id}: no simulation section in its manifest, so no simulated devices`);
+    return undefined;
+  }
   return SimulatedFleet.start({
     url: runtime.mqttUrl,
     ca: runtime.ca,
@@ -206,7 +254,6 @@ function printBanner(
   options: StartOptions,
   consoleUrl: string | undefined,
 ): void {
-  const primary = useCases[0];
   const rel = (file: string) => path.relative(process.cwd(), file);
   console.log(`aiot local pipeline: use cases ${useCases.map((u) => u.id).join(', ')}`);
   if (consoleUrl)
@@ -217,10 +264,9 @@ function printBanner(
   console.log(
     `  device certificates ${rel(path.join(runtime.dataDir, 'certs', 'devices'))}/<thing>.crt|.key  (new ones: aiot certs device <thing>${dataDirFlag(options.dataDir)})`,
   );
-  if (primary)
-    console.log(
-      `  topics dt/${primary.id}/<thing>/telemetry or $aws/rules/${localRuleName(primary.id)}/dt/${primary.id}/<thing>/telemetry`,
-    );
+  console.log(
+    `  topics dt/<use case>/<thing>/telemetry or $aws/rules/<use_case>_ingest/dt/<use case>/<thing>/telemetry (${useCases.map((useCase) => localRuleName(useCase.id)).join(', ')})`,
+  );
   console.log(
     `  store ${rel(runtime.store.file)}   query: npm run aiot -- query "SELECT count(*) FROM telemetry"${dataDirFlag(options.dataDir)}`,
   );
@@ -228,18 +274,17 @@ function printBanner(
     console.log(
       `  ingest queue: ${runtime.queue.recovered} messages accepted before the last stop, ingesting them first`,
     );
-  if (runtime.scoring) {
-    const { model, trained, server, useCase } = runtime.scoring;
+  for (const { model, trained, server, useCase } of runtime.scorings.byUseCase.values()) {
     console.log(
       `  model ${model.modelVersion} (${trained ? 'trained now on simulated normal operation' : 'loaded'}) for ${useCase}, served on http://127.0.0.1:${server.port}; scores ${model.tracked.map((t) => t.sensor).join(', ')}`,
     );
   }
   console.log(
-    `  ${options.devices} simulated pumps at ${options.rate} Hz${options.duration ? `, for ${options.duration} s` : ''}; Ctrl-C stops cleanly`,
+    `  ${options.devices} simulated devices per use case (${useCases.map((useCase) => `${simulatedThingPrefix(useCase)}-001…`).join(', ')}), sensors read at ${options.rate} Hz${options.duration ? `, for ${options.duration} s` : ''}; Ctrl-C stops cleanly`,
   );
 }
 
-/** `acknowledged`: readings the broker acknowledged to the simulated pumps (packed, several a message). */
+/** `acknowledged`: readings the broker acknowledged to the simulated devices (packed, several a message). */
 function printSummary(runtime: LocalRuntime, seconds: number, acknowledged: number | undefined): void {
   const c = runtime.counters;
   printTable(
@@ -267,8 +312,8 @@ function printSummary(runtime: LocalRuntime, seconds: number, acknowledged: numb
         'dead-letter': runtime.queue.deadLetterCount,
         seconds: seconds.toFixed(1),
         'stored/s': (c.stored / seconds).toFixed(1),
-        scored: runtime.scoring?.scoring.counters.scored ?? '-',
-        anomalies: runtime.scoring?.scoring.counters.anomalies ?? '-',
+        scored: scoringTotals(runtime)?.scored ?? '-',
+        anomalies: scoringTotals(runtime)?.anomalies ?? '-',
       },
     ],
   );

@@ -210,7 +210,7 @@ export class DriftService {
     for (const spec of sensors) {
       const points = pointsOf(recent, spec.column);
       if (points.length === 0) continue;
-      const flat = flatRun(points);
+      const flat = policy.flatLine.ignore.includes(`measures.${spec.sensor}`) ? undefined : flatRun(points);
       const flatMinutes = (flat?.ms ?? 0) / MINUTE_MS;
       if (flat && flatMinutes >= policy.flatLine.minutes) {
         findings.push(

@@ -11,8 +11,16 @@ export const driftPolicySchema = z.strictObject({
   windowMinutes: z.int().min(5).max(1440).default(60),
   /** Share of readings missing (from gaps in `seq`) that makes a finding. */
   gaps: z.strictObject({ maxMissingShare: z.number().min(0).max(1).default(0.001) }).prefault({}),
-  /** A sensor whose value has not changed for this long is stuck (flat-lined). */
-  flatLine: z.strictObject({ minutes: z.number().positive().max(1440).default(10) }).prefault({}),
+  /**
+   * A sensor whose value has not changed for this long is stuck (flat-lined); `ignore` lists the
+   * sensor fields that legitimately hold a value (setpoints, schedules).
+   */
+  flatLine: z
+    .strictObject({
+      minutes: z.number().positive().max(1440).default(10),
+      ignore: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   /** Share of readings outside the manifest's operating range. */
   outOfRange: z.strictObject({ maxShare: z.number().min(0).max(1).default(0.01) }).prefault({}),
   /** Share of readings the edge agent's spike filter flagged, per measure. */

@@ -10,8 +10,10 @@ import {
   type RawProblem,
 } from '../documents/yaml-file.ts';
 import { alertPolicySchema, DEFAULT_ALERT_POLICY } from '../alerts/policy.ts';
+import { anomalyModelParamsSchema } from '../model/anomaly-model.ts';
 import { DEFAULT_DRIFT_POLICY, driftPolicySchema } from '../drift/policy.ts';
 import { edgeFieldReferences, edgeSettingsSchema } from '../edge/settings.ts';
+import { evaluationOrder, simulationSchema } from '../simulation/manifest-simulator.ts';
 
 const idSchema = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case kebab-case, 2-63 characters');
 
@@ -69,6 +71,20 @@ const modelSchema = z.strictObject({
   }),
   /** Share of requests and answers captured to S3 for drift checks and retraining. */
   dataCapturePercent: z.int().min(0).max(100).default(20),
+  /**
+   * Training settings for a use case whose readings differ from the pumps' 1 Hz: smoothing in
+   * readings, the slow-sensor cut, seconds between readings. @default the model's defaults
+   */
+  params: anomalyModelParamsSchema
+    .pick({
+      smoothingWindow: true,
+      thresholdQuantile: true,
+      thresholdFactor: true,
+      slowSensorRatio: true,
+      samplingSeconds: true,
+    })
+    .partial()
+    .optional(),
 });
 
 const contractRefSchema = z
@@ -97,6 +113,11 @@ export const manifestSchema = z.strictObject({
   alerts: alertPolicySchema.default(DEFAULT_ALERT_POLICY),
   /** When the drift checks run and what they tolerate. @default the policy's defaults */
   drift: driftPolicySchema.default(DEFAULT_DRIFT_POLICY),
+  /**
+   * How the local runtime and the benchmarks simulate this use case's devices: levels, cycles,
+   * ties between measures and faults. @default none: only the pump contract has a built-in simulator
+   */
+  simulation: simulationSchema.optional(),
 });
 
 export type UseCaseManifest = z.output<typeof manifestSchema>;
@@ -247,6 +268,15 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string, contracts: Cont
       message: 'a use case with a model needs an inference for its alerts to be about',
     });
   }
+  if (manifest.simulation) problems.push(...simulationProblems(manifest.simulation, accepted[0]));
+  const sensorFieldList = manifest.sensors.map((sensor) => sensor.field);
+  manifest.drift.flatLine.ignore.forEach((field, index) => {
+    if (!sensorFieldList.includes(field))
+      problems.push({
+        path: ['drift', 'flatLine', 'ignore', index],
+        message: `"${field}" is not a sensor of this use case (sensors: ${sensorFieldList.join(', ')})`,
+      });
+  });
   manifest.inferences.forEach((inference, index) => {
     if (!kpiIds.has(inference.kpi)) {
       problems.push({
@@ -254,6 +284,50 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string, contracts: Cont
         message: `unknown KPI "${inference.kpi}" (known: ${known})`,
       });
     }
+  });
+  return problems;
+}
+
+/** The simulation must speak the use case's current contract, and its ties and faults must resolve. */
+function simulationProblems(
+  simulation: NonNullable<UseCaseManifest['simulation']>,
+  contract: DataContract | undefined,
+): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const simulated = Object.keys(simulation.measures);
+  if (contract) {
+    for (const name of simulated)
+      if (!(name in contract.measures))
+        problems.push({
+          path: ['simulation', 'measures', name],
+          message: `"${name}" is not a measure of ${contract.ref} (known: ${Object.keys(contract.measures).join(', ')})`,
+        });
+    for (const [name, measure] of Object.entries(contract.measures))
+      if (!measure.optional && !simulated.includes(name))
+        problems.push({
+          path: ['simulation', 'measures'],
+          message: `${contract.ref} requires "${name}": simulated devices would send invalid readings`,
+        });
+  }
+  const ordered = evaluationOrder(simulation.measures);
+  if ('problem' in ordered)
+    problems.push({
+      path: ['simulation', 'measures', ordered.problem.measure, 'dependsOn'],
+      message: ordered.problem.message,
+    });
+  simulation.faults.forEach((fault, index) => {
+    if (simulation.faults.findIndex((other) => other.id === fault.id) !== index)
+      problems.push({
+        path: ['simulation', 'faults', index, 'id'],
+        message: `duplicate fault id "${fault.id}"`,
+      });
+    fault.effects.forEach((effect, effectIndex) => {
+      if (!simulated.includes(effect.measure))
+        problems.push({
+          path: ['simulation', 'faults', index, 'effects', effectIndex, 'measure'],
+          message: `"${effect.measure}" is not a simulated measure (${simulated.join(', ')})`,
+        });
+    });
   });
   return problems;
 }

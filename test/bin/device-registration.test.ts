@@ -80,7 +80,7 @@ afterAll(() => {
 
 describe('aiot devices register', () => {
   it("GIVEN a deployed stack WHEN a thing is registered THEN it is in its use case's group with a new certificate and the stack's device policy", async () => {
-    const credentials = await registration().register({ thing: 'pump-042' });
+    const credentials = await registration().register({ thing: 'pump-042', useCase: 'pump-maintenance' });
 
     expect(calls()).toEqual([
       'CreateThingGroupCommand',
@@ -112,6 +112,7 @@ describe('aiot devices register', () => {
   it("GIVEN the device's own CSR WHEN registered THEN IoT Core signs it and no private key exists here", async () => {
     const credentials = await registration().register({
       thing: 'pump-043',
+      useCase: 'pump-maintenance',
       csrPem: '-----BEGIN CERTIFICATE REQUEST-----',
     });
 
@@ -127,7 +128,9 @@ describe('aiot devices register', () => {
       .on(AttachPolicyCommand)
       .rejects(Object.assign(new Error('policy not found'), { name: 'ResourceNotFoundException' }));
 
-    await expect(registration().register({ thing: 'pump-044' })).rejects.toThrow('policy not found');
+    await expect(registration().register({ thing: 'pump-044', useCase: 'pump-maintenance' })).rejects.toThrow(
+      'policy not found',
+    );
 
     expect(iot.commandCalls(UpdateCertificateCommand)[0]?.args[0].input).toEqual({
       certificateId: 'abc123',
@@ -156,13 +159,15 @@ describe('aiot devices register', () => {
     ],
   ])('GIVEN %s WHEN registering THEN it says what to do', async (_case, arrange, message) => {
     arrange();
-    await expect(registration().register({ thing: 'pump-045' })).rejects.toThrow(message);
+    await expect(registration().register({ thing: 'pump-045', useCase: 'pump-maintenance' })).rejects.toThrow(
+      message,
+    );
   });
 
   it.each(['pump 046', '', 'x'.repeat(129), 'pump/046'])(
     'refuses the thing name %j, naming it',
     async (thing) => {
-      await expect(registration().register({ thing })).rejects.toThrow(
+      await expect(registration().register({ thing, useCase: 'pump-maintenance' })).rejects.toThrow(
         `thing name "${thing}" must be 1 to 128`,
       );
       expect(calls()).toEqual([]);
@@ -171,7 +176,7 @@ describe('aiot devices register', () => {
 
   it('GIVEN an unknown use case WHEN registering THEN it names the ones the stack has', async () => {
     await expect(registration().register({ thing: 'pump-047', useCase: 'fans' })).rejects.toThrow(
-      'stack "AiotPipeline" has no use case "fans" (pump-maintenance)',
+      'stack "AiotPipeline" has no use case "fans" (hvac-energy, pump-maintenance)',
     );
   });
 });
@@ -198,7 +203,9 @@ describe('aiot devices revoke and list --cloud', () => {
   });
 
   it('GIVEN things in the use case group WHEN listed THEN each comes with its certificates and their status', async () => {
-    iot.on(ListThingsInThingGroupCommand).resolves({ things: ['pump-042'] });
+    iot.on(ListThingsInThingGroupCommand).callsFake((input: { thingGroupName: string }) => ({
+      things: input.thingGroupName.endsWith('-pump-maintenance') ? ['pump-042'] : [],
+    }));
     iot.on(ListThingPrincipalsCommand).resolves({ principals: [CERT_ARN] });
     iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { status: 'ACTIVE' } });
 
@@ -220,7 +227,7 @@ describe('the devices CLI', () => {
 
   it('GIVEN register WHEN it succeeds THEN the folder holds the certificate, a key only its owner reads, the root CA and device.json', async () => {
     const out = path.join(dir, 'pump-042');
-    await run('register', '--thing', 'pump-042', '--out', out);
+    await run('register', '--thing', 'pump-042', '--use-case', 'pump-maintenance', '--out', out);
 
     expect(readFileSync(path.join(out, 'certificate.pem.crt'), 'utf8')).toContain('issued');
     expect(statSync(path.join(out, 'private.pem.key')).mode & 0o777).toBe(0o600);
@@ -230,9 +237,9 @@ describe('the devices CLI', () => {
       endpoint: 'abc-ats.iot.eu-west-1.amazonaws.com',
       ruleName: 'pump_ingest',
     });
-    await expect(run('register', '--thing', 'pump-042', '--out', out)).rejects.toThrow(
-      `${out} exists already`,
-    );
+    await expect(
+      run('register', '--thing', 'pump-042', '--use-case', 'pump-maintenance', '--out', out),
+    ).rejects.toThrow(`${out} exists already`);
   });
 
   it.each([
@@ -242,7 +249,17 @@ describe('the devices CLI', () => {
     const csr = path.join(dir, 'device.csr');
     writeFileSync(csr, content);
     await expect(
-      run('register', '--thing', 'pump-048', '--csr', csr, '--out', path.join(dir, 'x')),
+      run(
+        'register',
+        '--thing',
+        'pump-048',
+        '--use-case',
+        'pump-maintenance',
+        '--csr',
+        csr,
+        '--out',
+        path.join(dir, 'x'),
+      ),
     ).rejects.toThrow(message);
     expect(calls()).toEqual([]);
   });

@@ -3,11 +3,12 @@ import { canonicalJson, digestOf } from '../../core/audit/audit-event.ts';
 import { chainEntry, verifyChain } from '../../core/audit/chain.ts';
 import { configurationChanges } from '../../core/audit/configuration.ts';
 import { auditReport } from '../../core/audit/report.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoUseCase } from '../support/catalog.ts';
 import { repoContracts } from '../support/contracts.ts';
 
 const ROSA = { name: 'rosa', role: 'ml-engineer' } as const;
-const useCases = loadUseCases();
+const useCases = [repoUseCase('pump-maintenance')];
+const pumpContracts = repoContracts.all().filter((contract) => contract.id === 'pump.telemetry');
 
 describe('audit digests', () => {
   it('GIVEN the same state built in another key order THEN the digest is the same', () => {
@@ -19,7 +20,7 @@ describe('audit digests', () => {
 
 describe('configuration changes', () => {
   it('GIVEN a first start THEN every contract and manifest is applied; GIVEN the same files again THEN nothing; GIVEN a changed manifest THEN it alone, with the digest before', () => {
-    const applied = { useCases, contracts: repoContracts.all() };
+    const applied = { useCases, contracts: pumpContracts };
     const first = configurationChanges([], applied, ROSA, 1, 'start');
     expect(first.map((e) => e.subject)).toEqual([
       'contract pump.telemetry@1',
@@ -49,13 +50,7 @@ describe('configuration changes', () => {
 
 describe('audit report', () => {
   it('GIVEN a period THEN the evidence holds only its entries, the chain state and counts by person', () => {
-    const events = configurationChanges(
-      [],
-      { useCases, contracts: repoContracts.all() },
-      ROSA,
-      1000,
-      'start',
-    );
+    const events = configurationChanges([], { useCases, contracts: pumpContracts }, ROSA, 1000, 'start');
     const entries = events.reduce<ReturnType<typeof chainEntry>[]>(
       (chain, e) => [...chain, chainEntry(chain.at(-1), { ...e, at: 1000 * (chain.length + 1) })],
       [],

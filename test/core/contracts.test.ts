@@ -75,7 +75,7 @@ describe('pump.telemetry@1', () => {
 describe('contract registry', () => {
   it('names the known contracts when asked for an unknown one', () => {
     expect(() => repoContracts.get('pump.telemetry@9')).toThrow(
-      'Unknown data contract "pump.telemetry@9". Known: pump.telemetry@1, pump.telemetry@2',
+      'Unknown data contract "pump.telemetry@9". Known: hvac.telemetry@1, pump.telemetry@1, pump.telemetry@2',
     );
   });
 
@@ -214,7 +214,12 @@ describe('loading the contracts folder', () => {
       path.join(dir, 'fan.telemetry.v1.yaml'),
       'id: fan.telemetry\nversion: 1\nenvelope: telemetry@1\ndescription: Fan.\nmeasures:\n  speed: { unit: rpm, range: { min: 0, max: 5000 }, description: Shaft speed., example: 900 }\n',
     );
-    expect(loadContracts(dir).refs).toEqual(['fan.telemetry@1', 'pump.telemetry@1', 'pump.telemetry@2']);
+    expect(loadContracts(dir).refs).toEqual([
+      'fan.telemetry@1',
+      'hvac.telemetry@1',
+      'pump.telemetry@1',
+      'pump.telemetry@2',
+    ]);
   });
 
   it('GIVEN an oversized file THEN it is refused before it is parsed', () => {

@@ -9,10 +9,10 @@ import type { DriftReport, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoUseCase } from '../support/catalog.ts';
 import { repoContracts } from '../support/contracts.ts';
 
-const [PUMPS] = loadUseCases();
+const PUMPS = repoUseCase('pump-maintenance');
 if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 const HOUR = 3600_000;

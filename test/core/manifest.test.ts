@@ -85,7 +85,7 @@ describe('use-case manifests', () => {
   it('refuses an unknown contract', () => {
     expect(problemsOf(shipped.replace('contract: pump.telemetry@2', 'contract: pump.telemetry@7'))).toEqual([
       expect.stringContaining(
-        'contract: unknown data contract "pump.telemetry@7" (known: pump.telemetry@1, pump.telemetry@2)',
+        'contract: unknown data contract "pump.telemetry@7" (known: hvac.telemetry@1, pump.telemetry@1, pump.telemetry@2)',
       ),
     ]);
   });

@@ -11,11 +11,11 @@ import type { Finding } from '../../core/drift/ports.ts';
 import type { DeviceActivity, OperatorReads, Series, SeriesRequest } from '../../core/operators/ports.ts';
 import type { FleetDevice, UseCaseSummary } from '../../core/operators/views.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoUseCase } from '../support/catalog.ts';
 import { repoContracts } from '../support/contracts.ts';
 import { CollectingAuditTrail } from '../../core/audit/in-memory.ts';
 
-const [PUMPS] = loadUseCases();
+const PUMPS = repoUseCase('pump-maintenance');
 if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
 const NOW = Date.parse('2026-11-30T10:00:00Z');
 const OPERATOR: Actor = { name: 'olu', role: 'operator' };

@@ -18,7 +18,8 @@ describe('the configuration compiled into a function', () => {
     const { useCases, contracts } = loadCatalog();
     const deployment = deploymentFromEnv(envOf(compiledUseCases(useCases, contracts)));
     expect(deployment.manifests).toEqual(useCases);
-    expect(deployment.contracts.refs).toEqual(['pump.telemetry@1', 'pump.telemetry@2']);
+    // Every contract a use case accepts, and no other.
+    expect(deployment.contracts.refs).toEqual(['hvac.telemetry@1', 'pump.telemetry@1', 'pump.telemetry@2']);
     expect(deployment.contracts.get('pump.telemetry@2').measures).toEqual(
       contracts.get('pump.telemetry@2').measures,
     );

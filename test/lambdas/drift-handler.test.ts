@@ -15,12 +15,12 @@ import { DynamoDbDeviceReports } from '../../lambdas/adapters/dynamodb-device-re
 import { TimestreamDriftReads } from '../../lambdas/adapters/timestream-drift-reads.ts';
 import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
 import { createDriftHandler } from '../../lambdas/drift/handler.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoUseCase } from '../support/catalog.ts';
 
 const documents = mockClient(DynamoDBDocumentClient);
 const events = mockClient(EventBridgeClient);
 const timestream = mockClient(TimestreamQueryClient);
-const [PUMPS] = loadUseCases();
+const PUMPS = repoUseCase('pump-maintenance');
 if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 const TABLE = 'alert-state';

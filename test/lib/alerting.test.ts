@@ -121,7 +121,9 @@ describe('Alerting', () => {
         Properties: { Description: 'Sends one notification per alert group when its window ends' },
       }),
     ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
-    expect(notify?.Properties.Environment.Variables.GROUP_WINDOW_SECONDS).toBe('{"pump-maintenance":120}');
+    expect(notify?.Properties.Environment.Variables.GROUP_WINDOW_SECONDS).toBe(
+      '{"hvac-energy":300,"pump-maintenance":120}',
+    );
     const policies = Object.values(
       template.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AlertingNotifyRole') }] },

@@ -147,7 +147,10 @@ describe('InfluxTelemetryStore, the default store', () => {
 
   it('GIVEN the setup resource THEN it makes a bucket per use case with the manifest retention and the admin secret is read by it alone', () => {
     template.hasResourceProperties('Custom::AiotInfluxSetup', {
-      Buckets: [{ name: 'pump-maintenance', retentionSeconds: 730 * 24 * 3600 }],
+      Buckets: [
+        { name: 'hvac-energy', retentionSeconds: 1095 * 24 * 3600 },
+        { name: 'pump-maintenance', retentionSeconds: 730 * 24 * 3600 },
+      ],
       AdminSecretArn: { Ref: ids.admin },
       WriteTokenSecretArn: { Ref: ids.write },
       ReadTokenSecretArn: { Ref: ids.read },
@@ -214,7 +217,8 @@ describe('PipelineStack with -c store=liveanalytics', () => {
     const live = Template.fromStack(pipelineStack(testApp(), { telemetryStore: 'liveanalytics' }));
     live.resourceCountIs('AWS::Timestream::InfluxDBInstance', 0);
     live.resourceCountIs('AWS::EC2::VPC', 0);
-    live.resourceCountIs('AWS::Timestream::Database', 1);
+    // A database per use case.
+    live.resourceCountIs('AWS::Timestream::Database', 2);
     for (const fn of Object.values(live.findResources('AWS::Lambda::Function') as Record<string, Resource>)) {
       expect(fn.Properties.VpcConfig).toBeUndefined();
     }

@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { IngestPipeline, type IngestPipelineProps } from '../../lib/constructs/ingest-pipeline.ts';
 import { TelemetryDatabase } from '../../lib/constructs/telemetry-database.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
 import { constructHarness, pipelineStack, testApp } from '../support/cdk.ts';
 import { pumpTelemetryV1 } from '../support/contracts.ts';
 
@@ -225,9 +226,10 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    // Eight handlers of ours, the custom-resource framework's relay in front of the InfluxDB setup,
-    // and CDK's log-retention function (IoT Core's log group).
-    expect(bundles).toHaveLength(10);
+    // An ingest and a replay function per use case, six shared handlers of ours, the
+    // custom-resource framework's relay in front of the InfluxDB setup, and CDK's log-retention
+    // function (IoT Core's log group).
+    expect(bundles).toHaveLength(2 * loadUseCases().length + 8);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('provisioning admitted'))).toBe(true);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('previous certificate retired'))).toBe(
       true,

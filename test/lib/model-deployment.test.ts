@@ -69,7 +69,8 @@ describe('ModelDeployment', () => {
       );
     expect(approvals(template)).toHaveLength(1);
     const bare = Template.fromStack(pipelineStack(testApp()));
-    bare.resourceCountIs('AWS::SageMaker::ModelPackageGroup', 1);
+    // A group per use case with a model.
+    bare.resourceCountIs('AWS::SageMaker::ModelPackageGroup', 2);
     expect(approvals(bare)).toHaveLength(0);
   });
 });

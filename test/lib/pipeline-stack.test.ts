@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoUseCase } from '../support/catalog.ts';
 import { pipelineStack, testApp, LIVE_ANALYTICS } from '../support/cdk.ts';
 import { repoContracts } from '../support/contracts.ts';
 
@@ -62,8 +63,9 @@ describe('PipelineStack', () => {
         useCases: [...manifests, second],
       }),
     );
-    // an ingest rule, an edge health rule and a rule keeping the last health report per use case
-    two.resourceCountIs('AWS::IoT::TopicRule', 3 * (manifests.length + 1));
+    // an ingest rule, an edge health rule and a rule keeping the last health report per use case,
+    // and the fleet's one rule that retires replaced certificates
+    two.resourceCountIs('AWS::IoT::TopicRule', 3 * (manifests.length + 1) + 1);
     // telemetry and inferences per use case
     two.resourceCountIs('AWS::Timestream::Table', 2 * (manifests.length + 1));
     // the second use case gets its own retention, its own rule on its own topic, its own function
@@ -92,7 +94,7 @@ describe('PipelineStack', () => {
         useCases: [],
       }),
     ).toThrow('PipelineStack needs at least one use-case manifest, got none');
-    const [pump] = loadUseCases();
+    const pump = repoUseCase('pump-maintenance');
     if (!pump) throw new Error('the pump manifest is missing');
     expect(() =>
       pipelineStack(testApp(), {

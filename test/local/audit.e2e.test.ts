@@ -41,17 +41,25 @@ describe('the audit trail of the local runtime', () => {
   it('GIVEN a first start THEN the contracts, the manifest and the trained model are recorded; a restart with the same files adds nothing', async () => {
     const entries = await listed();
     expect(
-      entries.map((e) => [e.kind, e.subject.replace(/ pump-maintenance-.*$/, ''), e.actor.name]),
+      entries.map((e) => [
+        e.kind,
+        e.subject.replace(/ (hvac-energy|pump-maintenance)-simulated-.*$/, ''),
+        e.actor.name,
+      ]),
     ).toEqual([
+      ['contract-applied', 'contract hvac.telemetry@1', 'rosa'],
       ['contract-applied', 'contract pump.telemetry@1', 'rosa'],
       ['contract-applied', 'contract pump.telemetry@2', 'rosa'],
+      ['manifest-applied', 'manifest hvac-energy', 'rosa'],
+      ['alert-policy-changed', 'alert policy hvac-energy', 'rosa'],
       ['manifest-applied', 'manifest pump-maintenance', 'rosa'],
       ['alert-policy-changed', 'alert policy pump-maintenance', 'rosa'],
+      ['model-trained', 'model hvac-energy', 'aiot-pipeline'],
       ['model-trained', 'model pump-maintenance', 'aiot-pipeline'],
     ]);
     await runtime?.stop();
     runtime = await start();
-    expect(await listed()).toHaveLength(5);
+    expect(await listed()).toHaveLength(9);
   }, 120_000);
 
   it('GIVEN people change things through the CLI THEN each change is listed with who, in which role, and why', async () => {
@@ -125,7 +133,7 @@ describe('the audit trail of the local runtime', () => {
   it('GIVEN the log THEN verify passes, an export writes the evidence, and an edit is named by verify', async () => {
     const verified = await aiot(['audit', 'verify', '--data-dir', dataDir]);
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/intact, 7 entries/);
+    expect(verified.stdout).toMatch(/intact, 11 entries/);
 
     const out = path.join(dataDir, 'evidence');
     const exported = await aiot([
@@ -146,7 +154,7 @@ describe('the audit trail of the local runtime', () => {
       entries: unknown[];
     };
     expect(evidence.chain.intact).toBe(true);
-    expect(evidence.entries).toHaveLength(7);
+    expect(evidence.entries).toHaveLength(11);
     expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(
       '| dana | reliability-engineer | 2 |',
     );
@@ -156,7 +164,7 @@ describe('the audit trail of the local runtime', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('seal change', 'routine check'));
     const broken = await aiot(['audit', 'verify', '--data-dir', dataDir]);
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain('NOT INTACT (edited): entry 6 (line 6) was edited');
+    expect(broken.stderr).toContain('NOT INTACT (edited): entry 10 (line 10) was edited');
     const bad = await aiot(['audit', 'export', '--from', 'monday', '--to', 'friday', '--data-dir', dataDir]);
     expect(bad.stderr).toContain('--from must be an ISO 8601 time');
     expect(existsSync(path.join(process.cwd(), 'audit-evidence'))).toBe(false);

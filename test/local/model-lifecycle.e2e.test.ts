@@ -41,7 +41,7 @@ afterAll(() => stopRuntime());
 
 describe('a model promoted by a person, and rolled back', () => {
   it('GIVEN a retrained candidate THEN its trainer may not approve it, a second person does, the runtime scores with it at once, a rollback restores the old one, and the audit trail shows each step with its actor', async () => {
-    const original = runtime.scoring?.model.modelVersion ?? '';
+    const original = runtime.scoringOf('pump-maintenance')?.model.modelVersion ?? '';
     // GIVEN two pumps' readings of the last half hour in the store
     const pumps = [
       new TestPump(runtime, 'pump-201', 21, Date.now() - 1800_000),

@@ -139,6 +139,6 @@ describe('aiot quarantine replay, through the local runtime', () => {
       (error: unknown) => error as RuntimeRefusal,
     );
     expect(unknown?.status).toBe(404);
-    expect(unknown?.message).toContain('unknown use case "fans" (pump-maintenance)');
+    expect(unknown?.message).toContain('unknown use case "fans" (hvac-energy, pump-maintenance)');
   });
 });

@@ -91,7 +91,7 @@ describe('local runtime scoring', () => {
   });
 
   it('stores readings and marks them unscored, with the reason, when the model server is gone', async () => {
-    await runtime.scoring?.server.close();
+    await runtime.scoringOf('pump-maintenance')?.server.close();
     await publishReadings('pump-203', 5, hoursAgo(1));
     const rows = await eventually(async () => {
       const { rows } = await runtime.store.query(

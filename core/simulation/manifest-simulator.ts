@@ -1,0 +1,286 @@
+import { z } from 'zod';
+import { gaussian, seededRandom } from './pump-simulator.ts';
+
+/**
+ * A use case's simulated devices, described in its manifest (`simulation:`) instead of code:
+ * each measure is a level with daily and weekly cycles, a slow random wander, a thermal lag and
+ * linear ties to the measures it depends on; faults bend measures the way a stuck valve or a
+ * fouled coil would. A new use case brings its own simulator as data.
+ */
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+type Weekday = (typeof WEEKDAYS)[number];
+
+// Kept as text (a manifest compiled into a function parses back to itself): minutes when used.
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day "HH:MM"');
+
+function minutesOf(clock: string): number {
+  const [hours = 0, minutes = 0] = clock.split(':').map(Number);
+  return hours * 60 + minutes;
+}
+
+const scheduleSchema = z.strictObject({
+  /** The days the schedule is on. */
+  days: z.array(z.enum(WEEKDAYS)).min(1),
+  from: clockTime,
+  to: clockTime,
+  /** Added to the measure while the schedule is on, and while it is off. */
+  on: z.number(),
+  off: z.number(),
+});
+
+const measureSimulationSchema = z.strictObject({
+  /** The level around which the measure moves; the reference its dependents deviate from. */
+  mean: z.number(),
+  /** A weekly step profile: occupancy, setbacks, a fan schedule. */
+  schedule: scheduleSchema.optional(),
+  /** A daily sinusoid: weather, solar gains. */
+  daily: z.strictObject({ amplitude: z.number(), peakHour: z.number().min(0).max(24) }).optional(),
+  /** Linear ties: coefficient per other measure, on its deviation from its `mean`. */
+  dependsOn: z.record(z.string().min(1), z.number()).default({}),
+  /** First-order lag towards the level (thermal mass), in seconds. @default 0: follows at once */
+  lagSeconds: z.number().min(0).default(0),
+  /** A slow random wander of this spread, mean-reverting over `revertSeconds`. */
+  wander: z.strictObject({ std: z.number().min(0), revertSeconds: z.number().positive() }).optional(),
+  /** Measurement noise (one standard deviation) on every reading. @default 0 */
+  noise: z.number().min(0).default(0),
+  /** How much one device's level differs from another's (one standard deviation). @default 0 */
+  deviceSpread: z.number().min(0).default(0),
+});
+
+const faultEffectSchema = z
+  .strictObject({
+    measure: z.string().min(1),
+    /** The measure holds the value it had when the fault began (a stuck valve, a frozen sensor). */
+    stuck: z.literal(true).optional(),
+    /** A constant shift. */
+    offset: z.number().optional(),
+    /** A shift that grows this much an hour (fouling, sensor drift), up to `maxDrift`. */
+    driftPerHour: z.number().optional(),
+    maxDrift: z.number().positive().optional(),
+    /** A factor on the value (a fan working harder). */
+    scale: z.number().positive().optional(),
+    /** Extra noise (a loose connection). */
+    noise: z.number().positive().optional(),
+  })
+  .refine(
+    (effect) =>
+      [effect.stuck, effect.offset, effect.driftPerHour, effect.scale, effect.noise].some(
+        (value) => value !== undefined,
+      ),
+    { message: 'an effect needs one of stuck, offset, driftPerHour, scale, noise' },
+  );
+
+const faultSchema = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case kebab-case'),
+  description: z.string().min(1),
+  effects: z.array(faultEffectSchema).min(1),
+});
+
+export const simulationSchema = z.strictObject({
+  /** Simulated things are `<prefix>-001`, `<prefix>-002`… */
+  thingPrefix: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes'),
+  /** Hours the site's clock is ahead of UTC, for schedules and daily cycles. @default 0 */
+  utcOffsetHours: z.number().min(-12).max(14).default(0),
+  /** Every measure a simulated device reports, by contract measure name. */
+  measures: z.record(z.string().min(1), measureSimulationSchema),
+  faults: z.array(faultSchema).default([]),
+});
+
+export type SimulationSpec = z.output<typeof simulationSchema>;
+type MeasureSpec = SimulationSpec['measures'][string];
+
+/**
+ * The measures in an order where each comes after those it depends on, or the problem: a
+ * dependency on a measure that is not simulated, or a cycle (named in the message).
+ */
+export function evaluationOrder(
+  measures: Readonly<Record<string, Pick<MeasureSpec, 'dependsOn'>>>,
+): { order: string[] } | { problem: { measure: string; message: string } } {
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]): { measure: string; message: string } | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting')
+      return {
+        measure: name,
+        message: `depends on itself through ${[...trail.slice(trail.indexOf(name)), name].join(' -> ')}`,
+      };
+    state.set(name, 'visiting');
+    for (const dependency of Object.keys(measures[name]?.dependsOn ?? {})) {
+      if (!(dependency in measures))
+        return { measure: name, message: `depends on "${dependency}", which is not simulated` };
+      const problem = visit(dependency, [...trail, name]);
+      if (problem) return problem;
+    }
+    state.set(name, 'done');
+    order.push(name);
+    return undefined;
+  };
+  for (const name of Object.keys(measures)) {
+    const problem = visit(name, []);
+    if (problem) return { problem };
+  }
+  return { order };
+}
+
+export interface ManifestSimulatorOptions {
+  readonly spec: SimulationSpec;
+  /** Where each measure is clamped: what the sensor can report. */
+  readonly ranges: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
+  readonly seed: number;
+}
+
+interface CompiledMeasure {
+  readonly name: string;
+  readonly mean: number;
+  /** This device's own level, drawn once. */
+  readonly offset: number;
+  readonly schedule: { days: Set<Weekday>; from: number; to: number; on: number; off: number } | undefined;
+  readonly daily: MeasureSpec['daily'];
+  readonly dependsOn: readonly { name: string; coefficient: number; reference: number }[];
+  readonly wander: MeasureSpec['wander'];
+  readonly lagSeconds: number;
+  readonly noise: number;
+  readonly min: number;
+  readonly max: number;
+  wandered: number;
+  level: number | undefined;
+}
+
+interface ActiveFault {
+  readonly since: number;
+  readonly effects: SimulationSpec['faults'][number]['effects'];
+  /** What a stuck measure holds, taken at the first reading of the fault. */
+  readonly held: Map<string, number>;
+}
+
+/** One simulated device of a use case, from its manifest's `simulation` section. */
+export class ManifestSimulator {
+  private readonly random: () => number;
+  /** The measures in evaluation order, with this device's state. */
+  private readonly compiled: CompiledMeasure[];
+  private readonly faults = new Map<string, ActiveFault>();
+
+  constructor(private readonly options: ManifestSimulatorOptions) {
+    const ordered = evaluationOrder(options.spec.measures);
+    if ('problem' in ordered)
+      throw new Error(`simulation of ${ordered.problem.measure}: ${ordered.problem.message}`);
+    this.random = seededRandom(options.seed);
+    const measures = options.spec.measures;
+    this.compiled = ordered.order.flatMap((name) => {
+      const spec = measures[name];
+      if (!spec) return [];
+      const range = options.ranges[name];
+      return [
+        {
+          name,
+          mean: spec.mean,
+          offset: spec.deviceSpread * gaussian(this.random),
+          schedule: spec.schedule && {
+            days: new Set(spec.schedule.days),
+            from: minutesOf(spec.schedule.from),
+            to: minutesOf(spec.schedule.to),
+            on: spec.schedule.on,
+            off: spec.schedule.off,
+          },
+          daily: spec.daily,
+          dependsOn: Object.entries(spec.dependsOn).map(([dependency, coefficient]) => ({
+            name: dependency,
+            coefficient,
+            reference: measures[dependency]?.mean ?? 0,
+          })),
+          wander: spec.wander,
+          lagSeconds: spec.lagSeconds,
+          noise: spec.noise,
+          min: range?.min ?? Number.NEGATIVE_INFINITY,
+          max: range?.max ?? Number.POSITIVE_INFINITY,
+          wandered: 0,
+          level: undefined,
+        },
+      ];
+    });
+  }
+
+  /** Fault ids the manifest declares. */
+  get faultIds(): string[] {
+    return this.options.spec.faults.map((fault) => fault.id);
+  }
+
+  /** Starts a declared fault at `time` (epoch ms); it lasts until cleared. */
+  inject(faultId: string, time: number): void {
+    const fault = this.options.spec.faults.find((candidate) => candidate.id === faultId);
+    if (!fault)
+      throw new Error(`unknown fault "${faultId}" (declared: ${this.faultIds.join(', ') || 'none'})`);
+    this.faults.set(faultId, { since: time, effects: fault.effects, held: new Map() });
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** The measures read at `time` (epoch ms), `dtSeconds` after the previous reading. */
+  next(time: number, dtSeconds = 1): Record<string, number> {
+    const local = new Date(time + this.options.spec.utcOffsetHours * 3600_000);
+    const minuteOfDay = local.getUTCHours() * 60 + local.getUTCMinutes() + local.getUTCSeconds() / 60;
+    const weekday: Weekday = WEEKDAYS[local.getUTCDay()] ?? 'sun';
+    const values: Record<string, number> = {};
+    for (const measure of this.compiled) {
+      let level = measure.mean + measure.offset;
+      const schedule = measure.schedule;
+      if (schedule) {
+        const within =
+          schedule.from <= schedule.to
+            ? minuteOfDay >= schedule.from && minuteOfDay < schedule.to
+            : minuteOfDay >= schedule.from || minuteOfDay < schedule.to;
+        level += schedule.days.has(weekday) && within ? schedule.on : schedule.off;
+      }
+      if (measure.daily) {
+        const phase = ((minuteOfDay / 60 - measure.daily.peakHour) / 24) * 2 * Math.PI;
+        level += measure.daily.amplitude * Math.cos(phase);
+      }
+      for (const { name, coefficient, reference } of measure.dependsOn)
+        level += coefficient * ((values[name] ?? reference) - reference);
+      if (measure.wander) {
+        const { std, revertSeconds } = measure.wander;
+        // Ornstein-Uhlenbeck: its spread stays `std` whatever the reading interval.
+        const pull = Math.min(1, dtSeconds / revertSeconds);
+        measure.wandered =
+          measure.wandered * (1 - pull) + std * Math.sqrt(pull * (2 - pull)) * gaussian(this.random);
+        level += measure.wandered;
+      }
+      measure.level =
+        measure.level === undefined || measure.lagSeconds === 0
+          ? level
+          : measure.level + (level - measure.level) * Math.min(1, dtSeconds / measure.lagSeconds);
+      const observed =
+        measure.noise > 0 ? measure.level + measure.noise * gaussian(this.random) : measure.level;
+      const faulted = this.faults.size > 0 ? this.withFaults(measure.name, observed, time) : observed;
+      values[measure.name] = Math.min(measure.max, Math.max(measure.min, faulted));
+    }
+    return values;
+  }
+
+  private withFaults(name: string, value: number, time: number): number {
+    let result = value;
+    for (const fault of this.faults.values()) {
+      for (const effect of fault.effects) {
+        if (effect.measure !== name) continue;
+        if (effect.stuck) {
+          if (!fault.held.has(name)) fault.held.set(name, result);
+          result = fault.held.get(name) ?? result;
+          continue;
+        }
+        if (effect.scale !== undefined) result *= effect.scale;
+        if (effect.offset !== undefined) result += effect.offset;
+        if (effect.driftPerHour !== undefined) {
+          const drift = (effect.driftPerHour * (time - fault.since)) / 3600_000;
+          const cap = effect.maxDrift ?? Number.POSITIVE_INFINITY;
+          result += Math.sign(drift) * Math.min(Math.abs(drift), cap);
+        }
+        if (effect.noise !== undefined) result += effect.noise * gaussian(this.random);
+      }
+    }
+    return result;
+  }
+}
