@@ -175,6 +175,28 @@ describe('drift function', () => {
     expect(report.findings.map((f) => f.check)).toEqual(['data-gaps', 'flat-line']);
   });
 
+  it('GIVEN the frozen sensor listed in flatLine.ignore (a setpoint holds by design) THEN no flat-line finding for it', async () => {
+    const holdsByDesign = {
+      ...PUMPS,
+      drift: { ...PUMPS.drift, flatLine: { ...PUMPS.drift.flatLine, ignore: ['measures.flowRate'] } },
+    };
+    const ignoring = createDriftHandler({
+      manifests: new Map([[PUMPS.id, holdsByDesign]]),
+      clock: { now: () => NOW },
+      modelOf: () => Promise.reject(new Error('endpoint down')),
+      serviceFor: () =>
+        new DriftService(
+          repoContracts,
+          reads,
+          store,
+          store,
+          new AwsDriftSink(client, TABLE, new EventBridgeClient({}), 'app-bus'),
+        ),
+    });
+    const report = await ignoring({ useCase: 'pump-maintenance' });
+    expect(report.findings.map((f) => f.check)).toEqual(['data-gaps']);
+  });
+
   it('GIVEN an endpoint WHEN asked to describe its model THEN its profile is parsed, and a wrong answer names the endpoint', async () => {
     const sagemaker = mockClient(SageMakerRuntimeClient);
     try {

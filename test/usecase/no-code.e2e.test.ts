@@ -44,7 +44,13 @@ afterAll(() => {
 describe('a new use case from its files alone (hvac-energy)', () => {
   it('GIVEN only the contract and the manifest THEN the stack has its ingest rule, its tables, its model endpoint and its alerting', () => {
     expect(catalog.useCases.map((useCase) => useCase.id)).toEqual(['hvac-energy']);
-    const template = Template.fromStack(new PipelineStack(testApp(), 'NoCode', { ...catalog }));
+    // As deployed once a model is trained (-c modelArtifact:hvac-energy=…): the endpoint serves it.
+    const template = Template.fromStack(
+      new PipelineStack(testApp(), 'NoCode', {
+        ...catalog,
+        modelArtifacts: { 'hvac-energy': 'models/hvac-energy/training-1/output/model.tar.gz' },
+      }),
+    );
 
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       TopicRulePayload: Match.objectLike({
@@ -60,7 +66,7 @@ describe('a new use case from its files alone (hvac-energy)', () => {
       Environment: {
         Variables: Match.objectLike({
           USE_CASE: 'hvac-energy',
-          ALERT_POLICY: Match.stringLikeRegexp('"anomalousReadings":10,"withinSeconds":900'),
+          ALERT_POLICY: Match.stringLikeRegexp('"anomalousReadings":6,"withinSeconds":1800'),
         }),
       },
     });
@@ -77,7 +83,7 @@ describe('a new use case from its files alone (hvac-energy)', () => {
     });
   });
 
-  it('GIVEN the same files THEN the local runtime trains its model, stores and scores a simulated unit, and a stuck valve opens an alert on it', async () => {
+  it('GIVEN the same files THEN the local runtime trains its model, stores and scores a simulated unit, and a schedule override at night opens an alert on it', async () => {
     const runtime = await LocalRuntime.start({
       ...catalog,
       dataDir: path.join(dir, 'runtime'),
@@ -95,10 +101,11 @@ describe('a new use case from its files alone (hvac-energy)', () => {
       const thing = simulatedThingName(0, manifest.simulation?.thingPrefix);
       const pair = await runtime.ca.devicePair(thing);
       const simulator = deviceSimulator(manifest, contract, 42);
-      // A Monday 06:00 at the site, a week back: a working day and a half, the valve sticking
-      // on the Tuesday at 09:00, after the unit's baseline has calibrated.
+      // From a Monday 06:00 at the site, a week back, for two days: on the Tuesday at 21:00, after
+      // the unit's baseline has calibrated on a day and a night, someone overrides its schedule
+      // and it runs all night in an empty building.
       const monday = lastMondayBefore(Date.now() - 7 * 86_400_000) + 5 * 3600_000;
-      const faultAt = monday + 27 * 3600_000;
+      const faultAt = monday + 39 * 3600_000;
       let stuck = false;
       const agent = EdgeAgent.start({
         identity: { thing, firmware: '2.1.0', hardwareGeneration: 'ahu-b', origin: 'simulated' },
@@ -120,11 +127,11 @@ describe('a new use case from its files alone (hvac-energy)', () => {
           rate: 2000,
           stepMs: 10_000,
           startAt: monday,
-          count: (30 * 3600) / 10,
+          count: (48 * 3600) / 10,
           simulator: {
             next: (time, dt) => {
               if (!stuck && time >= faultAt) {
-                simulator.inject('stuck-valve', time);
+                simulator.inject('schedule-override', time);
                 stuck = true;
               }
               return simulator.next(time, dt);
@@ -135,8 +142,8 @@ describe('a new use case from its files alone (hvac-energy)', () => {
       expect(await agent.drained(60_000)).toBe(true);
       const status = await agent.stop();
       // The edge sent minute means, fewer where nothing moved (deadband).
-      expect(status.sent).toBeGreaterThan(400);
-      expect(status.sent).toBeLessThan((30 * 3600) / 60 + 1);
+      expect(status.sent).toBeGreaterThan(600);
+      expect(status.sent).toBeLessThan((48 * 3600) / 60 + 1);
 
       const stored = await waitFor('every unit reading stored', async () => {
         const { rows } = await runtime.store.query(
@@ -156,8 +163,12 @@ describe('a new use case from its files alone (hvac-energy)', () => {
         60_000,
       );
       expect(alert).toMatchObject({ device_id: thing, inference: 'ahu-anomaly' });
-      // Raised by the fault, not before it.
+      // Raised by the fault, not before it: a day and a night of normal operation flagged nothing.
       expect(Number(alert.first)).toBeGreaterThanOrEqual(faultAt);
+      const { rows: before } = await runtime.store.query(
+        `SELECT count(*)::INTEGER AS n FROM inferences WHERE use_case = 'hvac-energy' AND anomalous AND epoch_ms(time) < ${faultAt}`,
+      );
+      expect(before[0]?.n).toBe(0);
     } finally {
       await runtime.stop();
     }

@@ -1,0 +1,145 @@
+/**
+ * Does a use case's model catch the faults its manifest declares? Trains the local model from the
+ * manifest's simulation (as `npm start` does), then runs simulated devices through the use case's
+ * edge settings for three days, one declared fault starting on the second day at 10:00 site time,
+ * and scores every reading against the model's fleet-wide normal. For each fault it reports the
+ * share of readings flagged before the fault (false alarms) and from an hour after it (caught),
+ * and the sensors the model blames.
+ *
+ *   npm run bench:faults -- --use-case hvac-energy [--devices 3]
+ *
+ * The last line is one JSON object: useCase, devices, normalFlaggedShare, faults (id -> caught share).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { EdgePreprocessor } from '../core/edge/preprocessor.ts';
+import { resolveEdgeSettings } from '../core/edge/settings.ts';
+import { scoreReadings } from '../core/model/anomaly-model.ts';
+import { deviceSimulator } from '../core/simulation/device-simulator.ts';
+import { ensureLocalModel } from '../local/model-bootstrap.ts';
+import type { UseCaseManifest } from '../core/usecase/manifest.ts';
+import { loadCatalog } from '../usecases/catalog.ts';
+
+const { values } = parseArgs({
+  options: {
+    'use-case': { type: 'string', default: 'hvac-energy' },
+    devices: { type: 'string', default: '3' },
+  },
+});
+const devices = Number(values.devices);
+if (!Number.isInteger(devices) || devices < 1 || devices > 50)
+  throw new Error(`--devices must be a whole number from 1 to 50, got "${values.devices}"`);
+
+const { useCases, contracts } = loadCatalog();
+const manifest: UseCaseManifest = (() => {
+  const found = useCases.find((useCase) => useCase.id === values['use-case']);
+  if (!found)
+    throw new Error(`unknown use case "${values['use-case']}" (${useCases.map((u) => u.id).join(', ')})`);
+  return found;
+})();
+const faults = manifest.simulation?.faults.map((fault) => fault.id) ?? [];
+if (faults.length === 0) throw new Error(`${manifest.id} declares no faults in its simulation section`);
+const contract = contracts.get(manifest.contract);
+
+const modelDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-faults-'));
+const started = performance.now();
+const { model } = ensureLocalModel(manifest, contract, modelDir);
+console.log(
+  `${manifest.id}: model ${model.modelVersion} trained in ${((performance.now() - started) / 1000).toFixed(1)} s on the simulation; threshold ${model.threshold.toFixed(2)}`,
+);
+
+const HOUR = 3600_000;
+const offsetHours = manifest.simulation?.utcOffsetHours ?? 0;
+// A Monday 00:00 at the site, months after the model's training week.
+const start = Date.UTC(2026, 2, 2) - offsetHours * HOUR;
+const faultAt = start + 34 * HOUR; // Tuesday 10:00 at the site
+const end = start + 72 * HOUR;
+const settings = resolveEdgeSettings(manifest.edge, 'bench');
+const stepMs = settings.aggregateMs > 0 ? settings.aggregateMs / 6 : 1000;
+
+interface Outcome {
+  before: number;
+  beforeFlagged: number;
+  after: number;
+  afterFlagged: number;
+  blamed: Map<string, number>;
+}
+
+function run(fault: string | undefined, seed: number): Outcome {
+  const simulator = deviceSimulator(manifest, contract, seed);
+  const edge = new EdgePreprocessor(
+    contract,
+    { thing: `bench-${seed}`, firmware: 'bench', hardwareGeneration: 'bench' },
+    settings,
+  );
+  const rows: number[][] = [];
+  const times: number[] = [];
+  for (let time = start; time < end; time += stepMs) {
+    if (fault && time === faultAt) simulator.inject(fault, time);
+    for (const ready of edge.accept({ timestamp: time, measures: simulator.next(time, stepMs / 1000) }, time)
+      .ready) {
+      rows.push(model.sensors.map((sensor) => ready.measures[sensor] ?? Number.NaN));
+      times.push(ready.time);
+    }
+  }
+  const scored = scoreReadings(model, { sensors: model.sensors, rows });
+  const outcome: Outcome = { before: 0, beforeFlagged: 0, after: 0, afterFlagged: 0, blamed: new Map() };
+  scored.forEach((result, index) => {
+    const time = times[index] ?? 0;
+    if (time < faultAt) {
+      outcome.before += 1;
+      if (result.anomalous) outcome.beforeFlagged += 1;
+    } else if (time >= faultAt + HOUR) {
+      outcome.after += 1;
+      if (!result.anomalous) return;
+      outcome.afterFlagged += 1;
+      const top = result.contributors[0]?.sensor;
+      if (top) outcome.blamed.set(top, (outcome.blamed.get(top) ?? 0) + 1);
+    }
+  });
+  return outcome;
+}
+
+const table = new Table({
+  head: ['fault', 'flagged before (false alarms)', 'flagged from 1 h after', 'blamed most'],
+});
+const caught: Record<string, number> = {};
+let normalBefore = 0;
+let normalFlagged = 0;
+for (const fault of [undefined, ...faults]) {
+  const totals: Outcome = { before: 0, beforeFlagged: 0, after: 0, afterFlagged: 0, blamed: new Map() };
+  for (let device = 0; device < devices; device++) {
+    const outcome = run(fault, 100 + device);
+    totals.before += outcome.before;
+    totals.beforeFlagged += outcome.beforeFlagged;
+    totals.after += outcome.after;
+    totals.afterFlagged += outcome.afterFlagged;
+    for (const [sensor, count] of outcome.blamed)
+      totals.blamed.set(sensor, (totals.blamed.get(sensor) ?? 0) + count);
+  }
+  normalBefore += totals.before;
+  normalFlagged += totals.beforeFlagged;
+  const share = (flagged: number, of: number) => (of === 0 ? 0 : flagged / of);
+  if (fault) caught[fault] = Number(share(totals.afterFlagged, totals.after).toFixed(3));
+  const blamed = [...totals.blamed].sort((a, b) => b[1] - a[1]).slice(0, 2);
+  table.push([
+    fault ?? 'none (normal operation)',
+    `${(100 * share(totals.beforeFlagged, totals.before)).toFixed(1)}% of ${totals.before}`,
+    `${(100 * share(totals.afterFlagged, totals.after)).toFixed(1)}% of ${totals.after}`,
+    blamed.map(([sensor]) => sensor).join(', ') || '-',
+  ]);
+  console.log(`  ${fault ?? 'normal'}: ${devices} devices done`);
+}
+rmSync(modelDir, { recursive: true, force: true });
+console.log(table.toString());
+console.log(
+  JSON.stringify({
+    useCase: manifest.id,
+    devices,
+    normalFlaggedShare: Number((normalBefore === 0 ? 0 : normalFlagged / normalBefore).toFixed(4)),
+    faults: caught,
+  }),
+);
