@@ -15,6 +15,7 @@ import {
 import { acceptedContractRefs, parseManifest, type UseCaseManifest } from '../core/usecase/manifest.ts';
 import { IOT_METERING_UNIT_BYTES } from '../core/contracts/pack.ts';
 import { DEFAULT_RENEW_BEFORE_DAYS, IdentityRenewal, provisionByClaim } from './provisioning.ts';
+import { deviceSimulator } from '../core/simulation/device-simulator.ts';
 import { DEFAULT_MAX_SEND_RATE, EdgeAgent, type EdgeAgentStatus } from './agent.ts';
 import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
 import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
@@ -296,7 +297,8 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
     source = simulatorSource({
       thing,
       rate: options.rate,
-      seed: options.seed,
+      // The use case's own simulator (its manifest's simulation section; the pump's built in).
+      simulator: deviceSimulator(manifest, contract, options.seed),
       signal,
       ...(options.count === undefined ? {} : { count: options.count }),
     });

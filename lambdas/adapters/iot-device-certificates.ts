@@ -14,7 +14,9 @@ export class IotDeviceCertificates implements DeviceCertificates {
   async retire(certificateId: string, thingName: string): Promise<void> {
     let certificateArn: string | undefined;
     try {
-      const { certificateDescription } = await this.iot.send(new DescribeCertificateCommand({ certificateId }));
+      const { certificateDescription } = await this.iot.send(
+        new DescribeCertificateCommand({ certificateId }),
+      );
       certificateArn = certificateDescription?.certificateArn;
     } catch (error) {
       // A renewal the device never finished may name a certificate IoT Core never made.

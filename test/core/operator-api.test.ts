@@ -16,7 +16,6 @@ import { repoContracts } from '../support/contracts.ts';
 import { CollectingAuditTrail } from '../../core/audit/in-memory.ts';
 
 const PUMPS = repoUseCase('pump-maintenance');
-if (!PUMPS) throw new Error('the shipped use cases include pump-maintenance');
 const NOW = Date.parse('2026-11-30T10:00:00Z');
 const OPERATOR: Actor = { name: 'olu', role: 'operator' };
 const ANALYST: Actor = { name: 'ana', role: 'analyst' };
@@ -49,7 +48,7 @@ const silentNotifier: AlertNotifier = {
 function alert(overrides: Partial<Alert> = {}): Alert {
   return {
     id: 'a-1',
-    useCase: PUMPS?.id ?? '',
+    useCase: PUMPS.id,
     deviceId: 'pump-001',
     inference: 'pump-anomaly',
     group: 'line-1',
@@ -87,7 +86,7 @@ function setup(activity: DeviceActivity[] = []) {
   const store = new InMemoryAlertStore();
   const baselines = new InMemoryBaselineStore();
   const reads = new RecordingReads(activity);
-  const manifest = PUMPS as NonNullable<typeof PUMPS>;
+  const manifest = PUMPS;
   const clock = { now: () => NOW };
   const alerts = new AlertService(
     store,

@@ -95,7 +95,6 @@ describe('PipelineStack', () => {
       }),
     ).toThrow('PipelineStack needs at least one use-case manifest, got none');
     const pump = repoUseCase('pump-maintenance');
-    if (!pump) throw new Error('the pump manifest is missing');
     expect(() =>
       pipelineStack(testApp(), {
         ...LIVE_ANALYTICS,
