@@ -7,6 +7,7 @@ import { contractsCommand } from './cli/contracts.ts';
 import { driftCommand } from './cli/drift.ts';
 import { quarantineCommand } from './cli/quarantine.ts';
 import { auditCommand } from './cli/audit.ts';
+import { kpiCommand } from './cli/kpi.ts';
 import { devicesCommand } from './cli/devices.ts';
 import { localEdgeCommand } from './cli/edge.ts';
 import { modelCommand } from './cli/model.ts';
@@ -31,7 +32,8 @@ const program = new Command('aiot')
   .addCommand(devicesCommand())
   .addCommand(driftCommand())
   .addCommand(quarantineCommand())
-  .addCommand(auditCommand());
+  .addCommand(auditCommand())
+  .addCommand(kpiCommand());
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(

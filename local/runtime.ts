@@ -23,6 +23,7 @@ import { DuckDbStore, type RefusalRow } from './duckdb-store.ts';
 import { startModelServer, type ModelServer } from '../model/serve.ts';
 import { HttpInferenceClient } from './http-inference-client.ts';
 import { LocalIngestQueue } from './ingest-queue.ts';
+import { LocalKpiSchedule } from './kpi-schedule.ts';
 import { ensureLocalModel } from './model-bootstrap.ts';
 import { LocalScoring } from './scoring.ts';
 import { AlertService } from '../core/alerts/alert-service.ts';
@@ -147,6 +148,8 @@ export class LocalRuntime {
     private readonly scoringSetups: LocalScoringSetups | undefined,
     /** The drift checks, on their schedule and on demand. */
     readonly drift: LocalDriftSchedule,
+    /** The KPIs of every use case, computed into the `kpis` table every hour. */
+    readonly kpis: LocalKpiSchedule,
     /** The contracts it validates against. */
     readonly contracts: ContractRegistry,
   ) {}
@@ -208,6 +211,13 @@ export class LocalRuntime {
     const alertStore = await DuckDbAlertStore.open(store);
     const driftStore = await DuckDbDriftStore.open(store);
     const ledger = await DuckDbQuarantineLedger.open(store);
+    const kpis = await LocalKpiSchedule.open(
+      store,
+      options.useCases,
+      options.contracts,
+      systemClock,
+      (error) => options.onError?.(error),
+    );
     const replay = {
       replay: (filter: ReplayFilter): Promise<ReplayReport> => {
         if (filter.useCase !== undefined && !options.useCases.some((u) => u.id === filter.useCase)) {
@@ -341,9 +351,11 @@ export class LocalRuntime {
       refusals,
       scoring,
       drift,
+      kpis,
       options.contracts,
     );
     drift.start();
+    kpis.start();
     const runtimeFile: RuntimeFile = {
       pid: process.pid,
       mqttPort: broker.port,
@@ -360,6 +372,7 @@ export class LocalRuntime {
     this.stopped = true;
     await this.broker.close();
     await this.drift.stop();
+    await this.kpis.stop();
     await this.queue.drain();
     this.queue.close();
     for (const setup of this.scorings.byUseCase.values()) await setup.scoring.drain();

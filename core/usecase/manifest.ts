@@ -11,6 +11,7 @@ import {
 } from '../documents/yaml-file.ts';
 import { alertPolicySchema, DEFAULT_ALERT_POLICY } from '../alerts/policy.ts';
 import { anomalyModelParamsSchema } from '../model/anomaly-model.ts';
+import { computationFields, kpiComputationSchema, kpiPeriodSchema } from '../kpi/kpi.ts';
 import { DEFAULT_DRIFT_POLICY, driftPolicySchema } from '../drift/policy.ts';
 import { edgeFieldReferences, edgeSettingsSchema } from '../edge/settings.ts';
 import { evaluationOrder, simulationSchema } from '../simulation/manifest-simulator.ts';
@@ -35,6 +36,10 @@ const kpiSchema = z.strictObject({
   baseline: z.strictObject({ value: z.number(), unit: z.string().min(1) }),
   target: targetSchema,
   measuredBy: z.string().min(1),
+  /** How the pipeline computes it from its store. @default none: measured outside (`measuredBy`) */
+  compute: kpiComputationSchema.optional(),
+  /** The days the baseline and the value cover. @default month */
+  period: kpiPeriodSchema.default('month'),
 });
 
 const rangeSchema = z.strictObject({ min: z.number(), max: z.number() });
@@ -270,6 +275,15 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string, contracts: Cont
   }
   if (manifest.simulation) problems.push(...simulationProblems(manifest.simulation, accepted[0]));
   const sensorFieldList = manifest.sensors.map((sensor) => sensor.field);
+  manifest.kpis.forEach((kpi, index) => {
+    if (!kpi.compute) return;
+    for (const field of computationFields(kpi.compute))
+      if (!sensorFieldList.includes(field))
+        problems.push({
+          path: ['kpis', index, 'compute'],
+          message: `"${field}" is not a sensor of this use case (sensors: ${sensorFieldList.join(', ')})`,
+        });
+  });
   manifest.drift.flatLine.ignore.forEach((field, index) => {
     if (!sensorFieldList.includes(field))
       problems.push({

@@ -1,0 +1,92 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { kpiReport, type KpiReportRow } from '../../core/kpi/report.ts';
+import { StoreKpiReads } from '../../local/kpi-reads.ts';
+import { queryLocalStore } from '../../local/query-client.ts';
+import { kpiDaysIn } from '../../local/kpi-schedule.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
+import { kpiReportHtml } from './kpi-html.ts';
+import { dataDirOption, integer } from './options.ts';
+import { printTable } from './output.ts';
+
+export function kpiCommand(): Command {
+  const command = new Command('kpi').description("the use cases' KPIs, computed from the store");
+  command
+    .command('report')
+    .description(
+      'each KPI against its baseline and target, with its daily trend: days the runtime computed (kpis table) and, for the rest, computed now from the store (read-only)',
+    )
+    .option('--use-case <id>', 'one use case (default: all)')
+    .option('--days <n>', 'full days before today', integer('--days', 1, 366), 30)
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'html']).default('table'),
+    )
+    .option('--out <file>', 'write the report here instead of standard output (html: a page to open)')
+    .addOption(dataDirOption())
+    .action(
+      async (options: {
+        useCase?: string;
+        days: number;
+        format: 'table' | 'json' | 'html';
+        out?: string;
+        dataDir: string;
+      }) => {
+        const { useCases, contracts } = loadCatalog();
+        const chosen =
+          options.useCase === undefined ? useCases : useCases.filter((u) => u.id === options.useCase);
+        if (chosen.length === 0)
+          throw new Error(`unknown use case "${options.useCase}" (${useCases.map((u) => u.id).join(', ')})`);
+        const query = (sql: string) => queryLocalStore(path.resolve(options.dataDir), sql);
+        const known = await kpiDaysIn(query);
+        const now = new Date();
+        const rows: KpiReportRow[] = [];
+        for (const manifest of chosen) {
+          const reads = new StoreKpiReads(query, contracts.get(manifest.contract));
+          rows.push(...(await kpiReport(manifest, reads, now.getTime(), options.days, known)));
+        }
+        const text =
+          options.format === 'json'
+            ? `${JSON.stringify(rows, null, 2)}\n`
+            : options.format === 'html'
+              ? kpiReportHtml(rows, now, options.days)
+              : undefined;
+        if (text === undefined) {
+          printTable(
+            ['use case', 'KPI', 'baseline', 'target', 'current', 'change', 'status', 'trend'],
+            rows.map((row) => ({
+              'use case': row.useCase,
+              KPI: row.kpi,
+              baseline: `${row.baseline} ${row.unit}`,
+              target: `${row.target} (${row.targetRange.low === row.targetRange.high ? row.targetRange.low : `${row.targetRange.low}..${row.targetRange.high}`})`,
+              current: row.current ?? (row.measuredOutside === null ? 'no data' : 'measured outside'),
+              change: row.change === null ? '' : `${row.change > 0 ? '+' : ''}${row.change}%`,
+              status: row.onTarget === null ? '' : row.onTarget ? 'on target' : 'not yet',
+              trend: sparkline(row.trend.map((point) => point.value)),
+            })),
+          );
+          return;
+        }
+        if (options.out) {
+          writeFileSync(options.out, text);
+          console.log(`wrote ${options.out}`);
+        } else process.stdout.write(text);
+      },
+    );
+  return command;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** The daily values as a line of block characters (a blank where a day has none). */
+function sparkline(values: readonly (number | null)[]): string {
+  const known = values.filter((value): value is number => value !== null);
+  if (known.length === 0) return '';
+  const min = Math.min(...known);
+  const span = Math.max(...known) - min || 1;
+  return values
+    .map((value) =>
+      value === null ? ' ' : (BARS[Math.round(((value - min) / span) * (BARS.length - 1))] ?? ' '),
+    )
+    .join('');
+}

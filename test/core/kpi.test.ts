@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../core/alerts/lifecycle.ts';
+import {
+  computeKpiDay,
+  kpiComputationSchema,
+  kpiValue,
+  type KpiReading,
+  type KpiReads,
+} from '../../core/kpi/kpi.ts';
+import { kpiReport } from '../../core/kpi/report.ts';
+import { repoUseCase } from '../support/catalog.ts';
+
+const DAY = Date.UTC(2026, 10, 30);
+const H = 3_600_000;
+const M = 60_000;
+
+/** Scripted store contents: readings and alerts, answered like the store would. */
+function reads(readings: KpiReading[], alerts: Partial<Alert>[] = []): KpiReads {
+  return {
+    readings: (_, __, from, to) => Promise.resolve(readings.filter((r) => r.time >= from && r.time < to)),
+    devices: (_, from, to) =>
+      Promise.resolve(
+        new Set(readings.filter((r) => r.time >= from && r.time < to).map((r) => r.deviceId)).size,
+      ),
+    alerts: (_, from, to) =>
+      Promise.resolve(
+        alerts.filter(
+          (a) => (a.openedAt ?? 0) < to && (a.clearedAt === null || (a.clearedAt ?? 0) >= from),
+        ) as Alert[],
+      ),
+    sql: (query, from, to) =>
+      Promise.resolve({ numerator: from === DAY && to === DAY + 24 * H ? 7 : -1, denominator: query.length }),
+  };
+}
+const at = (deviceId: string, time: number, values: Record<string, number>): KpiReading => ({
+  deviceId,
+  time,
+  values,
+});
+const compute = (spec: unknown, store: KpiReads, day = DAY) =>
+  computeKpiDay('hvac-energy', 'k', kpiComputationSchema.parse(spec), day, store);
+
+const confirmed = { kind: 'confirmed', failureMode: 'valve', workOrder: null, note: '' } as const;
+const falsePositive = { kind: 'false-positive', reason: 'normal-operation', note: '' } as const;
+
+describe('KPI computations, by hand', () => {
+  it('GIVEN power readings THEN energy is each value held until the next reading, at most 10 minutes, and its cost at the tariff', async () => {
+    const store = reads([
+      at('ahu-1', DAY, { 'measures.p': 10 }),
+      at('ahu-1', DAY + 5 * M, { 'measures.p': 20 }), // then silence: held 10 minutes, not to midnight
+      at('ahu-2', DAY + 23 * H + 54 * M, { 'measures.p': 6 }), // held the last 6 minutes of the day
+    ]);
+    // 10 kW x 1/12 h + 20 kW x 1/6 h + 6 kW x 0.1 h = 0.8333 + 3.3333 + 0.6
+    expect((await compute({ builtin: 'energy', power: 'measures.p' }, store)).numerator).toBeCloseTo(
+      4.7667,
+      4,
+    );
+    expect(
+      (await compute({ builtin: 'energy', power: 'measures.p', pricePerKwh: 0.2 }, store)).numerator,
+    ).toBeCloseTo(0.95333, 4);
+  });
+
+  it('GIVEN power and outdoor temperature THEN energy per cooling degree-day divides kWh by the mean temperature above the base', async () => {
+    const store = reads([
+      at('ahu-1', DAY, { 'measures.p': 12, 'measures.t': 21 }),
+      at('ahu-1', DAY + 10 * M, { 'measures.p': 12, 'measures.t': 25 }),
+    ]);
+    // 12 kW x 20 min = 4 kWh; mean 23 degC over equal holds, 5 degree-days above 18.
+    const day = await compute(
+      { builtin: 'energy-per-degree-day', power: 'measures.p', outdoorTemperature: 'measures.t' },
+      store,
+    );
+    expect(day.numerator).toBeCloseTo(4, 9);
+    expect(day.denominator).toBeCloseTo(5, 9);
+    expect(kpiValue([day], false, 'month')).toBeCloseTo(0.8, 9);
+  });
+
+  it('GIVEN a zone and its setpoint THEN hours outside the band count only while occupied, per device', async () => {
+    const store = reads([
+      at('ahu-1', DAY, { 'measures.z': 24, 'measures.s': 22, 'measures.o': 50 }), // outside, occupied: 10 min
+      at('ahu-1', DAY + 10 * M, { 'measures.z': 23, 'measures.s': 22, 'measures.o': 50 }), // inside: 10 min
+      at('ahu-1', DAY + 20 * M, { 'measures.z': 28, 'measures.s': 22, 'measures.o': 0 }), // empty: not counted
+      at('ahu-2', DAY, { 'measures.z': 19, 'measures.s': 22, 'measures.o': 80 }), // outside: 10 min
+    ]);
+    const day = await compute(
+      {
+        builtin: 'hours-outside-band',
+        value: 'measures.z',
+        reference: 'measures.s',
+        band: 1.5,
+        when: { field: 'measures.o', above: 10 },
+      },
+      store,
+    );
+    // (1/6 h + 1/6 h) over two units
+    expect(day.numerator).toBeCloseTo(1 / 6, 9);
+  });
+
+  it('GIVEN alerts THEN confirmed hours are clipped to the day, and load and false-positive share count the alerts opened that day', async () => {
+    const store = reads(
+      [at('pump-1', DAY + H, {}), at('pump-2', DAY + H, {})],
+      [
+        // confirmed, from 22:00 the day before to 02:00: two hours of this day
+        { openedAt: DAY - 2 * H, firstAnomalyAt: DAY - 2 * H, clearedAt: DAY + 2 * H, verdict: confirmed },
+        // confirmed and still open since 20:00: four hours
+        { openedAt: DAY + 20 * H, firstAnomalyAt: DAY + 20 * H, clearedAt: null, verdict: confirmed },
+        // a false positive all day long: no downtime
+        { openedAt: DAY + 1 * H, firstAnomalyAt: DAY + 1 * H, clearedAt: null, verdict: falsePositive },
+        // not answered yet
+        { openedAt: DAY + 3 * H, firstAnomalyAt: DAY + 3 * H, clearedAt: DAY + 4 * H, verdict: null },
+      ],
+    );
+    expect((await compute({ builtin: 'confirmed-alert-hours' }, store)).numerator).toBeCloseTo(6, 9);
+    // three opened this day, over two pumps with readings
+    expect(await compute({ builtin: 'alert-load' }, store)).toMatchObject({ numerator: 3, denominator: 2 });
+    // of the two answered that opened this day, one false positive
+    expect(await compute({ builtin: 'false-positive-share' }, store)).toMatchObject({
+      numerator: 1,
+      denominator: 2,
+    });
+  });
+
+  it('GIVEN a KPI in SQL THEN it runs for the day asked', async () => {
+    const day = await compute({ sql: 'SELECT 7 AS numerator' }, reads([]));
+    expect(day).toMatchObject({ numerator: 7, denominator: 'SELECT 7 AS numerator'.length });
+  });
+
+  it('GIVEN days THEN a quantity is the daily mean times the period, a rate the ratio of sums', () => {
+    const days = [
+      { numerator: 2, denominator: 1 },
+      { numerator: 4, denominator: 3 },
+    ];
+    expect(kpiValue(days, true, 'month')).toBe(90);
+    expect(kpiValue(days, true, 'week')).toBe(21);
+    expect(kpiValue(days, false, 'month')).toBe(1.5);
+    expect(kpiValue([], true, 'month')).toBeNull();
+    expect(kpiValue([{ numerator: 1, denominator: 0 }], false, 'month')).toBeNull();
+  });
+});
+
+describe('the KPI report', () => {
+  it('GIVEN a week of a use case THEN each computed KPI has its value, change and target status, and the others say where they are measured', async () => {
+    const hvac = repoUseCase('hvac-energy');
+    const readings: KpiReading[] = [];
+    // One unit drawing 20 kW all week at 25 degC outdoors, its zone always in band.
+    for (let time = DAY - 7 * 24 * H; time < DAY; time += 5 * M)
+      readings.push(
+        at('ahu-001', time, {
+          'measures.electricalPower': 20,
+          'measures.outdoorAirTemperature': 25,
+          'measures.returnAirTemperature': 22,
+          'measures.zoneSetpoint': 22,
+          'measures.occupancy': 50,
+        }),
+      );
+    const rows = await kpiReport(hvac, reads(readings), DAY + 8 * H, 7);
+    const cost = rows.find((row) => row.kpi === 'hvac-energy-cost');
+    // 20 kW x 24 h x 0.18 EUR = 86.4 EUR a day, 2,592 EUR over a 30-day month
+    expect(cost).toMatchObject({ current: 2592, unit: 'EUR/month', onTarget: true });
+    expect(cost?.change).toBeCloseTo(-73.6, 1);
+    expect(cost?.trend).toHaveLength(7);
+    expect(cost?.targetRange).toEqual({ low: 8036, high: 8624 });
+    // 480 kWh a day over 7 degree-days
+    expect(rows.find((row) => row.kpi === 'energy-per-degree-day')?.current).toBeCloseTo(68.571, 3);
+    expect(rows.find((row) => row.kpi === 'comfort-hours-outside-band')).toMatchObject({ current: 0 });
+
+    const pumps = await kpiReport(repoUseCase('pump-maintenance'), reads([]), DAY, 7);
+    expect(pumps.find((row) => row.kpi === 'maintenance-cost')).toMatchObject({
+      current: null,
+      measuredOutside: expect.stringContaining('CMMS') as unknown,
+    });
+    await expect(kpiReport(hvac, reads([]), DAY, 0)).rejects.toThrow(
+      'days must be a whole number from 1 to 366, got 0',
+    );
+  });
+});

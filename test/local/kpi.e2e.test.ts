@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../../core/kpi/kpi.ts';
+import type { TelemetryRecord } from '../../core/ingest/records.ts';
+import { DuckDbAlertStore } from '../../local/duckdb-alert-store.ts';
+import { DuckDbStore } from '../../local/duckdb-store.ts';
+import { LocalKpiSchedule } from '../../local/kpi-schedule.ts';
+import { DATABASE_FILE } from '../../local/runtime.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
+import { aiot } from '../support/cli.ts';
+
+const { useCases, contracts } = loadCatalog();
+let dataDir: string;
+const yesterday = Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS;
+
+/** An air handling unit's reading every 5 minutes of yesterday: 20 kW, 25 degC outside, zone in band. */
+function unitDay(): TelemetryRecord[] {
+  const records: TelemetryRecord[] = [];
+  for (let time = yesterday, seq = 0; time < yesterday + DAY_MS; time += 5 * 60_000, seq++)
+    records.push({
+      dimensions: {
+        use_case: 'hvac-energy',
+        device_id: 'ahu-001',
+        firmware: '2.1.0',
+        hardware_generation: 'ahu-b',
+        contract: 'hvac.telemetry@1',
+      },
+      time,
+      seq,
+      origin: 'simulated',
+      measures: {
+        supply_air_temperature: 14,
+        return_air_temperature: 22.5,
+        zone_setpoint: 22,
+        chilled_water_valve: 40,
+        fan_speed: 60,
+        electrical_power: 20,
+        outdoor_air_temperature: 25,
+        occupancy: 50,
+      },
+    });
+  return records;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-kpi-'));
+  const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE), {
+    measureColumns: contracts.measureColumns().map((m) => m.column),
+  });
+  try {
+    await DuckDbAlertStore.open(store);
+    await store.write(unitDay());
+    const schedule = await LocalKpiSchedule.open(
+      store,
+      useCases,
+      contracts,
+      { now: () => Date.now() },
+      (error) => {
+        throw error;
+      },
+    );
+    // Every computed KPI of both use cases, for each day of the last week.
+    const computedKpis = useCases.flatMap((u) => u.kpis.filter((k) => k.compute)).length;
+    expect(await schedule.computeMissing()).toBe(7 * computedKpis);
+    // Kept: the next run has nothing left to do.
+    expect(await schedule.computeMissing()).toBe(0);
+  } finally {
+    await store.close();
+  }
+}, 60_000);
+
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('KPIs that report themselves, on one machine', () => {
+  it('GIVEN a day of a unit in the store THEN the kpis table holds its energy cost, and the report shows it against the baseline', async () => {
+    const stored = await aiot([
+      'query',
+      "SELECT kpi, round(numerator, 6) AS numerator, round(denominator, 6) AS denominator FROM kpis WHERE use_case = 'hvac-energy' AND numerator > 0 ORDER BY kpi",
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(stored.code, stored.stderr).toBe(0);
+    // 20 kW for 24 h at 0.18 EUR; 480 kWh over 7 degree-days.
+    expect(JSON.parse(stored.stdout)).toEqual([
+      { kpi: 'energy-per-degree-day', numerator: 480, denominator: 7 },
+      { kpi: 'hvac-energy-cost', numerator: 86.4, denominator: 1 },
+    ]);
+
+    const report = await aiot([
+      'kpi',
+      'report',
+      '--use-case',
+      'hvac-energy',
+      '--days',
+      '1',
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(report.code, report.stderr).toBe(0);
+    const rows = JSON.parse(report.stdout) as {
+      kpi: string;
+      current: number | null;
+      onTarget: boolean | null;
+    }[];
+    expect(rows.find((row) => row.kpi === 'hvac-energy-cost')).toMatchObject({
+      current: 2592,
+      onTarget: true,
+    });
+    expect(rows.find((row) => row.kpi === 'comfort-hours-outside-band')).toMatchObject({ current: 0 });
+
+    const table = await aiot(['kpi', 'report', '--days', '7', '--data-dir', dataDir]);
+    expect(table.code, table.stderr).toBe(0);
+    // One day with 86.4 EUR in seven: a month of that is 86.4 / 7 x 30.
+    const line = table.stdout.split('\n').find((text) => text.includes('hvac-energy-cost'));
+    expect(line).toContain('370.286');
+    expect(line).toContain('on target');
+    expect(table.stdout).toContain('measured outside');
+  });
+
+  it('GIVEN --format html THEN one self-contained page, a card and a plot per computed KPI, no script', async () => {
+    const out = path.join(dataDir, 'kpis.html');
+    const run = await aiot([
+      'kpi',
+      'report',
+      '--format',
+      'html',
+      '--out',
+      out,
+      '--days',
+      '7',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain("default-src 'none'");
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    expect(html.match(/<section class="kpi/g)).toHaveLength(useCases.flatMap((u) => u.kpis).length);
+    expect(html).toContain('<svg');
+    // Text from the manifests is escaped: "|return air - setpoint| > 1.5" stays text.
+    expect(html).toContain('&gt; 1.5 degC');
+  });
+
+  it.each([
+    [['--days', '0'], '--days'],
+    [['--use-case', 'boilers'], 'unknown use case "boilers" (hvac-energy, pump-maintenance)'],
+    [['--format', 'xml'], "argument 'xml' is invalid"],
+  ])('GIVEN %j THEN it is refused, saying why', async (args, message) => {
+    const run = await aiot(['kpi', 'report', ...args, '--data-dir', dataDir]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(message);
+  });
+});
