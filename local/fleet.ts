@@ -68,7 +68,9 @@ export class SimulatedFleet {
     const things = Array.from({ length: options.devices }, (_, index) => simulatedThingName(index, prefix));
     const seedOf = (index: number) => (options.seed ?? 1) * 7919 + index;
     // Made first: a use case that cannot be simulated says so before any device starts.
-    const simulators = things.map((_, index) => deviceSimulator(options.useCase, contract, seedOf(index)));
+    const simulators = new Map(
+      things.map((thing, index) => [thing, deviceSimulator(options.useCase, contract, seedOf(index))]),
+    );
     const pairs = await Promise.all(things.map((thing) => options.ca.devicePair(thing)));
     const agents = things.map((thing, index) =>
       EdgeAgent.start({
@@ -96,10 +98,7 @@ export class SimulatedFleet {
         ...(options.onLog ? { onLog: options.onLog } : {}),
       }),
     );
-    const fleet = new SimulatedFleet(
-      agents,
-      new Map(things.map((thing, index) => [thing, simulators[index] as DeviceSimulator])),
-    );
+    const fleet = new SimulatedFleet(agents, simulators);
     // Every device's paced source waits on the one stop signal.
     setMaxListeners(options.devices + 10, fleet.abort.signal);
     const periodMs = 1000 / options.rate;
@@ -115,7 +114,7 @@ export class SimulatedFleet {
             simulatorSource({
               thing,
               rate: options.rate,
-              ...(simulators[index] ? { simulator: simulators[index] } : {}),
+              ...(simulators.has(thing) ? { simulator: simulators.get(thing) } : {}),
               signal: fleet.abort.signal,
             }),
           );

@@ -156,9 +156,10 @@ describe('drift function', () => {
     expect(documents.commandCalls(BatchWriteCommand)).toHaveLength(2);
   });
 
-  it('GIVEN the endpoint cannot describe its model THEN the other checks still run', async () => {
-    const withoutModel = createDriftHandler({
-      manifests: new Map([[PUMPS.id, PUMPS]]),
+  /** The handler for one manifest, with an endpoint that cannot describe its model. */
+  const withoutModel = (manifest: typeof PUMPS) =>
+    createDriftHandler({
+      manifests: new Map([[manifest.id, manifest]]),
       clock: { now: () => NOW },
       modelOf: () => Promise.reject(new Error('endpoint down')),
       serviceFor: () =>
@@ -170,7 +171,9 @@ describe('drift function', () => {
           new AwsDriftSink(client, TABLE, new EventBridgeClient({}), 'app-bus'),
         ),
     });
-    const report = await withoutModel({ useCase: 'pump-maintenance' });
+
+  it('GIVEN the endpoint cannot describe its model THEN the other checks still run', async () => {
+    const report = await withoutModel(PUMPS)({ useCase: 'pump-maintenance' });
     expect(report.findings.map((f) => f.check)).toEqual(['data-gaps', 'flat-line']);
   });
 
@@ -179,20 +182,7 @@ describe('drift function', () => {
       ...PUMPS,
       drift: { ...PUMPS.drift, flatLine: { ...PUMPS.drift.flatLine, ignore: ['measures.flowRate'] } },
     };
-    const ignoring = createDriftHandler({
-      manifests: new Map([[PUMPS.id, holdsByDesign]]),
-      clock: { now: () => NOW },
-      modelOf: () => Promise.reject(new Error('endpoint down')),
-      serviceFor: () =>
-        new DriftService(
-          repoContracts,
-          reads,
-          store,
-          store,
-          new AwsDriftSink(client, TABLE, new EventBridgeClient({}), 'app-bus'),
-        ),
-    });
-    const report = await ignoring({ useCase: 'pump-maintenance' });
+    const report = await withoutModel(holdsByDesign)({ useCase: 'pump-maintenance' });
     expect(report.findings.map((f) => f.check)).toEqual(['data-gaps']);
   });
 
