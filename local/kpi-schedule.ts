@@ -1,12 +1,11 @@
 import type { ContractRegistry } from '../core/contracts/registry.ts';
-import { computeKpiDay, DAY_MS, type KpiDay } from '../core/kpi/kpi.ts';
+import type { KpiDay } from '../core/kpi/kpi.ts';
+import { computeMissingKpiDays, kpiDayKey } from '../core/kpi/schedule.ts';
 import type { Clock } from '../core/ingest/ports.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import type { DuckDbStore, QueryResult } from './duckdb-store.ts';
 import { StoreKpiReads } from './kpi-reads.ts';
 
-/** Full days behind today the schedule makes sure are in the table (after a stop, say). */
-const BACKFILL_DAYS = 7;
 const EVERY_MS = 3600_000;
 
 /** The days the runtime computed, from the `kpis` table (none before it exists). */
@@ -80,28 +79,13 @@ export class LocalKpiSchedule {
 
   /** Computes and keeps the missing full days of the last week; answers how many rows it wrote. */
   async computeMissing(): Promise<number> {
-    const today = Math.floor(this.clock.now() / DAY_MS) * DAY_MS;
     const query = (sql: string) => this.store.query(sql);
-    const known = new Set((await kpiDaysIn(query)).map((row) => `${row.useCase}/${row.kpi}/${row.day}`));
+    const known = new Set((await kpiDaysIn(query)).map(kpiDayKey));
     const computed: KpiDay[] = [];
     for (const manifest of this.manifests) {
       const reads = new StoreKpiReads(query, this.contracts.get(manifest.contract));
-      for (const kpi of manifest.kpis) {
-        if (!kpi.compute) continue;
-        for (let back = BACKFILL_DAYS; back >= 1; back--) {
-          const day = today - back * DAY_MS;
-          if (known.has(`${manifest.id}/${kpi.id}/${day}`)) continue;
-          computed.push(await computeKpiDay(manifest.id, kpi.id, kpi.compute, day, reads));
-        }
-      }
+      computed.push(...(await computeMissingKpiDays(manifest, reads, known, this.clock.now())));
     }
-    const broken = computed.filter(
-      (row) => !Number.isFinite(row.numerator) || !Number.isFinite(row.denominator),
-    );
-    if (broken.length > 0)
-      throw new Error(
-        `KPI ${broken.map((row) => `${row.useCase}/${row.kpi}`).join(', ')} computed to a value that is not a number: check its query`,
-      );
     if (computed.length === 0) return 0;
     const micros = (ms: number) => `make_timestamp(${Math.floor(ms) * 1000}::BIGINT)`;
     const now = this.clock.now();

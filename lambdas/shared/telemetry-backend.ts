@@ -8,6 +8,9 @@ import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import type { DriftReads } from '../../core/drift/ports.ts';
 import type { InferenceStore } from '../../core/inference/inference-records.ts';
 import type { TelemetryStore } from '../../core/ingest/ports.ts';
+import type { AlertStore } from '../../core/alerts/ports.ts';
+import type { KpiReads } from '../../core/kpi/kpi.ts';
+import { InfluxKpiReads, TimestreamKpiReads } from '../adapters/cloud-kpi-reads.ts';
 import type { OperatorReads } from '../../core/operators/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import type { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
@@ -135,6 +138,32 @@ export function driftReadsFromEnv(
     const reader = new TimestreamTelemetryReader(timestream, target, contracts.get(manifest.contract));
     return new TimestreamDriftReads(timestream, reader, reports, target);
   };
+}
+
+/** The KPI computations' reads of each use case: its store, and the alert table for alerts. */
+export function kpiReadsFromEnv(
+  env: NodeJS.ProcessEnv,
+  contracts: ContractRegistry,
+  alerts: Pick<AlertStore, 'listAlerts'>,
+): (manifest: UseCaseManifest) => KpiReads {
+  if (telemetryStoreKind(env) === 'influxdb') {
+    const buckets = influxBucketsFromEnv(env);
+    return (manifest) =>
+      new InfluxKpiReads(
+        influxFromEnv(env, lookup(buckets, manifest.id, 'InfluxDB bucket')),
+        contracts.get(manifest.contract),
+        alerts,
+      );
+  }
+  const tables = telemetryTablesFromEnv(env);
+  const timestream = new TimestreamQueryClient({});
+  return (manifest) =>
+    new TimestreamKpiReads(
+      timestream,
+      lookup(tables, manifest.id, 'Timestream tables'),
+      contracts.get(manifest.contract),
+      alerts,
+    );
 }
 
 /** The console's reads of every use case. */

@@ -195,6 +195,23 @@ export class Alerting extends Construct {
     }
   }
 
+  /** Lets `grantee` read alerts and baselines, nothing else (the KPI computations). */
+  grantReadAlerts(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/*`],
+    });
+    this.encryptionKey.grant(grantee, 'kms:Decrypt');
+    if (grantee.grantPrincipal instanceof iam.Role) {
+      Validations.of(grantee.grantPrincipal).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+        reason:
+          'The alert table has one index (byUseCase), which listings query; the grant names the table and its indexes.',
+      });
+    }
+  }
+
   /**
    * Lets the drift checks read alerts and baselines, write findings and receipts in batches, and
    * publish a finding's event.

@@ -12,6 +12,7 @@ import { acceptedContractRefs, type UseCaseManifest } from '../../core/usecase/m
 import { Alerting } from '../constructs/alerting.ts';
 import { InferenceEndpoint } from '../constructs/inference-endpoint.ts';
 import { FleetProvisioning } from '../constructs/fleet-provisioning.ts';
+import { KpiSchedule } from '../constructs/kpi-schedule.ts';
 import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operator-console.ts';
 import { DriftChecks } from '../constructs/drift-checks.ts';
 import { AuditTrail, type AuditTrailProps } from '../constructs/audit-trail.ts';
@@ -90,6 +91,8 @@ export class PipelineStack extends Stack {
   readonly personas: Personas;
   readonly iotLogging: IotLogging | undefined;
   readonly fleetProvisioning: FleetProvisioning | undefined;
+  /** The KPIs, computed every hour into the kpis table. */
+  readonly kpis: KpiSchedule;
   /** The InfluxDB store, unless the stack keeps readings in Timestream for LiveAnalytics. */
   readonly influx: InfluxTelemetryStore | undefined;
   /** Where every use case's readings and scores are read from. */
@@ -291,6 +294,13 @@ export class PipelineStack extends Stack {
       alerting: this.alerting,
       telemetry,
       endpoints: this.inference,
+    });
+    this.kpis = new KpiSchedule(this, 'Kpis', {
+      useCases: props.useCases,
+      contracts: props.contracts,
+      alerting: this.alerting,
+      telemetry,
+      encryptionKey: this.encryptionKey,
     });
     this.operatorConsole = new OperatorConsole(this, 'Console', {
       ...props.console,

@@ -218,7 +218,7 @@ describe('IngestPipeline', () => {
     expect(() => build(props)).toThrow(message);
   });
 
-  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks, InfluxDB setup, provisioning hook, certificate retirement) into one file with esbuild, and builds the console page', () => {
+  it('bundles each handler (ingest, quarantine replay, notify, console API, drift checks, InfluxDB setup, provisioning hook, certificate retirement, KPIs) into one file with esbuild, and builds the console page', () => {
     const app = testApp({ bundle: true });
     pipelineStack(app);
     const assembly = app.synth();
@@ -226,10 +226,11 @@ describe('IngestPipeline', () => {
       .filter((name) => name.startsWith('asset.'))
       .map((name) => path.join(assembly.directory, name));
     const bundles = assets.map((dir) => path.join(dir, 'index.js')).filter((file) => existsSync(file));
-    // An ingest and a replay function per use case, six shared handlers of ours, the
+    // An ingest and a replay function per use case, seven shared handlers of ours, the
     // custom-resource framework's relay in front of the InfluxDB setup, and CDK's log-retention
     // function (IoT Core's log group).
-    expect(bundles).toHaveLength(2 * loadUseCases().length + 8);
+    expect(bundles).toHaveLength(2 * loadUseCases().length + 9);
+    expect(bundles.some((file) => readFileSync(file, 'utf8').includes('KPIs computed'))).toBe(true);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('provisioning admitted'))).toBe(true);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('previous certificate retired'))).toBe(
       true,
@@ -241,8 +242,12 @@ describe('IngestPipeline', () => {
     const consoleApi = bundles.find((file) => readFileSync(file, 'utf8').includes('operator request failed'));
     expect(readFileSync(consoleApi ?? '', 'utf8')).toContain('unplanned-downtime');
     // So are the contracts: the replay checks quarantined messages against the files of today.
-    const replay = bundles.find((file) => readFileSync(file, 'utf8').includes('quarantine replay done'));
-    expect(readFileSync(replay ?? '', 'utf8')).toContain('Drive-end bearing temperature.');
+    // One replay function per use case, each with the contracts its use case accepts.
+    const replays = bundles.filter((file) => readFileSync(file, 'utf8').includes('quarantine replay done'));
+    expect(replays).toHaveLength(loadUseCases().length);
+    expect(
+      replays.some((file) => readFileSync(file, 'utf8').includes('Drive-end bearing temperature.')),
+    ).toBe(true);
     const site = assets.find((dir) => existsSync(path.join(dir, 'index.html')));
     expect(readdirSync(site ?? '').sort()).toEqual(['index.html', 'main.css', 'main.js']);
     // The SDK is bundled on purpose; this bound catches an accidental dependency explosion.

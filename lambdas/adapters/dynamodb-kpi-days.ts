@@ -1,0 +1,68 @@
+import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { KpiDay } from '../../core/kpi/kpi.ts';
+
+const partition = (useCase: string) => `KPI#${useCase}`;
+const sortKey = (kpi: string, day: number) => `${kpi}#${new Date(day).toISOString().slice(0, 10)}`;
+
+/** The `kpis` table in the cloud: one item per use case, KPI and day (pk `KPI#<use case>`, sk `<kpi>#<day>`). */
+export class DynamoDbKpiDays {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Every day kept for the use case from `since` on. */
+  async since(useCase: string, since: number): Promise<KpiDay[]> {
+    const days: KpiDay[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: '#day >= :since',
+          ExpressionAttributeNames: { '#day': 'day' },
+          ExpressionAttributeValues: { ':pk': partition(useCase), ':since': since },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        days.push({
+          useCase,
+          kpi: String(item.kpi),
+          day: Number(item.day),
+          numerator: Number(item.numerator),
+          denominator: Number(item.denominator),
+        });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return days;
+  }
+
+  /** Keeps the days, 25 to a request, writing again what DynamoDB leaves unprocessed. */
+  async put(days: readonly KpiDay[], computedAt: number): Promise<void> {
+    for (let index = 0; index < days.length; index += 25) {
+      let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string] =
+        days.slice(index, index + 25).map((day) => ({
+          PutRequest: {
+            Item: {
+              pk: partition(day.useCase),
+              sk: sortKey(day.kpi, day.day),
+              kpi: day.kpi,
+              day: day.day,
+              numerator: day.numerator,
+              denominator: day.denominator,
+              computedAt,
+            },
+          },
+        }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt === 5) throw new Error(`DynamoDB left ${requests.length} KPI days unwritten five times`);
+        const { UnprocessedItems } = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { systemClock, type Clock } from '../../core/ingest/ports.ts';
+import { DAY_MS, type KpiDay, type KpiReads } from '../../core/kpi/kpi.ts';
+import { computeMissingKpiDays, KPI_BACKFILL_DAYS, kpiDayKey } from '../../core/kpi/schedule.ts';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
+import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
+import { deploymentFromEnv } from '../shared/deployment.ts';
+import { requireEnv } from '../shared/env.ts';
+import { logger, metrics } from '../shared/powertools.ts';
+import { kpiReadsFromEnv } from '../shared/telemetry-backend.ts';
+
+/** What the schedule sends: which use case's KPIs to compute. */
+const eventSchema = z.strictObject({ useCase: z.string().min(1) });
+
+export interface KpiDependencies {
+  readonly manifests: ReadonlyMap<string, UseCaseManifest>;
+  readonly readsOf: (manifest: UseCaseManifest) => KpiReads;
+  readonly days: Pick<DynamoDbKpiDays, 'since' | 'put'>;
+  readonly clock: Clock;
+}
+
+export interface KpiRun {
+  readonly useCase: string;
+  readonly computed: readonly KpiDay[];
+  /** KPIs written in SQL for the local store, which the cloud does not run. */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Computes one use case's KPIs when its schedule fires: every computed KPI's full days of the
+ * last week that the `kpis` table lacks, with the same code as the local runtime, then keeps them.
+ */
+export function createKpiHandler(deps: KpiDependencies) {
+  return async (event: unknown, context?: Context): Promise<KpiRun> => {
+    if (context) logger.addContext(context);
+    const { useCase } = eventSchema.parse(event);
+    const manifest = deps.manifests.get(useCase);
+    if (!manifest)
+      throw new Error(`unknown use case "${useCase}" (${[...deps.manifests.keys()].join(', ')})`);
+    const now = deps.clock.now();
+    const since = Math.floor(now / DAY_MS) * DAY_MS - KPI_BACKFILL_DAYS * DAY_MS;
+    const known = new Set((await deps.days.since(useCase, since)).map(kpiDayKey));
+    const skipped = manifest.kpis.filter((kpi) => kpi.compute && 'sql' in kpi.compute).map((kpi) => kpi.id);
+    const computed = await computeMissingKpiDays(
+      manifest,
+      deps.readsOf(manifest),
+      known,
+      now,
+      (computation) => 'sql' in computation,
+    );
+    await deps.days.put(computed, now);
+    metrics.addDimension('UseCase', useCase);
+    metrics.addMetric('KpiDaysComputed', MetricUnit.Count, computed.length);
+    metrics.publishStoredMetrics();
+    logger.info('KPIs computed', { useCase, days: computed.length, skipped });
+    return { useCase, computed, skipped };
+  };
+}
+
+/** Wires the computations from the environment the KpiSchedule construct sets. */
+export function kpiDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): KpiDependencies {
+  const { contracts, manifests } = deploymentFromEnv(env);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const alerts = new DynamoDbAlertStore(documents, requireEnv('ALERT_TABLE', env));
+  return {
+    manifests: new Map(manifests.map((manifest) => [manifest.id, manifest])),
+    readsOf: kpiReadsFromEnv(env, contracts, alerts),
+    days: new DynamoDbKpiDays(documents, requireEnv('KPI_TABLE', env)),
+    clock: systemClock,
+  };
+}
+
+let handlerInstance: ReturnType<typeof createKpiHandler> | undefined;
+
+export const handler = async (event: unknown, context: Context): Promise<KpiRun> => {
+  // Built on first call; the bundler replaces `process.env.AIOT_USE_CASES` with the manifests.
+  handlerInstance ??= createKpiHandler(
+    kpiDependenciesFromEnv({
+      ...process.env,
+      AIOT_USE_CASES: process.env.AIOT_USE_CASES,
+      AIOT_CONTRACTS: process.env.AIOT_CONTRACTS,
+    }),
+  );
+  return handlerInstance(event, context);
+};

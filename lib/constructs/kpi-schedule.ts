@@ -1,0 +1,134 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ContractRegistry } from '../../core/contracts/registry.ts';
+import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
+import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
+import { serviceOfThisAccount } from '../grants.ts';
+import { serviceFunction } from '../service-function.ts';
+import type { TelemetryReads } from '../telemetry-store.ts';
+import { compiledUseCases } from '../use-case-config.ts';
+import type { Alerting } from './alerting.ts';
+
+const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'kpi', 'handler.ts');
+
+export interface KpiScheduleProps {
+  /** The use cases whose computed KPIs are kept (those with a `compute` in their manifest). */
+  readonly useCases: readonly UseCaseManifest[];
+  readonly contracts: ContractRegistry;
+  /** Where alerts are read from, for the KPIs built on them. */
+  readonly alerting: Alerting;
+  /** Where every use case's readings are read from. */
+  readonly telemetry: TelemetryReads;
+  /** Encrypts the kpis table. */
+  readonly encryptionKey: kms.IKey;
+  /** How often each use case's missing days are computed. @default Duration.hours(1) */
+  readonly every?: Duration;
+  /** What a stack deletion does to the kpis table: the KPI history. @default RemovalPolicy.RETAIN */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * KPIs that report themselves in the cloud: an EventBridge Scheduler schedule per use case invokes
+ * one function, which computes each computed KPI's full days of the last week that the `kpis`
+ * table lacks, from the store and the alert table, with the code the local runtime runs.
+ */
+export class KpiSchedule extends Construct {
+  readonly table: dynamodb.Table;
+  readonly function: nodejs.NodejsFunction;
+  readonly schedules: ReadonlyMap<string, scheduler.Schedule>;
+  /** Runs the schedules could not deliver after their retries. */
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: KpiScheduleProps) {
+    super(scope, id);
+    const every = props.every ?? Duration.hours(1);
+    if (every.toMinutes() < 5 || every.toMinutes() > 1440)
+      throw new Error(`every must be from 5 minutes to a day, got ${every.toHumanString()}`);
+    const computed = props.useCases.filter((manifest) => manifest.kpis.some((kpi) => kpi.compute));
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    const { fn, role } = serviceFunction(this, {
+      entry: HANDLER_ENTRY,
+      description: "Computes the use cases' KPIs from the store into the kpis table",
+      roleDescription: 'Reads readings and alerts; writes KPI days',
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      environment: {
+        ALERT_TABLE: props.alerting.table.tableName,
+        KPI_TABLE: this.table.tableName,
+        ...props.telemetry.readerEnvironment,
+        POWERTOOLS_SERVICE_NAME: 'kpis',
+        POWERTOOLS_METRICS_NAMESPACE: 'aiot/kpis',
+      },
+      define: compiledUseCases(props.useCases, props.contracts),
+      ...(props.telemetry.network ? { network: props.telemetry.network } : {}),
+    });
+    this.function = fn;
+    props.telemetry.grantRead(role);
+    props.alerting.grantReadAlerts(role);
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      resourceArns: [this.table.tableArn],
+    });
+    props.encryptionKey.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...DEAD_LETTER_QUEUE_PROPS,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the KPI schedules itself.',
+    });
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: serviceOfThisAccount(this, 'scheduler.amazonaws.com'),
+      description: 'Lets the KPI schedules invoke the KPI function and dead-letter what they cannot deliver',
+    });
+    this.schedules = new Map(
+      computed.map((manifest) => [
+        manifest.id,
+        new scheduler.Schedule(this, `Schedule-${manifest.id}`, {
+          description: `KPIs of ${manifest.id}: the days the kpis table lacks`,
+          schedule: scheduler.ScheduleExpression.rate(every),
+          target: new schedulerTargets.LambdaInvoke(fn, {
+            input: scheduler.ScheduleTargetInput.fromObject({ useCase: manifest.id }),
+            retryAttempts: 2,
+            maxEventAge: every,
+            deadLetterQueue: this.deadLetterQueue,
+            role: scheduleRole,
+          }),
+        }),
+      ]),
+    );
+    const functionLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
+      reason:
+        "The scheduler's Lambda target grants the function and its versions; the role can invoke this one function only.",
+    });
+
+    new CfnOutput(this, 'TableName', {
+      value: this.table.tableName,
+      description: 'KPI days: pk KPI#<use case>, sk <kpi>#<day>, numerator and denominator (docs/kpis.md)',
+    });
+  }
+}

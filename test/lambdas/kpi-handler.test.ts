@@ -1,0 +1,173 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { KpiReading, KpiReads } from '../../core/kpi/kpi.ts';
+import { DAY_MS } from '../../core/kpi/kpi.ts';
+import type { TelemetryRecord } from '../../core/ingest/records.ts';
+import { InfluxKpiReads } from '../../lambdas/adapters/cloud-kpi-reads.ts';
+import { DynamoDbKpiDays } from '../../lambdas/adapters/dynamodb-kpi-days.ts';
+import { InfluxHttp } from '../../lambdas/adapters/influx-http.ts';
+import { InfluxTelemetryStore } from '../../lambdas/adapters/influx-telemetry-store.ts';
+import { createKpiHandler } from '../../lambdas/kpi/handler.ts';
+import { repoUseCase } from '../support/catalog.ts';
+import { repoContracts } from '../support/contracts.ts';
+import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
+
+const documents = mockClient(DynamoDBDocumentClient);
+mockClient(DynamoDBClient);
+const NOW = Date.UTC(2026, 10, 30, 8);
+const TODAY = Date.UTC(2026, 10, 30);
+const hvac = repoUseCase('hvac-energy');
+const pumps = repoUseCase('pump-maintenance');
+
+/** A unit drawing 20 kW every 5 minutes of every day. */
+const steadyUnit: KpiReads = {
+  readings: (_, fields, from, to) => {
+    const readings: KpiReading[] = [];
+    for (let time = from; time < to; time += 5 * 60_000)
+      readings.push({
+        deviceId: 'ahu-001',
+        time,
+        values: Object.fromEntries(
+          fields.map((field) => [field, field === 'measures.electricalPower' ? 20 : 22]),
+        ),
+      });
+    return Promise.resolve(readings);
+  },
+  devices: () => Promise.resolve(1),
+  alerts: () => Promise.resolve([]),
+  sql: () => Promise.reject(new Error('no SQL in the cloud')),
+};
+
+const handler = createKpiHandler({
+  manifests: new Map([
+    [hvac.id, hvac],
+    [pumps.id, pumps],
+  ]),
+  readsOf: () => steadyUnit,
+  days: new DynamoDbKpiDays(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'kpis'),
+  clock: { now: () => NOW },
+});
+
+beforeEach(() => {
+  documents.reset();
+  documents.on(BatchWriteCommand).resolves({});
+});
+
+afterAll(() => {
+  documents.restore();
+});
+
+describe('the KPI function', () => {
+  it('GIVEN the table holds some days THEN it computes the missing full days of the last week, and only those', async () => {
+    documents.on(QueryCommand).resolves({
+      Items: [{ kpi: 'hvac-energy-cost', day: TODAY - DAY_MS, numerator: 86.4, denominator: 1 }],
+    });
+
+    const run = await handler({ useCase: 'hvac-energy' });
+
+    // three computed KPIs x seven days, less the one kept
+    expect(run.computed).toHaveLength(3 * 7 - 1);
+    expect(run.computed.find((day) => day.kpi === 'hvac-energy-cost')).toMatchObject({
+      day: TODAY - 7 * DAY_MS,
+      numerator: expect.closeTo(86.4, 6) as unknown,
+    });
+    expect(documents.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'KPI#hvac-energy', ':since': TODAY - 7 * DAY_MS },
+    });
+    const written = documents
+      .commandCalls(BatchWriteCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.kpis ?? []);
+    expect(written).toHaveLength(20);
+    expect(written[0]?.PutRequest?.Item).toMatchObject({
+      pk: 'KPI#hvac-energy',
+      sk: `hvac-energy-cost#${new Date(TODAY - 7 * DAY_MS).toISOString().slice(0, 10)}`,
+      computedAt: NOW,
+    });
+  });
+
+  it('GIVEN a KPI written in SQL for the local store THEN the cloud skips it and says so', async () => {
+    documents.on(QueryCommand).resolves({ Items: [] });
+    const run = await handler({ useCase: 'pump-maintenance' });
+    expect(run.skipped).toEqual(['energy-per-volume']);
+    expect(new Set(run.computed.map((day) => day.kpi))).toEqual(
+      new Set(['unplanned-downtime', 'alert-load', 'false-positive-share']),
+    );
+  });
+
+  it('GIVEN DynamoDB leaves items unprocessed THEN they are written again', async () => {
+    documents.on(QueryCommand).resolves({ Items: [] });
+    let first = true;
+    documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+      if (!first) return {};
+      first = false;
+      return { UnprocessedItems: { kpis: input.RequestItems.kpis?.slice(0, 2) } };
+    });
+    await handler({ useCase: 'hvac-energy' });
+    // 21 days: a batch of 21, then its 2 unprocessed again
+    expect(
+      documents.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.kpis?.length),
+    ).toEqual([21, 2]);
+  });
+
+  it('GIVEN an event that names no known use case THEN it says which it knows', async () => {
+    await expect(handler({ useCase: 'boilers' })).rejects.toThrow(
+      'unknown use case "boilers" (hvac-energy, pump-maintenance)',
+    );
+    await expect(handler({})).rejects.toThrow();
+  });
+});
+
+describe('InfluxKpiReads against a real InfluxDB', () => {
+  let server: InfluxServer;
+  let influx: InfluxHttp;
+  const record = (deviceId: string, time: number, power: number): TelemetryRecord => ({
+    dimensions: {
+      use_case: 'hvac-energy',
+      device_id: deviceId,
+      firmware: '2.1.0',
+      hardware_generation: 'ahu-b',
+      contract: 'hvac.telemetry@1',
+    },
+    time,
+    seq: time / 1000,
+    origin: 'simulated',
+    measures: { electrical_power: power },
+  });
+
+  beforeAll(async () => {
+    server = await startInfluxServer();
+    influx = new InfluxHttp({ url: server.url, database: await server.createDatabase('hvac') });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('GIVEN readings of two units THEN it reads minute means per unit and counts the units', async () => {
+    const t0 = TODAY;
+    await new InfluxTelemetryStore(influx).write([
+      record('ahu-001', t0, 10),
+      record('ahu-001', t0 + 20_000, 20), // same minute: mean 15
+      record('ahu-001', t0 + 60_000, 30),
+      record('ahu-002', t0, 5),
+    ]);
+    const reads = new InfluxKpiReads(influx, repoContracts.get('hvac.telemetry@1'), {
+      listAlerts: () => Promise.resolve([]),
+    });
+    const readings = await reads.readings('hvac-energy', ['measures.electricalPower'], t0, t0 + DAY_MS);
+    expect(
+      readings.map((r) => [r.deviceId, r.time - t0, r.values['measures.electricalPower']]).sort(),
+    ).toEqual([
+      ['ahu-001', 0, 15],
+      ['ahu-001', 60_000, 30],
+      ['ahu-002', 0, 5],
+    ]);
+    expect(await reads.devices('hvac-energy', t0, t0 + DAY_MS)).toBe(2);
+    await expect(reads.readings('hvac-energy', ['measures.humidity'], t0, t0 + DAY_MS)).rejects.toThrow(
+      '"measures.humidity" is not a measure of hvac.telemetry@1',
+    );
+    await expect(reads.sql()).rejects.toThrow('a KPI in SQL is written for the local store');
+  });
+});
