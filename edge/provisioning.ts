@@ -14,13 +14,11 @@ import {
   provisioningErrorSchema,
   registerThingResponseSchema,
 } from '../core/provisioning/claim.ts';
-import { pemOf } from '../core/provisioning/pem.ts';
+import { DEVICE_KEY_ALGORITHM, pemOf } from '../core/provisioning/pem.ts';
 import { certificateTopic } from '../core/provisioning/rotation.ts';
 import type { CertificateRenewal } from './agent.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
 export interface ClaimProvisioningOptions {
   /** `mqtts://host:8883` */
@@ -89,7 +87,7 @@ export function provisionedIdentity(dir: string): ProvisionedIdentity | undefine
 
 /** A new key pair and a CSR for it: the private key never leaves the device. */
 async function keyAndRequest(subject: string): Promise<{ keys: webcrypto.CryptoKeyPair; csr: string }> {
-  const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+  const keys = await webcrypto.subtle.generateKey(DEVICE_KEY_ALGORITHM, true, ['sign', 'verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: `CN=${subject}`,
     keys,

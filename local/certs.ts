@@ -5,13 +5,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { thingNameSchema } from '../core/contracts/contract.ts';
-import { pemOf } from '../core/provisioning/pem.ts';
+import { DEVICE_KEY_ALGORITHM, pemOf } from '../core/provisioning/pem.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
 /** Common names the local CA gives claim certificates and certificates signed from a CSR: never thing names. */
@@ -54,7 +53,7 @@ export class LocalCertificateAuthority {
       return new LocalCertificateAuthority(dir, new x509.X509Certificate(caPem), key, caPem);
     }
     mkdirSync(path.join(dir, 'devices'), { recursive: true, mode: 0o700 });
-    const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+    const keys = await webcrypto.subtle.generateKey(DEVICE_KEY_ALGORITHM, true, ['sign', 'verify']);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       name: 'CN=aiot-pipeline local CA, O=aiot-pipeline',
       notBefore: new Date(Date.now() - DAY_MS),
@@ -162,7 +161,7 @@ export class LocalCertificateAuthority {
     if (existsSync(certFile) && existsSync(keyFile)) {
       return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
     }
-    const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+    const keys = await webcrypto.subtle.generateKey(DEVICE_KEY_ALGORITHM, true, ['sign', 'verify']);
     const cert = await this.issue(commonName, keys.publicKey, usage);
     mkdirSync(path.dirname(stem), { recursive: true, mode: 0o700 });
     const pair = { cert: cert.toString('pem'), key: await exportPrivateKey(keys.privateKey) };
@@ -178,5 +177,5 @@ async function exportPrivateKey(key: CryptoKey): Promise<string> {
 
 async function importPrivateKey(pem: string): Promise<CryptoKey> {
   const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign']);
+  return webcrypto.subtle.importKey('pkcs8', der, DEVICE_KEY_ALGORITHM, false, ['sign']);
 }
