@@ -1,6 +1,6 @@
 import type { Alert } from '../core/alerts/lifecycle.ts';
 import type { DataContract } from '../core/contracts/contract.ts';
-import type { KpiReading, KpiReads } from '../core/kpi/kpi.ts';
+import { kpiColumns, kpiReadingFromRow, type KpiReading, type KpiReads } from '../core/kpi/kpi.ts';
 import type { QueryResult, Row } from './duckdb-store.ts';
 import { sqlText } from './store-reads.ts';
 
@@ -23,11 +23,7 @@ export class StoreKpiReads implements KpiReads {
     from: number,
     to: number,
   ): Promise<KpiReading[]> {
-    const columns = fields.map((field) => {
-      const measure = this.contract.measures[field.replace(/^measures\./, '')];
-      if (!measure) throw new Error(`"${field}" is not a measure of ${this.contract.ref}`);
-      return measure.column;
-    });
+    const columns = kpiColumns(this.contract, fields);
     // Minute means, an hour at a time: a day of a fleet at 1 Hz would not fit one answer.
     const rows: Row[] = [];
     for (let start = from; start < to; start += HOUR_MS) {
@@ -44,16 +40,7 @@ export class StoreKpiReads implements KpiReads {
         );
       rows.push(...result.rows);
     }
-    return rows.map((row) => ({
-      deviceId: String(row.device_id),
-      time: Number(row.t),
-      values: Object.fromEntries(
-        fields.map((field, index) => {
-          const value = row[`v${index}`];
-          return [field, value === null || value === undefined ? null : Number(value)];
-        }),
-      ),
-    }));
+    return rows.map((row) => kpiReadingFromRow(String(row.device_id), Number(row.t), fields, row));
   }
 
   async devices(useCase: string, from: number, to: number): Promise<number> {

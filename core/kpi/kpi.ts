@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Alert } from '../alerts/lifecycle.ts';
+import type { DataContract } from '../contracts/contract.ts';
+import { numberOrNull } from '../operators/views.ts';
 
 /**
  * How a manifest's KPI is computed from what the pipeline holds: a built-in over readings and
@@ -93,6 +95,32 @@ export interface KpiReading {
   readonly deviceId: string;
   readonly time: number;
   readonly values: Readonly<Record<string, number | null>>;
+}
+
+/** The store columns of the sensor fields a KPI reads, checked against the contract. */
+export function kpiColumns(contract: DataContract, fields: readonly string[]): string[] {
+  return fields.map((field) => {
+    const measure = contract.measures[field.replace(/^measures\./, '')];
+    if (!measure) throw new Error(`"${field}" is not a measure of ${contract.ref}`);
+    return measure.column;
+  });
+}
+
+/**
+ * A reading from a store's row of minute means, whose values every KPI read names `v0`, `v1`… in
+ * the order of `fields`.
+ */
+export function kpiReadingFromRow(
+  deviceId: string,
+  time: number,
+  fields: readonly string[],
+  row: Readonly<Record<string, unknown>>,
+): KpiReading {
+  return {
+    deviceId,
+    time,
+    values: Object.fromEntries(fields.map((field, index) => [field, numberOrNull(row[`v${index}`])])),
+  };
 }
 
 /** What the computations read: the store's readings, its alerts, and SQL for the `sql` kind. */

@@ -3,28 +3,13 @@ import type { Alert } from '../../core/alerts/lifecycle.ts';
 import type { AlertStore } from '../../core/alerts/ports.ts';
 import type { DataContract } from '../../core/contracts/contract.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
-import type { KpiReading, KpiReads } from '../../core/kpi/kpi.ts';
+import { kpiColumns, kpiReadingFromRow, type KpiReading, type KpiReads } from '../../core/kpi/kpi.ts';
 import { checkInfluxName, influxQuote, influxTime, type InfluxHttp } from './influx-http.ts';
 import type { UseCaseTables } from './timestream-operator-reads.ts';
 import { sqlQuote, TIMESTREAM_NAME, timestreamRows } from './timestream-rows.ts';
 
 /** How far back an alert may have opened and still be open in the day computed. */
 const LONGEST_ALERT_MS = 30 * 86_400_000;
-
-/** The store columns of the sensor fields a KPI reads, checked against the contract. */
-function columnsOf(contract: DataContract, fields: readonly string[]): string[] {
-  return fields.map((field) => {
-    const measure = contract.measures[field.replace(/^measures\./, '')];
-    if (!measure) throw new Error(`"${field}" is not a measure of ${contract.ref}`);
-    return measure.column;
-  });
-}
-
-const numberOrNull = (value: unknown): number | null => {
-  if (value === null || value === undefined || value === '') return null;
-  const number = Number(value);
-  return Number.isFinite(number) ? number : null;
-};
 
 /** The alerts part, from the alert table: those still open at some time of [from, to). */
 async function alertsOverlapping(
@@ -60,18 +45,14 @@ export class InfluxKpiReads implements KpiReads {
     from: number,
     to: number,
   ): Promise<KpiReading[]> {
-    const columns = columnsOf(this.contract, fields).map((column) => checkInfluxName(column, 'column'));
+    const columns = kpiColumns(this.contract, fields).map((column) => checkInfluxName(column, 'column'));
     const means = columns.map((column, index) => `mean(${column}) AS v${index}`).join(', ');
     const [rows = []] = await this.influx.query([
       `SELECT ${means || 'count(seq) AS n'} FROM ${TELEMETRY_MEASURE_NAME} WHERE use_case = ${influxQuote(useCase)} ` +
         `AND time >= ${influxTime(from)} AND time < ${influxTime(to)} GROUP BY time(1m), device_id fill(none)`,
     ]);
     return rows
-      .map((row) => ({
-        deviceId: String(row.device_id),
-        time: Number(row.time),
-        values: Object.fromEntries(fields.map((field, index) => [field, numberOrNull(row[`v${index}`])])),
-      }))
+      .map((row) => kpiReadingFromRow(String(row.device_id), Number(row.time), fields, row))
       .sort((a, b) => a.time - b.time);
   }
 
@@ -120,7 +101,7 @@ export class TimestreamKpiReads implements KpiReads {
     from: number,
     to: number,
   ): Promise<KpiReading[]> {
-    const columns = columnsOf(this.contract, fields).map((column) => {
+    const columns = kpiColumns(this.contract, fields).map((column) => {
       if (!/^[a-z][a-z0-9_]*$/.test(column))
         throw new Error(`"${column}" is not a column these reads accept`);
       return column;
@@ -130,11 +111,7 @@ export class TimestreamKpiReads implements KpiReads {
       `SELECT device_id, to_milliseconds(bin(time, 1m)) AS t${columns.map((column, index) => `, avg(${column}) AS v${index}`).join('')} ` +
         `FROM ${this.source} WHERE ${this.where(useCase, from, to)} GROUP BY device_id, bin(time, 1m) ORDER BY t`,
     );
-    return rows.map((row) => ({
-      deviceId: row.device_id ?? '',
-      time: Number(row.t),
-      values: Object.fromEntries(fields.map((field, index) => [field, numberOrNull(row[`v${index}`])])),
-    }));
+    return rows.map((row) => kpiReadingFromRow(row.device_id ?? '', Number(row.t), fields, row));
   }
 
   async devices(useCase: string, from: number, to: number): Promise<number> {
