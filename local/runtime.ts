@@ -166,12 +166,9 @@ export class LocalRuntime {
     return `mqtts://localhost:${this.broker.port}`;
   }
 
-  /** Scoring of each use case with a model (none when the runtime was started without scoring), and their alerts. */
-  get scorings(): { byUseCase: ReadonlyMap<string, LocalScoringSetup>; alerts: AlertService | undefined } {
-    return {
-      byUseCase: this.scoringSetups?.byUseCase ?? new Map(),
-      alerts: this.scoringSetups?.alerts,
-    };
+  /** Scoring of each use case with a model, by use case (none when the runtime does not score). */
+  get scorings(): ReadonlyMap<string, LocalScoringSetup> {
+    return this.scoringSetups?.byUseCase ?? new Map();
   }
 
   /** The scoring of one use case, if it has a model and the runtime scores. */
@@ -375,8 +372,8 @@ export class LocalRuntime {
     await this.kpis.stop();
     await this.queue.drain();
     this.queue.close();
-    for (const setup of this.scorings.byUseCase.values()) await setup.scoring.drain();
-    if (this.scorings.alerts) await this.scorings.alerts.flushNotifications(true);
+    for (const setup of this.scorings.values()) await setup.scoring.drain();
+    await this.scoringSetups?.alerts.flushNotifications(true);
     await closeScoring(this.scoringSetups);
     await this.api.close();
     await this.refusals.close();

@@ -206,7 +206,7 @@ function statusOf(runtime: LocalRuntime): StatusSource {
 function scoringTotals(
   runtime: LocalRuntime,
 ): (ScoringCounters & { latency: { p50: number; p99: number } | undefined }) | undefined {
-  const setups = [...runtime.scorings.byUseCase.values()];
+  const setups = [...runtime.scorings.values()];
   if (setups.length === 0) return undefined;
   const latencies = setups.flatMap((setup) => setup.scoring.latency() ?? []);
   const sum = (key: 'scored' | 'skipped' | 'calibrating' | 'anomalies') =>
@@ -274,7 +274,7 @@ function printBanner(
     console.log(
       `  ingest queue: ${runtime.queue.recovered} messages accepted before the last stop, ingesting them first`,
     );
-  for (const { model, trained, server, useCase } of runtime.scorings.byUseCase.values()) {
+  for (const { model, trained, server, useCase } of runtime.scorings.values()) {
     console.log(
       `  model ${model.modelVersion} (${trained ? 'trained now on simulated normal operation' : 'loaded'}) for ${useCase}, served on http://127.0.0.1:${server.port}; scores ${model.tracked.map((t) => t.sensor).join(', ')}`,
     );
