@@ -1,18 +1,14 @@
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { serviceFunction } from '../service-function.ts';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { useCaseSchedules } from '../use-case-schedules.ts';
 import { Construct } from 'constructs';
-import { serviceOfThisAccount } from '../grants.ts';
 import { DRIFT_EVENT_SOURCE, DRIFT_EVENT_TYPES } from '../../core/drift/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { compiledUseCases } from '../use-case-config.ts';
@@ -93,44 +89,20 @@ export class DriftChecks extends Construct {
       if (endpoint.endpointName) endpoint.grantInvoke(role);
     }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      ...DEAD_LETTER_QUEUE_PROPS,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the drift schedules itself.',
-    });
-    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: serviceOfThisAccount(this, 'scheduler.amazonaws.com'),
-      description:
-        'Lets the drift schedules invoke the drift function and dead-letter what they cannot deliver',
-    });
-    this.schedules = new Map(
-      props.useCases.map((manifest) => [
-        manifest.id,
-        new scheduler.Schedule(this, `Schedule-${manifest.id}`, {
-          description: `Drift checks of ${manifest.id} every ${manifest.drift.everyMinutes} minutes`,
-          schedule: scheduler.ScheduleExpression.rate(Duration.minutes(manifest.drift.everyMinutes)),
-          target: new schedulerTargets.LambdaInvoke(this.function, {
-            input: scheduler.ScheduleTargetInput.fromObject({ useCase: manifest.id }),
-            retryAttempts: 2,
-            maxEventAge: Duration.minutes(manifest.drift.everyMinutes),
-            deadLetterQueue: this.deadLetterQueue,
-            role: scheduleRole,
-          }),
-        }),
-      ]),
-    );
-
-    const functionLogicalId = Stack.of(this).getLogicalId(
-      this.function.node.defaultChild as lambda.CfnFunction,
-    );
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-      reason:
-        "The scheduler's Lambda target grants the function and its versions; the role can invoke this one function only.",
-    });
+    ({ schedules: this.schedules, deadLetterQueue: this.deadLetterQueue } = useCaseSchedules(
+      this,
+      this.function,
+      props.useCases.map((manifest) => ({
+        useCase: manifest.id,
+        description: `Drift checks of ${manifest.id} every ${manifest.drift.everyMinutes} minutes`,
+        every: Duration.minutes(manifest.drift.everyMinutes),
+      })),
+      {
+        name: 'drift',
+        roleDescription:
+          'Lets the drift schedules invoke the drift function and dead-letter what they cannot deliver',
+      },
+    ));
 
     for (const manifest of props.useCases) {
       const topic = props.alerting.topics.get(manifest.id);

@@ -1,18 +1,15 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
-import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
-import { serviceOfThisAccount } from '../grants.ts';
+import { useCaseSchedules } from '../use-case-schedules.ts';
 import { serviceFunction } from '../service-function.ts';
 import type { TelemetryReads } from '../telemetry-store.ts';
 import { compiledUseCases } from '../use-case-config.ts';
@@ -91,40 +88,20 @@ export class KpiSchedule extends Construct {
     });
     props.encryptionKey.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      ...DEAD_LETTER_QUEUE_PROPS,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the KPI schedules itself.',
-    });
-    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: serviceOfThisAccount(this, 'scheduler.amazonaws.com'),
-      description: 'Lets the KPI schedules invoke the KPI function and dead-letter what they cannot deliver',
-    });
-    this.schedules = new Map(
-      computed.map((manifest) => [
-        manifest.id,
-        new scheduler.Schedule(this, `Schedule-${manifest.id}`, {
-          description: `KPIs of ${manifest.id}: the days the kpis table lacks`,
-          schedule: scheduler.ScheduleExpression.rate(every),
-          target: new schedulerTargets.LambdaInvoke(fn, {
-            input: scheduler.ScheduleTargetInput.fromObject({ useCase: manifest.id }),
-            retryAttempts: 2,
-            maxEventAge: every,
-            deadLetterQueue: this.deadLetterQueue,
-            role: scheduleRole,
-          }),
-        }),
-      ]),
-    );
-    const functionLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-      reason:
-        "The scheduler's Lambda target grants the function and its versions; the role can invoke this one function only.",
-    });
+    ({ schedules: this.schedules, deadLetterQueue: this.deadLetterQueue } = useCaseSchedules(
+      this,
+      fn,
+      computed.map((manifest) => ({
+        useCase: manifest.id,
+        description: `KPIs of ${manifest.id}: the days the kpis table lacks`,
+        every,
+      })),
+      {
+        name: 'KPI',
+        roleDescription:
+          'Lets the KPI schedules invoke the KPI function and dead-letter what they cannot deliver',
+      },
+    ));
 
     new CfnOutput(this, 'TableName', {
       value: this.table.tableName,
