@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { computeKpiDay, DAY_MS, kpiComputationSchema } from '../../core/kpi/kpi.ts';
 import { InfluxHttp } from '../../lambdas/adapters/influx-http.ts';
 import { InfluxInferenceStore } from '../../lambdas/adapters/influx-inference-store.ts';
 import { InfluxKpiReads } from '../../lambdas/adapters/cloud-kpi-reads.ts';
 import { InfluxTelemetryStore } from '../../lambdas/adapters/influx-telemetry-store.ts';
 import { repoContracts } from '../support/contracts.ts';
+import { unitDays } from '../support/hvac.ts';
 import { scripted } from '../support/inferences.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 
@@ -26,31 +26,14 @@ let server: InfluxServer;
 let database: string;
 
 /** Two units for a day, every 5 minutes: 20 kW, 25 degC outside, the zone 2 degC above its setpoint while occupied. */
-function readings(): TelemetryRecord[] {
-  const records: TelemetryRecord[] = [];
-  for (const device of ['ahu-001', 'ahu-002'])
-    for (let time = DAY, seq = 0; time < DAY + DAY_MS; time += 5 * 60_000, seq++)
-      records.push({
-        dimensions: {
-          use_case: 'hvac-energy',
-          device_id: device,
-          firmware: '2.1.0',
-          hardware_generation: 'ahu-b',
-          contract: 'hvac.telemetry@1',
-        },
-        time,
-        seq,
-        origin: 'simulated',
-        measures: {
-          electrical_power: 20,
-          outdoor_air_temperature: 25,
-          return_air_temperature: 24,
-          zone_setpoint: 22,
-          occupancy: time < DAY + DAY_MS / 2 ? 50 : 0,
-        },
-      });
-  return records;
-}
+const readings = () =>
+  unitDays(DAY, ['ahu-001', 'ahu-002'], (time) => ({
+    electrical_power: 20,
+    outdoor_air_temperature: 25,
+    return_air_temperature: 24,
+    zone_setpoint: 22,
+    occupancy: time < DAY + DAY_MS / 2 ? 50 : 0,
+  }));
 
 /** Grafana's `$timeFilter` for the day, as Grafana writes it for InfluxQL. */
 const forTheDay = (query: string) =>

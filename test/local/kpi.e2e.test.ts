@@ -3,46 +3,30 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../core/kpi/kpi.ts';
-import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { DuckDbAlertStore } from '../../local/duckdb-alert-store.ts';
 import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { LocalKpiSchedule } from '../../local/kpi-schedule.ts';
 import { DATABASE_FILE } from '../../local/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { aiot } from '../support/cli.ts';
+import { unitDays } from '../support/hvac.ts';
 
 const { useCases, contracts } = loadCatalog();
 let dataDir: string;
 const yesterday = Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS;
 
 /** An air handling unit's reading every 5 minutes of yesterday: 20 kW, 25 degC outside, zone in band. */
-function unitDay(): TelemetryRecord[] {
-  const records: TelemetryRecord[] = [];
-  for (let time = yesterday, seq = 0; time < yesterday + DAY_MS; time += 5 * 60_000, seq++)
-    records.push({
-      dimensions: {
-        use_case: 'hvac-energy',
-        device_id: 'ahu-001',
-        firmware: '2.1.0',
-        hardware_generation: 'ahu-b',
-        contract: 'hvac.telemetry@1',
-      },
-      time,
-      seq,
-      origin: 'simulated',
-      measures: {
-        supply_air_temperature: 14,
-        return_air_temperature: 22.5,
-        zone_setpoint: 22,
-        chilled_water_valve: 40,
-        fan_speed: 60,
-        electrical_power: 20,
-        outdoor_air_temperature: 25,
-        occupancy: 50,
-      },
-    });
-  return records;
-}
+const unitDay = () =>
+  unitDays(yesterday, ['ahu-001'], () => ({
+    supply_air_temperature: 14,
+    return_air_temperature: 22.5,
+    zone_setpoint: 22,
+    chilled_water_valve: 40,
+    fan_speed: 60,
+    electrical_power: 20,
+    outdoor_air_temperature: 25,
+    occupancy: 50,
+  }));
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-kpi-'));
