@@ -1,12 +1,14 @@
 /**
- * Does a use case's model catch the faults its manifest declares? Trains the local model from the
- * manifest's simulation (as `npm start` does), then runs simulated devices through the use case's
- * edge settings for three days, one declared fault starting on the second day at 10:00 site time,
- * and scores every reading against the model's fleet-wide normal. For each fault it reports the
+ * Does a use case's model catch the faults its simulated devices can have (the manifest's
+ * `simulation.faults`, or the pump simulator's)? Trains the local model as `npm start` does, then
+ * runs simulated devices through the use case's edge settings for three days, one fault starting
+ * on the second day at 10:00 site time, and scores every reading against the model's fleet-wide
+ * normal. For each fault it reports the
  * share of readings flagged before the fault (false alarms) and from an hour after it (caught),
  * and the sensors the model blames.
  *
  *   npm run bench:faults -- --use-case hvac-energy [--devices 3]
+ *   npm run bench:faults -- --use-case pump-maintenance --hours 8 --fault-at-hour 2
  *
  * The last line is one JSON object: useCase, devices, normalFlaggedShare, faults (id -> caught share).
  */
@@ -27,11 +29,21 @@ const { values } = parseArgs({
   options: {
     'use-case': { type: 'string', default: 'hvac-energy' },
     devices: { type: 'string', default: '3' },
+    // Monday 00:00 site time onwards; the default fault starts on the Tuesday at 10:00.
+    hours: { type: 'string', default: '72' },
+    'fault-at-hour': { type: 'string', default: '34' },
   },
 });
 const devices = Number(values.devices);
 if (!Number.isInteger(devices) || devices < 1 || devices > 50)
   throw new Error(`--devices must be a whole number from 1 to 50, got "${values.devices}"`);
+
+const hours = Number(values.hours);
+const faultAtHour = Number(values['fault-at-hour']);
+if (!(faultAtHour > 0 && hours >= faultAtHour + 2))
+  throw new Error(
+    `--fault-at-hour must be above 0 and --hours at least 2 more (an hour to settle, an hour to score), got ${faultAtHour} and ${hours}`,
+  );
 
 const { useCases, contracts } = loadCatalog();
 const manifest: UseCaseManifest = (() => {
@@ -40,9 +52,9 @@ const manifest: UseCaseManifest = (() => {
     throw new Error(`unknown use case "${values['use-case']}" (${useCases.map((u) => u.id).join(', ')})`);
   return found;
 })();
-const faults = manifest.simulation?.faults.map((fault) => fault.id) ?? [];
-if (faults.length === 0) throw new Error(`${manifest.id} declares no faults in its simulation section`);
 const contract = contracts.get(manifest.contract);
+const faults = deviceSimulator(manifest, contract, 0).faultIds;
+if (faults.length === 0) throw new Error(`${manifest.id} declares no faults in its simulation section`);
 
 const modelDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-faults-'));
 const started = performance.now();
@@ -55,8 +67,8 @@ const HOUR = 3600_000;
 const offsetHours = manifest.simulation?.utcOffsetHours ?? 0;
 // A Monday 00:00 at the site, months after the model's training week.
 const start = Date.UTC(2026, 2, 2) - offsetHours * HOUR;
-const faultAt = start + 34 * HOUR; // Tuesday 10:00 at the site
-const end = start + 72 * HOUR;
+const faultAt = start + faultAtHour * HOUR;
+const end = start + hours * HOUR;
 const settings = resolveEdgeSettings(manifest.edge, 'bench');
 const stepMs = settings.aggregateMs > 0 ? settings.aggregateMs / 6 : 1000;
 

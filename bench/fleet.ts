@@ -5,6 +5,14 @@
  * work and the health per device, so growth shows as a number that moves.
  *
  *   npm run bench:fleet -- --sizes 100,1000 --seconds 60
+ *   npm run bench:fleet -- --sizes 100 --seconds 600 --speedup 10 --faulty 0.1
+ *
+ * Alert load needs hours of each pump's time past its calibration (its first 900 readings raise
+ * nothing): `--speedup` runs each device that many times faster than real time, every reading
+ * still one device-second after the last, and `--faulty` gives that share of the devices one of
+ * the pump faults (bearing wear, cavitation, a clogging inlet) `--fault-after-minutes` after its
+ * calibration. Alerts on healthy devices, and on faulty ones before their fault, are the false
+ * alert load; alerts after a fault, how many faults were caught and how soon.
  *
  * Devices, broker, ingest, store and model server share this machine, so the largest size is what
  * two cores carry, not what the cloud does (docs/scale.md). The last line is one JSON object, the
@@ -24,6 +32,7 @@ import { simulatorSource } from '../edge/sources.ts';
 import { LocalProvisioning } from '../local/provisioning.ts';
 import { LocalRuntime } from '../local/runtime.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
+import { deviceSimulator } from '../core/simulation/device-simulator.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,22 +40,95 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     // Readings per second per device: a pump's 1 Hz.
     rate: { type: 'string', default: '1' },
+    speedup: { type: 'string', default: '1' },
+    faulty: { type: 'string', default: '0' },
+    'fault-after-minutes': { type: 'string', default: '15' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
 const seconds = Number(values.seconds);
 const rate = Number(values.rate);
+const speedup = Number(values.speedup);
+const faultyShare = Number(values.faulty);
+const faultAfterMinutes = Number(values['fault-after-minutes']);
 for (const [name, value] of [
   ['seconds', seconds],
   ['rate', rate],
+  ['speedup', speedup],
   ...sizes.map((s) => ['sizes', s] as const),
 ] as const) {
   if (!(Number.isFinite(value) && value > 0)) throw new Error(`--${name} must be above 0, got ${value}`);
 }
+if (!(faultyShare >= 0 && faultyShare <= 1))
+  throw new Error(`--faulty must be from 0 to 1, got ${values.faulty}`);
+if (!(faultAfterMinutes >= 0))
+  throw new Error(`--fault-after-minutes must be 0 or more, got ${values['fault-after-minutes']}`);
 
 const catalog = loadCatalog();
-const manifest = catalog.useCases.find((useCase) => useCase.id === 'pump-maintenance');
-if (!manifest) throw new Error('the pump-maintenance manifest is missing');
+const manifest = (() => {
+  const found = catalog.useCases.find((useCase) => useCase.id === 'pump-maintenance');
+  if (!found) throw new Error('the pump-maintenance manifest is missing');
+  return found;
+})();
+const contract = catalog.contracts.get(manifest.contract);
+const FAULTS = deviceSimulator(manifest, contract, 0).faultIds;
+// A pump's baseline takes its first readings; the alerts it could raise start after them.
+const calibrationMs = (manifest.alerts.calibrationReadings / rate) * 1000;
+const faultAfterMs = faultAfterMinutes * 60_000;
+
+/** One device's simulated sensors, with the device time they covered and its fault, if any. */
+interface TrackedDevice {
+  readonly simulator: ReturnType<typeof deviceSimulator>;
+  readonly fault: string | undefined;
+  firstTime: number | undefined;
+  lastTime: number | undefined;
+  faultAt: number | undefined;
+}
+
+function trackedDevice(seed: number, fault: string | undefined): TrackedDevice {
+  return {
+    simulator: deviceSimulator(manifest, contract, seed),
+    fault,
+    firstTime: undefined,
+    lastTime: undefined,
+    faultAt: undefined,
+  };
+}
+
+/** The device's readings; its fault starts `faultAfterMs` after its calibration, in device time. */
+function sensorsOf(device: TrackedDevice) {
+  return {
+    next(time: number, dtSeconds: number) {
+      device.firstTime ??= time;
+      device.lastTime = time;
+      if (
+        device.fault &&
+        device.faultAt === undefined &&
+        time >= device.firstTime + calibrationMs + faultAfterMs
+      ) {
+        device.simulator.inject(device.fault, time);
+        device.faultAt = time;
+      }
+      return device.simulator.next(time, dtSeconds);
+    },
+  };
+}
+
+/** Device time, in ms, past calibration and before any fault: where an alert is a false one. */
+function healthyScoredMs(device: TrackedDevice): number {
+  if (device.firstTime === undefined || device.lastTime === undefined) return 0;
+  const end = Math.min(device.lastTime, device.faultAt ?? Number.POSITIVE_INFINITY);
+  return Math.max(0, end - (device.firstTime + calibrationMs));
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? null)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
 
 /** Runs `work` over `items`, `limit` at a time. */
 async function inBatches<T, R>(
@@ -66,7 +148,15 @@ interface SizeResult {
   manualStepsPerDevice: number;
   provisionedIn: number;
   readingsPerDevicePerSecond: number;
-  alertsPerDeviceDay: number;
+  /** Device-hours past calibration, without a fault: what the false-alert rate is measured over. */
+  healthyDeviceHours: number;
+  /** False alerts per device-day; null when no device got past its calibration. */
+  alertsPerDeviceDay: number | null;
+  faultyDevices: number;
+  /** Faulty devices with an alert opened after their fault started. */
+  faultsCaught: number;
+  /** Median device-minutes from a fault's start to its alert. */
+  medianMinutesToDetect: number | null;
   quarantinedShare: number;
   backlogPerDevice: number;
   inferenceP99Ms: number | null;
@@ -118,7 +208,7 @@ for (const devices of sizes) {
   const agents = identities.map((identity) =>
     EdgeAgent.start({
       identity: { thing: identity.thing, firmware: '1.4.2', hardwareGeneration: 'gen2', origin: 'simulated' },
-      contract: catalog.contracts.get(manifest.contract),
+      contract,
       settings: resolveEdgeSettings(manifest.edge, identity.thing),
       connection: {
         url: runtime.mqttUrl,
@@ -132,6 +222,17 @@ for (const devices of sizes) {
       fsync: { everyMs: 1000 },
     }),
   );
+  const faultyCount = Math.round(faultyShare * devices);
+  // The faulty ones spread over the fleet (and so over its sites), the faults in turn.
+  const faultOf = new Map(
+    Array.from({ length: faultyCount }, (_, k) => [
+      Math.floor((k * devices) / faultyCount),
+      FAULTS[k % FAULTS.length],
+    ]),
+  );
+  const tracked = identities.map((_, index) => trackedDevice(index + 1, faultOf.get(index)));
+  // In a time-lapse every reading is still one device-second apart, stamped so the last is about now.
+  const readingsPerDevice = Math.floor(seconds * rate * speedup);
   const started = {
     at: Date.now(),
     stored: runtime.counters.stored,
@@ -139,7 +240,13 @@ for (const devices of sizes) {
   };
   const runs = agents.map((agent, index) =>
     agent.run(
-      simulatorSource({ thing: identities[index]?.thing ?? '', rate, seed: index + 1, signal: abort.signal }),
+      simulatorSource({
+        thing: identities[index]?.thing ?? '',
+        rate: rate * speedup,
+        ...(speedup > 1 ? { stepMs: 1000 / rate, count: readingsPerDevice } : {}),
+        simulator: sensorsOf(tracked[index] ?? trackedDevice(index + 1, undefined)),
+        signal: abort.signal,
+      }),
     ),
   );
   for (let s = 10; s <= seconds; s += 10) {
@@ -152,12 +259,34 @@ for (const devices of sizes) {
   const stored = runtime.counters.stored - started.stored;
   const quarantined = runtime.counters.quarantined - started.quarantined;
   const backlog = agents.reduce((sum, agent) => sum + agent.status.queueDepth, 0);
-  const latency = runtime.scoringOf('pump-maintenance')?.scoring.latency();
-  const { rows } = await runtime.store.query('SELECT count(*)::INTEGER AS n FROM alerts');
+  const scoring = runtime.scoringOf(manifest.id)?.scoring;
+  const latency = scoring?.latency();
   abort.abort();
   await Promise.all(runs);
   await Promise.all(agents.map((agent) => agent.stop(10_000)));
+  // Everything sent is scored before the alerts are counted.
+  await runtime.queue.drain();
+  await scoring?.drain();
+  const { rows, truncated } = await runtime.store.query(
+    `SELECT device_id, epoch_ms(opened_at)::DOUBLE AS opened FROM alerts WHERE use_case = '${manifest.id}'`,
+    { maxRows: 1_000_000 },
+  );
+  if (truncated) throw new Error('more than a million alerts: the count would be wrong');
   await runtime.stop();
+  const byThing = new Map(identities.map((identity, index) => [identity.thing, tracked[index]]));
+  let falseAlerts = 0;
+  const detectedAfter = new Map<string, number>();
+  for (const row of rows) {
+    const thing = String(row.device_id);
+    const opened = Number(row.opened);
+    const device = byThing.get(thing);
+    if (device?.faultAt !== undefined && opened >= device.faultAt) {
+      const minutes = (opened - device.faultAt) / 60_000;
+      detectedAfter.set(thing, Math.min(minutes, detectedAfter.get(thing) ?? Number.POSITIVE_INFINITY));
+    } else falseAlerts += 1;
+  }
+  const healthyMs = tracked.reduce((sum, device) => sum + healthyScoredMs(device), 0);
+  const faultyDevices = tracked.filter((device) => device.faultAt !== undefined).length;
   rmSync(dir, { recursive: true, force: true });
   results.push({
     devices,
@@ -165,7 +294,14 @@ for (const devices of sizes) {
     manualStepsPerDevice: 0,
     provisionedIn: Math.round(provisionedIn * 10) / 10,
     readingsPerDevicePerSecond: Math.round((stored / devices / window) * 100) / 100,
-    alertsPerDeviceDay: Math.round((Number(rows[0]?.n ?? 0) / devices / (window / 86_400)) * 100) / 100,
+    healthyDeviceHours: Math.round((healthyMs / 3600_000) * 10) / 10,
+    alertsPerDeviceDay:
+      healthyMs === 0 ? null : Math.round((falseAlerts / (healthyMs / 86_400_000)) * 100) / 100,
+    faultyDevices,
+    faultsCaught: detectedAfter.size,
+    medianMinutesToDetect: ((m) => (m === null ? null : Math.round(m * 10) / 10))(
+      median([...detectedAfter.values()]),
+    ),
     quarantinedShare: stored + quarantined === 0 ? 0 : quarantined / (stored + quarantined),
     backlogPerDevice: Math.round((backlog / devices) * 10) / 10,
     inferenceP99Ms: latency ? Math.round(latency.p99 * 10) / 10 : null,
@@ -179,7 +315,10 @@ const table = new Table({
     'manual steps per device',
     'provisioned in s',
     'stored readings per device per s',
-    'alerts per device-day',
+    'healthy device-hours scored',
+    'false alerts per device-day',
+    'faults caught',
+    'median minutes to detect',
     'quarantined share',
     'backlog per device',
     'inference p99 ms',
@@ -193,12 +332,15 @@ for (const r of results)
     r.manualStepsPerDevice,
     r.provisionedIn,
     r.readingsPerDevicePerSecond,
-    r.alertsPerDeviceDay,
+    r.healthyDeviceHours,
+    r.alertsPerDeviceDay ?? 'not measured (within calibration)',
+    r.faultyDevices === 0 ? '-' : `${r.faultsCaught} of ${r.faultyDevices}`,
+    r.medianMinutesToDetect ?? '-',
     r.quarantinedShare.toFixed(4),
     r.backlogPerDevice,
     r.inferenceP99Ms ?? '-',
   ]);
 console.log(
-  `\nsimulated pumps at ${rate} Hz for ${seconds} s each, provisioned by claim through the local runtime\n${table.toString()}`,
+  `\nsimulated pumps at ${rate} Hz${speedup > 1 ? `, ${speedup} times real time` : ''} for ${seconds} s each, provisioned by claim through the local runtime\n${table.toString()}`,
 );
-console.log(JSON.stringify({ rate, seconds, sizes: results }));
+console.log(JSON.stringify({ rate, seconds, speedup, faulty: faultyShare, sizes: results }));

@@ -26,7 +26,7 @@ import Table from 'cli-table3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { publishPacer } from '../test/support/mqtt.ts';
 import { pumpTelemetryV1 } from '../test/support/contracts.ts';
-import { seededRandom } from '../core/simulation/pump-simulator.ts';
+import { seededRandom } from '../core/simulation/random.ts';
 import { telemetryTopic } from '../core/ingest/topics.ts';
 import { LocalCertificateAuthority } from '../local/certs.ts';
 import { DuckDbStore } from '../local/duckdb-store.ts';

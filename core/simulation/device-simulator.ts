@@ -24,7 +24,7 @@ export function simulatedThingPrefix(manifest: Pick<UseCaseManifest, 'simulation
 
 /**
  * The simulator of one device of a use case: the manifest's `simulation` section, or, for the
- * pump contract, the hand-tuned pump simulator the alert calibration was measured with.
+ * pump contract, the hand-tuned pump simulator (and its faults) the alert calibration was measured with.
  */
 export function deviceSimulator(
   manifest: Pick<UseCaseManifest, 'id' | 'simulation' | 'sensors'>,
@@ -49,10 +49,10 @@ export function deviceSimulator(
     const pump = new PumpSimulator({ thing: 'simulated', seed });
     return {
       next: (time, dt) => pump.next(time, dt).measures,
-      inject: (faultId) => {
-        throw new Error(`the pump simulator has no faults to inject, got "${faultId}"`);
+      inject: (faultId, time) => {
+        pump.inject(faultId, time);
       },
-      faultIds: [],
+      faultIds: pump.faultIds,
     };
   }
   throw new Error(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { gaussian, seededRandom } from './pump-simulator.ts';
+import { FaultInjector, faultSchema } from './faults.ts';
+import { gaussian, seededRandom } from './random.ts';
 
 /**
  * A use case's simulated devices, described in its manifest (`simulation:`) instead of code:
@@ -46,35 +47,6 @@ const measureSimulationSchema = z.strictObject({
   noise: z.number().min(0).default(0),
   /** How much one device's level differs from another's (one standard deviation). @default 0 */
   deviceSpread: z.number().min(0).default(0),
-});
-
-const faultEffectSchema = z
-  .strictObject({
-    measure: z.string().min(1),
-    /** The measure holds the value it had when the fault began (a stuck valve, a frozen sensor). */
-    stuck: z.literal(true).optional(),
-    /** A constant shift. */
-    offset: z.number().optional(),
-    /** A shift that grows this much an hour (fouling, sensor drift), up to `maxDrift`. */
-    driftPerHour: z.number().optional(),
-    maxDrift: z.number().positive().optional(),
-    /** A factor on the value (a fan working harder). */
-    scale: z.number().positive().optional(),
-    /** Extra noise (a loose connection). */
-    noise: z.number().positive().optional(),
-  })
-  .refine(
-    (effect) =>
-      [effect.stuck, effect.offset, effect.driftPerHour, effect.scale, effect.noise].some(
-        (value) => value !== undefined,
-      ),
-    { message: 'an effect needs one of stuck, offset, driftPerHour, scale, noise' },
-  );
-
-const faultSchema = z.strictObject({
-  id: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lower-case kebab-case'),
-  description: z.string().min(1),
-  effects: z.array(faultEffectSchema).min(1),
 });
 
 export const simulationSchema = z.strictObject({
@@ -148,25 +120,19 @@ interface CompiledMeasure {
   level: number | undefined;
 }
 
-interface ActiveFault {
-  readonly since: number;
-  readonly effects: SimulationSpec['faults'][number]['effects'];
-  /** What a stuck measure holds, taken at the first reading of the fault. */
-  readonly held: Map<string, number>;
-}
-
 /** One simulated device of a use case, from its manifest's `simulation` section. */
 export class ManifestSimulator {
   private readonly random: () => number;
   /** The measures in evaluation order, with this device's state. */
   private readonly compiled: CompiledMeasure[];
-  private readonly faults = new Map<string, ActiveFault>();
+  private readonly faults: FaultInjector;
 
   constructor(private readonly options: ManifestSimulatorOptions) {
     const ordered = evaluationOrder(options.spec.measures);
     if ('problem' in ordered)
       throw new Error(`simulation of ${ordered.problem.measure}: ${ordered.problem.message}`);
     this.random = seededRandom(options.seed);
+    this.faults = new FaultInjector(options.spec.faults, this.random);
     const measures = options.spec.measures;
     this.compiled = ordered.order.flatMap((name) => {
       const spec = measures[name];
@@ -204,15 +170,12 @@ export class ManifestSimulator {
 
   /** Fault ids the manifest declares. */
   get faultIds(): string[] {
-    return this.options.spec.faults.map((fault) => fault.id);
+    return this.faults.faultIds;
   }
 
   /** Starts a declared fault at `time` (epoch ms); it lasts until cleared. */
   inject(faultId: string, time: number): void {
-    const fault = this.options.spec.faults.find((candidate) => candidate.id === faultId);
-    if (!fault)
-      throw new Error(`unknown fault "${faultId}" (declared: ${this.faultIds.join(', ') || 'none'})`);
-    this.faults.set(faultId, { since: time, effects: fault.effects, held: new Map() });
+    this.faults.inject(faultId, time);
   }
 
   clearFaults(): void {
@@ -255,32 +218,9 @@ export class ManifestSimulator {
           : measure.level + (level - measure.level) * Math.min(1, dtSeconds / measure.lagSeconds);
       const observed =
         measure.noise > 0 ? measure.level + measure.noise * gaussian(this.random) : measure.level;
-      const faulted = this.faults.size > 0 ? this.withFaults(measure.name, observed, time) : observed;
+      const faulted = this.faults.active ? this.faults.apply(measure.name, observed, time) : observed;
       values[measure.name] = Math.min(measure.max, Math.max(measure.min, faulted));
     }
     return values;
-  }
-
-  private withFaults(name: string, value: number, time: number): number {
-    let result = value;
-    for (const fault of this.faults.values()) {
-      for (const effect of fault.effects) {
-        if (effect.measure !== name) continue;
-        if (effect.stuck) {
-          if (!fault.held.has(name)) fault.held.set(name, result);
-          result = fault.held.get(name) ?? result;
-          continue;
-        }
-        if (effect.scale !== undefined) result *= effect.scale;
-        if (effect.offset !== undefined) result += effect.offset;
-        if (effect.driftPerHour !== undefined) {
-          const drift = (effect.driftPerHour * (time - fault.since)) / 3600_000;
-          const cap = effect.maxDrift ?? Number.POSITIVE_INFINITY;
-          result += Math.sign(drift) * Math.min(Math.abs(drift), cap);
-        }
-        if (effect.noise !== undefined) result += effect.noise * gaussian(this.random);
-      }
-    }
-    return result;
   }
 }

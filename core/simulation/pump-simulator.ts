@@ -1,22 +1,6 @@
 import type { TelemetryMessage } from '../contracts/contract.ts';
-
-/** A small seeded PRNG (mulberry32) so a simulated fleet is reproducible from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A standard normal draw from a uniform source. */
-export function gaussian(random: () => number): number {
-  // Box-Muller; 1 - random() avoids log(0).
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
+import { FaultInjector, type FaultSpec } from './faults.ts';
+import { gaussian, seededRandom } from './random.ts';
 
 export interface PumpSimulatorOptions {
   readonly thing: string;
@@ -34,6 +18,54 @@ export interface PumpSimulatorOptions {
 export const PUMP_TELEMETRY_V1 = { id: 'pump.telemetry', version: 1 } as const;
 
 /**
+ * What goes wrong with a centrifugal pump, as the sensors see it; the faults the pipeline exists to
+ * catch (usecases/pump-maintenance.yaml). Sizes are relative to a healthy simulated pump: vibration
+ * around 0.03 g with 8% noise, flow around 32 l/min, outlet pressure around 0.4 bar.
+ */
+export const PUMP_FAULTS: readonly FaultSpec[] = [
+  {
+    id: 'bearing-wear',
+    description: 'A worn bearing: vibration grows over hours and friction warms the motor.',
+    effects: [
+      { measure: 'vibrationRmsX', driftPerHour: 0.005, maxDrift: 0.06 },
+      { measure: 'vibrationRmsY', driftPerHour: 0.007, maxDrift: 0.08 },
+      { measure: 'motorTemperature', driftPerHour: 0.5, maxDrift: 8 },
+    ],
+  },
+  {
+    id: 'cavitation',
+    description:
+      'Too little pressure at the inlet: vapour bubbles collapse on the impeller, the outlet pressure falls and fluctuates, vibration turns rough.',
+    effects: [
+      { measure: 'outletPressure', offset: -0.06, noise: 0.04 },
+      { measure: 'vibrationRmsX', noise: 0.004 },
+      { measure: 'vibrationRmsY', noise: 0.006 },
+      { measure: 'flowRate', scale: 0.97 },
+    ],
+  },
+  {
+    id: 'blocked-inlet',
+    description:
+      'A strainer clogging over hours: less flow for the same speed, the motor draws less current, the outlet pressure falls.',
+    effects: [
+      { measure: 'flowRate', driftPerHour: -2, maxDrift: 8 },
+      { measure: 'motorCurrent', driftPerHour: -0.08, maxDrift: 0.3 },
+      { measure: 'outletPressure', driftPerHour: -0.04, maxDrift: 0.16 },
+    ],
+  },
+];
+
+/** The lowest value each pump sensor can report (contracts/pump.telemetry.v1.yaml). */
+const SENSOR_FLOOR: Readonly<Record<string, number>> = {
+  vibrationRmsX: 0,
+  vibrationRmsY: 0,
+  motorCurrent: 0,
+  outletPressure: -1,
+  supplyVoltage: 0,
+  flowRate: 0,
+};
+
+/**
  * One centrifugal pump in normal operation, coherent enough for dashboards and models: flow
  * wanders around its set point, current and pressure follow flow, the motor heats with current
  * through a first-order lag, vibration is noisy around a pump-specific level.
@@ -48,9 +80,12 @@ export class PumpSimulator {
   private readonly vibrationLevel: number;
   private readonly firmware: string;
   private readonly hardwareGeneration: string;
+  private readonly faults: FaultInjector;
 
   constructor(private readonly options: PumpSimulatorOptions) {
     this.random = seededRandom(options.seed);
+    // Its own stream: a faulty pump is the same pump as the healthy one, plus the fault.
+    this.faults = new FaultInjector(PUMP_FAULTS, seededRandom(options.seed ^ 0x5bd1e995));
     this.nominalFlow = 30 + 5 * this.random();
     this.vibrationLevel = 0.024 + 0.012 * this.random();
     this.flow = this.nominalFlow;
@@ -58,6 +93,15 @@ export class PumpSimulator {
     this.fluidTemperature = 22 + 6 * this.random();
     this.firmware = options.firmware ?? '1.4.2';
     this.hardwareGeneration = options.hardwareGeneration ?? (this.random() < 0.5 ? 'gen2' : 'gen3');
+  }
+
+  get faultIds(): string[] {
+    return this.faults.faultIds;
+  }
+
+  /** Starts one of PUMP_FAULTS at `time` (epoch ms); it lasts from then on. */
+  inject(faultId: string, time: number): void {
+    this.faults.inject(faultId, time);
   }
 
   /** The next reading, taken at `time` (epoch ms), `dtSeconds` after the previous one. */
@@ -72,7 +116,22 @@ export class PumpSimulator {
     this.motorTemperature +=
       (steadyTemperature - this.motorTemperature) * Math.min(1, dtSeconds / 600) + 0.05 * noise();
     this.fluidTemperature += 0.001 * dtSeconds * noise();
-    const reading: TelemetryMessage = {
+    const measures: Record<string, number> = {
+      vibrationRmsX: Math.max(0, this.vibrationLevel * (1 + 0.08 * noise())),
+      vibrationRmsY: Math.max(0, this.vibrationLevel * 1.4 * (1 + 0.08 * noise())),
+      motorCurrent: Math.max(0, current),
+      outletPressure: Math.max(-1, pressure),
+      motorTemperature: this.motorTemperature,
+      fluidTemperature: this.fluidTemperature,
+      supplyVoltage: 232 + 2.5 * noise(),
+      flowRate: Math.max(0, this.flow),
+    };
+    if (this.faults.active)
+      for (const [name, value] of Object.entries(measures)) {
+        const faulted = this.faults.apply(name, value, time);
+        measures[name] = Math.max(SENSOR_FLOOR[name] ?? Number.NEGATIVE_INFINITY, faulted);
+      }
+    return {
       contract: (this.options.contract ?? PUMP_TELEMETRY_V1).id,
       version: (this.options.contract ?? PUMP_TELEMETRY_V1).version,
       deviceId: this.options.thing,
@@ -80,17 +139,7 @@ export class PumpSimulator {
       seq: this.seq++,
       firmware: this.firmware,
       hardwareGeneration: this.hardwareGeneration,
-      measures: {
-        vibrationRmsX: Math.max(0, this.vibrationLevel * (1 + 0.08 * noise())),
-        vibrationRmsY: Math.max(0, this.vibrationLevel * 1.4 * (1 + 0.08 * noise())),
-        motorCurrent: Math.max(0, current),
-        outletPressure: Math.max(-1, pressure),
-        motorTemperature: this.motorTemperature,
-        fluidTemperature: this.fluidTemperature,
-        supplyVoltage: 232 + 2.5 * noise(),
-        flowRate: Math.max(0, this.flow),
-      },
+      measures,
     };
-    return reading;
   }
 }

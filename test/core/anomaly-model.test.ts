@@ -5,7 +5,7 @@ import {
   trainAnomalyModel,
   type SensorTable,
 } from '../../core/model/anomaly-model.ts';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 
 const SENSORS = ['vibration', 'current', 'pressure', 'flow'];
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { growthAt, learnAgeingProfile } from '../../core/model/ageing.ts';
 import { scoreReadings, trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { calibrateBaseline, scoreWithBaseline } from '../../core/model/device-baseline.ts';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 
 const SENSORS = ['vibration', 'current', 'flow'];
 

@@ -9,7 +9,7 @@ import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
 import { PermissionDenied } from '../../core/operators/actor.ts';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 import { InProcessInferenceClient } from '../../model/in-process-client.ts';
 import { telemetryRecord } from '../support/messages.ts';
 

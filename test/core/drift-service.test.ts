@@ -8,7 +8,7 @@ import { CollectingDriftSink, InMemoryDriftReads } from '../../core/drift/in-mem
 import type { DriftReport, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { trainAnomalyModel } from '../../core/model/anomaly-model.ts';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 import { repoUseCase } from '../support/catalog.ts';
 import { repoContracts } from '../support/contracts.ts';
 

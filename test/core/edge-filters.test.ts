@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeadbandGate, HampelFilter, RateOfChangeFilter, WindowMean } from '../../core/edge/filters.ts';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 
 describe('DeadbandGate', () => {
   it('sends when any field moved past its band, and a heartbeat after the silence limit', () => {

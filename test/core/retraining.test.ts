@@ -3,7 +3,7 @@ import { alertPolicySchema } from '../../core/alerts/policy.ts';
 import { replayPolicy } from '../../core/alerts/replay.ts';
 import { trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { normalTrainingSet, scoreOnFeedback, type DeviceRecording } from '../../core/model/retraining.ts';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 import { repeat, scripted } from '../support/inferences.ts';
 
 const SENSORS = ['vibration', 'flow'];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 import { DuckDbStore } from '../../local/duckdb-store.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
 import { invoke, loadModel } from '../../model/invocations.ts';

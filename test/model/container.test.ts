@@ -7,7 +7,7 @@ import { containerBuildOptions } from '../../model/build.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelDescriptionSchema } from '../../core/drift/profile.ts';
 import { scoreReadings } from '../../core/model/anomaly-model.ts';
-import { gaussian, seededRandom } from '../../core/simulation/pump-simulator.ts';
+import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 import { loadModel } from '../../model/invocations.ts';
 
 let work: string;
