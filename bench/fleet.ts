@@ -121,6 +121,10 @@ function healthyScoredMs(device: TrackedDevice): number {
   return Math.max(0, end - (device.firstTime + calibrationMs));
 }
 
+function roundedTenth(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 10) / 10;
+}
+
 function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -157,6 +161,8 @@ interface SizeResult {
   faultsCaught: number;
   /** Median device-minutes from a fault's start to its alert. */
   medianMinutesToDetect: number | null;
+  /** The same, fault by fault. */
+  byFault: Record<string, { devices: number; caught: number; medianMinutesToDetect: number | null }>;
   quarantinedShare: number;
   backlogPerDevice: number;
   inferenceP99Ms: number | null;
@@ -287,6 +293,20 @@ for (const devices of sizes) {
   }
   const healthyMs = tracked.reduce((sum, device) => sum + healthyScoredMs(device), 0);
   const faultyDevices = tracked.filter((device) => device.faultAt !== undefined).length;
+  const byFault: SizeResult['byFault'] = {};
+  for (const fault of FAULTS) {
+    const withFault = identities.flatMap(({ thing }, index) => {
+      const device = tracked[index];
+      return device?.fault === fault && device.faultAt !== undefined ? [thing] : [];
+    });
+    if (withFault.length === 0) continue;
+    const minutes = withFault.flatMap((thing) => detectedAfter.get(thing) ?? []);
+    byFault[fault] = {
+      devices: withFault.length,
+      caught: minutes.length,
+      medianMinutesToDetect: roundedTenth(median(minutes)),
+    };
+  }
   rmSync(dir, { recursive: true, force: true });
   results.push({
     devices,
@@ -299,9 +319,8 @@ for (const devices of sizes) {
       healthyMs === 0 ? null : Math.round((falseAlerts / (healthyMs / 86_400_000)) * 100) / 100,
     faultyDevices,
     faultsCaught: detectedAfter.size,
-    medianMinutesToDetect: ((m) => (m === null ? null : Math.round(m * 10) / 10))(
-      median([...detectedAfter.values()]),
-    ),
+    medianMinutesToDetect: roundedTenth(median([...detectedAfter.values()])),
+    byFault,
     quarantinedShare: stored + quarantined === 0 ? 0 : quarantined / (stored + quarantined),
     backlogPerDevice: Math.round((backlog / devices) * 10) / 10,
     inferenceP99Ms: latency ? Math.round(latency.p99 * 10) / 10 : null,
@@ -340,6 +359,23 @@ for (const r of results)
     r.backlogPerDevice,
     r.inferenceP99Ms ?? '-',
   ]);
+const faultTable = new Table({
+  head: ['devices', 'fault', 'faulty devices', 'caught', 'median device-minutes to detect'],
+  style: { head: [], border: [] },
+});
+for (const r of results)
+  for (const [fault, figures] of Object.entries(r.byFault))
+    faultTable.push([
+      r.devices,
+      fault,
+      figures.devices,
+      figures.caught,
+      figures.medianMinutesToDetect ?? '-',
+    ]);
+if (faultTable.length > 0)
+  console.log(
+    `\nfaults started ${faultAfterMinutes} device-minutes after each pump's calibration\n${faultTable.toString()}`,
+  );
 console.log(
   `\nsimulated pumps at ${rate} Hz${speedup > 1 ? `, ${speedup} times real time` : ''} for ${seconds} s each, provisioned by claim through the local runtime\n${table.toString()}`,
 );
