@@ -18,6 +18,8 @@
  * two cores carry, not what the cloud does (docs/scale.md). The last line is one JSON object, the
  * figures of each size.
  */
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -43,6 +45,8 @@ const { values } = parseArgs({
     speedup: { type: 'string', default: '1' },
     faulty: { type: 'string', default: '0' },
     'fault-after-minutes': { type: 'string', default: '15' },
+    // Spread the devices' first readings over this long (the agent's default pack wait): 0 starts all at once.
+    'stagger-ms': { type: 'string', default: '5000' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -51,6 +55,8 @@ const rate = Number(values.rate);
 const speedup = Number(values.speedup);
 const faultyShare = Number(values.faulty);
 const faultAfterMinutes = Number(values['fault-after-minutes']);
+const staggerMs = Number(values['stagger-ms']);
+if (!(staggerMs >= 0)) throw new Error(`--stagger-ms must be 0 or more, got ${values['stagger-ms']}`);
 for (const [name, value] of [
   ['seconds', seconds],
   ['rate', rate],
@@ -211,6 +217,8 @@ for (const devices of sizes) {
   const provisionedIn = (Date.now() - provisioningStarted) / 1000;
 
   const abort = new AbortController();
+  // One stop signal for every device's source: listeners by design, not a leak.
+  setMaxListeners(devices + 10, abort.signal);
   const agents = identities.map((identity) =>
     EdgeAgent.start({
       identity: { thing: identity.thing, firmware: '1.4.2', hardwareGeneration: 'gen2', origin: 'simulated' },
@@ -244,8 +252,14 @@ for (const devices of sizes) {
     stored: runtime.counters.stored,
     quarantined: runtime.counters.quarantined,
   };
-  const runs = agents.map((agent, index) =>
-    agent.run(
+  const runs = agents.map(async (agent, index) => {
+    // Devices switched on over a few seconds, not in the same millisecond: otherwise every pack of
+    // the fleet falls due at once, every pack-wait, for as long as the run lasts.
+    const switchedOn = await sleep((staggerMs * index) / devices, true, { signal: abort.signal }).catch(
+      () => false,
+    );
+    if (!switchedOn) return;
+    await agent.run(
       simulatorSource({
         thing: identities[index]?.thing ?? '',
         rate: rate * speedup,
@@ -253,8 +267,8 @@ for (const devices of sizes) {
         simulator: sensorsOf(tracked[index] ?? trackedDevice(index + 1, undefined)),
         signal: abort.signal,
       }),
-    ),
-  );
+    );
+  });
   for (let s = 10; s <= seconds; s += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     process.stderr.write(
