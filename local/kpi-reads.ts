@@ -5,6 +5,7 @@ import type { QueryResult, Row } from './duckdb-store.ts';
 import { sqlText } from './store-reads.ts';
 
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 const timestampOf = (ms: number) => `make_timestamp(${Math.floor(ms) * 1000}::BIGINT)`;
 
 /**
@@ -26,21 +27,35 @@ export class StoreKpiReads implements KpiReads {
     const columns = kpiColumns(this.contract, fields);
     // Minute means, an hour at a time: a day of a fleet at 1 Hz would not fit one answer.
     const rows: Row[] = [];
-    for (let start = from; start < to; start += HOUR_MS) {
-      const end = Math.min(to, start + HOUR_MS);
-      const result = await this.query(
-        `SELECT device_id, epoch_ms(time_bucket(INTERVAL 1 minute, time)) AS t${columns.map((column, index) => `, avg("${column}") AS v${index}`).join('')}
-         FROM telemetry WHERE use_case = ${sqlText(useCase)}
-           AND time >= ${timestampOf(start)} AND time < ${timestampOf(end)}
-         GROUP BY device_id, t ORDER BY t`,
-      );
-      if (result.truncated)
-        throw new Error(
-          `the ${useCase} readings of one hour do not fit one query answer (${result.rows.length} device-minutes): too many devices for the local KPI reads`,
-        );
-      rows.push(...result.rows);
-    }
+    for (let start = from; start < to; start += HOUR_MS)
+      rows.push(...(await this.minuteMeans(useCase, columns, start, Math.min(to, start + HOUR_MS))));
     return rows.map((row) => kpiReadingFromRow(String(row.device_id), Number(row.t), fields, row));
+  }
+
+  /** Each device's minute means in [start, end), in halves of the window until an answer holds them. */
+  private async minuteMeans(
+    useCase: string,
+    columns: readonly string[],
+    start: number,
+    end: number,
+  ): Promise<Row[]> {
+    const result = await this.query(
+      `SELECT device_id, epoch_ms(time_bucket(INTERVAL 1 minute, time)) AS t${columns.map((column, index) => `, avg("${column}") AS v${index}`).join('')}
+       FROM telemetry WHERE use_case = ${sqlText(useCase)}
+         AND time >= ${timestampOf(start)} AND time < ${timestampOf(end)}
+       GROUP BY device_id, t ORDER BY t`,
+    );
+    if (!result.truncated) return result.rows;
+    // Split on a minute boundary, so that no minute's mean is taken in two parts.
+    const middle = Math.floor((start + end) / 2 / MINUTE_MS) * MINUTE_MS;
+    if (middle <= start)
+      throw new Error(
+        `the ${useCase} readings of one minute do not fit one query answer (more than ${result.rows.length} rows): too many devices for the local KPI reads`,
+      );
+    return [
+      ...(await this.minuteMeans(useCase, columns, start, middle)),
+      ...(await this.minuteMeans(useCase, columns, middle, end)),
+    ];
   }
 
   async devices(useCase: string, from: number, to: number): Promise<number> {

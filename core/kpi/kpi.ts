@@ -21,6 +21,15 @@ export const kpiComputationSchema = z.union([
     builtin: z.literal('confirmed-alert-hours'),
   }),
   z.strictObject({
+    /**
+     * Hours per day, fleet-wide, that devices were down as the pipeline sees it: while an alert
+     * operators confirmed was open, or while the device was silent (no reading for longer than
+     * `silentAfterMinutes`, which must exceed its edge heartbeat). An hour counts once when both hold.
+     */
+    builtin: z.literal('unplanned-downtime'),
+    silentAfterMinutes: z.int().min(2).max(720).default(10),
+  }),
+  z.strictObject({
     /** Alerts opened per device and day: the load on the people who answer them. */
     builtin: z.literal('alert-load'),
   }),
@@ -87,7 +96,9 @@ export function computationFields(computation: KpiComputation): string[] {
 
 export function isAdditive(computation: KpiComputation): boolean {
   if ('sql' in computation) return computation.additive;
-  return ['confirmed-alert-hours', 'energy', 'hours-outside-band'].includes(computation.builtin);
+  return ['confirmed-alert-hours', 'unplanned-downtime', 'energy', 'hours-outside-band'].includes(
+    computation.builtin,
+  );
 }
 
 /** One device's reading as the KPI reads it: measure values by sensor field. */
@@ -156,6 +167,25 @@ const HOUR_MS = 3_600_000;
  */
 export const MAX_HOLD_MS = 10 * 60_000;
 
+/**
+ * How far before a day its silences are traced back: a device silent for longer than this before
+ * the day is out of service (decommissioned, or stopped as planned), not down.
+ */
+export const SILENCE_LOOKBACK_MS = DAY_MS;
+
+/** The total length of `spans` (start, end pairs), each instant counted once. */
+function unionLength(spans: [number, number][]): number {
+  spans.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let reached = Number.NEGATIVE_INFINITY;
+  for (const [start, end] of spans) {
+    const from = Math.max(start, reached);
+    if (end > from) total += end - from;
+    reached = Math.max(reached, end);
+  }
+  return total;
+}
+
 /** The spans each reading of each device holds for, clipped to [from, to). */
 function heldSpans(readings: readonly KpiReading[], to: number): { reading: KpiReading; hours: number }[] {
   const byDevice = new Map<string, KpiReading[]>();
@@ -212,6 +242,41 @@ export async function computeKpiDay(
           const end = Math.min(to, alert.clearedAt ?? to);
           return sum + Math.max(0, end - start) / HOUR_MS;
         }, 0);
+      return result(hours);
+    }
+    case 'unplanned-downtime': {
+      const silentAfter = computation.silentAfterMinutes * 60_000;
+      const [alerts, readings] = await Promise.all([
+        reads.alerts(useCase, from, to),
+        reads.readings(useCase, [], from - SILENCE_LOOKBACK_MS, to),
+      ]);
+      const downByDevice = new Map<string, [number, number][]>();
+      const down = (deviceId: string, start: number, end: number) => {
+        const span: [number, number] = [Math.max(from, start), Math.min(to, end)];
+        if (span[1] <= span[0]) return;
+        const spans = downByDevice.get(deviceId);
+        if (spans) spans.push(span);
+        else downByDevice.set(deviceId, [span]);
+      };
+      for (const alert of alerts)
+        if (alert.verdict?.kind === 'confirmed')
+          down(alert.deviceId, alert.firstAnomalyAt, alert.clearedAt ?? to);
+      const minutesByDevice = new Map<string, number[]>();
+      for (const reading of readings) {
+        const minutes = minutesByDevice.get(reading.deviceId);
+        if (minutes) minutes.push(reading.time);
+        else minutesByDevice.set(reading.deviceId, [reading.time]);
+      }
+      for (const [deviceId, minutes] of minutesByDevice) {
+        minutes.sort((a, b) => a - b);
+        minutes.forEach((minute, index) => {
+          // Silent from the end of a minute with readings to the next such minute, or the day's end.
+          const silentFrom = minute + 60_000;
+          const next = minutes[index + 1] ?? to;
+          if (next - silentFrom > silentAfter) down(deviceId, silentFrom, next);
+        });
+      }
+      const hours = [...downByDevice.values()].reduce((sum, spans) => sum + unionLength(spans), 0) / HOUR_MS;
       return result(hours);
     }
     case 'alert-load': {

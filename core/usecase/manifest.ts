@@ -275,8 +275,22 @@ function crossCheck(manifest: UseCaseManifest, fileStem: string, contracts: Cont
   }
   if (manifest.simulation) problems.push(...simulationProblems(manifest.simulation, accepted[0]));
   const sensorFieldList = manifest.sensors.map((sensor) => sensor.field);
+  // The longest a healthy device of the use case may stay quiet: its edge heartbeat.
+  const longestHeartbeat = Math.max(
+    manifest.edge?.heartbeatSeconds ?? 60,
+    ...Object.values(manifest.edge?.devices ?? {}).map((tuning) => tuning.heartbeatSeconds ?? 0),
+  );
   manifest.kpis.forEach((kpi, index) => {
     if (!kpi.compute) return;
+    if (
+      'builtin' in kpi.compute &&
+      kpi.compute.builtin === 'unplanned-downtime' &&
+      kpi.compute.silentAfterMinutes * 60 <= longestHeartbeat
+    )
+      problems.push({
+        path: ['kpis', index, 'compute', 'silentAfterMinutes'],
+        message: `${kpi.compute.silentAfterMinutes} minutes is not longer than the edge heartbeat (${longestHeartbeat} s): a healthy device that only sends its heartbeat would count as down`,
+      });
     for (const field of computationFields(kpi.compute))
       if (!sensorFieldList.includes(field))
         problems.push({

@@ -120,6 +120,60 @@ describe('KPI computations, by hand', () => {
     });
   });
 
+  it('GIVEN confirmed alerts and silent pumps THEN unplanned downtime counts each pump-hour down once, whichever says so', async () => {
+    /** A pump's readings, one a minute, from `start` to before `end`. */
+    const minutes = (deviceId: string, start: number, end: number) =>
+      Array.from({ length: (end - start) / M }, (_, i) => at(deviceId, start + i * M, {}));
+    const store = reads(
+      [
+        // pump-1: silent from 10:00 to 13:00 (last minute 09:59, readings again at 13:00)
+        ...minutes('pump-1', DAY - 2 * H, DAY + 10 * H),
+        ...minutes('pump-1', DAY + 13 * H, DAY + 24 * H),
+        // pump-2: stopped at 21:59 the day before and never came back: the whole day
+        ...minutes('pump-2', DAY - 3 * H, DAY - 2 * H - M),
+        // pump-3: silent 10 minutes (not more than the 10 allowed) and from 23:30 to the day's end
+        ...minutes('pump-3', DAY, DAY + 6 * H),
+        ...minutes('pump-3', DAY + 6 * H + 10 * M, DAY + 23 * H + 30 * M),
+        // pump-4: last heard of two days before: out of service, not down
+        ...minutes('pump-4', DAY - 49 * H, DAY - 48 * H),
+      ],
+      [
+        // pump-1, confirmed from 12:00 to 15:00: 12:00-13:00 is already silent, so 2 more hours
+        {
+          deviceId: 'pump-1',
+          openedAt: DAY + 12 * H,
+          firstAnomalyAt: DAY + 12 * H,
+          clearedAt: DAY + 15 * H,
+          verdict: confirmed,
+        },
+        // pump-3, a false positive: no downtime
+        {
+          deviceId: 'pump-3',
+          openedAt: DAY + H,
+          firstAnomalyAt: DAY + H,
+          clearedAt: DAY + 2 * H,
+          verdict: falsePositive,
+        },
+      ],
+    );
+    // pump-1 3 h silent + 2 h confirmed, pump-2 24 h, pump-3 the last 30 minutes
+    const day = await compute({ builtin: 'unplanned-downtime' }, store);
+    expect(day.numerator).toBeCloseTo(3 + 2 + 24 + 0.5, 9);
+    // A pump that sends every 15 minutes is silent between readings under the default, not with 20.
+    const slow = reads(
+      Array.from({ length: 96 }, (_, i) => at('pump-5', DAY - 24 * H + i * 15 * M, {})).concat(
+        Array.from({ length: 96 }, (_, i) => at('pump-5', DAY + i * 15 * M, {})),
+      ),
+    );
+    expect((await compute({ builtin: 'unplanned-downtime' }, slow)).numerator).toBeCloseTo(24 - 96 / 60, 9);
+    expect((await compute({ builtin: 'unplanned-downtime', silentAfterMinutes: 20 }, slow)).numerator).toBe(
+      0,
+    );
+    expect(() =>
+      kpiComputationSchema.parse({ builtin: 'unplanned-downtime', silentAfterMinutes: 1 }),
+    ).toThrow(/silentAfterMinutes/);
+  });
+
   it('GIVEN a KPI in SQL THEN it runs for the day asked', async () => {
     const day = await compute({ sql: 'SELECT 7 AS numerator' }, reads([]));
     expect(day).toMatchObject({ numerator: 7, denominator: 'SELECT 7 AS numerator'.length });

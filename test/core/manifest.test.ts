@@ -82,6 +82,15 @@ describe('use-case manifests', () => {
     expect(problems).toEqual([expect.stringContaining('inferences[0].kpi: unknown KPI "happiness"')]);
   });
 
+  it('GIVEN a downtime KPI whose silence is no longer than the edge heartbeat THEN it is refused, saying why', () => {
+    const problems = problemsOf(shipped.replace('heartbeatSeconds: 60', 'heartbeatSeconds: 600'));
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /kpis\[0\]\.compute\.silentAfterMinutes: 10 minutes is not longer than the edge heartbeat \(600 s\)/,
+      ),
+    ]);
+  });
+
   it('refuses an unknown contract', () => {
     expect(problemsOf(shipped.replace('contract: pump.telemetry@2', 'contract: pump.telemetry@7'))).toEqual([
       expect.stringContaining(

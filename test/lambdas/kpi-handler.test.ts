@@ -164,6 +164,14 @@ describe('InfluxKpiReads against a real InfluxDB', () => {
       ['ahu-001', 60_000, 30],
       ['ahu-002', 0, 5],
     ]);
+    // With no field (the downtime KPI only needs when each unit was heard of): the minutes alone.
+    expect(
+      (await reads.readings('hvac-energy', [], t0, t0 + DAY_MS)).map((r) => [r.deviceId, r.time - t0]).sort(),
+    ).toEqual([
+      ['ahu-001', 0],
+      ['ahu-001', 60_000],
+      ['ahu-002', 0],
+    ]);
     expect(await reads.devices('hvac-energy', t0, t0 + DAY_MS)).toBe(2);
     await expect(reads.readings('hvac-energy', ['measures.humidity'], t0, t0 + DAY_MS)).rejects.toThrow(
       '"measures.humidity" is not a measure of hvac.telemetry@1',
