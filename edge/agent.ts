@@ -75,6 +75,13 @@ export interface EdgeAgentOptions {
    */
   readonly packWaitMs?: number;
   /**
+   * The share of `packWaitMs` the first pack after a start may wait. Agents switched on together
+   * (a site after a power cut) would otherwise send every pack at the same moment, every
+   * `packWaitMs`, for as long as they run; a random first wait spreads them once and for all.
+   * @default drawn at random from [0, 1)
+   */
+  readonly firstPackWaitShare?: number;
+  /**
    * Upper bound on messages per second, so a fleet coming back online does not stampede the cloud,
    * under IoT Core's 100 publishes a second per connection. @default DEFAULT_MAX_SEND_RATE (90)
    */
@@ -155,6 +162,8 @@ export class EdgeAgent {
   private inFlightMessages = 0;
   /** When the newest readings were queued, by queue number: how long the next pack may still wait. */
   private readonly queuedAt = new Map<number, number>();
+  /** What the next pack may wait, as a share of the pack wait: a random part until one is sent. */
+  private packWaitShare: number;
   /**
    * The pack the sender holds back, waiting for more readings: its size so far, grown by each new
    * reading, so the sender reads the queue again only once the pack could be full.
@@ -187,6 +196,7 @@ export class EdgeAgent {
     this.preprocessor = new EdgePreprocessor(options.contract, options.identity, options.settings);
     this.rejectFile = path.join(options.dataDir, 'rejects.jsonl');
     this.tokens = this.burst;
+    this.packWaitShare = options.firstPackWaitShare ?? Math.random();
     const backlog = this.queue.stats.depth;
     if (backlog > 0) this.log('info', `${backlog} readings from before the restart are waiting to be sent`);
   }
@@ -208,6 +218,9 @@ export class EdgeAgent {
       if (value !== undefined && !(Number.isFinite(value) && value >= 0))
         throw new Error(`${name} must be 0 or more, got ${value}`);
     }
+    const share = options.firstPackWaitShare;
+    if (share !== undefined && !(share >= 0 && share <= 1))
+      throw new Error(`firstPackWaitShare must be from 0 to 1, got ${share}`);
     const agent = new EdgeAgent(options);
     agent.connect();
     if (options.renewal) {
@@ -464,7 +477,9 @@ export class EdgeAgent {
     full ||= records.length === MAX_READINGS_PER_PACK || maxBytes === 0;
     const queuedAt = this.queuedAt.get(first.number);
     const waitUntil =
-      queuedAt === undefined ? 0 : queuedAt + (this.options.packWaitMs ?? DEFAULT_PACK_WAIT_MS);
+      queuedAt === undefined
+        ? 0
+        : queuedAt + (this.options.packWaitMs ?? DEFAULT_PACK_WAIT_MS) * this.packWaitShare;
     if (!full && !this.stopping && this.flushing === 0 && now < waitUntil) {
       this.queue.untake(records.length);
       this.held = { bytes: builder.bytes, count: records.length };
@@ -476,6 +491,7 @@ export class EdgeAgent {
       return undefined;
     }
     this.held = undefined;
+    this.packWaitShare = 1;
     for (const record of records) this.queuedAt.delete(record.number);
     return { payload: Buffer.from(builder.build()), ids: records.map((record) => record.id) };
   }

@@ -76,11 +76,17 @@ function socketOf(client: Client): tls.TLSSocket | undefined {
   return conn instanceof MqttSizeGate ? conn.socket : undefined;
 }
 
-function peerCommonNameOf(socket: tls.TLSSocket): string | undefined {
+/** The verified client certificate's common name and SHA-256 fingerprint, if it has one. */
+export function peerIdentityOf(
+  socket: tls.TLSSocket,
+): { commonName: string; fingerprint: string } | undefined {
   if (!socket.authorized) return undefined;
-  const subject = socket.getPeerCertificate().subject as { CN?: string | string[] } | undefined;
-  const cn = subject?.CN;
-  return Array.isArray(cn) ? cn[0] : cn;
+  // null, not the typed object, once the socket has closed: a client that gave up while the broker
+  // was busy (a thousand devices connecting at once) must be refused, not crash the runtime.
+  const peer = socket.getPeerCertificate() as tls.PeerCertificate | null;
+  const cn = (peer?.subject as { CN?: string | string[] } | undefined)?.CN;
+  const commonName = Array.isArray(cn) ? cn[0] : cn;
+  return peer && commonName ? { commonName, fingerprint: peer.fingerprint256 } : undefined;
 }
 
 function refuse(message: string): AuthenticateError {
@@ -130,15 +136,16 @@ function devicePolicyHooks(
   return {
     authenticate: (client, _username, _password, done) => {
       const socket = socketOf(client);
-      const commonName = socket ? peerCommonNameOf(socket) : undefined;
+      const peer = socket ? peerIdentityOf(socket) : undefined;
       const deny = (thing: string, reason: string, message = reason) => {
         options.onRefused({ clientId: client.id, thing, action: 'connect', reason });
         done(refuse(message), false);
       };
-      if (!socket || !commonName) {
+      if (!peer) {
         deny('', 'no trusted client certificate', 'a client certificate from the local CA is required');
         return;
       }
+      const { commonName, fingerprint } = peer;
       if (commonName.startsWith(CLAIM_COMMON_NAME_PREFIX)) {
         if (!options.provisioning)
           deny('', `claim certificate "${commonName}": this broker provisions nothing`);
@@ -149,7 +156,7 @@ function devicePolicyHooks(
           );
         else {
           claims.add(client);
-          fingerprints.set(client, socket.getPeerCertificate().fingerprint256);
+          fingerprints.set(client, fingerprint);
           done(null, true);
         }
         return;
@@ -157,7 +164,6 @@ function devicePolicyHooks(
       let thing = commonName;
       if (commonName.startsWith(CSR_COMMON_NAME_PREFIX)) {
         // Signed from a device's CSR: it is whoever a registration attached it to, if anyone.
-        const fingerprint = socket.getPeerCertificate().fingerprint256;
         const attached = options.provisioning?.thingOfCertificate(fingerprint);
         if (attached === undefined) {
           deny(
@@ -173,7 +179,7 @@ function devicePolicyHooks(
         return;
       }
       things.set(client, thing);
-      fingerprints.set(client, socket.getPeerCertificate().fingerprint256);
+      fingerprints.set(client, fingerprint);
       done(null, true);
     },
     authorizePublish: (client, packet, done) => {
@@ -295,7 +301,7 @@ function tlsServer(options: LocalBrokerOptions, broker: Aedes): tls.Server {
         socket,
         MAX_PACKET_BYTES,
         (packet) => {
-          const thing = peerCommonNameOf(socket) ?? '';
+          const thing = peerIdentityOf(socket)?.commonName ?? '';
           options.onRefused({
             clientId: thing,
             thing,
@@ -311,7 +317,7 @@ function tlsServer(options: LocalBrokerOptions, broker: Aedes): tls.Server {
             const now = Date.now();
             if (now - reportedAt < 1000) return;
             reportedAt = now;
-            const thing = peerCommonNameOf(socket) ?? '';
+            const thing = peerIdentityOf(socket)?.commonName ?? '';
             options.onRefused({
               clientId: thing,
               thing,

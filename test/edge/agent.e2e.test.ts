@@ -167,13 +167,26 @@ describe('edge agent against the local broker', () => {
   it('GIVEN live readings slower than a pack fills WHEN the wait bound passes THEN they go together in one message, without anyone draining the agent', async () => {
     await startRuntime();
     const thing = 'pump-packing';
-    const agent = await agentFor(thing, { packWaitMs: 500 });
+    const agent = await agentFor(thing, { packWaitMs: 500, firstPackWaitShare: 1 });
     await waitFor('the agent to connect', () => (agent.status.connected ? true : undefined), 30_000);
     // WHEN three readings arrive within the wait bound
     await agent.run(simulatorSource({ thing, rate: 1000, count: 3 }));
     // THEN the sender waits for more, then publishes what it has as one pack
     await waitFor('three readings acknowledged', () => (agent.status.sent === 3 ? true : undefined), 30_000);
     expect(agent.status.published).toBe(1);
+    expect(await storedCount(thing, 3)).toBe(3);
+  }, 60_000);
+
+  it('GIVEN agents switched on together WHEN one draws no first wait THEN its first reading goes at once and the next ones wait their full bound together', async () => {
+    await startRuntime();
+    const thing = 'pump-phase';
+    const agent = await agentFor(thing, { packWaitMs: 1000, firstPackWaitShare: 0 });
+    await waitFor('the agent to connect', () => (agent.status.connected ? true : undefined), 30_000);
+    // WHEN three readings arrive 100 ms apart
+    await agent.run(simulatorSource({ thing, rate: 10, count: 3 }));
+    // THEN the first went alone, the other two in one pack: its phase is shifted for good
+    await waitFor('three readings acknowledged', () => (agent.status.sent === 3 ? true : undefined), 30_000);
+    expect(agent.status.published).toBe(2);
     expect(await storedCount(thing, 3)).toBe(3);
   }, 60_000);
 
