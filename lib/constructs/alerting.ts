@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
 import * as path from 'node:path';
 import { Construct } from 'constructs';
+import { recordTableProps } from '../record-table.ts';
 
 const NOTIFY_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'notify', 'handler.ts');
 
@@ -57,10 +58,7 @@ export class Alerting extends Construct {
     this.table = new dynamodb.Table(this, 'State', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...recordTableProps(props.encryptionKey),
       timeToLiveAttribute: 'expiresAt',
       // Baselines, alerts and verdicts are the record of decisions: keep them if the stack goes.
       removalPolicy: RemovalPolicy.RETAIN,

@@ -15,6 +15,7 @@ import {
 import { certificateRuleSql } from '../../core/provisioning/rotation.ts';
 import { serviceOfThisAccount } from '../grants.ts';
 import { serviceFunction } from '../service-function.ts';
+import { recordTableProps } from '../record-table.ts';
 
 const LAMBDAS = path.join(import.meta.dirname, '..', '..', 'lambdas');
 
@@ -54,10 +55,7 @@ export class FleetProvisioning extends Construct {
 
     this.allowList = new dynamodb.Table(this, 'AllowList', {
       partitionKey: { name: 'serialNumber', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...recordTableProps(props.encryptionKey),
       removalPolicy: props.allowListRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 

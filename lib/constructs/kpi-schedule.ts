@@ -14,6 +14,7 @@ import { serviceFunction } from '../service-function.ts';
 import type { TelemetryReads } from '../telemetry-store.ts';
 import { compiledUseCases } from '../use-case-config.ts';
 import type { Alerting } from './alerting.ts';
+import { recordTableProps } from '../record-table.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'kpi', 'handler.ts');
 
@@ -55,10 +56,7 @@ export class KpiSchedule extends Construct {
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...recordTableProps(props.encryptionKey),
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
