@@ -20,7 +20,7 @@ import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
 import { deploymentFromEnv } from '../shared/deployment.ts';
 import { operatorReadsFromEnv } from '../shared/telemetry-backend.ts';
-import { requireEnv } from '../shared/env.ts';
+import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
 
 /** The API's routes sit under this prefix: CloudFront sends `/api/*` to the HTTP API, the rest to the bucket. */
@@ -146,14 +146,7 @@ export const handler = async (
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
   context: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> => {
-  // Built on first call so that a missing variable fails the invocation with its name, not the
-  // import. The bundler replaces `process.env.AIOT_USE_CASES` with the manifests (the construct's define).
-  handlerInstance ??= createConsoleHandler(
-    consoleApiFromEnv({
-      ...process.env,
-      AIOT_USE_CASES: process.env.AIOT_USE_CASES,
-      AIOT_CONTRACTS: process.env.AIOT_CONTRACTS,
-    }),
-  );
+  // Built on first call so that a missing variable fails the invocation with its name, not the import.
+  handlerInstance ??= createConsoleHandler(consoleApiFromEnv(bundledEnv()));
   return handlerInstance(event, context);
 };

@@ -16,7 +16,7 @@ import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
 import { deploymentFromEnv } from '../shared/deployment.ts';
 import { driftReadsFromEnv } from '../shared/telemetry-backend.ts';
-import { requireEnv } from '../shared/env.ts';
+import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
 /** What the schedule sends: which use case to check. */
@@ -108,13 +108,7 @@ export function driftDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): 
 let handlerInstance: ReturnType<typeof createDriftHandler> | undefined;
 
 export const handler = async (event: unknown, context: Context): Promise<DriftReport> => {
-  // Built on first call; the bundler replaces `process.env.AIOT_USE_CASES` with the manifests.
-  handlerInstance ??= createDriftHandler(
-    driftDependenciesFromEnv({
-      ...process.env,
-      AIOT_USE_CASES: process.env.AIOT_USE_CASES,
-      AIOT_CONTRACTS: process.env.AIOT_CONTRACTS,
-    }),
-  );
+  // Built on first call so that a missing variable fails the invocation with its name, not the import.
+  handlerInstance ??= createDriftHandler(driftDependenciesFromEnv(bundledEnv()));
   return handlerInstance(event, context);
 };

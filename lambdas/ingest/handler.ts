@@ -23,7 +23,7 @@ import { DynamoDbNotificationBatcher } from '../adapters/dynamodb-notification-b
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
 import { SageMakerInferenceClient } from '../adapters/sagemaker-inference-client.ts';
 import { contractsFromEnv, ingestPathFromEnv } from '../shared/deployment.ts';
-import { requireEnv } from '../shared/env.ts';
+import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { scoringStoresFromEnv } from '../shared/telemetry-backend.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
@@ -206,8 +206,7 @@ let handlerInstance: ReturnType<typeof createHandler> | undefined;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // Built on first call so that a missing variable fails the invocation with its name, not the import.
-  // The bundler replaces `process.env.AIOT_CONTRACTS` with the contracts the use case accepts.
-  const env = { ...process.env, AIOT_CONTRACTS: process.env.AIOT_CONTRACTS };
+  const env = bundledEnv();
   handlerInstance ??= createHandler(dependenciesFromEnv(env), scoringFromEnv(env));
   return handlerInstance(event, context);
 };

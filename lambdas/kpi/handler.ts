@@ -10,7 +10,7 @@ import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
 import { deploymentFromEnv } from '../shared/deployment.ts';
-import { requireEnv } from '../shared/env.ts';
+import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { kpiReadsFromEnv } from '../shared/telemetry-backend.ts';
 
@@ -78,13 +78,7 @@ export function kpiDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): Kp
 let handlerInstance: ReturnType<typeof createKpiHandler> | undefined;
 
 export const handler = async (event: unknown, context: Context): Promise<KpiRun> => {
-  // Built on first call; the bundler replaces `process.env.AIOT_USE_CASES` with the manifests.
-  handlerInstance ??= createKpiHandler(
-    kpiDependenciesFromEnv({
-      ...process.env,
-      AIOT_USE_CASES: process.env.AIOT_USE_CASES,
-      AIOT_CONTRACTS: process.env.AIOT_CONTRACTS,
-    }),
-  );
+  // Built on first call so that a missing variable fails the invocation with its name, not the import.
+  handlerInstance ??= createKpiHandler(kpiDependenciesFromEnv(bundledEnv()));
   return handlerInstance(event, context);
 };

@@ -7,7 +7,7 @@ import type { IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { replayQuarantine, type ReplayReport } from '../../core/ingest/quarantine-replay.ts';
 import { S3QuarantineLedger } from '../adapters/s3-quarantine-ledger.ts';
 import { ingestPathFromEnv } from '../shared/deployment.ts';
-import { requireEnv } from '../shared/env.ts';
+import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
 /** What an operator passes to `aws lambda invoke --payload`: the same filters as `aiot quarantine replay`. */
@@ -87,9 +87,6 @@ let handlerInstance: ReturnType<typeof createReplayHandler> | undefined;
 
 export const handler = async (event: unknown, context: Context): Promise<ReplayReport> => {
   logger.addContext(context);
-  // The bundler replaces `process.env.AIOT_CONTRACTS` with the contracts the use case accepts today.
-  handlerInstance ??= createReplayHandler(
-    replayDependenciesFromEnv({ ...process.env, AIOT_CONTRACTS: process.env.AIOT_CONTRACTS }),
-  );
+  handlerInstance ??= createReplayHandler(replayDependenciesFromEnv(bundledEnv()));
   return handlerInstance(event, context);
 };
