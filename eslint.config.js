@@ -143,6 +143,6 @@ export default tseslint.config(
     },
   },
   ...layerRules(),
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );

@@ -1,4 +1,7 @@
+import * as path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+const guard = path.join(import.meta.dirname, 'test', 'support', 'no-default-ports.mjs');
 
 export default defineConfig({
   test: {
@@ -7,8 +10,16 @@ export default defineConfig({
     hookTimeout: 60_000,
     // CDK synth and the end-to-end runtime are CPU heavy; two workers fit a 2-core CI box.
     maxWorkers: 2,
-    // Handlers log and emit EMF metrics on stdout; tests assert outcomes, not log lines.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+    // Finds the tools the tests run for real (a Chromium that starts, influxd) once, before any file.
+    globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: [guard],
+    env: {
+      // Handlers log and emit EMF metrics on stdout; tests assert outcomes, not log lines.
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      // The processes tests start (the aiot CLI, the edge bundle) carry the same port guard.
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${JSON.stringify(guard)}`.trim(),
+    },
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/vitest-report.json' }]] : ['default'],
   },
 });

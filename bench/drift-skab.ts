@@ -32,9 +32,9 @@ import { CollectingDriftSink, InMemoryDriftReads } from '../core/drift/in-memory
 import type { TelemetryMessage } from '../core/contracts/contract.ts';
 import type { TelemetryRecord } from '../core/ingest/records.ts';
 import { telemetryTopic } from '../core/ingest/topics.ts';
-import { DuckDbAlertStore } from '../local/duckdb-alert-store.ts';
-import { DuckDbDriftStore } from '../local/drift-store.ts';
-import { LocalRuntime } from '../local/runtime.ts';
+import { DuckDbAlertStore } from '../local/store/duckdb-alert-store.ts';
+import { DuckDbDriftStore } from '../local/store/drift-store.ts';
+import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { trainAnomalyModel, type AnomalyModel } from '../core/model/anomaly-model.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { SKAB_COLUMNS } from '../edge/sources.ts';

@@ -17,7 +17,7 @@ import { resolveEdgeSettings, type EdgeSettings } from '../core/edge/settings.ts
 import { MAX_PUBLISHES_PER_CONNECTION_PER_SECOND, telemetryTopic } from '../core/ingest/topics.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import { DEFAULT_MAX_SEND_RATE, EdgeAgent } from '../edge/agent.ts';
-import { LocalRuntime } from '../local/runtime.ts';
+import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { loadCatalog, loadUseCases } from '../usecases/catalog.ts';
 
 const { values } = parseArgs({

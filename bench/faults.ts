@@ -21,7 +21,7 @@ import { EdgePreprocessor } from '../core/edge/preprocessor.ts';
 import { resolveEdgeSettings } from '../core/edge/settings.ts';
 import { scoreReadings } from '../core/model/anomaly-model.ts';
 import { deviceSimulator } from '../core/simulation/device-simulator.ts';
-import { ensureLocalModel } from '../local/model-bootstrap.ts';
+import { ensureLocalModel } from '../local/scoring/model-bootstrap.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
 

@@ -31,8 +31,8 @@ import { LOCAL_PROVISIONING_TEMPLATE } from '../core/provisioning/claim.ts';
 import { EdgeAgent } from '../edge/agent.ts';
 import { provisionByClaim } from '../edge/provisioning.ts';
 import { simulatorSource } from '../edge/sources.ts';
-import { LocalProvisioning } from '../local/provisioning.ts';
-import { LocalRuntime } from '../local/runtime.ts';
+import { LocalProvisioning } from '../local/broker/provisioning.ts';
+import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
 import { deviceSimulator } from '../core/simulation/device-simulator.ts';
 

@@ -28,8 +28,8 @@ import { publishPacer } from '../test/support/mqtt.ts';
 import { pumpTelemetryV1 } from '../test/support/contracts.ts';
 import { seededRandom } from '../core/simulation/random.ts';
 import { telemetryTopic } from '../core/ingest/topics.ts';
-import { LocalCertificateAuthority } from '../local/certs.ts';
-import { DuckDbStore } from '../local/duckdb-store.ts';
+import { LocalCertificateAuthority } from '../local/broker/certs.ts';
+import { DuckDbStore } from '../local/store/duckdb-store.ts';
 
 const { values } = parseArgs({
   options: {

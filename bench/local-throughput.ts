@@ -20,14 +20,14 @@ import mqtt from 'mqtt';
 import { MAX_PUBLISHES_PER_CONNECTION_PER_SECOND, telemetryTopic } from '../core/ingest/topics.ts';
 import { MAX_READINGS_PER_PACK, PackBuilder } from '../core/contracts/pack.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
-import { LocalCertificateAuthority } from '../local/certs.ts';
+import { LocalCertificateAuthority } from '../local/broker/certs.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { SimulatedFleet } from '../local/fleet.ts';
-import { LocalRuntime } from '../local/runtime.ts';
+import { SimulatedFleet } from '../local/fleet/fleet.ts';
+import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { loadCatalog, loadUseCases } from '../usecases/catalog.ts';
 
 const { values } = parseArgs({

@@ -33,8 +33,8 @@ import {
 import { trainAnomalyModel } from '../core/model/anomaly-model.ts';
 import { EdgeAgent } from '../edge/agent.ts';
 import { csvSource, SKAB_COLUMNS } from '../edge/sources.ts';
-import { LocalRuntime } from '../local/runtime.ts';
-import { sqlText } from '../local/store-reads.ts';
+import { LocalRuntime } from '../local/runtime/runtime.ts';
+import { sqlText } from '../local/store/sql.ts';
 import { parseCsvTable } from '../model/csv-table.ts';
 import { MODEL_FILE } from '../model/train.ts';
 import { csvFilesUnder } from '../tools/csv-files.ts';

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { FALSE_POSITIVE_REASONS, type Alert, type Decision } from '../../core/alerts/lifecycle.ts';
 import type { Silence } from '../../core/alerts/ports.ts';
 import type { DecisionResult } from '../../core/alerts/alert-service.ts';
-import { callRuntime } from '../../local/runtime-client.ts';
+import { callRuntime } from '../../local/http/runtime-client.ts';
 import { actorOf, actorOptions, dataDirOption, positiveNumber } from './options.ts';
 import { printTable } from './output.ts';
 import { replayCommand } from './replay.ts';

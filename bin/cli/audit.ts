@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { AUDIT_KINDS, type AuditKind } from '../../core/audit/audit-event.ts';
 import type { AuditEntry } from '../../core/audit/chain.ts';
 import { auditReport } from '../../core/audit/report.ts';
-import { FileAuditLog } from '../../local/audit-log.ts';
+import { FileAuditLog } from '../../local/files/audit-log.ts';
 import { dataDirOption, isoTime } from './options.ts';
 import { printTable } from './output.ts';
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { LocalCertificateAuthority } from '../../local/certs.ts';
-import { readRuntimeFile } from '../../local/runtime.ts';
+import { LocalCertificateAuthority } from '../../local/broker/certs.ts';
+import { readRuntimeFile } from '../../local/runtime/runtime.ts';
 import { dataDirOption } from './options.ts';
 
 export function certsCommand(): Command {

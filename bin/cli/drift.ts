@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { DriftReport } from '../../core/drift/ports.ts';
-import { callRuntime } from '../../local/runtime-client.ts';
+import { callRuntime } from '../../local/http/runtime-client.ts';
 import { dataDirOption } from './options.ts';
 import { printTable } from './output.ts';
 

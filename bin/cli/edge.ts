@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { edgeCommand } from '../../edge/cli.ts';
-import { LocalCertificateAuthority } from '../../local/certs.ts';
-import { readRuntimeFile } from '../../local/runtime.ts';
+import { LocalCertificateAuthority } from '../../local/broker/certs.ts';
+import { readRuntimeFile } from '../../local/runtime/runtime.ts';
 
 /**
  * `aiot edge`: the device agent against the local runtime. The certificates come from the

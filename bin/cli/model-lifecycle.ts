@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { approve, reject, rollback, type ModelRegistry } from '../../core/model/registry.ts';
-import { FileAuditLog } from '../../local/audit-log.ts';
-import { FileModelRegistry } from '../../local/model-registry.ts';
+import { FileAuditLog } from '../../local/files/audit-log.ts';
+import { FileModelRegistry } from '../../local/scoring/model-registry.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { actorOf, actorOptions, dataDirOption } from './options.ts';
 import { printTable } from './output.ts';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReplayReport } from '../../core/ingest/quarantine-replay.ts';
-import { callRuntime } from '../../local/runtime-client.ts';
+import { callRuntime } from '../../local/http/runtime-client.ts';
 import { dataDirOption, isoTime } from './options.ts';
 import { printTable } from './output.ts';
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { queryLocalStore } from '../../local/query-client.ts';
+import { queryLocalStore } from '../../local/store/query-client.ts';
 import { dataDirOption } from './options.ts';
 import { printTable } from './output.ts';
 

@@ -7,8 +7,9 @@ import { alertPolicySchema, type AlertPolicy } from '../../core/alerts/policy.ts
 import type { Silence } from '../../core/alerts/ports.ts';
 import { replayPolicy, type LabelledWindow, type ReplayResult } from '../../core/alerts/replay.ts';
 import type { InferenceRecord } from '../../core/inference/inference-records.ts';
-import { queryLocalStore } from '../../local/query-client.ts';
-import { deviceRows, devicesIn, sqlText, standingVerdicts } from '../../local/store-reads.ts';
+import { queryLocalStore } from '../../local/store/query-client.ts';
+import { sqlText } from '../../local/store/sql.ts';
+import { deviceRows, devicesIn, standingVerdicts } from '../../local/store/store-reads.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { dataDirOption } from './options.ts';

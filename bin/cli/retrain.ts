@@ -8,7 +8,7 @@ import {
   type FeedbackScore,
 } from '../../core/model/retraining.ts';
 import { SKAB_COLUMNS } from '../../edge/sources.ts';
-import { deviceRows, devicesIn, standingVerdicts } from '../../local/store-reads.ts';
+import { deviceRows, devicesIn, standingVerdicts } from '../../local/store/store-reads.ts';
 import { loadModel } from '../../model/invocations.ts';
 import { scoreAsDevice } from '../../model/score-as-device.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
@@ -16,8 +16,8 @@ import { loadCatalog } from '../../usecases/catalog.ts';
 import { csvFilesUnder } from '../../tools/csv-files.ts';
 import { readFileSync } from 'node:fs';
 import { actorOf, actorOptions, dataDirOption, integer } from './options.ts';
-import { FileModelRegistry } from '../../local/model-registry.ts';
-import { FileAuditLog } from '../../local/audit-log.ts';
+import { FileModelRegistry } from '../../local/scoring/model-registry.ts';
+import { FileAuditLog } from '../../local/files/audit-log.ts';
 import { registerCandidate } from '../../core/model/registry.ts';
 import { printTable } from './output.ts';
 

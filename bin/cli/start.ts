@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { SimulatedFleet } from '../../local/fleet.ts';
-import { LocalRuntime, localRuleName } from '../../local/runtime.ts';
-import { StatusLine, type StatusSource } from '../../local/status-line.ts';
-import type { ScoringCounters } from '../../local/scoring.ts';
+import { SimulatedFleet } from '../../local/fleet/fleet.ts';
+import { LocalRuntime, localRuleName } from '../../local/runtime/runtime.ts';
+import { StatusLine, type StatusSource } from '../../local/runtime/status-line.ts';
+import type { ScoringCounters } from '../../local/scoring/scoring.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { simulatedThingPrefix } from '../../core/simulation/device-simulator.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
-import { startConsoleServer } from '../../local/console-server.ts';
+import { LISTENERS } from '../../local/runtime/ports.ts';
 import { buildConsole } from '../../tools/console-bundle.ts';
 import { actorOf, actorOptions, dataDirFlag, dataDirOption, integer, positiveNumber } from './options.ts';
 import { printTable } from './output.ts';
@@ -55,27 +55,27 @@ export function startCommand(): Command {
       '--mqtt-port <port>',
       'MQTT over TLS port (0: any free port)',
       integer('--mqtt-port', 0, 65_535),
-      8883,
+      LISTENERS.mqtt.default,
     )
     .option(
       '--api-port <port>',
       'query API port on 127.0.0.1 (0: any free port)',
       integer('--api-port', 0, 65_535),
-      8884,
+      LISTENERS.api.default,
     )
     .option('--batch-size <n>', 'messages per ingest batch', integer('--batch-size', 1, 10_000), 100)
     .option(
       '--model-port <port>',
-      'local model server port (0: any free port)',
+      'first model server port, the next use case gets the next one (default: free ports, printed)',
       integer('--model-port', 0, 65_535),
-      8885,
+      LISTENERS.model.default,
     )
     .option('--no-model', 'ingest only: no anomaly scoring')
     .option(
       '--console-port <port>',
       'operator console port on 127.0.0.1 (0: any free port)',
       integer('--console-port', 0, 65_535),
-      8886,
+      LISTENERS.console.default,
     )
     .option('--no-console', 'no operator console')
     .addOption(dataDirOption());
@@ -93,6 +93,9 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
     apiPort: options.apiPort,
     batchSize: options.batchSize,
     modelPort: options.model ? options.modelPort : false,
+    ...(options.console
+      ? { console: { files: await buildConsole(), actor: actorOf(options), port: options.consolePort } }
+      : {}),
     onError: (error) => {
       console.error('\ningest or scoring failed:', error);
     },
@@ -122,20 +125,6 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
       );
     },
   });
-  let consoleServer: Awaited<ReturnType<typeof startConsoleServer>> | undefined;
-  if (options.console) {
-    try {
-      consoleServer = await startConsoleServer({
-        files: await buildConsole(),
-        apiPort: runtime.apiPort,
-        actor: actorOf(options),
-        port: options.consolePort,
-      });
-    } catch (error) {
-      await runtime.stop();
-      throw error;
-    }
-  }
   const startedAt = Date.now();
   const status = new StatusLine(() => statusOf(runtime));
   const pipeline: { fleets: SimulatedFleet[] } = { fleets: [] };
@@ -155,7 +144,7 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
       `Quitting now loses nothing that was acknowledged: the ingest queue's ${runtime.queue.depth} messages stay in its journal and are ingested at the next start, the devices' ${fleetBacklog()} buffered readings stay on their disks; scores of readings in flight would be missing.`,
   });
   signals.install();
-  printBanner(runtime, useCases, options, consoleServer?.url);
+  printBanner(runtime, useCases, options, runtime.consoleUrl);
   for (const useCase of useCases) {
     const fleet = await startFleet(runtime, useCase, options);
     if (fleet) pipeline.fleets.push(fleet);
@@ -177,7 +166,6 @@ async function runLocalPipeline(options: StartOptions): Promise<void> {
   }, 1000);
   try {
     await Promise.all(pipeline.fleets.map((fleet) => fleet.stop()));
-    await consoleServer?.close();
     await runtime.stop();
   } finally {
     clearInterval(progress);

@@ -8,8 +8,8 @@ import { resolveEdgeSettings } from '../../core/edge/settings.ts';
 import { healthTopic, telemetryTopic } from '../../core/ingest/topics.ts';
 import { EdgeAgent, type EdgeAgentOptions } from '../../edge/agent.ts';
 import { simulatorSource } from '../../edge/sources.ts';
-import { LocalCertificateAuthority } from '../../local/certs.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import { LocalCertificateAuthority } from '../../local/broker/certs.ts';
+import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { waitFor } from '../support/wait.ts';
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { edgeBuildOptions } from '../../edge/build.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { waitFor } from '../support/wait.ts';
 

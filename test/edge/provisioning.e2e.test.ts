@@ -9,7 +9,7 @@ import { healthTopic, telemetryTopic } from '../../core/ingest/topics.ts';
 import { EdgeAgent } from '../../edge/agent.ts';
 import { IdentityRenewal, provisionByClaim } from '../../edge/provisioning.ts';
 import { simulatorSource } from '../../edge/sources.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { pumpTelemetryV1 } from '../support/contracts.ts';
 import { aiot } from '../support/cli.ts';

@@ -28,7 +28,7 @@ describe('layer rules (the README layout table, enforced by ESLint)', () => {
     ['core/ingest/base64.ts', "import { loadUseCases as x } from '../../usecases/catalog.ts';"],
     ['core/ingest/base64.ts', "import { DiskQueue as x } from '../../edge/disk-queue.ts';"],
     ['core/ingest/base64.ts', "import { invoke as x } from '../../model/invocations.ts';"],
-    ['lambdas/shared/env.ts', "import { DuckDbStore as x } from '../../local/duckdb-store.ts';"],
+    ['lambdas/shared/env.ts', "import { DuckDbStore as x } from '../../local/store/duckdb-store.ts';"],
     ['lambdas/shared/env.ts', "import x from 'aws-cdk-lib';"],
     ['model/http-json.ts', "import { requireEnv as x } from '../lambdas/shared/env.ts';"],
     ['model/http-json.ts', "import x from '@aws-sdk/client-s3';"],

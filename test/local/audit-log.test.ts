@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf, type AuditEvent } from '../../core/audit/audit-event.ts';
-import { FileAuditLog } from '../../local/audit-log.ts';
+import { FileAuditLog } from '../../local/files/audit-log.ts';
 
 let dir: string;
 let log: FileAuditLog;

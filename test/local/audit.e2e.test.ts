@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../core/audit/chain.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { aiot } from '../support/cli.ts';
 

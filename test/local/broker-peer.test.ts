@@ -1,6 +1,6 @@
 import type * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { peerIdentityOf } from '../../local/broker.ts';
+import { peerIdentityOf } from '../../local/broker/broker.ts';
 
 /** A TLS socket as the broker sees it when it authenticates a CONNECT. */
 const socket = (authorized: boolean, peer: Partial<tls.PeerCertificate> | null) =>

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gaussian, seededRandom } from '../../core/simulation/random.ts';
-import { DuckDbStore } from '../../local/duckdb-store.ts';
+import { DuckDbStore } from '../../local/store/duckdb-store.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
 import { invoke, loadModel } from '../../model/invocations.ts';
 import { aiot } from '../support/cli.ts';
@@ -42,6 +42,8 @@ function startArgs(dataDir: string, ...flags: string[]): string[] {
     '--api-port',
     '0',
     '--model-port',
+    '0',
+    '--console-port',
     '0',
     '--data-dir',
     dataDir,

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsoleServer } from '../../local/console-server.ts';
+import { startConsoleServer } from '../../local/http/console-server.ts';
 import { buildConsole } from '../../tools/console-bundle.ts';
 
 /** A stand-in for the runtime's API that records what reaches it. */

@@ -1,9 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
-import { startConsoleServer } from '../../local/console-server.ts';
-import { callRuntime } from '../../local/runtime-client.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { startConsoleServer } from '../../local/http/console-server.ts';
+import { callRuntime } from '../../local/http/runtime-client.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { buildConsole } from '../../tools/console-bundle.ts';
 import { collectErrors, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
 import { normal, TestPump, worn } from '../support/pump.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../core/drift/ports.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { callRuntime } from '../../local/runtime-client.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { callRuntime } from '../../local/http/runtime-client.ts';
 import { aiot } from '../support/cli.ts';
 import { normal, TestPump, type Measures } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';

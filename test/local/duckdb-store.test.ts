@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pumpTelemetryV1, repoContracts } from '../support/contracts.ts';
 import type { QuarantineEntry } from '../../core/ingest/ports.ts';
 import { toTelemetryRecord } from '../../core/ingest/records.ts';
-import { DuckDbStore } from '../../local/duckdb-store.ts';
+import { DuckDbStore } from '../../local/store/duckdb-store.ts';
 import { reading } from '../support/messages.ts';
 
 let store: DuckDbStore;

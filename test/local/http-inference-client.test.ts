@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failureOf } from '../support/failures.ts';
 import { scoreReadings, trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { gaussian, seededRandom } from '../../core/simulation/random.ts';
-import { HttpInferenceClient } from '../../local/http-inference-client.ts';
+import { HttpInferenceClient } from '../../local/scoring/http-inference-client.ts';
 import { startModelServer, type ModelServer } from '../../model/serve.ts';
 
 const random = seededRandom(1);

@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pumpTelemetryV1 } from '../support/contracts.ts';
 import type { BatchSummary } from '../../core/ingest/ingest-batch.ts';
 import type { TelemetryStore, WriteOutcome } from '../../core/ingest/ports.ts';
-import type { DeadLetter } from '../../local/duckdb-store.ts';
-import { LocalIngestQueue, QueueFullError } from '../../local/ingest-queue.ts';
+import type { DeadLetter } from '../../local/store/duckdb-store.ts';
+import { LocalIngestQueue, QueueFullError } from '../../local/ingest/ingest-queue.ts';
 import { MemoryQuarantine, MemoryStore } from '../support/memory-ports.ts';
 import { inbound, reading } from '../support/messages.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTelemetryRecord } from '../../core/ingest/records.ts';
-import { DuckDbStore } from '../../local/duckdb-store.ts';
-import { StoreKpiReads } from '../../local/kpi-reads.ts';
+import { DuckDbStore } from '../../local/store/duckdb-store.ts';
+import { StoreKpiReads } from '../../local/store/kpi-reads.ts';
 import { pumpTelemetryV1, repoContracts } from '../support/contracts.ts';
 import { reading } from '../support/messages.ts';
 

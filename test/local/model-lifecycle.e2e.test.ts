@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../core/audit/chain.ts';
 import type { ModelRegistry } from '../../core/model/registry.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { aiot } from '../support/cli.ts';
 import { normal, TestPump } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { MqttSizeGate } from '../../local/mqtt-size-gate.ts';
+import { MqttSizeGate } from '../../local/broker/mqtt-size-gate.ts';
 
 /** An MQTT remaining length, as the fixed header encodes it. */
 function varint(length: number): number[] {

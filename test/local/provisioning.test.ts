@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_PROVISIONING_TEMPLATE, PROVISIONING_TOPICS } from '../../core/provisioning/claim.ts';
-import { LocalCertificateAuthority } from '../../local/certs.ts';
-import { LocalProvisioning } from '../../local/provisioning.ts';
+import { LocalCertificateAuthority } from '../../local/broker/certs.ts';
+import { LocalProvisioning } from '../../local/broker/provisioning.ts';
 
 let dir: string;
 let ca: LocalCertificateAuthority;

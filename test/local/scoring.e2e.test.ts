@@ -3,7 +3,7 @@ import { publishPacer } from '../support/mqtt.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadUseCases } from '../../usecases/catalog.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';

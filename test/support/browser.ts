@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import chromium from '@sparticuz/chromium';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+import { inject } from 'vitest';
 
 /** Where browser tests leave their screenshots, for people to look at. */
 export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '..', '..', 'test-output', 'console');
@@ -12,20 +12,12 @@ export const VIEWPORTS = {
 } as const;
 
 /**
- * A headless Chromium from the project's own files: the one inside the npm package
- * `@sparticuz/chromium` (no download step), or Debian's `chromium` when CHROMIUM_PATH names it.
+ * A headless Chromium: the one the run's global setup found to start on this machine
+ * (`CHROMIUM_PATH`, else the npm package's, else Debian's; see tools/chromium.ts).
  */
 export async function launchBrowser(): Promise<Browser> {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH names ${fromEnv}, which does not exist`);
-    return playwright.launch({ executablePath: fromEnv, headless: true });
-  }
-  return playwright.launch({
-    executablePath: await chromium.executablePath(),
-    args: chromium.args,
-    headless: true,
-  });
+  const { executablePath, args } = inject('chromium');
+  return playwright.launch({ executablePath, args: [...args], headless: true });
 }
 
 /** Every console error and uncaught exception of a page: a console that works has none. */

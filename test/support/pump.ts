@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { publishAllPaced } from './mqtt.ts';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 
 export type Measures = Record<string, number>;
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime.ts';
+import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 
 /** A scoring runtime with the shipped use cases on free ports in a fresh folder, and how to remove it. */

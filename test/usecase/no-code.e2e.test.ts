@@ -9,7 +9,7 @@ import { deviceSimulator, simulatedThingName } from '../../core/simulation/devic
 import { EdgeAgent } from '../../edge/agent.ts';
 import { simulatorSource } from '../../edge/sources.ts';
 import { PipelineStack } from '../../lib/stacks/pipeline-stack.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
+import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadCatalog, type Catalog } from '../../usecases/catalog.ts';
 import { testApp } from '../support/cdk.ts';
 import { waitFor } from '../support/wait.ts';

@@ -1,0 +1,414 @@
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import type { ContractRegistry } from '../../core/contracts/registry.ts';
+import { digestOf } from '../../core/audit/audit-event.ts';
+import { configurationChanges } from '../../core/audit/configuration.ts';
+import type { BatchSummary } from '../../core/ingest/ingest-batch.ts';
+import { systemClock } from '../../core/ingest/ports.ts';
+import {
+  replayQuarantine,
+  type ReplayFilter,
+  type ReplayReport,
+} from '../../core/ingest/quarantine-replay.ts';
+import type { TelemetryRecord } from '../../core/ingest/records.ts';
+import { OperatorApi } from '../../core/operators/api.ts';
+import { SYSTEM } from '../../core/operators/actor.ts';
+import { UnknownUseCase } from '../../core/usecase/unknown-use-case.ts';
+import { LocalCertificateAuthority } from '../broker/certs.ts';
+import { LocalProvisioning } from '../broker/provisioning.ts';
+import { FileAuditLog } from '../files/audit-log.ts';
+import { ingestDependencies } from '../ingest/ingest-dependencies.ts';
+import { LocalIngestQueue } from '../ingest/ingest-queue.ts';
+import { LocalDriftSchedule } from '../schedules/drift-schedule.ts';
+import { LocalKpiSchedule } from '../schedules/kpi-schedule.ts';
+import {
+  closeScoring,
+  startScoring,
+  type LocalScoringSetup,
+  type LocalScoringSetups,
+} from '../scoring/scoring-setup.ts';
+import { DuckDbDriftStore } from '../store/drift-store.ts';
+import { DuckDbAlertStore } from '../store/duckdb-alert-store.ts';
+import { DuckDbQuarantineLedger } from '../store/duckdb-quarantine-ledger.ts';
+import { DuckDbStore } from '../store/duckdb-store.ts';
+import { DuckDbOperatorReads } from '../store/operator-reads.ts';
+import {
+  DATABASE_FILE,
+  QUEUE_DIR,
+  readRuntimeFile,
+  removeRuntimeFile,
+  writeRuntimeFile,
+} from './data-dir.ts';
+import { startListeners, type Listeners } from './listeners.ts';
+import type { LocalRuntimeOptions, RuntimeCounters } from './options.ts';
+import { planPorts, type PortPlan } from './ports.ts';
+import { RefusalLog } from './refusal-log.ts';
+
+export type { LocalRuntimeOptions, RuntimeCounters } from './options.ts';
+export { localRuleName } from './listeners.ts';
+export { DATABASE_FILE, QUEUE_DIR, RUNTIME_FILE, readRuntimeFile, type RuntimeFile } from './data-dir.ts';
+export type { LocalScoringSetup, LocalScoringSetups } from '../scoring/scoring-setup.ts';
+
+/** What the runtime is made of, once started. */
+interface RuntimeParts {
+  readonly counters: RuntimeCounters;
+  readonly dataDir: string;
+  readonly ca: LocalCertificateAuthority;
+  readonly provisioning: LocalProvisioning;
+  readonly store: DuckDbStore;
+  readonly queue: LocalIngestQueue;
+  readonly listeners: Listeners;
+  readonly refusals: RefusalLog;
+  readonly scoring: LocalScoringSetups | undefined;
+  readonly drift: LocalDriftSchedule;
+  readonly kpis: LocalKpiSchedule;
+  readonly contracts: ContractRegistry;
+}
+
+/**
+ * The whole ingestion path on one machine: local CA, MQTT broker with the device policy, the
+ * ingest rule, a batching queue and the same ingest logic as the Lambda, into DuckDB; scoring,
+ * alerts, drift checks and KPIs around it; the query API and the operator console.
+ */
+export class LocalRuntime {
+  private stopped = false;
+  /** Live counts, updated by the broker and the queue as messages move. */
+  readonly counters: Readonly<RuntimeCounters>;
+  readonly dataDir: string;
+  readonly ca: LocalCertificateAuthority;
+  /** Fleet provisioning by claim: its allow-list and the certificates it attached. */
+  readonly provisioning: LocalProvisioning;
+  readonly store: DuckDbStore;
+  readonly queue: LocalIngestQueue;
+  /** The drift checks, on their schedule and on demand. */
+  readonly drift: LocalDriftSchedule;
+  /** The KPIs of every use case, computed into the `kpis` table every hour. */
+  readonly kpis: LocalKpiSchedule;
+  /** The contracts it validates against. */
+  readonly contracts: ContractRegistry;
+
+  private constructor(private readonly parts: RuntimeParts) {
+    this.counters = parts.counters;
+    this.dataDir = parts.dataDir;
+    this.ca = parts.ca;
+    this.provisioning = parts.provisioning;
+    this.store = parts.store;
+    this.queue = parts.queue;
+    this.drift = parts.drift;
+    this.kpis = parts.kpis;
+    this.contracts = parts.contracts;
+  }
+
+  get mqttPort(): number {
+    return this.parts.listeners.broker.port;
+  }
+
+  get apiPort(): number {
+    return this.parts.listeners.api.port;
+  }
+
+  get mqttUrl(): string {
+    return `mqtts://localhost:${this.mqttPort}`;
+  }
+
+  /** The operator console's address, when the runtime serves one. */
+  get consoleUrl(): string | undefined {
+    return this.parts.listeners.console?.url;
+  }
+
+  /** Scoring of each use case with a model, by use case (none when the runtime does not score). */
+  get scorings(): ReadonlyMap<string, LocalScoringSetup> {
+    return this.parts.scoring?.byUseCase ?? new Map();
+  }
+
+  /** The scoring of one use case, if it has a model and the runtime scores. */
+  scoringOf(useCase: string): LocalScoringSetup | undefined {
+    return this.parts.scoring?.byUseCase.get(useCase);
+  }
+
+  get connectedDevices(): number {
+    return this.parts.listeners.broker.connectedClients();
+  }
+
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    if (options.useCases.length === 0) throw new Error('the local runtime needs at least one use case');
+    const dataDir = path.resolve(options.dataDir ?? '.aiot');
+    const running = readRuntimeFile(dataDir);
+    if (running) {
+      throw new Error(
+        `a local runtime (pid ${running.pid}) already uses ${dataDir}; stop it or pass another --data-dir`,
+      );
+    }
+    // Checked before anything is opened: a clash of two of our own ports is a message, not a crash.
+    const ports = planPorts(
+      {
+        ...(options.mqttPort === undefined ? {} : { mqtt: options.mqttPort }),
+        ...(options.apiPort === undefined ? {} : { api: options.apiPort }),
+        ...(options.modelPort === undefined ? {} : { model: options.modelPort }),
+        console: options.console ? (options.console.port ?? undefined) : false,
+      } as const,
+      options.useCases.filter((useCase) => useCase.model).map((useCase) => useCase.id),
+    );
+    const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
+    const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE), {
+      measureColumns: options.contracts.measureColumns().map((m) => m.column),
+    });
+    try {
+      return await LocalRuntime.assemble(options, dataDir, ports, ca, store);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  private static async assemble(
+    options: LocalRuntimeOptions,
+    dataDir: string,
+    ports: PortPlan,
+    ca: LocalCertificateAuthority,
+    store: DuckDbStore,
+  ): Promise<LocalRuntime> {
+    const audit = FileAuditLog.inDataDir(dataDir);
+    await recordConfiguration(audit, options);
+    const alertStore = await DuckDbAlertStore.open(store);
+    const kpis = await LocalKpiSchedule.open(
+      store,
+      options.useCases,
+      options.contracts,
+      systemClock,
+      (error) => options.onError?.(error),
+    );
+    const scoring = await startScoring({
+      useCases: options.useCases,
+      contracts: options.contracts,
+      dataDir,
+      store,
+      alertStore,
+      host: options.host ?? '127.0.0.1',
+      ports: ports.models,
+      ...pick(options, 'onNotification', 'onModelChange', 'onWarning', 'onError'),
+    });
+    await recordTrainedModels(audit, scoring);
+    const counters: RuntimeCounters = {
+      received: 0,
+      stored: 0,
+      duplicates: 0,
+      quarantined: 0,
+      refused: 0,
+      retried: 0,
+    };
+    const refusals = new RefusalLog(store, options.onError);
+    const drift = new LocalDriftSchedule(
+      options.useCases,
+      options.contracts,
+      await DuckDbDriftStore.open(store),
+      alertStore,
+      (useCase) => scoring?.byUseCase.get(useCase)?.model,
+      systemClock,
+      (report) => options.onDrift?.(report),
+      (error) => options.onError?.(error),
+    );
+    const provisioning = localProvisioning(dataDir, ca, options, refusals);
+    const ledger = await DuckDbQuarantineLedger.open(store);
+    const operations = scoring
+      ? new OperatorApi({
+          alerts: scoring.alerts,
+          alertStore,
+          baselines: alertStore,
+          reads: new DuckDbOperatorReads(store),
+          useCases: options.useCases,
+          contracts: options.contracts,
+          clock: systemClock,
+          newId: randomUUID,
+          audit,
+        })
+      : undefined;
+    // The queue is made once everything listens: a replay of the journal must not start before a
+    // busy port has been reported.
+    const ingest: { queue?: LocalIngestQueue } = {};
+    let listeners: Listeners;
+    try {
+      listeners = await startListeners({
+        options,
+        ports,
+        ca,
+        store,
+        provisioning,
+        counters,
+        refusals,
+        drift,
+        operations,
+        enqueue: (message) => {
+          if (!ingest.queue) throw new Error('the runtime is starting');
+          ingest.queue.send(message);
+        },
+        replay: (filter) => replayOf(options, store, ledger, filter),
+      });
+    } catch (error) {
+      await closeScoring(scoring);
+      await refusals.close();
+      throw error;
+    }
+    const queue = (ingest.queue = createIngestQueue(options, dataDir, store, counters, scoring));
+    const runtime = new LocalRuntime({
+      counters,
+      dataDir,
+      ca,
+      provisioning,
+      store,
+      queue,
+      listeners,
+      refusals,
+      scoring,
+      drift,
+      kpis,
+      contracts: options.contracts,
+    });
+    drift.start();
+    kpis.start();
+    writeRuntimeFile(dataDir, {
+      pid: process.pid,
+      mqttPort: listeners.broker.port,
+      apiPort: listeners.api.port,
+      ...(listeners.console ? { consolePort: listeners.console.port } : {}),
+      modelPorts: Object.fromEntries(
+        [...runtime.scorings].map(([useCase, setup]) => [useCase, setup.server.port]),
+      ),
+      startedAt: new Date().toISOString(),
+    });
+    return runtime;
+  }
+
+  /** Stops accepting messages, ingests everything already accepted, then closes the store. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const { listeners, scoring } = this.parts;
+    await listeners.console?.close();
+    await listeners.broker.close();
+    await this.drift.stop();
+    await this.kpis.stop();
+    await this.queue.drain();
+    this.queue.close();
+    for (const setup of this.scorings.values()) await setup.scoring.drain();
+    await scoring?.alerts.flushNotifications(true);
+    await closeScoring(scoring);
+    await listeners.api.close();
+    await this.parts.refusals.close();
+    await this.store.close();
+    removeRuntimeFile(this.dataDir);
+  }
+}
+
+function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (from[key] !== undefined) picked[key] = from[key];
+  return picked;
+}
+
+/** The manifests and contracts the runtime applies, on the audit trail when they changed. */
+async function recordConfiguration(audit: FileAuditLog, options: LocalRuntimeOptions): Promise<void> {
+  for (const change of configurationChanges(
+    audit.entries(),
+    { useCases: options.useCases, contracts: options.contracts.all() },
+    options.actor ?? SYSTEM,
+    Date.now(),
+    'applied at start by the local runtime',
+  )) {
+    await audit.record(change);
+  }
+}
+
+async function recordTrainedModels(
+  audit: FileAuditLog,
+  scoring: LocalScoringSetups | undefined,
+): Promise<void> {
+  for (const setup of scoring?.byUseCase.values() ?? []) {
+    if (!setup.trained) continue;
+    await audit.record({
+      kind: 'model-trained',
+      actor: SYSTEM,
+      at: Date.now(),
+      useCase: setup.useCase,
+      subject: `model ${setup.useCase} ${setup.model.modelVersion}`,
+      before: null,
+      after: digestOf(setup.model),
+      reason: 'the data folder had no model: trained on simulated normal operation',
+      details: { modelVersion: setup.model.modelVersion, sensors: setup.model.sensors.join(',') },
+    });
+  }
+}
+
+/** Devices with only a claim certificate provision themselves against provisioning/allow-list.json. */
+function localProvisioning(
+  dataDir: string,
+  ca: LocalCertificateAuthority,
+  options: LocalRuntimeOptions,
+  refusals: RefusalLog,
+): LocalProvisioning {
+  return new LocalProvisioning(
+    path.join(dataDir, 'provisioning'),
+    ca,
+    options.useCases.map((useCase) => useCase.id),
+    (message) => {
+      if (!message.startsWith('provisioning refused')) return;
+      const refusal = { clientId: '', thing: '', action: 'accept' as const, reason: message };
+      refusals.add(refusal);
+      options.onRefused?.(refusal);
+    },
+  );
+}
+
+function replayOf(
+  options: LocalRuntimeOptions,
+  store: DuckDbStore,
+  ledger: DuckDbQuarantineLedger,
+  filter: ReplayFilter,
+): Promise<ReplayReport> {
+  if (filter.useCase !== undefined && !options.useCases.some((u) => u.id === filter.useCase)) {
+    return Promise.reject(
+      new UnknownUseCase(
+        filter.useCase,
+        options.useCases.map((u) => u.id),
+      ),
+    );
+  }
+  return replayQuarantine(ledger, ingestDependencies(options.useCases, options.contracts, store), filter);
+}
+
+/** The SQS stand-in: the same ingest dependencies as the Lambda, a journal in the data folder, counters updated per batch. */
+function createIngestQueue(
+  options: LocalRuntimeOptions,
+  dataDir: string,
+  store: DuckDbStore,
+  counters: RuntimeCounters,
+  scoring: LocalScoringSetups | undefined,
+): LocalIngestQueue {
+  return new LocalIngestQueue({
+    deps: { ...ingestDependencies(options.useCases, options.contracts, store), quarantine: store },
+    journalDir: path.join(dataDir, QUEUE_DIR),
+    deadLetter: (message) => store.deadLetter(message),
+    batchSize: options.batchSize,
+    batchWindowMs: options.batchWindowMs,
+    onBatch: (summary: BatchSummary) => {
+      counters.stored += summary.stored;
+      counters.duplicates += summary.duplicates;
+      counters.quarantined += summary.quarantined;
+      counters.retried += summary.retried;
+      for (const [useCase, records] of groupByUseCase(summary.storedRecords))
+        scoring?.byUseCase.get(useCase)?.scoring.submit(records);
+    },
+    onError: options.onError,
+    onWarning: options.onWarning,
+  });
+}
+
+function groupByUseCase(records: readonly TelemetryRecord[]): Map<string, TelemetryRecord[]> {
+  const groups = new Map<string, TelemetryRecord[]>();
+  for (const record of records) {
+    const group = groups.get(record.dimensions.use_case);
+    if (group) group.push(record);
+    else groups.set(record.dimensions.use_case, [record]);
+  }
+  return groups;
+}

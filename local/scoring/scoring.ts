@@ -1,0 +1,83 @@
+import type { AlertService } from '../../core/alerts/alert-service.ts';
+import type { DeviceScoring } from '../../core/baseline/device-scoring.ts';
+import type { InferenceStore } from '../../core/inference/inference-records.ts';
+import type { TelemetryRecord } from '../../core/ingest/records.ts';
+
+const LATENCY_SAMPLES = 2000;
+
+export interface ScoringCounters {
+  scored: number;
+  skipped: number;
+  /** Readings that calibrated a device's baseline (scored, never flagged). */
+  calibrating: number;
+  anomalies: number;
+}
+
+/**
+ * Scores what ingestion stored, off the storage path: `submit` returns at once, so a slow or
+ * failing model server never holds up the queue. Batches are scored one after another, in the
+ * order they were stored, so each device's baseline and alert state advance in time order; the
+ * alert policy runs on each batch's scores. `drain` waits for what is queued.
+ */
+export class LocalScoring {
+  readonly counters: ScoringCounters = { scored: 0, skipped: 0, calibrating: 0, anomalies: 0 };
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private readonly latencies: number[] = [];
+
+  constructor(
+    private readonly scoring: DeviceScoring,
+    private readonly store: InferenceStore,
+    private readonly alerts: AlertService | undefined,
+    private readonly onError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  submit(records: readonly TelemetryRecord[]): void {
+    if (records.length === 0) return;
+    this.queued += 1;
+    this.chain = this.chain
+      .then(() => this.run(records))
+      .catch(this.onError)
+      .finally(() => {
+        this.queued -= 1;
+      });
+  }
+
+  private async run(records: readonly TelemetryRecord[]): Promise<void> {
+    const devices = await this.scoring.score(records);
+    const rows = devices.flatMap((device) => device.inferences);
+    await this.store.writeInferences(rows);
+    for (const device of devices) {
+      // One round trip per device window: its readings share the latency.
+      const latency = device.inferences.find((row) => row.latencyMs !== null)?.latencyMs;
+      if (latency !== undefined && latency !== null) {
+        this.latencies.push(latency);
+        if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
+      }
+    }
+    for (const row of rows) {
+      if (row.status === 'skipped') this.counters.skipped += 1;
+      else this.counters.scored += 1;
+      if (row.deviceState === 'calibrating') this.counters.calibrating += 1;
+      if (row.anomalous) this.counters.anomalies += 1;
+    }
+    await this.alerts?.process(devices);
+  }
+
+  /** Latency percentiles (ms) of the recent scoring round trips. */
+  latency(): { p50: number; p99: number } | undefined {
+    if (this.latencies.length === 0) return undefined;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    return { p50: at(0.5), p99: at(0.99) };
+  }
+
+  /** Batches submitted and not yet scored. */
+  get backlog(): number {
+    return this.queued;
+  }
+
+  async drain(): Promise<void> {
+    while (this.queued > 0) await this.chain;
+  }
+}
