@@ -13,7 +13,20 @@ const formatOption = () =>
 
 const minutes = (ms: number) => `${Math.max(0, Math.round(ms / 60_000))} min`;
 
-function alertRow(alert: Alert) {
+/** The table's columns, named once: the header does not depend on there being an alert. */
+const ALERT_COLUMNS = [
+  'id',
+  'device',
+  'severity',
+  'status',
+  'delivery',
+  'opened',
+  'lasted',
+  'score/threshold',
+  'sensors',
+] as const;
+
+function alertRow(alert: Alert): Record<(typeof ALERT_COLUMNS)[number], string> {
   return {
     id: alert.id,
     device: alert.deviceId,
@@ -112,7 +125,7 @@ export function alertsCommand(): Command {
           return;
         }
         const rows = alerts.map(alertRow);
-        printTable(Object.keys(alertRow({ contributors: [] } as unknown as Alert)), rows);
+        printTable(ALERT_COLUMNS, rows);
         console.log(`${alerts.length} alert${alerts.length === 1 ? '' : 's'}`);
       },
     );
@@ -132,7 +145,7 @@ export function alertsCommand(): Command {
         console.log(JSON.stringify(alert, null, 2));
         return;
       }
-      printTable(Object.keys(alertRow(alert)), [alertRow(alert)]);
+      printTable(ALERT_COLUMNS, [alertRow(alert)]);
       printTable(
         ['at', 'from', 'to', 'who', 'role', 'note'],
         alert.history.map((t) => ({

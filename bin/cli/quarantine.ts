@@ -7,8 +7,15 @@ import { printTable } from './output.ts';
 
 function reasonText(value: string): string {
   if (value.length === 0 || value.length > 200)
-    throw new InvalidArgumentError(`--reason must be 1 to 200 characters, got ${value.length}`);
+    throw new InvalidArgumentError(`--reason-contains must be 1 to 200 characters, got ${value.length}`);
   return value;
+}
+
+/** Everywhere else `--reason` says why a person acts; here it was a filter, and is named for one now. */
+function renamedReason(): never {
+  throw new InvalidArgumentError(
+    '--reason is now --reason-contains: it picks messages by their reasons (elsewhere --reason says why you act)',
+  );
 }
 
 export function quarantineCommand(): Command {
@@ -27,17 +34,18 @@ export function quarantineCommand(): Command {
       isoTime('--since'),
     )
     .option(
-      '--reason <text>',
+      '--reason-contains <text>',
       'only messages with a reason whose code or message contains this text',
       reasonText,
     )
+    .addOption(new Option('--reason <text>').hideHelp().argParser(renamedReason))
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(dataDirOption())
     .action(
       async (options: {
         useCase?: string;
         since?: number;
-        reason?: string;
+        reasonContains?: string;
         format: string;
         dataDir: string;
       }) => {
@@ -48,7 +56,7 @@ export function quarantineCommand(): Command {
           {
             ...(options.useCase === undefined ? {} : { useCase: options.useCase }),
             ...(options.since === undefined ? {} : { since: new Date(options.since).toISOString() }),
-            ...(options.reason === undefined ? {} : { reason: options.reason }),
+            ...(options.reasonContains === undefined ? {} : { reason: options.reasonContains }),
           },
         );
         if (options.format === 'json') {

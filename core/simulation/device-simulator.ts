@@ -10,6 +10,8 @@ export interface DeviceSimulator {
   /** Starts a fault the manifest declares. */
   inject(faultId: string, time: number): void;
   readonly faultIds: readonly string[];
+  /** The fault a demonstration gives a device: one that shows within minutes. */
+  readonly demoFaultId: string | undefined;
 }
 
 /** The simulated things of a use case: `<thingPrefix>-001`… (`pump-001` for the pumps). */
@@ -43,6 +45,7 @@ export function deviceSimulator(
         simulator.inject(faultId, time);
       },
       faultIds: simulator.faultIds,
+      demoFaultId: manifest.simulation.demoFault ?? simulator.faultIds[0],
     };
   }
   if (contract.id === PUMP_TELEMETRY_V1.id) {
@@ -53,6 +56,8 @@ export function deviceSimulator(
         pump.inject(faultId, time);
       },
       faultIds: pump.faultIds,
+      // A step the model sees within a minute (bearing wear takes half an hour to show).
+      demoFaultId: 'cavitation',
     };
   }
   throw new Error(

@@ -49,15 +49,30 @@ const measureSimulationSchema = z.strictObject({
   deviceSpread: z.number().min(0).default(0),
 });
 
-export const simulationSchema = z.strictObject({
-  /** Simulated things are `<prefix>-001`, `<prefix>-002`… */
-  thingPrefix: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes'),
-  /** Hours the site's clock is ahead of UTC, for schedules and daily cycles. @default 0 */
-  utcOffsetHours: z.number().min(-12).max(14).default(0),
-  /** Every measure a simulated device reports, by contract measure name. */
-  measures: z.record(z.string().min(1), measureSimulationSchema),
-  faults: z.array(faultSchema).default([]),
-});
+export const simulationSchema = z
+  .strictObject({
+    /** Simulated things are `<prefix>-001`, `<prefix>-002`… */
+    thingPrefix: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes'),
+    /** Hours the site's clock is ahead of UTC, for schedules and daily cycles. @default 0 */
+    utcOffsetHours: z.number().min(-12).max(14).default(0),
+    /** Every measure a simulated device reports, by contract measure name. */
+    measures: z.record(z.string().min(1), measureSimulationSchema),
+    faults: z.array(faultSchema).default([]),
+    /**
+     * The fault `aiot start` gives one simulated device a few minutes after its calibration, so a
+     * newcomer sees an alert and answers it. @default the first of `faults`
+     */
+    demoFault: z.string().optional(),
+  })
+  .superRefine((spec, context) => {
+    if (spec.demoFault !== undefined && !spec.faults.some((fault) => fault.id === spec.demoFault)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['demoFault'],
+        message: `"${spec.demoFault}" is not one of the faults (${spec.faults.map((fault) => fault.id).join(', ') || 'none declared'})`,
+      });
+    }
+  });
 
 export type SimulationSpec = z.output<typeof simulationSchema>;
 type MeasureSpec = SimulationSpec['measures'][string];

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DataContract } from '../../core/contracts/contract.ts';
 import { resolveEdgeSettings } from '../../core/edge/settings.ts';
@@ -16,7 +17,9 @@ import {
   simulatedThingName,
   simulatedThingPrefix,
 } from '../../core/simulation/device-simulator.ts';
+import { historySeconds } from '../../core/simulation/history.ts';
 import type { LocalCertificateAuthority } from '../broker/certs.ts';
+import { historySource, sourcesInTurn } from './history.ts';
 
 export interface SimulatedFleetOptions {
   readonly url: string;
@@ -32,6 +35,12 @@ export interface SimulatedFleetOptions {
   readonly seed?: number;
   /** @default 60 s */
   readonly healthIntervalMs?: number;
+  /**
+   * Devices new to `dataDir` first send the past their calibration needs (the manifest's
+   * `alerts.calibrationReadings`, whatever their edge filters thin), as a device back from an
+   * outage sends its buffer: they are calibrated within a minute instead of after it. @default false
+   */
+  readonly history?: boolean;
   readonly onLog?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -44,9 +53,23 @@ export class SimulatedFleet {
   private readonly runs: Promise<void>[] = [];
 
   private constructor(
+    /** The use case the devices belong to. */
+    readonly useCase: string,
     private readonly agents: EdgeAgent[],
     private readonly simulators: ReadonlyMap<string, DeviceSimulator>,
+    /** The devices that send a history first, and how many seconds of it. */
+    readonly history: { readonly things: readonly string[]; readonly seconds: number },
   ) {}
+
+  /** The simulated devices, by thing name. */
+  get things(): readonly string[] {
+    return [...this.simulators.keys()];
+  }
+
+  /** The fault a demonstration gives a device of this fleet, if its simulator declares any. */
+  demoFaultOf(thing: string): string | undefined {
+    return this.simulators.get(thing)?.demoFaultId;
+  }
 
   /** Starts one of the use case's declared faults on one device, from now on. */
   inject(thing: string, faultId: string): void {
@@ -71,6 +94,18 @@ export class SimulatedFleet {
     const simulators = new Map(
       things.map((thing, index) => [thing, deviceSimulator(options.useCase, contract, seedOf(index))]),
     );
+    // Before the agents make their folders: a device with none is new here.
+    const newThings = options.history
+      ? things.filter((thing) => !existsSync(path.join(options.dataDir, thing)))
+      : [];
+    // Per device: a device's own edge settings may thin its readings more.
+    const historyMs = (thing: string) =>
+      1000 *
+      historySeconds(
+        resolveEdgeSettings(options.useCase.edge, thing),
+        options.rate,
+        options.useCase.alerts.calibrationReadings,
+      );
     const pairs = await Promise.all(things.map((thing) => options.ca.devicePair(thing)));
     const agents = things.map((thing, index) =>
       EdgeAgent.start({
@@ -98,7 +133,10 @@ export class SimulatedFleet {
         ...(options.onLog ? { onLog: options.onLog } : {}),
       }),
     );
-    const fleet = new SimulatedFleet(agents, simulators);
+    const fleet = new SimulatedFleet(options.useCase.id, agents, simulators, {
+      things: newThings,
+      seconds: Math.max(0, ...newThings.map((thing) => historyMs(thing) / 1000)),
+    });
     // Every device's paced source waits on the one stop signal.
     setMaxListeners(options.devices + 10, fleet.abort.signal);
     const periodMs = 1000 / options.rate;
@@ -110,14 +148,27 @@ export class SimulatedFleet {
           await new Promise((resolve) =>
             setTimeout(resolve, (periodMs * index) / Math.max(1, options.devices)),
           );
-          await agent.run(
+          const simulator = simulators.get(thing);
+          const live = () =>
             simulatorSource({
               thing,
               rate: options.rate,
-              ...(simulators.has(thing) ? { simulator: simulators.get(thing) } : {}),
+              ...(simulator ? { simulator } : {}),
               signal: fleet.abort.signal,
-            }),
-          );
+            });
+          if (!simulator || !newThings.includes(thing)) {
+            await agent.run(live());
+            return;
+          }
+          const now = Date.now();
+          const past = () =>
+            historySource(simulator, {
+              from: now - historyMs(thing),
+              until: now,
+              stepMs: periodMs,
+              signal: fleet.abort.signal,
+            });
+          await agent.run(sourcesInTurn(past, live));
         })(),
       );
     });

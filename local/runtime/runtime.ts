@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import type { BaselineStore } from '../../core/baseline/ports.ts';
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import { digestOf } from '../../core/audit/audit-event.ts';
 import { configurationChanges } from '../../core/audit/configuration.ts';
@@ -60,6 +61,7 @@ interface RuntimeParts {
   readonly listeners: Listeners;
   readonly refusals: RefusalLog;
   readonly scoring: LocalScoringSetups | undefined;
+  readonly alertStore: DuckDbAlertStore;
   readonly drift: LocalDriftSchedule;
   readonly kpis: LocalKpiSchedule;
   readonly contracts: ContractRegistry;
@@ -124,6 +126,11 @@ export class LocalRuntime {
   /** The scoring of one use case, if it has a model and the runtime scores. */
   scoringOf(useCase: string): LocalScoringSetup | undefined {
     return this.parts.scoring?.byUseCase.get(useCase);
+  }
+
+  /** Each device's baseline and calibration, when the runtime scores. */
+  get baselines(): BaselineStore | undefined {
+    return this.parts.scoring ? this.parts.alertStore : undefined;
   }
 
   get connectedDevices(): number {
@@ -260,6 +267,7 @@ export class LocalRuntime {
       listeners,
       refusals,
       scoring,
+      alertStore,
       drift,
       kpis,
       contracts: options.contracts,

@@ -1,4 +1,4 @@
-import type { RuntimeCounters } from './runtime.ts';
+import type { RuntimeCounters } from './options.ts';
 
 export interface StatusSource {
   readonly counters: Readonly<RuntimeCounters>;
@@ -12,6 +12,8 @@ export interface StatusSource {
     calibrating?: number;
     latency?: { p50: number; p99: number };
   };
+  /** Use cases still calibrating, said briefly; empty once every device is calibrated. */
+  readonly calibration?: string;
 }
 
 /**
@@ -35,12 +37,12 @@ export class StatusLine {
   }
 
   render(now = Date.now()): string {
-    const { counters, queueDepth, deadLetters, devices, scoring } = this.source();
+    const { counters, queueDepth, deadLetters, devices, scoring, calibration } = this.source();
     const elapsed = this.previous ? (now - this.previous.at) / 1000 : 0;
     const rate = (current: number, before: number | undefined) =>
       elapsed > 0 && before !== undefined ? ((current - before) / elapsed).toFixed(1) : '-';
     const line =
-      `devices ${devices} | in ${counters.received} msgs (${rate(counters.received, this.previous?.received)}/s)` +
+      `devices ${devices}${calibration ? ` | calibrating: ${calibration}` : ''} | in ${counters.received} msgs (${rate(counters.received, this.previous?.received)}/s)` +
       ` | stored ${counters.stored} (${rate(counters.stored, this.previous?.stored)}/s)` +
       ` | dup ${counters.duplicates} | quarantined ${counters.quarantined} | refused ${counters.refused}` +
       ` | queue ${queueDepth} | dead-letter ${deadLetters}` +
@@ -54,7 +56,9 @@ export class StatusLine {
         : '');
     this.previous = { at: now, received: counters.received, stored: counters.stored };
     if (this.stream.isTTY) {
-      this.stream.write(`\r\x1b[2K${line}`);
+      // One terminal line: a longer one would wrap, and the next rewrite would leave its tail behind.
+      const width = Math.max(20, (this.stream.columns || 200) - 1);
+      this.stream.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     } else if (now - this.lastLogged >= this.logEveryMs) {
       this.lastLogged = now;
       this.stream.write(`${new Date(now).toISOString()} ${line}\n`);

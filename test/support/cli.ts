@@ -17,6 +17,10 @@ export function aiot(
   options: {
     interruptWhen?: RegExp;
     timeoutMs?: number;
+    /** Written to its standard input, which is then closed; without it, stdin is closed at once. */
+    input?: string;
+    /** Sends Ctrl-C once this answers true, checked every 100 ms (a server that runs until stopped). */
+    stopWhen?: (stdout: string) => Promise<boolean> | boolean;
   } = {},
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -41,7 +45,20 @@ export function aiot(
       }
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.end(options.input);
+    const stopWhen = options.stopWhen;
+    const poll = stopWhen
+      ? setInterval(() => {
+          void Promise.resolve(stopWhen(stdout)).then((stop) => {
+            if (stop && !interrupted) {
+              interrupted = true;
+              child.kill('SIGINT');
+            }
+          });
+        }, 100)
+      : undefined;
     child.on('close', (code) => {
+      clearInterval(poll);
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
