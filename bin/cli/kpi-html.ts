@@ -1,4 +1,5 @@
 import type { KpiReportRow } from '../../core/kpi/report.ts';
+import { statusText, withUnit } from '../../core/kpi/wording.ts';
 
 const escape = (text: string) =>
   text.replace(
@@ -39,22 +40,27 @@ function trendPlot(row: KpiReportRow): string {
 export function kpiReportHtml(rows: readonly KpiReportRow[], generatedAt: Date, days: number): string {
   const cards = rows
     .map((row) => {
-      const status =
-        row.onTarget === null ? 'not computed here' : row.onTarget ? 'on target' : 'not yet on target';
       const current =
         row.current === null
           ? row.measuredOutside === null
-            ? 'no data'
+            ? 'no full day of data yet'
             : `measured outside the pipeline: ${escape(row.measuredOutside)}`
-          : `${row.current} ${escape(row.unit)} (${row.change === null ? '' : `${row.change > 0 ? '+' : ''}${row.change}% against the baseline`})`;
-      return `<section class="kpi ${row.onTarget === null ? 'outside' : row.onTarget ? 'met' : 'open'}">
+          : `${escape(withUnit(row.current, row.unit, row.period))} over ${row.fullDays} full ${row.fullDays === 1 ? 'day' : 'days'}${row.change === null ? '' : ` (${row.change > 0 ? '+' : ''}${row.change}% against the baseline)`}`;
+      // Green and red only for a verdict: too little data is grey, however good the number looks.
+      const css = {
+        'on target': 'met',
+        'not yet': 'open',
+        'too little data': 'pending',
+        'measured outside': 'outside',
+      }[row.status];
+      return `<section class="kpi ${css}">
   <h2>${escape(row.useCase)} · ${escape(row.kpi)}</h2>
   <p>${escape(row.description)}</p>
   <dl>
-    <dt>baseline</dt><dd>${row.baseline} ${escape(row.unit)} per ${escape(row.period)}</dd>
+    <dt>baseline</dt><dd>${escape(withUnit(row.baseline, row.unit, row.period))}</dd>
     <dt>target</dt><dd>${escape(row.target)} (${row.targetRange.low}${row.targetRange.low === row.targetRange.high ? '' : ` to ${row.targetRange.high}`} ${escape(row.unit)})</dd>
     <dt>current</dt><dd>${current}</dd>
-    <dt>status</dt><dd>${status}</dd>
+    <dt>status</dt><dd>${escape(statusText(row))}</dd>
     <dt>measured by</dt><dd>${escape(row.measuredBy)}</dd>
   </dl>
   ${row.current === null ? '' : trendPlot(row)}
@@ -71,7 +77,7 @@ export function kpiReportHtml(rows: readonly KpiReportRow[], generatedAt: Date, 
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #1d1d1f; }
 .kpi { border: 1px solid #ccc; border-left-width: 6px; border-radius: 4px; padding: 0.5rem 1rem; margin-bottom: 1rem; max-width: 48rem; }
-.kpi.met { border-left-color: #2e7d32; } .kpi.open { border-left-color: #c62828; } .kpi.outside { border-left-color: #9e9e9e; }
+.kpi.met { border-left-color: #2e7d32; } .kpi.open { border-left-color: #c62828; } .kpi.outside, .kpi.pending { border-left-color: #9e9e9e; }
 dl { display: grid; grid-template-columns: 6rem 1fr; margin: 0.5rem 0; } dt { color: #555; }
 svg .value { fill: none; stroke: #1565c0; stroke-width: 2; } svg circle { fill: #1565c0; }
 svg .baseline { stroke: #555; stroke-dasharray: 4 3; } svg .target { fill: #2e7d32; opacity: 0.15; }
@@ -79,7 +85,7 @@ svg .baseline { stroke: #555; stroke-dasharray: 4 3; } svg .target { fill: #2e7d
 </head>
 <body>
 <h1>KPI report</h1>
-<p>The last ${days} full days before ${escape(generatedAt.toISOString())}. Each plot: daily values (blue), baseline (dashed), target band (green).</p>
+<p>The last ${days} full days before ${escape(generatedAt.toISOString())}. A KPI's value is taken over the days the pipeline had a full day of data for; days before the store existed, or the part of the day it began, count for nothing. A verdict (on target or not yet) needs a week of full days, or the KPI's period where shorter. Each plot: daily values (blue), baseline (dashed), target band (green).</p>
 ${cards}
 </body>
 </html>

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { kpiReport, type KpiReportRow } from '../../core/kpi/report.ts';
+import { statusText, withUnit } from '../../core/kpi/wording.ts';
 import { StoreKpiReads } from '../../local/store/kpi-reads.ts';
-import { queryLocalStore } from '../../local/store/query-client.ts';
+import { withLocalStore } from '../../local/store/query-client.ts';
 import { kpiDaysIn } from '../../local/schedules/kpi-schedule.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { kpiReportHtml } from './kpi-html.ts';
@@ -37,14 +38,16 @@ export function kpiCommand(): Command {
           options.useCase === undefined ? useCases : useCases.filter((u) => u.id === options.useCase);
         if (chosen.length === 0)
           throw new Error(`unknown use case "${options.useCase}" (${useCases.map((u) => u.id).join(', ')})`);
-        const query = (sql: string) => queryLocalStore(path.resolve(options.dataDir), sql);
-        const known = await kpiDaysIn(query);
         const now = new Date();
-        const rows: KpiReportRow[] = [];
-        for (const manifest of chosen) {
-          const reads = new StoreKpiReads(query, contracts.get(manifest.contract));
-          rows.push(...(await kpiReport(manifest, reads, now.getTime(), options.days, known)));
-        }
+        const rows = await withLocalStore(path.resolve(options.dataDir), async (query) => {
+          const known = await kpiDaysIn(query);
+          const all: KpiReportRow[] = [];
+          for (const manifest of chosen) {
+            const reads = new StoreKpiReads(query, contracts.get(manifest.contract));
+            all.push(...(await kpiReport(manifest, reads, now.getTime(), options.days, known)));
+          }
+          return all;
+        });
         const text =
           options.format === 'json'
             ? `${JSON.stringify(rows, null, 2)}\n`
@@ -57,11 +60,11 @@ export function kpiCommand(): Command {
             rows.map((row) => ({
               'use case': row.useCase,
               KPI: row.kpi,
-              baseline: `${row.baseline} ${row.unit}`,
+              baseline: withUnit(row.baseline, row.unit, row.period),
               target: `${row.target} (${row.targetRange.low === row.targetRange.high ? row.targetRange.low : `${row.targetRange.low}..${row.targetRange.high}`})`,
               current: row.current ?? (row.measuredOutside === null ? 'no data' : 'measured outside'),
               change: row.change === null ? '' : `${row.change > 0 ? '+' : ''}${row.change}%`,
-              status: row.onTarget === null ? '' : row.onTarget ? 'on target' : 'not yet',
+              status: statusText(row),
               trend: sparkline(row.trend.map((point) => point.value)),
             })),
           );

@@ -7,7 +7,7 @@ import { alertPolicySchema, type AlertPolicy } from '../../core/alerts/policy.ts
 import type { Silence } from '../../core/alerts/ports.ts';
 import { replayPolicy, type LabelledWindow, type ReplayResult } from '../../core/alerts/replay.ts';
 import type { InferenceRecord } from '../../core/inference/inference-records.ts';
-import { queryLocalStore } from '../../local/store/query-client.ts';
+import { withLocalStore, type StoreQuery } from '../../local/store/query-client.ts';
 import { sqlText } from '../../local/store/sql.ts';
 import { deviceRows, devicesIn, standingVerdicts } from '../../local/store/store-reads.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
@@ -27,10 +27,10 @@ export function readPolicyFile(file: string): AlertPolicy {
   return parsed.data;
 }
 
-async function storedScores(dataDir: string, useCase: string): Promise<Map<string, InferenceRecord[]>> {
+async function storedScores(query: StoreQuery, useCase: string): Promise<Map<string, InferenceRecord[]>> {
   const byDevice = new Map<string, InferenceRecord[]>();
-  for (const deviceId of await devicesIn(dataDir, 'inferences', useCase)) {
-    const rows = await deviceRows(dataDir, 'inferences', useCase, deviceId, {
+  for (const deviceId of await devicesIn(query, 'inferences', useCase)) {
+    const rows = await deviceRows(query, 'inferences', useCase, deviceId, {
       columns:
         'status, score, threshold, anomalous, contributors, model_version, device_state, baseline_version',
     });
@@ -60,8 +60,8 @@ async function storedScores(dataDir: string, useCase: string): Promise<Map<strin
   return byDevice;
 }
 
-async function labelledWindows(dataDir: string, useCase: string) {
-  const verdicts = await standingVerdicts(dataDir, useCase);
+async function labelledWindows(query: StoreQuery, useCase: string) {
+  const verdicts = await standingVerdicts(query, useCase);
   const windows = (label: string): LabelledWindow[] =>
     verdicts
       .filter((verdict) => verdict.label === label)
@@ -69,11 +69,8 @@ async function labelledWindows(dataDir: string, useCase: string) {
   return { anomalies: windows('anomaly'), normal: windows('normal') };
 }
 
-async function storedSilences(dataDir: string, useCase: string): Promise<Silence[]> {
-  const { rows } = await queryLocalStore(
-    dataDir,
-    `SELECT silence FROM silences WHERE use_case = ${sqlText(useCase)}`,
-  );
+async function storedSilences(query: StoreQuery, useCase: string): Promise<Silence[]> {
+  const { rows } = await query(`SELECT silence FROM silences WHERE use_case = ${sqlText(useCase)}`);
   return rows.map((row) => JSON.parse(String(row.silence)) as Silence);
 }
 
@@ -115,11 +112,13 @@ export function replayCommand(): Command {
       const manifest = loadUseCases().find((useCase) => useCase.id === options.useCase);
       if (!manifest) throw new Error(`unknown use case "${options.useCase}"`);
       const dataDir = path.resolve(options.dataDir);
-      const devices = await storedScores(dataDir, manifest.id);
+      const { devices, labels, silences } = await withLocalStore(dataDir, async (query) => ({
+        devices: await storedScores(query, manifest.id),
+        labels: await labelledWindows(query, manifest.id),
+        silences: await storedSilences(query, manifest.id),
+      }));
       const readings = [...devices.values()].reduce((sum, list) => sum + list.length, 0);
       if (readings === 0) throw new Error(`no stored scores for ${manifest.id} in ${dataDir}`);
-      const labels = await labelledWindows(dataDir, manifest.id);
-      const silences = await storedSilences(dataDir, manifest.id);
       const base = {
         useCase: manifest.id,
         inference: alertInferenceOf(manifest),

@@ -8,6 +8,7 @@ import {
   type FeedbackScore,
 } from '../../core/model/retraining.ts';
 import { SKAB_COLUMNS } from '../../edge/sources.ts';
+import { withLocalStore, type StoreQuery } from '../../local/store/query-client.ts';
 import { deviceRows, devicesIn, standingVerdicts } from '../../local/store/store-reads.ts';
 import { loadModel } from '../../model/invocations.ts';
 import { scoreAsDevice } from '../../model/score-as-device.ts';
@@ -23,15 +24,15 @@ import { printTable } from './output.ts';
 
 /** Each device's readings since `since`, as the model's sensors, in time order. */
 async function recentRecordings(
-  dataDir: string,
+  query: StoreQuery,
   useCase: string,
   sensors: readonly string[],
   columns: readonly string[],
   since: number,
 ): Promise<DeviceRecording[]> {
   const recordings: DeviceRecording[] = [];
-  for (const deviceId of await devicesIn(dataDir, 'telemetry', useCase)) {
-    const rows = await deviceRows(dataDir, 'telemetry', useCase, deviceId, {
+  for (const deviceId of await devicesIn(query, 'telemetry', useCase)) {
+    const rows = await deviceRows(query, 'telemetry', useCase, deviceId, {
       columns: columns.join(', '),
       after: since - 1,
       where: columns.map((c) => `${c} IS NOT NULL`).join(' AND '),
@@ -103,10 +104,12 @@ export function retrainCommand(): Command {
       const contract = contracts.get(manifest.contract);
       const columns = current.sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);
       const since = Date.now() - options.days * 24 * 3600_000;
-      const recordings = await recentRecordings(dataDir, manifest.id, current.sensors, columns, since);
+      const { recordings, labels } = await withLocalStore(dataDir, async (query) => ({
+        recordings: await recentRecordings(query, manifest.id, current.sensors, columns, since),
+        labels: await standingVerdicts(query, manifest.id),
+      }));
       if (recordings.length === 0)
         throw new Error(`no readings of ${manifest.id} in the last ${options.days} days`);
-      const labels = await standingVerdicts(dataDir, manifest.id);
       const training = normalTrainingSet(recordings, labels);
       const version = `${manifest.id}-candidate-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
       const candidate = trainAnomalyModel(training.table, {

@@ -1,3 +1,4 @@
+import { statusText, withUnit } from '../../core/kpi/wording.ts';
 import type { UseCaseSummary } from '../../core/operators/views.ts';
 import { api } from '../api.ts';
 import { loadChart } from '../charts.ts';
@@ -56,33 +57,51 @@ export function useCasePage(useCase: string): Page {
         ),
         loadChart(s.alertLoad),
         h('h2', {}, 'KPIs'),
-        h(
-          'div',
-          { className: 'kpis' },
-          ...s.kpis.map((k) =>
-            h(
-              'article',
-              { className: 'card kpi', attrs: { 'data-kpi': k.id } },
-              h('h3', {}, label(k.id)),
-              h('p', {}, k.description),
-              h(
-                'p',
-                { className: 'kpi-target' },
-                h('span', {}, `baseline ${number(k.baseline.value)} ${k.baseline.unit}`),
-                ' → ',
-                h(
-                  'strong',
-                  {},
-                  `target ${k.target}: ${k.targetValue.low === k.targetValue.high ? number(k.targetValue.low) : `${number(k.targetValue.low)} to ${number(k.targetValue.high)}`} ${k.baseline.unit}`,
-                ),
-              ),
-              h('p', { className: 'muted' }, `Measured by: ${k.measuredBy}`),
-              h('p', { className: 'muted' }, `Served by: ${k.servedBy.join(', ')}`),
-            ),
-          ),
-        ),
+        h('div', { className: 'kpis' }, ...s.kpis.map(kpiCard)),
       );
     },
   };
   return page;
+}
+
+type Kpi = UseCaseSummary['kpis'][number];
+
+/** Where a KPI stands now, in words: its value over the full days, or why there is none. */
+function standingLine(k: Kpi): HTMLElement {
+  const standing = k.standing;
+  if (!standing) return h('p', { className: 'kpi-now muted' }, 'Measured outside the pipeline');
+  const css = { 'on target': 'met', 'not yet': 'open', 'too little data': 'pending' }[standing.status];
+  const value =
+    standing.current === null
+      ? 'No full day of data yet'
+      : `Now ${withUnit(number(standing.current), k.baseline.unit, k.period)}${standing.change === null ? '' : ` (${standing.change > 0 ? '+' : ''}${standing.change}%)`}, over ${standing.fullDays} full ${standing.fullDays === 1 ? 'day' : 'days'}`;
+  return h(
+    'p',
+    { className: `kpi-now ${css}`, attrs: { 'data-status': standing.status } },
+    h('strong', {}, value),
+    h('span', { className: 'kpi-status' }, statusText(standing)),
+  );
+}
+
+function kpiCard(k: Kpi): HTMLElement {
+  return h(
+    'article',
+    { className: 'card kpi', attrs: { 'data-kpi': k.id } },
+    h('h3', {}, label(k.id)),
+    h('p', {}, k.description),
+    standingLine(k),
+    h(
+      'p',
+      { className: 'kpi-target' },
+      h('span', {}, `baseline ${withUnit(number(k.baseline.value), k.baseline.unit, k.period)}`),
+      ' → ',
+      h(
+        'strong',
+        {},
+        `target ${k.target}: ${k.targetValue.low === k.targetValue.high ? number(k.targetValue.low) : `${number(k.targetValue.low)} to ${number(k.targetValue.high)}`}`,
+      ),
+    ),
+    h('p', { className: 'muted' }, `Measured by: ${k.measuredBy}`),
+    h('p', { className: 'muted' }, `Served by: ${k.servedBy.join(', ')}`),
+  );
 }

@@ -145,8 +145,13 @@ export interface KpiReads {
   devices(useCase: string, from: number, to: number): Promise<number>;
   /** Alerts of the use case opened before `to` that were still open at `from` or later. */
   alerts(useCase: string, from: number, to: number): Promise<Alert[]>;
-  /** Runs a KPI's SQL for [from, to). */
-  sql(query: string, from: number, to: number): Promise<{ numerator: number; denominator: number }>;
+  /**
+   * Runs a KPI's SQL for [from, to): a null numerator (a sum over no rows) is a day without data,
+   * not a zero.
+   */
+  sql(query: string, from: number, to: number): Promise<{ numerator: number | null; denominator: number }>;
+  /** The time of the use case's first reading in [from, to), or null when it has none there. */
+  firstReading(useCase: string, from: number, to: number): Promise<number | null>;
 }
 
 export interface KpiDay {
@@ -156,10 +161,20 @@ export interface KpiDay {
   readonly day: number;
   readonly numerator: number;
   readonly denominator: number;
+  /**
+   * The share of the day the pipeline had the use case's readings for (from its first reading on,
+   * looking a day back): 0 for a day before the store existed, a fraction for the day it began.
+   * Only full days count towards a KPI's value; the rest are no data, never zeros.
+   */
+  readonly coverage: number;
 }
 
 export const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
+
+/** A day counts towards a KPI's value when the pipeline had its data for at least this share of it. */
+export const FULL_DAY = 0.99;
+
+export const isFullDay = (day: Pick<KpiDay, 'coverage'>): boolean => day.coverage >= FULL_DAY;
 
 /**
  * A reading's value holds until the next reading of its device, but never longer than this: past
@@ -173,175 +188,16 @@ export const MAX_HOLD_MS = 10 * 60_000;
  */
 export const SILENCE_LOOKBACK_MS = DAY_MS;
 
-/** The total length of `spans` (start, end pairs), each instant counted once. */
-function unionLength(spans: [number, number][]): number {
-  spans.sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let reached = Number.NEGATIVE_INFINITY;
-  for (const [start, end] of spans) {
-    const from = Math.max(start, reached);
-    if (end > from) total += end - from;
-    reached = Math.max(reached, end);
-  }
-  return total;
-}
-
-/** The spans each reading of each device holds for, clipped to [from, to). */
-function heldSpans(readings: readonly KpiReading[], to: number): { reading: KpiReading; hours: number }[] {
-  const byDevice = new Map<string, KpiReading[]>();
-  for (const reading of readings) {
-    const list = byDevice.get(reading.deviceId);
-    if (list) list.push(reading);
-    else byDevice.set(reading.deviceId, [reading]);
-  }
-  const spans: { reading: KpiReading; hours: number }[] = [];
-  for (const list of byDevice.values()) {
-    list.sort((a, b) => a.time - b.time);
-    list.forEach((reading, index) => {
-      const next = list[index + 1]?.time ?? to;
-      const held = Math.min(next, to, reading.time + MAX_HOLD_MS) - reading.time;
-      if (held > 0) spans.push({ reading, hours: held / HOUR_MS });
-    });
-  }
-  return spans;
-}
-
-const valueOf = (reading: KpiReading, field: string): number | undefined => {
-  const value = reading.values[field];
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-};
-
-/** The numerator and denominator of one KPI over one day. */
-export async function computeKpiDay(
-  useCase: string,
-  kpi: string,
-  computation: KpiComputation,
-  day: number,
-  reads: KpiReads,
-): Promise<KpiDay> {
-  const from = Math.floor(day / DAY_MS) * DAY_MS;
-  const to = from + DAY_MS;
-  const result = (numerator: number, denominator = 1): KpiDay => ({
-    useCase,
-    kpi,
-    day: from,
-    numerator,
-    denominator,
-  });
-  if ('sql' in computation) {
-    const { numerator, denominator } = await reads.sql(computation.sql, from, to);
-    return result(numerator, denominator);
-  }
-  switch (computation.builtin) {
-    case 'confirmed-alert-hours': {
-      const alerts = await reads.alerts(useCase, from, to);
-      const hours = alerts
-        .filter((alert) => alert.verdict?.kind === 'confirmed')
-        .reduce((sum, alert) => {
-          const start = Math.max(from, alert.firstAnomalyAt);
-          const end = Math.min(to, alert.clearedAt ?? to);
-          return sum + Math.max(0, end - start) / HOUR_MS;
-        }, 0);
-      return result(hours);
-    }
-    case 'unplanned-downtime': {
-      const silentAfter = computation.silentAfterMinutes * 60_000;
-      const [alerts, readings] = await Promise.all([
-        reads.alerts(useCase, from, to),
-        reads.readings(useCase, [], from - SILENCE_LOOKBACK_MS, to),
-      ]);
-      const downByDevice = new Map<string, [number, number][]>();
-      const down = (deviceId: string, start: number, end: number) => {
-        const span: [number, number] = [Math.max(from, start), Math.min(to, end)];
-        if (span[1] <= span[0]) return;
-        const spans = downByDevice.get(deviceId);
-        if (spans) spans.push(span);
-        else downByDevice.set(deviceId, [span]);
-      };
-      for (const alert of alerts)
-        if (alert.verdict?.kind === 'confirmed')
-          down(alert.deviceId, alert.firstAnomalyAt, alert.clearedAt ?? to);
-      const minutesByDevice = new Map<string, number[]>();
-      for (const reading of readings) {
-        const minutes = minutesByDevice.get(reading.deviceId);
-        if (minutes) minutes.push(reading.time);
-        else minutesByDevice.set(reading.deviceId, [reading.time]);
-      }
-      for (const [deviceId, minutes] of minutesByDevice) {
-        minutes.sort((a, b) => a - b);
-        minutes.forEach((minute, index) => {
-          // Silent from the end of a minute with readings to the next such minute, or the day's end.
-          const silentFrom = minute + 60_000;
-          const next = minutes[index + 1] ?? to;
-          if (next - silentFrom > silentAfter) down(deviceId, silentFrom, next);
-        });
-      }
-      const hours = [...downByDevice.values()].reduce((sum, spans) => sum + unionLength(spans), 0) / HOUR_MS;
-      return result(hours);
-    }
-    case 'alert-load': {
-      const alerts = (await reads.alerts(useCase, from, to)).filter((alert) => alert.openedAt >= from);
-      return result(alerts.length, await reads.devices(useCase, from, to));
-    }
-    case 'false-positive-share': {
-      const answered = (await reads.alerts(useCase, from, to)).filter(
-        (alert) => alert.openedAt >= from && alert.verdict !== null,
-      );
-      const falsePositives = answered.filter((alert) => alert.verdict?.kind === 'false-positive');
-      return result(falsePositives.length, answered.length);
-    }
-    case 'energy': {
-      const spans = heldSpans(await reads.readings(useCase, [computation.power], from, to), to);
-      const kwh = spans.reduce(
-        (sum, { reading, hours }) => sum + (valueOf(reading, computation.power) ?? 0) * hours,
-        0,
-      );
-      return result(kwh * (computation.pricePerKwh ?? 1));
-    }
-    case 'energy-per-degree-day': {
-      const readings = await reads.readings(useCase, computationFields(computation), from, to);
-      const spans = heldSpans(readings, to);
-      const kwh = spans.reduce(
-        (sum, { reading, hours }) => sum + (valueOf(reading, computation.power) ?? 0) * hours,
-        0,
-      );
-      // The day's mean outdoor temperature, time-weighted over every unit's readings (one site).
-      let weighted = 0;
-      let hoursSeen = 0;
-      for (const { reading, hours } of spans) {
-        const outdoor = valueOf(reading, computation.outdoorTemperature);
-        if (outdoor === undefined) continue;
-        weighted += outdoor * hours;
-        hoursSeen += hours;
-      }
-      const degreeDays = hoursSeen > 0 ? Math.max(0, weighted / hoursSeen - computation.baseTemperature) : 0;
-      return result(kwh, degreeDays);
-    }
-    case 'hours-outside-band': {
-      const readings = await reads.readings(useCase, computationFields(computation), from, to);
-      const devices = new Set(readings.map((reading) => reading.deviceId)).size;
-      const hours = heldSpans(readings, to).reduce((sum, { reading, hours: held }) => {
-        const value = valueOf(reading, computation.value);
-        const reference = valueOf(reading, computation.reference);
-        if (value === undefined || reference === undefined) return sum;
-        if (
-          computation.when &&
-          !((valueOf(reading, computation.when.field) ?? -Infinity) > computation.when.above)
-        )
-          return sum;
-        return Math.abs(value - reference) > computation.band ? sum + held : sum;
-      }, 0);
-      return result(devices > 0 ? hours / devices : 0);
-    }
-  }
-}
-
-/** A KPI's value over days: the ratio of sums, or for a quantity, the daily mean times the period. */
+/**
+ * A KPI's value over the full days among `days`: the ratio of sums, or for a quantity, the daily
+ * mean times the period. Null without a full day (or, for a rate, with nothing to divide by).
+ */
 export function kpiValue(
-  days: readonly Pick<KpiDay, 'numerator' | 'denominator'>[],
+  given: readonly Pick<KpiDay, 'numerator' | 'denominator' | 'coverage'>[],
   additive: boolean,
   period: KpiPeriod,
 ): number | null {
+  const days = given.filter(isFullDay);
   if (days.length === 0) return null;
   const numerator = days.reduce((sum, day) => sum + day.numerator, 0);
   if (additive) return (numerator / days.length) * PERIOD_DAYS[period];

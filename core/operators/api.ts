@@ -26,6 +26,7 @@ import type { OperatorReads, SensorColumn } from './ports.ts';
 import { decisionRequestSchema, rebaselineRequestSchema, silenceRequestSchema } from './requests.ts';
 import { topContributors } from '../alerts/contributors.ts';
 import { bucketFor, deviceSummary, fleetView, silenceCovers, useCaseSummary } from './views.ts';
+import type { KeptKpiDays } from '../kpi/schedule.ts';
 
 /** What the operators' API needs: the alert service, the stores behind it and the reads for people. */
 export interface OperatorApiDeps {
@@ -41,6 +42,8 @@ export interface OperatorApiDeps {
   readonly newId: () => string;
   /** Where every change people make here is recorded: verdicts, silences, re-baselines. */
   readonly audit: AuditTrail;
+  /** The KPI days the schedule kept, for the use-case page. @default none: no KPI values shown */
+  readonly kpis?: KeptKpiDays;
 }
 
 export interface OperatorRequest {
@@ -357,7 +360,7 @@ export class OperatorApi {
 
   private async useCase(manifest: UseCaseManifest, days: number) {
     const now = this.deps.clock.now();
-    const [alerts, baselines, activity] = await Promise.all([
+    const [alerts, baselines, activity, kept] = await Promise.all([
       this.deps.alertStore.listAlerts({
         useCase: manifest.id,
         since: now - days * 24 * 3600_000,
@@ -365,9 +368,10 @@ export class OperatorApi {
       }),
       this.deps.baselines.list(manifest.id),
       this.deps.reads.activity(manifest.id),
+      this.deps.kpis?.since(manifest.id, now - (days + 1) * 24 * 3600_000) ?? [],
     ]);
     const devices = new Set([...baselines.map((b) => b.deviceId), ...activity.map((a) => a.deviceId)]);
-    return useCaseSummary(manifest, alerts, devices.size, now, days);
+    return useCaseSummary(manifest, alerts, devices.size, now, days, kept);
   }
 
   private async device(manifest: UseCaseManifest, deviceId: string) {

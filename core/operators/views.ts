@@ -2,6 +2,8 @@ import type { Alert } from '../alerts/lifecycle.ts';
 import { groupOf } from '../alerts/policy.ts';
 import type { Silence } from '../alerts/ports.ts';
 import type { BaselineState } from '../baseline/ports.ts';
+import { kpiStanding, targetRange, type KpiStanding } from '../kpi/report.ts';
+import type { KpiDay } from '../kpi/kpi.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import type { DeviceActivity, EdgeHealthSnapshot, SensorColumn, Series } from './ports.ts';
 
@@ -136,6 +138,13 @@ export interface UseCaseSummary {
     readonly measuredBy: string;
     /** The sensors and inferences that serve this KPI. */
     readonly servedBy: readonly string[];
+    /** The period the value covers ("month"). */
+    readonly period: string;
+    /**
+     * Its value over the window's full days of data, as the KPI schedule kept them, and where it
+     * stands; null for a KPI measured outside the pipeline.
+     */
+    readonly standing: KpiStanding | null;
   }[];
   readonly devices: number;
   readonly openAlerts: number;
@@ -150,14 +159,48 @@ export interface UseCaseSummary {
   };
 }
 
-/** A use case's page: its KPIs and what its alerts cost and earn. */
+/**
+ * Each computed KPI over the `days` full days before `now`, from the days the KPI schedule kept:
+ * a day it has not kept counts as no data.
+ */
+function standings(
+  manifest: UseCaseManifest,
+  kept: readonly KpiDay[],
+  now: number,
+  days: number,
+): Map<string, KpiStanding> {
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  const dayStarts = Array.from({ length: days }, (_, index) => today - (days - index) * DAY_MS);
+  const result = new Map<string, KpiStanding>();
+  for (const kpi of manifest.kpis) {
+    const compute = kpi.compute;
+    if (!compute) continue;
+    const perDay = dayStarts.map(
+      (day): KpiDay =>
+        kept.find((row) => row.kpi === kpi.id && row.day === day) ?? {
+          useCase: manifest.id,
+          kpi: kpi.id,
+          day,
+          numerator: 0,
+          denominator: 0,
+          coverage: 0,
+        },
+    );
+    result.set(kpi.id, kpiStanding({ ...kpi, compute }, perDay));
+  }
+  return result;
+}
+
+/** A use case's page: its KPIs (with their kept daily values) and what its alerts cost and earn. */
 export function useCaseSummary(
   manifest: UseCaseManifest,
   alerts: readonly Alert[],
   devices: number,
   now: number,
   days: number,
+  kept: readonly KpiDay[] = [],
 ): UseCaseSummary {
+  const figures = standings(manifest, kept, now, days);
   const firstDay = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
   const perDay = new Map<number, number>();
   for (let day = firstDay; day <= now; day += DAY_MS) perDay.set(day, 0);
@@ -183,11 +226,10 @@ export function useCaseSummary(
       description: kpi.description,
       baseline: kpi.baseline,
       target: kpi.target.text,
-      targetValue: {
-        low: round(kpi.baseline.value * (1 + kpi.target.low / 100)),
-        high: round(kpi.baseline.value * (1 + kpi.target.high / 100)),
-      },
+      targetValue: targetRange(kpi),
       measuredBy: kpi.measuredBy,
+      period: kpi.period,
+      standing: figures.get(kpi.id) ?? null,
       servedBy: [
         ...manifest.sensors.filter((s) => s.kpi === kpi.id).map((s) => s.field),
         ...manifest.inferences.filter((i) => i.kpi === kpi.id).map((i) => `inference ${i.id}`),

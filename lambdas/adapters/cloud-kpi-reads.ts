@@ -64,6 +64,16 @@ export class InfluxKpiReads implements KpiReads {
     return new Set(rows.map((row) => row.device_id)).size;
   }
 
+  async firstReading(useCase: string, from: number, to: number): Promise<number | null> {
+    // Without GROUP BY time, first() answers the point's own time.
+    const [rows = []] = await this.influx.query([
+      `SELECT first(seq) FROM ${TELEMETRY_MEASURE_NAME} WHERE use_case = ${influxQuote(useCase)} ` +
+        `AND time >= ${influxTime(from)} AND time < ${influxTime(to)}`,
+    ]);
+    const time = rows[0]?.time;
+    return time === undefined || time === null ? null : Number(time);
+  }
+
   alerts(useCase: string, from: number, to: number): Promise<Alert[]> {
     return alertsOverlapping(this.alertStore, useCase, from, to);
   }
@@ -120,6 +130,15 @@ export class TimestreamKpiReads implements KpiReads {
       `SELECT count(DISTINCT device_id) AS n FROM ${this.source} WHERE ${this.where(useCase, from, to)}`,
     );
     return Number(row?.n ?? 0);
+  }
+
+  async firstReading(useCase: string, from: number, to: number): Promise<number | null> {
+    const [row] = await timestreamRows(
+      this.timestream,
+      `SELECT to_milliseconds(min(time)) AS t FROM ${this.source} WHERE ${this.where(useCase, from, to)}`,
+    );
+    const first = row?.t;
+    return first === undefined || first === null || first === '' ? null : Number(first);
   }
 
   alerts(useCase: string, from: number, to: number): Promise<Alert[]> {

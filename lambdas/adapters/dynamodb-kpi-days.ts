@@ -1,19 +1,20 @@
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KpiDay } from '../../core/kpi/kpi.ts';
+import type { KeptKpiDays, StoredKpiDay } from '../../core/kpi/schedule.ts';
 
 const partition = (useCase: string) => `KPI#${useCase}`;
 const sortKey = (kpi: string, day: number) => `${kpi}#${new Date(day).toISOString().slice(0, 10)}`;
 
 /** The `kpis` table in the cloud: one item per use case, KPI and day (pk `KPI#<use case>`, sk `<kpi>#<day>`). */
-export class DynamoDbKpiDays {
+export class DynamoDbKpiDays implements KeptKpiDays {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  /** Every day kept for the use case from `since` on. */
-  async since(useCase: string, since: number): Promise<KpiDay[]> {
-    const days: KpiDay[] = [];
+  /** Every day kept for the use case from `since` on; one kept before days had a coverage has none (0). */
+  async since(useCase: string, since: number): Promise<StoredKpiDay[]> {
+    const days: StoredKpiDay[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
@@ -33,6 +34,8 @@ export class DynamoDbKpiDays {
           day: Number(item.day),
           numerator: Number(item.numerator),
           denominator: Number(item.denominator),
+          coverage: typeof item.coverage === 'number' ? item.coverage : 0,
+          computedAt: typeof item.computedAt === 'number' ? item.computedAt : null,
         });
       start = page.LastEvaluatedKey;
     } while (start);
@@ -52,6 +55,7 @@ export class DynamoDbKpiDays {
               day: day.day,
               numerator: day.numerator,
               denominator: day.denominator,
+              coverage: day.coverage,
               computedAt,
             },
           },

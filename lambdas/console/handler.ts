@@ -17,6 +17,7 @@ import { OperatorApi } from '../../core/operators/api.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
 import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
+import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
 import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
 import { deploymentFromEnv } from '../shared/deployment.ts';
 import { operatorReadsFromEnv } from '../shared/telemetry-backend.ts';
@@ -137,6 +138,8 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
     clock: systemClock,
     newId: randomUUID,
     audit: new EventBridgeAuditTrail(new EventBridgeClient({}), requireEnv('EVENT_BUS_NAME', env)),
+    // The days the KPI function keeps, for the use-case page (the OperatorConsole construct's kpiTable).
+    ...(env.KPI_TABLE ? { kpis: new DynamoDbKpiDays(documents, env.KPI_TABLE) } : {}),
   });
 }
 

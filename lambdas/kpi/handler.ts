@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/ingest/ports.ts';
 import { DAY_MS, type KpiDay, type KpiReads } from '../../core/kpi/kpi.ts';
-import { computeMissingKpiDays, KPI_BACKFILL_DAYS, kpiDayKey } from '../../core/kpi/schedule.ts';
+import { computeMissingKpiDays, finalKeys, KPI_BACKFILL_DAYS } from '../../core/kpi/schedule.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
@@ -33,7 +33,8 @@ export interface KpiRun {
 
 /**
  * Computes one use case's KPIs when its schedule fires: every computed KPI's full days of the
- * last week that the `kpis` table lacks, with the same code as the local runtime, then keeps them.
+ * last week that do not stand yet in the `kpis` table (missing, without data, or recent enough for
+ * late readings), with the same code as the local runtime, then keeps them.
  */
 export function createKpiHandler(deps: KpiDependencies) {
   return async (event: unknown, context?: Context): Promise<KpiRun> => {
@@ -44,7 +45,7 @@ export function createKpiHandler(deps: KpiDependencies) {
       throw new Error(`unknown use case "${useCase}" (${[...deps.manifests.keys()].join(', ')})`);
     const now = deps.clock.now();
     const since = Math.floor(now / DAY_MS) * DAY_MS - KPI_BACKFILL_DAYS * DAY_MS;
-    const known = new Set((await deps.days.since(useCase, since)).map(kpiDayKey));
+    const known = finalKeys(await deps.days.since(useCase, since));
     const skipped = manifest.kpis.filter((kpi) => kpi.compute && 'sql' in kpi.compute).map((kpi) => kpi.id);
     const computed = await computeMissingKpiDays(
       manifest,

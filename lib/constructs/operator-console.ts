@@ -19,6 +19,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -56,6 +57,11 @@ export interface OperatorConsoleProps {
   /** Each use case's Timestream database, by use case id: readings and scores for the plots. */
   /** Where every use case's readings and scores are read from. */
   readonly telemetry: TelemetryReads;
+  /**
+   * The KPI days the KpiSchedule keeps, whose values the use-case page shows.
+   * @default - the use-case page shows each KPI's baseline and target, no values
+   */
+  readonly kpiTable?: dynamodb.ITable;
   /** Where the site bucket's server access logs and CloudFront's standard logs go (ACLs enabled). */
   readonly accessLogsBucket: s3.IBucket;
   /**
@@ -237,6 +243,7 @@ export class OperatorConsole extends Construct {
         ALERT_TABLE: props.alerting.table.tableName,
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
         ...props.telemetry.readerEnvironment,
+        ...(props.kpiTable ? { KPI_TABLE: props.kpiTable.tableName } : {}),
         POWERTOOLS_SERVICE_NAME: 'operator-console',
       },
       define: compiledUseCases(props.useCases, props.contracts),
@@ -244,6 +251,9 @@ export class OperatorConsole extends Construct {
     });
     props.alerting.grantDecisions(role);
     props.telemetry.grantRead(role);
+    // The use-case page queries one use case's days: no scans, no writes.
+    props.kpiTable?.grant(role, 'dynamodb:Query');
+    props.kpiTable?.encryptionKey?.grantDecrypt(role);
     return fn;
   }
 

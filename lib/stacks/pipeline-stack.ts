@@ -308,6 +308,7 @@ export class PipelineStack extends Stack {
       contracts: props.contracts,
       alerting: this.alerting,
       telemetry,
+      kpiTable: this.kpis.table,
       accessLogsBucket: accessLogs,
     });
     this.modelDeployment = [...this.inference.values()].some((e) => e.endpoint)

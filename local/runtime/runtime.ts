@@ -228,6 +228,7 @@ export class LocalRuntime {
           clock: systemClock,
           newId: randomUUID,
           audit,
+          kpis,
         })
       : undefined;
     // The queue is made once everything listens: a replay of the journal must not start before a

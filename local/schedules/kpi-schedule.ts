@@ -1,6 +1,11 @@
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import type { KpiDay } from '../../core/kpi/kpi.ts';
-import { computeMissingKpiDays, kpiDayKey } from '../../core/kpi/schedule.ts';
+import {
+  computeMissingKpiDays,
+  finalKeys,
+  type KeptKpiDays,
+  type StoredKpiDay,
+} from '../../core/kpi/schedule.ts';
 import type { Clock } from '../../core/ingest/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import type { DuckDbStore, QueryResult } from '../store/duckdb-store.ts';
@@ -8,19 +13,26 @@ import { StoreKpiReads } from '../store/kpi-reads.ts';
 
 const EVERY_MS = 3600_000;
 
-/** The days the runtime computed, from the `kpis` table (none before it exists). */
-export async function kpiDaysIn(query: (sql: string) => Promise<QueryResult>): Promise<KpiDay[]> {
+/**
+ * The days the runtime kept, from the `kpis` table (none before it exists). A row from before
+ * days had a coverage counts as none: it is computed again.
+ */
+export async function kpiDaysIn(query: (sql: string) => Promise<QueryResult>): Promise<StoredKpiDay[]> {
   const { rows } = await query(
-    "SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'kpis'",
+    "SELECT count(*)::INTEGER AS n FROM information_schema.columns WHERE table_name = 'kpis' AND column_name = 'coverage'",
   );
   if (Number(rows[0]?.n) === 0) return [];
-  const days = await query('SELECT use_case, kpi, epoch_ms(day) AS day, numerator, denominator FROM kpis');
+  const days = await query(
+    'SELECT use_case, kpi, epoch_ms(day) AS day, numerator, denominator, coverage, epoch_ms(computed_at) AS computed_at FROM kpis',
+  );
   return days.rows.map((row) => ({
     useCase: String(row.use_case),
     kpi: String(row.kpi),
     day: Number(row.day),
     numerator: Number(row.numerator),
     denominator: Number(row.denominator),
+    coverage: row.coverage === null ? 0 : Number(row.coverage),
+    computedAt: row.computed_at === null ? null : Number(row.computed_at),
   }));
 }
 
@@ -29,7 +41,7 @@ export async function kpiDaysIn(query: (sql: string) => Promise<QueryResult>): P
  * (the last week) are computed from the store and kept, one row per use case, KPI and day: what
  * EventBridge Scheduler and a Lambda would do in the cloud. A day is computed once it is over.
  */
-export class LocalKpiSchedule {
+export class LocalKpiSchedule implements KeptKpiDays {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> = Promise.resolve(0);
 
@@ -58,7 +70,9 @@ export class LocalKpiSchedule {
           denominator DOUBLE NOT NULL,
           computed_at TIMESTAMP NOT NULL,
           PRIMARY KEY (use_case, kpi, day)
-        );`),
+        );
+        -- The share of the day with data; rows kept before it was recorded are NULL, and recomputed.
+        ALTER TABLE kpis ADD COLUMN IF NOT EXISTS coverage DOUBLE;`),
     );
     return new LocalKpiSchedule(store, manifests, contracts, clock, onError);
   }
@@ -77,10 +91,13 @@ export class LocalKpiSchedule {
     this.timer.unref();
   }
 
-  /** Computes and keeps the missing full days of the last week; answers how many rows it wrote. */
+  /**
+   * Computes and keeps the days of the last week that do not stand yet (no data, or too recent for
+   * late data to be ruled out); answers how many rows it wrote.
+   */
   async computeMissing(): Promise<number> {
     const query = (sql: string) => this.store.query(sql);
-    const known = new Set((await kpiDaysIn(query)).map(kpiDayKey));
+    const known = finalKeys(await kpiDaysIn(query));
     const computed: KpiDay[] = [];
     for (const manifest of this.manifests) {
       const reads = new StoreKpiReads(query, this.contracts.get(manifest.contract));
@@ -91,15 +108,21 @@ export class LocalKpiSchedule {
     const now = this.clock.now();
     await this.store.withWriter((c) =>
       c.run(
-        `INSERT OR REPLACE INTO kpis VALUES ${computed
+        `INSERT OR REPLACE INTO kpis (use_case, kpi, day, numerator, denominator, computed_at, coverage) VALUES ${computed
           .map(
             (row) =>
-              `(${[row.useCase, row.kpi].map((text) => `'${text.replace(/'/g, "''")}'`).join(', ')}, ${micros(row.day)}, ${row.numerator}, ${row.denominator}, ${micros(now)})`,
+              `(${[row.useCase, row.kpi].map((text) => `'${text.replace(/'/g, "''")}'`).join(', ')}, ${micros(row.day)}, ${row.numerator}, ${row.denominator}, ${micros(now)}, ${row.coverage})`,
           )
           .join(', ')}`,
       ),
     );
     return computed.length;
+  }
+
+  async since(useCase: string, since: number): Promise<StoredKpiDay[]> {
+    return (await kpiDaysIn((sql) => this.store.query(sql))).filter(
+      (row) => row.useCase === useCase && row.day >= since,
+    );
   }
 
   async stop(): Promise<void> {

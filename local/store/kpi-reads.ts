@@ -74,7 +74,20 @@ export class StoreKpiReads implements KpiReads {
     return rows.map((row) => JSON.parse(String(row.alert)) as Alert);
   }
 
-  async sql(query: string, from: number, to: number): Promise<{ numerator: number; denominator: number }> {
+  async firstReading(useCase: string, from: number, to: number): Promise<number | null> {
+    const { rows } = await this.query(
+      `SELECT epoch_ms(min(time)) AS t FROM telemetry WHERE use_case = ${sqlText(useCase)}
+         AND time >= ${timestampOf(from)} AND time < ${timestampOf(to)}`,
+    );
+    const first = rows[0]?.t;
+    return first === null || first === undefined ? null : Number(first);
+  }
+
+  async sql(
+    query: string,
+    from: number,
+    to: number,
+  ): Promise<{ numerator: number | null; denominator: number }> {
     const bound = query.replaceAll('$from', timestampOf(from)).replaceAll('$to', timestampOf(to));
     const { rows } = await this.query(bound);
     const [row] = rows;
@@ -82,6 +95,9 @@ export class StoreKpiReads implements KpiReads {
       throw new Error('a KPI query answers one row with a numerator column (and a denominator for a rate)');
     const number = (value: unknown, fallback: number) =>
       value === null || value === undefined ? fallback : Number(value);
-    return { numerator: number(row.numerator, 0), denominator: number(row.denominator, 1) };
+    return {
+      numerator: row.numerator === null || row.numerator === undefined ? null : Number(row.numerator),
+      denominator: number(row.denominator, 1),
+    };
   }
 }

@@ -1,15 +1,14 @@
 import type { LabelledStretch } from '../../core/model/retraining.ts';
 import type { Row } from './duckdb-store.ts';
-import { queryLocalStore } from './query-client.ts';
+import type { StoreQuery } from './query-client.ts';
 import { sqlText } from './sql.ts';
 
 /** The local query API's row limit: longer reads page by time. */
 const PAGE = 10_000;
 
 /** The devices of a use case that have rows in `table`, by id. */
-export async function devicesIn(dataDir: string, table: string, useCase: string): Promise<string[]> {
-  const { rows } = await queryLocalStore(
-    dataDir,
+export async function devicesIn(query: StoreQuery, table: string, useCase: string): Promise<string[]> {
+  const { rows } = await query(
     `SELECT DISTINCT device_id FROM ${table} WHERE use_case = ${sqlText(useCase)} ORDER BY device_id`,
   );
   return rows.map((row) => String(row.device_id));
@@ -20,7 +19,7 @@ export async function devicesIn(dataDir: string, table: string, useCase: string)
  * time: `columns` are selected beside `epoch_ms(time) AS t`, `where` narrows further.
  */
 export async function deviceRows(
-  dataDir: string,
+  query: StoreQuery,
   table: string,
   useCase: string,
   deviceId: string,
@@ -28,8 +27,7 @@ export async function deviceRows(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   for (let after = options.after ?? -1; ;) {
-    const { rows: page } = await queryLocalStore(
-      dataDir,
+    const { rows: page } = await query(
       `SELECT epoch_ms(time) AS t, ${options.columns} FROM ${table}
        WHERE use_case = ${sqlText(useCase)} AND device_id = ${sqlText(deviceId)} AND epoch_ms(time) > ${after}
          ${options.where ? `AND ${options.where}` : ''}
@@ -45,9 +43,8 @@ export async function deviceRows(
  * The operators' verdicts that still stand (an undone one left its alert without a verdict), as
  * labelled stretches of readings: confirmed faults, and windows judged normal.
  */
-export async function standingVerdicts(dataDir: string, useCase: string): Promise<LabelledStretch[]> {
-  const { rows } = await queryLocalStore(
-    dataDir,
+export async function standingVerdicts(query: StoreQuery, useCase: string): Promise<LabelledStretch[]> {
+  const { rows } = await query(
     `SELECT f.device_id, f.label, epoch_ms(f.from_time) AS from_ms, epoch_ms(f.to_time) AS to_ms
      FROM feedback f JOIN alerts a ON a.id = f.alert_id
      WHERE f.use_case = ${sqlText(useCase)} AND a.verdict IS NOT NULL AND f.label IN ('anomaly', 'normal')`,

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
-import {
-  computeKpiDay,
-  kpiComputationSchema,
-  kpiValue,
-  type KpiReading,
-  type KpiReads,
-} from '../../core/kpi/kpi.ts';
+import { computeKpiDay } from '../../core/kpi/computations.ts';
+import { kpiComputationSchema, kpiValue, type KpiReading, type KpiReads } from '../../core/kpi/kpi.ts';
 import { kpiReport } from '../../core/kpi/report.ts';
+import { withUnit } from '../../core/kpi/wording.ts';
 import { repoUseCase } from '../support/catalog.ts';
 
 const DAY = Date.UTC(2026, 10, 30);
@@ -30,6 +26,10 @@ function reads(readings: KpiReading[], alerts: Partial<Alert>[] = []): KpiReads 
       ),
     sql: (query, from, to) =>
       Promise.resolve({ numerator: from === DAY && to === DAY + 24 * H ? 7 : -1, denominator: query.length }),
+    firstReading: (_, from, to) => {
+      const times = readings.filter((r) => r.time >= from && r.time < to).map((r) => r.time);
+      return Promise.resolve(times.length === 0 ? null : Math.min(...times));
+    },
   };
 }
 const at = (deviceId: string, time: number, values: Record<string, number>): KpiReading => ({
@@ -175,20 +175,25 @@ describe('KPI computations, by hand', () => {
   });
 
   it('GIVEN a KPI in SQL THEN it runs for the day asked', async () => {
-    const day = await compute({ sql: 'SELECT 7 AS numerator' }, reads([]));
-    expect(day).toMatchObject({ numerator: 7, denominator: 'SELECT 7 AS numerator'.length });
+    // The store had readings since the day before: the whole day is covered.
+    const day = await compute({ sql: 'SELECT 7 AS numerator' }, reads([at('ahu-1', DAY - H, {})]));
+    expect(day).toMatchObject({ numerator: 7, denominator: 'SELECT 7 AS numerator'.length, coverage: 1 });
   });
 
   it('GIVEN days THEN a quantity is the daily mean times the period, a rate the ratio of sums', () => {
     const days = [
-      { numerator: 2, denominator: 1 },
-      { numerator: 4, denominator: 3 },
+      { numerator: 2, denominator: 1, coverage: 1 },
+      { numerator: 4, denominator: 3, coverage: 1 },
+      // A day the store began in the afternoon, and one before it existed: no data, not zeros.
+      { numerator: 0.5, denominator: 1, coverage: 0.4 },
+      { numerator: 0, denominator: 1, coverage: 0 },
     ];
     expect(kpiValue(days, true, 'month')).toBe(90);
     expect(kpiValue(days, true, 'week')).toBe(21);
     expect(kpiValue(days, false, 'month')).toBe(1.5);
     expect(kpiValue([], true, 'month')).toBeNull();
-    expect(kpiValue([{ numerator: 1, denominator: 0 }], false, 'month')).toBeNull();
+    expect(kpiValue(days.slice(2), true, 'month')).toBeNull();
+    expect(kpiValue([{ numerator: 1, denominator: 0, coverage: 1 }], false, 'month')).toBeNull();
   });
 });
 
@@ -226,5 +231,57 @@ describe('the KPI report', () => {
     await expect(kpiReport(hvac, reads([]), DAY, 0)).rejects.toThrow(
       'days must be a whole number from 1 to 366, got 0',
     );
+  });
+
+  it('GIVEN a store ten minutes old THEN no KPI is on target: too little data, and the days before it are blank, not zeros', async () => {
+    const hvac = repoUseCase('hvac-energy');
+    const now = DAY + 10 * M;
+    const fresh = reads([at('ahu-001', DAY, { 'measures.electricalPower': 20 })]);
+    const rows = await kpiReport(hvac, fresh, now, 30);
+    for (const row of rows) {
+      expect(row).toMatchObject({ current: null, onTarget: null, status: 'too little data', fullDays: 0 });
+      expect(row.trend.every((point) => point.value === null)).toBe(true);
+    }
+  });
+
+  it('GIVEN three full days of a monthly KPI and the afternoon the store began THEN it shows the three days but gives no verdict before seven', async () => {
+    const hvac = repoUseCase('hvac-energy');
+    const readings: KpiReading[] = [];
+    for (let time = DAY - 3 * 24 * H - 9 * H; time < DAY; time += 5 * M)
+      readings.push(at('ahu-001', time, { 'measures.electricalPower': 20 }));
+    const rows = await kpiReport(hvac, reads(readings), DAY + H, 7);
+    const cost = rows.find((row) => row.kpi === 'hvac-energy-cost');
+    expect(cost).toMatchObject({
+      current: 2592,
+      onTarget: null,
+      status: 'too little data',
+      fullDays: 3,
+      daysNeeded: 7,
+    });
+    // The afternoon before the three days counts for nothing: a part of a day is not a day.
+    expect(cost?.trend.map((point) => point.value)).toEqual([null, null, null, null, 2592, 2592, 2592]);
+  });
+
+  it('GIVEN the store began at 15:00 THEN that day covers 9 of its 24 hours and the day before none', async () => {
+    const store = reads([at('ahu-1', DAY + 15 * H, { 'measures.p': 10 })]);
+    expect((await compute({ builtin: 'energy', power: 'measures.p' }, store)).coverage).toBeCloseTo(0.375, 6);
+    expect((await compute({ builtin: 'energy', power: 'measures.p' }, store, DAY - 24 * H)).coverage).toBe(0);
+    expect((await compute({ builtin: 'energy', power: 'measures.p' }, store, DAY + 24 * H)).coverage).toBe(1);
+  });
+
+  it('GIVEN a SQL KPI whose sums see no rows THEN the day has no data rather than a zero', async () => {
+    const empty: KpiReads = {
+      ...reads([at('ahu-1', DAY - H, {})]),
+      sql: () => Promise.resolve({ numerator: null, denominator: 1 }),
+    };
+    expect(await compute({ sql: 'SELECT sum(x) AS numerator FROM telemetry' }, empty)).toMatchObject({
+      numerator: 0,
+      coverage: 0,
+    });
+  });
+
+  it('GIVEN a unit that names its period THEN the period is not said twice', () => {
+    expect(withUnit(9800, 'EUR/month', 'month')).toBe('9800 EUR/month');
+    expect(withUnit(0.42, 'kWh/m3', 'week')).toBe('0.42 kWh/m3 over a week');
   });
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeKpiDay, DAY_MS, kpiComputationSchema } from '../../core/kpi/kpi.ts';
+import { computeKpiDay } from '../../core/kpi/computations.ts';
+import { DAY_MS, kpiComputationSchema } from '../../core/kpi/kpi.ts';
 import { InfluxHttp } from '../../lambdas/adapters/influx-http.ts';
 import { InfluxInferenceStore } from '../../lambdas/adapters/influx-inference-store.ts';
 import { InfluxKpiReads } from '../../lambdas/adapters/cloud-kpi-reads.ts';

@@ -38,6 +38,7 @@ const steadyUnit: KpiReads = {
   devices: () => Promise.resolve(1),
   alerts: () => Promise.resolve([]),
   sql: () => Promise.reject(new Error('no SQL in the cloud')),
+  firstReading: (_, from) => Promise.resolve(from),
 };
 
 const handler = createKpiHandler({
@@ -60,15 +61,28 @@ afterAll(() => {
 });
 
 describe('the KPI function', () => {
-  it('GIVEN the table holds some days THEN it computes the missing full days of the last week, and only those', async () => {
+  it('GIVEN the table holds some days THEN it computes the days of the last week that do not stand yet, and only those', async () => {
+    const kept = { kpi: 'hvac-energy-cost', numerator: 86.4, denominator: 1 };
     documents.on(QueryCommand).resolves({
-      Items: [{ kpi: 'hvac-energy-cost', day: TODAY - DAY_MS, numerator: 86.4, denominator: 1 }],
+      Items: [
+        // Stands: a full day of data, computed once late data could no longer change it.
+        { ...kept, day: TODAY - 3 * DAY_MS, coverage: 1, computedAt: TODAY - DAY_MS },
+        // Computed the morning after: a backlog may still arrive for it.
+        { ...kept, day: TODAY - DAY_MS, coverage: 1, computedAt: TODAY + 3_600_000 },
+        // Kept before days had a coverage: it may be a zero written before the store had data.
+        { ...kept, day: TODAY - 2 * DAY_MS, computedAt: TODAY - 12 * 3_600_000 },
+        // No data that day.
+        { ...kept, day: TODAY - 4 * DAY_MS, coverage: 0, computedAt: TODAY - DAY_MS },
+      ],
     });
 
     const run = await handler({ useCase: 'hvac-energy' });
 
-    // three computed KPIs x seven days, less the one kept
+    // three computed KPIs x seven days, less the one that stands
     expect(run.computed).toHaveLength(3 * 7 - 1);
+    expect(
+      run.computed.filter((day) => day.kpi === 'hvac-energy-cost').map((day) => (TODAY - day.day) / DAY_MS),
+    ).toEqual([7, 6, 5, 4, 2, 1]);
     expect(run.computed.find((day) => day.kpi === 'hvac-energy-cost')).toMatchObject({
       day: TODAY - 7 * DAY_MS,
       numerator: expect.closeTo(86.4, 6) as unknown,
@@ -84,6 +98,7 @@ describe('the KPI function', () => {
     expect(written[0]?.PutRequest?.Item).toMatchObject({
       pk: 'KPI#hvac-energy',
       sk: `hvac-energy-cost#${new Date(TODAY - 7 * DAY_MS).toISOString().slice(0, 10)}`,
+      coverage: 1,
       computedAt: NOW,
     });
   });
@@ -173,6 +188,9 @@ describe('InfluxKpiReads against a real InfluxDB', () => {
       ['ahu-002', 0],
     ]);
     expect(await reads.devices('hvac-energy', t0, t0 + DAY_MS)).toBe(2);
+    // The first reading's own time, and none in a window without readings.
+    expect(await reads.firstReading('hvac-energy', t0 - DAY_MS, t0 + DAY_MS)).toBe(t0);
+    expect(await reads.firstReading('hvac-energy', t0 + 61_000, t0 + DAY_MS)).toBeNull();
     await expect(reads.readings('hvac-energy', ['measures.humidity'], t0, t0 + DAY_MS)).rejects.toThrow(
       '"measures.humidity" is not a measure of hvac.telemetry@1',
     );

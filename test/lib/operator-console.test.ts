@@ -156,6 +156,23 @@ describe('OperatorConsole', () => {
     expect(JSON.stringify(select?.Resource)).toContain('/table/inferences');
   });
 
+  it('GIVEN the kept KPI days THEN the API function is told their table and may query it, nothing more', () => {
+    const kpiTable = Object.keys(
+      template.findResources('AWS::DynamoDB::Table', {
+        Properties: { TableName: Match.absent() },
+      }),
+    ).find((id) => id.startsWith('KpisTable'));
+    expect(kpiTable).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KPI_TABLE: { Ref: kpiTable } }) },
+      Description: Match.stringLikeRegexp('operator console API'),
+    });
+    const onKpis = statementsOfRole('ConsoleApiRole').filter((s) =>
+      JSON.stringify(s.Resource).includes(kpiTable ?? '-'),
+    );
+    expect(actionsOf(onKpis)).toEqual(['dynamodb:Query']);
+  });
+
   it("GIVEN edge health reports THEN a rule keeps each device's last one in the alert table, with named figures only", () => {
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       TopicRulePayload: Match.objectLike({

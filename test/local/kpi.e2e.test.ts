@@ -36,20 +36,22 @@ beforeAll(async () => {
   try {
     await DuckDbAlertStore.open(store);
     await store.write(unitDay());
-    const schedule = await LocalKpiSchedule.open(
-      store,
-      useCases,
-      contracts,
-      { now: () => Date.now() },
-      (error) => {
-        throw error;
-      },
-    );
+    let now = Date.now();
+    const schedule = await LocalKpiSchedule.open(store, useCases, contracts, { now: () => now }, (error) => {
+      throw error;
+    });
     // Every computed KPI of both use cases, for each day of the last week.
     const computedKpis = useCases.flatMap((u) => u.kpis.filter((k) => k.compute)).length;
     expect(await schedule.computeMissing()).toBe(7 * computedKpis);
-    // Kept: the next run has nothing left to do.
-    expect(await schedule.computeMissing()).toBe(0);
+    // An hour later nothing stands yet: the days without data, and yesterday, which a backlog
+    // arriving late could still change, are computed again.
+    now += 3600_000;
+    expect(await schedule.computeMissing()).toBe(7 * computedKpis);
+    // Once a day has passed, yesterday's full day of hvac-energy data stands, and is left alone.
+    now += DAY_MS;
+    await schedule.computeMissing();
+    const hvacKpis = useCases.find((u) => u.id === 'hvac-energy')?.kpis.filter((k) => k.compute).length ?? 0;
+    expect(await schedule.computeMissing()).toBe(7 * computedKpis - hvacKpis);
   } finally {
     await store.close();
   }
@@ -93,19 +95,28 @@ describe('KPIs that report themselves, on one machine', () => {
       kpi: string;
       current: number | null;
       onTarget: boolean | null;
+      status: string;
+      fullDays: number;
     }[];
+    // A month of that day's cost; one full day is too little for a verdict on a monthly KPI.
     expect(rows.find((row) => row.kpi === 'hvac-energy-cost')).toMatchObject({
       current: 2592,
-      onTarget: true,
+      onTarget: null,
+      status: 'too little data',
+      fullDays: 1,
     });
     expect(rows.find((row) => row.kpi === 'comfort-hours-outside-band')).toMatchObject({ current: 0 });
 
     const table = await aiot(['kpi', 'report', '--days', '7', '--data-dir', dataDir]);
     expect(table.code, table.stderr).toBe(0);
-    // One day with 86.4 EUR in seven: a month of that is 86.4 / 7 x 30.
+    // One day with 86.4 EUR in seven: the six days before the store existed are no data, not
+    // zeros that would make the month look 86 % cheaper.
     const line = table.stdout.split('\n').find((text) => text.includes('hvac-energy-cost'));
-    expect(line).toContain('370.286');
-    expect(line).toContain('on target');
+    expect(line).toContain('2592');
+    expect(line).toContain('too little data (1 of 7 full days)');
+    expect(line).toContain('9800 EUR/month');
+    expect(line).not.toContain('per month');
+    expect(table.stdout).not.toContain('on target');
     expect(table.stdout).toContain('measured outside');
   });
 
