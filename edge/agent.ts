@@ -99,6 +99,8 @@ export interface EdgeAgentOptions {
   /** The reject file rotates past this size, keeping one previous file. @default 10 MiB */
   readonly maxRejectFileBytes?: number;
   readonly onLog?: (level: 'info' | 'warn', message: string) => void;
+  /** A reading refused here, with every reason; it is also kept in the reject file (`rejectFile`). */
+  readonly onReject?: (reasons: readonly string[]) => void;
 }
 
 export interface EdgeAgentStatus {
@@ -142,7 +144,7 @@ export const DEFAULT_PACK_WAIT_MS = 5000;
 export class EdgeAgent {
   private readonly queue: DiskQueue;
   private readonly preprocessor: EdgePreprocessor;
-  private readonly rejectFile: string;
+  private readonly rejectPath: string;
   private client: MqttClient | undefined;
   private connected = false;
   private generation = 0;
@@ -194,7 +196,7 @@ export class EdgeAgent {
       },
     });
     this.preprocessor = new EdgePreprocessor(options.contract, options.identity, options.settings);
-    this.rejectFile = path.join(options.dataDir, 'rejects.jsonl');
+    this.rejectPath = path.join(options.dataDir, 'rejects.jsonl');
     this.tokens = this.burst;
     this.packWaitShare = options.firstPackWaitShare ?? Math.random();
     const backlog = this.queue.stats.depth;
@@ -296,15 +298,21 @@ export class EdgeAgent {
     this.pump();
   }
 
+  /** Where refused readings are kept, with every reason: JSON lines. */
+  get rejectFile(): string {
+    return this.rejectPath;
+  }
+
   private writeReject(input: unknown, reasons: readonly string[]): void {
+    this.options.onReject?.(reasons);
     const line = `${JSON.stringify({ at: new Date().toISOString(), thing: this.options.identity.thing, reasons, input })}\n`;
     try {
-      if (statSync(this.rejectFile).size + line.length > (this.options.maxRejectFileBytes ?? 10 * MiB))
-        renameSync(this.rejectFile, `${this.rejectFile}.1`);
+      if (statSync(this.rejectPath).size + line.length > (this.options.maxRejectFileBytes ?? 10 * MiB))
+        renameSync(this.rejectPath, `${this.rejectPath}.1`);
     } catch {
       // No reject file yet.
     }
-    appendFileSync(this.rejectFile, line);
+    appendFileSync(this.rejectPath, line);
   }
 
   get status(): EdgeAgentStatus {

@@ -19,6 +19,7 @@ import { deviceSimulator } from '../core/simulation/device-simulator.ts';
 import { DEFAULT_MAX_SEND_RATE, EdgeAgent, type EdgeAgentStatus } from './agent.ts';
 import type { FsyncPolicy, OverflowPolicy } from './disk-queue.ts';
 import { csvSource, jsonLinesSource, SKAB_COLUMNS, simulatorSource, type ReadingSource } from './sources.ts';
+import { RefusalReporter } from './refusal-reporter.ts';
 
 export interface EdgeRunOptions {
   /** The device's thing name; with a claim certificate, the one provisioning gives it. */
@@ -279,6 +280,7 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
   );
   const { thing, credentials, identityDir } = await deviceIdentity(options, ca);
   const dataDir = options.dataDir ?? path.join('.aiot', 'edge', thing);
+  const refusals = new RefusalReporter();
   const abort = new AbortController();
   const signal = abort.signal;
   let source: ReadingSource;
@@ -342,8 +344,13 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
     onLog: (level, message) => {
       console.error(`${new Date().toISOString()} ${level} ${message}`);
     },
+    onReject: (reasons) => {
+      refusals.say(reasons);
+    },
   });
+  refusals.file = agent.rejectFile;
   const report = () => {
+    refusals.flush();
     if (options.status === 'json')
       console.log(JSON.stringify({ timestamp: new Date().toISOString(), ...agent.status }));
     else if (options.status === 'text') console.log(formatStatus(agent.status));
@@ -369,6 +376,7 @@ export async function runEdgeAgent(options: EdgeRunOptions): Promise<EdgeAgentSt
   const status = await agent.stop(options.drain * 1000, { waitForConnection: !interrupted });
   clearInterval(statusTimer);
   if (options.status !== 'off') report();
+  refusals.flush();
   return status;
 }
 

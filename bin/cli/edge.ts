@@ -9,7 +9,8 @@ import { readRuntimeFile } from '../../local/runtime/runtime.ts';
  * `aiot edge`: the device agent against the local runtime. The certificates come from the
  * runtime's folder (`--certs-dir`, default `.aiot/certs`): the CA must exist there already (a
  * second CA would make every connection fail), and the thing's certificate is issued on first
- * use. Without --endpoint, the agent connects to the port of the runtime running on that folder.
+ * use. Without --endpoint, the agent connects to the port of the runtime running on that folder,
+ * and without --data-dir it keeps its queue in that folder's `edge/<thing>`.
  */
 export function localEdgeCommand(): Command {
   return edgeCommand('edge', async (options, command) => {
@@ -24,6 +25,9 @@ export function localEdgeCommand(): Command {
       const ca = await LocalCertificateAuthority.openOrCreate(certsDir);
       await ca.devicePair(options.thing);
     }
+    // The agent's queue lives with the runtime it sends to: <data folder>/edge/<thing>.
+    if (options.dataDir === undefined && options.thing !== undefined)
+      options.dataDir = path.join(runtimeDir, 'edge', options.thing);
     if (command.getOptionValueSource('endpoint') === 'default') {
       const running = readRuntimeFile(runtimeDir);
       if (running) options.endpoint = `mqtts://localhost:${running.mqttPort}`;

@@ -73,8 +73,13 @@ export function buildTelemetryMessage(
     : { ok: false, reasons: reasonsFromZod(parsed.error.issues).map(formatReason) };
 }
 
-function parseTime(timestamp: number | string | undefined, now: number): number {
-  if (timestamp === undefined) return now;
+/**
+ * A reading's time: its own, or, for one without, the agent's clock at arrival, at least a
+ * millisecond after the previous reading: two lines piped in the same millisecond are two
+ * readings, not a duplicate to refuse.
+ */
+function parseTime(timestamp: number | string | undefined, now: number, previous: number): number {
+  if (timestamp === undefined) return Math.max(now, previous + 1);
   return typeof timestamp === 'number' ? timestamp : Date.parse(timestamp);
 }
 
@@ -142,7 +147,7 @@ export class EdgePreprocessor {
 
   accept(reading: SourceReading, now: number): AcceptResult {
     this.readings += 1;
-    const time = parseTime(reading.timestamp, now);
+    const time = parseTime(reading.timestamp, now, this.lastTime);
     const checked = buildTelemetryMessage(
       this.contract,
       this.identity,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Alert } from '../alerts/lifecycle.ts';
 import type { DataContract } from '../contracts/contract.ts';
-import { numberOrNull } from '../operators/views.ts';
+import { numberOrNull } from '../stores/cell-values.ts';
 
 /**
  * How a manifest's KPI is computed from what the pipeline holds: a built-in over readings and

@@ -1,4 +1,5 @@
 import type { Alert } from '../alerts/lifecycle.ts';
+import { numberOrNull } from '../stores/cell-values.ts';
 import { groupOf } from '../alerts/policy.ts';
 import type { Silence } from '../alerts/ports.ts';
 import type { BaselineState } from '../baseline/ports.ts';
@@ -268,12 +269,6 @@ export function silenceCovers(silence: Silence, manifest: UseCaseManifest, devic
 /** The bucket width that keeps a plot of `from`..`to` under MAX_PLOT_POINTS (never below a second). */
 export function bucketFor(from: number, to: number): number {
   return Math.max(1000, Math.ceil((to - from) / MAX_PLOT_POINTS / 1000) * 1000);
-}
-
-/** A number from a store's cell or attribute, or null for NULL, text that is no number, and the rest. */
-export function numberOrNull(value: unknown): number | null {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  return Number.isFinite(parsed) ? parsed : null;
 }
 
 /**

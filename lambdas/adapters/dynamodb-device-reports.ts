@@ -2,7 +2,7 @@ import { QueryCommand as DocumentQuery, type DynamoDBDocumentClient } from '@aws
 import type { HealthSample } from '../../core/drift/checks.ts';
 import { driftFindingsPartition, type Finding } from '../../core/drift/ports.ts';
 import { healthSnapshotPartition, type EdgeHealthSnapshot } from '../../core/operators/ports.ts';
-import { numberOrNull } from '../../core/operators/views.ts';
+import { numberOrNull } from '../../core/stores/cell-values.ts';
 
 /** The device page lists at most this many findings. */
 const MAX_FINDINGS = 100;

@@ -4,7 +4,7 @@ import type { DriftReads, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { TELEMETRY_MEASURE_NAME } from '../../core/ingest/records.ts';
 import type { DynamoDbDeviceReports } from './dynamodb-device-reports.ts';
-import { numberOrNull } from '../../core/operators/views.ts';
+import { numberOrNull } from '../../core/stores/cell-values.ts';
 import { INFERENCE_MEASURE_NAME } from './timestream-inference-store.ts';
 import type { UseCaseTables } from './timestream-operator-reads.ts';
 import { sqlQuote, TIMESTREAM_NAME, timestreamRows } from './timestream-rows.ts';

@@ -1,7 +1,7 @@
 import type { HealthSample } from '../../core/drift/checks.ts';
 import type { DriftReads, DriftReport, DriftSink, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
-import { numberOrNull } from '../../core/operators/views.ts';
+import { numberOrNull } from '../../core/stores/cell-values.ts';
 import type { DuckDbStore, Row } from './duckdb-store.ts';
 import { sqlText } from './sql.ts';
 

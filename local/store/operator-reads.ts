@@ -5,7 +5,8 @@ import type {
   Series,
   SeriesRequest,
 } from '../../core/operators/ports.ts';
-import { numberOrNull, seriesFromBuckets } from '../../core/operators/views.ts';
+import { seriesFromBuckets } from '../../core/operators/views.ts';
+import { numberOrNull } from '../../core/stores/cell-values.ts';
 import type { Finding } from '../../core/drift/ports.ts';
 import type { DuckDbStore, Row } from './duckdb-store.ts';
 import { sqlText } from './sql.ts';

@@ -45,6 +45,15 @@ describe('EdgePreprocessor', () => {
     ]);
   });
 
+  it('stamps readings without a time of their own a millisecond apart when they arrive in the same one', () => {
+    const edge = preprocessor();
+    const times = [1, 2, 3].map(() => edge.accept({ measures: normal }, T0).ready[0]?.time);
+    expect(times).toEqual([T0, T0 + 1, T0 + 2]);
+    // The clock moves on: the next takes it again.
+    expect(edge.accept({ measures: normal }, T0 + 1000).ready[0]?.time).toBe(T0 + 1000);
+    expect(edge.counters.rejected).toBe(0);
+  });
+
   it('refuses a physically impossible jump and judges the next reading from the last good one', () => {
     const edge = preprocessor({ maxChangePerSecond: { 'measures.motorTemperature': 5 } });
     edge.accept(reading(0, { motorTemperature: 70 }), 0);
