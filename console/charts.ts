@@ -58,7 +58,8 @@ function plot(
     // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- uPlot's Distr is a const enum, out of reach with isolatedModules: 3 is Logarithmic.
     scales: { x: { time: true }, ...(logScale ? { y: { distr: 3 } } : {}) },
     axes: [
-      { stroke: '#222', grid: { stroke: '#ddd' }, font: '13px system-ui' },
+      // Room for a time and a date under it at a phone's width: fewer ticks, none overlapping.
+      { stroke: '#222', grid: { stroke: '#ddd' }, font: '13px system-ui', space: 80, size: 48 },
       {
         stroke: '#222',
         grid: { stroke: '#ddd' },

@@ -46,7 +46,13 @@ async function main(): Promise<void> {
     ...useCases.map((u) =>
       h(
         'a',
-        { attrs: { href: `#/use-cases/${encodeURIComponent(u.id)}`, 'data-page': 'use-cases' } },
+        {
+          attrs: {
+            href: `#/use-cases/${encodeURIComponent(u.id)}`,
+            'data-page': 'use-cases',
+            'data-id': u.id,
+          },
+        },
         u.id === primary?.id && useCases.length === 1 ? 'Use case' : u.id,
       ),
     ),
@@ -145,9 +151,13 @@ async function main(): Promise<void> {
   };
   const show = () => {
     page = route(ctx, location.hash);
-    const active = location.hash.replace(/^#\/?/, '').split('/')[0] || 'inbox';
+    // One link is current: each use case has its own, so the page and its id must both match.
+    const [active = 'inbox', id] = location.hash.replace(/^#\/?/, '').split('/');
     for (const link of nav.querySelectorAll('a')) {
-      if (link.dataset.page === active) link.setAttribute('aria-current', 'page');
+      const current =
+        link.dataset.page === (active || 'inbox') &&
+        (link.dataset.id === undefined || link.dataset.id === decodeURIComponent(id ?? ''));
+      if (current) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
     document.title = `${page.title} · aiot`;

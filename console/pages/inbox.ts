@@ -136,11 +136,14 @@ export function inboxPage(ctx: PageContext, useCase: string | undefined): Page {
     };
     // Escape closes a sheet and gives the focus back to the button that opened it.
     let opener: HTMLElement | null = null;
-    const openSheet = (content: HTMLElement) => {
+    // The sheet opens in view with its first choice focused: on a phone a focused text field
+    // would pop up the keyboard over the choices, and a sheet below the fold is not seen.
+    const openSheet = (content: HTMLElement, focus: string) => {
       opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       sheet.replaceChildren(content);
       sheet.hidden = false;
-      sheet.querySelector<HTMLElement>('input, button')?.focus();
+      sheet.querySelector<HTMLElement>(focus)?.focus({ preventScroll: true });
+      sheet.scrollIntoView({ block: 'nearest' });
     };
     sheet.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape') return;
@@ -157,7 +160,6 @@ export function inboxPage(ctx: PageContext, useCase: string | undefined): Page {
           'div',
           { className: 'reasons', attrs: { role: 'group', 'aria-label': 'Why is it a false positive?' } },
           h('p', { className: 'sheet-title' }, 'Why is it a false positive?'),
-          note,
           ...ctx.falsePositiveReasons.map((reason) =>
             h(
               'button',
@@ -176,8 +178,11 @@ export function inboxPage(ctx: PageContext, useCase: string | undefined): Page {
               h('span', {}, REASON_HINTS[reason] ?? ''),
             ),
           ),
+          // Optional, after the reasons: a note is typed first, then the reason tapped.
+          note,
           h('button', { className: 'big secondary', onClick: () => (sheet.hidden = true) }, 'Cancel'),
         ),
+        'button.reason',
       );
     };
     const confirm = () => {
@@ -233,7 +238,7 @@ export function inboxPage(ctx: PageContext, useCase: string | undefined): Page {
           ),
         )();
       });
-      openSheet(form);
+      openSheet(form, 'input');
     };
     const answerable = can(ctx.session, 'answer-alerts');
     const active = alert.status === 'open' || alert.status === 'acknowledged';

@@ -35,7 +35,7 @@ async function newPage(
   viewport: { width: number; height: number },
   locale: string | undefined = 'en-GB',
 ): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport, ...(locale ? { locale } : {}) });
+  const context = await browser.newContext({ viewport, hasTouch: true, ...(locale ? { locale } : {}) });
   const page = await context.newPage();
   return { page, errors: collectErrors(page) };
 }
@@ -59,6 +59,11 @@ describe('operator console, end to end in a real browser', () => {
     await pump.publish(CALIBRATION + 20, normal);
 
     const { page, errors } = await newPage(VIEWPORTS.desktop);
+    // Nothing the pages load fails: no /favicon.ico 404 either.
+    const failed: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    });
     await page.goto(url);
     await page.getByText('Nothing needs an answer.').waitFor();
     // A mark on this document: if the page reloaded, it would be gone.
@@ -107,8 +112,23 @@ describe('operator console, end to end in a real browser', () => {
     await page.keyboard.press('Enter');
     await card.locator('button[data-reason="sensor-fault"]').waitFor();
     await screenshot(page, 'inbox-reasons-desktop');
-    // One tap on the reason.
-    await card.locator('button[data-reason="sensor-fault"]').click();
+    await page.keyboard.press('Escape');
+
+    // On a phone, two taps: "False positive" brings its reasons into view with the first one
+    // focused (a focused text field would pop the keyboard up over them), then one reason.
+    await page.setViewportSize(VIEWPORTS.phone);
+    await page.evaluate('window.scrollTo(0, 0)');
+    await card.getByRole('button', { name: 'False positive' }).tap();
+    const reason = card.locator('button[data-reason="sensor-fault"]');
+    await reason.waitFor();
+    expect(await page.evaluate("document.activeElement?.matches('button.reason')")).toBe(true);
+    for (const button of await card.locator('button.reason').all()) {
+      const box = await button.boundingBox();
+      expect(box).not.toBeNull();
+      expect((box?.y ?? -1) >= 0 && (box?.y ?? 0) + (box?.height ?? 0) <= VIEWPORTS.phone.height).toBe(true);
+    }
+    await screenshot(page, 'inbox-reasons-phone');
+    await reason.tap();
     await page.getByRole('button', { name: /^Undo \(\d+ s\)$/ }).waitFor();
 
     const [alert] = await waitFor('the verdict in the store', async () => {
@@ -128,6 +148,7 @@ describe('operator console, end to end in a real browser', () => {
     ]);
     // Answered alerts leave the inbox without a reload.
     await card.waitFor({ state: 'detached' });
+    await page.setViewportSize(VIEWPORTS.desktop);
 
     for (const [name, route] of [
       ['fleet', '#/fleet'],
@@ -147,6 +168,14 @@ describe('operator console, end to end in a real browser', () => {
         expect(await row.locator('td[data-label="Scoring"]').textContent()).toBe('monitoring');
         expect(await row.locator('td[data-label="Baseline"]').textContent()).toBe('v1');
       }
+      // One tab at most looks current, the page's own (each use case has a tab; a device has none).
+      expect(await page.locator('nav a[aria-current="page"]').count()).toBe(name === 'device' ? 0 : 1);
+      if (name === 'use-case') {
+        // The KPI cards say where each KPI stands: this store is minutes old.
+        const card = page.locator('article.kpi[data-kpi="unplanned-downtime"] .kpi-now');
+        expect(await card.getAttribute('data-status')).toBe('too little data');
+        expect(await card.textContent()).toContain('too little data (0 of 7 full days)');
+      }
       if (name === 'device') {
         // The score and each of the manifest's eight sensors, drawn from the store.
         await expect.poll(() => page.locator('.device-charts canvas').count()).toBe(9);
@@ -160,6 +189,7 @@ describe('operator console, end to end in a real browser', () => {
     }
     await expect.poll(() => page.locator('.trust .big-number').textContent()).toBe('100%');
     expect(errors).toEqual([]);
+    expect(failed).toEqual([]);
   });
 
   it('GIVEN an analyst WHEN they open the inbox THEN they read alerts but are offered no action', async () => {
