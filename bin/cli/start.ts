@@ -62,7 +62,7 @@ export function startCommand(): Command {
       '--demo-fault-after <minutes>',
       'one simulated device per use case develops a fault this long after its calibration',
       integer('--demo-fault-after', 0, 10_080),
-      2,
+      1,
     )
     .option('--no-demo-fault', 'no simulated device develops a fault')
     .option(
@@ -227,7 +227,12 @@ function watchTheFleet(runtime: LocalRuntime, fleets: readonly SimulatedFleet[],
   const calibration = baselines
     ? new CalibrationProgress(
         baselines,
-        new Map([...runtime.scorings].map(([useCase, setup]) => [useCase, setup.calibrationReadings])),
+        new Map(
+          [...runtime.scorings].map(([useCase, setup]) => [
+            useCase,
+            { readings: setup.calibrationReadings, idleMs: 2 * setup.heartbeatMs },
+          ]),
+        ),
       )
     : undefined;
   const demos = baselines && options.demoFault ? demoFaults(fleets) : [];

@@ -6,6 +6,7 @@ import { AlertService } from '../../core/alerts/alert-service.ts';
 import { NotificationGrouper } from '../../core/alerts/grouping.ts';
 import type { GroupNotification } from '../../core/alerts/ports.ts';
 import { DeviceScoring } from '../../core/baseline/device-scoring.ts';
+import { resolveEdgeSettings } from '../../core/edge/settings.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
@@ -30,6 +31,8 @@ export interface LocalScoringSetup {
   readonly server: ModelServer;
   /** Readings a device of this use case calibrates on before it may raise an alert. */
   readonly calibrationReadings: number;
+  /** The use case's edge heartbeat: the longest its devices are quiet by design. */
+  readonly heartbeatMs: number;
   /** Stops following the model registry. */
   readonly unwatch: () => void;
 }
@@ -139,6 +142,7 @@ async function scoreUseCase(
     },
     trained,
     calibrationReadings: manifest.alerts.calibrationReadings,
+    heartbeatMs: resolveEdgeSettings(manifest.edge, '').heartbeatMs,
     unwatch: () => {
       unwatchFile(registry.file, follow);
     },
