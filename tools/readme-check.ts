@@ -72,8 +72,8 @@ function startPipeline(): ChildProcess {
     detached: true,
     env: { ...process.env, FORCE_COLOR: '0' },
   });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.once('close', (code) => {
     if (!stopping) fail(`npm start exited by itself (${String(code)})`, output);
   });
