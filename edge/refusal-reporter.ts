@@ -28,7 +28,11 @@ export class RefusalReporter {
   private said = 0;
   private unsaid = 0;
 
-  constructor(private readonly write: (line: string) => void = (line) => { console.error(line); }) {}
+  constructor(
+    private readonly write: (line: string) => void = (line) => {
+      console.error(line);
+    },
+  ) {}
 
   say(given: readonly string[]): void {
     if (this.said >= IN_FULL) {
