@@ -16,6 +16,7 @@
  *
  * The last line is a JSON object with the figures and `ok`.
  */
+import { parseSummary } from '../bin/cli/start-output.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
@@ -265,6 +266,7 @@ async function startRuntime(): Promise<Run> {
       '--devices',
       '0',
       '--no-model',
+      '--no-console',
       '--mqtt-port',
       String(mqttPort),
       '--api-port',
@@ -318,18 +320,6 @@ async function startRuntime(): Promise<Run> {
   return run;
 }
 
-/** The summary table a clean stop prints, as numbers by column. */
-function summaryOf(stdout: string): Record<string, number> {
-  const lines = stdout.split('\n').filter((line) => line.startsWith('│'));
-  const cells = (line: string) =>
-    line
-      .split('│')
-      .slice(1, -1)
-      .map((cell) => cell.trim());
-  const [header, row] = lines.slice(-2).map(cells);
-  return Object.fromEntries((header ?? []).map((name, i) => [name, Number(row?.[i])]));
-}
-
 async function stopRuntime(how: 'SIGKILL' | 'SIGINT'): Promise<void> {
   const run = runtime;
   if (!run) return;
@@ -338,7 +328,7 @@ async function stopRuntime(how: 'SIGKILL' | 'SIGINT'): Promise<void> {
   run.child.kill(how);
   await run.exited;
   if (how !== 'SIGINT') return;
-  const summary = summaryOf(run.stdout);
+  const summary = parseSummary(run.stdout);
   const after = await countRows();
   const added = {
     telemetry: after.telemetry - run.before.telemetry,

@@ -129,3 +129,19 @@ export function printSummary(runtime: LocalRuntime, seconds: number, acknowledge
     Object.fromEntries(columns.map(([name, unit, value]) => [unit ? `${name}\n${unit}` : name, value])),
   ]);
 }
+
+/**
+ * The end-of-run table read back, figures by column name (NaN for one it lacks): for the tests and
+ * benches that check what a run reports against what the store holds.
+ */
+export function parseSummary(stdout: string): Record<string, number> {
+  const lines = stdout.split('\n').filter((line) => line.startsWith('│'));
+  const cells = (line: string | undefined) =>
+    (line ?? '')
+      .split('│')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
+  // Names, then what each counts, then the figures.
+  const [names, figures] = [cells(lines.at(-3)), cells(lines.at(-1))];
+  return Object.fromEntries(names.map((name, index) => [name, Number(figures[index] ?? NaN)]));
+}

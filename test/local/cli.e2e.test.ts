@@ -8,6 +8,7 @@ import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 import { DuckDbStore } from '../../local/store/duckdb-store.ts';
 import { parseCsvTable } from '../../model/csv-table.ts';
 import { invoke, loadModel } from '../../model/invocations.ts';
+import { parseSummary } from '../../bin/cli/start-output.ts';
 import { aiot } from '../support/cli.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
@@ -15,14 +16,8 @@ const dirs: string[] = [];
 
 /** The figures of the summary table `aiot start` prints at the end; NaN for one it lacks. */
 function summary(stdout: string) {
-  const lines = stdout.split('\n').filter((line) => line.startsWith('│'));
-  const cells = (line: string) =>
-    line
-      .split('│')
-      .slice(1, -1)
-      .map((cell) => cell.trim());
-  const [header, values] = lines.slice(-2).map(cells);
-  const figure = (name: string) => Number(values?.[header?.indexOf(name) ?? -1] ?? NaN);
+  const figures = parseSummary(stdout);
+  const figure = (name: string) => figures[name] ?? NaN;
   return {
     messages: figure('messages'),
     acknowledged: figure('acknowledged'),
@@ -219,6 +214,8 @@ describe('aiot CLI', () => {
           '--api-port',
           '0',
           '--model-port',
+          '0',
+          '--console-port',
           '0',
           '--data-dir',
           tempDataDir(),
