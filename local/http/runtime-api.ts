@@ -1,5 +1,6 @@
 import * as http from 'node:http';
-import { QueryRefusedError, type DuckDbStore } from '../store/duckdb-store.ts';
+import type { DuckDbStore } from '../store/duckdb-store.ts';
+import { QueryRefusedError } from '../store/read-only-query.ts';
 import { readBody, replyJson, serverHandle } from '../../model/http-json.ts';
 import { listen } from './listen.ts';
 import { OPERATOR_ROUTES, type OperatorApi } from '../../core/operators/api.ts';

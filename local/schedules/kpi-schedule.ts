@@ -8,7 +8,9 @@ import {
 } from '../../core/kpi/schedule.ts';
 import type { Clock } from '../../core/ingest/ports.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
-import type { DuckDbStore, QueryResult } from '../store/duckdb-store.ts';
+import type { DuckDbStore } from '../store/duckdb-store.ts';
+import type { QueryResult } from '../store/read-only-query.ts';
+import { timestampLiteral } from '../store/sql.ts';
 import { StoreKpiReads } from '../store/kpi-reads.ts';
 
 const EVERY_MS = 3600_000;
@@ -104,14 +106,13 @@ export class LocalKpiSchedule implements KeptKpiDays {
       computed.push(...(await computeMissingKpiDays(manifest, reads, known, this.clock.now())));
     }
     if (computed.length === 0) return 0;
-    const micros = (ms: number) => `make_timestamp(${Math.floor(ms) * 1000}::BIGINT)`;
     const now = this.clock.now();
     await this.store.withWriter((c) =>
       c.run(
         `INSERT OR REPLACE INTO kpis (use_case, kpi, day, numerator, denominator, computed_at, coverage) VALUES ${computed
           .map(
             (row) =>
-              `(${[row.useCase, row.kpi].map((text) => `'${text.replace(/'/g, "''")}'`).join(', ')}, ${micros(row.day)}, ${row.numerator}, ${row.denominator}, ${micros(now)}, ${row.coverage})`,
+              `(${[row.useCase, row.kpi].map((text) => `'${text.replace(/'/g, "''")}'`).join(', ')}, ${timestampLiteral(row.day)}, ${row.numerator}, ${row.denominator}, ${timestampLiteral(now)}, ${row.coverage})`,
           )
           .join(', ')}`,
       ),

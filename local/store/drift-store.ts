@@ -2,14 +2,15 @@ import type { HealthSample } from '../../core/drift/checks.ts';
 import type { DriftReads, DriftReport, DriftSink, InferenceSample } from '../../core/drift/ports.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { numberOrNull } from '../../core/stores/cell-values.ts';
-import type { DuckDbStore, Row } from './duckdb-store.ts';
-import { sqlText } from './sql.ts';
+import type { DuckDbStore } from './duckdb-store.ts';
+import type { Row } from './read-only-query.ts';
+import { sqlText, timestampLiteral } from './sql.ts';
 
 /** Rows a drift read may bring back: a device's inferences of a day at 1 Hz, with room. */
 const MAX_ROWS = 200_000;
 
 const range = (from: number, to: number) =>
-  `time >= make_timestamp(${Math.floor(from) * 1000}::BIGINT) AND time <= make_timestamp(${Math.ceil(to) * 1000}::BIGINT)`;
+  `time >= ${timestampLiteral(from)} AND time <= ${timestampLiteral(Math.ceil(to))}`;
 
 function counts(value: unknown): Record<string, number> {
   if (typeof value !== 'string') return {};
@@ -105,8 +106,8 @@ export class DuckDbDriftStore implements DriftReads, DriftSink {
       `SELECT epoch_ms(received_at) AS received_ms, report->>'timestamp' AS device_time,
          report->>'readings' AS readings, report->'spikes' AS spikes
        FROM device_health WHERE use_case = ${sqlText(useCase)} AND device_id = ${sqlText(deviceId)}
-         AND received_at >= make_timestamp(${Math.floor(window.from) * 1000}::BIGINT)
-         AND received_at <= make_timestamp(${Math.ceil(window.to) * 1000}::BIGINT)`,
+         AND received_at >= ${timestampLiteral(window.from)}
+         AND received_at <= ${timestampLiteral(Math.ceil(window.to))}`,
     );
     return rows.map((row) => {
       const deviceTime = Date.parse(String(row.device_time));

@@ -11,10 +11,11 @@ import type {
   Suppression,
 } from '../../core/alerts/ports.ts';
 import type { BaselineState, BaselineStore } from '../../core/baseline/ports.ts';
+import { ALERT_TABLES } from './alert-schema.ts';
+import { asTimestamp } from './sql.ts';
 import { text, type DuckDbStore } from './duckdb-store.ts';
 
 const micros = (ms: number) => BigInt(Math.round(ms)) * 1000n;
-const ts = (ref: string) => `make_timestamp(${ref}::BIGINT)`;
 
 /**
  * Device baselines and alerts in the local store, beside the telemetry they are about, so one
@@ -27,104 +28,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
 
   static async open(db: DuckDbStore): Promise<DuckDbAlertStore> {
     await db.withWriter(async (c) => {
-      await c.run(`
-        CREATE TABLE IF NOT EXISTS device_baselines (
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          revision INTEGER NOT NULL,
-          state VARCHAR NOT NULL,
-          active_version INTEGER,
-          calibrating BOOLEAN NOT NULL,
-          updated_at TIMESTAMP NOT NULL DEFAULT now(),
-          PRIMARY KEY (use_case, device_id)
-        );
-        CREATE TABLE IF NOT EXISTS baseline_versions (
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          version INTEGER NOT NULL,
-          reason VARCHAR NOT NULL,
-          note VARCHAR NOT NULL,
-          requested_by VARCHAR NOT NULL,
-          role VARCHAR NOT NULL,
-          activated_at TIMESTAMP NOT NULL,
-          calibrated_from TIMESTAMP NOT NULL,
-          calibrated_until TIMESTAMP NOT NULL,
-          model_version VARCHAR NOT NULL,
-          baseline JSON NOT NULL,
-          PRIMARY KEY (use_case, device_id, version)
-        );
-        CREATE TABLE IF NOT EXISTS alert_tracks (
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          inference VARCHAR NOT NULL,
-          revision INTEGER NOT NULL,
-          track VARCHAR NOT NULL,
-          PRIMARY KEY (use_case, device_id, inference)
-        );
-        CREATE TABLE IF NOT EXISTS alerts (
-          id VARCHAR PRIMARY KEY,
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          inference VARCHAR NOT NULL,
-          device_group VARCHAR NOT NULL,
-          status VARCHAR NOT NULL,
-          severity VARCHAR NOT NULL,
-          delivery VARCHAR NOT NULL,
-          opened_at TIMESTAMP NOT NULL,
-          first_anomaly_at TIMESTAMP NOT NULL,
-          last_anomaly_at TIMESTAMP NOT NULL,
-          cleared_at TIMESTAMP,
-          peak_score DOUBLE NOT NULL,
-          threshold DOUBLE NOT NULL,
-          verdict VARCHAR,
-          history_length INTEGER NOT NULL,
-          alert VARCHAR NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS alert_events (
-          type VARCHAR NOT NULL,
-          alert_id VARCHAR NOT NULL,
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          happened_at TIMESTAMP NOT NULL,
-          status VARCHAR NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS silences (
-          id VARCHAR PRIMARY KEY,
-          use_case VARCHAR NOT NULL,
-          scope VARCHAR NOT NULL,
-          kind VARCHAR NOT NULL,
-          starts_at TIMESTAMP NOT NULL,
-          ends_at TIMESTAMP NOT NULL,
-          reason VARCHAR NOT NULL,
-          created_by VARCHAR NOT NULL,
-          role VARCHAR NOT NULL,
-          created_at TIMESTAMP NOT NULL,
-          silence VARCHAR NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS suppressions (
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          inference VARCHAR NOT NULL,
-          rule VARCHAR NOT NULL,
-          ref VARCHAR NOT NULL,
-          suppressed_at TIMESTAMP NOT NULL,
-          score DOUBLE NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS feedback (
-          alert_id VARCHAR NOT NULL,
-          use_case VARCHAR NOT NULL,
-          device_id VARCHAR NOT NULL,
-          label VARCHAR NOT NULL,
-          detail VARCHAR NOT NULL,
-          sensor VARCHAR,
-          work_order VARCHAR,
-          from_time TIMESTAMP NOT NULL,
-          to_time TIMESTAMP NOT NULL,
-          actor VARCHAR NOT NULL,
-          role VARCHAR NOT NULL,
-          given_at TIMESTAMP NOT NULL,
-          feedback VARCHAR NOT NULL
-        );`);
+      await c.run(ALERT_TABLES);
     });
     return new DuckDbAlertStore(db);
   }
@@ -182,7 +86,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
           (row?.active_version === null || row === undefined ? undefined : Number(row.active_version))
       ) {
         await c.run(
-          `INSERT OR IGNORE INTO baseline_versions VALUES ($1, $2, $3, $4, $5, $6, $7, ${ts('$8')}, ${ts('$9')}, ${ts('$10')}, $11, $12::JSON)`,
+          `INSERT OR IGNORE INTO baseline_versions VALUES ($1, $2, $3, $4, $5, $6, $7, ${asTimestamp('$8')}, ${asTimestamp('$9')}, ${asTimestamp('$10')}, $11, $12::JSON)`,
           [
             state.useCase,
             state.deviceId,
@@ -252,7 +156,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
       const counts = await this.one(
         c,
         `SELECT count(*) AS use_case_count, count(*) FILTER (WHERE device_id = $2) AS device_count
-         FROM alerts WHERE use_case = $1 AND delivery = 'notify' AND opened_at >= ${ts('$3')}`,
+         FROM alerts WHERE use_case = $1 AND delivery = 'notify' AND opened_at >= ${asTimestamp('$3')}`,
         [alert.useCase, alert.deviceId, micros(caps.shiftStart)],
       );
       const delivery =
@@ -267,8 +171,8 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
 
   private async insertAlert(c: DuckDBConnection, alert: Alert): Promise<void> {
     await c.run(
-      `INSERT OR REPLACE INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${ts('$9')}, ${ts('$10')}, ${ts('$11')},
-         CASE WHEN $12::BIGINT IS NULL THEN NULL ELSE ${ts('$12')} END, $13, $14, $15, $16, $17)`,
+      `INSERT OR REPLACE INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${asTimestamp('$9')}, ${asTimestamp('$10')}, ${asTimestamp('$11')},
+         CASE WHEN $12::BIGINT IS NULL THEN NULL ELSE ${asTimestamp('$12')} END, $13, $14, $15, $16, $17)`,
       [
         alert.id,
         alert.useCase,
@@ -322,7 +226,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
       if (filter.useCase) add((ref) => `use_case = ${ref}`, filter.useCase);
       if (filter.deviceId) add((ref) => `device_id = ${ref}`, filter.deviceId);
       if (filter.delivery) add((ref) => `delivery = ${ref}`, filter.delivery);
-      if (filter.since !== undefined) add((ref) => `opened_at >= ${ts(ref)}`, micros(filter.since));
+      if (filter.since !== undefined) add((ref) => `opened_at >= ${asTimestamp(ref)}`, micros(filter.since));
       if (filter.statuses) {
         const refs = filter.statuses.map((status) => {
           params.push(status);
@@ -343,7 +247,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
   addSilence(silence: Silence): Promise<void> {
     return this.write(async (c) => {
       await c.run(
-        `INSERT INTO silences VALUES ($1, $2, $3, $4, ${ts('$5')}, ${ts('$6')}, $7, $8, $9, ${ts('$10')}, $11)`,
+        `INSERT INTO silences VALUES ($1, $2, $3, $4, ${asTimestamp('$5')}, ${asTimestamp('$6')}, $7, $8, $9, ${asTimestamp('$10')}, $11)`,
         [
           silence.id,
           silence.useCase,
@@ -366,7 +270,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
       const result = await c.runAndReadAll(
         at === undefined
           ? 'SELECT silence FROM silences WHERE use_case = $1 ORDER BY starts_at'
-          : `SELECT silence FROM silences WHERE use_case = $1 AND starts_at <= ${ts('$2')} AND ends_at > ${ts('$2')} ORDER BY starts_at`,
+          : `SELECT silence FROM silences WHERE use_case = $1 AND starts_at <= ${asTimestamp('$2')} AND ends_at > ${asTimestamp('$2')} ORDER BY starts_at`,
         at === undefined ? [useCase] : [useCase, micros(at)],
       );
       return result.getRowObjectsJS().map((row) => JSON.parse(text(row.silence)) as Silence);
@@ -375,7 +279,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
 
   recordSuppression(s: Suppression): Promise<void> {
     return this.write(async (c) => {
-      await c.run(`INSERT INTO suppressions VALUES ($1, $2, $3, $4, $5, ${ts('$6')}, $7)`, [
+      await c.run(`INSERT INTO suppressions VALUES ($1, $2, $3, $4, $5, ${asTimestamp('$6')}, $7)`, [
         s.useCase,
         s.deviceId,
         s.inference,
@@ -390,7 +294,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
   recordFeedback(f: FeedbackRecord): Promise<void> {
     return this.write(async (c) => {
       await c.run(
-        `INSERT INTO feedback VALUES ($1, $2, $3, $4, $5, $6, $7, ${ts('$8')}, ${ts('$9')}, $10, $11, ${ts('$12')}, $13)`,
+        `INSERT INTO feedback VALUES ($1, $2, $3, $4, $5, $6, $7, ${asTimestamp('$8')}, ${asTimestamp('$9')}, $10, $11, ${asTimestamp('$12')}, $13)`,
         [
           f.alertId,
           f.useCase,
@@ -413,7 +317,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
   feedback(useCase: string, since = 0): Promise<FeedbackRecord[]> {
     return this.write(async (c) => {
       const result = await c.runAndReadAll(
-        `SELECT feedback FROM feedback WHERE use_case = $1 AND given_at >= ${ts('$2')} ORDER BY given_at`,
+        `SELECT feedback FROM feedback WHERE use_case = $1 AND given_at >= ${asTimestamp('$2')} ORDER BY given_at`,
         [useCase, micros(since)],
       );
       return result.getRowObjectsJS().map((row) => JSON.parse(text(row.feedback)) as FeedbackRecord);
@@ -425,7 +329,7 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
     if (events.length === 0) return Promise.resolve();
     return this.write(async (c) => {
       for (const event of events) {
-        await c.run(`INSERT INTO alert_events VALUES ($1, $2, $3, $4, ${ts('$5')}, $6)`, [
+        await c.run(`INSERT INTO alert_events VALUES ($1, $2, $3, $4, ${asTimestamp('$5')}, $6)`, [
           event.type,
           event.alert.id,
           event.alert.useCase,

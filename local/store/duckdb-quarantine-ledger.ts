@@ -2,7 +2,9 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import type { Reason } from '../../core/contracts/reasons.ts';
 import type { QuarantineEntry, QuarantineStage } from '../../core/ingest/ports.ts';
 import type { QuarantineLedger, ReplayFilter } from '../../core/ingest/quarantine-replay.ts';
-import { QUARANTINE_COLUMNS, type DuckDbStore, type Row } from './duckdb-store.ts';
+import type { DuckDbStore } from './duckdb-store.ts';
+import type { Row } from './read-only-query.ts';
+import { QUARANTINE_COLUMNS } from './schema.ts';
 
 const STAGES: readonly QuarantineStage[] = ['validation', 'store-rejected', 'health'];
 

@@ -3,10 +3,7 @@ import * as path from 'node:path';
 import {
   DuckDBInstance,
   DuckDBTimestampValue,
-  DuckDBTypeId,
-  StatementType,
   type DuckDBConnection,
-  type DuckDBResultReader,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { HealthReport } from '../../core/edge/health-report.ts';
@@ -26,46 +23,13 @@ import {
   TELEMETRY_MEASURE_NAME,
   type TelemetryRecord,
 } from '../../core/ingest/records.ts';
+import { QuarantineBatch } from './quarantine-batch.ts';
+import { readOnlyQuery, type QueryLimits, type QueryResult, type Row } from './read-only-query.ts';
+import { createSchema, createStaging, STAGING, tableMeasureColumns } from './schema.ts';
+import { asJson, asTimestamp, valuesList } from './sql.ts';
 
-/** The writer's staging table for telemetry batches (see `createStaging`). */
-const STAGING = 'telemetry_staging';
 const DIMENSIONS = TELEMETRY_DIMENSIONS;
-const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
-
-export type Row = Record<string, unknown>;
-
-/** A quarantined message's columns: the `quarantine` table's, and the resolved copies' after a replay. */
-export const QUARANTINE_COLUMNS = `
-  id VARCHAR PRIMARY KEY,
-  stage VARCHAR NOT NULL,
-  use_case VARCHAR NOT NULL,
-  device_id VARCHAR NOT NULL,
-  topic VARCHAR NOT NULL,
-  client_id VARCHAR NOT NULL,
-  received_at TIMESTAMP NOT NULL,
-  quarantined_at TIMESTAMP NOT NULL,
-  reasons JSON NOT NULL,
-  payload VARCHAR,
-  payload_base64 VARCHAR`;
-
-export interface QueryResult {
-  readonly columns: string[];
-  readonly rows: Row[];
-  /** True when the result had more rows than the limit and was cut there. */
-  readonly truncated?: boolean;
-}
-
-export interface QueryLimits {
-  /** @default 30000 */
-  readonly timeoutMs?: number;
-  /** @default 10000 */
-  readonly maxRows?: number;
-}
-
-/** A query the store refuses to run (a write, several statements, a syntax error) or stopped. */
-export class QueryRefusedError extends Error {
-  override readonly name = 'QueryRefusedError';
-}
+const micros = (ms: number): bigint => BigInt(ms) * 1000n;
 
 /** A refusal by the broker: who tried what, and why it was refused. */
 export interface RefusalRow {
@@ -76,9 +40,6 @@ export interface RefusalRow {
   readonly topic?: string;
   readonly reason: string;
 }
-
-// Statements a reader may run: queries, and plans of queries.
-const READ_STATEMENTS = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
 
 /** A message the local queue gave up on after its last delivery: the local dead-letter queue. */
 export interface DeadLetter {
@@ -96,11 +57,9 @@ export interface DeadLetter {
 export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceStore, TelemetryReader {
   private queue: Promise<unknown> = Promise.resolve();
   private readerQueue: Promise<unknown> = Promise.resolve();
-  private pendingPuts: {
-    entry: QuarantineEntry;
-    resolve: (outcome: QuarantineOutcome) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
+  private readonly quarantineBatch = new QuarantineBatch((entries) =>
+    this.exclusive(() => this.insertQuarantined(entries)),
+  );
   /** The telemetry table's measure columns: every contract's, including those of contracts since retired. */
   private measureColumns: string[] = [];
 
@@ -137,9 +96,9 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
       file,
       options.readOnly ?? false,
     );
-    if (!options.readOnly) await store.createSchema(options.measureColumns ?? []);
-    store.measureColumns = await store.tableMeasureColumns();
-    if (!options.readOnly) await store.createStaging();
+    if (!options.readOnly) await createSchema(connection, options.measureColumns ?? []);
+    store.measureColumns = await tableMeasureColumns(connection);
+    if (!options.readOnly) await createStaging(connection, store.writeColumns);
     // No SET from here on: a query cannot turn file access back on.
     await connection.run('SET lock_configuration = true');
     return store;
@@ -166,107 +125,6 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     return [...DIMENSIONS, 'measure_name', 'time', 'seq', 'origin', ...this.measureColumns];
   }
 
-  /**
-   * A table of the writer's own, without a key, that the appender fills (millions of rows a
-   * second from Node) before one INSERT ... SELECT merges a batch into `telemetry` through its
-   * primary key. Temporary: it lives in memory and is gone with the connection.
-   */
-  private async createStaging(): Promise<void> {
-    await this.connection.run(
-      `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} AS SELECT ${this.writeColumns.join(', ')} FROM telemetry LIMIT 0`,
-    );
-  }
-
-  private async tableMeasureColumns(): Promise<string[]> {
-    const reader = await this.connection.runAndReadAll(
-      `SELECT column_name FROM duckdb_columns() WHERE table_name = 'telemetry' AND data_type = 'DOUBLE' ORDER BY column_index`,
-    );
-    return reader.getRowObjects().map((row) => String(row.column_name));
-  }
-
-  private async createSchema(measureColumns: readonly string[]): Promise<void> {
-    for (const column of measureColumns) {
-      if (!COLUMN_NAME.test(column)) throw new Error(`invalid measure column name "${column}"`);
-    }
-    await this.connection.run(`
-      CREATE TABLE IF NOT EXISTS telemetry (
-        ${DIMENSIONS.map((d) => `${d} VARCHAR NOT NULL`).join(', ')},
-        measure_name VARCHAR NOT NULL,
-        time TIMESTAMP NOT NULL,
-        seq BIGINT NOT NULL,
-        PRIMARY KEY (${DIMENSIONS.join(', ')}, time)
-      );
-      CREATE TABLE IF NOT EXISTS quarantine (${QUARANTINE_COLUMNS});
-      CREATE TABLE IF NOT EXISTS refusals (
-        refused_at TIMESTAMP NOT NULL,
-        client_id VARCHAR NOT NULL,
-        thing VARCHAR NOT NULL,
-        action VARCHAR NOT NULL,
-        topic VARCHAR,
-        reason VARCHAR NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS inferences (
-        use_case VARCHAR NOT NULL,
-        device_id VARCHAR NOT NULL,
-        time TIMESTAMP NOT NULL,
-        status VARCHAR NOT NULL,
-        score DOUBLE,
-        threshold DOUBLE,
-        anomalous BOOLEAN,
-        contributors JSON NOT NULL,
-        model_version VARCHAR,
-        latency_ms DOUBLE,
-        skip_reason VARCHAR,
-        device_state VARCHAR,
-        baseline_version INTEGER,
-        PRIMARY KEY (use_case, device_id, time)
-      );
-      CREATE TABLE IF NOT EXISTS device_health (
-        use_case VARCHAR NOT NULL,
-        device_id VARCHAR NOT NULL,
-        received_at TIMESTAMP NOT NULL,
-        connected BOOLEAN,
-        queue_depth BIGINT,
-        oldest_age_s DOUBLE,
-        sent BIGINT,
-        rejected BIGINT,
-        dropped BIGINT,
-        report JSON NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS dead_letter (
-        id VARCHAR PRIMARY KEY,
-        body VARCHAR NOT NULL,
-        attempts INTEGER NOT NULL,
-        last_error VARCHAR NOT NULL,
-        dead_at TIMESTAMP NOT NULL DEFAULT now()
-      );`);
-    // Flexible schema, as in Timestream: a new contract's measures become new nullable columns.
-    for (const column of measureColumns) {
-      await this.connection.run(`ALTER TABLE telemetry ADD COLUMN IF NOT EXISTS ${column} DOUBLE`);
-    }
-    await this.connection.run(
-      `ALTER TABLE telemetry ADD COLUMN IF NOT EXISTS origin VARCHAR DEFAULT 'device'`,
-    );
-    await this.migrateQuarantine();
-    // Stores made before device baselines.
-    await this.connection.run(`ALTER TABLE inferences ADD COLUMN IF NOT EXISTS device_state VARCHAR`);
-    await this.connection.run(`ALTER TABLE inferences ADD COLUMN IF NOT EXISTS baseline_version INTEGER`);
-  }
-
-  /** Stores made before the quarantine's device column was named like telemetry's, and kept each payload twice. */
-  private async migrateQuarantine(): Promise<void> {
-    const columns = await this.connection.runAndReadAll(
-      `SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'quarantine'`,
-    );
-    const byName = new Map(
-      columns.getRowObjectsJson().map((row) => [row.column_name as string, row.is_nullable as string]),
-    );
-    if (byName.has('thing'))
-      await this.connection.run('ALTER TABLE quarantine RENAME COLUMN thing TO device_id');
-    if (byName.get('payload_base64') === 'NO')
-      await this.connection.run('ALTER TABLE quarantine ALTER COLUMN payload_base64 DROP NOT NULL');
-  }
-
   write(records: readonly TelemetryRecord[]): Promise<WriteOutcome[]> {
     if (records.length === 0) return Promise.resolve([]);
     return this.exclusive(async () => {
@@ -276,7 +134,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
         for (const record of records) {
           for (const dimension of DIMENSIONS) appender.appendVarchar(record.dimensions[dimension]);
           appender.appendVarchar(TELEMETRY_MEASURE_NAME);
-          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(record.time) * 1000n));
+          appender.appendTimestamp(new DuckDBTimestampValue(micros(record.time)));
           appender.appendBigInt(BigInt(record.seq));
           appender.appendVarchar(record.origin);
           for (const column of this.measureColumns) {
@@ -339,98 +197,65 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
    * per message.
    */
   put(entry: QuarantineEntry): Promise<QuarantineOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pendingPuts.push({ entry, resolve, reject });
-      if (this.pendingPuts.length === 1) queueMicrotask(() => void this.flushPuts());
-    });
+    return this.quarantineBatch.put(entry);
   }
 
-  private async flushPuts(): Promise<void> {
-    const all = this.pendingPuts.splice(0);
-    // One row per id, even if the same message was put twice in one tick.
-    const firsts = new Map(all.map((put) => [put.entry.id, put] as const).reverse());
-    const batch = [...firsts.values()];
-    try {
-      const kept = await this.exclusive(async () => {
-        const params: DuckDBValue[] = [];
-        const tuples = batch.map(({ entry }) => {
-          let text: string | null = null;
-          try {
-            text = new TextDecoder('utf-8', { fatal: true }).decode(
-              Buffer.from(entry.payloadBase64, 'base64'),
-            );
-          } catch {
-            // Not UTF-8: payload_base64 keeps the exact bytes.
-          }
-          const values: DuckDBValue[] = [
-            entry.id,
-            entry.stage,
-            entry.useCase,
-            entry.deviceId,
-            entry.topic,
-            entry.clientId,
-            BigInt(entry.receivedAt) * 1000n,
-            BigInt(entry.quarantinedAt) * 1000n,
-            JSON.stringify(entry.reasons),
-            text,
-            text === null ? entry.payloadBase64 : null,
-          ];
-          const refs = values.map((value) => {
-            params.push(value);
-            return `$${params.length}`;
-          });
-          refs[6] = `make_timestamp(${refs[6] ?? ''}::BIGINT)`;
-          refs[7] = `make_timestamp(${refs[7] ?? ''}::BIGINT)`;
-          refs[8] = `${refs[8] ?? ''}::JSON`;
-          return `(${refs.join(', ')})`;
-        });
-        const inserted = await this.connection.runAndReadAll(
-          `INSERT INTO quarantine (id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64)
-           VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING RETURNING id`,
-          params,
-        );
-        return new Set(inserted.getRowObjectsJson().map((row) => row.id as string));
-      });
-      for (const put of all)
-        put.resolve(firsts.get(put.entry.id) === put && kept.has(put.entry.id) ? 'kept' : 'already-kept');
-    } catch (error) {
-      for (const { reject } of all) reject(error);
-    }
+  /** One insert for a batch of entries: the ids it kept (new ones). */
+  private async insertQuarantined(entries: readonly QuarantineEntry[]): Promise<ReadonlySet<string>> {
+    const { sql, params } = valuesList<DuckDBValue>(
+      entries.map((entry) => {
+        const text = utf8(entry.payloadBase64);
+        return [
+          entry.id,
+          entry.stage,
+          entry.useCase,
+          entry.deviceId,
+          entry.topic,
+          entry.clientId,
+          micros(entry.receivedAt),
+          micros(entry.quarantinedAt),
+          JSON.stringify(entry.reasons),
+          text,
+          // Not UTF-8: payload_base64 keeps the exact bytes.
+          text === null ? entry.payloadBase64 : null,
+        ];
+      }),
+      { 6: asTimestamp, 7: asTimestamp, 8: asJson },
+    );
+    const inserted = await this.connection.runAndReadAll(
+      `INSERT INTO quarantine (id, stage, use_case, device_id, topic, client_id, received_at, quarantined_at, reasons, payload, payload_base64)
+       VALUES ${sql} ON CONFLICT DO NOTHING RETURNING id`,
+      params,
+    );
+    return new Set(inserted.getRowObjectsJson().map((row) => row.id as string));
   }
 
   writeInferences(records: readonly InferenceRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
+    const { sql, params } = valuesList<DuckDBValue>(
+      records.map((r) => [
+        r.useCase,
+        r.deviceId,
+        micros(r.time),
+        r.status,
+        r.score,
+        r.threshold,
+        r.anomalous,
+        JSON.stringify(r.contributors),
+        r.modelVersion,
+        r.latencyMs,
+        r.skipReason,
+        r.deviceState,
+        r.baselineVersion,
+      ]),
+      { 2: asTimestamp, 7: asJson },
+    );
+    // A rescored reading (a redelivery) replaces its earlier row.
     return this.exclusive(async () => {
-      const params: DuckDBValue[] = [];
-      const tuples = records.map((r) => {
-        const values: DuckDBValue[] = [
-          r.useCase,
-          r.deviceId,
-          BigInt(r.time) * 1000n,
-          r.status,
-          r.score,
-          r.threshold,
-          r.anomalous,
-          JSON.stringify(r.contributors),
-          r.modelVersion,
-          r.latencyMs,
-          r.skipReason,
-          r.deviceState,
-          r.baselineVersion,
-        ];
-        const refs = values.map((value) => {
-          params.push(value);
-          return `$${params.length}`;
-        });
-        refs[2] = `make_timestamp(${refs[2] ?? ''}::BIGINT)`;
-        refs[7] = `${refs[7] ?? ''}::JSON`;
-        return `(${refs.join(', ')})`;
-      });
-      // A rescored reading (a redelivery) replaces its earlier row.
       await this.connection.run(
         `INSERT OR REPLACE INTO inferences (use_case, device_id, time, status, score, threshold, anomalous,
            contributors, model_version, latency_ms, skip_reason, device_state, baseline_version)
-         VALUES ${tuples.join(', ')}`,
+         VALUES ${sql}`,
         params,
       );
     });
@@ -510,25 +335,12 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
   /** Logs the broker's refusals, so "who was refused, and why" has an answer after the fact. */
   recordRefusals(refusals: readonly RefusalRow[]): Promise<void> {
     if (refusals.length === 0) return Promise.resolve();
+    const { sql, params } = valuesList<DuckDBValue>(
+      refusals.map((r) => [micros(r.at), r.clientId, r.thing, r.action, r.topic ?? null, r.reason]),
+      { 0: asTimestamp },
+    );
     return this.exclusive(async () => {
-      const params: DuckDBValue[] = [];
-      const tuples = refusals.map((r) => {
-        const values: DuckDBValue[] = [
-          BigInt(r.at) * 1000n,
-          r.clientId,
-          r.thing,
-          r.action,
-          r.topic ?? null,
-          r.reason,
-        ];
-        const refs = values.map((value) => {
-          params.push(value);
-          return `$${params.length}`;
-        });
-        refs[0] = `make_timestamp(${refs[0] ?? ''}::BIGINT)`;
-        return `(${refs.join(', ')})`;
-      });
-      await this.connection.run(`INSERT INTO refusals VALUES ${tuples.join(', ')}`, params);
+      await this.connection.run(`INSERT INTO refusals VALUES ${sql}`, params);
     });
   }
 
@@ -538,46 +350,7 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
    * statements) is refused with QueryRefusedError before it runs.
    */
   query(sql: string, limits: QueryLimits = {}): Promise<QueryResult> {
-    const timeoutMs = limits.timeoutMs ?? 30_000;
-    const maxRows = limits.maxRows ?? 10_000;
-    const work = async (): Promise<QueryResult> => {
-      let statement;
-      try {
-        const extracted = await this.reader.extractStatements(sql);
-        if (extracted.count !== 1)
-          throw new QueryRefusedError(`one statement at a time, got ${extracted.count}`);
-        statement = await extracted.prepare(0);
-      } catch (error) {
-        if (error instanceof QueryRefusedError) throw error;
-        throw new QueryRefusedError(error instanceof Error ? error.message : String(error));
-      }
-      if (!READ_STATEMENTS.has(statement.statementType)) {
-        throw new QueryRefusedError(
-          `queries only read: ${StatementType[statement.statementType]} statements are refused (SELECT, EXPLAIN)`,
-        );
-      }
-      const deadline = { passed: false };
-      const timer = setTimeout(() => {
-        deadline.passed = true;
-        this.reader.interrupt();
-      }, timeoutMs);
-      try {
-        const result = await statement.runAndReadUntil(maxRows + 1);
-        const rows = jsonRows(result);
-        return {
-          columns: result.columnNames(),
-          rows: rows.slice(0, maxRows),
-          ...(rows.length > maxRows ? { truncated: true } : {}),
-        };
-      } catch (error) {
-        if (deadline.passed)
-          throw new QueryRefusedError(`query stopped after ${timeoutMs / 1000} s, its time limit`);
-        throw new QueryRefusedError(error instanceof Error ? error.message : String(error));
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    return this.onReader(work);
+    return this.onReader(() => readOnlyQuery(this.reader, sql, limits));
   }
 
   /** The reader connection, one call at a time, apart from the writer's queue. */
@@ -598,36 +371,19 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
   }
 }
 
-// Integer and decimal types DuckDB's JSON conversion writes as strings (they may exceed 2^53).
-const WIDE_NUMBERS = new Set([
-  DuckDBTypeId.BIGINT,
-  DuckDBTypeId.UBIGINT,
-  DuckDBTypeId.HUGEINT,
-  DuckDBTypeId.UHUGEINT,
-  DuckDBTypeId.DECIMAL,
-]);
-
-/** Rows as JSON, with counts and sums as numbers where a number holds them exactly. */
-function jsonRows(result: DuckDBResultReader): Row[] {
-  const columns = result.columnNames();
-  const wide = result.columnTypes().map((type) => WIDE_NUMBERS.has(type.typeId));
-  return result.getRowObjectsJson().map((row) => {
-    const out: Row = { ...row };
-    columns.forEach((column, index) => {
-      const value = row[column];
-      if (!wide[index] || typeof value !== 'string') return;
-      const number = Number(value);
-      const exact = Number.isInteger(number) ? Number.isSafeInteger(number) : String(number) === value;
-      if (exact) out[column] = number;
-    });
-    return out;
-  });
-}
-
 /** A VARCHAR column's value; anything else means the table is not what this code made. */
 export function text(value: unknown): string {
   if (typeof value !== 'string') throw new Error(`expected text in the local store, got ${typeof value}`);
   return value;
+}
+
+/** The payload as text when it is UTF-8, else null. */
+function utf8(payloadBase64: string): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(payloadBase64, 'base64'));
+  } catch {
+    return null;
+  }
 }
 
 function rowKey(row: Row): string {

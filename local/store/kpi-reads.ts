@@ -1,12 +1,11 @@
 import type { Alert } from '../../core/alerts/lifecycle.ts';
 import type { DataContract } from '../../core/contracts/contract.ts';
 import { kpiColumns, kpiReadingFromRow, type KpiReading, type KpiReads } from '../../core/kpi/kpi.ts';
-import type { QueryResult, Row } from './duckdb-store.ts';
-import { sqlText } from './sql.ts';
+import type { QueryResult, Row } from './read-only-query.ts';
+import { sqlText, timestampLiteral } from './sql.ts';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
-const timestampOf = (ms: number) => `make_timestamp(${Math.floor(ms) * 1000}::BIGINT)`;
 
 /**
  * KPI reads over the local store, through a read-only query function: the runtime's own store,
@@ -42,7 +41,7 @@ export class StoreKpiReads implements KpiReads {
     const result = await this.query(
       `SELECT device_id, epoch_ms(time_bucket(INTERVAL 1 minute, time)) AS t${columns.map((column, index) => `, avg("${column}") AS v${index}`).join('')}
        FROM telemetry WHERE use_case = ${sqlText(useCase)}
-         AND time >= ${timestampOf(start)} AND time < ${timestampOf(end)}
+         AND time >= ${timestampLiteral(start)} AND time < ${timestampLiteral(end)}
        GROUP BY device_id, t ORDER BY t`,
     );
     if (!result.truncated) return result.rows;
@@ -61,7 +60,7 @@ export class StoreKpiReads implements KpiReads {
   async devices(useCase: string, from: number, to: number): Promise<number> {
     const { rows } = await this.query(
       `SELECT count(DISTINCT device_id)::INTEGER AS n FROM telemetry WHERE use_case = ${sqlText(useCase)}
-         AND time >= ${timestampOf(from)} AND time < ${timestampOf(to)}`,
+         AND time >= ${timestampLiteral(from)} AND time < ${timestampLiteral(to)}`,
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -69,7 +68,7 @@ export class StoreKpiReads implements KpiReads {
   async alerts(useCase: string, from: number, to: number): Promise<Alert[]> {
     const { rows } = await this.query(
       `SELECT alert FROM alerts WHERE use_case = ${sqlText(useCase)}
-         AND opened_at < ${timestampOf(to)} AND (cleared_at IS NULL OR cleared_at >= ${timestampOf(from)})`,
+         AND opened_at < ${timestampLiteral(to)} AND (cleared_at IS NULL OR cleared_at >= ${timestampLiteral(from)})`,
     );
     return rows.map((row) => JSON.parse(String(row.alert)) as Alert);
   }
@@ -77,7 +76,7 @@ export class StoreKpiReads implements KpiReads {
   async firstReading(useCase: string, from: number, to: number): Promise<number | null> {
     const { rows } = await this.query(
       `SELECT epoch_ms(min(time)) AS t FROM telemetry WHERE use_case = ${sqlText(useCase)}
-         AND time >= ${timestampOf(from)} AND time < ${timestampOf(to)}`,
+         AND time >= ${timestampLiteral(from)} AND time < ${timestampLiteral(to)}`,
     );
     const first = rows[0]?.t;
     return first === null || first === undefined ? null : Number(first);
@@ -88,7 +87,7 @@ export class StoreKpiReads implements KpiReads {
     from: number,
     to: number,
   ): Promise<{ numerator: number | null; denominator: number }> {
-    const bound = query.replaceAll('$from', timestampOf(from)).replaceAll('$to', timestampOf(to));
+    const bound = query.replaceAll('$from', timestampLiteral(from)).replaceAll('$to', timestampLiteral(to));
     const { rows } = await this.query(bound);
     const [row] = rows;
     if (!row || !('numerator' in row))

@@ -8,8 +8,9 @@ import type {
 import { seriesFromBuckets } from '../../core/operators/views.ts';
 import { numberOrNull } from '../../core/stores/cell-values.ts';
 import type { Finding } from '../../core/drift/ports.ts';
-import type { DuckDbStore, Row } from './duckdb-store.ts';
-import { sqlText } from './sql.ts';
+import type { DuckDbStore } from './duckdb-store.ts';
+import type { Row } from './read-only-query.ts';
+import { sqlText, timestampLiteral } from './sql.ts';
 
 const COLUMN = /^[a-z][a-z0-9_]*$/;
 /** The device page lists at most this many findings. */
@@ -77,8 +78,7 @@ export class DuckDbOperatorReads implements OperatorReads {
     }
     const bucket = Math.max(1, Math.floor(request.bucketMs));
     const range = `use_case = ${sqlText(request.useCase)} AND device_id = ${sqlText(request.deviceId)}
-      AND time >= make_timestamp(${Math.floor(request.from) * 1000}::BIGINT)
-      AND time < make_timestamp(${Math.ceil(request.to) * 1000}::BIGINT)`;
+      AND time >= ${timestampLiteral(request.from)} AND time < ${timestampLiteral(Math.ceil(request.to))}`;
     const averages = request.sensors.map(({ column }) => `avg(${column}) AS ${column}`);
     const [readings, scores] = await Promise.all([
       this.rows(
@@ -99,7 +99,7 @@ export class DuckDbOperatorReads implements OperatorReads {
          epoch_ms(window_from) AS from_ms, epoch_ms(window_to) AS to_ms, epoch_ms(found_at) AS at_ms
        FROM drift_findings
        WHERE use_case = ${sqlText(useCase)} AND device_id = ${sqlText(deviceId)}
-         AND found_at >= make_timestamp(${Math.floor(since) * 1000}::BIGINT)
+         AND found_at >= ${timestampLiteral(since)}
        ORDER BY found_at DESC, "check" LIMIT ${MAX_FINDINGS}`,
     );
     return rows.map((row) => ({

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { DuckDbStore, type QueryResult } from './duckdb-store.ts';
+import { DuckDbStore } from './duckdb-store.ts';
+import type { QueryResult } from './read-only-query.ts';
 import { SQL_CONTENT_TYPE } from '../http/runtime-api.ts';
 import { DATABASE_FILE, readRuntimeFile } from '../runtime/data-dir.ts';
 

@@ -2,3 +2,33 @@
 export function sqlText(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/**
+ * Rows of values as one multi-row VALUES list with numbered parameters: `(..), (..)` and the
+ * parameters in order. `cast` wraps a column's reference, by index: epoch microseconds into
+ * `make_timestamp(...)`, text into `::JSON`.
+ */
+export function valuesList<V>(
+  rows: readonly (readonly V[])[],
+  cast: Readonly<Record<number, (ref: string) => string>> = {},
+): { sql: string; params: V[] } {
+  const params: V[] = [];
+  const tuples = rows.map((values) => {
+    const refs = values.map((value, index) => {
+      params.push(value);
+      const ref = `$${params.length}`;
+      return cast[index]?.(ref) ?? ref;
+    });
+    return `(${refs.join(', ')})`;
+  });
+  return { sql: tuples.join(', '), params };
+}
+
+/** A parameter holding epoch microseconds, as a TIMESTAMP. */
+export const asTimestamp = (ref: string): string => `make_timestamp(${ref}::BIGINT)`;
+export const asJson = (ref: string): string => `${ref}::JSON`;
+
+/** A time (epoch ms, whole milliseconds) as a TIMESTAMP literal for a statement's text. */
+export function timestampLiteral(ms: number): string {
+  return `make_timestamp(${Math.floor(ms) * 1000}::BIGINT)`;
+}

@@ -1,5 +1,5 @@
 import type { LabelledStretch } from '../../core/model/retraining.ts';
-import type { Row } from './duckdb-store.ts';
+import type { Row } from './read-only-query.ts';
 import type { StoreQuery } from './query-client.ts';
 import { sqlText } from './sql.ts';
 
