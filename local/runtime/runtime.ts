@@ -1,49 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { BaselineStore } from '../../core/baseline/ports.ts';
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
-import { digestOf } from '../../core/audit/audit-event.ts';
-import { configurationChanges } from '../../core/audit/configuration.ts';
-import type { BatchSummary } from '../../core/ingest/ingest-batch.ts';
-import { systemClock } from '../../core/ingest/ports.ts';
-import {
-  replayQuarantine,
-  type ReplayFilter,
-  type ReplayReport,
-} from '../../core/ingest/quarantine-replay.ts';
-import type { TelemetryRecord } from '../../core/ingest/records.ts';
-import { OperatorApi } from '../../core/operators/api.ts';
-import { SYSTEM } from '../../core/operators/actor.ts';
-import { UnknownUseCase } from '../../core/usecase/unknown-use-case.ts';
 import { LocalCertificateAuthority } from '../broker/certs.ts';
 import { LocalProvisioning } from '../broker/provisioning.ts';
-import { FileAuditLog } from '../files/audit-log.ts';
-import { ingestDependencies } from '../ingest/ingest-dependencies.ts';
-import { LocalIngestQueue } from '../ingest/ingest-queue.ts';
-import { LocalDriftSchedule } from '../schedules/drift-schedule.ts';
-import { LocalKpiSchedule } from '../schedules/kpi-schedule.ts';
-import {
-  closeScoring,
-  startScoring,
-  type LocalScoringSetup,
-  type LocalScoringSetups,
-} from '../scoring/scoring-setup.ts';
-import { DuckDbDriftStore } from '../store/drift-store.ts';
-import { DuckDbAlertStore } from '../store/duckdb-alert-store.ts';
-import { DuckDbQuarantineLedger } from '../store/duckdb-quarantine-ledger.ts';
+import type { LocalIngestQueue } from '../ingest/ingest-queue.ts';
+import type { LocalDriftSchedule } from '../schedules/drift-schedule.ts';
+import type { LocalKpiSchedule } from '../schedules/kpi-schedule.ts';
+import { closeScoring, type LocalScoringSetup, type LocalScoringSetups } from '../scoring/scoring-setup.ts';
+import type { DuckDbAlertStore } from '../store/duckdb-alert-store.ts';
 import { DuckDbStore } from '../store/duckdb-store.ts';
-import { DuckDbOperatorReads } from '../store/operator-reads.ts';
-import {
-  DATABASE_FILE,
-  QUEUE_DIR,
-  readRuntimeFile,
-  removeRuntimeFile,
-  writeRuntimeFile,
-} from './data-dir.ts';
+import { DATABASE_FILE, readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from './data-dir.ts';
 import { startListeners, type Listeners } from './listeners.ts';
 import type { LocalRuntimeOptions, RuntimeCounters } from './options.ts';
 import { planPorts, type PortPlan } from './ports.ts';
 import { RefusalLog } from './refusal-log.ts';
+import { createIngestQueue, openServices } from './services.ts';
 
 export type { LocalRuntimeOptions, RuntimeCounters } from './options.ts';
 export { localRuleName } from './listeners.ts';
@@ -175,27 +146,7 @@ export class LocalRuntime {
     ca: LocalCertificateAuthority,
     store: DuckDbStore,
   ): Promise<LocalRuntime> {
-    const audit = FileAuditLog.inDataDir(dataDir);
-    await recordConfiguration(audit, options);
-    const alertStore = await DuckDbAlertStore.open(store);
-    const kpis = await LocalKpiSchedule.open(
-      store,
-      options.useCases,
-      options.contracts,
-      systemClock,
-      (error) => options.onError?.(error),
-    );
-    const scoring = await startScoring({
-      useCases: options.useCases,
-      contracts: options.contracts,
-      dataDir,
-      store,
-      alertStore,
-      host: options.host ?? '127.0.0.1',
-      ports: ports.models,
-      ...pick(options, 'onNotification', 'onModelChange', 'onWarning', 'onError'),
-    });
-    await recordTrainedModels(audit, scoring);
+    const services = await openServices(options, dataDir, ports, store);
     const counters: RuntimeCounters = {
       received: 0,
       stored: 0,
@@ -205,32 +156,7 @@ export class LocalRuntime {
       retried: 0,
     };
     const refusals = new RefusalLog(store, options.onError);
-    const drift = new LocalDriftSchedule(
-      options.useCases,
-      options.contracts,
-      await DuckDbDriftStore.open(store),
-      alertStore,
-      (useCase) => scoring?.byUseCase.get(useCase)?.model,
-      systemClock,
-      (report) => options.onDrift?.(report),
-      (error) => options.onError?.(error),
-    );
     const provisioning = localProvisioning(dataDir, ca, options, refusals);
-    const ledger = await DuckDbQuarantineLedger.open(store);
-    const operations = scoring
-      ? new OperatorApi({
-          alerts: scoring.alerts,
-          alertStore,
-          baselines: alertStore,
-          reads: new DuckDbOperatorReads(store),
-          useCases: options.useCases,
-          contracts: options.contracts,
-          clock: systemClock,
-          newId: randomUUID,
-          audit,
-          kpis,
-        })
-      : undefined;
     // The queue is made once everything listens: a replay of the journal must not start before a
     // busy port has been reported.
     const ingest: { queue?: LocalIngestQueue } = {};
@@ -244,21 +170,22 @@ export class LocalRuntime {
         provisioning,
         counters,
         refusals,
-        drift,
-        operations,
+        drift: services.drift,
+        operations: services.operations,
         enqueue: (message) => {
           if (!ingest.queue) throw new Error('the runtime is starting');
           ingest.queue.send(message);
         },
-        replay: (filter) => replayOf(options, store, ledger, filter),
+        replay: services.replay,
       });
     } catch (error) {
-      await closeScoring(scoring);
+      await closeScoring(services.scoring);
       await refusals.close();
       throw error;
     }
-    const queue = (ingest.queue = createIngestQueue(options, dataDir, store, counters, scoring));
+    const queue = (ingest.queue = createIngestQueue(options, dataDir, store, counters, services.scoring));
     const runtime = new LocalRuntime({
+      ...services,
       counters,
       dataDir,
       ca,
@@ -267,14 +194,10 @@ export class LocalRuntime {
       queue,
       listeners,
       refusals,
-      scoring,
-      alertStore,
-      drift,
-      kpis,
       contracts: options.contracts,
     });
-    drift.start();
-    kpis.start();
+    services.drift.start();
+    services.kpis.start();
     writeRuntimeFile(dataDir, {
       pid: process.pid,
       mqttPort: listeners.broker.port,
@@ -309,45 +232,6 @@ export class LocalRuntime {
   }
 }
 
-function pick<T extends object, K extends keyof T>(from: T, ...keys: K[]): Partial<Pick<T, K>> {
-  const picked: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (from[key] !== undefined) picked[key] = from[key];
-  return picked;
-}
-
-/** The manifests and contracts the runtime applies, on the audit trail when they changed. */
-async function recordConfiguration(audit: FileAuditLog, options: LocalRuntimeOptions): Promise<void> {
-  for (const change of configurationChanges(
-    audit.entries(),
-    { useCases: options.useCases, contracts: options.contracts.all() },
-    options.actor ?? SYSTEM,
-    Date.now(),
-    'applied at start by the local runtime',
-  )) {
-    await audit.record(change);
-  }
-}
-
-async function recordTrainedModels(
-  audit: FileAuditLog,
-  scoring: LocalScoringSetups | undefined,
-): Promise<void> {
-  for (const setup of scoring?.byUseCase.values() ?? []) {
-    if (!setup.trained) continue;
-    await audit.record({
-      kind: 'model-trained',
-      actor: SYSTEM,
-      at: Date.now(),
-      useCase: setup.useCase,
-      subject: `model ${setup.useCase} ${setup.model.modelVersion}`,
-      before: null,
-      after: digestOf(setup.model),
-      reason: 'the data folder had no model: trained on simulated normal operation',
-      details: { modelVersion: setup.model.modelVersion, sensors: setup.model.sensors.join(',') },
-    });
-  }
-}
-
 /** Devices with only a claim certificate provision themselves against provisioning/allow-list.json. */
 function localProvisioning(
   dataDir: string,
@@ -366,58 +250,4 @@ function localProvisioning(
       options.onRefused?.(refusal);
     },
   );
-}
-
-function replayOf(
-  options: LocalRuntimeOptions,
-  store: DuckDbStore,
-  ledger: DuckDbQuarantineLedger,
-  filter: ReplayFilter,
-): Promise<ReplayReport> {
-  if (filter.useCase !== undefined && !options.useCases.some((u) => u.id === filter.useCase)) {
-    return Promise.reject(
-      new UnknownUseCase(
-        filter.useCase,
-        options.useCases.map((u) => u.id),
-      ),
-    );
-  }
-  return replayQuarantine(ledger, ingestDependencies(options.useCases, options.contracts, store), filter);
-}
-
-/** The SQS stand-in: the same ingest dependencies as the Lambda, a journal in the data folder, counters updated per batch. */
-function createIngestQueue(
-  options: LocalRuntimeOptions,
-  dataDir: string,
-  store: DuckDbStore,
-  counters: RuntimeCounters,
-  scoring: LocalScoringSetups | undefined,
-): LocalIngestQueue {
-  return new LocalIngestQueue({
-    deps: { ...ingestDependencies(options.useCases, options.contracts, store), quarantine: store },
-    journalDir: path.join(dataDir, QUEUE_DIR),
-    deadLetter: (message) => store.deadLetter(message),
-    batchSize: options.batchSize,
-    batchWindowMs: options.batchWindowMs,
-    onBatch: (summary: BatchSummary) => {
-      counters.stored += summary.stored;
-      counters.duplicates += summary.duplicates;
-      counters.quarantined += summary.quarantined;
-      counters.retried += summary.retried;
-      for (const [useCase, records] of groupByUseCase(summary.storedRecords))
-        scoring?.byUseCase.get(useCase)?.scoring.submit(records);
-    },
-    onError: options.onError,
-    onWarning: options.onWarning,
-  });
-}
-
-function groupByUseCase(records: readonly TelemetryRecord[]): Map<string, TelemetryRecord[]> {
-  const groups = new Map<string, TelemetryRecord[]>();
-  for (const record of records) {
-    const group = groups.get(record.dimensions.use_case);
-    if (group) group.push(record);
-    else groups.set(record.dimensions.use_case, [record]);
-  }
-  return groups;
 }
