@@ -10,7 +10,7 @@ import {
 } from '../../core/ingest/topics.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { EdgeAgent, type EdgeAgentStatus } from '../../edge/agent.ts';
-import { simulatorSource } from '../../edge/sources.ts';
+import { simulatorSource, type ReadingSource } from '../../edge/sources.ts';
 import {
   type DeviceSimulator,
   deviceSimulator,
@@ -86,90 +86,37 @@ export class SimulatedFleet {
     if (!(options.rate > 0) || options.rate > 1000) {
       throw new Error(`rate must be above 0 and at most 1000 readings per second, got ${options.rate}`);
     }
-    const contract = options.contract;
     const prefix = simulatedThingPrefix(options.useCase);
     const things = Array.from({ length: options.devices }, (_, index) => simulatedThingName(index, prefix));
     const seedOf = (index: number) => (options.seed ?? 1) * 7919 + index;
     // Made first: a use case that cannot be simulated says so before any device starts.
     const simulators = new Map(
-      things.map((thing, index) => [thing, deviceSimulator(options.useCase, contract, seedOf(index))]),
+      things.map((thing, index) => [
+        thing,
+        deviceSimulator(options.useCase, options.contract, seedOf(index)),
+      ]),
     );
     // Before the agents make their folders: a device with none is new here.
     const newThings = options.history
       ? things.filter((thing) => !existsSync(path.join(options.dataDir, thing)))
       : [];
-    // Per device: a device's own edge settings may thin its readings more.
-    const historyMs = (thing: string) =>
-      1000 *
-      historySeconds(
-        resolveEdgeSettings(options.useCase.edge, thing),
-        options.rate,
-        options.useCase.alerts.calibrationReadings,
-      );
     const pairs = await Promise.all(things.map((thing) => options.ca.devicePair(thing)));
-    const agents = things.map((thing, index) =>
-      EdgeAgent.start({
-        // Alternate generations so dashboards and per-generation queries have something to split.
-        identity: {
-          thing,
-          firmware: '1.4.2',
-          hardwareGeneration: index % 2 === 0 ? 'gen2' : 'gen3',
-          origin: 'simulated',
-        },
-        contract,
-        settings: resolveEdgeSettings(options.useCase.edge, thing),
-        connection: {
-          url: options.url,
-          ca: options.ca.caPem,
-          cert: pairs[index]?.cert ?? '',
-          key: pairs[index]?.key ?? '',
-          topic: telemetryTopic(options.useCase.id, thing),
-          healthTopic: healthTopic(options.useCase.id, thing),
-        },
-        dataDir: path.join(options.dataDir, thing),
-        // As fast as IoT Core lets one connection publish, so each device catches up after a pause.
-        maxSendRate: MAX_PUBLISHES_PER_CONNECTION_PER_SECOND,
-        ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
-        ...(options.onLog ? { onLog: options.onLog } : {}),
-      }),
-    );
+    const agents = things.map((thing, index) => startAgent(options, thing, index, pairs[index]));
     const fleet = new SimulatedFleet(options.useCase.id, agents, simulators, {
       things: newThings,
-      seconds: Math.max(0, ...newThings.map((thing) => historyMs(thing) / 1000)),
+      seconds: Math.max(0, ...newThings.map((thing) => historyMsOf(options, thing) / 1000)),
     });
     // Every device's paced source waits on the one stop signal.
     setMaxListeners(options.devices + 10, fleet.abort.signal);
-    const periodMs = 1000 / options.rate;
     agents.forEach((agent, index) => {
       const thing = things[index] ?? '';
+      const simulator = simulators.get(thing);
+      // Spread the devices over one period so the broker sees a steady stream, not bursts.
+      const delayMs = (1000 / options.rate) * (index / Math.max(1, options.devices));
       fleet.runs.push(
-        (async () => {
-          // Spread the devices over one period so the broker sees a steady stream, not bursts.
-          await new Promise((resolve) =>
-            setTimeout(resolve, (periodMs * index) / Math.max(1, options.devices)),
-          );
-          const simulator = simulators.get(thing);
-          const live = () =>
-            simulatorSource({
-              thing,
-              rate: options.rate,
-              ...(simulator ? { simulator } : {}),
-              signal: fleet.abort.signal,
-            });
-          if (!simulator || !newThings.includes(thing)) {
-            await agent.run(live());
-            return;
-          }
-          const now = Date.now();
-          const past = () =>
-            historySource(simulator, {
-              from: now - historyMs(thing),
-              until: now,
-              stepMs: periodMs,
-              signal: fleet.abort.signal,
-            });
-          await agent.run(sourcesInTurn(past, live));
-        })(),
+        new Promise((resolve) => setTimeout(resolve, delayMs)).then(() =>
+          agent.run(sourceOf(options, thing, simulator, newThings.includes(thing), fleet.abort.signal)),
+        ),
       );
     });
     return fleet;
@@ -190,4 +137,71 @@ export class SimulatedFleet {
     await Promise.all(this.runs);
     return Promise.all(this.agents.map((agent) => agent.stop(drainMs)));
   }
+}
+
+/** Per device: a device's own edge settings may thin its readings more. */
+function historyMsOf(options: SimulatedFleetOptions, thing: string): number {
+  return (
+    1000 *
+    historySeconds(
+      resolveEdgeSettings(options.useCase.edge, thing),
+      options.rate,
+      options.useCase.alerts.calibrationReadings,
+    )
+  );
+}
+
+/** One simulated device's agent, with its own certificate, settings and queue folder. */
+function startAgent(
+  options: SimulatedFleetOptions,
+  thing: string,
+  index: number,
+  pair: { cert: string; key: string } | undefined,
+): EdgeAgent {
+  return EdgeAgent.start({
+    // Alternate generations so dashboards and per-generation queries have something to split.
+    identity: {
+      thing,
+      firmware: '1.4.2',
+      hardwareGeneration: index % 2 === 0 ? 'gen2' : 'gen3',
+      origin: 'simulated',
+    },
+    contract: options.contract,
+    settings: resolveEdgeSettings(options.useCase.edge, thing),
+    connection: {
+      url: options.url,
+      ca: options.ca.caPem,
+      cert: pair?.cert ?? '',
+      key: pair?.key ?? '',
+      topic: telemetryTopic(options.useCase.id, thing),
+      healthTopic: healthTopic(options.useCase.id, thing),
+    },
+    dataDir: path.join(options.dataDir, thing),
+    // As fast as IoT Core lets one connection publish, so each device catches up after a pause.
+    maxSendRate: MAX_PUBLISHES_PER_CONNECTION_PER_SECOND,
+    ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+    ...(options.onLog ? { onLog: options.onLog } : {}),
+  });
+}
+
+/** A device's readings: live from now on, after its history when it is new here. */
+function sourceOf(
+  options: SimulatedFleetOptions,
+  thing: string,
+  simulator: DeviceSimulator | undefined,
+  withHistory: boolean,
+  signal: AbortSignal,
+): ReadingSource {
+  const live = () =>
+    simulatorSource({ thing, rate: options.rate, ...(simulator ? { simulator } : {}), signal });
+  if (!simulator || !withHistory) return live();
+  const now = Date.now();
+  const past = () =>
+    historySource(simulator, {
+      from: now - historyMsOf(options, thing),
+      until: now,
+      stepMs: 1000 / options.rate,
+      signal,
+    });
+  return sourcesInTurn(past, live);
 }

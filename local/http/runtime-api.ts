@@ -91,65 +91,8 @@ export async function startRuntimeApi(
         return;
       }
       const url = new URL(request.url ?? '/', 'http://runtime');
-      if (url.pathname !== '/query') {
-        const body = request.method === 'POST' ? await readBody(request, MAX_JSON_BYTES) : '';
-        if (body === undefined) {
-          replyJson(response, 413, { error: `request body above ${MAX_JSON_BYTES} bytes` });
-          return;
-        }
-        if (url.pathname === '/drift/runs' && request.method === 'POST' && options.drift) {
-          await runDrift(options.drift, body, response);
-          return;
-        }
-        if (url.pathname === '/quarantine/replays' && request.method === 'POST' && options.quarantine) {
-          await runReplay(options.quarantine, body, response, replayState);
-          return;
-        }
-        if (!options.operations) {
-          replyJson(response, 503, {
-            error: 'this runtime does not score (started with --no-model): no alerts',
-          });
-          return;
-        }
-        const operatorRequest = localOperatorRequest(request.method ?? 'GET', url, body);
-        let reply;
-        try {
-          reply =
-            'status' in operatorRequest ? operatorRequest : await options.operations.handle(operatorRequest);
-        } catch (error) {
-          options.onError?.(error);
-          replyJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
-          return;
-        }
-        if (reply) replyJson(response, reply.status, reply.body);
-        else replyJson(response, 404, { error: `no ${request.method ?? ''} ${url.pathname}: ${ROUTES}` });
-        return;
-      }
-      if (request.method !== 'POST') {
-        request.resume();
-        replyJson(response, 405, { error: 'POST /query with SQL as the body' });
-        return;
-      }
-      const sql = await readBody(request, MAX_SQL_BYTES);
-      if (sql === undefined) {
-        replyJson(response, 413, { error: `SQL above ${MAX_SQL_BYTES} bytes` });
-        return;
-      }
-      try {
-        replyJson(
-          response,
-          200,
-          await store.query(sql, {
-            ...(options.queryTimeoutMs === undefined ? {} : { timeoutMs: options.queryTimeoutMs }),
-            ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
-          }),
-        );
-      } catch (error) {
-        const refused = error instanceof QueryRefusedError;
-        replyJson(response, refused ? 400 : 500, {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
+      if (url.pathname === '/query') await answerQuery(store, request, response, options);
+      else await answerRoute(request, response, url, options, replayState);
     })().catch(() => {
       // The client went away mid-answer: nothing to tell it.
       response.destroy();
@@ -159,6 +102,78 @@ export async function startRuntimeApi(
   const handle = serverHandle(server);
   boundPort = handle.port;
   return handle;
+}
+
+/** `POST /query`: one read-only statement, within the API's limits. */
+async function answerQuery(
+  store: DuckDbStore,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  options: RuntimeApiOptions,
+): Promise<void> {
+  if (request.method !== 'POST') {
+    request.resume();
+    replyJson(response, 405, { error: 'POST /query with SQL as the body' });
+    return;
+  }
+  const sql = await readBody(request, MAX_SQL_BYTES);
+  if (sql === undefined) {
+    replyJson(response, 413, { error: `SQL above ${MAX_SQL_BYTES} bytes` });
+    return;
+  }
+  try {
+    replyJson(
+      response,
+      200,
+      await store.query(sql, {
+        ...(options.queryTimeoutMs === undefined ? {} : { timeoutMs: options.queryTimeoutMs }),
+        ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
+      }),
+    );
+  } catch (error) {
+    const refused = error instanceof QueryRefusedError;
+    replyJson(response, refused ? 400 : 500, {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/** Every route but `/query`: drift runs, quarantine replays, and the operators' routes. */
+async function answerRoute(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  url: URL,
+  options: RuntimeApiOptions,
+  replayState: { replayRunning: boolean },
+): Promise<void> {
+  const body = request.method === 'POST' ? await readBody(request, MAX_JSON_BYTES) : '';
+  if (body === undefined) {
+    replyJson(response, 413, { error: `request body above ${MAX_JSON_BYTES} bytes` });
+    return;
+  }
+  if (url.pathname === '/drift/runs' && request.method === 'POST' && options.drift) {
+    await runDrift(options.drift, body, response);
+    return;
+  }
+  if (url.pathname === '/quarantine/replays' && request.method === 'POST' && options.quarantine) {
+    await runReplay(options.quarantine, body, response, replayState);
+    return;
+  }
+  if (!options.operations) {
+    replyJson(response, 503, { error: 'this runtime does not score (started with --no-model): no alerts' });
+    return;
+  }
+  const operatorRequest = localOperatorRequest(request.method ?? 'GET', url, body);
+  let reply;
+  try {
+    reply = 'status' in operatorRequest ? operatorRequest : await options.operations.handle(operatorRequest);
+  } catch (error) {
+    options.onError?.(error);
+    replyJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  if (reply) replyJson(response, reply.status, reply.body);
+  else replyJson(response, 404, { error: `no ${request.method ?? ''} ${url.pathname}: ${ROUTES}` });
 }
 
 const replayRequestSchema = z.strictObject({
