@@ -1,23 +1,27 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { RecentRecords } from './recent-records.ts';
+import { SegmentWriter, type FsyncPolicy } from './segment-writer.ts';
 import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import * as path from 'node:path';
-import { crc32 } from 'node:zlib';
+  encodeFrame,
+  everyOtherFrame,
+  MAX_RECORD_BYTES,
+  recoverSegments,
+  framesOf,
+  HEADER_BYTES,
+  idOf,
+  readCursor,
+  readFrameAt,
+  rewriteSegment,
+  segmentFile,
+  segmentOfId,
+  writeCursor,
+  type DiskQueueStats,
+  type Position,
+  type QueuedRecord,
+  type Segment,
+} from './queue-files.ts';
 
-/** When appended records reach the disk: after every append, at most every N ms, or when the OS decides. */
-export type FsyncPolicy = 'always' | 'never' | { readonly everyMs: number };
+export type { FsyncPolicy } from './segment-writer.ts';
 
 /**
  * What happens when the disk limit is reached: `drop-oldest` deletes the oldest segment, losing a
@@ -48,110 +52,10 @@ export interface DiskQueueOptions {
   readonly now?: () => number;
 }
 
-export interface QueuedRecord {
-  /** Position of the record: `<segment>:<offset>`. */
-  readonly id: string;
-  /** Number the queue gave the record at append: increasing by one per append, across restarts. */
-  readonly number: number;
-  readonly payload: Buffer;
-}
+export type { DiskQueueStats, QueuedRecord } from './queue-files.ts';
 
-export interface DiskQueueStats {
-  /** Records appended and not yet acknowledged (in flight included). */
-  readonly depth: number;
-  readonly bytes: number;
-  readonly segments: number;
-  /** Records lost to overflow since the queue was created (kept across restarts). */
-  readonly dropped: number;
-  /** Torn writes found at open (each one is a record whose append never returned). */
-  readonly corrupt: number;
-}
-
-// length u32 | crc32 of the rest u32 | record number, low and high u32 | payload
-const HEADER_BYTES = 16;
-const SEGMENT_SUFFIX = '.seg';
-const CURSOR_FILE = 'cursor.json';
-const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** The newest records kept in memory as well: a few seconds of a busy device's readings. */
 const RECENT_CACHE_BYTES = 256 * 1024;
-const TWO_32 = 2 ** 32;
-
-interface Position {
-  segment: number;
-  offset: number;
-}
-
-interface Cursor extends Position {
-  /** Number of the record after the last acknowledged one. */
-  next: number;
-  dropped: number;
-}
-
-interface Segment {
-  readonly number: number;
-  bytes: number;
-  records: number;
-  /** How many times thinning halved this segment. */
-  thinned: number;
-}
-
-interface Frame {
-  readonly offset: number;
-  readonly end: number;
-  readonly number: number;
-}
-
-function segmentFile(dir: string, number: number): string {
-  return path.join(dir, `${String(number).padStart(12, '0')}${SEGMENT_SUFFIX}`);
-}
-
-function idOf(position: Position): string {
-  return `${position.segment}:${position.offset}`;
-}
-
-function segmentOfId(id: string): number {
-  return Number(id.slice(0, id.indexOf(':')));
-}
-
-function encodeFrame(number: number, payload: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  frame.writeUInt32LE(payload.length, 0);
-  frame.writeUInt32LE(number % TWO_32, 8);
-  frame.writeUInt32LE(Math.floor(number / TWO_32), 12);
-  payload.copy(frame, HEADER_BYTES);
-  frame.writeUInt32LE(crc32(frame.subarray(8)), 4);
-  return frame;
-}
-
-/** The valid frames of a segment from `from`, stopping at the first one that fails its length or checksum. */
-function* framesOf(data: Buffer, from = 0): Generator<Frame> {
-  let offset = from;
-  while (offset + HEADER_BYTES <= data.length) {
-    const length = data.readUInt32LE(offset);
-    const end = offset + HEADER_BYTES + length;
-    if (length > MAX_RECORD_BYTES || end > data.length) return;
-    if (crc32(data.subarray(offset + 8, end)) !== data.readUInt32LE(offset + 4)) return;
-    yield {
-      offset,
-      end,
-      number: data.readUInt32LE(offset + 8) + data.readUInt32LE(offset + 12) * TWO_32,
-    };
-    offset = end;
-  }
-}
-
-/** Reads the frame at `offset` of an open segment (already validated at open or written by us). */
-function readFrameAt(fd: number, offset: number): { number: number; payload: Buffer; end: number } {
-  const header = Buffer.alloc(HEADER_BYTES);
-  readSync(fd, header, 0, HEADER_BYTES, offset);
-  const payload = Buffer.alloc(header.readUInt32LE(0));
-  readSync(fd, payload, 0, payload.length, offset + HEADER_BYTES);
-  return {
-    number: header.readUInt32LE(8) + header.readUInt32LE(12) * TWO_32,
-    payload,
-    end: offset + HEADER_BYTES + payload.length,
-  };
-}
 
 /**
  * A disk-backed FIFO for store-and-forward: append-only segment files, each record framed by its
@@ -164,7 +68,7 @@ function readFrameAt(fd: number, offset: number): { number: number; payload: Buf
  */
 export class DiskQueue {
   private readonly segments: Segment[] = [];
-  private writeFd: number;
+  private readonly writer: SegmentWriter;
   private readonly segmentBytes: number;
   private readPosition: Position;
   private watermark: Position;
@@ -174,13 +78,10 @@ export class DiskQueue {
   private dropped: number;
   private corrupt = 0;
   private depthCount = 0;
-  private lastSync = 0;
-  private dirty = false;
   private lastCursorWrite = 0;
   private cursorDirty = false;
   /** The newest records by id, as written: what a sender that keeps up takes next. */
-  private readonly recent = new Map<string, { number: number; payload: Buffer; end: number }>();
-  private recentBytes = 0;
+  private readonly recent = new RecentRecords(RECENT_CACHE_BYTES);
 
   private constructor(private readonly options: DiskQueueOptions) {
     const segmentBytes = options.segmentBytes ?? Math.min(1024 * 1024, Math.floor(options.maxBytes / 4));
@@ -191,11 +92,14 @@ export class DiskQueue {
     }
     this.segmentBytes = segmentBytes;
     mkdirSync(options.dir, { recursive: true });
-    const cursor = this.readCursor();
+    const cursor = readCursor(options.dir);
     this.watermark = { segment: cursor.segment, offset: cursor.offset };
     this.acknowledgedNext = cursor.next;
     this.dropped = cursor.dropped;
-    const lastNumber = this.recoverSegments();
+    const recovered = recoverSegments(options.dir, this.watermark.segment, options.onWarning);
+    this.segments.push(...recovered.segments);
+    this.corrupt = recovered.corrupt;
+    const lastNumber = recovered.lastNumber;
     this.nextRecordNumber = Math.max(this.acknowledgedNext, lastNumber + 1);
     // A watermark at the end of a segment that was rolled away points at the next one that exists.
     const resume = this.segments.find((s) => s.number >= this.watermark.segment);
@@ -206,7 +110,7 @@ export class DiskQueue {
     // Appends always go to a fresh segment: a recovered segment may end in a torn record.
     const next = (last?.number ?? this.watermark.segment) + 1;
     this.segments.push({ number: next, bytes: 0, records: 0, thinned: 0 });
-    this.writeFd = openSync(segmentFile(options.dir, next), 'a');
+    this.writer = new SegmentWriter(options.dir, next, options.fsync ?? 'always', options.now ?? Date.now);
     if (this.segments.length === 1) this.readPosition = this.watermark = { segment: next, offset: 0 };
     this.depthCount = this.segments.reduce((sum, s) => sum + this.pendingIn(s), 0);
   }
@@ -215,63 +119,10 @@ export class DiskQueue {
     return new DiskQueue(options);
   }
 
-  private readCursor(): Cursor {
-    const file = path.join(this.options.dir, CURSOR_FILE);
-    if (!existsSync(file)) return { segment: 0, offset: 0, next: 0, dropped: 0 };
-    const cursor = JSON.parse(readFileSync(file, 'utf8')) as Partial<Cursor>;
-    return {
-      segment: cursor.segment ?? 0,
-      offset: cursor.offset ?? 0,
-      next: cursor.next ?? 0,
-      dropped: cursor.dropped ?? 0,
-    };
-  }
-
   private writeCursor(): void {
     this.cursorDirty = false;
     this.lastCursorWrite = (this.options.now ?? Date.now)();
-    const file = path.join(this.options.dir, CURSOR_FILE);
-    const cursor: Cursor = { ...this.watermark, next: this.acknowledgedNext, dropped: this.dropped };
-    writeFileSync(`${file}.tmp`, JSON.stringify(cursor));
-    renameSync(`${file}.tmp`, file);
-  }
-
-  /** Validates every record of the existing segments, truncating a torn tail; returns the last record number. */
-  private recoverSegments(): number {
-    const names = readdirSync(this.options.dir);
-    for (const name of names.filter((n) => n.endsWith(`${SEGMENT_SUFFIX}.tmp`)))
-      unlinkSync(path.join(this.options.dir, name)); // a thinning interrupted before its rename
-    const numbers = names
-      .filter((name) => name.endsWith(SEGMENT_SUFFIX))
-      .map((name) => Number(name.slice(0, -SEGMENT_SUFFIX.length)))
-      .sort((a, b) => a - b);
-    let lastNumber = -1;
-    for (const number of numbers) {
-      const file = segmentFile(this.options.dir, number);
-      if (number < this.watermark.segment) {
-        unlinkSync(file); // acknowledged before the crash, deletion interrupted
-        continue;
-      }
-      const data = readFileSync(file);
-      let validEnd = 0;
-      let records = 0;
-      for (const frame of framesOf(data)) {
-        validEnd = frame.end;
-        records += 1;
-        lastNumber = Math.max(lastNumber, frame.number);
-      }
-      if (validEnd < data.length) {
-        this.corrupt += 1;
-        this.options.onWarning?.(
-          `segment ${path.basename(file)}: ${data.length - validEnd} bytes after offset ${validEnd} fail their checksum (torn write); skipped`,
-        );
-        const fd = openSync(file, 'r+');
-        ftruncateSync(fd, validEnd);
-        closeSync(fd);
-      }
-      this.segments.push({ number, bytes: validEnd, records, thinned: 0 });
-    }
-    return lastNumber;
+    writeCursor(this.options.dir, { ...this.watermark, next: this.acknowledgedNext, dropped: this.dropped });
   }
 
   /** Records of a segment at or after the watermark. */
@@ -317,9 +168,9 @@ export class DiskQueue {
     if (current && current.bytes > 0 && current.bytes + frame.length > this.segmentBytes)
       current = this.roll();
     this.makeRoom(frame.length);
-    writeSync(this.writeFd, frame);
+    this.writer.append(frame);
     if (current) {
-      this.remember(idOf({ segment: current.number, offset: current.bytes }), {
+      this.recent.remember(idOf({ segment: current.number, offset: current.bytes }), {
         number,
         payload,
         end: current.bytes + frame.length,
@@ -329,47 +180,10 @@ export class DiskQueue {
     }
     this.nextRecordNumber += 1;
     this.depthCount += 1;
-    this.sync();
     return number;
   }
 
-  private remember(id: string, record: { number: number; payload: Buffer; end: number }): void {
-    this.recent.set(id, record);
-    this.recentBytes += record.payload.length;
-    for (const [oldId, old] of this.recent) {
-      if (this.recentBytes <= RECENT_CACHE_BYTES) break;
-      this.recent.delete(oldId);
-      this.recentBytes -= old.payload.length;
-    }
-  }
-
-  private forget(id: string): void {
-    const record = this.recent.get(id);
-    if (!record) return;
-    this.recent.delete(id);
-    this.recentBytes -= record.payload.length;
-  }
-
-  /** Segments dropped or rewritten: positions in memory no longer name the same records. */
-  private forgetAll(): void {
-    this.recent.clear();
-    this.recentBytes = 0;
-  }
-
-  private sync(): void {
-    const policy = this.options.fsync ?? 'always';
-    if (policy === 'never') return;
-    const now = (this.options.now ?? Date.now)();
-    if (policy === 'always' || now - this.lastSync >= policy.everyMs) {
-      fsyncSync(this.writeFd);
-      this.lastSync = now;
-      this.dirty = false;
-    } else this.dirty = true;
-  }
-
   private roll(): Segment {
-    if (this.dirty) fsyncSync(this.writeFd);
-    closeSync(this.writeFd);
     const next = {
       number: (this.segments[this.segments.length - 1]?.number ?? 0) + 1,
       bytes: 0,
@@ -377,7 +191,7 @@ export class DiskQueue {
       thinned: 0,
     };
     this.segments.push(next);
-    this.writeFd = openSync(segmentFile(this.options.dir, next.number), 'a');
+    this.writer.roll(next.number);
     return next;
   }
 
@@ -392,7 +206,7 @@ export class DiskQueue {
   private dropOldestSegment(): void {
     const oldest = this.segments[0];
     if (!oldest) return;
-    this.forgetAll();
+    this.recent.clear();
     const lost =
       this.pendingIn(oldest) -
       this.inFlight.filter((e) => e.acked && segmentOfId(e.id) === oldest.number).length;
@@ -420,7 +234,7 @@ export class DiskQueue {
    * Returns false when no segment can be thinned.
    */
   private thinOneSegment(): boolean {
-    this.forgetAll();
+    this.recent.clear();
     const busy = new Set(this.inFlight.map((e) => segmentOfId(e.id)));
     const candidates = this.segments
       .slice(0, -1)
@@ -429,14 +243,8 @@ export class DiskQueue {
     const segment = candidates.find((s) => s.thinned === least);
     if (!segment) return false;
     const from = segment.number === this.watermark.segment ? this.watermark.offset : 0;
-    const data = this.readSegment(segment);
-    const kept: Buffer[] = [];
-    let pending = 0;
-    for (const frame of framesOf(data, from)) {
-      if (pending % 2 === 0) kept.push(data.subarray(frame.offset, frame.end));
-      pending += 1;
-    }
-    const lost = pending - kept.length;
+    const { kept, records, pending } = everyOtherFrame(this.readSegment(segment), from);
+    const lost = pending - records;
     if (from > 0) {
       // Point the watermark at the start first: a crash before the rename then only repeats acked records.
       this.watermark = { segment: segment.number, offset: 0 };
@@ -444,18 +252,9 @@ export class DiskQueue {
     }
     if (this.readPosition.segment === segment.number)
       this.readPosition = { segment: segment.number, offset: 0 };
-    const file = segmentFile(this.options.dir, segment.number);
-    const replacement = Buffer.concat(kept);
-    const fd = openSync(`${file}.tmp`, 'w');
-    try {
-      writeSync(fd, replacement);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(`${file}.tmp`, file);
-    segment.bytes = replacement.length;
-    segment.records = kept.length;
+    rewriteSegment(segmentFile(this.options.dir, segment.number), kept);
+    segment.bytes = kept.length;
+    segment.records = records;
     segment.thinned += 1;
     this.dropped += lost;
     this.depthCount -= lost;
@@ -526,7 +325,7 @@ export class DiskQueue {
     if (!entry || entry.acked) return;
     entry.acked = true;
     this.depthCount -= 1;
-    this.forget(id);
+    this.recent.forget(id);
     let moved = false;
     while (this.inFlight[0]?.acked) {
       const done = this.inFlight.shift();
@@ -586,7 +385,6 @@ export class DiskQueue {
 
   close(): void {
     if (this.cursorDirty) this.writeCursor();
-    if (this.dirty) fsyncSync(this.writeFd);
-    closeSync(this.writeFd);
+    this.writer.close();
   }
 }
