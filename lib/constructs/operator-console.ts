@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import {
   AssetHashType,
   CfnOutput,
-  DefaultStackSynthesizer,
   DockerImage,
   Duration,
   Fn,
@@ -11,16 +10,13 @@ import {
   RemovalPolicy,
   Stack,
   Token,
-  Validations,
 } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { serviceFunction } from '../service-function.ts';
@@ -34,9 +30,9 @@ import { compiledUseCases } from '../use-case-config.ts';
 import type { TelemetryReads } from '../telemetry-store.ts';
 import { buildConsoleInto, CONSOLE_SOURCE } from '../../tools/console-bundle.ts';
 import type { Alerting } from './alerting.ts';
+import { acknowledgeSiteDeployment, API_PATH, consoleDistribution } from './console-site.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'console', 'handler.ts');
-const API_PATH = '/api';
 
 /** What each Cognito group may do, for the group's description (the API enforces it). */
 const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -123,7 +119,7 @@ export class OperatorConsole extends Construct {
         },
       ],
     });
-    this.distribution = this.createDistribution(props);
+    this.distribution = consoleDistribution(this, this.siteBucket, this.api, props.accessLogsBucket);
     this.url = `https://${this.distribution.distributionDomainName}/`;
 
     this.userPoolClient = this.userPool.addClient('Console', {
@@ -182,7 +178,7 @@ export class OperatorConsole extends Construct {
       distributionPaths: ['/index.html', '/config.json', '/main.js', '/main.css'],
       memoryLimit: 256,
     });
-    this.acknowledgeDeploymentFindings();
+    acknowledgeSiteDeployment(this, this.siteBucket);
 
     new CfnOutput(this, 'Url', { description: 'The operator console', value: this.url });
     new CfnOutput(this, 'UserPoolId', {
@@ -271,128 +267,6 @@ export class OperatorConsole extends Construct {
       accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs) },
     });
     return api;
-  }
-
-  private createDistribution(props: OperatorConsoleProps): cloudfront.Distribution {
-    const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
-      comment: 'aiot console: the page runs its own script only and talks to its origin and Cognito',
-      securityHeadersBehavior: {
-        contentSecurityPolicy: {
-          contentSecurityPolicy: [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
-            `connect-src 'self' https://*.amazoncognito.com`,
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-          ].join('; '),
-          override: true,
-        },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(365),
-          includeSubdomains: true,
-          override: true,
-        },
-      },
-    });
-    const apiDomain = Fn.select(2, Fn.split('/', this.api.apiEndpoint));
-    const distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: 'aiot-pipeline operator console',
-      defaultRootObject: 'index.html',
-      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      enableLogging: true,
-      logBucket: props.accessLogsBucket,
-      logFilePrefix: 'console-cdn/',
-      defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.siteBucket),
-        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        responseHeadersPolicy: headers,
-        compress: true,
-      },
-      additionalBehaviors: {
-        [`${API_PATH}/*`]: {
-          origin: new origins.HttpOrigin(apiDomain, {
-            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-          }),
-          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-          allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
-          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-          // Passes the Authorization header and the query on; API Gateway needs its own Host.
-          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-          responseHeadersPolicy: headers,
-        },
-      },
-    });
-    Validations.of(distribution).acknowledge(
-      {
-        id: 'AwsSolutions-CFR1',
-        reason:
-          'Plants are where the customer is: geo restriction is a deployment choice (distribution.node.defaultChild), not a default.',
-      },
-      {
-        id: 'AwsSolutions-CFR2',
-        reason:
-          'Every API route needs a Cognito token checked by API Gateway and is throttled; add AWS WAF (webAclId) where the console faces the internet at large.',
-      },
-      {
-        id: 'AwsSolutions-CFR4',
-        reason:
-          'With the default *.cloudfront.net certificate CloudFront accepts TLSv1 from viewers; a custom domain with its certificate (and minimumProtocolVersion TLSv1.2_2021) needs a DNS name this project cannot know.',
-      },
-    );
-    return distribution;
-  }
-
-  /** BucketDeployment's own function and role are CDK's: what cdk-nag finds there and why it is accepted. */
-  private acknowledgeDeploymentFindings(): void {
-    const stack = Stack.of(this);
-    const siteArn = `<${stack.getLogicalId(this.siteBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
-    // The bootstrap's asset bucket, as cdk-nag names it (a custom bucket name is the deployer's to acknowledge).
-    const qualifier = stack.synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
-    const assetBucket = DefaultStackSynthesizer.DEFAULT_FILE_ASSETS_BUCKET_NAME.replace(
-      '${Qualifier}',
-      qualifier,
-    ).replace(/\$\{([^}]+)\}/g, '<$1>');
-    const copying =
-      "CDK's BucketDeployment copies the built console from the staged asset into the site bucket: it reads the asset, lists, writes and deletes the site's objects";
-    for (const child of stack.node.findAll()) {
-      if (!child.node.path.includes('Custom::CDKBucketDeployment')) continue;
-      if (!(child instanceof iam.Role || child instanceof lambda.Function)) continue;
-      Validations.of(child).acknowledge(
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason:
-            "CDK's BucketDeployment function writes its logs with the AWS managed basic execution policy.",
-        },
-        {
-          id: 'AwsSolutions-L1',
-          reason: "CDK's BucketDeployment function runs the runtime CDK ships it with.",
-        },
-        ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
-          id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason: copying,
-        })),
-        { id: `AwsSolutions-IAM5[Resource::${siteArn}/*]`, reason: copying },
-        ...(assetBucket
-          ? [
-              {
-                id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${assetBucket}/*]`,
-                reason: copying,
-              },
-            ]
-          : []),
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'CloudFront invalidations have no resource-level permissions: the deployment invalidates the console files it replaced.',
-        },
-      );
-    }
   }
 }
 
