@@ -24,13 +24,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import mqtt, { type MqttClient } from 'mqtt';
-import { publishPacer } from '../test/support/mqtt.ts';
-import { pumpTelemetryV1 } from '../test/support/contracts.ts';
 import { seededRandom } from '../core/simulation/random.ts';
-import { telemetryTopic } from '../core/ingest/topics.ts';
 import { LocalCertificateAuthority } from '../local/broker/certs.ts';
 import { DuckDbStore } from '../local/store/duckdb-store.ts';
+import { makeMessage, type Message } from './hostile/messages.ts';
+import { publisher, type Broker } from './hostile/publishers.ts';
+import { readVerdict, type CounterCheck } from './hostile/verdict.ts';
+import { AgentProcesses } from './hostile/agents.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,154 +55,9 @@ const USE_CASE = 'pump-maintenance';
 const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-hostile-'));
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-// ---------------------------------------------------------------------------------------------
-// The messages: a seeded mix of valid readings and malformed shapes, each with what must happen.
-
-type Kind =
-  | 'valid'
-  | 'duplicate'
-  | 'empty'
-  | 'not-json'
-  | 'not-utf8'
-  | 'array'
-  | 'missing-fields'
-  | 'out-of-range'
-  | 'lone-surrogate'
-  | 'identity-mismatch'
-  | 'year-0'
-  | 'year-9999'
-  | 'deep-nesting'
-  | 'big-string'
-  | 'infinity'
-  | 'proto-key'
-  | 'wrong-version'
-  | 'oversized';
-
-interface Message {
-  readonly index: number;
-  readonly thing: string;
-  readonly kind: Kind;
-  readonly payload: Buffer;
-  /** Found in the quarantined payload (text or bytes); absent for shapes that cannot carry one. */
-  readonly marker?: string;
-  /** Device and time of a valid reading. */
-  readonly key?: string;
-  sends: number;
-  acked: boolean;
-}
-
-const MALFORMED: readonly Kind[] = [
-  'empty',
-  'not-json',
-  'not-utf8',
-  'array',
-  'missing-fields',
-  'out-of-range',
-  'lone-surrogate',
-  'identity-mismatch',
-  'year-0',
-  'year-9999',
-  'deep-nesting',
-  'big-string',
-  'infinity',
-  'proto-key',
-  'wrong-version',
-];
 const publisherThing = (i: number) => `hostile-${String(i).padStart(2, '0')}`;
 const agentThing = (i: number) => `agent-${String(i).padStart(2, '0')}`;
 const startTime = Date.now() - 3600_000;
-
-function makeMessage(index: number, thing: string, perThing: number): Message {
-  const marker = `m${index}x`;
-  const base = {
-    ...pumpTelemetryV1.example({ deviceId: thing, seq: perThing }),
-    // 10 ms apart per device: every valid reading has a time of its own.
-    timestamp: new Date(startTime + perThing * 10).toISOString(),
-  };
-  const json = (value: unknown) => Buffer.from(JSON.stringify(value));
-  const draw = random();
-  const message = (kind: Kind, payload: Buffer, extra: Partial<Message> = {}): Message => ({
-    index,
-    thing,
-    kind,
-    payload,
-    sends: 0,
-    acked: false,
-    ...extra,
-  });
-  if (draw < 0.45) return message('valid', json(base), { key: `${thing}|${base.timestamp}` });
-  if (draw < 0.5) return message('duplicate', json(base), { key: `${thing}|${base.timestamp}` });
-  if (draw < 0.5002) return message('oversized', Buffer.alloc(200 * 1024, 0x41), { marker });
-  const kind = MALFORMED[Math.floor(random() * MALFORMED.length)] ?? 'empty';
-  switch (kind) {
-    case 'empty':
-      return message(kind, Buffer.alloc(0));
-    case 'not-json':
-      return message(kind, Buffer.from(`not json ${marker}`), { marker });
-    case 'not-utf8':
-      return message(kind, Buffer.concat([Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(marker)]), { marker });
-    case 'array':
-      return message(kind, json([marker, 1, 2]), { marker });
-    case 'missing-fields':
-      return message(kind, json({ deviceId: thing, marker }), { marker });
-    case 'out-of-range':
-      return message(kind, json({ ...base, marker, measures: { ...base.measures, motorTemperature: 900 } }), {
-        marker,
-      });
-    case 'lone-surrogate':
-      return message(
-        kind,
-        Buffer.from(
-          JSON.stringify({ ...base, firmware: `${marker}\\ud800` }).replace('\\\\ud800', '\\ud800'),
-        ),
-        {
-          marker,
-        },
-      );
-    case 'identity-mismatch':
-      return message(kind, json({ ...base, deviceId: `someone-else`, firmware: marker }), { marker });
-    case 'year-0':
-      return message(kind, json({ ...base, firmware: marker, timestamp: '0000-01-01T00:00:00.000Z' }), {
-        marker,
-      });
-    case 'year-9999':
-      return message(kind, json({ ...base, firmware: marker, timestamp: '9999-12-31T23:59:59.000Z' }), {
-        marker,
-      });
-    case 'deep-nesting': {
-      let nested: unknown = marker;
-      for (let depth = 0; depth < 2000; depth++) nested = { a: nested };
-      return message(kind, json({ ...base, measures: nested }), { marker });
-    }
-    case 'big-string':
-      return message(kind, json({ ...base, firmware: `${marker}${'x'.repeat(20_000)}` }), { marker });
-    case 'infinity':
-      return message(
-        kind,
-        Buffer.from(
-          JSON.stringify({ ...base, firmware: marker }).replace(
-            '"motorCurrent":1.35',
-            '"motorCurrent":1e999',
-          ),
-        ),
-        {
-          marker,
-        },
-      );
-    case 'proto-key':
-      return message(
-        kind,
-        Buffer.from(
-          JSON.stringify({ ...base, firmware: marker }).replace('{', '{"__proto__":{"polluted":1},'),
-        ),
-        {
-          marker,
-        },
-      );
-    default:
-      return message('wrong-version', json({ ...base, version: 99, firmware: marker }), { marker });
-  }
-}
 
 const messages: Message[] = [];
 const perThingCount = new Map<string, number>();
@@ -210,7 +65,7 @@ for (let index = 0; index < TOTAL; index++) {
   const thing = publisherThing(index % PUBLISHERS);
   const n = perThingCount.get(thing) ?? 0;
   perThingCount.set(thing, n + 1);
-  const made = makeMessage(index, thing, n);
+  const made = makeMessage(index, thing, n, random, startTime);
   messages.push(made);
   // A duplicate is the same bytes again, right after.
   if (made.kind === 'duplicate') messages.push({ ...made, index: ++index, sends: 0, acked: false });
@@ -342,13 +197,7 @@ async function stopRuntime(how: 'SIGKILL' | 'SIGINT'): Promise<void> {
   });
 }
 
-const counterChecks: {
-  run: number;
-  stored: number;
-  quarantined: number;
-  telemetry: number;
-  quarantine: number;
-}[] = [];
+const counterChecks: CounterCheck[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // Publishers: QoS 1, a window of messages in flight, resend what got no PUBACK after reconnecting.
@@ -356,149 +205,12 @@ const counterChecks: {
 // Made before the runtime's first start, which then finds it (it opens or creates the same CA).
 const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
 
-/**
- * One connection attempt that settles either way. mqtt.js's connectAsync waits for `connect` or
- * `error`: a broker killed during the handshake closes the socket with neither, and the promise
- * would wait forever.
- */
-function connectOnce(thing: string, pair: { cert: string; key: string }): Promise<MqttClient | undefined> {
-  return new Promise((resolve) => {
-    const client = mqtt.connect(`mqtts://localhost:${mqttPort}`, {
-      clientId: thing,
-      ca: ca.caPem,
-      cert: pair.cert,
-      key: pair.key,
-      reconnectPeriod: 0,
-      connectTimeout: 3000,
-    });
-    client.on('error', () => undefined);
-    client.once('connect', () => {
-      resolve(client);
-    });
-    client.once('close', () => {
-      client.end(true);
-      resolve(undefined);
-    });
-  });
-}
-
-async function connect(thing: string): Promise<MqttClient> {
-  const pair = await ca.devicePair(thing);
-  for (;;) {
-    const client = await connectOnce(thing, pair);
-    if (client?.connected) return client;
-    await new Promise((resolve) => setTimeout(resolve, 200 + random() * 300));
-  }
-}
-
-const WINDOW = 20;
-/** How long a publisher waits for a PUBACK before it reconnects and sends again. */
-const PUBACK_TIMEOUT_MS = 5000;
-
-/**
- * A connection and a way to publish on it that settles either way: mqtt.js keeps unacknowledged
- * publishes for a reconnect it will not make, so they are given up when the connection closes.
- */
-async function link(thing: string) {
-  const client = await connect(thing);
-  const closed = new Promise<'closed'>((resolve) =>
-    client.once('close', () => {
-      resolve('closed');
-    }),
-  );
-  const publish = async (message: Message): Promise<boolean> => {
-    message.sends += 1;
-    let timer: NodeJS.Timeout | undefined;
-    // A publish the broker throttled gets no PUBACK: give up on it, as a device SDK times out.
-    const unanswered = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        resolve('timeout');
-      }, PUBACK_TIMEOUT_MS);
-    });
-    const outcome = await Promise.race([
-      client.publishAsync(telemetryTopic(USE_CASE, thing), message.payload, { qos: 1 }).then(
-        () => 'acked' as const,
-        () => 'failed' as const,
-      ),
-      closed,
-      unanswered,
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'acked') message.acked = true;
-    return message.acked;
-  };
-  return { publish, end: () => client.end(true) };
-}
-
-async function publisher(thing: string, own: Message[]): Promise<void> {
-  let pending = own.filter((m) => m.kind !== 'oversized');
-  const oversized = own.filter((m) => m.kind === 'oversized');
-  while (pending.length > 0) {
-    const connection = await link(thing);
-    const pace = publishPacer();
-    const state = { broken: false };
-    while (!state.broken && pending.length > 0) {
-      const batch = pending.slice(0, WINDOW);
-      await Promise.all(
-        batch.map(async (message) => {
-          // A device keeps under IoT Core's publishes per second on its connection (the broker drops the rest).
-          await pace();
-          if (!(await connection.publish(message))) state.broken = true;
-        }),
-      );
-      // What got no PUBACK goes again on the next connection, as a device resends it.
-      pending = pending.filter((m) => !m.acked);
-    }
-    connection.end();
-  }
-  // Oversized ones last, each on a connection of its own: the broker disconnects the sender.
-  for (const message of oversized) {
-    const connection = await link(thing);
-    await connection.publish(message);
-    connection.end();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Edge agents: the real agent CLI, killed and restarted.
 
-const agents = new Map<string, ChildProcess>();
-
-function startAgent(thing: string, source: 'simulator' | 'stdin'): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'edge/main.ts',
-      '--thing',
-      thing,
-      '--source',
-      source,
-      '--rate',
-      '20',
-      '--endpoint',
-      `mqtts://localhost:${mqttPort}`,
-      '--manifest',
-      path.join('usecases', `${USE_CASE}.yaml`),
-      '--certs-dir',
-      path.join(dataDir, 'certs'),
-      '--data-dir',
-      path.join(dataDir, 'edge', thing),
-      '--status',
-      'off',
-      '--no-health',
-      '--drain',
-      '60',
-      '--fsync',
-      'never',
-    ],
-    { cwd: ROOT, stdio: [source === 'stdin' ? 'pipe' : 'ignore', 'ignore', 'pipe'] },
-  );
-  if (source === 'stdin') child.stdin?.end();
-  agents.set(thing, child);
-  return child;
-}
+const agentProcesses = new AgentProcesses(ROOT, mqttPort, dataDir, USE_CASE);
+const agents = agentProcesses.running;
+const startAgent = (thing: string, source: 'simulator' | 'stdin') => agentProcesses.start(thing, source);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -533,9 +245,12 @@ const byThing = new Map<string, Message[]>();
 for (const message of messages) byThing.set(message.thing, [...(byThing.get(message.thing) ?? []), message]);
 const state = { publishing: true };
 const stillPublishing = () => state.publishing;
-const publishers = Promise.all([...byThing].map(([thing, own]) => publisher(thing, own))).finally(() => {
-  state.publishing = false;
-});
+const broker: Broker = { port: mqttPort, ca, useCase: USE_CASE, random };
+const publishers = Promise.all([...byThing].map(([thing, own]) => publisher(broker, thing, own))).finally(
+  () => {
+    state.publishing = false;
+  },
+);
 
 let kills = 0;
 let interrupts = 0;
@@ -592,90 +307,21 @@ const seconds = (performance.now() - started) / 1000;
 // ---------------------------------------------------------------------------------------------
 // The verdict, from the store itself.
 
-const store = await DuckDbStore.open(path.join(dataDir, 'local.duckdb'), { readOnly: true });
-const everything = { maxRows: 10_000_000, timeoutMs: 600_000 };
-const telemetry = (
-  await store.query(
-    "SELECT device_id, strftime(time, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS t, seq FROM telemetry",
-    everything,
-  )
-).rows;
-const quarantine = (
-  await store.query('SELECT id, device_id, payload, payload_base64, reasons FROM quarantine', everything)
-).rows;
-const refusals = (
-  await store.query("SELECT thing, reason FROM refusals WHERE reason LIKE '%over the%'", everything)
-).rows;
-await store.close();
-
-const storedKeys = new Map<string, number>();
-for (const row of telemetry) {
-  const key = `${String(row.device_id)}|${String(row.t)}`;
-  storedKeys.set(key, (storedKeys.get(key) ?? 0) + 1);
-}
-const validSent = new Set(messages.filter((m) => m.key).map((m) => m.key));
-const validAcked = new Set(messages.filter((m) => m.key && m.acked).map((m) => m.key));
-const lost = [...validAcked].filter((key) => !storedKeys.has(key ?? ''));
-const duplicated = [...storedKeys].filter(([, count]) => count > 1);
-const phantom = [...storedKeys.keys()].filter((key) => key.startsWith('hostile-') && !validSent.has(key));
-
-const quarantineText = quarantine.map((row) => ({
-  text:
-    row.payload === null
-      ? Buffer.from(String(row.payload_base64), 'base64').toString('latin1')
-      : (row.payload as string),
-  reasons: JSON.parse(String(row.reasons)) as unknown[],
-  deviceId: String(row.device_id),
-}));
-const rowsByMarker = new Map<string, number>();
-const markers = new Set(messages.filter((m) => m.marker && m.kind !== 'oversized').map((m) => m.marker));
-for (const row of quarantineText) {
-  const found = /m\d+x/.exec(row.text)?.[0];
-  if (found && markers.has(found)) rowsByMarker.set(found, (rowsByMarker.get(found) ?? 0) + 1);
-}
-const malformedAcked = messages.filter((m) => m.acked && MALFORMED.includes(m.kind));
-const unquarantined = malformedAcked.filter((m) => m.marker && !rowsByMarker.has(m.marker));
-const emptyAcked = malformedAcked.filter((m) => m.kind === 'empty').length;
-const emptyRows = quarantineText.filter(
-  (row) => row.text === '' && row.deviceId.startsWith('hostile-'),
-).length;
-const withoutReasons = quarantineText.filter((row) => row.reasons.length === 0).length;
-const oversized = messages.filter((m) => m.kind === 'oversized');
-const oversizedAcked = oversized.filter((m) => m.acked).length;
-
-const gaps: string[] = [];
-for (const thing of agentThings) {
-  const seqs = telemetry
-    .filter((row) => row.device_id === thing)
-    .map((row) => Number(row.seq))
-    .sort((a, b) => a - b);
-  const expected = seqs.length === 0 ? 0 : (seqs.at(-1) ?? 0) + 1;
-  if (seqs.length !== expected || new Set(seqs).size !== seqs.length)
-    gaps.push(`${thing}: ${seqs.length} rows for seq 0..${expected - 1}`);
-}
-const agentReadings = telemetry.filter((row) => String(row.device_id).startsWith('agent-')).length;
-const counterMismatches = counterChecks.filter(
-  (c) => c.stored !== c.telemetry || c.quarantined !== c.quarantine,
-);
-
-if (lost.length > 0)
-  problems.push(`${lost.length} acknowledged valid readings not stored, e.g. ${lost.slice(0, 3).join(', ')}`);
-if (duplicated.length > 0) problems.push(`${duplicated.length} readings stored more than once`);
-if (phantom.length > 0) problems.push(`${phantom.length} stored readings were never sent`);
-if (unquarantined.length > 0)
-  problems.push(
-    `${unquarantined.length} acknowledged malformed messages have no quarantine row, e.g. ${unquarantined
-      .slice(0, 3)
-      .map((m) => `${m.kind} ${m.marker ?? ''}`)
-      .join(', ')}`,
-  );
-if (emptyRows < emptyAcked)
-  problems.push(`${emptyAcked} empty payloads acknowledged, ${emptyRows} quarantine rows`);
-if (withoutReasons > 0) problems.push(`${withoutReasons} quarantine rows without reasons`);
-if (oversizedAcked > 0) problems.push(`${oversizedAcked} oversized messages were acknowledged`);
-if (gaps.length > 0) problems.push(`edge agent sequence gaps: ${gaps.join('; ')}`);
-if (counterMismatches.length > 0)
-  problems.push(`counters differ from rows: ${JSON.stringify(counterMismatches)}`);
+const verdict = await readVerdict(dataDir, messages, agentThings, counterChecks);
+problems.push(...verdict.problems);
+const {
+  lost,
+  duplicated,
+  phantom,
+  validAcked,
+  malformedAcked,
+  unquarantined,
+  oversized,
+  oversizedAcked,
+  refusals,
+  agentReadings,
+  counterMismatches,
+} = verdict;
 
 const table = new Table({ head: ['what', 'count'], style: { head: [], border: [] } });
 const acknowledged = messages.filter((m) => m.acked).length;
