@@ -1,6 +1,11 @@
 // First: uPlot reads the browser's language as it loads.
 import './locale-guard.ts';
-import './styles.css';
+import './styles/base.css';
+import './styles/inbox.css';
+import './styles/charts.css';
+import './styles/pages.css';
+// Last: a phone's rules override the others.
+import './styles/phone.css';
 import { api, ApiError, type Session } from './api.ts';
 import { initAuth, signOut } from './auth.ts';
 import { h } from './dom.ts';
