@@ -79,12 +79,9 @@ function decisionCommand(
   );
 }
 
-export function alertsCommand(): Command {
-  const command = new Command('alerts').description(
-    'alerts of the running local runtime: list them, answer them, silence devices, replay a policy',
-  );
-  command
-    .command('list')
+/** `aiot alerts list`: newest first, as a table or JSON. */
+function listCommand(): Command {
+  return new Command('list')
     .description('alerts, newest first')
     .option('--use-case <id>', 'only this use case')
     .option('--device <id>', 'only this device')
@@ -129,8 +126,11 @@ export function alertsCommand(): Command {
         console.log(`${alerts.length} alert${alerts.length === 1 ? '' : 's'}`);
       },
     );
-  command
-    .command('show')
+}
+
+/** `aiot alerts show <id>`: one alert and its history. */
+function showCommand(): Command {
+  return new Command('show')
     .description('one alert with its history: who decided what, when and why')
     .argument('<id>', 'the alert id')
     .addOption(formatOption())
@@ -158,23 +158,23 @@ export function alertsCommand(): Command {
         })),
       );
     });
-  command.addCommand(
+}
+
+/** The answers people give an alert, one subcommand each. */
+function decisionCommands(): Command[] {
+  return [
     decisionCommand(
       'ack',
       'acknowledge: someone is on it',
       (o) => ({ action: 'acknowledge', note: o.note ?? '' }),
       (c) => c.option('--note <text>', 'a note for the record'),
     ),
-  );
-  command.addCommand(
     decisionCommand(
       'resolve',
       'resolve: the problem is fixed',
       (o) => ({ action: 'resolve', note: o.note ?? '' }),
       (c) => c.option('--note <text>', 'a note for the record'),
     ),
-  );
-  command.addCommand(
     decisionCommand(
       'false-positive',
       'close as a false positive; the reason decides what it teaches (new-normal re-baselines the device)',
@@ -192,8 +192,6 @@ export function alertsCommand(): Command {
           )
           .option('--note <text>', 'a note for the record'),
     ),
-  );
-  command.addCommand(
     decisionCommand(
       'confirm',
       'confirm a real fault: it becomes a labelled example for the next model',
@@ -209,15 +207,16 @@ export function alertsCommand(): Command {
           .option('--work-order <ref>', 'the maintenance work order')
           .option('--note <text>', 'a note for the record'),
     ),
-  );
-  command.addCommand(
     decisionCommand('undo', 'take back your last decision on the alert (within 10 s)', () => ({
       action: 'undo',
     })),
-  );
-  actorOptions(
-    command
-      .command('silence')
+  ];
+}
+
+/** `aiot alerts silence`: interrupt nobody about a device, group or use case for a while. */
+function silenceCommand(): Command {
+  return actorOptions(
+    new Command('silence')
       .description(
         'interrupt nobody about a device, group or use case for a while; --maintenance also re-baselines after it',
       )
@@ -271,8 +270,11 @@ export function alertsCommand(): Command {
       );
     },
   );
-  command
-    .command('silences')
+}
+
+/** `aiot alerts silences`: the silences and maintenance windows. */
+function silencesCommand(): Command {
+  return new Command('silences')
     .description('silences and maintenance windows')
     .option('--use-case <id>', 'only this use case')
     .addOption(formatOption())
@@ -305,6 +307,20 @@ export function alertsCommand(): Command {
         })),
       );
     });
-  command.addCommand(replayCommand());
+}
+
+export function alertsCommand(): Command {
+  const command = new Command('alerts').description(
+    'alerts of the running local runtime: list them, answer them, silence devices, replay a policy',
+  );
+  for (const sub of [
+    listCommand(),
+    showCommand(),
+    ...decisionCommands(),
+    silenceCommand(),
+    silencesCommand(),
+    replayCommand(),
+  ])
+    command.addCommand(sub);
   return command;
 }

@@ -31,10 +31,8 @@ function thing(value: string): string {
   return value;
 }
 
-export function contractsCommand(): Command {
-  const command = new Command('contracts').description('data contracts');
-  command
-    .command('list')
+function listSubcommand(): Command {
+  return new Command('list')
     .description(
       `list the data contracts (${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/*.yaml) and their measures`,
     )
@@ -53,8 +51,10 @@ export function contractsCommand(): Command {
         );
       printTable(['contract', 'measure', 'unit', 'range', 'optional', 'column'], rows);
     });
-  command
-    .command('diff')
+}
+
+function diffSubcommand(): Command {
+  return new Command('diff')
     .description(
       'every change from one contract version to another, classified compatible or breaking, with the reason',
     )
@@ -88,8 +88,10 @@ export function contractsCommand(): Command {
             : `${from} -> ${to}: BREAKING (${breaking} of ${comparison.changes.length} changes); devices need to move to the new version`,
       );
     });
-  command
-    .command('example')
+}
+
+function exampleSubcommand(): Command {
+  return new Command('example')
     .description(
       'print one valid payload of a contract; a reading is identified by device and timestamp, so give each new one its own --timestamp (and the next --seq)',
     )
@@ -107,8 +109,10 @@ export function contractsCommand(): Command {
         ),
       );
     });
-  command
-    .command('generate')
+}
+
+function generateSubcommand(): Command {
+  return new Command('generate')
     .description(
       `write the JSON Schema of every contract file into ${path.relative(process.cwd(), CONTRACTS_DIR) || 'contracts'}/, for device developers`,
     )
@@ -162,5 +166,13 @@ export function contractsCommand(): Command {
         process.exitCode = 1;
       } else if (options.check && breaking.length === 0) console.log('contract schemas are up to date');
     });
+}
+
+export function contractsCommand(): Command {
+  const command = new Command('contracts').description('data contracts');
+  command.addCommand(listSubcommand());
+  command.addCommand(diffSubcommand());
+  command.addCommand(exampleSubcommand());
+  command.addCommand(generateSubcommand());
   return command;
 }

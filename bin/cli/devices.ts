@@ -15,12 +15,8 @@ import type { DeviceSummary } from '../../core/operators/views.ts';
 import { actorOf, actorOptions, dataDirOption } from './options.ts';
 import { printTable } from './output.ts';
 
-export function devicesCommand(): Command {
-  const command = new Command('devices').description(
-    'devices of the running local runtime and their baselines',
-  );
-  command
-    .command('list')
+function listSubcommand(): Command {
+  return new Command('list')
     .description(
       'each device of the local runtime: calibrating or monitoring, and its baseline version; with --cloud, the things registered in AWS IoT for a stack',
     )
@@ -79,9 +75,11 @@ export function devicesCommand(): Command {
         );
       },
     );
-  actorOptions(
-    command
-      .command('rebaseline')
+}
+
+function rebaselineSubcommand(): Command {
+  return actorOptions(
+    new Command('rebaseline')
       .description('start a new calibration of a device: its normal changed (a repair, a new duty point)')
       .requiredOption('--use-case <id>', 'the use case')
       .requiredOption('--device <id>', 'the device')
@@ -107,8 +105,10 @@ export function devicesCommand(): Command {
       );
     },
   );
-  command
-    .command('register')
+}
+
+function registerSubcommand(): Command {
+  return new Command('register')
     .description(
       'register a device in AWS IoT Core for a deployed stack: thing, certificate, device policy, and a folder with what the edge agent needs',
     )
@@ -141,8 +141,10 @@ export function devicesCommand(): Command {
         );
       },
     );
-  command
-    .command('revoke')
+}
+
+function revokeSubcommand(): Command {
+  return new Command('revoke')
     .description(
       "deactivate a device's certificates in AWS IoT Core and detach them from the thing and its policies",
     )
@@ -156,8 +158,10 @@ export function devicesCommand(): Command {
           : `${options.thing}: ${revoked.length} certificate(s) deactivated and detached (${revoked.join(', ')}); the device can no longer connect`,
       );
     });
-  command
-    .command('allow')
+}
+
+function allowSubcommand(): Command {
+  return new Command('allow')
     .description(
       'admit a serial number to provision itself with a claim certificate (fleet provisioning), as the thing, use case and site given',
     )
@@ -195,8 +199,10 @@ export function devicesCommand(): Command {
         );
       },
     );
-  command
-    .command('claim')
+}
+
+function claimSubcommand(): Command {
+  return new Command('claim')
     .description(
       'make the claim certificate devices leave the factory with: it may only ask for an identity, for allow-listed serial numbers',
     )
@@ -235,6 +241,18 @@ export function devicesCommand(): Command {
         `Devices connect with it as ${claim.clientIdPrefix}<serial> to ${claim.endpoint} and register through template ${claim.templateName}.`,
       );
     });
+}
+
+export function devicesCommand(): Command {
+  const command = new Command('devices').description(
+    'devices of the running local runtime and their baselines',
+  );
+  command.addCommand(listSubcommand());
+  command.addCommand(rebaselineSubcommand());
+  command.addCommand(registerSubcommand());
+  command.addCommand(revokeSubcommand());
+  command.addCommand(allowSubcommand());
+  command.addCommand(claimSubcommand());
   return command;
 }
 

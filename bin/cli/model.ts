@@ -10,12 +10,8 @@ import { integer, positiveNumber } from './options.ts';
 import { retrainCommand } from './retrain.ts';
 import { modelLifecycleCommands } from './model-lifecycle.ts';
 
-export function modelCommand(): Command {
-  const command = new Command('model').description(
-    'the anomaly model: train, serve and score (the SageMaker container code, run here), and its versions: retrain, list, approve, reject, rollback',
-  );
-  command
-    .command('train')
+function trainSubcommand(): Command {
+  return new Command('train')
     .description('train from CSV files, as the container does (hyperparameters.json optional)')
     .requiredOption('--train <dir>', 'folder of CSV files (header row; , or ;)')
     .requiredOption('--model-dir <dir>', 'where to write model.json and training.json')
@@ -28,8 +24,10 @@ export function modelCommand(): Command {
       });
       console.log(JSON.stringify(report, null, 2));
     });
-  command
-    .command('serve')
+}
+
+function serveSubcommand(): Command {
+  return new Command('serve')
     .description('serve GET /ping and POST /invocations, as the container does')
     .requiredOption('--model-dir <dir>', 'folder holding model.json')
     .option('--port <port>', 'port (0: any free port)', integer('--port', 0, 65_535), 8080)
@@ -47,8 +45,10 @@ export function modelCommand(): Command {
       });
       await server.close();
     });
-  command
-    .command('score')
+}
+
+function scoreSubcommand(): Command {
+  return new Command('score')
     .description(
       'score the rows of a CSV file in order, one line per row: score and anomalous 0/1. With ' +
         '--calibration-rows the file is one device from its commissioning: its first rows calibrate ' +
@@ -105,6 +105,15 @@ export function modelCommand(): Command {
         );
       },
     );
+}
+
+export function modelCommand(): Command {
+  const command = new Command('model').description(
+    'the anomaly model: train, serve and score (the SageMaker container code, run here), and its versions: retrain, list, approve, reject, rollback',
+  );
+  command.addCommand(trainSubcommand());
+  command.addCommand(serveSubcommand());
+  command.addCommand(scoreSubcommand());
   command.addCommand(retrainCommand());
   for (const sub of modelLifecycleCommands()) command.addCommand(sub);
   return command;
