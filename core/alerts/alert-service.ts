@@ -3,7 +3,7 @@ import type { BaselineStore } from '../baseline/ports.ts';
 import { requestCalibration } from '../baseline/rebaseline.ts';
 import type { Clock } from '../ingest/ports.ts';
 import { requirePermission, SYSTEM, type Actor } from '../operators/actor.ts';
-import { emptyTrack, evaluate, type EngineEvent, type SilenceMatch } from './engine.ts';
+import { emptyTrack, evaluate, type EngineEvent, type Episode, type SilenceMatch } from './engine.ts';
 import { clearAlert, decide, newAlert, type Alert, type Decision } from './lifecycle.ts';
 import { groupOf, shiftStartOf, type AlertPolicy } from './policy.ts';
 import type {
@@ -130,39 +130,12 @@ export class AlertService {
   /** Applies engine events; each is idempotent, so applying an outbox twice changes nothing. */
   private async apply(events: readonly EngineEvent[], track: StoredTrack, group: string): Promise<void> {
     const { useCase, deviceId, inference } = track;
-    const { policy } = this.alerting(useCase);
     const notices: AlertEventNotice[] = [];
     for (const event of events) {
       switch (event.kind) {
         case 'open': {
-          const existing = await this.store.getAlert(event.episode.alertId);
-          if (existing) {
-            // An outbox applied again after a failure: batching is idempotent, so hand the alert
-            // over again in case the failure came after it was opened and before it was batched.
-            if (existing.delivery === 'notify' && existing.status === 'open') {
-              await this.grouper.add(existing, this.clock.now());
-            }
-            break;
-          }
-          const draft = newAlert(event.episode, { useCase, deviceId, inference, group }, 'notify', SYSTEM);
-          const delivery = await this.store.openAlert(draft, {
-            shiftStart: shiftStartOf(policy, event.episode.openedAt),
-            perDevice: policy.caps.perDevice,
-            perUseCase: policy.caps.perUseCase,
-          });
-          const alert = { ...draft, delivery };
-          notices.push({ type: 'Alert Opened', alert, at: event.episode.openedAt });
-          if (delivery === 'notify') await this.grouper.add(alert, this.clock.now());
-          else
-            await this.store.recordSuppression({
-              useCase,
-              deviceId,
-              inference,
-              rule: 'cap',
-              ref: alert.id,
-              at: alert.openedAt,
-              score: alert.peakScore,
-            });
+          const opened = await this.open(event.episode, track, group);
+          if (opened) notices.push({ type: 'Alert Opened', alert: opened, at: event.episode.openedAt });
           break;
         }
         case 'suppressed':
@@ -210,6 +183,43 @@ export class AlertService {
       }
     }
     if (notices.length > 0) await this.notifier.publish(notices);
+  }
+
+  /**
+   * Opens the episode's alert under the caps: notified (batched), or kept as capped and counted
+   * as a suppression. Answers the alert when it is new, undefined when it was opened before.
+   */
+  private async open(episode: Episode, track: StoredTrack, group: string): Promise<Alert | undefined> {
+    const { useCase, deviceId, inference } = track;
+    const { policy } = this.alerting(useCase);
+    const existing = await this.store.getAlert(episode.alertId);
+    if (existing) {
+      // An outbox applied again after a failure: batching is idempotent, so hand the alert
+      // over again in case the failure came after it was opened and before it was batched.
+      if (existing.delivery === 'notify' && existing.status === 'open') {
+        await this.grouper.add(existing, this.clock.now());
+      }
+      return undefined;
+    }
+    const draft = newAlert(episode, { useCase, deviceId, inference, group }, 'notify', SYSTEM);
+    const delivery = await this.store.openAlert(draft, {
+      shiftStart: shiftStartOf(policy, episode.openedAt),
+      perDevice: policy.caps.perDevice,
+      perUseCase: policy.caps.perUseCase,
+    });
+    const alert = { ...draft, delivery };
+    if (delivery === 'notify') await this.grouper.add(alert, this.clock.now());
+    else
+      await this.store.recordSuppression({
+        useCase,
+        deviceId,
+        inference,
+        rule: 'cap',
+        ref: alert.id,
+        at: alert.openedAt,
+        score: alert.peakScore,
+      });
+    return alert;
   }
 
   /** Read-modify-write of one alert; `change` answers undefined when there is nothing to do. */

@@ -147,35 +147,24 @@ export function evaluate(
 
     const episode = track.episode;
     if (episode) {
-      const peak = score > episode.peakScore;
-      const next: Episode = {
-        ...episode,
-        lastAnomalyAt: Math.max(episode.lastAnomalyAt, reading.time),
-        ...(peak
-          ? { peakScore: score, peakRatio: score / threshold, contributors: reading.contributors }
-          : {}),
-      };
-      const severity = severityOf(policy, next.peakRatio, (reading.time - next.openedAt) / 1000);
-      if (rank(severity) > rank(episode.severity)) {
-        events.push({ kind: 'escalate', alertId: episode.alertId, severity, at: reading.time });
+      const next = extendEpisode(policy, episode, reading, score, threshold);
+      if (next.severity !== episode.severity) {
+        events.push({
+          kind: 'escalate',
+          alertId: episode.alertId,
+          severity: next.severity,
+          at: reading.time,
+        });
       }
-      track = {
-        ...track,
-        episode: { ...next, severity: rank(severity) > rank(episode.severity) ? severity : episode.severity },
-      };
+      track = { ...track, episode: next };
       progressed = true;
       continue;
     }
     if (recent.length < policy.open.anomalousReadings) continue;
 
-    const silence = silenceAt(reading.time);
-    const cooling =
-      track.lastClearedAt !== undefined && reading.time - track.lastClearedAt < policy.cooldownSeconds * 1000;
-    if (silence || cooling) {
-      const rule: SuppressionRule = silence ? 'silence' : 'cooldown';
-      const ref = silence
-        ? silence.id
-        : `cooldown until ${new Date((track.lastClearedAt ?? 0) + policy.cooldownSeconds * 1000).toISOString()}`;
+    const suppression = suppressionOf(policy, track, reading.time, silenceAt);
+    if (suppression) {
+      const { rule, ref } = suppression;
       if (track.suppressed?.rule !== rule || track.suppressed.ref !== ref) {
         events.push({ kind: 'suppressed', rule, ref, at: reading.time, score });
         track = { ...track, suppressed: { rule, ref, since: reading.time } };
@@ -183,19 +172,7 @@ export function evaluate(
       continue;
     }
     const { suppressed: _over, ...rest } = track;
-    const opened: Episode = {
-      alertId: alertIdOf(track, reading.time),
-      openedAt: reading.time,
-      firstAnomalyAt: recent[0] ?? reading.time,
-      lastAnomalyAt: reading.time,
-      peakScore: score,
-      peakRatio: score / threshold,
-      threshold,
-      contributors: reading.contributors,
-      severity: severityOf(policy, score / threshold, 0),
-      baselineVersion: reading.baselineVersion,
-      modelVersion: reading.modelVersion,
-    };
+    const opened = openEpisode(policy, track, reading, recent[0] ?? reading.time, score, threshold);
     track = { ...rest, episode: opened };
     events.push({ kind: 'open', episode: opened });
   }
@@ -203,4 +180,62 @@ export function evaluate(
   if (last) clearIfQuiet(last.time);
   reportProgress();
   return { track, events };
+}
+
+/** The open episode after one more anomalous reading: a new peak, and a severity that only rises. */
+function extendEpisode(
+  policy: AlertPolicy,
+  episode: Episode,
+  reading: InferenceRecord,
+  score: number,
+  threshold: number,
+): Episode {
+  const peak = score > episode.peakScore;
+  const next: Episode = {
+    ...episode,
+    lastAnomalyAt: Math.max(episode.lastAnomalyAt, reading.time),
+    ...(peak ? { peakScore: score, peakRatio: score / threshold, contributors: reading.contributors } : {}),
+  };
+  const severity = severityOf(policy, next.peakRatio, (reading.time - next.openedAt) / 1000);
+  return { ...next, severity: rank(severity) > rank(episode.severity) ? severity : episode.severity };
+}
+
+/** A silence covering the device, or the cooldown after its last episode, keeps a condition quiet. */
+function suppressionOf(
+  policy: AlertPolicy,
+  track: AlertTrack,
+  time: number,
+  silenceAt: (time: number) => SilenceMatch | undefined,
+): { readonly rule: SuppressionRule; readonly ref: string } | undefined {
+  const silence = silenceAt(time);
+  if (silence) return { rule: 'silence', ref: silence.id };
+  const cooldownMs = policy.cooldownSeconds * 1000;
+  if (track.lastClearedAt === undefined || time - track.lastClearedAt >= cooldownMs) return undefined;
+  return {
+    rule: 'cooldown',
+    ref: `cooldown until ${new Date(track.lastClearedAt + cooldownMs).toISOString()}`,
+  };
+}
+
+function openEpisode(
+  policy: AlertPolicy,
+  track: AlertTrack,
+  reading: InferenceRecord,
+  firstAnomalyAt: number,
+  score: number,
+  threshold: number,
+): Episode {
+  return {
+    alertId: alertIdOf(track, reading.time),
+    openedAt: reading.time,
+    firstAnomalyAt,
+    lastAnomalyAt: reading.time,
+    peakScore: score,
+    peakRatio: score / threshold,
+    threshold,
+    contributors: reading.contributors,
+    severity: severityOf(policy, score / threshold, 0),
+    baselineVersion: reading.baselineVersion,
+    modelVersion: reading.modelVersion,
+  };
 }

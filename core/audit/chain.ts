@@ -75,86 +75,112 @@ export type AuditVerdict =
 export function verifyChain(lines: readonly LoggedLine[], head: AuditHead | undefined): AuditVerdict {
   let previous: AuditEntry | undefined;
   for (const item of lines) {
-    if ('unreadable' in item) {
-      return {
-        intact: false,
-        problem: 'edited',
-        line: item.line,
-        seq: previous ? previous.seq + 1 : 1,
-        message: `line ${item.line} is not an audit entry (edited): ${item.unreadable}`,
-      };
-    }
-    const { entry, line } = item;
-    const { hash, ...content } = entry;
-    if (hashOf(content) !== hash) {
-      return {
-        intact: false,
-        problem: 'edited',
-        line,
-        seq: entry.seq,
-        message: `entry ${entry.seq} (line ${line}) was edited: its hash does not match its content`,
-      };
-    }
-    const expected = (previous?.seq ?? 0) + 1;
-    if (entry.seq > expected) {
-      // A missing entry that turns up later was moved; one that does not was removed.
-      const movedLater = lines.some(
-        (other) => 'entry' in other && other.line > line && other.entry.seq === expected,
-      );
-      const gap =
-        entry.seq - expected > 1 ? `entries ${expected} to ${entry.seq - 1} were` : `entry ${expected} was`;
-      return {
-        intact: false,
-        problem: movedLater ? 'reordered' : 'removed',
-        line,
-        seq: entry.seq,
-        message: movedLater
-          ? `entry ${entry.seq} (line ${line}) is out of order: entry ${expected} should come here`
-          : `${gap} removed before entry ${entry.seq} (line ${line})`,
-      };
-    }
-    if (entry.seq < expected) {
-      return {
-        intact: false,
-        problem: 'reordered',
-        line,
-        seq: entry.seq,
-        message: `entry ${entry.seq} (line ${line}) is out of order: it comes after entry ${expected - 1}`,
-      };
-    }
-    if (entry.prevHash !== (previous?.hash ?? GENESIS)) {
-      // The entry is whole and in its place, so the one before it is not the one it was chained to.
-      return {
-        intact: false,
-        problem: 'edited',
-        line: line - 1,
-        seq: previous?.seq ?? null,
-        message: `entry ${previous?.seq ?? 0} (line ${line - 1}) was replaced: entry ${entry.seq} was chained to another`,
-      };
-    }
-    previous = entry;
+    const broken = checkLine(item, previous, lines);
+    if (broken) return broken;
+    if ('entry' in item) previous = item.entry;
   }
-  if (head && head.seq > (previous?.seq ?? 0)) {
-    return {
-      intact: false,
-      problem: 'truncated',
-      line: lines.length + 1,
-      seq: (previous?.seq ?? 0) + 1,
-      message: `the log was cut short: it ends at entry ${previous?.seq ?? 0}, its head records entry ${head.seq}`,
-    };
-  }
-  if (head && previous && head.seq === previous.seq && head.hash !== previous.hash) {
+  return (
+    checkHead(head, previous, lines.length) ?? {
+      intact: true,
+      entries: previous?.seq ?? 0,
+      head: previous && { seq: previous.seq, hash: previous.hash },
+    }
+  );
+}
+
+type Broken = Extract<AuditVerdict, { intact: false }>;
+
+/** One line against its own content and the entry before it. */
+function checkLine(
+  item: LoggedLine,
+  previous: AuditEntry | undefined,
+  lines: readonly LoggedLine[],
+): Broken | undefined {
+  if ('unreadable' in item) {
     return {
       intact: false,
       problem: 'edited',
-      line: lines.length,
-      seq: previous.seq,
-      message: `entry ${previous.seq} (line ${lines.length}) is not the one its head records: it was replaced`,
+      line: item.line,
+      seq: previous ? previous.seq + 1 : 1,
+      message: `line ${item.line} is not an audit entry (edited): ${item.unreadable}`,
     };
   }
+  const { entry, line } = item;
+  const { hash, ...content } = entry;
+  if (hashOf(content) !== hash) {
+    return {
+      intact: false,
+      problem: 'edited',
+      line,
+      seq: entry.seq,
+      message: `entry ${entry.seq} (line ${line}) was edited: its hash does not match its content`,
+    };
+  }
+  const expected = (previous?.seq ?? 0) + 1;
+  if (entry.seq > expected) return gapAt(entry, line, expected, lines);
+  if (entry.seq < expected) {
+    return {
+      intact: false,
+      problem: 'reordered',
+      line,
+      seq: entry.seq,
+      message: `entry ${entry.seq} (line ${line}) is out of order: it comes after entry ${expected - 1}`,
+    };
+  }
+  if (entry.prevHash !== (previous?.hash ?? GENESIS)) {
+    // The entry is whole and in its place, so the one before it is not the one it was chained to.
+    return {
+      intact: false,
+      problem: 'edited',
+      line: line - 1,
+      seq: previous?.seq ?? null,
+      message: `entry ${previous?.seq ?? 0} (line ${line - 1}) was replaced: entry ${entry.seq} was chained to another`,
+    };
+  }
+  return undefined;
+}
+
+/** Entries missing before this one: moved when they turn up later in the log, removed when not. */
+function gapAt(entry: AuditEntry, line: number, expected: number, lines: readonly LoggedLine[]): Broken {
+  const movedLater = lines.some(
+    (other) => 'entry' in other && other.line > line && other.entry.seq === expected,
+  );
+  const gap =
+    entry.seq - expected > 1 ? `entries ${expected} to ${entry.seq - 1} were` : `entry ${expected} was`;
   return {
-    intact: true,
-    entries: previous?.seq ?? 0,
-    head: previous && { seq: previous.seq, hash: previous.hash },
+    intact: false,
+    problem: movedLater ? 'reordered' : 'removed',
+    line,
+    seq: entry.seq,
+    message: movedLater
+      ? `entry ${entry.seq} (line ${line}) is out of order: entry ${expected} should come here`
+      : `${gap} removed before entry ${entry.seq} (line ${line})`,
   };
+}
+
+/** The log's last entry against the head kept apart from it: cut short, or its last entry replaced. */
+function checkHead(
+  head: AuditHead | undefined,
+  last: AuditEntry | undefined,
+  count: number,
+): Broken | undefined {
+  if (head && head.seq > (last?.seq ?? 0)) {
+    return {
+      intact: false,
+      problem: 'truncated',
+      line: count + 1,
+      seq: (last?.seq ?? 0) + 1,
+      message: `the log was cut short: it ends at entry ${last?.seq ?? 0}, its head records entry ${head.seq}`,
+    };
+  }
+  if (head && last && head.seq === last.seq && head.hash !== last.hash) {
+    return {
+      intact: false,
+      problem: 'edited',
+      line: count,
+      seq: last.seq,
+      message: `entry ${last.seq} (line ${count}) is not the one its head records: it was replaced`,
+    };
+  }
+  return undefined;
 }

@@ -43,6 +43,19 @@ export function auditReport(
   options: { from: number; to: number; now: number },
 ): { evidence: AuditEvidence; markdown: string } {
   const entries = all.filter((e) => e.at >= options.from && e.at < options.to);
+  const evidence: AuditEvidence = {
+    generatedAt: iso(options.now),
+    period: { from: iso(options.from), to: iso(options.to) },
+    chain: verdict.intact
+      ? { intact: true, entries: verdict.entries, ...(verdict.head ? { head: verdict.head } : {}) }
+      : { intact: false, problem: verdict.problem, message: verdict.message },
+    counts: countsOf(entries),
+    entries,
+  };
+  return { evidence, markdown: markdownOf(evidence, verdict) };
+}
+
+function countsOf(entries: readonly AuditEntry[]): AuditEvidence['counts'] {
   const byKind: Record<string, number> = {};
   const actors = new Map<string, { actor: string; role: string; changes: number }>();
   for (const e of entries) {
@@ -51,21 +64,18 @@ export function auditReport(
     const seen = actors.get(key) ?? { actor: e.actor.name, role: e.actor.role, changes: 0 };
     actors.set(key, { ...seen, changes: seen.changes + 1 });
   }
-  const evidence: AuditEvidence = {
-    generatedAt: iso(options.now),
-    period: { from: iso(options.from), to: iso(options.to) },
-    chain: verdict.intact
-      ? { intact: true, entries: verdict.entries, ...(verdict.head ? { head: verdict.head } : {}) }
-      : { intact: false, problem: verdict.problem, message: verdict.message },
-    counts: {
-      byKind,
-      byActor: [...actors.values()].sort((a, b) => b.changes - a.changes || a.actor.localeCompare(b.actor)),
-    },
-    entries,
+  return {
+    byKind,
+    byActor: [...actors.values()].sort((a, b) => b.changes - a.changes || a.actor.localeCompare(b.actor)),
   };
+}
+
+function markdownOf(evidence: AuditEvidence, verdict: AuditVerdict): string {
+  const { entries, counts } = evidence;
+  const { byKind } = counts;
   const verdicts = entries.filter((e) => e.kind === 'alert-verdict');
   const overridden = verdicts.filter((e) => e.details.action === 'false-positive').length;
-  const markdown = [
+  return [
     `# Audit evidence, ${evidence.period.from} to ${evidence.period.to}`,
     '',
     `Generated ${evidence.generatedAt} by \`aiot audit export\`.`,
@@ -89,7 +99,7 @@ export function auditReport(
       ? 'Nobody changed anything in this period.'
       : table(
           ['actor', 'role', 'changes'],
-          evidence.counts.byActor.map((a) => [a.actor, a.role, a.changes]),
+          counts.byActor.map((a) => [a.actor, a.role, a.changes]),
         ),
     '',
     '## Human oversight',
@@ -100,24 +110,25 @@ export function auditReport(
     '',
     '## Every change',
     '',
-    entries.length === 0
-      ? 'None.'
-      : table(
-          ['#', 'time (UTC)', 'kind', 'actor', 'role', 'use case', 'subject', 'reason', 'before', 'after'],
-          entries.map((e) => [
-            e.seq,
-            iso(e.at),
-            e.kind,
-            e.actor.name,
-            e.actor.role,
-            e.useCase ?? '',
-            e.subject,
-            e.reason,
-            e.before?.slice(0, 12) ?? '',
-            e.after?.slice(0, 12) ?? '',
-          ]),
-        ),
+    entries.length === 0 ? 'None.' : changesTable(entries),
     '',
   ].join('\n');
-  return { evidence, markdown };
+}
+
+function changesTable(entries: readonly AuditEntry[]): string {
+  return table(
+    ['#', 'time (UTC)', 'kind', 'actor', 'role', 'use case', 'subject', 'reason', 'before', 'after'],
+    entries.map((e) => [
+      e.seq,
+      iso(e.at),
+      e.kind,
+      e.actor.name,
+      e.actor.role,
+      e.useCase ?? '',
+      e.subject,
+      e.reason,
+      e.before?.slice(0, 12) ?? '',
+      e.after?.slice(0, 12) ?? '',
+    ]),
+  );
 }

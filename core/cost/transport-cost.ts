@@ -114,34 +114,7 @@ export function transportCost(fleet: Fleet, design: TransportDesign, prices: Uni
     'M connection-minutes',
     prices.iotConnectivityPerMillionMinutes,
   );
-  const ruleLines = (units: number) => [
-    line('IoT rules triggered', units, 'M', prices.iotRulesTriggeredPerMillion),
-    line('IoT rule actions', units, 'M', prices.iotActionsExecutedPerMillion),
-  ];
-  const lambdaLines = (invocations: number, gbSeconds: number) => [
-    line('Lambda requests', invocations / 1e6, 'M invocations', prices.lambdaRequestsPerMillion),
-    line('Lambda duration', gbSeconds / 1e6, 'M GB-s', prices.lambdaGbSecond * 1e6),
-  ];
-  const writes = (millionKb: number) =>
-    line('Timestream writes', millionKb, 'M KB written', prices.timestreamWritesPerMillionKb);
-
-  if (design.kind === 'naive') {
-    // Every reading: a broker message, a rule and its Lambda action, an invocation, a 1 KB write.
-    const units = (readings * meter(fleet.readingBytes, IOT_METER_BYTES)) / 1e6;
-    const gbSeconds = readings * (design.lambdaMsPerMessage / 1000) * (design.lambdaMemoryMb / 1024);
-    return [
-      connectivity,
-      {
-        item: 'IoT Core messaging',
-        quantity: units,
-        unit: 'M messages',
-        usdPerMonth: tieredCost(prices.iotMessaging, units),
-      },
-      ...ruleLines(units),
-      ...lambdaLines(readings, gbSeconds),
-      writes((readings * meter(fleet.readingBytes, 1024)) / 1e6),
-    ];
-  }
+  if (design.kind === 'naive') return [connectivity, ...naiveLines(fleet, design, prices, readings)];
 
   const perMessage = Math.max(1, Math.floor(design.readingsPerMessage));
   const messageBytes =
@@ -152,53 +125,88 @@ export function transportCost(fleet: Fleet, design: TransportDesign, prices: Uni
     invocations *
     ((design.lambdaMsPerInvocation + design.lambdaMsPerReading * design.batchSize * perMessage) / 1000) *
     (design.lambdaMemoryMb / 1024);
-  let transport: CostLine[];
-  if (design.queue === 'sqs') {
-    // Each receive brings at most 10 messages and each delete batch clears as many.
-    transport = [
-      line(
-        'SQS sends',
-        (messages * meter(messageBytes, SQS_CHUNK_BYTES)) / 1e6,
-        'M requests',
-        prices.sqsRequestsPerMillion,
-      ),
-      line(
-        'SQS receives and deletes',
-        (2 * messages) / SQS_MESSAGES_PER_RECEIVE / 1e6,
-        'M requests',
-        prices.sqsRequestsPerMillion,
-      ),
-    ];
-  } else {
-    const messagesPerSecond = messages / SECONDS_PER_MONTH;
-    const shards = Math.max(
-      1,
-      Math.ceil((messagesPerSecond * messageBytes) / KINESIS_SHARD_BYTES_PER_SECOND),
-      Math.ceil(messagesPerSecond / KINESIS_SHARD_RECORDS_PER_SECOND),
-    );
-    transport = [
-      line(
-        'Kinesis shard hours',
-        shards * (SECONDS_PER_MONTH / 3600),
-        'shard-hours',
-        prices.kinesisShardHour,
-      ),
-      line(
-        'Kinesis PUT units',
-        (messages * meter(messageBytes, KINESIS_PUT_UNIT_BYTES)) / 1e6,
-        'M 25 KB units',
-        prices.kinesisPutUnitsPerMillion,
-      ),
-    ];
-  }
   return [
     connectivity,
     // Basic Ingest: no broker messaging charge, only the rule and its action, in 5 KB units.
-    ...ruleLines((messages * meter(messageBytes, IOT_METER_BYTES)) / 1e6),
-    ...transport,
-    ...lambdaLines(invocations, gbSeconds),
+    ...ruleLines(prices, (messages * meter(messageBytes, IOT_METER_BYTES)) / 1e6),
+    ...(design.queue === 'sqs'
+      ? sqsLines(prices, messages, messageBytes)
+      : kinesisLines(prices, messages, messageBytes)),
+    ...lambdaLines(prices, invocations, gbSeconds),
     // Stored readings share their dimensions per request: what a reading adds is its measures.
-    writes((readings * (fleet.storedReadingBytes / 1024)) / 1e6),
+    writesLine(prices, (readings * (fleet.storedReadingBytes / 1024)) / 1e6),
+  ];
+}
+
+/** Every reading: a broker message, a rule and its Lambda action, an invocation, a 1 KB write. */
+function naiveLines(
+  fleet: Fleet,
+  design: Extract<TransportDesign, { kind: 'naive' }>,
+  prices: UnitPrices,
+  readings: number,
+): CostLine[] {
+  const units = (readings * meter(fleet.readingBytes, IOT_METER_BYTES)) / 1e6;
+  const gbSeconds = readings * (design.lambdaMsPerMessage / 1000) * (design.lambdaMemoryMb / 1024);
+  return [
+    {
+      item: 'IoT Core messaging',
+      quantity: units,
+      unit: 'M messages',
+      usdPerMonth: tieredCost(prices.iotMessaging, units),
+    },
+    ...ruleLines(prices, units),
+    ...lambdaLines(prices, readings, gbSeconds),
+    writesLine(prices, (readings * meter(fleet.readingBytes, 1024)) / 1e6),
+  ];
+}
+
+const ruleLines = (prices: UnitPrices, units: number) => [
+  line('IoT rules triggered', units, 'M', prices.iotRulesTriggeredPerMillion),
+  line('IoT rule actions', units, 'M', prices.iotActionsExecutedPerMillion),
+];
+
+const lambdaLines = (prices: UnitPrices, invocations: number, gbSeconds: number) => [
+  line('Lambda requests', invocations / 1e6, 'M invocations', prices.lambdaRequestsPerMillion),
+  line('Lambda duration', gbSeconds / 1e6, 'M GB-s', prices.lambdaGbSecond * 1e6),
+];
+
+const writesLine = (prices: UnitPrices, millionKb: number) =>
+  line('Timestream writes', millionKb, 'M KB written', prices.timestreamWritesPerMillionKb);
+
+/** Each receive brings at most 10 messages and each delete batch clears as many. */
+function sqsLines(prices: UnitPrices, messages: number, messageBytes: number): CostLine[] {
+  return [
+    line(
+      'SQS sends',
+      (messages * meter(messageBytes, SQS_CHUNK_BYTES)) / 1e6,
+      'M requests',
+      prices.sqsRequestsPerMillion,
+    ),
+    line(
+      'SQS receives and deletes',
+      (2 * messages) / SQS_MESSAGES_PER_RECEIVE / 1e6,
+      'M requests',
+      prices.sqsRequestsPerMillion,
+    ),
+  ];
+}
+
+/** Enough shards for the bytes and the records per second, and the PUT units of each message. */
+function kinesisLines(prices: UnitPrices, messages: number, messageBytes: number): CostLine[] {
+  const messagesPerSecond = messages / SECONDS_PER_MONTH;
+  const shards = Math.max(
+    1,
+    Math.ceil((messagesPerSecond * messageBytes) / KINESIS_SHARD_BYTES_PER_SECOND),
+    Math.ceil(messagesPerSecond / KINESIS_SHARD_RECORDS_PER_SECOND),
+  );
+  return [
+    line('Kinesis shard hours', shards * (SECONDS_PER_MONTH / 3600), 'shard-hours', prices.kinesisShardHour),
+    line(
+      'Kinesis PUT units',
+      (messages * meter(messageBytes, KINESIS_PUT_UNIT_BYTES)) / 1e6,
+      'M 25 KB units',
+      prices.kinesisPutUnitsPerMillion,
+    ),
   ];
 }
 
