@@ -5,6 +5,7 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelPackageCommand,
+  type DescribeModelPackageCommandOutput,
   SageMakerClient,
   UpdateEndpointCommand,
   UpdateModelPackageCommand,
@@ -82,83 +83,26 @@ export function createDeployHandler(deps: DeployDependencies) {
     if (status !== 'Approved') return { action: 'ignored', why: `status ${status}` };
 
     const described = await deps.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
-    const now = deps.clock.now();
-    const version = described.ModelPackageVersion ?? 0;
+    const approval: Approval = {
+      arn,
+      target,
+      described,
+      now: deps.clock.now(),
+      subject: `model ${target.useCase} package ${group}/${described.ModelPackageVersion ?? 0}`,
+    };
     const problem = fourEyesProblem(described.CreatedBy, described.LastModifiedBy);
-    const subject = `model ${target.useCase} package ${group}/${version}`;
     if (problem) {
-      await deps.sagemaker.send(
-        new UpdateModelPackageCommand({
-          ModelPackageArn: arn,
-          ModelApprovalStatus: 'PendingManualApproval',
-          ApprovalDescription: `approval withdrawn: ${problem}`,
-        }),
-      );
-      await deps.audit.record({
-        kind: 'model-rejected',
-        actor: SYSTEM,
-        at: now,
-        useCase: target.useCase,
-        subject,
-        before: null,
-        after: null,
-        reason: `approval withdrawn, back to pending: ${problem}`,
-        details: { modelPackageArn: arn, approvedBy: identityOf(described.LastModifiedBy) ?? null },
-      });
-      logger.warn('approval withdrawn', { modelPackageArn: arn, problem });
+      await withdraw(deps, approval, problem);
       return { action: 'refused', why: problem };
     }
-
-    const name = deploymentName(target.useCase, version, now);
-    await deps.sagemaker.send(
-      new CreateModelCommand({
-        ModelName: name,
-        ExecutionRoleArn: target.executionRoleArn,
-        EnableNetworkIsolation: true,
-        PrimaryContainer: { ModelPackageName: arn, Environment: { USE_CASE: target.useCase } },
-      }),
-    );
-    const endpoint = await deps.sagemaker.send(
-      new DescribeEndpointCommand({ EndpointName: target.endpointName }),
-    );
-    const live = await deps.sagemaker.send(
-      new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }),
-    );
-    await deps.sagemaker.send(
-      new CreateEndpointConfigCommand({
-        EndpointConfigName: name,
-        KmsKeyId: live.KmsKeyId,
-        DataCaptureConfig: live.DataCaptureConfig,
-        ProductionVariants: (live.ProductionVariants ?? []).map((variant) => ({
-          ...variant,
-          ModelName: name,
-        })),
-      }),
-    );
-    await deps.sagemaker.send(
-      new UpdateEndpointCommand({
-        EndpointName: target.endpointName,
-        EndpointConfigName: name,
-        // Autoscaling set the instance count; the new configuration's initial count must not reset it.
-        RetainAllVariantProperties: true,
-        DeploymentConfig: {
-          BlueGreenUpdatePolicy: {
-            TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: BAKE_SECONDS },
-            TerminationWaitInSeconds: BAKE_SECONDS,
-            MaximumExecutionTimeoutInSeconds: 3600,
-          },
-          AutoRollbackConfiguration: {
-            Alarms: target.rollbackAlarmNames.map((AlarmName) => ({ AlarmName })),
-          },
-        },
-      }),
-    );
+    const name = deploymentName(target.useCase, described.ModelPackageVersion ?? 0, approval.now);
+    const previous = await rollOut(deps.sagemaker, approval, name);
     await deps.audit.record({
       kind: 'model-deployed',
       actor: SYSTEM,
-      at: now,
+      at: approval.now,
       useCase: target.useCase,
-      subject,
+      subject: approval.subject,
       before: null,
       after: null,
       reason: described.ApprovalDescription ?? 'approved in the model registry',
@@ -167,12 +111,96 @@ export function createDeployHandler(deps: DeployDependencies) {
         createdBy: identityOf(described.CreatedBy) ?? null,
         approvedBy: identityOf(described.LastModifiedBy) ?? null,
         endpointConfig: name,
-        previousEndpointConfig: endpoint.EndpointConfigName ?? null,
+        previousEndpointConfig: previous ?? null,
       },
     });
     logger.info('blue/green update started', { endpoint: target.endpointName, endpointConfig: name });
     return { action: 'deployed', endpointConfigName: name };
   };
+}
+
+/** An approval of a package for a target, as the registry describes the package. */
+interface Approval {
+  readonly arn: string;
+  readonly target: DeployTarget;
+  readonly described: DescribeModelPackageCommandOutput;
+  readonly now: number;
+  readonly subject: string;
+}
+
+/** Sets the package back to pending and records why. */
+async function withdraw(deps: DeployDependencies, approval: Approval, problem: string): Promise<void> {
+  const { arn, target, described } = approval;
+  await deps.sagemaker.send(
+    new UpdateModelPackageCommand({
+      ModelPackageArn: arn,
+      ModelApprovalStatus: 'PendingManualApproval',
+      ApprovalDescription: `approval withdrawn: ${problem}`,
+    }),
+  );
+  await deps.audit.record({
+    kind: 'model-rejected',
+    actor: SYSTEM,
+    at: approval.now,
+    useCase: target.useCase,
+    subject: approval.subject,
+    before: null,
+    after: null,
+    reason: `approval withdrawn, back to pending: ${problem}`,
+    details: { modelPackageArn: arn, approvedBy: identityOf(described.LastModifiedBy) ?? null },
+  });
+  logger.warn('approval withdrawn', { modelPackageArn: arn, problem });
+}
+
+/**
+ * A model from the package, an endpoint configuration like the live one with that model, and the
+ * blue/green update to it. Answers the configuration it replaces.
+ */
+async function rollOut(
+  sagemaker: SageMakerClient,
+  approval: Approval,
+  name: string,
+): Promise<string | undefined> {
+  const { arn, target } = approval;
+  await sagemaker.send(
+    new CreateModelCommand({
+      ModelName: name,
+      ExecutionRoleArn: target.executionRoleArn,
+      EnableNetworkIsolation: true,
+      PrimaryContainer: { ModelPackageName: arn, Environment: { USE_CASE: target.useCase } },
+    }),
+  );
+  const endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: target.endpointName }));
+  const live = await sagemaker.send(
+    new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }),
+  );
+  await sagemaker.send(
+    new CreateEndpointConfigCommand({
+      EndpointConfigName: name,
+      KmsKeyId: live.KmsKeyId,
+      DataCaptureConfig: live.DataCaptureConfig,
+      ProductionVariants: (live.ProductionVariants ?? []).map((variant) => ({ ...variant, ModelName: name })),
+    }),
+  );
+  await sagemaker.send(
+    new UpdateEndpointCommand({
+      EndpointName: target.endpointName,
+      EndpointConfigName: name,
+      // Autoscaling set the instance count; the new configuration's initial count must not reset it.
+      RetainAllVariantProperties: true,
+      DeploymentConfig: {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: BAKE_SECONDS },
+          TerminationWaitInSeconds: BAKE_SECONDS,
+          MaximumExecutionTimeoutInSeconds: 3600,
+        },
+        AutoRollbackConfiguration: {
+          Alarms: target.rollbackAlarmNames.map((AlarmName) => ({ AlarmName })),
+        },
+      },
+    }),
+  );
+  return endpoint.EndpointConfigName;
 }
 
 export function deployDependenciesFromEnv(env: NodeJS.ProcessEnv): DeployDependencies {
