@@ -37,10 +37,13 @@ export interface ServiceFunctionProps {
  * and a role of its own that may write that log group only (AWSLambdaBasicExecutionRole's log
  * permissions span every log group). Callers grant the rest to `role`.
  */
-export function serviceFunction(
-  scope: Construct,
-  props: ServiceFunctionProps,
-): { readonly fn: nodejs.NodejsFunction; readonly role: iam.Role } {
+/** A function and the role it runs as. */
+export interface ServiceFunction {
+  readonly fn: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+}
+
+export function serviceFunction(scope: Construct, props: ServiceFunctionProps): ServiceFunction {
   const prefix = props.prefix ?? '';
   const ids = props.ids ?? { logs: `${prefix}Logs`, role: `${prefix}Role`, function: `${prefix}Function` };
   const logGroup = new logs.LogGroup(scope, ids.logs, {

@@ -43,37 +43,7 @@ export class AuditTrail extends Construct {
     if (!Token.isUnresolved(days) && (!Number.isInteger(days) || days < 1 || days > 36_500)) {
       throw new Error(`retention must be whole days from 1 to 36500, got ${days}`);
     }
-    const stack = Stack.of(this);
-    this.encryptionKey = new kms.Key(this, 'Key', {
-      description: 'aiot-pipeline: CloudTrail audit logs',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    limitGrantsToAwsServices(this.encryptionKey);
-    // CloudTrail encrypts with the key only for trails of this account (AWS's documented key policy).
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudTrailEncryptsLogs',
-        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          StringLike: {
-            'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${stack.partition}:cloudtrail:*:${stack.account}:trail/*`,
-          },
-        },
-      }),
-    );
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudTrailDescribesKey',
-        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
-        actions: ['kms:DescribeKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    );
+    this.encryptionKey = trailKey(this);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
@@ -96,20 +66,7 @@ export class AuditTrail extends Construct {
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     }));
-    // CloudWatch Logs encrypts the group's events with the key in this region only.
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsEncryptsTrailCopy',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
-          },
-        },
-      }),
-    );
+    allowTrailCopyEncryption(this.encryptionKey);
     this.trail = new cloudtrail.Trail(this, 'Trail', {
       bucket: this.bucket,
       encryptionKey: this.encryptionKey,
@@ -119,36 +76,93 @@ export class AuditTrail extends Construct {
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: logGroup,
     });
-    // Advanced selectors: management events and exactly these buckets' objects and these tables.
     const cfnTrail = this.trail.node.defaultChild as cloudtrail.CfnTrail;
-    cfnTrail.advancedEventSelectors = [
-      { name: 'Management events', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }] },
-      ...(props.dataEventBuckets.length > 0
-        ? [
-            {
-              name: 'Objects of the application buckets',
-              fieldSelectors: [
-                { field: 'eventCategory', equalTo: ['Data'] },
-                { field: 'resources.type', equalTo: ['AWS::S3::Object'] },
-                { field: 'resources.ARN', startsWith: props.dataEventBuckets.map((b) => `${b.bucketArn}/`) },
-              ],
-            },
-          ]
-        : []),
-      ...(props.dataEventTables.length > 0
-        ? [
-            {
-              name: 'Items of the application tables',
-              fieldSelectors: [
-                { field: 'eventCategory', equalTo: ['Data'] },
-                { field: 'resources.type', equalTo: ['AWS::DynamoDB::Table'] },
-                { field: 'resources.ARN', equalTo: props.dataEventTables.map((t) => t.tableArn) },
-              ],
-            },
-          ]
-        : []),
-    ];
+    cfnTrail.advancedEventSelectors = eventSelectors(props);
   }
+}
+
+/** A key of the trail's own: CloudTrail encrypts with it only for trails of this account (AWS's documented key policy). */
+function trailKey(scope: Construct): kms.Key {
+  const stack = Stack.of(scope);
+  const key = new kms.Key(scope, 'Key', {
+    description: 'aiot-pipeline: CloudTrail audit logs',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  limitGrantsToAwsServices(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudTrailEncryptsLogs',
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        StringLike: {
+          'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${stack.partition}:cloudtrail:*:${stack.account}:trail/*`,
+        },
+      },
+    }),
+  );
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudTrailDescribesKey',
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+    }),
+  );
+  return key;
+}
+
+/** CloudWatch Logs encrypts the trail copy's events with the key, in this region only. */
+function allowTrailCopyEncryption(key: kms.Key): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchLogsEncryptsTrailCopy',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+        },
+      },
+    }),
+  );
+}
+
+/** Advanced selectors: management events and exactly these buckets' objects and these tables. */
+function eventSelectors(props: AuditTrailProps): cloudtrail.CfnTrail.AdvancedEventSelectorProperty[] {
+  return [
+    { name: 'Management events', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }] },
+    ...(props.dataEventBuckets.length > 0
+      ? [
+          {
+            name: 'Objects of the application buckets',
+            fieldSelectors: [
+              { field: 'eventCategory', equalTo: ['Data'] },
+              { field: 'resources.type', equalTo: ['AWS::S3::Object'] },
+              { field: 'resources.ARN', startsWith: props.dataEventBuckets.map((b) => `${b.bucketArn}/`) },
+            ],
+          },
+        ]
+      : []),
+    ...(props.dataEventTables.length > 0
+      ? [
+          {
+            name: 'Items of the application tables',
+            fieldSelectors: [
+              { field: 'eventCategory', equalTo: ['Data'] },
+              { field: 'resources.type', equalTo: ['AWS::DynamoDB::Table'] },
+              { field: 'resources.ARN', equalTo: props.dataEventTables.map((t) => t.tableArn) },
+            ],
+          },
+        ]
+      : []),
+  ];
 }
 
 const R = logs.RetentionDays;

@@ -14,7 +14,7 @@ import {
 } from '../../core/provisioning/claim.ts';
 import { certificateRuleSql } from '../../core/provisioning/rotation.ts';
 import { serviceOfThisAccount } from '../grants.ts';
-import { serviceFunction } from '../service-function.ts';
+import { serviceFunction, type ServiceFunction } from '../service-function.ts';
 import { recordTableProps } from '../record-table.ts';
 
 const LAMBDAS = path.join(import.meta.dirname, '..', '..', 'lambdas');
@@ -59,6 +59,35 @@ export class FleetProvisioning extends Construct {
       removalPolicy: props.allowListRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
+    const hook = this.provisioningHook(props);
+    const role = this.provisioningRole();
+    this.template = new iot.CfnProvisioningTemplate(this, 'Template', {
+      description: `${stack.stackName}: devices provision themselves from a claim certificate`,
+      enabled: true,
+      templateType: 'FLEET_PROVISIONING',
+      provisioningRoleArn: role.roleArn,
+      templateBody: JSON.stringify(provisioningTemplateBody()),
+      preProvisioningHook: { targetArn: hook.fn.functionArn, payloadVersion: '2020-04-01' },
+    });
+    // IoT Core checks that it may invoke the hook when the template is made.
+    this.template.node.addDependency(hook.fn.permissionsNode.findChild('IotInvokes'));
+    this.templateName = this.template.ref;
+
+    this.claimPolicy = new iot.CfnPolicy(this, 'ClaimPolicy', {
+      policyDocument: claimPolicyDocument(arn, this.templateName),
+    });
+
+    this.certificateRule = this.retireReplacedCertificates(props.encryptionKey);
+
+    this.outputs();
+  }
+
+  /**
+   * The pre-provisioning hook: admits allow-listed serial numbers once each, may create this
+   * stack's thing groups and retire replaced certificates, and only IoT Core may invoke it.
+   */
+  private provisioningHook(props: FleetProvisioningProps): ServiceFunction {
+    const stack = Stack.of(this);
     const hook = serviceFunction(this, {
       prefix: 'Hook',
       entry: path.join(LAMBDAS, 'provisioning-hook', 'handler.ts'),
@@ -76,7 +105,11 @@ export class FleetProvisioning extends Construct {
     this.allowList.grant(hook.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // What DynamoDB asks of a caller on a table under a customer managed key; no ReEncrypt* or GenerateDataKey*.
     props.encryptionKey.grant(hook.role, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt');
-    const groups = arn('iot', 'thinggroup', `${stack.stackName}-*`);
+    const groups = stack.formatArn({
+      service: 'iot',
+      resource: 'thinggroup',
+      resourceName: `${stack.stackName}-*`,
+    });
     hook.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['iot:CreateThingGroup'], resources: [groups] }),
     );
@@ -85,13 +118,22 @@ export class FleetProvisioning extends Construct {
       reason: "Sites are known when their first device arrives; the hook makes only this stack's groups.",
     });
     this.grantRetireCertificates(hook.role);
-    const templates = arn('iot', 'provisioningtemplate', '*');
+    const templates = stack.formatArn({
+      service: 'iot',
+      resource: 'provisioningtemplate',
+      resourceName: '*',
+    });
     hook.fn.addPermission('IotInvokes', {
       principal: new iam.ServicePrincipal('iot.amazonaws.com'),
       sourceAccount: stack.account,
       sourceArn: templates,
     });
 
+    return hook;
+  }
+
+  /** The role IoT Core takes to register a device: AWS's managed policy for exactly that. */
+  private provisioningRole(): iam.Role {
     const role = new iam.Role(this, 'ProvisioningRole', {
       // IoT names the provisioning template in aws:SourceArn when it assumes the role.
       assumedBy: serviceOfThisAccount(this, 'iot.amazonaws.com', {
@@ -107,61 +149,11 @@ export class FleetProvisioning extends Construct {
         'The policy AWS keeps for exactly this role: what fleet provisioning needs to register a device.',
     });
 
-    this.template = new iot.CfnProvisioningTemplate(this, 'Template', {
-      description: `${stack.stackName}: devices provision themselves from a claim certificate`,
-      enabled: true,
-      templateType: 'FLEET_PROVISIONING',
-      provisioningRoleArn: role.roleArn,
-      templateBody: JSON.stringify(provisioningTemplateBody()),
-      preProvisioningHook: { targetArn: hook.fn.functionArn, payloadVersion: '2020-04-01' },
-    });
-    // IoT Core checks that it may invoke the hook when the template is made.
-    this.template.node.addDependency(hook.fn.permissionsNode.findChild('IotInvokes'));
-    this.templateName = this.template.ref;
+    return role;
+  }
 
-    this.claimPolicy = new iot.CfnPolicy(this, 'ClaimPolicy', {
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'ConnectToProvisionOnly',
-            Effect: 'Allow',
-            Action: 'iot:Connect',
-            Resource: arn('iot', 'client', `${CLAIM_CLIENT_ID_PREFIX}*`),
-          },
-          {
-            Sid: 'AskForAnIdentity',
-            Effect: 'Allow',
-            Action: 'iot:Publish',
-            Resource: [
-              arn('iot', 'topic', PROVISIONING_TOPICS.createFromCsr),
-              arn('iot', 'topic', PROVISIONING_TOPICS.register(this.templateName)),
-            ],
-          },
-          {
-            Sid: 'HearTheAnswer',
-            Effect: 'Allow',
-            Action: 'iot:Receive',
-            Resource: [
-              arn('iot', 'topic', `${PROVISIONING_TOPICS.createFromCsr}/*`),
-              arn('iot', 'topic', `${PROVISIONING_TOPICS.register(this.templateName)}/*`),
-            ],
-          },
-          {
-            Sid: 'SubscribeToTheAnswer',
-            Effect: 'Allow',
-            Action: 'iot:Subscribe',
-            Resource: [
-              arn('iot', 'topicfilter', `${PROVISIONING_TOPICS.createFromCsr}/*`),
-              arn('iot', 'topicfilter', `${PROVISIONING_TOPICS.register(this.templateName)}/*`),
-            ],
-          },
-        ],
-      },
-    });
-
-    this.certificateRule = this.retireReplacedCertificates(props.encryptionKey);
-
+  private outputs(): void {
+    const stack = Stack.of(this);
     new CfnOutput(this, 'TemplateName', {
       value: this.templateName,
       description: 'Fleet provisioning template a device names when it registers with its claim certificate',
@@ -249,4 +241,49 @@ export class FleetProvisioning extends Construct {
     });
     return rule;
   }
+}
+
+/** The claim certificate may do nothing but ask for an identity and hear the answer. */
+function claimPolicyDocument(
+  arn: (service: string, resource: string, resourceName: string) => string,
+  templateName: string,
+): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ConnectToProvisionOnly',
+        Effect: 'Allow',
+        Action: 'iot:Connect',
+        Resource: arn('iot', 'client', `${CLAIM_CLIENT_ID_PREFIX}*`),
+      },
+      {
+        Sid: 'AskForAnIdentity',
+        Effect: 'Allow',
+        Action: 'iot:Publish',
+        Resource: [
+          arn('iot', 'topic', PROVISIONING_TOPICS.createFromCsr),
+          arn('iot', 'topic', PROVISIONING_TOPICS.register(templateName)),
+        ],
+      },
+      {
+        Sid: 'HearTheAnswer',
+        Effect: 'Allow',
+        Action: 'iot:Receive',
+        Resource: [
+          arn('iot', 'topic', `${PROVISIONING_TOPICS.createFromCsr}/*`),
+          arn('iot', 'topic', `${PROVISIONING_TOPICS.register(templateName)}/*`),
+        ],
+      },
+      {
+        Sid: 'SubscribeToTheAnswer',
+        Effect: 'Allow',
+        Action: 'iot:Subscribe',
+        Resource: [
+          arn('iot', 'topicfilter', `${PROVISIONING_TOPICS.createFromCsr}/*`),
+          arn('iot', 'topicfilter', `${PROVISIONING_TOPICS.register(templateName)}/*`),
+        ],
+      },
+    ],
+  };
 }

@@ -93,20 +93,9 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const subnetIds = this.vpc.selectSubnets(vpcSubnets).subnetIds;
 
-    this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
-      vpc: this.vpc,
-      description: 'aiot-pipeline functions that read or write the InfluxDB telemetry store',
-    });
-    this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
-      vpc: this.vpc,
-      description: 'aiot-pipeline InfluxDB instance: its API port, from the pipeline functions only',
-      allowAllOutbound: false,
-    });
-    this.instanceSecurityGroup.addIngressRule(
-      this.clientSecurityGroup,
-      ec2.Port.tcp(INFLUX_PORT),
-      'InfluxDB API from the pipeline functions',
-    );
+    const groups = this.createSecurityGroups();
+    this.clientSecurityGroup = groups.client;
+    this.instanceSecurityGroup = groups.instance;
     if (ownVpc) this.addEndpoints(ownVpc);
     this.network = {
       vpc: this.vpc,
@@ -115,38 +104,10 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     };
 
     const username = 'aiotadmin';
-    this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
-      description: 'aiot-pipeline InfluxDB initial admin user (the setup resource signs in with it)',
-      encryptionKey: props.encryptionKey,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username }),
-        generateStringKey: 'password',
-        excludePunctuation: true,
-        passwordLength: 40,
-      },
-    });
-    const tokenSecret = (name: string, description: string) =>
-      new secretsmanager.Secret(this, name, {
-        description,
-        encryptionKey: props.encryptionKey,
-        // A placeholder until the setup resource puts the issued token here.
-        generateSecretString: { excludePunctuation: true },
-      });
-    this.writeTokenSecret = tokenSecret(
-      'WriteTokenSecret',
-      'aiot-pipeline InfluxDB token: read-write, ingestion',
-    );
-    this.readTokenSecret = tokenSecret(
-      'ReadTokenSecret',
-      'aiot-pipeline InfluxDB token: read-only, drift and console',
-    );
-    for (const secret of [this.adminSecret, this.writeTokenSecret, this.readTokenSecret]) {
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'Secrets Manager cannot rotate InfluxDB users or tokens itself; a deployment with a new -c influxTokenRotation issues fresh tokens and revokes the old ones (docs/operations.md).',
-      });
-    }
+    const secrets = this.createSecrets(props.encryptionKey, username);
+    this.adminSecret = secrets.admin;
+    this.writeTokenSecret = secrets.write;
+    this.readTokenSecret = secrets.read;
 
     this.instance = new timestream.CfnInfluxDBInstance(this, 'Instance', {
       dbInstanceType: settings.instanceType,
@@ -176,6 +137,55 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       // The token is issued by the setup resource: readers start after it.
       INFLUX_SETUP: this.setup.ref,
     };
+  }
+
+  /** The instance admits its API port from the client group only, and sends nothing out. */
+  private createSecurityGroups(): { client: ec2.SecurityGroup; instance: ec2.SecurityGroup } {
+    const client = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
+      vpc: this.vpc,
+      description: 'aiot-pipeline functions that read or write the InfluxDB telemetry store',
+    });
+    const instance = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: this.vpc,
+      description: 'aiot-pipeline InfluxDB instance: its API port, from the pipeline functions only',
+      allowAllOutbound: false,
+    });
+    instance.addIngressRule(client, ec2.Port.tcp(INFLUX_PORT), 'InfluxDB API from the pipeline functions');
+    return { client, instance };
+  }
+
+  /** The admin's generated password, and the two tokens the setup resource issues into place. */
+  private createSecrets(
+    encryptionKey: kms.IKey,
+    username: string,
+  ): { admin: secretsmanager.Secret; write: secretsmanager.Secret; read: secretsmanager.Secret } {
+    const admin = new secretsmanager.Secret(this, 'AdminSecret', {
+      description: 'aiot-pipeline InfluxDB initial admin user (the setup resource signs in with it)',
+      encryptionKey: encryptionKey,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username }),
+        generateStringKey: 'password',
+        excludePunctuation: true,
+        passwordLength: 40,
+      },
+    });
+    const tokenSecret = (name: string, description: string) =>
+      new secretsmanager.Secret(this, name, {
+        description,
+        encryptionKey: encryptionKey,
+        // A placeholder until the setup resource puts the issued token here.
+        generateSecretString: { excludePunctuation: true },
+      });
+    const write = tokenSecret('WriteTokenSecret', 'aiot-pipeline InfluxDB token: read-write, ingestion');
+    const read = tokenSecret('ReadTokenSecret', 'aiot-pipeline InfluxDB token: read-only, drift and console');
+    for (const secret of [admin, write, read]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Secrets Manager cannot rotate InfluxDB users or tokens itself; a deployment with a new -c influxTokenRotation issues fresh tokens and revokes the old ones (docs/operations.md).',
+      });
+    }
+    return { admin, write, read };
   }
 
   /** One use case's bucket, for its ingest and replay functions. */

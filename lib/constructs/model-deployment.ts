@@ -3,6 +3,7 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
@@ -70,47 +71,7 @@ export class ModelDeployment extends Construct {
         resourceName,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
-    for (const [useCase, endpoint] of deployable) {
-      // SageMaker ARNs spell resource names in lower case.
-      const packages = arn('model-package', `${endpoint.modelPackageGroupName.toLowerCase()}/*`);
-      const names = `${useCase.toLowerCase()}-*`;
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
-          resources: [packages],
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['sagemaker:CreateModel'], resources: [arn('model', names)] }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['sagemaker:CreateEndpointConfig'],
-          resources: [arn('endpoint-config', names)],
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
-          resources: [endpoint.endpoint?.ref ?? ''],
-        }),
-      );
-      endpoint.role.grantPassRole(role);
-      Validations.of(role).acknowledge(
-        {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/${endpoint.modelPackageGroupName.toLowerCase()}/*]`,
-          reason: `Versions of ${useCase}'s model package group are numbered by the registry.`,
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/${names}]`,
-          reason: `The function names each new model ${names} (use case, version, time).`,
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/${names}]`,
-          reason: `The function names each new endpoint configuration ${names}.`,
-        },
-      );
-    }
+    for (const [useCase, endpoint] of deployable) grantDeployTo(role, useCase, endpoint, arn);
     // The live configuration it copies has whatever name the last deployment gave it.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -126,6 +87,14 @@ export class ModelDeployment extends Construct {
       reason: 'DescribeEndpointConfig reads the live configuration, named by the deployment before.',
     });
 
+    this.rule = this.approvalRule(
+      fn,
+      deployable.map(([, e]) => e.modelPackageGroupName),
+    );
+  }
+
+  /** The rule on approvals in these groups; events it cannot deliver go to a queue of its own. */
+  private approvalRule(fn: lambda.IFunction, groups: string[]): events.Rule {
     const deadLetters = new sqs.Queue(this, 'DeadLetterQueue', {
       ...DEAD_LETTER_QUEUE_PROPS,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -134,17 +103,67 @@ export class ModelDeployment extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'This is the dead-letter queue of the approval rule itself.',
     });
-    this.rule = new events.Rule(this, 'ApprovalRule', {
+    return new events.Rule(this, 'ApprovalRule', {
       description: 'Model package approved in the registry: deploy it',
       eventPattern: {
         source: ['aws.sagemaker'],
         detailType: ['SageMaker Model Package State Change'],
         detail: {
-          ModelPackageGroupName: deployable.map(([, e]) => e.modelPackageGroupName),
+          ModelPackageGroupName: groups,
           ModelApprovalStatus: ['Approved'],
         },
       },
       targets: [new targets.LambdaFunction(fn, { deadLetterQueue: deadLetters, retryAttempts: 2 })],
     });
   }
+}
+
+type SageMakerArn = (resource: string, resourceName: string) => string;
+
+/** What deploying a use case's approved versions needs: its packages, new models and configurations, its endpoint. */
+function grantDeployTo(
+  role: iam.Role,
+  useCase: string,
+  endpoint: InferenceEndpoint,
+  arn: SageMakerArn,
+): void {
+  // SageMaker ARNs spell resource names in lower case.
+  const packages = arn('model-package', `${endpoint.modelPackageGroupName.toLowerCase()}/*`);
+  const names = `${useCase.toLowerCase()}-*`;
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage'],
+      resources: [packages],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['sagemaker:CreateModel'], resources: [arn('model', names)] }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['sagemaker:CreateEndpointConfig'],
+      resources: [arn('endpoint-config', names)],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
+      resources: [endpoint.endpoint?.ref ?? ''],
+    }),
+  );
+  endpoint.role.grantPassRole(role);
+  Validations.of(role).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/${endpoint.modelPackageGroupName.toLowerCase()}/*]`,
+      reason: `Versions of ${useCase}'s model package group are numbered by the registry.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/${names}]`,
+      reason: `The function names each new model ${names} (use case, version, time).`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/${names}]`,
+      reason: `The function names each new endpoint configuration ${names}.`,
+    },
+  );
 }
