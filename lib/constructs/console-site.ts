@@ -1,10 +1,21 @@
-import { DefaultStackSynthesizer, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DefaultStackSynthesizer,
+  DockerImage,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { buildConsoleInto, CONSOLE_SOURCE } from '../../tools/console-bundle.ts';
 import type { Construct } from 'constructs';
 
 /** Where the console's API is served, on the distribution's own origin. */
@@ -95,7 +106,7 @@ export function consoleDistribution(
 }
 
 /** BucketDeployment's own function and role are CDK's: what cdk-nag finds there and why it is accepted. */
-export function acknowledgeSiteDeployment(scope: Construct, siteBucket: s3.Bucket): void {
+function acknowledgeSiteDeployment(scope: Construct, siteBucket: s3.Bucket): void {
   const stack = Stack.of(scope);
   const siteArn = `<${stack.getLogicalId(siteBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
   // The bootstrap's asset bucket, as cdk-nag names it (a custom bucket name is the deployer's to acknowledge).
@@ -139,4 +150,56 @@ export function acknowledgeSiteDeployment(scope: Construct, siteBucket: s3.Bucke
       },
     );
   }
+}
+
+/** The bucket of the console's files; CloudFront reads it, nobody else. */
+export function consoleSiteBucket(scope: Construct, accessLogsBucket: s3.IBucket): s3.Bucket {
+  return new s3.Bucket(scope, 'Site', {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    serverAccessLogsBucket: accessLogsBucket,
+    serverAccessLogsPrefix: 'console-site/',
+    removalPolicy: RemovalPolicy.RETAIN,
+    // A deployment replaces the page's files: the versions it replaced stay a month, to roll back.
+    versioned: true,
+    lifecycleRules: [
+      {
+        noncurrentVersionExpiration: Duration.days(30),
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      },
+    ],
+  });
+}
+
+/** Builds the console and puts it in its bucket with the page's config, then refreshes CloudFront's copies. */
+export function deployConsoleSite(
+  scope: Construct,
+  siteBucket: s3.Bucket,
+  distribution: cloudfront.Distribution,
+  config: Readonly<Record<string, string>>,
+): void {
+  new s3deploy.BucketDeployment(scope, 'Deploy', {
+    destinationBucket: siteBucket,
+    sources: [
+      s3deploy.Source.asset(CONSOLE_SOURCE, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Built on this machine with esbuild; the image is only named because CDK requires one.
+          image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-alpine'),
+          local: {
+            tryBundle(outputDir: string) {
+              buildConsoleInto(outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      s3deploy.Source.jsonData('config.json', config),
+    ],
+    distribution,
+    distributionPaths: ['/index.html', '/config.json', '/main.js', '/main.css'],
+    memoryLimit: 256,
+  });
+  acknowledgeSiteDeployment(scope, siteBucket);
 }

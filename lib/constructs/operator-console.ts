@@ -1,16 +1,6 @@
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import * as path from 'node:path';
-import {
-  AssetHashType,
-  CfnOutput,
-  DockerImage,
-  Duration,
-  Fn,
-  Names,
-  RemovalPolicy,
-  Stack,
-  Token,
-} from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -21,16 +11,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { serviceFunction } from '../service-function.ts';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ROLE_GROUPS } from '../../core/operators/actor.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { compiledUseCases } from '../use-case-config.ts';
 import type { TelemetryReads } from '../telemetry-store.ts';
-import { buildConsoleInto, CONSOLE_SOURCE } from '../../tools/console-bundle.ts';
 import type { Alerting } from './alerting.ts';
-import { acknowledgeSiteDeployment, API_PATH, consoleDistribution } from './console-site.ts';
+import { API_PATH, consoleDistribution, consoleSiteBucket, deployConsoleSite } from './console-site.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'console', 'handler.ts');
 
@@ -103,22 +91,7 @@ export class OperatorConsole extends Construct {
     });
     this.apiFunction = this.createFunction(props);
     this.api = this.createApi(props);
-    this.siteBucket = new s3.Bucket(this, 'Site', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: 'console-site/',
-      removalPolicy: RemovalPolicy.RETAIN,
-      // A deployment replaces the page's files: the versions it replaced stay a month, to roll back.
-      versioned: true,
-      lifecycleRules: [
-        {
-          noncurrentVersionExpiration: Duration.days(30),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
-    });
+    this.siteBucket = consoleSiteBucket(this, props.accessLogsBucket);
     this.distribution = consoleDistribution(this, this.siteBucket, this.api, props.accessLogsBucket);
     this.url = `https://${this.distribution.distributionDomainName}/`;
 
@@ -152,33 +125,11 @@ export class OperatorConsole extends Construct {
       if (permission instanceof lambda.CfnPermission) permission.sourceAccount = Stack.of(this).account;
     }
 
-    new s3deploy.BucketDeployment(this, 'Deploy', {
-      destinationBucket: this.siteBucket,
-      sources: [
-        s3deploy.Source.asset(CONSOLE_SOURCE, {
-          assetHashType: AssetHashType.OUTPUT,
-          bundling: {
-            // Built on this machine with esbuild; the image is only named because CDK requires one.
-            image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-alpine'),
-            local: {
-              tryBundle(outputDir: string) {
-                buildConsoleInto(outputDir);
-                return true;
-              },
-            },
-          },
-        }),
-        s3deploy.Source.jsonData('config.json', {
-          mode: 'cognito',
-          domain: this.domain.baseUrl(),
-          clientId: this.userPoolClient.userPoolClientId,
-        }),
-      ],
-      distribution: this.distribution,
-      distributionPaths: ['/index.html', '/config.json', '/main.js', '/main.css'],
-      memoryLimit: 256,
+    deployConsoleSite(this, this.siteBucket, this.distribution, {
+      mode: 'cognito',
+      domain: this.domain.baseUrl(),
+      clientId: this.userPoolClient.userPoolClientId,
     });
-    acknowledgeSiteDeployment(this, this.siteBucket);
 
     new CfnOutput(this, 'Url', { description: 'The operator console', value: this.url });
     new CfnOutput(this, 'UserPoolId', {

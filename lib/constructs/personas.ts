@@ -44,7 +44,26 @@ export class Personas extends Construct {
 
   constructor(scope: Construct, id: string, props: PersonasProps) {
     super(scope, id);
-    const principal = new iam.PrincipalWithConditions(props.principal ?? new iam.AccountRootPrincipal(), {
+    const roles = this.createRoles(props.principal);
+    this.roles = roles;
+    const get = (persona: Persona): iam.Role => {
+      const found = roles.get(persona);
+      if (!found) throw new Error(`no role for ${persona}`);
+      return found;
+    };
+    const ml = get('ml-engineer');
+    const auditor = get('auditor');
+    grantReadAlerts(PERSONAS.map(get), props);
+    grantAnalysis((['analyst', 'reliability-engineer', 'ml-engineer'] as const).map(get), props);
+    grantRegistry((['reliability-engineer', 'ml-engineer'] as const).map(get), auditor, ml, props);
+    grantTraining(ml, props);
+    grantAudit(auditor, props);
+    this.acknowledge(props);
+  }
+
+  /** One role per persona, each assumed only with MFA. */
+  private createRoles(assumer: iam.IPrincipal | undefined): Map<Persona, iam.Role> {
+    const principal = new iam.PrincipalWithConditions(assumer ?? new iam.AccountRootPrincipal(), {
       Bool: { 'aws:MultiFactorAuthPresent': 'true' },
     });
     const role = (persona: Persona, description: string) =>
@@ -62,131 +81,7 @@ export class Personas extends Construct {
       ['ml-engineer', role('ml-engineer', "an engineer's rights; trains and registers model versions")],
       ['auditor', role('auditor', 'reads the evidence; changes nothing')],
     ]);
-    this.roles = roles;
-    const stack = Stack.of(this);
-    const get = (persona: Persona): iam.Role => {
-      const found = roles.get(persona);
-      if (!found) throw new Error(`no role for ${persona}`);
-      return found;
-    };
-    const readers = PERSONAS.map(get);
-    const analysts = (['analyst', 'reliability-engineer', 'ml-engineer'] as const).map(get);
-    const approvers = (['reliability-engineer', 'ml-engineer'] as const).map(get);
-    const ml = get('ml-engineer');
-    const auditor = get('auditor');
-
-    // Everyone reads alerts and decisions (the table's items are KMS-encrypted).
-    for (const r of readers) {
-      r.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-          resources: [props.alerting.table.tableArn, `${props.alerting.table.tableArn}/index/*`],
-        }),
-      );
-      props.dataKey.grant(r, 'kms:Decrypt', 'kms:DescribeKey');
-    }
-    for (const r of analysts) {
-      props.telemetry.grantRead(r);
-      r.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject'],
-          resources: [props.quarantineBucket.arnForObjects('quarantine/*')],
-        }),
-      );
-      r.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [props.quarantineBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': ['quarantine/*'] } },
-        }),
-      );
-    }
-    const packageArns = [...props.endpoints.values()].map((e) =>
-      stack.formatArn({
-        service: 'sagemaker',
-        resource: 'model-package',
-        resourceName: `${e.modelPackageGroupName.toLowerCase()}/*`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      }),
-    );
-    const groupArns = [...props.endpoints.values()].map((e) => e.modelPackageGroup.attrModelPackageGroupArn);
-    if (packageArns.length > 0) {
-      for (const r of [...approvers, auditor]) {
-        r.addToPolicy(
-          new iam.PolicyStatement({
-            actions: [
-              'sagemaker:DescribeModelPackage',
-              'sagemaker:DescribeModelPackageGroup',
-              'sagemaker:ListModelPackages',
-            ],
-            resources: [...packageArns, ...groupArns],
-          }),
-        );
-      }
-      // The approval itself; the deploy function withdraws one by the version's own creator.
-      for (const r of approvers) {
-        r.addToPolicy(
-          new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: packageArns }),
-        );
-      }
-      ml.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['sagemaker:CreateModelPackage'],
-          resources: [...packageArns, ...groupArns],
-        }),
-      );
-    }
-    for (const [useCase, endpoint] of props.endpoints) {
-      ml.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'sagemaker:CreateTrainingJob',
-            'sagemaker:DescribeTrainingJob',
-            'sagemaker:StopTrainingJob',
-          ],
-          resources: [
-            stack.formatArn({
-              service: 'sagemaker',
-              resource: 'training-job',
-              resourceName: `${useCase.toLowerCase()}-*`,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-      endpoint.role.grantPassRole(ml);
-      ml.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject', 's3:PutObject'],
-          resources: [
-            props.artifactBucket.arnForObjects(endpoint.trainingDataPrefix + '*'),
-            props.artifactBucket.arnForObjects(endpoint.modelOutputPrefix + '*'),
-          ],
-        }),
-      );
-    }
-    if (props.endpoints.size > 0) props.dataKey.grant(ml, 'kms:GenerateDataKey');
-
-    // The auditor: the application's audit archive, and the trail's files and logs. Reads only.
-    auditor.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['events:DescribeArchive', 'events:ListReplays'],
-        resources: [props.alerting.auditArchive.archiveArn],
-      }),
-    );
-    auditor.addToPolicy(new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }));
-    if (props.auditTrail) {
-      const trail = props.auditTrail;
-      trail.bucket.grantRead(auditor);
-      trail.logGroup.grantRead(auditor);
-      auditor.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['cloudtrail:GetTrailStatus', 'cloudtrail:DescribeTrails', 'cloudtrail:GetEventSelectors'],
-          resources: [trail.trail.trailArn],
-        }),
-      );
-    }
-    this.acknowledge(props);
+    return roles;
   }
 
   private acknowledge(props: PersonasProps): void {
@@ -255,5 +150,140 @@ export class Personas extends Construct {
         },
       );
     }
+  }
+}
+
+/** Everyone reads alerts and decisions (the table's items are KMS-encrypted). */
+function grantReadAlerts(readers: readonly iam.Role[], props: PersonasProps): void {
+  for (const r of readers) {
+    r.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        resources: [props.alerting.table.tableArn, `${props.alerting.table.tableArn}/index/*`],
+      }),
+    );
+    props.dataKey.grant(r, 'kms:Decrypt', 'kms:DescribeKey');
+  }
+}
+
+/** Analysts and engineers also read telemetry and the quarantined messages. */
+function grantAnalysis(analysts: readonly iam.Role[], props: PersonasProps): void {
+  for (const r of analysts) {
+    props.telemetry.grantRead(r);
+    r.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.quarantineBucket.arnForObjects('quarantine/*')],
+      }),
+    );
+    r.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.quarantineBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['quarantine/*'] } },
+      }),
+    );
+  }
+}
+
+/** Engineers and the auditor read the model registry; engineers approve, ML engineers register. */
+function grantRegistry(
+  approvers: readonly iam.Role[],
+  auditor: iam.Role,
+  ml: iam.Role,
+  props: PersonasProps,
+): void {
+  const stack = Stack.of(auditor);
+  const packageArns = [...props.endpoints.values()].map((e) =>
+    stack.formatArn({
+      service: 'sagemaker',
+      resource: 'model-package',
+      resourceName: `${e.modelPackageGroupName.toLowerCase()}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }),
+  );
+  const groupArns = [...props.endpoints.values()].map((e) => e.modelPackageGroup.attrModelPackageGroupArn);
+  if (packageArns.length > 0) {
+    for (const r of [...approvers, auditor]) {
+      r.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'sagemaker:DescribeModelPackage',
+            'sagemaker:DescribeModelPackageGroup',
+            'sagemaker:ListModelPackages',
+          ],
+          resources: [...packageArns, ...groupArns],
+        }),
+      );
+    }
+    // The approval itself; the deploy function withdraws one by the version's own creator.
+    for (const r of approvers) {
+      r.addToPolicy(
+        new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: packageArns }),
+      );
+    }
+    ml.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:CreateModelPackage'],
+        resources: [...packageArns, ...groupArns],
+      }),
+    );
+  }
+}
+
+/** ML engineers train each use case's model on its data and write its artifacts. */
+function grantTraining(ml: iam.Role, props: PersonasProps): void {
+  const stack = Stack.of(ml);
+  for (const [useCase, endpoint] of props.endpoints) {
+    ml.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopTrainingJob',
+        ],
+        resources: [
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'training-job',
+            resourceName: `${useCase.toLowerCase()}-*`,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    endpoint.role.grantPassRole(ml);
+    ml.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [
+          props.artifactBucket.arnForObjects(endpoint.trainingDataPrefix + '*'),
+          props.artifactBucket.arnForObjects(endpoint.modelOutputPrefix + '*'),
+        ],
+      }),
+    );
+  }
+  if (props.endpoints.size > 0) props.dataKey.grant(ml, 'kms:GenerateDataKey');
+}
+
+/** The auditor: the application's audit archive, and the trail's files and logs. Reads only. */
+function grantAudit(auditor: iam.Role, props: PersonasProps): void {
+  auditor.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['events:DescribeArchive', 'events:ListReplays'],
+      resources: [props.alerting.auditArchive.archiveArn],
+    }),
+  );
+  auditor.addToPolicy(new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }));
+  if (props.auditTrail) {
+    const trail = props.auditTrail;
+    trail.bucket.grantRead(auditor);
+    trail.logGroup.grantRead(auditor);
+    auditor.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudtrail:GetTrailStatus', 'cloudtrail:DescribeTrails', 'cloudtrail:GetEventSelectors'],
+        resources: [trail.trail.trailArn],
+      }),
+    );
   }
 }

@@ -1,12 +1,9 @@
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
-import { Aspects, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { NotifyAlarms } from '../alarm-notifications.ts';
-import { limitGrantsToAwsServices } from '../grants.ts';
-import { EncryptAndExpireLogGroups } from '../log-groups.ts';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { accessLogsBucket, dataKey, operationsTopic } from './pipeline-foundation.ts';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { acceptedContractRefs, type UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { Alerting } from '../constructs/alerting.ts';
@@ -100,88 +97,144 @@ export class PipelineStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    if (props.useCases.length === 0) {
-      throw new Error('PipelineStack needs at least one use-case manifest, got none');
-    }
-    const ids = props.useCases.map((useCase) => useCase.id);
-    const duplicate = ids.find((useCaseId, index) => ids.indexOf(useCaseId) !== index);
-    if (duplicate) throw new Error(`use case "${duplicate}" is given twice`);
+    validateUseCases(props);
 
-    this.encryptionKey = new kms.Key(this, 'DataKey', {
-      description: 'aiot-pipeline: telemetry, queues and quarantine',
-      enableKeyRotation: true,
-    });
-    limitGrantsToAwsServices(this.encryptionKey);
-    Aspects.of(this).add(new EncryptAndExpireLogGroups(this.encryptionKey));
-    // Server access logs can only be delivered to an SSE-S3 bucket.
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      // Versions guard against a deleted or overwritten log; both expire, so the bucket does not grow forever.
-      versioned: true,
-      lifecycleRules: [
-        {
-          expiration: Duration.days(400),
-          noncurrentVersionExpiration: Duration.days(30),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket itself; logging it into itself would loop.',
-    });
-    this.operationsTopic = new sns.Topic(this, 'OperationsTopic', {
-      displayName: 'aiot-pipeline operations: alarms of the pipeline itself',
-      masterKey: this.encryptionKey,
-      enforceSSL: true,
-    });
-    // CloudWatch publishes the alarms to the encrypted topic, for this account's alarms only.
-    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': this.account } };
-    this.operationsTopic.grantPublish(
-      new iam.PrincipalWithConditions(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), fromThisAccount),
-    );
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublishToOperationsTopic',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: fromThisAccount,
-      }),
-    );
-    Aspects.of(this).add(new NotifyAlarms(this.operationsTopic));
-    new CfnOutput(this, 'OperationsTopicArn', {
-      description:
-        'Subscribe the people who run the pipeline: every alarm of the stack (dead letters, backlogs, endpoint errors) goes here',
-      value: this.operationsTopic.topicArn,
-    });
+    this.encryptionKey = dataKey(this);
+    const accessLogs = accessLogsBucket(this);
+    this.operationsTopic = operationsTopic(this, this.encryptionKey);
     this.iotLogging =
       props.iotLogging === false ? undefined : new IotLogging(this, 'IotLogging', props.iotLogging);
-    this.quarantineBucket = new SecureBucket(this, 'Quarantine', {
-      encryptionKey: this.encryptionKey,
-      accessLogsBucket: accessLogs,
-    }).bucket;
-    new CfnOutput(this, 'QuarantineBucketName', {
-      description: 'Quarantined messages (quarantine/), rule errors (undeliverable/), Timestream rejections',
-      value: this.quarantineBucket.bucketName,
-    });
+    this.quarantineBucket = this.secureBucket(
+      'Quarantine',
+      accessLogs,
+      'QuarantineBucketName',
+      'Quarantined messages (quarantine/), rule errors (undeliverable/), Timestream rejections',
+    );
+    this.artifactBucket = this.secureBucket(
+      'Artifacts',
+      accessLogs,
+      'ArtifactBucketName',
+      'Model training data (training-data/), artifacts (models/) and endpoint data capture (data-capture/)',
+    );
+    this.inference = this.inferenceEndpoints(props);
 
-    this.artifactBucket = new SecureBucket(this, 'Artifacts', {
+    this.influx = this.influxStore(props);
+
+    this.alerting = this.createAlerting(props);
+
+    this.useCases = this.createUseCases(props);
+    this.telemetry = this.telemetryReads(props);
+    const telemetry = this.telemetry;
+    this.driftChecks = new DriftChecks(this, 'Drift', {
+      useCases: props.useCases,
+      contracts: props.contracts,
+      alerting: this.alerting,
+      telemetry,
+      endpoints: this.inference,
+    });
+    this.kpis = new KpiSchedule(this, 'Kpis', {
+      useCases: props.useCases,
+      contracts: props.contracts,
+      alerting: this.alerting,
+      telemetry,
+      encryptionKey: this.encryptionKey,
+    });
+    this.operatorConsole = new OperatorConsole(this, 'Console', {
+      ...props.console,
+      useCases: props.useCases,
+      contracts: props.contracts,
+      alerting: this.alerting,
+      telemetry,
+      kpiTable: this.kpis.table,
+      accessLogsBucket: accessLogs,
+    });
+    this.modelDeployment = this.createModelDeployment();
+    this.auditTrail = this.createAuditTrail(props, accessLogs);
+    this.fleetProvisioning = this.createFleetProvisioning(props);
+    this.personas = new Personas(this, 'Personas', {
+      alerting: this.alerting,
+      telemetry,
+      dataKey: this.encryptionKey,
+      quarantineBucket: this.quarantineBucket,
+      artifactBucket: this.artifactBucket,
+      endpoints: this.inference,
+      ...(this.auditTrail ? { auditTrail: this.auditTrail } : {}),
+    });
+    this.outputPersonas();
+  }
+
+  /** One ingestion path per use case: its rule, queues, validation and storage. */
+  private createUseCases(props: PipelineStackProps): Map<string, UseCaseIngestion> {
+    return new Map(
+      props.useCases.map((manifest) => [
+        manifest.id,
+        new UseCaseIngestion(this, `UseCase-${manifest.id}`, {
+          manifest,
+          contracts: props.contracts.getAll(acceptedContractRefs(manifest)),
+          encryptionKey: this.encryptionKey,
+          quarantineBucket: this.quarantineBucket,
+          pipeline: props.pipeline,
+          inference: this.inference.get(manifest.id),
+          alerting: this.alerting,
+          ...(this.influx ? { telemetry: this.influx.useCase(manifest.id) } : {}),
+        }),
+      ]),
+    );
+  }
+
+  /** InfluxDB where the stack has it; otherwise the use cases' LiveAnalytics databases. */
+  private telemetryReads(props: PipelineStackProps): TelemetryReads {
+    if (this.influx) return this.influx;
+    const databases = new Map(
+      [...this.useCases].flatMap(([id, ingestion]) =>
+        ingestion.database ? [[id, ingestion.database] as [string, TelemetryDatabase]] : [],
+      ),
+    );
+    return new LiveAnalyticsReads(this, props.useCases, databases);
+  }
+
+  private createModelDeployment(): ModelDeployment | undefined {
+    if (![...this.inference.values()].some((e) => e.endpoint)) return undefined;
+    return new ModelDeployment(this, 'ModelDeployment', {
+      endpoints: this.inference,
+      alerting: this.alerting,
+      encryptionKey: this.encryptionKey,
+    });
+  }
+
+  private createAuditTrail(props: PipelineStackProps, accessLogs: s3.IBucket): AuditTrail | undefined {
+    if (props.auditTrail === false) return undefined;
+    return new AuditTrail(this, 'Audit', {
+      ...props.auditTrail,
+      dataEventBuckets: [this.quarantineBucket, this.artifactBucket],
+      dataEventTables: [this.alerting.table],
+      accessLogsBucket: accessLogs,
+    });
+  }
+
+  private createFleetProvisioning(props: PipelineStackProps): FleetProvisioning | undefined {
+    if (props.fleetProvisioning === false) return undefined;
+    const devicePolicies = new Map(
+      [...this.useCases].map(([useCaseId, ingestion]) => [useCaseId, ingestion.devicePolicy.policyName]),
+    );
+    return new FleetProvisioning(this, 'Provisioning', {
+      devicePolicies,
+      encryptionKey: this.encryptionKey,
+    });
+  }
+
+  private secureBucket(id: string, accessLogs: s3.IBucket, outputId: string, description: string): s3.Bucket {
+    const bucket = new SecureBucket(this, id, {
       encryptionKey: this.encryptionKey,
       accessLogsBucket: accessLogs,
     }).bucket;
-    new CfnOutput(this, 'ArtifactBucketName', {
-      description:
-        'Model training data (training-data/), artifacts (models/) and endpoint data capture (data-capture/)',
-      value: this.artifactBucket.bucketName,
-    });
-    const unknown = Object.keys(props.modelArtifacts ?? {}).filter((id) => !ids.includes(id));
-    if (unknown.length > 0)
-      throw new Error(`model artifacts given for unknown use cases: ${unknown.join(', ')}`);
-    this.inference = new Map(
+    new CfnOutput(this, outputId, { description, value: bucket.bucketName });
+    return bucket;
+  }
+
+  /** Each use case with a model: its image, role and registry group, and its endpoint once trained. */
+  private inferenceEndpoints(props: PipelineStackProps): Map<string, InferenceEndpoint> {
+    return new Map(
       props.useCases.flatMap((manifest) => {
         if (!manifest.model) return [];
         const inference = new InferenceEndpoint(this, `Inference-${manifest.id}`, {
@@ -213,8 +266,10 @@ export class PipelineStack extends Stack {
         return [[manifest.id, inference] as const];
       }),
     );
+  }
 
-    this.influx =
+  private influxStore(props: PipelineStackProps): InfluxTelemetryStore | undefined {
+    const influx =
       (props.telemetryStore ?? 'influxdb') === 'influxdb'
         ? new InfluxTelemetryStore(this, 'Telemetry', {
             ...props.influx,
@@ -225,129 +280,47 @@ export class PipelineStack extends Stack {
             encryptionKey: this.encryptionKey,
           })
         : undefined;
-    if (this.influx) {
+    if (influx) {
       new CfnOutput(this, 'InfluxDbUrl', {
         description: 'InfluxDB API and UI (inside the VPC); a bucket per use case',
-        value: this.influx.url,
+        value: influx.url,
       });
       new CfnOutput(this, 'InfluxDbAdminSecretArn', {
         description:
           "InfluxDB admin user and password: for creating analysts' own users, not for applications",
-        value: this.influx.adminSecret.secretArn,
+        value: influx.adminSecret.secretArn,
       });
       new CfnOutput(this, 'InfluxDbReadTokenSecretArn', {
         description: 'Read-only InfluxDB token of every use case bucket (analysts, dashboards)',
-        value: this.influx.readTokenSecret.secretArn,
+        value: influx.readTokenSecret.secretArn,
       });
     }
+    return influx;
+  }
 
-    this.alerting = new Alerting(this, 'Alerting', {
+  private createAlerting(props: PipelineStackProps): Alerting {
+    const alerting = new Alerting(this, 'Alerting', {
       encryptionKey: this.encryptionKey,
       useCases: props.useCases.map((u) => ({ id: u.id, groupWindowSeconds: u.alerts.groupWindowSeconds })),
     });
     new CfnOutput(this, 'AlertTableName', {
       description: 'Device baselines, alert state, alerts, silences and feedback',
-      value: this.alerting.table.tableName,
+      value: alerting.table.tableName,
     });
     new CfnOutput(this, 'EventBusName', {
       description: 'Alert events (Alert Opened, Alert Acknowledged, Alert Resolved, Feedback Given)',
-      value: this.alerting.bus.eventBusName,
+      value: alerting.bus.eventBusName,
     });
-    for (const [useCase, topic] of this.alerting.topics) {
+    for (const [useCase, topic] of alerting.topics) {
       new CfnOutput(this, `AlertTopic-${useCase}`, {
         description: `Subscribe people to ${useCase}'s grouped alert notifications here`,
         value: topic.topicArn,
       });
     }
+    return alerting;
+  }
 
-    this.useCases = new Map(
-      props.useCases.map((manifest) => [
-        manifest.id,
-        new UseCaseIngestion(this, `UseCase-${manifest.id}`, {
-          manifest,
-          contracts: props.contracts.getAll(acceptedContractRefs(manifest)),
-          encryptionKey: this.encryptionKey,
-          quarantineBucket: this.quarantineBucket,
-          pipeline: props.pipeline,
-          inference: this.inference.get(manifest.id),
-          alerting: this.alerting,
-          ...(this.influx ? { telemetry: this.influx.useCase(manifest.id) } : {}),
-        }),
-      ]),
-    );
-
-    this.telemetry =
-      this.influx ??
-      new LiveAnalyticsReads(
-        this,
-        props.useCases,
-        new Map(
-          [...this.useCases].flatMap(([id, ingestion]) =>
-            ingestion.database ? [[id, ingestion.database] as [string, TelemetryDatabase]] : [],
-          ),
-        ),
-      );
-    const telemetry = this.telemetry;
-    this.driftChecks = new DriftChecks(this, 'Drift', {
-      useCases: props.useCases,
-      contracts: props.contracts,
-      alerting: this.alerting,
-      telemetry,
-      endpoints: this.inference,
-    });
-    this.kpis = new KpiSchedule(this, 'Kpis', {
-      useCases: props.useCases,
-      contracts: props.contracts,
-      alerting: this.alerting,
-      telemetry,
-      encryptionKey: this.encryptionKey,
-    });
-    this.operatorConsole = new OperatorConsole(this, 'Console', {
-      ...props.console,
-      useCases: props.useCases,
-      contracts: props.contracts,
-      alerting: this.alerting,
-      telemetry,
-      kpiTable: this.kpis.table,
-      accessLogsBucket: accessLogs,
-    });
-    this.modelDeployment = [...this.inference.values()].some((e) => e.endpoint)
-      ? new ModelDeployment(this, 'ModelDeployment', {
-          endpoints: this.inference,
-          alerting: this.alerting,
-          encryptionKey: this.encryptionKey,
-        })
-      : undefined;
-    this.auditTrail =
-      props.auditTrail === false
-        ? undefined
-        : new AuditTrail(this, 'Audit', {
-            ...props.auditTrail,
-            dataEventBuckets: [this.quarantineBucket, this.artifactBucket],
-            dataEventTables: [this.alerting.table],
-            accessLogsBucket: accessLogs,
-          });
-    this.fleetProvisioning =
-      props.fleetProvisioning === false
-        ? undefined
-        : new FleetProvisioning(this, 'Provisioning', {
-            devicePolicies: new Map(
-              [...this.useCases].map(([useCaseId, ingestion]) => [
-                useCaseId,
-                ingestion.devicePolicy.policyName,
-              ]),
-            ),
-            encryptionKey: this.encryptionKey,
-          });
-    this.personas = new Personas(this, 'Personas', {
-      alerting: this.alerting,
-      telemetry,
-      dataKey: this.encryptionKey,
-      quarantineBucket: this.quarantineBucket,
-      artifactBucket: this.artifactBucket,
-      endpoints: this.inference,
-      ...(this.auditTrail ? { auditTrail: this.auditTrail } : {}),
-    });
+  private outputPersonas(): void {
     for (const [persona, role] of this.personas.roles) {
       new CfnOutput(this.personas, `${persona}RoleArn`, {
         description: `IAM role of the ${persona} persona (assumed with MFA)`,
@@ -361,4 +334,17 @@ export class PipelineStack extends Stack {
       });
     }
   }
+}
+
+/** Use cases are named once each, and model artifacts only for use cases of the stack. */
+function validateUseCases(props: PipelineStackProps): void {
+  if (props.useCases.length === 0) {
+    throw new Error('PipelineStack needs at least one use-case manifest, got none');
+  }
+  const ids = props.useCases.map((useCase) => useCase.id);
+  const duplicate = ids.find((useCaseId, index) => ids.indexOf(useCaseId) !== index);
+  if (duplicate) throw new Error(`use case "${duplicate}" is given twice`);
+  const unknown = Object.keys(props.modelArtifacts ?? {}).filter((id) => !ids.includes(id));
+  if (unknown.length > 0)
+    throw new Error(`model artifacts given for unknown use cases: ${unknown.join(', ')}`);
 }
