@@ -106,14 +106,15 @@ export function scoringTotals(
 
 /**
  * The end-of-run table. Each column says what it counts on a second header line: MQTT messages
- * (a packed one holds several readings) or readings.
+ * (a packed one holds several readings) or readings. `acknowledged` counts the simulated fleet's
+ * readings only; `stored` also counts other clients' (mosquitto_pub, `aiot edge`).
  */
 export function printSummary(runtime: LocalRuntime, seconds: number, acknowledged: number | undefined): void {
   const c = runtime.counters;
   const scoring = scoringTotals(runtime);
   const columns: [string, string, unknown][] = [
     ['messages', 'received', c.received],
-    ['acknowledged', 'readings', acknowledged ?? '-'],
+    ['acknowledged', 'fleet readings', acknowledged ?? '-'],
     ['stored', 'readings', c.stored],
     ['duplicates', 'readings', c.duplicates],
     ['quarantined', 'readings', c.quarantined],
