@@ -6,10 +6,10 @@ export interface StatusSource {
   readonly deadLetters: number;
   readonly devices: number;
   readonly scoring?: {
+    /** Readings scored, calibration readings among them. */
+    scored: number;
     anomalies: number;
     skipped: number;
-    /** Readings that calibrated a device's baseline: scored, never flagged. */
-    calibrating?: number;
     latency?: { p50: number; p99: number };
   };
   /** Use cases still calibrating, said briefly; empty once every device is calibrated. */
@@ -37,23 +37,9 @@ export class StatusLine {
   }
 
   render(now = Date.now()): string {
-    const { counters, queueDepth, deadLetters, devices, scoring, calibration } = this.source();
-    const elapsed = this.previous ? (now - this.previous.at) / 1000 : 0;
-    const rate = (current: number, before: number | undefined) =>
-      elapsed > 0 && before !== undefined ? ((current - before) / elapsed).toFixed(1) : '-';
-    const line =
-      `devices ${devices}${calibration ? ` | calibrating: ${calibration}` : ''} | in ${counters.received} msgs (${rate(counters.received, this.previous?.received)}/s)` +
-      ` | stored ${counters.stored} (${rate(counters.stored, this.previous?.stored)}/s)` +
-      ` | dup ${counters.duplicates} | quarantined ${counters.quarantined} | refused ${counters.refused}` +
-      ` | queue ${queueDepth} | dead-letter ${deadLetters}` +
-      (scoring
-        ? ` | anomalies ${scoring.anomalies}` +
-          ((scoring.calibrating ?? 0) > 0
-            ? ` (${scoring.calibrating ?? 0} calibration readings so far)`
-            : '') +
-          ` | inference p50/p99 ${scoring.latency ? `${scoring.latency.p50.toFixed(1)}/${scoring.latency.p99.toFixed(1)} ms` : '-'}` +
-          (scoring.skipped > 0 ? ` | unscored ${scoring.skipped}` : '')
-        : '');
+    const source = this.source();
+    const { counters } = source;
+    const line = this.fields(source, now).join(' | ');
     this.previous = { at: now, received: counters.received, stored: counters.stored };
     if (this.stream.isTTY) {
       // One terminal line: a longer one would wrap, and the next rewrite would leave its tail behind.
@@ -64,6 +50,37 @@ export class StatusLine {
       this.stream.write(`${new Date(now).toISOString()} ${line}\n`);
     }
     return line;
+  }
+
+  /**
+   * What a newcomer looks for first comes first (stored, scored, anomalies, calibration), so a
+   * narrow terminal cuts the plumbing figures, not those.
+   */
+  private fields(source: StatusSource, now: number): string[] {
+    const { counters, queueDepth, deadLetters, devices, scoring, calibration } = source;
+    const elapsed = this.previous ? (now - this.previous.at) / 1000 : 0;
+    const rate = (current: number, before: number | undefined) =>
+      elapsed > 0 && before !== undefined ? ((current - before) / elapsed).toFixed(1) : '-';
+    const latency = scoring?.latency;
+    return [
+      `devices ${devices}`,
+      `stored ${counters.stored} (${rate(counters.stored, this.previous?.stored)}/s)`,
+      ...(scoring
+        ? [
+            `scored ${scoring.scored}`,
+            `anomalies ${scoring.anomalies}`,
+            `p50/p99 ${latency ? `${latency.p50.toFixed(1)}/${latency.p99.toFixed(1)} ms` : '-'}`,
+          ]
+        : []),
+      ...(calibration ? [`calibrating: ${calibration}`] : []),
+      `in ${counters.received} msgs (${rate(counters.received, this.previous?.received)}/s)`,
+      `queue ${queueDepth}`,
+      `quarantined ${counters.quarantined}`,
+      `refused ${counters.refused}`,
+      `dup ${counters.duplicates}`,
+      `dead-letter ${deadLetters}`,
+      ...(scoring && scoring.skipped > 0 ? [`unscored ${scoring.skipped}`] : []),
+    ];
   }
 
   stop(): void {
