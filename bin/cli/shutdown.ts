@@ -7,7 +7,7 @@ export interface ShutdownSignalsOptions {
   readonly exit?: (code: number) => void;
   /**
    * Signals closer than this to the previous one are the same press: a terminal's Ctrl-C reaches
-   * the whole process group (npm, tsx and the runtime), and tsx relays it once more. @default 1000
+   * the whole process group (npm and the runtime), and npm forwards it once more. @default 1000
    */
   readonly samePressMs?: number;
   readonly now?: () => number;

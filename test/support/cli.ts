@@ -39,7 +39,7 @@ export function aiot(
       stdout += chunk.toString();
       if (options.interruptWhen && !interrupted && options.interruptWhen.test(stdout)) {
         interrupted = true;
-        // Twice at once, as a terminal's process group and tsx deliver one Ctrl-C.
+        // Twice at once, as a terminal's process group and npm deliver one Ctrl-C.
         child.kill('SIGINT');
         child.kill('SIGINT');
       }
