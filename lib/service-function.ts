@@ -37,6 +37,23 @@ export interface ServiceFunctionProps {
  * and a role of its own that may write that log group only (AWSLambdaBasicExecutionRole's log
  * permissions span every log group). Callers grant the rest to `role`.
  */
+/** Which handler source a function bundles, and the constants compiled into it (esbuild define). */
+export interface FunctionBundle {
+  readonly entry: string;
+  readonly define: Readonly<Record<string, string>>;
+}
+
+const bundles = new WeakMap<lambda.IFunction, FunctionBundle>();
+
+/**
+ * The bundle of one of the project's functions, or undefined for a function made elsewhere (the
+ * CDK's own custom resources): with the function's environment in the template, it is everything
+ * the handler reads at start.
+ */
+export function bundleOf(fn: lambda.IFunction): FunctionBundle | undefined {
+  return bundles.get(fn);
+}
+
 /** A function and the role it runs as. */
 export interface ServiceFunction {
   readonly fn: nodejs.NodejsFunction;
@@ -100,5 +117,6 @@ export function serviceFunction(scope: Construct, props: ServiceFunctionProps): 
       ...(props.define ? { define: props.define } : {}),
     },
   });
+  bundles.set(fn, { entry: props.entry, define: props.define ?? {} });
   return { fn, role };
 }

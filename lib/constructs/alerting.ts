@@ -231,6 +231,8 @@ export class Alerting extends Construct {
       ALERT_TABLE: this.table.tableName,
       EVENT_BUS_NAME: this.bus.eventBusName,
       ALERT_TOPIC_ARN: topic.topicArn,
+      // Where a group's window-end message goes (DynamoDbNotificationBatcher); grantAlerting lets it send.
+      NOTIFY_QUEUE_URL: this.notifyQueue.queueUrl,
     };
   }
 }
