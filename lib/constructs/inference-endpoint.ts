@@ -106,6 +106,18 @@ export class InferenceEndpoint extends Construct {
     }).node.addDependency(retention);
     this.addAutoscaling(endpoint, props);
     this.rollbackAlarms = this.createRollbackAlarms(endpoint, props);
+    // SageMaker reads a blue/green update's rollback alarms as the execution role; without this it
+    // cannot watch them. A policy beside the role, not in it: the model depends on the role, and
+    // the alarms on the endpoint, which would be a circle.
+    new iam.Policy(this, 'RollbackAlarmsPolicy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['cloudwatch:DescribeAlarms'],
+          resources: this.rollbackAlarms.map((alarm) => alarm.alarmArn),
+        }),
+      ],
+    });
   }
 
   /**

@@ -185,6 +185,25 @@ describe('InferenceEndpoint', () => {
     });
   });
 
+  it('GIVEN a trained model THEN its execution role may read the rollback alarms, which SageMaker reads during a blue/green update, and no other alarm', () => {
+    const { template } = build({ modelArtifactKey: ARTIFACT });
+
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^InferenceRole') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'cloudwatch:DescribeAlarms',
+            Effect: 'Allow',
+            Resource: alarms.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+          },
+        ],
+      },
+    });
+  });
+
   it('grants InvokeEndpoint on this endpoint only', () => {
     const { stack, inference } = build({ modelArtifactKey: ARTIFACT });
     const role = new iam.Role(stack, 'Caller', {
