@@ -4,6 +4,7 @@ import {
   DockerImage,
   Duration,
   Fn,
+  Names,
   RemovalPolicy,
   Stack,
   Validations,
@@ -22,16 +23,19 @@ import type { Construct } from 'constructs';
 export const API_PATH = '/api';
 
 /**
- * The console's CloudFront distribution: pages from the site bucket through origin access control,
- * `/api/*` uncached to the HTTP API, both over HTTPS with a strict content security policy.
+ * A name for a CloudFront resource, whose names are unique per account across every region: the
+ * construct's unique name and the region, so the same stack deploys to a second region.
  */
-export function consoleDistribution(
-  scope: Construct,
-  siteBucket: s3.IBucket,
-  api: apigwv2.HttpApi,
-  logBucket: s3.IBucket,
-): cloudfront.Distribution {
-  const headers = new cloudfront.ResponseHeadersPolicy(scope, 'Headers', {
+function regionalName(scope: Construct, suffix: string, maxLength: number): string {
+  // Region names are 14 characters at most (ap-southeast-5), and a dash between.
+  const unique = Names.uniqueResourceName(scope, { maxLength: maxLength - 15 - suffix.length });
+  return Fn.join('-', [`${unique}${suffix}`, Stack.of(scope).region]);
+}
+
+/** The console's own script only, talking to its origin and Cognito; HTTPS remembered a year. */
+function consoleHeadersPolicy(scope: Construct): cloudfront.ResponseHeadersPolicy {
+  return new cloudfront.ResponseHeadersPolicy(scope, 'Headers', {
+    responseHeadersPolicyName: regionalName(scope, 'Headers', 128),
     comment: 'aiot console: the page runs its own script only and talks to its origin and Cognito',
     securityHeadersBehavior: {
       contentSecurityPolicy: {
@@ -57,6 +61,19 @@ export function consoleDistribution(
       },
     },
   });
+}
+
+/**
+ * The console's CloudFront distribution: pages from the site bucket through origin access control,
+ * `/api/*` uncached to the HTTP API, both over HTTPS with a strict content security policy.
+ */
+export function consoleDistribution(
+  scope: Construct,
+  siteBucket: s3.IBucket,
+  api: apigwv2.HttpApi,
+  logBucket: s3.IBucket,
+): cloudfront.Distribution {
+  const headers = consoleHeadersPolicy(scope);
   const apiDomain = Fn.select(2, Fn.split('/', api.apiEndpoint));
   const distribution = new cloudfront.Distribution(scope, 'Distribution', {
     comment: 'aiot-pipeline operator console',
@@ -66,7 +83,11 @@ export function consoleDistribution(
     logBucket,
     logFilePrefix: 'console-cdn/',
     defaultBehavior: {
-      origin: origins.S3BucketOrigin.withOriginAccessControl(siteBucket),
+      origin: origins.S3BucketOrigin.withOriginAccessControl(siteBucket, {
+        originAccessControl: new cloudfront.S3OriginAccessControl(scope, 'SiteAccessControl', {
+          originAccessControlName: regionalName(scope, 'Site', 64),
+        }),
+      }),
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       responseHeadersPolicy: headers,
       compress: true,

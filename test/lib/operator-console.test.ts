@@ -113,6 +113,29 @@ describe('OperatorConsole', () => {
     });
   });
 
+  it('GIVEN the same stack in two regions of one account THEN its CloudFront names, unique per account, differ', () => {
+    const names = ['eu-west-1', 'us-east-1'].map((region) => {
+      const regional = Template.fromStack(
+        pipelineStack(testApp(), { ...LIVE_ANALYTICS, env: { account: '123456789012', region } }),
+      );
+      const [headers] = Object.values(regional.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
+      const [access] = Object.values(regional.findResources('AWS::CloudFront::OriginAccessControl'));
+      return [
+        (headers as { Properties: { ResponseHeadersPolicyConfig: { Name: string } } }).Properties
+          .ResponseHeadersPolicyConfig.Name,
+        (access as { Properties: { OriginAccessControlConfig: { Name: string } } }).Properties
+          .OriginAccessControlConfig.Name,
+      ];
+    });
+
+    const [west = [], east = []] = names;
+    expect(west[0]).not.toBe(east[0]);
+    expect(west[1]).not.toBe(east[1]);
+    // CloudFront's limits: 128 characters for a policy, 64 for an origin access control.
+    expect(Math.max(...names.map(([policy = '']) => policy.length))).toBeLessThanOrEqual(128);
+    expect(Math.max(...names.map(([, access = '']) => access.length))).toBeLessThanOrEqual(64);
+  });
+
   it('GIVEN the user pool THEN sign-up is closed, a second factor is required and the five groups exist', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
