@@ -20,7 +20,15 @@ const propertiesSchema = z.object({
   Buckets: z.array(z.object({ name: z.string().min(1), retentionSeconds: z.coerce.number().int().min(0) })),
 });
 const adminSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
-const tokenSecretSchema = z.object({ token: z.string(), authorizationId: z.string() });
+/**
+ * A token secret: the token functions use, and the one it replaced, kept until the next rotation
+ * so that a function still holding it (they cache a token for 300 s) is not refused meanwhile.
+ */
+const tokenSecretSchema = z.object({
+  token: z.string(),
+  authorizationId: z.string(),
+  previousAuthorizationId: z.string().optional(),
+});
 
 export interface SetupDependencies {
   readonly secrets: SecretsManagerClient;
@@ -36,8 +44,9 @@ export interface SetupResponse {
  * The custom resource behind the InfluxDB store: signed in as the admin, it makes each use case's
  * bucket with its manifest's retention and a v1 mapping, then a read-write token for the ingest
  * functions and a read-only one for drift and the console, kept in their secrets. A new
- * deployment issues fresh tokens and deletes the ones they replace; deleting the stack deletes
- * the tokens and keeps the buckets (the instance is retained with its data).
+ * deployment issues fresh tokens and keeps the ones they replace until the next, so no function
+ * is refused while it holds a cached one; deleting the stack deletes the tokens and keeps the
+ * buckets (the instance is retained with its data).
  */
 export function createSetupHandler(deps: SetupDependencies) {
   return async (event: CloudFormationCustomResourceEvent): Promise<SetupResponse> => {
@@ -48,6 +57,7 @@ export function createSetupHandler(deps: SetupDependencies) {
       for (const arn of [props.WriteTokenSecretArn, props.ReadTokenSecretArn]) {
         const previous = await issuedToken(deps.secrets, arn);
         if (previous) await admin.deleteToken(previous.authorizationId);
+        if (previous?.previousAuthorizationId) await admin.deleteToken(previous.previousAuthorizationId);
       }
       return { PhysicalResourceId: physicalId };
     }
@@ -66,14 +76,17 @@ export function createSetupHandler(deps: SetupDependencies) {
     for (const { arn, actions, use } of tokens) {
       const previous = await issuedToken(deps.secrets, arn);
       const issued = await admin.createToken(orgID, `${props.Description}: ${use}`, bucketIDs, actions);
+      const secret: z.infer<typeof tokenSecretSchema> = {
+        token: issued.token,
+        authorizationId: issued.id,
+        ...(previous ? { previousAuthorizationId: previous.authorizationId } : {}),
+      };
       await deps.secrets.send(
-        new PutSecretValueCommand({
-          SecretId: arn,
-          SecretString: JSON.stringify({ token: issued.token, authorizationId: issued.id }),
-        }),
+        new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(secret) }),
       );
-      // Functions cache a token for minutes: the old one stops working once the new one is in place.
-      if (previous) await admin.deleteToken(previous.authorizationId);
+      // Functions cache a token for 300 s: the one just replaced keeps working until the next
+      // rotation; the one before it has had a whole deployment's time to fall out of every cache.
+      if (previous?.previousAuthorizationId) await admin.deleteToken(previous.previousAuthorizationId);
     }
     logger.info('InfluxDB buckets and tokens in place', { buckets: props.Buckets.map((b) => b.name) });
     return { PhysicalResourceId: physicalId, Data: { BucketIds: bucketIDs.join(',') } };

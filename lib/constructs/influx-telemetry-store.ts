@@ -37,8 +37,9 @@ export interface InfluxTelemetryStoreProps {
   /** InfluxDB organization. @default 'aiot' */
   readonly organization?: string;
   /**
-   * Any new value makes the next deployment issue fresh tokens and revoke the old ones (the setup
-   * resource runs only when its properties change). @default '1'
+   * Any new value makes the next deployment issue fresh tokens; the replaced ones keep working
+   * until the rotation after (functions cache a token for 300 s), when they are revoked (the
+   * setup resource runs only when its properties change). @default '1'
    */
   readonly tokenRotation?: string;
 }
@@ -182,7 +183,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'Secrets Manager cannot rotate InfluxDB users or tokens itself; a deployment with a new -c influxTokenRotation issues fresh tokens and revokes the old ones (docs/operations.md).',
+          'Secrets Manager cannot rotate InfluxDB users or tokens itself; a deployment with a new -c influxTokenRotation issues fresh tokens and revokes those of the rotation before (docs/operations.md).',
       });
     }
     return { admin, write, read };
