@@ -230,6 +230,8 @@ describe('IngestPipeline', () => {
     // custom-resource framework's relay in front of the InfluxDB setup, and CDK's log-retention
     // function (IoT Core's log group).
     expect(bundles).toHaveLength(2 * loadUseCases().length + 9);
+    // Nothing reads a source map in Lambda (no --enable-source-maps): none is shipped.
+    expect(assets.filter((dir) => existsSync(path.join(dir, 'index.js.map')))).toEqual([]);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('KPIs computed'))).toBe(true);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('provisioning admitted'))).toBe(true);
     expect(bundles.some((file) => readFileSync(file, 'utf8').includes('previous certificate retired'))).toBe(
