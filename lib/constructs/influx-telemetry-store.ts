@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -28,7 +28,7 @@ export interface InfluxTelemetryStoreProps {
   readonly vpc?: ec2.IVpc;
   /** Timestream for InfluxDB instance type. @default 'db.influx.medium' */
   readonly instanceType?: string;
-  /** Storage in GiB, 20 to 16384. @default 20 */
+  /** Storage in GiB, 20 to 15360 (the most an update accepts). @default 20 */
   readonly allocatedStorage?: number;
   /** `WITH_MULTIAZ_STANDBY` keeps a standby in a second AZ (about twice the price). @default 'SINGLE_AZ' */
   readonly deploymentType?: 'SINGLE_AZ' | 'WITH_MULTIAZ_STANDBY';
@@ -75,6 +75,8 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
   private readonly encryptionKey: kms.IKey;
   /** Issues the tokens: functions name it in their environment, so they start after it. */
   private readonly setup: CustomResource;
+  /** The interface endpoints of the stack's own VPC (none in a given VPC). */
+  private readonly interfaceEndpoints: ec2.InterfaceVpcEndpoint[] = [];
 
   constructor(scope: Construct, id: string, props: InfluxTelemetryStoreProps) {
     super(scope, id);
@@ -124,7 +126,9 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       // The initial bucket the instance must have; the use cases get buckets of their own.
       bucket: 'aiot-setup',
     });
-    this.instance.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    const removal = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.instance.applyRemovalPolicy(removal);
+    if (removal === RemovalPolicy.RETAIN && ownVpc) this.retainNetwork(ownVpc);
     this.url = `https://${this.instance.attrEndpoint}:${INFLUX_PORT}`;
 
     this.setup = this.createSetup(settings.organization, props.tokenRotation ?? '1');
@@ -238,6 +242,21 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
    * alone: S3 (quarantine), DynamoDB (alerts), Secrets Manager (tokens), EventBridge, SNS and SQS
    * (alerts and their notifications), SageMaker Runtime (scoring).
    */
+  /**
+   * A retained instance keeps its network interfaces in its subnets, so deleting them (and the
+   * VPC, and the group its interfaces are in) would fail the stack's deletion: they stay with it.
+   */
+  private retainNetwork(vpc: ec2.Vpc): void {
+    const resources = [
+      vpc.node.defaultChild,
+      ...vpc.isolatedSubnets.map((subnet) => subnet.node.defaultChild),
+      this.instanceSecurityGroup.node.defaultChild,
+    ];
+    for (const resource of resources) {
+      if (resource instanceof CfnResource) resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
+  }
+
   private addEndpoints(vpc: ec2.Vpc): void {
     vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
@@ -250,6 +269,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     ];
     for (const [name, service] of services) {
       const endpoint = vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true, open: false });
+      this.interfaceEndpoints.push(endpoint);
       endpoint.connections.allowDefaultPortFrom(
         this.clientSecurityGroup,
         'HTTPS from the pipeline functions',
@@ -315,6 +335,8 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       },
     });
     resource.node.addDependency(this.instance);
+    // Its Delete reads the token secrets through the Secrets Manager endpoint: deleted after it.
+    resource.node.addDependency(...this.interfaceEndpoints);
     return resource;
   }
 }
@@ -335,10 +357,10 @@ function validate(props: InfluxTelemetryStoreProps) {
   const allocatedStorage = props.allocatedStorage ?? 20;
   if (
     !Token.isUnresolved(allocatedStorage) &&
-    (!Number.isInteger(allocatedStorage) || allocatedStorage < 20 || allocatedStorage > 16384)
+    (!Number.isInteger(allocatedStorage) || allocatedStorage < 20 || allocatedStorage > 15360)
   )
     throw new Error(
-      `allocatedStorage must be a whole number of GiB from 20 to 16384, got ${allocatedStorage}`,
+      `allocatedStorage must be a whole number of GiB from 20 to 15360 (the most an update accepts), got ${allocatedStorage}`,
     );
   return {
     instanceType,

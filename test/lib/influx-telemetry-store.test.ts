@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
@@ -193,7 +193,14 @@ describe('InfluxTelemetryStore, the default store', () => {
       { instanceType: 'm5.large' },
       'instanceType must be a Timestream for InfluxDB type such as db.influx.medium, got "m5.large"',
     ],
-    [{ allocatedStorage: 10 }, 'allocatedStorage must be a whole number of GiB from 20 to 16384, got 10'],
+    [
+      { allocatedStorage: 10 },
+      'allocatedStorage must be a whole number of GiB from 20 to 15360 (the most an update accepts), got 10',
+    ],
+    [
+      { allocatedStorage: 16384 },
+      'allocatedStorage must be a whole number of GiB from 20 to 15360 (the most an update accepts), got 16384',
+    ],
     [{ useCases: [] }, 'InfluxTelemetryStore needs at least one use case, got none'],
     [
       { useCases: [{ id: 'Pump Line', retention: Duration.days(1) }] },
@@ -205,6 +212,43 @@ describe('InfluxTelemetryStore, the default store', () => {
     ],
   ])('refuses %o with the bad value in the message', (props, message) => {
     expect(() => harness(props)).toThrow(message);
+  });
+
+  it('GIVEN the retained instance WHEN the stack is deleted THEN what its network interfaces sit in stays too: the VPC, its subnets and the instance group', () => {
+    const retained = (type: string) =>
+      Object.entries(template.findResources(type))
+        .filter(([, resource]) => (resource as { DeletionPolicy?: string }).DeletionPolicy === 'Retain')
+        .map(([id]) => id);
+
+    expect(retained('AWS::Timestream::InfluxDBInstance')).toHaveLength(1);
+    expect(retained('AWS::EC2::VPC')).toHaveLength(1);
+    expect(retained('AWS::EC2::Subnet')).toHaveLength(2);
+    expect(retained('AWS::EC2::SecurityGroup')).toEqual([
+      logicalIdOf(stack.influx?.instanceSecurityGroup ?? stack),
+    ]);
+  });
+
+  it('GIVEN an instance the stack may destroy THEN nothing of its network is retained', () => {
+    const store = harness({ removalPolicy: RemovalPolicy.DESTROY });
+    const bare = Template.fromStack(Stack.of(store)).toJSON() as {
+      Resources: Record<string, { Type: string; DeletionPolicy?: string }>;
+    };
+
+    const network = Object.values(bare.Resources).filter((r) => /^AWS::(EC2|Timestream)::/.test(r.Type));
+    expect(network.length).toBeGreaterThan(5);
+    expect(network.filter((r) => r.DeletionPolicy === 'Retain')).toEqual([]);
+  });
+
+  it('GIVEN the setup resource THEN it is deleted before the Secrets Manager endpoint its Delete reads the tokens through', () => {
+    const [setup] = Object.values(template.findResources('Custom::AiotInfluxSetup')) as {
+      DependsOn?: string[];
+    }[];
+    const secretsEndpoint = Object.entries(template.findResources('AWS::EC2::VPCEndpoint')).find(([, e]) =>
+      JSON.stringify(e).includes('secretsmanager'),
+    )?.[0];
+
+    expect(secretsEndpoint).toBeDefined();
+    expect(setup?.DependsOn).toContain(secretsEndpoint);
   });
 
   it('GIVEN a use case it has no bucket for WHEN asked THEN it names the buckets it has', () => {
