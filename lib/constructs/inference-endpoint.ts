@@ -331,6 +331,12 @@ function validateProps(props: InferenceEndpointProps): number {
       `instances must satisfy 1 <= min <= max, got min ${props.minInstances} and max ${props.maxInstances}`,
     );
   }
+  // The image is built for linux/amd64 (model/Dockerfile): a Graviton instance could not run it.
+  if (!Token.isUnresolved(props.instanceType) && /^ml\.[a-z]+\d+g[a-z]*\./.test(props.instanceType)) {
+    throw new Error(
+      `instanceType must be an x86 type such as ml.c5.large (the model image is linux/amd64), got "${props.instanceType}"`,
+    );
+  }
   const capture = props.dataCapturePercent ?? 20;
   if (known(capture) && (!Number.isInteger(capture) || capture < 0 || capture > 100)) {
     throw new Error(`dataCapturePercent must be a whole number from 0 to 100, got ${capture}`);

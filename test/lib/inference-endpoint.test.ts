@@ -204,6 +204,13 @@ describe('InferenceEndpoint', () => {
     });
   });
 
+  it.each(['ml.c5.large', 'ml.g5.xlarge', 'ml.inf2.xlarge', 'ml.m5d.large'])(
+    'GIVEN the x86 instance type %s THEN it is accepted',
+    (instanceType) => {
+      expect(build({ instanceType, modelArtifactKey: ARTIFACT }).inference.endpointName).toBeDefined();
+    },
+  );
+
   it('grants InvokeEndpoint on this endpoint only', () => {
     const { stack, inference } = build({ modelArtifactKey: ARTIFACT });
     const role = new iam.Role(stack, 'Caller', {
@@ -226,6 +233,14 @@ describe('InferenceEndpoint', () => {
   it.each([
     [{ minInstances: 5, maxInstances: 2 }, 'instances must satisfy 1 <= min <= max, got min 5 and max 2'],
     [{ dataCapturePercent: 150 }, 'dataCapturePercent must be a whole number from 0 to 100, got 150'],
+    [
+      { instanceType: 'ml.c7g.large' },
+      'instanceType must be an x86 type such as ml.c5.large (the model image is linux/amd64), got "ml.c7g.large"',
+    ],
+    [
+      { instanceType: 'ml.m6gd.xlarge' },
+      'instanceType must be an x86 type such as ml.c5.large (the model image is linux/amd64), got "ml.m6gd.xlarge"',
+    ],
     [
       { modelArtifactKey: 'models/model.json' },
       'modelArtifactKey must name a model.tar.gz in the artifact bucket, got "models/model.json"',
