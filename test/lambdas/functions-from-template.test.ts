@@ -1,8 +1,3 @@
-import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { describe, expect, it } from 'vitest';
 import { confirmationDependenciesFromEnv } from '../../lambdas/certificate-rotation/handler.ts';
 import { consoleApiFromEnv } from '../../lambdas/console/handler.ts';
@@ -13,10 +8,7 @@ import { kpiDependenciesFromEnv } from '../../lambdas/kpi/handler.ts';
 import { notifyDependenciesFromEnv } from '../../lambdas/notify/handler.ts';
 import { preProvisioningDependenciesFromEnv } from '../../lambdas/provisioning-hook/handler.ts';
 import { replayDependenciesFromEnv } from '../../lambdas/replay/handler.ts';
-import { bundleOf } from '../../lib/service-function.ts';
-import type { PipelineStackProps } from '../../lib/stacks/pipeline-stack.ts';
-import { LIVE_ANALYTICS, pipelineStack } from '../support/cdk.ts';
-import { definedEnvironment, functionEnvironment, type TemplateJson } from '../support/template-env.ts';
+import { DEPLOYMENTS, deployedFunctions, type Deployment } from '../support/deployed-functions.ts';
 
 /**
  * Every function of every kind of deployment starts from what the template gives it: its
@@ -24,21 +16,6 @@ import { definedEnvironment, functionEnvironment, type TemplateJson } from '../s
  * constants its bundle compiles in. A variable a handler needs and the construct does not set
  * fails here, as it would fail every invocation after `cdk deploy`.
  */
-const ROOT = path.join(import.meta.dirname, '..', '..');
-
-const MODELS: Partial<PipelineStackProps> = {
-  modelArtifacts: {
-    'pump-maintenance': 'models/pump-maintenance/job/output/model.tar.gz',
-    'hvac-energy': 'models/hvac-energy/job/output/model.tar.gz',
-  },
-};
-
-const VARIANTS: Record<string, Partial<PipelineStackProps>> = {
-  'InfluxDB, no trained model': {},
-  'InfluxDB, trained models': MODELS,
-  'LiveAnalytics, trained models': { ...LIVE_ANALYTICS, ...MODELS },
-};
-
 type Env = Record<string, string>;
 
 /** How each handler builds what it runs with, as its `handler` export does on the first call. */
@@ -56,52 +33,28 @@ const STARTS: Record<string, (env: Env) => unknown> = {
   'lambdas/influx-setup/handler.ts': () => ({}),
 };
 
-interface DeployedFunction {
-  readonly path: string;
-  readonly entry: string;
-  readonly env: Env;
-  readonly hasEndpoint: boolean;
-}
+describe.each(Object.keys(DEPLOYMENTS) as Deployment[])(
+  'the functions of a deployment with %s',
+  (deployment) => {
+    const functions = deployedFunctions(deployment);
 
-function deployedFunctions(props: Partial<PipelineStackProps>): DeployedFunction[] {
-  const stack = pipelineStack(undefined, props);
-  const template = Template.fromStack(stack).toJSON() as TemplateJson;
-  return stack.node.findAll().flatMap((construct) => {
-    if (!(construct instanceof nodejs.NodejsFunction)) return [];
-    const bundle = bundleOf(construct);
-    if (!bundle) return [];
-    const logicalId = Stack.of(construct).getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
-    const env = { ...functionEnvironment(template, logicalId), ...definedEnvironment(bundle.define) };
-    return [
-      {
-        path: construct.node.path,
-        entry: path.relative(ROOT, bundle.entry).split(path.sep).join('/'),
-        env,
-        hasEndpoint: env.ENDPOINT_NAME !== undefined,
+    it('GIVEN the synthesized stack THEN each of its functions has a known handler', () => {
+      expect(functions.length).toBeGreaterThan(5);
+      expect(functions.map((f) => f.entry).filter((entry) => !(entry in STARTS))).toEqual([]);
+    });
+
+    it.each(functions.map((f) => [f.path, f] as const))(
+      'GIVEN %s WHEN it starts with the environment of the template THEN it has every variable it reads',
+      (_path, deployed) => {
+        const start = STARTS[deployed.entry];
+        expect(start, `no start for ${deployed.entry}`).toBeDefined();
+        const built = start?.(deployed.env);
+        expect(built).toBeDefined();
+        if (deployed.entry === 'lambdas/ingest/handler.ts' && deployed.env.ENDPOINT_NAME !== undefined) {
+          // With an endpoint the function scores: the scoring half must be built, not skipped.
+          expect((built as { scoring: unknown }).scoring).toBeDefined();
+        }
       },
-    ];
-  });
-}
-
-describe.each(Object.entries(VARIANTS))('the functions of a deployment with %s', (_name, props) => {
-  const functions = deployedFunctions(props);
-
-  it('GIVEN the synthesized stack THEN each of its functions has a known handler', () => {
-    expect(functions.length).toBeGreaterThan(5);
-    expect(functions.map((f) => f.entry).filter((entry) => !(entry in STARTS))).toEqual([]);
-  });
-
-  it.each(functions.map((f) => [f.path, f] as const))(
-    'GIVEN %s WHEN it starts with the environment of the template THEN it has every variable it reads',
-    (_path, deployed) => {
-      const start = STARTS[deployed.entry];
-      expect(start, `no start for ${deployed.entry}`).toBeDefined();
-      const built = start?.(deployed.env);
-      expect(built).toBeDefined();
-      if (deployed.entry === 'lambdas/ingest/handler.ts' && deployed.hasEndpoint) {
-        // With an endpoint the function scores: the scoring half must be built, not skipped.
-        expect((built as { scoring: unknown }).scoring).toBeDefined();
-      }
-    },
-  );
-});
+    );
+  },
+);

@@ -1,0 +1,79 @@
+import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { bundleOf } from '../../lib/service-function.ts';
+import type { PipelineStackProps } from '../../lib/stacks/pipeline-stack.ts';
+import { LIVE_ANALYTICS, pipelineStack } from './cdk.ts';
+import { definedEnvironment, functionEnvironment, REGION, type TemplateJson } from './template-env.ts';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+
+const MODELS: Partial<PipelineStackProps> = {
+  modelArtifacts: {
+    'pump-maintenance': 'models/pump-maintenance/job/output/model.tar.gz',
+    'hvac-energy': 'models/hvac-energy/job/output/model.tar.gz',
+  },
+};
+
+/** The kinds of deployment whose functions the tests start: each store, with and without models. */
+export const DEPLOYMENTS = {
+  'InfluxDB, no trained model': {},
+  'InfluxDB, trained models': MODELS,
+  'LiveAnalytics, trained models': { ...LIVE_ANALYTICS, ...MODELS },
+} satisfies Record<string, Partial<PipelineStackProps>>;
+
+export type Deployment = keyof typeof DEPLOYMENTS;
+
+export interface DeployedFunction {
+  /** The function's construct path, e.g. `Test/UseCase-pump-maintenance/Ingest/Function`. */
+  readonly path: string;
+  /** Its handler's source, from the repository root. */
+  readonly entry: string;
+  /**
+   * What the handler finds in `process.env` once deployed: the template's variables with their
+   * tokens resolved, the constants its bundle compiles in, and the region Lambda sets.
+   */
+  readonly env: Record<string, string>;
+}
+
+const synthesized = new Map<Deployment, DeployedFunction[]>();
+
+/** Every function of the project in one kind of deployment, as synthesized (once per test file). */
+export function deployedFunctions(deployment: Deployment): DeployedFunction[] {
+  const cached = synthesized.get(deployment);
+  if (cached) return cached;
+  const stack = pipelineStack(undefined, DEPLOYMENTS[deployment]);
+  const template = Template.fromStack(stack).toJSON() as TemplateJson;
+  const functions = stack.node.findAll().flatMap((construct) => {
+    if (!(construct instanceof nodejs.NodejsFunction)) return [];
+    const bundle = bundleOf(construct);
+    if (!bundle) return [];
+    const logicalId = Stack.of(construct).getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
+    return [
+      {
+        path: construct.node.path,
+        entry: path.relative(ROOT, bundle.entry).split(path.sep).join('/'),
+        env: {
+          AWS_REGION: REGION,
+          ...functionEnvironment(template, logicalId),
+          ...definedEnvironment(bundle.define),
+        },
+      },
+    ];
+  });
+  synthesized.set(deployment, functions);
+  return functions;
+}
+
+/** The environment of the function at `constructPath` (under the test stack) in a deployment. */
+export function deployedEnvironment(deployment: Deployment, constructPath: string): Record<string, string> {
+  const functions = deployedFunctions(deployment);
+  const found = functions.find((f) => f.path === `Test/${constructPath}`);
+  if (!found)
+    throw new Error(
+      `no function Test/${constructPath} in "${deployment}": ${functions.map((f) => f.path).join(', ')}`,
+    );
+  return found.env;
+}
