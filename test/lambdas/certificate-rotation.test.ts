@@ -12,13 +12,16 @@ import {
   confirmationDependenciesFromEnv,
   createHandler,
 } from '../../lambdas/certificate-rotation/handler.ts';
+import { deployedEnvironment } from '../support/deployed-functions.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const iot = mockClient(IoTClient);
 mockClient(DynamoDBClient);
 const logs: { message: string; details: Record<string, unknown> }[] = [];
 const handler = createHandler({
-  ...confirmationDependenciesFromEnv({ ALLOW_LIST_TABLE: 'allow-list' }),
+  ...confirmationDependenciesFromEnv(
+    deployedEnvironment('InfluxDB, no trained model', 'Provisioning/RetireFunction'),
+  ),
   log: (message, details) => logs.push({ message, details }),
 });
 const renewed = {

@@ -16,15 +16,16 @@ import {
   preProvisioningDependenciesFromEnv,
 } from '../../lambdas/provisioning-hook/handler.ts';
 import { provisioningTemplateBody } from '../../core/provisioning/claim.ts';
+import { deployedEnvironment } from '../support/deployed-functions.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const iot = mockClient(IoTClient);
 mockClient(DynamoDBClient);
-const env = {
-  ALLOW_LIST_TABLE: 'allow-list',
-  STACK_NAME: 'AiotPipeline',
-  DEVICE_POLICIES: JSON.stringify({ 'pump-maintenance': 'PumpPolicy', 'hvac-energy': 'HvacPolicy' }),
-};
+// What the deployed hook finds: the template's environment of the provisioning hook.
+const env = deployedEnvironment('InfluxDB, no trained model', 'Provisioning/HookFunction');
+const STACK = env.STACK_NAME ?? '';
+const TABLE = env.ALLOW_LIST_TABLE ?? '';
+const PUMP_POLICY = (JSON.parse(env.DEVICE_POLICIES ?? '{}') as Record<string, string>)['pump-maintenance'];
 const logs: { message: string; details: Record<string, unknown> }[] = [];
 const handler = createHandler({
   ...preProvisioningDependenciesFromEnv(env),
@@ -70,19 +71,19 @@ describe('pre-provisioning hook', () => {
       allowProvisioning: true,
       parameterOverrides: {
         ThingName: 'pump-042',
-        UseCaseGroup: 'AiotPipeline-pump-maintenance',
-        SiteGroup: 'AiotPipeline-site-plant-a',
-        PolicyName: 'PumpPolicy',
+        UseCaseGroup: `${STACK}-pump-maintenance`,
+        SiteGroup: `${STACK}-site-plant-a`,
+        PolicyName: PUMP_POLICY,
         Site: 'plant-a',
       },
     });
     expect(iot.commandCalls(CreateThingGroupCommand).map((c) => c.args[0].input.thingGroupName)).toEqual([
-      'AiotPipeline-pump-maintenance',
-      'AiotPipeline-site-plant-a',
+      `${STACK}-pump-maintenance`,
+      `${STACK}-site-plant-a`,
     ]);
     const [mark] = dynamo.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(mark).toMatchObject({
-      TableName: 'allow-list',
+      TableName: TABLE,
       Key: { serialNumber: 'SN-0042' },
       ConditionExpression: 'attribute_exists(serialNumber) AND attribute_not_exists(provisionedAt)',
       ExpressionAttributeValues: { ':at': '2026-11-30T12:00:00.000Z', ':certificate': 'new-cert' },
@@ -130,7 +131,7 @@ describe('pre-provisioning hook', () => {
       'a use case the stack does not serve',
       { ...admitted, useCase: 'boilers' },
       { SerialNumber: 'SN-0042' },
-      'use case "boilers", which this stack does not serve (pump-maintenance, hvac-energy)',
+      'use case "boilers", which this stack does not serve (hvac-energy, pump-maintenance)',
     ],
     ['no serial number', admitted, {}, 'parameters: SerialNumber'],
     ['a serial with a slash', admitted, { SerialNumber: 'SN/../x' }, 'must be 1-64 of A-Z a-z 0-9 _ -'],
@@ -188,7 +189,7 @@ describe('pre-provisioning hook', () => {
 
       expect(response).toMatchObject({
         allowProvisioning: true,
-        parameterOverrides: { ThingName: 'pump-042', PolicyName: 'PumpPolicy' },
+        parameterOverrides: { ThingName: 'pump-042', PolicyName: PUMP_POLICY },
       });
       const [mark] = dynamo.commandCalls(UpdateCommand).map((c) => c.args[0].input);
       expect(mark).toMatchObject({
