@@ -40,7 +40,7 @@ describe('ingest Lambda', () => {
     expect(response.batchItemFailures).toEqual([]);
     const [input] = writeInputs();
     expect(input).toMatchObject({
-      DatabaseName: 'db',
+      DatabaseName: env.TIMESTREAM_DATABASE,
       TableName: 'telemetry',
       CommonAttributes: {
         MeasureName: 'telemetry',
@@ -80,7 +80,7 @@ describe('ingest Lambda', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(writeInputs()).toEqual([]);
     const [put] = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
-    expect(put?.Bucket).toBe('quarantine-bucket');
+    expect(put?.Bucket).toBe(env.QUARANTINE_BUCKET);
     expect(put?.Key).toBe(
       `quarantine/use_case=pump-maintenance/stage=validation/date=2026-01-15/pump-001/${message.id}.json`,
     );
@@ -223,7 +223,7 @@ describe('the exported handler, as Lambda calls it', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(writeInputs().map((input) => input.TableName)).toEqual(['telemetry']);
     expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Bucket)).toEqual([
-      'quarantine-bucket',
+      env.QUARANTINE_BUCKET,
     ]);
   });
 

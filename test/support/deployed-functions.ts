@@ -21,6 +21,7 @@ const MODELS: Partial<PipelineStackProps> = {
 export const DEPLOYMENTS = {
   'InfluxDB, no trained model': {},
   'InfluxDB, trained models': MODELS,
+  'LiveAnalytics, no trained model': LIVE_ANALYTICS,
   'LiveAnalytics, trained models': { ...LIVE_ANALYTICS, ...MODELS },
 } satisfies Record<string, Partial<PipelineStackProps>>;
 
