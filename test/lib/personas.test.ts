@@ -3,6 +3,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { PERSONAS, type Persona } from '../../lib/constructs/personas.ts';
 import { pipelineStack, testApp } from '../support/cdk.ts';
+import { accessLevels } from '../support/iam-access.ts';
 
 // cdk-nag's AwsSolutions pack runs on the whole stack, with and without an endpoint, in nag.test.ts.
 describe('Personas', () => {
@@ -58,6 +59,41 @@ describe('Personas', () => {
         /:(Put|Create|Update|Delete|Write|Send|Start|Stop|Invoke|Generate|Encrypt|Pass)/.test(a),
       ),
     ).toEqual([]);
+  });
+
+  /**
+   * What a read-only persona may hold beyond IAM's List and Read levels, and why: kms:Decrypt is a
+   * Write-level action in IAM's reference, yet it only lets the role read what the stack's key
+   * encrypts (the alert table, the audit log files), which is what it is for.
+   */
+  const READS_ENCRYPTED = new Set(['kms:Decrypt']);
+
+  it.each(['auditor', 'analyst'] as const)(
+    "GIVEN the %s THEN each action it holds is List or Read in IAM's own reference, and no managed policy is attached",
+    async (persona) => {
+      const levels = await accessLevels(actionsOf(persona));
+      const beyondReading = [...levels].filter(
+        ([action, level]) => level !== 'List' && level !== 'Read' && !READS_ENCRYPTED.has(action),
+      );
+
+      expect(levels.size).toBeGreaterThan(3);
+      expect(beyondReading).toEqual([]);
+      const role = stack.personas.roles.get(persona)?.node.defaultChild as iam.CfnRole;
+      const { Resources } = template.toJSON() as {
+        Resources: Record<string, { Properties: { ManagedPolicyArns?: unknown[] } }>;
+      };
+      const resource = Resources[stack.getLogicalId(role)];
+      expect(resource?.Properties.ManagedPolicyArns ?? []).toEqual([]);
+    },
+  );
+
+  it("GIVEN IAM's reference THEN writes named in a read-only policy would be found: the check can fail", async () => {
+    const levels = await accessLevels(['dynamodb:BatchWriteItem', 's3:*', 'iam:Attach*', 'dynamodb:Tag*']);
+
+    expect(levels.get('dynamodb:BatchWriteItem')).toBe('Write');
+    expect(levels.get('s3:PutObject')).toBe('Write');
+    expect(levels.get('iam:AttachRolePolicy')).toContain('Permissions management');
+    expect(levels.get('dynamodb:TagResource')).toContain('Tagging');
   });
 
   it('GIVEN an operator THEN it reads alerts and nothing else', () => {
