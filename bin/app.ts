@@ -15,8 +15,12 @@ if (!(TELEMETRY_STORE_KINDS as readonly string[]).includes(store)) {
 new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefined) ?? 'AiotPipeline', {
   description: `aiot-pipeline: industrial AIoT ingestion (IoT Core -> SQS -> Lambda -> Timestream for ${store === 'influxdb' ? 'InfluxDB' : 'LiveAnalytics'})`,
   telemetryStore: store as TelemetryStoreKind,
-  // -c influxTokenRotation=<any new value> issues fresh InfluxDB tokens and revokes the old ones.
-  influx: { tokenRotation: String(app.node.tryGetContext('influxTokenRotation') ?? '1') },
+  // -c influxTokenRotation=<any new value> issues fresh InfluxDB tokens (the replaced ones work until the next).
+  // -c influxAllowReplacement=true lets a deployment replace the InfluxDB instance (after a migration).
+  influx: {
+    tokenRotation: String(app.node.tryGetContext('influxTokenRotation') ?? '1'),
+    allowInstanceReplacement: String(app.node.tryGetContext('influxAllowReplacement')) === 'true',
+  },
   useCases,
   contracts,
   // -c ingestConcurrency=<n>: ingest functions per use case at once (default 10); docs/scale.md says when to raise it.

@@ -16,6 +16,7 @@ const propertiesSchema = z.object({
   WriteTokenSecretArn: z.string().min(1),
   ReadTokenSecretArn: z.string().min(1),
   Description: z.string().min(1),
+  AllowInstanceReplacement: z.enum(['true']).optional(),
   // CloudFormation passes every property as a string.
   Buckets: z.array(z.object({ name: z.string().min(1), retentionSeconds: z.coerce.number().int().min(0) })),
 });
@@ -61,6 +62,7 @@ export function createSetupHandler(deps: SetupDependencies) {
       }
       return { PhysicalResourceId: physicalId };
     }
+    if (event.RequestType === 'Update') refuseSilentReplacement(event.OldResourceProperties, props);
     const admin = await signedIn(deps, props);
     const orgID = await admin.organizationId(props.Organization);
     const bucketIDs: string[] = [];
@@ -91,6 +93,24 @@ export function createSetupHandler(deps: SetupDependencies) {
     logger.info('InfluxDB buckets and tokens in place', { buckets: props.Buckets.map((b) => b.name) });
     return { PhysicalResourceId: physicalId, Data: { BucketIds: bucketIDs.join(',') } };
   };
+}
+
+/**
+ * A replaced instance is a new, empty one at another address, and the retained old one keeps every
+ * reading where no function looks any more: fail the deployment (CloudFormation rolls it back)
+ * unless the stack says the replacement is meant.
+ */
+function refuseSilentReplacement(
+  old: Record<string, unknown>,
+  props: z.infer<typeof propertiesSchema>,
+): void {
+  const before = typeof old.Url === 'string' ? old.Url : undefined;
+  if (before === undefined || before === props.Url || props.AllowInstanceReplacement === 'true') return;
+  throw new Error(
+    `this deployment replaces the InfluxDB instance (${before} becomes ${props.Url}, a new and empty one; ` +
+      'the old one is retained with its data). Refused: migrate the data first, then deploy with ' +
+      '-c influxAllowReplacement=true (docs/operations.md).',
+  );
 }
 
 async function signedIn(

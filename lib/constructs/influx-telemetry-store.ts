@@ -42,6 +42,13 @@ export interface InfluxTelemetryStoreProps {
    * setup resource runs only when its properties change). @default '1'
    */
   readonly tokenRotation?: string;
+  /**
+   * Let a deployment replace the instance. A change to its network, organization or admin user
+   * makes CloudFormation build a new, empty instance; the setup resource then fails the
+   * deployment (which rolls back) unless this is set, after the data has been migrated.
+   * @default false
+   */
+  readonly allowInstanceReplacement?: boolean;
 }
 
 const SETUP_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'influx-setup', 'handler.ts');
@@ -131,7 +138,11 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     if (removal === RemovalPolicy.RETAIN && ownVpc) this.retainNetwork(ownVpc);
     this.url = `https://${this.instance.attrEndpoint}:${INFLUX_PORT}`;
 
-    this.setup = this.createSetup(settings.organization, props.tokenRotation ?? '1');
+    this.setup = this.createSetup(
+      settings.organization,
+      props.tokenRotation ?? '1',
+      props.allowInstanceReplacement ?? false,
+    );
     this.readerEnvironment = {
       TELEMETRY_STORE: 'influxdb',
       INFLUX_URL: this.url,
@@ -278,7 +289,11 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
   }
 
   /** The setup resource: buckets, mappings and tokens, issued by a function in the VPC. */
-  private createSetup(organization: string, tokenRotation: string): CustomResource {
+  private createSetup(
+    organization: string,
+    tokenRotation: string,
+    allowInstanceReplacement: boolean,
+  ): CustomResource {
     const { fn, role } = serviceFunction(this, {
       prefix: 'Setup',
       entry: SETUP_ENTRY,
@@ -328,6 +343,8 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
         ReadTokenSecretArn: this.readTokenSecret.secretArn,
         Description: `aiot-pipeline ${Stack.of(this).stackName}`,
         TokenRotation: tokenRotation,
+        // Only when set, so that stacks without it keep their setup resource unchanged.
+        ...(allowInstanceReplacement ? { AllowInstanceReplacement: 'true' } : {}),
         Buckets: [...this.buckets.values()].map((b) => ({
           name: b.name,
           retentionSeconds: b.retention.toSeconds(),

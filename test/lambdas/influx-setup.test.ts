@@ -217,6 +217,37 @@ describe('InfluxDB setup resource', () => {
     expect(influx.authorizations.size).toBe(4);
   });
 
+  it('GIVEN a deployment that replaces the instance WHEN the setup is updated THEN it fails naming both addresses, and issues nothing', async () => {
+    await handler()(create);
+    const before = influx.authorizations.size;
+    const replaced = {
+      ...update,
+      ResourceProperties: { ...properties, Url: 'https://influx-new.example:8086' },
+    } as unknown as CloudFormationCustomResourceEvent;
+
+    await expect(handler()(replaced)).rejects.toThrow(
+      'this deployment replaces the InfluxDB instance (https://influx.example:8086 becomes https://influx-new.example:8086',
+    );
+    expect(influx.authorizations.size).toBe(before);
+  });
+
+  it('GIVEN a replacement the stack allows WHEN the setup is updated THEN it sets up the new instance', async () => {
+    await handler()(create);
+    const allowed = {
+      ...update,
+      ResourceProperties: {
+        ...properties,
+        Url: 'https://influx-new.example:8086',
+        AllowInstanceReplacement: 'true',
+      },
+    } as unknown as CloudFormationCustomResourceEvent;
+
+    // The fake answers any address: the new instance is set up like the first.
+    await expect(handler()(allowed)).resolves.toMatchObject({
+      Data: { BucketIds: expect.any(String) as unknown },
+    });
+  });
+
   it('GIVEN a rotated setup WHEN the stack is deleted THEN the tokens, current and replaced, are revoked and the buckets kept', async () => {
     await handler()(create);
     await handler()(update);

@@ -251,6 +251,22 @@ describe('InfluxTelemetryStore, the default store', () => {
     expect(setup?.DependsOn).toContain(secretsEndpoint);
   });
 
+  it('GIVEN a replacement the stack allows THEN the setup resource is told so; by default it is not', () => {
+    const setupOf = (store: InfluxTelemetryStore) =>
+      Object.values(
+        Template.fromStack(Stack.of(store)).findResources('Custom::AiotInfluxSetup') as Record<
+          string,
+          { Properties: Record<string, unknown> }
+        >,
+      )[0]?.Properties;
+
+    expect(setupOf(harness({}))).not.toHaveProperty('AllowInstanceReplacement');
+    expect(setupOf(harness({ allowInstanceReplacement: true }))).toHaveProperty(
+      'AllowInstanceReplacement',
+      'true',
+    );
+  });
+
   it('GIVEN a use case it has no bucket for WHEN asked THEN it names the buckets it has', () => {
     expect(() => harness({}).useCase('fans')).toThrow('no InfluxDB bucket for use case "fans" (pump)');
   });
