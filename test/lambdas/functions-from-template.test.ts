@@ -8,7 +8,12 @@ import { kpiDependenciesFromEnv } from '../../lambdas/kpi/handler.ts';
 import { notifyDependenciesFromEnv } from '../../lambdas/notify/handler.ts';
 import { preProvisioningDependenciesFromEnv } from '../../lambdas/provisioning-hook/handler.ts';
 import { replayDependenciesFromEnv } from '../../lambdas/replay/handler.ts';
-import { DEPLOYMENTS, deployedFunctions, type Deployment } from '../support/deployed-functions.ts';
+import {
+  DEPLOYMENTS,
+  deployedFunctions,
+  vpcEndpointServices,
+  type Deployment,
+} from '../support/deployed-functions.ts';
 
 /**
  * Every function of every kind of deployment starts from what the template gives it: its
@@ -33,6 +38,35 @@ const STARTS: Record<string, (env: Env) => unknown> = {
   'lambdas/influx-setup/handler.ts': () => ({}),
 };
 
+/**
+ * The AWS service each environment variable makes a function call, by the variable's name (the
+ * constructs name them so), as the VPC endpoint service it needs. A variable with an AWS-looking
+ * name this table does not know fails, so a new one is added here rather than overlooked.
+ */
+const SERVICE_OF: [RegExp, string][] = [
+  [/^INFLUX_BUCKETS?$|^INFLUX_URL$|^INFLUX_SETUP$/, 'none: the InfluxDB instance, inside the VPC'],
+  [/_TABLE$/, 'dynamodb'],
+  [/_QUEUE_URL$/, 'sqs'],
+  [/_TOPIC_ARN$|_TOPICS$/, 'sns'],
+  [/_BUS_NAME$/, 'events'],
+  [/_SECRET$/, 'secretsmanager'],
+  [/_BUCKET$/, 's3'],
+  [/^ENDPOINT_NAME$|^MODEL_ENDPOINTS$/, 'sagemaker.runtime'],
+];
+const AWS_LOOKING = /_(TABLE|QUEUE_URL|TOPIC_ARN|TOPICS|BUS_NAME|SECRET|BUCKETS?|ARN|ENDPOINTS?|STREAM)$/;
+/** What a handler calls that its environment does not name: the setup reads the secrets its event names. */
+const CALLS_BEYOND_ENV: Record<string, string[]> = { 'lambdas/influx-setup/handler.ts': ['secretsmanager'] };
+
+function servicesCalled(entry: string, env: Env): string[] {
+  const services = Object.keys(env).flatMap((name) => {
+    const known = SERVICE_OF.find(([pattern]) => pattern.test(name));
+    if (known) return known[1].startsWith('none') ? [] : [known[1]];
+    if (AWS_LOOKING.test(name)) throw new Error(`${entry}: which AWS service does ${name} name?`);
+    return [];
+  });
+  return [...new Set([...services, ...(CALLS_BEYOND_ENV[entry] ?? [])])].sort();
+}
+
 describe.each(Object.keys(DEPLOYMENTS) as Deployment[])(
   'the functions of a deployment with %s',
   (deployment) => {
@@ -44,12 +78,17 @@ describe.each(Object.keys(DEPLOYMENTS) as Deployment[])(
     });
 
     it.each(functions.map((f) => [f.path, f] as const))(
-      'GIVEN %s WHEN it starts with the environment of the template THEN it has every variable it reads',
+      'GIVEN %s WHEN it starts with the environment of the template THEN it has every variable it reads, and in a VPC an endpoint for each service they name',
       (_path, deployed) => {
         const start = STARTS[deployed.entry];
         expect(start, `no start for ${deployed.entry}`).toBeDefined();
         const built = start?.(deployed.env);
         expect(built).toBeDefined();
+        if (deployed.inVpc) {
+          // No NAT: each service it calls needs an endpoint in the VPC, or the call times out.
+          const endpoints = vpcEndpointServices(deployment);
+          expect(servicesCalled(deployed.entry, deployed.env).filter((s) => !endpoints.has(s))).toEqual([]);
+        }
         if (deployed.entry === 'lambdas/ingest/handler.ts' && deployed.env.ENDPOINT_NAME !== undefined) {
           // With an endpoint the function scores: the scoring half must be built, not skipped.
           expect((built as { scoring: unknown }).scoring).toBeDefined();

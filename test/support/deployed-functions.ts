@@ -6,7 +6,13 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { bundleOf } from '../../lib/service-function.ts';
 import type { PipelineStackProps } from '../../lib/stacks/pipeline-stack.ts';
 import { LIVE_ANALYTICS, pipelineStack } from './cdk.ts';
-import { definedEnvironment, functionEnvironment, REGION, type TemplateJson } from './template-env.ts';
+import {
+  definedEnvironment,
+  functionEnvironment,
+  REGION,
+  resolveValue,
+  type TemplateJson,
+} from './template-env.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 
@@ -37,12 +43,18 @@ export interface DeployedFunction {
    * tokens resolved, the constants its bundle compiles in, and the region Lambda sets.
    */
   readonly env: Record<string, string>;
+  /** Whether it runs in a VPC (the template gives it a `VpcConfig`). */
+  readonly inVpc: boolean;
 }
 
-const synthesized = new Map<Deployment, DeployedFunction[]>();
+const synthesized = new Map<Deployment, { functions: DeployedFunction[]; template: TemplateJson }>();
 
 /** Every function of the project in one kind of deployment, as synthesized (once per test file). */
 export function deployedFunctions(deployment: Deployment): DeployedFunction[] {
+  return synthesize(deployment).functions;
+}
+
+function synthesize(deployment: Deployment): { functions: DeployedFunction[]; template: TemplateJson } {
   const cached = synthesized.get(deployment);
   if (cached) return cached;
   const stack = pipelineStack(undefined, DEPLOYMENTS[deployment]);
@@ -61,11 +73,25 @@ export function deployedFunctions(deployment: Deployment): DeployedFunction[] {
           ...functionEnvironment(template, logicalId),
           ...definedEnvironment(bundle.define),
         },
+        inVpc: template.Resources[logicalId]?.Properties?.VpcConfig !== undefined,
       },
     ];
   });
-  synthesized.set(deployment, functions);
-  return functions;
+  const result = { functions, template };
+  synthesized.set(deployment, result);
+  return result;
+}
+
+/** The AWS services the deployment's VPC has endpoints for, by endpoint service name (`sqs`, `s3`). */
+export function vpcEndpointServices(deployment: Deployment): Set<string> {
+  const { template } = synthesize(deployment);
+  const prefix = `com.amazonaws.${REGION}.`;
+  return new Set(
+    Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::EC2::VPCEndpoint')
+      .map((resource) => resolveValue(template, resource.Properties?.ServiceName))
+      .map((name) => (name.startsWith(prefix) ? name.slice(prefix.length) : name)),
+  );
 }
 
 /** The environment of the function at `constructPath` (under the test stack) in a deployment. */
