@@ -1,7 +1,7 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import type { LocalCertificateAuthority } from '../../local/broker/certs.ts';
-import { publishPacer } from '../../test/support/mqtt.ts';
+import { connectOnce, publishPacer } from '../../test/support/mqtt.ts';
 import type { Message } from './messages.ts';
 
 /*
@@ -17,40 +17,21 @@ export interface Broker {
   readonly random: () => number;
 }
 
-/**
- * One connection attempt that settles either way. mqtt.js's connectAsync waits for `connect` or
- * `error`: a broker killed during the handshake closes the socket with neither, and the promise
- * would wait forever.
- */
-function connectOnce(
-  broker: Broker,
-  thing: string,
-  pair: { cert: string; key: string },
-): Promise<MqttClient | undefined> {
-  return new Promise((resolve) => {
-    const client = mqtt.connect(`mqtts://localhost:${broker.port}`, {
-      clientId: thing,
-      ca: broker.ca.caPem,
-      cert: pair.cert,
-      key: pair.key,
-      reconnectPeriod: 0,
-      connectTimeout: 3000,
-    });
-    client.on('error', () => undefined);
-    client.once('connect', () => {
-      resolve(client);
-    });
-    client.once('close', () => {
-      client.end(true);
-      resolve(undefined);
-    });
+/** One attempt as `thing` (test/support/mqtt.ts's connectOnce: settles even if the broker dies mid-handshake). */
+function attempt(broker: Broker, thing: string, pair: { cert: string; key: string }) {
+  return connectOnce(`mqtts://localhost:${broker.port}`, {
+    clientId: thing,
+    ca: broker.ca.caPem,
+    cert: pair.cert,
+    key: pair.key,
+    connectTimeout: 3000,
   });
 }
 
 async function connect(broker: Broker, thing: string): Promise<MqttClient> {
   const pair = await broker.ca.devicePair(thing);
   for (;;) {
-    const client = await connectOnce(broker, thing, pair);
+    const client = await attempt(broker, thing, pair);
     if (client?.connected) return client;
     await new Promise((resolve) => setTimeout(resolve, 200 + broker.random() * 300));
   }
