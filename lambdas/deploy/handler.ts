@@ -97,23 +97,19 @@ export function createDeployHandler(deps: DeployDependencies) {
     }
     const name = deploymentName(target.useCase, described.ModelPackageVersion ?? 0, approval.now);
     const previous = await rollOut(deps.sagemaker, approval, name);
-    await deps.audit.record({
-      kind: 'model-deployed',
-      actor: SYSTEM,
-      at: approval.now,
-      useCase: target.useCase,
-      subject: approval.subject,
-      before: null,
-      after: null,
-      reason: described.ApprovalDescription ?? 'approved in the model registry',
-      details: {
+    await recordDecision(
+      deps,
+      approval,
+      'model-deployed',
+      described.ApprovalDescription ?? 'approved in the model registry',
+      {
         modelPackageArn: arn,
         createdBy: identityOf(described.CreatedBy) ?? null,
         approvedBy: identityOf(described.LastModifiedBy) ?? null,
         endpointConfig: name,
         previousEndpointConfig: previous ?? null,
       },
-    });
+    );
     logger.info('blue/green update started', { endpoint: target.endpointName, endpointConfig: name });
     return { action: 'deployed', endpointConfigName: name };
   };
@@ -128,9 +124,30 @@ interface Approval {
   readonly subject: string;
 }
 
+/** The audit event of what the deploy function did with an approval: the system acted, on no stored state. */
+function recordDecision(
+  deps: DeployDependencies,
+  approval: Approval,
+  kind: 'model-deployed' | 'model-rejected',
+  reason: string,
+  details: Record<string, string | null>,
+): Promise<void> {
+  return deps.audit.record({
+    kind,
+    actor: SYSTEM,
+    at: approval.now,
+    useCase: approval.target.useCase,
+    subject: approval.subject,
+    before: null,
+    after: null,
+    reason,
+    details,
+  });
+}
+
 /** Sets the package back to pending and records why. */
 async function withdraw(deps: DeployDependencies, approval: Approval, problem: string): Promise<void> {
-  const { arn, target, described } = approval;
+  const { arn, described } = approval;
   await deps.sagemaker.send(
     new UpdateModelPackageCommand({
       ModelPackageArn: arn,
@@ -138,16 +155,9 @@ async function withdraw(deps: DeployDependencies, approval: Approval, problem: s
       ApprovalDescription: `approval withdrawn: ${problem}`,
     }),
   );
-  await deps.audit.record({
-    kind: 'model-rejected',
-    actor: SYSTEM,
-    at: approval.now,
-    useCase: target.useCase,
-    subject: approval.subject,
-    before: null,
-    after: null,
-    reason: `approval withdrawn, back to pending: ${problem}`,
-    details: { modelPackageArn: arn, approvedBy: identityOf(described.LastModifiedBy) ?? null },
+  await recordDecision(deps, approval, 'model-rejected', `approval withdrawn, back to pending: ${problem}`, {
+    modelPackageArn: arn,
+    approvedBy: identityOf(described.LastModifiedBy) ?? null,
   });
   logger.warn('approval withdrawn', { modelPackageArn: arn, problem });
 }
