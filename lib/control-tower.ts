@@ -64,6 +64,8 @@ export const CONTROL_TOWER_EXCEPTIONS: readonly ControlTowerException[] = [
     resources: [
       'Alerting/NotifyFunction/Resource',
       'ModelDeployment/Function/Resource',
+      'ModelEndpointProvider/*Function/Resource',
+      'ModelEndpointProvider/Provider/framework-*/Resource',
       'Provisioning/HookFunction/Resource',
       'Provisioning/RetireFunction/Resource',
       // CDK's own: log retention, AwsCustomResource, the page upload, the custom-resource relay.
@@ -85,7 +87,14 @@ export const CONTROL_TOWER_EXCEPTIONS: readonly ControlTowerException[] = [
       'Console/ApiFunction/Resource',
     ],
     reason:
-      "Functions that only call AWS APIs (alert notifications, model deployment, fleet provisioning, the page upload, CDK's own helpers) run outside a VPC: one would add endpoints and cost for nothing. With the InfluxDB store, the functions that reach it run in its VPC; with LiveAnalytics there is no VPC.",
+      "Functions that only call AWS APIs (alert notifications, model deployment and the endpoint's custom resource, fleet provisioning, the page upload, CDK's own helpers) run outside a VPC: one would add endpoints and cost for nothing. With the InfluxDB store, the functions that reach it run in its VPC; with LiveAnalytics there is no VPC.",
+  },
+  {
+    control: 'ct-stepfunctions-pr-2',
+    rule: 'step_functions_state_machine_tracing_enabled_check',
+    resources: ['ModelEndpointProvider/Provider/waiter-state-machine/Resource'],
+    reason:
+      "The only state machine is the custom-resource framework's waiter, which loops over the endpoint's isComplete function while SageMaker works; CDK offers no X-Ray setting for it, and its executions are logged in full (level ALL).",
   },
   {
     control: 'ct-s3-pr-2',

@@ -7,7 +7,6 @@ import {
   DescribeModelPackageCommand,
   type DescribeModelPackageCommandOutput,
   SageMakerClient,
-  UpdateEndpointCommand,
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
@@ -22,6 +21,7 @@ import {
 } from '../../core/model/deployment.ts';
 import { SYSTEM } from '../../core/operators/actor.ts';
 import { EventBridgeAuditTrail } from '../adapters/eventbridge-audit-trail.ts';
+import { startBlueGreenUpdate } from '../adapters/sagemaker-endpoints.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
 
@@ -192,24 +192,10 @@ async function rollOut(
       ProductionVariants: (live.ProductionVariants ?? []).map((variant) => ({ ...variant, ModelName: name })),
     }),
   );
-  await sagemaker.send(
-    new UpdateEndpointCommand({
-      EndpointName: target.endpointName,
-      EndpointConfigName: name,
-      // Autoscaling set the instance count; the new configuration's initial count must not reset it.
-      RetainAllVariantProperties: true,
-      DeploymentConfig: {
-        BlueGreenUpdatePolicy: {
-          TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: BAKE_SECONDS },
-          TerminationWaitInSeconds: BAKE_SECONDS,
-          MaximumExecutionTimeoutInSeconds: 3600,
-        },
-        AutoRollbackConfiguration: {
-          Alarms: target.rollbackAlarmNames.map((AlarmName) => ({ AlarmName })),
-        },
-      },
-    }),
-  );
+  await startBlueGreenUpdate(sagemaker, target.endpointName, name, target.rollbackAlarmNames, {
+    bakeSeconds: BAKE_SECONDS,
+    maximumSeconds: 3600,
+  });
   return endpoint.EndpointConfigName;
 }
 

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, IgnoreMode, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, IgnoreMode, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -9,6 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { ModelEndpoint } from './model-endpoint.ts';
 import { acknowledgeLogRetentionFunction, ServiceLogGroupEncryption } from '../log-groups.ts';
 import { grantPutObjectsUnder, objectPrefixFinding, serviceOfThisAccount } from '../grants.ts';
 
@@ -43,6 +45,11 @@ export interface InferenceEndpointProps {
    * @default - no endpoint yet
    */
   readonly modelArtifactKey?: string;
+  /**
+   * The bus the models the stack deploys are recorded on. Required with `modelArtifactKey`.
+   * @default - none
+   */
+  readonly auditBus?: events.IEventBus;
 }
 
 /**
@@ -58,9 +65,11 @@ export class InferenceEndpoint extends Construct {
   readonly trainingDataPrefix: string;
   readonly modelOutputPrefix: string;
   readonly dataCapturePrefix: string;
-  readonly endpoint?: sagemaker.CfnEndpoint;
+  readonly endpoint?: ModelEndpoint;
   /** The endpoint name, once there is an endpoint. */
   readonly endpointName?: string;
+  /** The endpoint's ARN, once there is an endpoint. */
+  readonly endpointArn?: string;
   /** Where trained versions are registered and people approve them (SageMaker Model Registry). */
   readonly modelPackageGroup: sagemaker.CfnModelPackageGroup;
   readonly modelPackageGroupName: string;
@@ -89,23 +98,31 @@ export class InferenceEndpoint extends Construct {
     });
 
     if (props.modelArtifactKey === undefined) return;
-    const endpoint = this.createEndpoint(props, props.modelArtifactKey, capture);
+    const names = endpointNames(this, props.instanceType);
+    this.rollbackAlarms = this.createRollbackAlarms(names.name, props);
+    const endpoint = this.createEndpoint(props, props.modelArtifactKey, capture, names);
     this.endpoint = endpoint;
-    this.endpointName = endpoint.attrEndpointName;
+    this.endpointName = endpoint.endpointName;
+    this.endpointArn = Stack.of(this).formatArn({
+      service: 'sagemaker',
+      resource: 'endpoint',
+      // SageMaker ARNs spell resource names in lower case.
+      resourceName: names.name.toLowerCase(),
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     // SageMaker makes the endpoint's log group itself, without an expiry or a key: give it one...
     const retention = new logs.LogRetention(this, 'EndpointLogRetention', {
-      logGroupName: `/aws/sagemaker/Endpoints/${endpoint.attrEndpointName}`,
+      logGroupName: `/aws/sagemaker/Endpoints/${endpoint.endpointName}`,
       retention: logs.RetentionDays.ONE_YEAR,
     });
     acknowledgeLogRetentionFunction(retention);
     // ...and this stack's key; the retention function creates the group if SageMaker has not yet.
     new ServiceLogGroupEncryption(this, 'EndpointLogEncryption', {
-      logGroupName: `/aws/sagemaker/Endpoints/${endpoint.attrEndpointName}`,
+      logGroupName: `/aws/sagemaker/Endpoints/${endpoint.endpointName}`,
       keyPolicyLogGroupPattern: '/aws/sagemaker/Endpoints/*',
       encryptionKey: props.encryptionKey,
     }).node.addDependency(retention);
     this.addAutoscaling(endpoint, props);
-    this.rollbackAlarms = this.createRollbackAlarms(endpoint, props);
     // SageMaker reads a blue/green update's rollback alarms as the execution role; without this it
     // cannot watch them. A policy beside the role, not in it: the model depends on the role, and
     // the alarms on the endpoint, which would be a circle.
@@ -124,11 +141,9 @@ export class InferenceEndpoint extends Construct {
    * What rolls an update back: server errors of the new fleet, or a p99 latency over the 200 ms
    * the pipeline promises.
    */
-  private createRollbackAlarms(
-    endpoint: sagemaker.CfnEndpoint,
-    props: InferenceEndpointProps,
-  ): cloudwatch.Alarm[] {
-    const dimensionsMap = { EndpointName: endpoint.attrEndpointName, VariantName: 'AllTraffic' };
+  private createRollbackAlarms(endpointName: string, props: InferenceEndpointProps): cloudwatch.Alarm[] {
+    // The name, not the resource's attribute: the resource names the alarms, so cannot come first.
+    const dimensionsMap = { EndpointName: endpointName, VariantName: 'AllTraffic' };
     return [
       new cloudwatch.Alarm(this, 'ErrorsAlarm', {
         alarmDescription: `${props.useCase}: the endpoint answers with server errors; a model update in progress rolls back`,
@@ -239,59 +254,47 @@ export class InferenceEndpoint extends Construct {
     );
   }
 
-  /** The network-isolated model, its endpoint configuration with data capture, and the endpoint. */
+  /**
+   * The endpoint, held by a custom resource that keeps the approved model through stack updates
+   * (lib/constructs/model-endpoint.ts), named for the use case and the instance type: SageMaker
+   * refuses to change the instance type of a variant that autoscaling targets, so a new type makes
+   * a new endpoint, which starts with the model the old one runs.
+   */
   private createEndpoint(
     props: InferenceEndpointProps,
     modelArtifactKey: string,
     capture: number,
-  ): sagemaker.CfnEndpoint {
-    const model = new sagemaker.CfnModel(this, 'Model', {
-      executionRoleArn: this.role.roleArn,
-      // The container needs no network: SageMaker hands it the model and the requests.
-      enableNetworkIsolation: true,
-      primaryContainer: {
-        image: this.image.imageUri,
-        modelDataUrl: props.artifactBucket.s3UrlForObject(modelArtifactKey),
-        environment: { USE_CASE: props.useCase },
-      },
-    });
-    model.node.addDependency(this.role);
-    const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+    names: { readonly prefix: string; readonly name: string },
+  ): ModelEndpoint {
+    if (!props.auditBus) {
+      throw new Error(
+        `auditBus is required with modelArtifactKey (${props.useCase}): the stack's model deployments are audited`,
+      );
+    }
+    return new ModelEndpoint(this, 'Endpoint', {
+      useCase: props.useCase,
+      endpointName: names.name,
+      endpointNamePrefix: names.prefix,
+      role: this.role,
+      image: this.image,
+      modelDataUrl: props.artifactBucket.s3UrlForObject(modelArtifactKey),
+      instanceType: props.instanceType,
+      initialInstanceCount: props.minInstances,
+      encryptionKey: props.encryptionKey,
       // Instance storage is encrypted by the instance's hardware, and SageMaker refuses a key for it.
-      ...(hasInstanceStorage(props.instanceType) ? {} : { kmsKeyId: props.encryptionKey.keyArn }),
-      productionVariants: [
-        {
-          variantName: 'AllTraffic',
-          modelName: model.attrModelName,
-          instanceType: props.instanceType,
-          initialInstanceCount: props.minInstances,
-          initialVariantWeight: 1,
-        },
-      ],
-      dataCaptureConfig: {
-        enableCapture: capture > 0,
-        initialSamplingPercentage: capture,
-        destinationS3Uri: props.artifactBucket.s3UrlForObject(this.dataCapturePrefix),
-        kmsKeyId: props.encryptionKey.keyArn,
-        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-        captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
-      },
-    });
-    // SageMaker refuses to change the instance type of a variant that autoscaling targets. So a new
-    // instance type makes a new endpoint (the construct id carries it): CloudFormation creates it
-    // and its scaling target, then removes the old target and endpoint, in the order that works.
-    return new sagemaker.CfnEndpoint(this, instanceScoped('Endpoint', props.instanceType), {
-      endpointConfigName: endpointConfig.attrEndpointConfigName,
-      // A new model or configuration keeps the instance count autoscaling has set.
-      retainAllVariantProperties: true,
+      encryptConfiguration: !hasInstanceStorage(props.instanceType),
+      capturePercent: capture,
+      captureDestination: props.artifactBucket.s3UrlForObject(this.dataCapturePrefix),
+      rollbackAlarmNames: this.rollbackAlarms.map((alarm) => alarm.alarmName),
+      auditBus: props.auditBus,
     });
   }
 
   /** Target tracking on invocations per instance, between the manifest's min and max. */
-  private addAutoscaling(endpoint: sagemaker.CfnEndpoint, props: InferenceEndpointProps): void {
+  private addAutoscaling(endpoint: ModelEndpoint, props: InferenceEndpointProps): void {
     const target = new appscaling.ScalableTarget(this, instanceScoped('Scaling', props.instanceType), {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
-      resourceId: `endpoint/${endpoint.attrEndpointName}/variant/AllTraffic`,
+      resourceId: `endpoint/${endpoint.endpointName}/variant/AllTraffic`,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
       minCapacity: props.minInstances,
       maxCapacity: props.maxInstances,
@@ -305,13 +308,23 @@ export class InferenceEndpoint extends Construct {
 
   /** Lets `grantee` score windows on the endpoint. */
   grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    if (!this.endpoint) throw new Error('the inference endpoint has no model yet: pass modelArtifactKey');
+    if (!this.endpointArn) throw new Error('the inference endpoint has no model yet: pass modelArtifactKey');
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['sagemaker:InvokeEndpoint'],
-      resourceArns: [this.endpoint.ref],
+      resourceArns: [this.endpointArn],
     });
   }
+}
+
+/**
+ * The endpoint's name: generated for this construct (unique in the stack), then the instance type,
+ * so a new type makes a new endpoint; every name of the use case starts with the prefix.
+ */
+function endpointNames(scope: Construct, instanceType: string): { prefix: string; name: string } {
+  const prefix = Names.uniqueResourceName(scope, { maxLength: 40, separator: '-' });
+  if (Token.isUnresolved(instanceType)) return { prefix, name: prefix };
+  return { prefix, name: `${prefix}-${instanceType.replace(/^ml\./, '').replace(/[^a-zA-Z0-9]/g, '-')}` };
 }
 
 /** A construct id that changes with the instance type, so a new type replaces the resource. */

@@ -148,7 +148,7 @@ function grantDeployTo(
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
-      resources: [endpoint.endpoint?.ref ?? ''],
+      resources: [endpoint.endpointArn ?? ''],
     }),
   );
   endpoint.role.grantPassRole(role);

@@ -116,11 +116,10 @@ export class PipelineStack extends Stack {
       'ArtifactBucketName',
       'Model training data (training-data/), artifacts (models/) and endpoint data capture (data-capture/)',
     );
+    this.alerting = this.createAlerting(props);
     this.inference = this.inferenceEndpoints(props);
 
     this.influx = this.influxStore(props);
-
-    this.alerting = this.createAlerting(props);
 
     this.useCases = this.createUseCases(props);
     this.telemetry = this.telemetryReads(props);
@@ -244,6 +243,7 @@ export class PipelineStack extends Stack {
           ...manifest.model.endpoint,
           dataCapturePercent: manifest.model.dataCapturePercent,
           modelArtifactKey: props.modelArtifacts?.[manifest.id],
+          auditBus: this.alerting.bus,
         });
         new CfnOutput(inference, 'ImageUri', {
           description: `Model image of ${manifest.id}`,

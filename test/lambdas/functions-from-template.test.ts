@@ -5,6 +5,7 @@ import { deployDependenciesFromEnv } from '../../lambdas/deploy/handler.ts';
 import { driftDependenciesFromEnv } from '../../lambdas/drift/handler.ts';
 import { dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
 import { kpiDependenciesFromEnv } from '../../lambdas/kpi/handler.ts';
+import { modelEndpointDependenciesFromEnv } from '../../lambdas/model-endpoint/lifecycle.ts';
 import { notifyDependenciesFromEnv } from '../../lambdas/notify/handler.ts';
 import { preProvisioningDependenciesFromEnv } from '../../lambdas/provisioning-hook/handler.ts';
 import { replayDependenciesFromEnv } from '../../lambdas/replay/handler.ts';
@@ -32,6 +33,8 @@ const STARTS: Record<string, (env: Env) => unknown> = {
   'lambdas/kpi/handler.ts': (env) => kpiDependenciesFromEnv(env),
   'lambdas/console/handler.ts': (env) => consoleApiFromEnv(env),
   'lambdas/deploy/handler.ts': (env) => deployDependenciesFromEnv(env),
+  'lambdas/model-endpoint/on-event.ts': (env) => modelEndpointDependenciesFromEnv(env),
+  'lambdas/model-endpoint/is-complete.ts': (env) => modelEndpointDependenciesFromEnv(env),
   'lambdas/provisioning-hook/handler.ts': (env) => preProvisioningDependenciesFromEnv(env),
   'lambdas/certificate-rotation/handler.ts': (env) => confirmationDependenciesFromEnv(env),
   // A custom resource: what it works on comes in the event's properties, not the environment.

@@ -69,7 +69,12 @@ describe('DriftChecks', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 'sagemaker:InvokeEndpoint',
-            Resource: { Ref: Match.stringLikeRegexp('Endpoint') },
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([Match.stringLikeRegexp(':endpoint/test-inferencepump[^*]*-c5-large$')]),
+              ],
+            },
           }),
         ]),
       },

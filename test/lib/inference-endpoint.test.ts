@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,7 @@ import { constructHarness, pipelineStack, testApp } from '../support/cdk.ts';
 function build(props: Partial<InferenceEndpointProps> = {}) {
   const { stack, key, bucket } = constructHarness();
   const inference = new InferenceEndpoint(stack, 'Inference', {
+    auditBus: new events.EventBus(stack, 'Bus'),
     useCase: 'pump-maintenance',
     artifactBucket: bucket,
     encryptionKey: key,
@@ -40,60 +42,64 @@ describe('InferenceEndpoint', () => {
         Statement: [Match.objectLike({ Principal: { Service: 'sagemaker.amazonaws.com' } })],
       },
     });
-    template.resourceCountIs('AWS::SageMaker::Endpoint', 0);
+    template.resourceCountIs('Custom::AiotModelEndpoint', 0);
     expect(inference.endpointName).toBeUndefined();
     expect(() => inference.grantInvoke(new iam.AnyPrincipal())).toThrow(
       'the inference endpoint has no model yet: pass modelArtifactKey',
     );
   });
 
-  it('GIVEN a new instance type WHEN synthesized again THEN the endpoint and its scaling target are new resources, since SageMaker refuses to change the type of an autoscaled variant', () => {
+  it('GIVEN a new instance type WHEN synthesized again THEN the endpoint gets a new name and its scaling target is a new resource, since SageMaker refuses to change the type of an autoscaled variant', () => {
     const ids = (instanceType: string) => {
       const { template } = build({ modelArtifactKey: ARTIFACT, instanceType });
-      const [endpoint] = Object.keys(template.findResources('AWS::SageMaker::Endpoint'));
+      const [[endpoint, resource] = ['', { Properties: { EndpointName: '' } }]] = Object.entries(
+        template.findResources('Custom::AiotModelEndpoint') as Record<
+          string,
+          { Properties: { EndpointName: string } }
+        >,
+      );
       const targets = template.findResources('AWS::ApplicationAutoScaling::ScalableTarget') as Record<
         string,
         { Properties: { ResourceId: unknown } }
       >;
       const [[target, { Properties }] = ['', { Properties: { ResourceId: '' } }]] = Object.entries(targets);
-      // The target scales the endpoint of its own instance type.
+      // The target scales the endpoint the resource holds, after it exists.
       expect(JSON.stringify(Properties.ResourceId)).toContain(endpoint);
-      return { endpoint, target };
+      return { endpoint, name: resource.Properties.EndpointName, target };
     };
 
     const before = ids('ml.c5.large');
     const after = ids('ml.c6i.xlarge');
 
-    expect(after.endpoint).not.toBe(before.endpoint);
+    // One resource, whose handler starts the new endpoint with the old one's live model.
+    expect(after.endpoint).toBe(before.endpoint);
+    expect(after.name).not.toBe(before.name);
+    expect(after.name).toMatch(/-c6i-xlarge$/);
     expect(after.target).not.toBe(before.target);
     expect(ids('ml.c5.large')).toEqual(before);
   });
 
-  it('with a trained model, runs it network isolated from the image and the artifact', () => {
+  it('with a trained model, starts the endpoint from the image and the artifact, through the resource that keeps approved models', () => {
     const { template } = build({ modelArtifactKey: ARTIFACT });
-    template.hasResourceProperties('AWS::SageMaker::Model', {
-      EnableNetworkIsolation: true,
-      PrimaryContainer: {
-        Image: Match.anyValue(),
-        ModelDataUrl: { 'Fn::Join': ['', Match.arrayWith([`/${ARTIFACT}`])] },
-        Environment: { USE_CASE: 'pump-maintenance' },
-      },
+    template.resourceCountIs('AWS::SageMaker::Model', 0);
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 0);
+    template.hasResourceProperties('Custom::AiotModelEndpoint', {
+      UseCase: 'pump-maintenance',
+      Image: Match.anyValue(),
+      ExecutionRoleArn: Match.anyValue(),
+      ModelDataUrl: { 'Fn::Join': ['', Match.arrayWith([`/${ARTIFACT}`])] },
     });
   });
 
   it('captures requests and answers to S3, encrypted, at the given rate', () => {
     const { template } = build({ modelArtifactKey: ARTIFACT, dataCapturePercent: 35 });
-    template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+    template.hasResourceProperties('Custom::AiotModelEndpoint', {
       KmsKeyId: Match.anyValue(),
-      ProductionVariants: [
-        Match.objectLike({ InstanceType: 'ml.c5.large', InitialInstanceCount: 1, VariantName: 'AllTraffic' }),
-      ],
-      DataCaptureConfig: Match.objectLike({
-        EnableCapture: true,
-        InitialSamplingPercentage: 35,
-        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
-        DestinationS3Uri: { 'Fn::Join': ['', Match.arrayWith(['/data-capture/pump-maintenance/'])] },
-      }),
+      InstanceType: 'ml.c5.large',
+      InitialInstanceCount: 1,
+      CapturePercent: 35,
+      CaptureKmsKeyId: Match.anyValue(),
+      CaptureDestination: { 'Fn::Join': ['', Match.arrayWith(['/data-capture/pump-maintenance/'])] },
     });
   });
 
@@ -114,16 +120,26 @@ describe('InferenceEndpoint', () => {
     });
   });
 
-  it('GIVEN a model update THEN the endpoint keeps the instance count autoscaling set', () => {
+  it('GIVEN a stack update THEN it rolls out with the alarms that watch the endpoint by its name', () => {
     const { template } = build({ modelArtifactKey: ARTIFACT });
-    template.hasResourceProperties('AWS::SageMaker::Endpoint', { RetainAllVariantProperties: true });
+    const [resource] = Object.values(
+      template.findResources('Custom::AiotModelEndpoint') as Record<
+        string,
+        { Properties: { EndpointName: string; RollbackAlarmNames: unknown[] } }
+      >,
+    );
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    expect(resource?.Properties.RollbackAlarmNames).toEqual(Object.keys(alarms).map((id) => ({ Ref: id })));
+    for (const alarm of Object.values(alarms)) {
+      expect(JSON.stringify(alarm)).toContain(`"Value":"${resource?.Properties.EndpointName}"`);
+    }
   });
 
   it('GIVEN an instance type with local NVMe storage THEN its configuration has no KMS key, which SageMaker would refuse', () => {
     const withStorage = build({ modelArtifactKey: ARTIFACT, instanceType: 'ml.c5d.large' }).template;
-    withStorage.hasResourceProperties('AWS::SageMaker::EndpointConfig', { KmsKeyId: Match.absent() });
+    withStorage.hasResourceProperties('Custom::AiotModelEndpoint', { KmsKeyId: Match.absent() });
     const plain = build({ modelArtifactKey: ARTIFACT, instanceType: 'ml.c5.large' }).template;
-    plain.hasResourceProperties('AWS::SageMaker::EndpointConfig', { KmsKeyId: Match.anyValue() });
+    plain.hasResourceProperties('Custom::AiotModelEndpoint', { KmsKeyId: Match.anyValue() });
     expect(
       [
         'ml.m5d.xlarge',
@@ -217,13 +233,19 @@ describe('InferenceEndpoint', () => {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
     inference.grantInvoke(role);
+    expect(inference.endpointArn).toMatch(/:endpoint\/harness-inference-[0-9a-f]{8}-c5-large$/);
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
       PolicyDocument: {
         Statement: [
           Match.objectLike({
             Action: 'sagemaker:InvokeEndpoint',
-            Resource: { Ref: Match.stringLikeRegexp('InferenceEndpoint') },
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([`:endpoint/${inference.endpointArn?.split('endpoint/')[1] ?? ''}`]),
+              ],
+            },
           }),
         ],
       },
@@ -253,7 +275,7 @@ describe('InferenceEndpoint', () => {
     const template = Template.fromStack(
       pipelineStack(testApp(), { modelArtifacts: { 'pump-maintenance': ARTIFACT } }),
     );
-    template.resourceCountIs('AWS::SageMaker::Endpoint', 1);
+    template.resourceCountIs('Custom::AiotModelEndpoint', 1);
     expect(() => pipelineStack(testApp(), { modelArtifacts: { hvac: ARTIFACT } })).toThrow(
       'model artifacts given for unknown use cases: hvac',
     );

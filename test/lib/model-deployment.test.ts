@@ -53,7 +53,7 @@ describe('ModelDeployment', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) =>
       JSON.stringify((p as { Properties: unknown }).Properties),
     );
-    const deploy = policies.find((p) => p.includes('sagemaker:UpdateEndpoint'));
+    const deploy = policies.find((p) => p.includes('sagemaker:UpdateModelPackage'));
     expect(deploy).toBeDefined();
     expect(deploy).toContain('model/pump-maintenance-*');
     expect(deploy).toContain('endpoint-config/pump-maintenance-*');

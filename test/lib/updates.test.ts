@@ -25,6 +25,11 @@ const STATEFUL = new Set([
   'AWS::CloudTrail::Trail',
   'AWS::EC2::VPC',
   'AWS::EC2::Subnet',
+  // Where the approved model runs: a replaced model or configuration puts the template's back.
+  'AWS::SageMaker::Model',
+  'AWS::SageMaker::EndpointConfig',
+  'AWS::SageMaker::Endpoint',
+  'Custom::AiotModelEndpoint',
 ]);
 const LOSES = new Set<ResourceImpact>([
   ResourceImpact.WILL_REPLACE,
@@ -43,7 +48,11 @@ function templateOf(props: Partial<PipelineStackProps>): Record<string, unknown>
 
 /** Each stateful resource the change would replace, delete or orphan, with what happens to it. */
 function dataLosses(before: Partial<PipelineStackProps>, after: Partial<PipelineStackProps>): string[] {
-  const diff = fullDiff(templateOf(before), templateOf(after));
+  return templateLosses(templateOf(before), templateOf(after));
+}
+
+function templateLosses(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const diff = fullDiff(before, after);
   const losses: string[] = [];
   diff.resources.forEachDifference((logicalId, change) => {
     const type = change.oldResourceType ?? change.newResourceType ?? '';
@@ -58,8 +67,20 @@ const withRetention = (manifest: UseCaseManifest, days: number): UseCaseManifest
   storage: { ...manifest.storage, magneticRetentionDays: days },
 });
 
+const withInstanceType = (manifest: UseCaseManifest, instanceType: string): UseCaseManifest => {
+  if (!manifest.model) throw new Error(`${manifest.id} has no model`);
+  return {
+    ...manifest,
+    model: { ...manifest.model, endpoint: { ...manifest.model.endpoint, instanceType } },
+  };
+};
+
 // A second pump line of its own: the same contract, another id.
 const secondLine: UseCaseManifest = { ...pump, id: 'pump-line-2' };
+
+const TRAINED = {
+  modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' },
+};
 
 const CHANGES: [string, Partial<PipelineStackProps>, Partial<PipelineStackProps>][] = [
   ['a new use case', {}, { useCases: [...catalog.useCases, secondLine] }],
@@ -70,10 +91,14 @@ const CHANGES: [string, Partial<PipelineStackProps>, Partial<PipelineStackProps>
   ],
   ['an InfluxDB token rotation', {}, { influx: { tokenRotation: '2026-12-06' } }],
   ['a larger InfluxDB disk', {}, { influx: { allocatedStorage: 100 } }],
+  ['the first trained model', {}, TRAINED],
   [
-    'the first trained model',
-    {},
-    { modelArtifacts: { 'pump-maintenance': 'models/pump-maintenance/job-1/output/model.tar.gz' } },
+    'a larger endpoint instance type',
+    TRAINED,
+    {
+      ...TRAINED,
+      useCases: catalog.useCases.map((u) => (u.id === pump.id ? withInstanceType(u, 'ml.c5.xlarge') : u)),
+    },
   ],
   [
     'a new use case, on LiveAnalytics',
@@ -90,6 +115,31 @@ describe('updates of a deployed stack', () => {
     'GIVEN %s THEN no table, bucket, key, user pool, secret or InfluxDB instance is replaced or deleted',
     (_change, before, after) => {
       expect(dataLosses(before, after)).toEqual([]);
+    },
+    TWO_SYNTHS_MS,
+  );
+
+  it(
+    'GIVEN a code change in core/ (a new model image) THEN the endpoint keeps the model people approved: nothing is replaced, only the resource that holds the endpoint learns the new image',
+    () => {
+      const before = templateOf(TRAINED);
+      // What a code change does to the template: the image asset's hash, in its tag, and nothing else.
+      const text = JSON.stringify(before);
+      const hashes = new Set([...text.matchAll(/container-assets-[^"]*:([0-9a-f]{64})/g)].map((m) => m[1]));
+      expect(hashes.size).toBe(1); // every use case's image is built from the same files
+      let changed = text;
+      for (const hash of hashes) changed = changed.replaceAll(hash ?? '', 'f'.repeat(64));
+      const after = JSON.parse(changed) as Record<string, unknown>;
+
+      expect(templateLosses(before, after)).toEqual([]);
+      const updated: string[] = [];
+      fullDiff(before, after).resources.forEachDifference((logicalId, change) => {
+        if (!change.isDifferent) return;
+        const properties = Object.keys(change.propertyUpdates).join(',');
+        updated.push(`${change.newResourceType ?? ''} ${properties}`);
+      });
+      // Its handler keeps the live model when only the image changed (test/core/endpoint-spec.test.ts).
+      expect(updated).toEqual(['Custom::AiotModelEndpoint Image']);
     },
     TWO_SYNTHS_MS,
   );

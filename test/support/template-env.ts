@@ -48,7 +48,6 @@ const REF: Record<string, (id: string) => string> = {
 const GET_ATT: Record<string, (id: string) => string> = {
   'AWS::IAM::Role Arn': (id) => `arn:aws:iam::${ACCOUNT}:role/${id}`,
   'AWS::Lambda::Function Arn': (id) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`,
-  'AWS::SageMaker::Endpoint EndpointName': (id) => id,
   'AWS::Timestream::InfluxDBInstance Endpoint': (id) =>
     `${id.toLowerCase()}-abc123.${REGION}.timestream-influxdb.amazonaws.com`,
   'AWS::SQS::Queue Arn': (id) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`,
@@ -58,6 +57,11 @@ const GET_ATT: Record<string, (id: string) => string> = {
   'AWS::Events::EventBus Arn': (id) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${id}`,
   'AWS::Events::EventBus Name': (id) => id,
   'AWS::SNS::Topic TopicArn': (id) => `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`,
+};
+
+/** Attributes a custom resource's handler answers with one of its properties (lambdas/model-endpoint). */
+const GET_ATT_FROM_PROPERTY: Record<string, string> = {
+  'Custom::AiotModelEndpoint EndpointName': 'EndpointName',
 };
 
 /** Resolves one value of a template to what CloudFormation would put there. */
@@ -71,6 +75,8 @@ export function resolveValue(template: TemplateJson, value: unknown): string {
   if (fn === 'Fn::GetAtt') {
     const [id, attribute] = args as [string, string];
     const type = resourceType(template, id);
+    const property = GET_ATT_FROM_PROPERTY[`${type} ${attribute}`];
+    if (property) return resolveValue(template, template.Resources[id]?.Properties?.[property]);
     const answer = GET_ATT[`${type} ${attribute}`];
     if (!answer) throw new Error(`Fn::GetAtt ${type}.${attribute} is not known to template-env.ts`);
     return answer(id);

@@ -73,9 +73,10 @@ describe('a new use case from its files alone (hvac-energy)', () => {
     template.hasResourceProperties('AWS::SNS::Topic', {
       DisplayName: 'aiot hvac-energy alerts',
     });
-    // The model: an endpoint configuration sized by the manifest, scaled between 1 and 2 instances.
-    template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
-      ProductionVariants: [Match.objectLike({ InstanceType: 'ml.c5.large' })],
+    // The model: an endpoint sized by the manifest, scaled between 1 and 2 instances.
+    template.hasResourceProperties('Custom::AiotModelEndpoint', {
+      UseCase: 'hvac-energy',
+      InstanceType: 'ml.c5.large',
     });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 1,
