@@ -6,7 +6,13 @@
  *   npm run cost -- --devices 1000 --rate 1
  *   npm run cost -- --devices 10000 --rate 1 --pack-seconds 10
  *
- * The last line is one JSON object: devices, rate, naiveUsdPerMonth, usdPerMonth, ratio.
+ * Then what the deployment costs besides transport (from its synthesized template: the InfluxDB
+ * instance and its disk sized for the fleet, interface endpoints, SageMaker instances, CloudTrail
+ * data events on the alert table), and the whole bill at 1,000, 10,000 and 100,000 devices.
+ *
+ * The last line is one JSON object: devices, rate, naiveUsdPerMonth, usdPerMonth (transport),
+ * ratio (transport, of naive), fixedUsdPerMonth (besides transport), usdPerDeviceMonth (all of
+ * it), and unpriced (lines whose price bench/aws-prices.json does not have).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -22,7 +28,9 @@ import {
   type UnitPrices,
 } from '../core/cost/transport-cost.ts';
 import { IOT_METERING_UNIT_BYTES, PackBuilder } from '../core/contracts/pack.ts';
-import { DEFAULT_PACK_WAIT_MS } from '../edge/agent.ts';
+import { fixedCost, type FixedPrices } from '../core/cost/fixed-cost.ts';
+import { DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_PACK_WAIT_MS } from '../edge/agent.ts';
+import { defaultSizedDevices, deploymentTemplate, influxDiskFor } from './deployment-of-template.ts';
 import { pumpTelemetryV2 } from '../test/support/contracts.ts';
 
 const { values } = parseArgs({
@@ -63,6 +71,14 @@ const pricesFile = z.object({
     timestreamWritesPerMillionKb: usd,
     kinesisShardHour: usd,
     kinesisPutUnitsPerMillion: usd,
+    influxInstanceMonth: z.object({ usd: z.number().nonnegative().nullable(), source: z.string() }),
+    influxStorageGibMonth: z.object({ usd: z.number().nonnegative().nullable(), source: z.string() }),
+    interfaceEndpointAzHour: usd,
+    sagemakerInstanceHour: z.object({
+      usd: z.record(z.string(), z.number().nonnegative()),
+      source: z.string(),
+    }),
+    cloudTrailDataEventsPer100k: usd,
   }),
 });
 
@@ -161,6 +177,101 @@ for (const [name, lines] of bills)
 console.log(`\n${summary.toString()}`);
 const usdPerMonth = totalUsd(bills[1]?.[1] ?? []);
 const round = (n: number) => Math.round(n * 100) / 100;
+
+// The whole bill: transport plus what runs by the hour and what grows with the fleet besides.
+const fixedPrices: FixedPrices = {
+  influxInstanceMonth: p.influxInstanceMonth.usd,
+  influxStorageGibMonth: p.influxStorageGibMonth.usd,
+  interfaceEndpointAzHour: p.interfaceEndpointAzHour.usd,
+  sagemakerInstanceHour: p.sagemakerInstanceHour.usd,
+  cloudTrailDataEventsPer100k: p.cloudTrailDataEventsPer100k.usd,
+};
+const template = deploymentTemplate();
+const billFor = (devices: number) => {
+  const sized = { ...fleet, devices };
+  // With the InfluxDB store, writes are paid by the instance, not per KB as LiveAnalytics bills them.
+  const storeWrites = (lines: readonly CostLine[]) =>
+    totalUsd(lines.filter((l) => !(template.influxInstanceType && l.item === 'Timestream writes')));
+  const transport = storeWrites(transportCost(sized, design(perMessage, 'sqs'), prices));
+  const naiveTransport = storeWrites(transportCost(sized, naive, prices));
+  const disk = influxDiskFor(devices, fleet.rate);
+  const fixed = fixedCost(
+    {
+      ...(template.influxInstanceType
+        ? { influx: { instanceType: template.influxInstanceType, storageGib: disk.allocatedGib } }
+        : {}),
+      interfaceEndpointAzs: template.interfaceEndpointAzs,
+      endpoints: template.endpoints,
+    },
+    {
+      devices,
+      healthReportSeconds: DEFAULT_HEALTH_INTERVAL_MS / 1000,
+      messagesPerDeviceMonth: (fleet.rate * 730 * 3600) / perMessage,
+    },
+    fixedPrices,
+  );
+  const fixedUsd = totalUsd(fixed.lines);
+  return { transport, naiveTransport, disk, fixed, fixedUsd, total: transport + fixedUsd };
+};
+const unpricedText = (bill: ReturnType<typeof billFor>) =>
+  bill.fixed.unpriced.map((u) => `${u.item} ${Math.round(u.quantity).toLocaleString('en-US')} ${u.unit}`);
+
+const here = billFor(fleet.devices);
+const fixedTable = new Table({ head: ['besides transport', 'quantity', 'unit', 'USD/month'] });
+for (const line of here.fixed.lines)
+  fixedTable.push([
+    line.item,
+    line.quantity.toLocaleString('en-US', { maximumFractionDigits: 0 }),
+    line.unit,
+    money(line.usdPerMonth),
+  ]);
+for (const line of here.fixed.unpriced)
+  fixedTable.push([
+    line.item,
+    line.quantity.toLocaleString('en-US', { maximumFractionDigits: 0 }),
+    line.unit,
+    'not priced',
+  ]);
+console.log(
+  `\nbesides transport, ${fleet.devices} devices (template: every use case with a trained model; disk sized for this fleet):`,
+);
+console.log(fixedTable.toString());
+
+const fleets = new Table({
+  head: [
+    'devices',
+    'transport (InfluxDB store)',
+    'besides',
+    'total USD/month',
+    'USD per device-month',
+    'total of naive',
+    'InfluxDB disk',
+  ],
+});
+for (const devices of [1_000, 10_000, 100_000]) {
+  const bill = billFor(devices);
+  fleets.push([
+    devices.toLocaleString('en-US'),
+    money(bill.transport),
+    money(bill.fixedUsd),
+    money(bill.total),
+    money(bill.total / devices),
+    ((bill.transport + bill.fixedUsd) / (bill.naiveTransport + bill.fixedUsd)).toFixed(3),
+    `${bill.disk.allocatedGib.toLocaleString('en-US')} GiB${bill.disk.problem ? ' (more than one instance holds)' : ''}`,
+  ]);
+}
+console.log(
+  `\nthe whole bill by fleet size (${fleet.rate} reading/s a device; besides-transport lines without a price are left out: ${unpricedText(here).join(', ') || 'none'} at ${fleet.devices} devices):`,
+);
+console.log(fleets.toString());
+// The largest fleet one instance holds at this rate, in hundreds of devices.
+let holds = 0;
+while (!influxDiskFor(holds + 100, fleet.rate).problem) holds += 100;
+console.log(
+  `one InfluxDB instance holds up to ${holds.toLocaleString('en-US')} devices at ${fleet.rate} reading/s with the manifests' retention; ` +
+    `the default deployment sizes its disk for ${defaultSizedDevices()} (-c fleetDevices per use case); beyond one instance, ` +
+    'shorten retention, send fewer readings or split the fleet across stacks (core/stores/influx-disk.ts)',
+);
 console.log(
   JSON.stringify({
     devices: fleet.devices,
@@ -168,5 +279,8 @@ console.log(
     naiveUsdPerMonth: round(naiveUsd),
     usdPerMonth: round(usdPerMonth),
     ratio: Math.round((usdPerMonth / naiveUsd) * 1000) / 1000,
+    fixedUsdPerMonth: round(here.fixedUsd),
+    usdPerDeviceMonth: Math.round((here.total / fleet.devices) * 10_000) / 10_000,
+    unpriced: unpricedText(here),
   }),
 );

@@ -23,6 +23,11 @@ new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefine
   },
   useCases,
   contracts,
+  // -c fleetDevices=<n per use case> -c readingsPerSecond=<r per device>: what the InfluxDB disk is sized for (100, 1).
+  fleet: {
+    devicesPerUseCase: positiveContext('fleetDevices'),
+    readingsPerSecond: positiveContext('readingsPerSecond'),
+  },
   // -c ingestConcurrency=<n>: ingest functions per use case at once (default 10); docs/scale.md says when to raise it.
   ...ingestTuning(app.node.tryGetContext('ingestConcurrency')),
   // -c modelArtifact:<useCase>=models/<useCase>/<job>/output/model.tar.gz, once a model is trained.
@@ -53,6 +58,15 @@ new PipelineStack(app, (app.node.tryGetContext('stackName') as string | undefine
       ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
       : undefined,
 });
+/** A positive number from the context, or undefined when it is not given; the given text in the error otherwise. */
+function positiveContext(key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!(number > 0)) throw new Error(`-c ${key} must be a number above 0, got ${JSON.stringify(value)}`);
+  return number;
+}
+
 /** `-c ingestConcurrency=<n>` as the pipeline's maxConcurrency, the given text in the error if it is no number. */
 function ingestTuning(value: unknown): { pipeline?: { maxConcurrency: number } } {
   if (value === undefined) return {};

@@ -18,6 +18,8 @@ import {
   type EdgeAgentStatus,
 } from './agent-options.ts';
 
+/** How often the agent reports its health (backlog, link, filters) when nobody says. */
+export const DEFAULT_HEALTH_INTERVAL_MS = 60_000;
 export {
   DEFAULT_MAX_SEND_RATE,
   DEFAULT_PACK_WAIT_MS,
@@ -127,7 +129,7 @@ export class EdgeAgent {
     if (options.connection.healthTopic) {
       agent.healthTimer = setInterval(() => {
         agent.publishHealth();
-      }, options.healthIntervalMs ?? 60_000);
+      }, options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS);
     }
     return agent;
   }

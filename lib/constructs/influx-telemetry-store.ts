@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,11 +11,16 @@ import * as timestream from 'aws-cdk-lib/aws-timestream';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { serviceFunction } from '../service-function.ts';
+import { InfluxDiskAlarm, type InfluxUseCase } from './influx-disk.ts';
+import { validate } from './influx-settings.ts';
 import type { FunctionNetwork, TelemetryReads, UseCaseTelemetry } from '../telemetry-store.ts';
 
 export interface InfluxTelemetryStoreProps {
-  /** Each use case gets a bucket of its own, kept as long as its manifest says. */
-  readonly useCases: readonly { readonly id: string; readonly retention: Duration }[];
+  /**
+   * Each use case gets a bucket of its own, kept as long as its manifest says; the disk is sized
+   * for its fleet (core/stores/influx-disk.ts).
+   */
+  readonly useCases: readonly InfluxUseCase[];
   /**
    * Customer managed key for the secrets and logs. The instance's storage is encrypted at rest with
    * a key AWS owns: CloudFormation's schema of the instance takes no key of ours (its KmsKeyId is refused).
@@ -28,7 +34,10 @@ export interface InfluxTelemetryStoreProps {
   readonly vpc?: ec2.IVpc;
   /** Timestream for InfluxDB instance type. @default 'db.influx.medium' */
   readonly instanceType?: string;
-  /** Storage in GiB, 20 to 15360 (the most an update accepts). @default 20 */
+  /**
+   * Storage in GiB, 20 to 15360 (the most an update accepts); less than the use cases need is a
+   * synth warning. @default - what the use cases' fleets need for their retention, at 70 % full
+   */
   readonly allocatedStorage?: number;
   /** `WITH_MULTIAZ_STANDBY` keeps a standby in a second AZ (about twice the price). @default 'SINGLE_AZ' */
   readonly deploymentType?: 'SINGLE_AZ' | 'WITH_MULTIAZ_STANDBY';
@@ -53,9 +62,6 @@ export interface InfluxTelemetryStoreProps {
 
 const SETUP_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'influx-setup', 'handler.ts');
 const INFLUX_PORT = 8086;
-/** InfluxDB bucket names: what a use-case id already is (lower-case letters, digits, hyphens). */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
-const INSTANCE_TYPE = /^db\.influx\.[a-z0-9]+$/;
 
 /**
  * Timestream for InfluxDB as the telemetry store, for accounts Timestream for LiveAnalytics no
@@ -74,6 +80,8 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
   readonly adminSecret: secretsmanager.Secret;
   readonly writeTokenSecret: secretsmanager.Secret;
   readonly readTokenSecret: secretsmanager.Secret;
+  /** Fires before the disk is full. */
+  readonly diskAlarm: cloudwatch.Alarm;
   /** Base URL of the instance's v1 and v2 HTTP API. */
   readonly url: string;
   readonly network: FunctionNetwork;
@@ -87,7 +95,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
 
   constructor(scope: Construct, id: string, props: InfluxTelemetryStoreProps) {
     super(scope, id);
-    const settings = validate(props);
+    const settings = validate(this, props);
     this.encryptionKey = props.encryptionKey;
     this.buckets = new Map(props.useCases.map((u) => [u.id, { name: u.id, retention: u.retention }]));
     let ownVpc: ec2.Vpc | undefined;
@@ -119,7 +127,10 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     this.writeTokenSecret = secrets.write;
     this.readTokenSecret = secrets.read;
 
+    const instanceName = Names.uniqueResourceName(this, { maxLength: 40, separator: '-' });
     this.instance = new timestream.CfnInfluxDBInstance(this, 'Instance', {
+      // Named, so that its CloudWatch metrics (dimension DbInstanceName) can be watched.
+      name: instanceName,
       dbInstanceType: settings.instanceType,
       allocatedStorage: settings.allocatedStorage,
       dbStorageType: 'InfluxIOIncludedT1',
@@ -137,6 +148,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     this.instance.applyRemovalPolicy(removal);
     if (removal === RemovalPolicy.RETAIN && ownVpc) this.retainNetwork(ownVpc);
     this.url = `https://${this.instance.attrEndpoint}:${INFLUX_PORT}`;
+    this.diskAlarm = new InfluxDiskAlarm(this, 'Disk', { instanceName }).alarm;
 
     this.setup = this.createSetup(
       settings.organization,
@@ -356,33 +368,4 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     resource.node.addDependency(...this.interfaceEndpoints);
     return resource;
   }
-}
-
-function validate(props: InfluxTelemetryStoreProps) {
-  if (props.useCases.length === 0)
-    throw new Error('InfluxTelemetryStore needs at least one use case, got none');
-  for (const { id, retention } of props.useCases) {
-    if (!BUCKET_NAME.test(id)) throw new Error(`use case id "${id}" is not an InfluxDB bucket name`);
-    if (retention.toSeconds() < 3600)
-      throw new Error(`retention of ${id} must be at least 1 hour, got ${retention.toHumanString()}`);
-  }
-  const instanceType = props.instanceType ?? 'db.influx.medium';
-  if (!Token.isUnresolved(instanceType) && !INSTANCE_TYPE.test(instanceType))
-    throw new Error(
-      `instanceType must be a Timestream for InfluxDB type such as db.influx.medium, got "${instanceType}"`,
-    );
-  const allocatedStorage = props.allocatedStorage ?? 20;
-  if (
-    !Token.isUnresolved(allocatedStorage) &&
-    (!Number.isInteger(allocatedStorage) || allocatedStorage < 20 || allocatedStorage > 15360)
-  )
-    throw new Error(
-      `allocatedStorage must be a whole number of GiB from 20 to 15360 (the most an update accepts), got ${allocatedStorage}`,
-    );
-  return {
-    instanceType,
-    allocatedStorage,
-    deploymentType: props.deploymentType ?? 'SINGLE_AZ',
-    organization: props.organization ?? 'aiot',
-  };
 }

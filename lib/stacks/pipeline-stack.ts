@@ -65,6 +65,11 @@ export interface PipelineStackProps extends StackProps {
    * where devices are registered one by one (`aiot devices register`). @default - provisioning on
    */
   readonly fleetProvisioning?: false;
+  /**
+   * The fleet the InfluxDB disk is sized for: devices per use case and readings per device a
+   * second. @default - 100 devices per use case, 1 reading a second
+   */
+  readonly fleet?: { readonly devicesPerUseCase?: number; readonly readingsPerSecond?: number };
   /** Sizing and network of the InfluxDB store. @default - the InfluxTelemetryStore defaults */
   readonly influx?: Omit<InfluxTelemetryStoreProps, 'useCases' | 'encryptionKey'>;
 }
@@ -276,6 +281,8 @@ export class PipelineStack extends Stack {
             useCases: props.useCases.map((u) => ({
               id: u.id,
               retention: Duration.days(u.storage.magneticRetentionDays),
+              devices: props.fleet?.devicesPerUseCase,
+              readingsPerSecond: props.fleet?.readingsPerSecond,
             })),
             encryptionKey: this.encryptionKey,
           })

@@ -42,7 +42,7 @@ describe('AuditTrail', () => {
     expect(selectors.map((s) => s.Name)).toEqual([
       'Management events',
       'Objects of the application buckets',
-      'Items of the application tables',
+      'Item changes of the application tables',
     ]);
     // Each names its resources by reference: the buckets' and the table's logical ids.
     const logicalId = (arn: string) =>
@@ -51,6 +51,8 @@ describe('AuditTrail', () => {
     expect(objects).toContain(logicalId(stack.quarantineBucket.bucketArn));
     expect(objects).toContain(logicalId(stack.artifactBucket.bucketArn));
     expect(JSON.stringify(selectors[2])).toContain(logicalId(stack.alerting.table.tableArn));
+    // Changes only: every ingest batch reads baselines, which would double the table's events.
+    expect(selectors[2]?.FieldSelectors).toContainEqual({ Field: 'readOnly', Equals: ['false'] });
   });
 
   it('GIVEN the trail key THEN CloudTrail may use it only for trails of this account', () => {

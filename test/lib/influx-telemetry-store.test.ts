@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   InfluxTelemetryStore,
@@ -64,12 +64,46 @@ describe('InfluxTelemetryStore, the default store', () => {
     template.resourceCountIs('AWS::Timestream::Table', 0);
   });
 
+  it("GIVEN the manifests' retention and the default fleet THEN the disk holds two and three years of 100 devices a use case at one reading a second, with room, and an alarm fires before it is full", () => {
+    // 100 × 86,400 × 64 B a day for 730 (pumps) and 1,095 (HVAC) days, plus two weeks each, at 70 %.
+    const perDeviceDayGib = (86_400 * 64) / 1024 ** 3;
+    const expected = Math.ceil((100 * perDeviceDayGib * (730 + 1095 + 14 + 14)) / 0.7);
+    template.hasResourceProperties('AWS::Timestream::InfluxDBInstance', { AllocatedStorage: expected });
+    expect(expected).toBeGreaterThan(1000);
+
+    const [instance] = Object.values(
+      template.findResources('AWS::Timestream::InfluxDBInstance') as Record<string, Resource>,
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/TimestreamInfluxDB',
+      MetricName: 'DiskUtilization',
+      Dimensions: [{ Name: 'DbInstanceName', Value: instance?.Properties.Name }],
+      Threshold: 80,
+      ComparisonOperator: 'GreaterThanThreshold',
+      // Every alarm of the stack notifies the operations topic.
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('^Operations') })],
+    });
+  });
+
+  it('GIVEN a fleet too large for one instance THEN synth refuses it, saying what to change; GIVEN a disk below the plan THEN it warns', () => {
+    expect(() => pipelineStack(testApp(), { fleet: { devicesPerUseCase: 2000 } })).toThrow(
+      /the readings need [\d,]+ GiB of InfluxDB disk, above the 15,360 GiB an instance takes/,
+    );
+    const small = pipelineStack(testApp(), { influx: { allocatedStorage: 100 } });
+    const warnings = Annotations.fromStack(small).findWarning(
+      '*',
+      Match.stringLikeRegexp('allocatedStorage 100 GiB is below'),
+    );
+    expect(warnings).toHaveLength(1);
+  });
+
   it('GIVEN the instance THEN it is private, in two subnets, admits only the functions on its port, and outlives the stack', () => {
     template.hasResource('AWS::Timestream::InfluxDBInstance', {
       Properties: Match.objectLike({
         PubliclyAccessible: false,
         DbInstanceType: 'db.influx.medium',
-        AllocatedStorage: 20,
+        // Named: its CloudWatch metrics are by name.
+        Name: Match.stringLikeRegexp('^[A-Za-z][A-Za-z0-9-]{2,39}$'),
         // The password is resolved by CloudFormation from the secret, never written in the template.
         Password: Match.objectLike({
           'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])]),

@@ -90,7 +90,8 @@ const CHANGES: [string, Partial<PipelineStackProps>, Partial<PipelineStackProps>
     { useCases: catalog.useCases.map((u) => (u.id === pump.id ? withRetention(u, 365) : u)) },
   ],
   ['an InfluxDB token rotation', {}, { influx: { tokenRotation: '2026-12-06' } }],
-  ['a larger InfluxDB disk', {}, { influx: { allocatedStorage: 100 } }],
+  ['a larger InfluxDB disk', {}, { influx: { allocatedStorage: 4000 } }],
+  ['a larger fleet', {}, { fleet: { devicesPerUseCase: 300 } }],
   ['the first trained model', {}, TRAINED],
   [
     'a larger endpoint instance type',

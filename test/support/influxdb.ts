@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +12,33 @@ export interface InfluxServer {
   createDatabase(name: string): Promise<string>;
   /** Runs one InfluxQL statement as an administrator would (test setup and checks). */
   influxql(statement: string, database?: string): Promise<unknown>;
+  /** Bytes of a database's data on disk (TSM files and the series index; the write-ahead log is apart). */
+  dataBytes(database: string): number;
+  /** Bytes of a database's TSM files alone: the points, without the series index (per series, not per point). */
+  tsmBytes(database: string): number;
+  /** Bytes of a database's write-ahead log. */
+  walBytes(database: string): number;
   stop(): Promise<void>;
+}
+
+export interface InfluxServerOptions {
+  /**
+   * Seconds after which a quiet shard's cache is written to TSM files and the shard fully
+   * compacted, as influxd does after 10 minutes and 4 hours: for measuring what data takes on
+   * disk for good. @default influxd's own
+   */
+  readonly compactAfterSeconds?: number;
+}
+
+/** Bytes of the files under a folder (those whose name ends in `suffix`). */
+function folderBytes(dir: string, suffix = ''): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(suffix))
+      total += statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
 }
 
 function freePort(): Promise<number> {
@@ -33,7 +59,7 @@ function freePort(): Promise<number> {
  * Starts `influxd` (INFLUXD_PATH or the one on PATH). `.ci/run` installs Debian's package; a
  * machine without it fails here with what to install, not with a skipped test.
  */
-export async function startInfluxServer(): Promise<InfluxServer> {
+export async function startInfluxServer(options: InfluxServerOptions = {}): Promise<InfluxServer> {
   const binary = process.env.INFLUXD_PATH ?? 'influxd';
   if (spawnSync(binary, ['version']).error) {
     throw new Error(
@@ -54,6 +80,14 @@ export async function startInfluxServer(): Promise<InfluxServer> {
       `  dir = "${path.join(dir, 'data')}"`,
       `  wal-dir = "${path.join(dir, 'wal')}"`,
       '  query-log-enabled = false',
+      // The series index on disk, as InfluxDB 2 (and so Timestream for InfluxDB) keeps it.
+      '  index-version = "tsi1"',
+      ...(options.compactAfterSeconds === undefined
+        ? []
+        : [
+            `  cache-snapshot-write-cold-duration = "${options.compactAfterSeconds}s"`,
+            `  compact-full-write-cold-duration = "${options.compactAfterSeconds}s"`,
+          ]),
       '[http]',
       `  bind-address = "127.0.0.1:${httpPort}"`,
       '  log-enabled = false',
@@ -90,6 +124,9 @@ export async function startInfluxServer(): Promise<InfluxServer> {
   return {
     url,
     influxql,
+    dataBytes: (database) => folderBytes(path.join(dir, 'data', database)),
+    tsmBytes: (database) => folderBytes(path.join(dir, 'data', database), '.tsm'),
+    walBytes: (database) => folderBytes(path.join(dir, 'wal', database)),
     async createDatabase(name) {
       await influxql(`CREATE DATABASE "${name}"`);
       return name;

@@ -1,0 +1,106 @@
+import type { CostLine } from './transport-cost.ts';
+
+/**
+ * What the deployment costs besides carrying readings: what runs by the hour whatever the fleet
+ * (the InfluxDB instance, interface endpoints, SageMaker instances), what grows with the fleet
+ * without being transport (InfluxDB storage, CloudTrail data events on the alert table).
+ */
+const HOURS_PER_MONTH = 730;
+const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+
+/** Unit prices; null where the project could not read the price (the line shows, unpriced). */
+export interface FixedPrices {
+  readonly influxInstanceMonth: number | null;
+  readonly influxStorageGibMonth: number | null;
+  readonly interfaceEndpointAzHour: number;
+  /** By SageMaker instance type, USD an instance-hour. */
+  readonly sagemakerInstanceHour: Readonly<Record<string, number>>;
+  readonly cloudTrailDataEventsPer100k: number;
+}
+
+/** What the synthesized template provisions, and what the fleet makes of it. */
+export interface Deployment {
+  /** InfluxDB instances and their storage (none with LiveAnalytics). */
+  readonly influx?: { readonly instanceType: string; readonly storageGib: number };
+  /** Interface endpoints times the availability zones each sits in. */
+  readonly interfaceEndpointAzs: number;
+  /** Each use case's endpoint: its instance type and the instances it keeps at least. */
+  readonly endpoints: readonly {
+    readonly useCase: string;
+    readonly instanceType: string;
+    readonly minInstances: number;
+  }[];
+}
+
+/** What writes the audited alert table per device: one health report every this many seconds. */
+export interface AuditedWrites {
+  readonly devices: number;
+  readonly healthReportSeconds: number;
+  /** Messages a device sends a month: each scored one writes its device's baseline (the trail records changes only). */
+  readonly messagesPerDeviceMonth: number;
+}
+
+/** A line with no price known here. */
+export interface UnpricedLine {
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+}
+
+export interface FixedCost {
+  readonly lines: readonly CostLine[];
+  readonly unpriced: readonly UnpricedLine[];
+}
+
+export function fixedCost(deployment: Deployment, audited: AuditedWrites, prices: FixedPrices): FixedCost {
+  const lines: CostLine[] = [];
+  const unpriced: UnpricedLine[] = [];
+  const add = (item: string, quantity: number, unit: string, unitUsd: number | null) => {
+    if (unitUsd === null) unpriced.push({ item, quantity, unit });
+    else lines.push({ item, quantity, unit, usdPerMonth: quantity * unitUsd });
+  };
+  if (deployment.influx) {
+    add(
+      `InfluxDB instance (${deployment.influx.instanceType})`,
+      1,
+      'instance-months',
+      prices.influxInstanceMonth,
+    );
+    add('InfluxDB storage', deployment.influx.storageGib, 'GiB-months', prices.influxStorageGibMonth);
+  }
+  add(
+    'interface VPC endpoints',
+    deployment.interfaceEndpointAzs * HOURS_PER_MONTH,
+    'endpoint-AZ-hours',
+    prices.interfaceEndpointAzHour,
+  );
+  for (const endpoint of deployment.endpoints) {
+    const price = prices.sagemakerInstanceHour[endpoint.instanceType];
+    if (price === undefined) {
+      throw new Error(
+        `no price for SageMaker ${endpoint.instanceType} (${endpoint.useCase}): add it to bench/aws-prices.json`,
+      );
+    }
+    add(
+      `SageMaker endpoint ${endpoint.useCase} (${endpoint.instanceType}, at least)`,
+      endpoint.minInstances * HOURS_PER_MONTH,
+      'instance-hours',
+      price,
+    );
+  }
+  const healthReports = (audited.devices * SECONDS_PER_MONTH) / audited.healthReportSeconds;
+  const baselineWrites = audited.devices * audited.messagesPerDeviceMonth;
+  add(
+    'CloudTrail data events: health reports',
+    healthReports,
+    'events',
+    prices.cloudTrailDataEventsPer100k / 100_000,
+  );
+  add(
+    'CloudTrail data events: baseline writes, at most',
+    baselineWrites,
+    'events',
+    prices.cloudTrailDataEventsPer100k / 100_000,
+  );
+  return { lines, unpriced };
+}

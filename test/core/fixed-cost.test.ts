@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { fixedCost, type FixedPrices } from '../../core/cost/fixed-cost.ts';
+
+const PRICES: FixedPrices = {
+  influxInstanceMonth: 95,
+  influxStorageGibMonth: null,
+  interfaceEndpointAzHour: 0.01,
+  sagemakerInstanceHour: { 'ml.c5.large': 0.119 },
+  cloudTrailDataEventsPer100k: 0.1,
+};
+const DEPLOYMENT = {
+  influx: { instanceType: 'db.influx.medium', storageGib: 1364 },
+  interfaceEndpointAzs: 10,
+  endpoints: [{ useCase: 'pump-maintenance', instanceType: 'ml.c5.large', minInstances: 2 }],
+};
+
+describe('fixedCost', () => {
+  it('GIVEN the deployment and 1,000 devices THEN each line is its quantity times its price, by hand', () => {
+    const { lines, unpriced } = fixedCost(
+      DEPLOYMENT,
+      { devices: 1000, healthReportSeconds: 60, messagesPerDeviceMonth: 525_600 },
+      PRICES,
+    );
+    expect(lines.map((l) => [l.item, Math.round(l.usdPerMonth * 100) / 100])).toEqual([
+      ['InfluxDB instance (db.influx.medium)', 95],
+      ['interface VPC endpoints', 73], // 10 endpoint-AZs × 730 h × $0.01
+      ['SageMaker endpoint pump-maintenance (ml.c5.large, at least)', 173.74], // 2 × 730 × $0.119
+      ['CloudTrail data events: health reports', 43.8], // 1,000 × 43,800 a month / 100,000 × $0.10
+      ['CloudTrail data events: baseline writes, at most', 525.6], // 525.6 M / 100,000 × $0.10
+    ]);
+    // A price the project could not read is shown, never guessed.
+    expect(unpriced).toEqual([{ item: 'InfluxDB storage', quantity: 1364, unit: 'GiB-months' }]);
+  });
+
+  it('GIVEN an endpoint type without a price THEN it says which, instead of pricing it at nothing', () => {
+    expect(() =>
+      fixedCost(
+        { ...DEPLOYMENT, endpoints: [{ useCase: 'hvac', instanceType: 'ml.r5.large', minInstances: 1 }] },
+        { devices: 1, healthReportSeconds: 60, messagesPerDeviceMonth: 1 },
+        PRICES,
+      ),
+    ).toThrow('no price for SageMaker ml.r5.large (hvac): add it to bench/aws-prices.json');
+  });
+});
