@@ -15,7 +15,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
 import { inbound, reading } from '../support/messages.ts';
-import { deployedEnvironment } from '../support/deployed-functions.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
 import { at, sqsEvent } from '../support/sqs.ts';
 
 const timestream = mockClient(TimestreamWriteClient);
@@ -23,8 +24,12 @@ const runtime = mockClient(SageMakerRuntimeClient);
 const s3 = mockClient(S3Client);
 const documents = mockClient(DynamoDBDocumentClient);
 const events = mockClient(EventBridgeClient);
-// What the deployed function finds: the template's environment of the scoring ingest function.
-const env = deployedEnvironment('LiveAnalytics, trained models', 'UseCase-pump-maintenance/Ingest/Function');
+// What the deployed function finds: the template's environment (and role) of the scoring ingest function.
+const deployed = deployedFunction(
+  'LiveAnalytics, trained models',
+  'UseCase-pump-maintenance/Ingest/Function',
+);
+const env = deployed.env;
 const SENSORS = (env.MODEL_SENSORS ?? '').split(',');
 
 const inferenceWrites = (): WriteRecordsCommandInput[] =>
@@ -143,6 +148,32 @@ describe('ingest Lambda with scoring', () => {
       'DEVICE#pump-maintenance#pump-002',
     ]);
     expect(saved.every((input) => input.ConditionExpression === 'attribute_not_exists(pk)')).toBe(true);
+    // AND every AWS call it made is one its role in the template allows, as IAM would decide
+    const requests = iamRequestsOf([timestream, runtime, s3, documents, events]);
+    expect(requests.map((r) => r.action).sort()).toEqual(
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'sagemaker:InvokeEndpoint',
+        'timestream:WriteRecords',
+      ]),
+    );
+    expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+    // (the check can fail: without the grant on the endpoint, IAM would refuse the scoring call)
+    const withoutEndpoint = deployed.policies.map((p) => {
+      const policy = p as { Statement: { Action: unknown }[] };
+      return {
+        ...policy,
+        Statement: policy.Statement.filter(
+          (st) => !JSON.stringify(st.Action).includes('sagemaker:InvokeEndpoint'),
+        ),
+      };
+    });
+    expect(await deniedRequests(withoutEndpoint, requests)).toEqual([
+      expect.stringMatching(
+        /^sagemaker:InvokeEndpoint arn:aws:sagemaker:us-east-1:123456789012:endpoint\/.+: ImplicitlyDenied$/,
+      ),
+    ]);
   });
 
   it('stores the readings and marks them unscored when the endpoint fails, without failing the batch', async () => {

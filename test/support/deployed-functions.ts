@@ -9,6 +9,7 @@ import { LIVE_ANALYTICS, pipelineStack } from './cdk.ts';
 import {
   definedEnvironment,
   functionEnvironment,
+  resolveDeep,
   REGION,
   resolveValue,
   type TemplateJson,
@@ -45,6 +46,8 @@ export interface DeployedFunction {
   readonly env: Record<string, string>;
   /** Whether it runs in a VPC (the template gives it a `VpcConfig`). */
   readonly inVpc: boolean;
+  /** The policy documents of its role in the template, every reference resolved. */
+  readonly policies: readonly unknown[];
 }
 
 const synthesized = new Map<Deployment, { functions: DeployedFunction[]; template: TemplateJson }>();
@@ -74,12 +77,44 @@ function synthesize(deployment: Deployment): { functions: DeployedFunction[]; te
           ...definedEnvironment(bundle.define),
         },
         inVpc: template.Resources[logicalId]?.Properties?.VpcConfig !== undefined,
+        policies: rolePolicies(template, logicalId),
       },
     ];
   });
   const result = { functions, template };
   synthesized.set(deployment, result);
   return result;
+}
+
+/** The synthesized template of a deployment. */
+export function deployedTemplate(deployment: Deployment): TemplateJson {
+  return synthesize(deployment).template;
+}
+
+/** The policy documents attached to the role of the function `logicalId`, resolved. */
+function rolePolicies(template: TemplateJson, logicalId: string): unknown[] {
+  const role = (template.Resources[logicalId]?.Properties?.Role as { 'Fn::GetAtt'?: [string] } | undefined)?.[
+    'Fn::GetAtt'
+  ]?.[0];
+  if (!role) throw new Error(`${logicalId} has no role of the template`);
+  return Object.values(template.Resources)
+    .filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties?.Roles as { Ref?: string }[] | undefined)?.some((ref) => ref.Ref === role),
+    )
+    .map((r) => resolveDeep(template, r.Properties?.PolicyDocument));
+}
+
+/** The function at `constructPath` (under the test stack) in a deployment. */
+export function deployedFunction(deployment: Deployment, constructPath: string): DeployedFunction {
+  const functions = deployedFunctions(deployment);
+  const found = functions.find((f) => f.path === `Test/${constructPath}`);
+  if (!found)
+    throw new Error(
+      `no function Test/${constructPath} in "${deployment}": ${functions.map((f) => f.path).join(', ')}`,
+    );
+  return found;
 }
 
 /** The AWS services the deployment's VPC has endpoints for, by endpoint service name (`sqs`, `s3`). */
@@ -96,11 +131,5 @@ export function vpcEndpointServices(deployment: Deployment): Set<string> {
 
 /** The environment of the function at `constructPath` (under the test stack) in a deployment. */
 export function deployedEnvironment(deployment: Deployment, constructPath: string): Record<string, string> {
-  const functions = deployedFunctions(deployment);
-  const found = functions.find((f) => f.path === `Test/${constructPath}`);
-  if (!found)
-    throw new Error(
-      `no function Test/${constructPath} in "${deployment}": ${functions.map((f) => f.path).join(', ')}`,
-    );
-  return found.env;
+  return deployedFunction(deployment, constructPath).env;
 }

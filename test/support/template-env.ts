@@ -57,6 +57,13 @@ const GET_ATT: Record<string, (id: string) => string> = {
   'AWS::Events::EventBus Arn': (id) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${id}`,
   'AWS::Events::EventBus Name': (id) => id,
   'AWS::SNS::Topic TopicArn': (id) => `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`,
+  'AWS::Logs::LogGroup Arn': (id) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}:*`,
+  'AWS::KMS::Key Arn': (id) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`,
+  'AWS::CloudWatch::Alarm Arn': (id) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${id}`,
+  'AWS::Timestream::Database Arn': (id) => `arn:aws:timestream:${REGION}:${ACCOUNT}:database/${id}`,
+  'AWS::Timestream::Table Arn': (id) => `arn:aws:timestream:${REGION}:${ACCOUNT}:database/db/table/${id}`,
+  'AWS::Cognito::UserPool Arn': (id) => `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_${id}`,
+  'AWS::IoT::ThingGroup Arn': (id) => `arn:aws:iot:${REGION}:${ACCOUNT}:thinggroup/${id}`,
 };
 
 /** Attributes a custom resource's handler answers with one of its properties (lambdas/model-endpoint). */
@@ -85,6 +92,17 @@ export function resolveValue(template: TemplateJson, value: unknown): string {
     const [separator, parts] = args as [string, unknown[]];
     return parts.map((part) => resolveValue(template, part)).join(separator);
   }
+  if (fn === 'Fn::Sub') {
+    const [body, variables = {}] = (Array.isArray(args) ? args : [args]) as [
+      string,
+      Record<string, unknown>?,
+    ];
+    return body.replace(/\$\{([^}!]+)\}/g, (_match, name: string) => {
+      if (name in variables) return resolveValue(template, variables[name]);
+      const [id = '', attribute] = name.split('.');
+      return attribute ? resolveValue(template, { 'Fn::GetAtt': [id, attribute] }) : resolveRef(template, id);
+    });
+  }
   if (fn === 'Fn::Select') {
     const [index, list] = args as [number | string, unknown];
     return resolveList(template, list)[Number(index)] ?? '';
@@ -112,6 +130,17 @@ function resourceType(template: TemplateJson, id: string): string {
   const resource = template.Resources[id];
   if (!resource) throw new Error(`the template has no resource ${id}`);
   return resource.Type;
+}
+
+const INTRINSICS = new Set(['Ref', 'Fn::GetAtt', 'Fn::Join', 'Fn::Select', 'Fn::Sub']);
+
+/** A whole value of the template (a policy document, say) with every intrinsic in it resolved. */
+export function resolveDeep(template: TemplateJson, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveDeep(template, item));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && INTRINSICS.has(entries[0]?.[0] ?? '')) return resolveValue(template, value);
+  return Object.fromEntries(entries.map(([key, item]) => [key, resolveDeep(template, item)]));
 }
 
 /** The environment CloudFormation gives the function `logicalId` of the template. */

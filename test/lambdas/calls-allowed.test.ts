@@ -1,0 +1,192 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelPackageCommand,
+  SageMakerClient,
+  SageMakerServiceException,
+  UpdateEndpointCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDeployHandler, deployDependenciesFromEnv } from '../../lambdas/deploy/handler.ts';
+import {
+  createIsComplete,
+  createOnEvent,
+  modelEndpointDependenciesFromEnv,
+} from '../../lambdas/model-endpoint/lifecycle.ts';
+import { deployedFunction, deployedTemplate } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
+import { resolveDeep } from '../support/template-env.ts';
+
+/**
+ * The model functions as deployed: environment and role from the synthesized template, a
+ * representative event each, and every AWS call they make decided as IAM would by their own
+ * role's policies (AWS answers mocked at the network edge).
+ */
+const DEPLOYMENT = 'InfluxDB, trained models';
+const sagemaker = mockClient(SageMakerClient);
+const events = mockClient(EventBridgeClient);
+const ROSA = { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/MlEngineer/rosa' } };
+const DANA = { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/MlEngineer/dana' } };
+
+/** The endpoint resource's properties as CloudFormation hands them to its functions. */
+function endpointProperties(): Record<string, unknown> {
+  const template = deployedTemplate(DEPLOYMENT);
+  const [resource] = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'Custom::AiotModelEndpoint' && JSON.stringify(r.Properties).includes('pump-maintenance'),
+  );
+  return resolveDeep(template, resource?.Properties) as Record<string, unknown>;
+}
+
+function notFound() {
+  return new SageMakerServiceException({
+    name: 'ValidationException',
+    $fault: 'client',
+    $metadata: {},
+    message: 'Could not find endpoint.',
+  });
+}
+
+beforeEach(() => {
+  sagemaker.reset();
+  events.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+});
+
+afterAll(() => {
+  sagemaker.restore();
+  events.restore();
+});
+
+describe('model functions: every AWS call is one their role in the template allows', () => {
+  it('GIVEN an approval by a second person THEN the deploy function rolls the version out within its role', async () => {
+    const deployed = deployedFunction(DEPLOYMENT, 'ModelDeployment/Function');
+    const dependencies = deployDependenciesFromEnv(deployed.env);
+    const [group = ''] = [...dependencies.targets.keys()].filter((g) => g.endsWith('pump-maintenance'));
+    const endpointName = dependencies.targets.get(group)?.endpointName ?? '';
+    sagemaker
+      .on(DescribeModelPackageCommand)
+      .resolves({ ModelPackageVersion: 3, CreatedBy: ROSA, LastModifiedBy: DANA });
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointName: endpointName, EndpointConfigName: 'pump-maintenance-v2-20261130100000' });
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'pump-maintenance-v2-20261130100000' }],
+    });
+
+    const outcome = await createDeployHandler(dependencies)({
+      'detail-type': 'SageMaker Model Package State Change',
+      detail: {
+        ModelPackageArn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${group.toLowerCase()}/3`,
+        ModelPackageGroupName: group,
+        ModelApprovalStatus: 'Approved',
+      },
+    });
+
+    expect(outcome.action).toBe('deployed');
+    const requests = iamRequestsOf([sagemaker, events]);
+    expect(new Set(requests.map((r) => r.action))).toEqual(
+      new Set([
+        'sagemaker:DescribeModelPackage',
+        'sagemaker:CreateModel',
+        'iam:PassRole',
+        'sagemaker:DescribeEndpoint',
+        'sagemaker:DescribeEndpointConfig',
+        'sagemaker:CreateEndpointConfig',
+        'sagemaker:UpdateEndpoint',
+        'events:PutEvents',
+      ]),
+    );
+    expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+  });
+
+  it('GIVEN the stack creates the endpoint THEN onEvent creates model, configuration and endpoint within its role', async () => {
+    const deployed = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/OnEventFunction');
+    await createOnEvent(modelEndpointDependenciesFromEnv(deployed.env))({
+      RequestType: 'Create',
+      ResourceProperties: endpointProperties(),
+    });
+
+    const requests = iamRequestsOf([sagemaker, events]);
+    expect(requests.map((r) => r.action)).toContain('sagemaker:CreateEndpoint');
+    expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+  });
+
+  it('GIVEN a new instance type THEN isComplete starts the new endpoint and onEvent deletes the old one, each within its role', async () => {
+    const after = endpointProperties();
+    const newName = String(after.EndpointName);
+    const oldName = newName.replace(/-c5-large$/, '-c5-2xlarge');
+    const before = { ...after, EndpointName: oldName, InstanceType: 'ml.c5.2xlarge' };
+    sagemaker.on(DescribeEndpointCommand, { EndpointName: newName }).rejects(notFound());
+    sagemaker
+      .on(DescribeEndpointCommand, { EndpointName: oldName })
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'pump-maintenance-v3-20261130100000' });
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'pump-maintenance-v3-20261130100000' }],
+    });
+    sagemaker.on(DeleteEndpointCommand).resolves({});
+    const isComplete = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/IsCompleteFunction');
+    const onEvent = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/OnEventFunction');
+
+    await createIsComplete(modelEndpointDependenciesFromEnv(isComplete.env))({
+      RequestType: 'Update',
+      ResourceProperties: after,
+      OldResourceProperties: before,
+      PhysicalResourceId: newName,
+      Data: { EndpointName: newName, Target: 'pump-maintenance-v0-20261206100000' },
+    });
+    expect(sagemaker.commandCalls(CreateEndpointCommand)).toHaveLength(1);
+    expect(await deniedRequests(isComplete.policies, iamRequestsOf([sagemaker, events]))).toEqual([]);
+
+    sagemaker.resetHistory();
+    // CloudFormation then deletes the old endpoint, whose name the template no longer holds.
+    await createOnEvent(modelEndpointDependenciesFromEnv(onEvent.env))({
+      RequestType: 'Delete',
+      ResourceProperties: before,
+      PhysicalResourceId: oldName,
+    });
+    const deletes = iamRequestsOf([sagemaker]);
+    expect(deletes.map((r) => r.action)).toEqual(['sagemaker:DeleteEndpoint']);
+    expect(await deniedRequests(onEvent.policies, deletes)).toEqual([]);
+    // (and the check can fail: isComplete may not delete endpoints)
+    expect(await deniedRequests(isComplete.policies, deletes)).toEqual([
+      expect.stringContaining('ImplicitlyDenied'),
+    ]);
+  });
+
+  it('GIVEN new capture settings THEN isComplete rolls the live model out blue/green within its role', async () => {
+    const after = endpointProperties();
+    const name = String(after.EndpointName);
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'pump-maintenance-v3-20261130100000' });
+    sagemaker
+      .on(DescribeEndpointConfigCommand, { EndpointConfigName: 'pump-maintenance-v0-20261206100000' })
+      .rejects(notFound());
+    sagemaker
+      .on(DescribeEndpointConfigCommand, { EndpointConfigName: 'pump-maintenance-v3-20261130100000' })
+      .resolves({
+        ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'pump-maintenance-v3-20261130100000' }],
+      });
+    const isComplete = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/IsCompleteFunction');
+
+    await createIsComplete(modelEndpointDependenciesFromEnv(isComplete.env))({
+      RequestType: 'Update',
+      ResourceProperties: { ...after, CapturePercent: '5' },
+      OldResourceProperties: after,
+      PhysicalResourceId: name,
+      Data: { EndpointName: name, Target: 'pump-maintenance-v0-20261206100000' },
+    });
+
+    expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(1);
+    expect(sagemaker.commandCalls(CreateModelCommand)).toHaveLength(0);
+    expect(sagemaker.commandCalls(CreateEndpointConfigCommand)).toHaveLength(1);
+    expect(await deniedRequests(isComplete.policies, iamRequestsOf([sagemaker, events]))).toEqual([]);
+  });
+});

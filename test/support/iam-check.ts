@@ -1,0 +1,163 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { ACCOUNT, REGION } from './template-env.ts';
+
+/**
+ * Whether a function's role in the template allows the AWS calls its handler made, evaluated as
+ * IAM would (`@cloud-copilot/iam-simulate`): each call recorded by the tests' client mocks becomes
+ * the request IAM authorizes (action and resource ARN), and the role's policies decide it.
+ * Not modelled: the KMS calls services make on the caller's behalf for encrypted queues and
+ * buckets, and resource policies (none of the functions' targets needs one to allow its own role).
+ */
+export interface IamRequest {
+  readonly action: string;
+  readonly resource: string;
+}
+
+type Input = Record<string, unknown>;
+const text = (input: Input, key: string): string => {
+  const value = input[key];
+  if (value !== undefined && typeof value !== 'string')
+    throw new Error(`${key} is not text: ${JSON.stringify(value)}`);
+  return value ?? '';
+};
+const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
+const table = (input: Input) =>
+  arn(
+    'dynamodb',
+    `table/${text(input, 'TableName')}${input.IndexName ? `/index/${text(input, 'IndexName')}` : ''}`,
+  );
+/** SageMaker spells resource names in lower case in its ARNs. */
+const sagemaker = (kind: string, name: string) => arn('sagemaker', `${kind}/${name.toLowerCase()}`);
+const queue = (url: string) => {
+  const [, account, name] = /amazonaws\.com\/(\d+)\/(.+)$/.exec(url) ?? [];
+  return `arn:aws:sqs:${REGION}:${account ?? ''}:${name ?? ''}`;
+};
+const bus = (name: string) =>
+  name.startsWith('arn:') ? name : arn('events', `event-bus/${name || 'default'}`);
+
+/** The IAM requests behind one SDK command, by the command's class name. */
+const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
+  GetCommand: (i) => [{ action: 'dynamodb:GetItem', resource: table(i) }],
+  PutCommand: (i) => [{ action: 'dynamodb:PutItem', resource: table(i) }],
+  UpdateCommand: (i) => [{ action: 'dynamodb:UpdateItem', resource: table(i) }],
+  DeleteCommand: (i) => [{ action: 'dynamodb:DeleteItem', resource: table(i) }],
+  QueryCommand: (i) => [{ action: 'dynamodb:Query', resource: table(i) }],
+  TransactWriteCommand: (i) =>
+    (i.TransactItems as Record<string, Input>[]).flatMap((item) => {
+      const [[kind, body] = ['', {}]] = Object.entries(item);
+      const action = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+      }[kind];
+      return [{ action: `dynamodb:${action ?? kind}`, resource: table(body) }];
+    }),
+  // The SDK first asks Timestream where to write (endpoint discovery), which IAM authorizes on "*".
+  WriteRecordsCommand: (i) => [
+    { action: 'timestream:DescribeEndpoints', resource: '*' },
+    {
+      action: 'timestream:WriteRecords',
+      resource: arn('timestream', `database/${text(i, 'DatabaseName')}/table/${text(i, 'TableName')}`),
+    },
+  ],
+  PutObjectCommand: (i) => [
+    { action: 's3:PutObject', resource: `arn:aws:s3:::${text(i, 'Bucket')}/${text(i, 'Key')}` },
+  ],
+  PutEventsCommand: (i) =>
+    (i.Entries as Input[]).map((entry) => ({
+      action: 'events:PutEvents',
+      resource: bus(text(entry, 'EventBusName')),
+    })),
+  SendMessageCommand: (i) => [{ action: 'sqs:SendMessage', resource: queue(text(i, 'QueueUrl')) }],
+  SendMessageBatchCommand: (i) => [{ action: 'sqs:SendMessage', resource: queue(text(i, 'QueueUrl')) }],
+  InvokeEndpointCommand: (i) => [
+    { action: 'sagemaker:InvokeEndpoint', resource: sagemaker('endpoint', text(i, 'EndpointName')) },
+  ],
+  CreateModelCommand: (i) => [
+    { action: 'sagemaker:CreateModel', resource: sagemaker('model', text(i, 'ModelName')) },
+    { action: 'iam:PassRole', resource: text(i, 'ExecutionRoleArn') },
+  ],
+  CreateEndpointConfigCommand: (i) => [
+    {
+      action: 'sagemaker:CreateEndpointConfig',
+      resource: sagemaker('endpoint-config', text(i, 'EndpointConfigName')),
+    },
+  ],
+  DescribeEndpointConfigCommand: (i) => [
+    {
+      action: 'sagemaker:DescribeEndpointConfig',
+      resource: sagemaker('endpoint-config', text(i, 'EndpointConfigName')),
+    },
+  ],
+  CreateEndpointCommand: (i) => [
+    { action: 'sagemaker:CreateEndpoint', resource: sagemaker('endpoint', text(i, 'EndpointName')) },
+  ],
+  DescribeEndpointCommand: (i) => [
+    { action: 'sagemaker:DescribeEndpoint', resource: sagemaker('endpoint', text(i, 'EndpointName')) },
+  ],
+  UpdateEndpointCommand: (i) => [
+    { action: 'sagemaker:UpdateEndpoint', resource: sagemaker('endpoint', text(i, 'EndpointName')) },
+  ],
+  DeleteEndpointCommand: (i) => [
+    { action: 'sagemaker:DeleteEndpoint', resource: sagemaker('endpoint', text(i, 'EndpointName')) },
+  ],
+  DescribeModelPackageCommand: (i) => [
+    { action: 'sagemaker:DescribeModelPackage', resource: text(i, 'ModelPackageName') },
+  ],
+  UpdateModelPackageCommand: (i) => [
+    { action: 'sagemaker:UpdateModelPackage', resource: text(i, 'ModelPackageArn') },
+  ],
+};
+
+/** The IAM requests of every call the mocks recorded; a command not listed here fails, naming it. */
+/** What every client mock answers to: its recorded calls. */
+interface RecordingMock {
+  calls(): readonly { readonly args: readonly unknown[] }[];
+}
+
+export function iamRequestsOf(mocks: readonly RecordingMock[]): IamRequest[] {
+  return mocks.flatMap((mock) =>
+    mock.calls().flatMap((call) => {
+      const command = call.args[0] as { constructor: { name: string }; input: Input };
+      const requests = REQUESTS[command.constructor.name];
+      if (!requests)
+        throw new Error(`iam-check.ts does not know the IAM request of ${command.constructor.name}`);
+      return requests(command.input);
+    }),
+  );
+}
+
+/** Each request the policies do not allow, with IAM's answer; empty when all are allowed. */
+export async function deniedRequests(
+  policies: readonly unknown[],
+  requests: readonly IamRequest[],
+): Promise<string[]> {
+  const denied: string[] = [];
+  const unique = [...new Map(requests.map((r) => [`${r.action} ${r.resource}`, r])).values()];
+  for (const request of unique) {
+    const response = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/function-role`,
+          action: request.action,
+          resource: { resource: request.resource, accountId: ACCOUNT },
+          contextVariables: {},
+        },
+        identityPolicies: policies.map((policy, index) => ({
+          name: `policy-${index}`,
+          policy: policy as never,
+        })),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    if (response.resultType === 'error') {
+      denied.push(`${request.action} ${request.resource}: ${JSON.stringify(response.errors)}`);
+    } else if (response.overallResult !== 'Allowed') {
+      denied.push(`${request.action} ${request.resource}: ${response.overallResult}`);
+    }
+  }
+  return denied;
+}
