@@ -171,30 +171,19 @@ export class FleetProvisioning extends Construct {
   /** Renewals retire certificates: deactivate them and detach them from their thing. */
   private grantRetireCertificates(role: iam.IRole): void {
     const stack = Stack.of(this);
+    // IAM authorizes DetachThingPrincipal on the certificate (the principal), not on the thing:
+    // a grant on things alone would be refused at the first renewal.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['iot:DescribeCertificate', 'iot:UpdateCertificate'],
+        actions: ['iot:DescribeCertificate', 'iot:UpdateCertificate', 'iot:DetachThingPrincipal'],
         resources: [stack.formatArn({ service: 'iot', resource: 'cert', resourceName: '*' })],
       }),
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['iot:DetachThingPrincipal'],
-        resources: [stack.formatArn({ service: 'iot', resource: 'thing', resourceName: '*' })],
-      }),
-    );
-    Validations.of(role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cert/*]',
-        reason:
-          'Certificate ids are made by IoT Core when a device renews; the code retires only ids the allow-list records for that device.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thing/*]',
-        reason:
-          'Things are named per device on the allow-list; the code detaches only the retired certificate from its own thing.',
-      },
-    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cert/*]',
+      reason:
+        'Certificate ids are made by IoT Core when a device renews; the code retires (deactivates, detaches from its thing) only ids the allow-list records for that device.',
+    });
   }
 
   /**

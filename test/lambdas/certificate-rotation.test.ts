@@ -12,16 +12,16 @@ import {
   confirmationDependenciesFromEnv,
   createHandler,
 } from '../../lambdas/certificate-rotation/handler.ts';
-import { deployedEnvironment } from '../support/deployed-functions.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const iot = mockClient(IoTClient);
 mockClient(DynamoDBClient);
 const logs: { message: string; details: Record<string, unknown> }[] = [];
+const deployed = deployedFunction('InfluxDB, no trained model', 'Provisioning/RetireFunction');
 const handler = createHandler({
-  ...confirmationDependenciesFromEnv(
-    deployedEnvironment('InfluxDB, no trained model', 'Provisioning/RetireFunction'),
-  ),
+  ...confirmationDependenciesFromEnv(deployed.env),
   log: (message, details) => logs.push({ message, details }),
 });
 const renewed = {
@@ -46,8 +46,9 @@ beforeEach(() => {
   iot.reset();
   logs.length = 0;
   dynamo.on(UpdateCommand).resolves({});
+  // The region the deployed function runs in (test/support/template-env.ts).
   iot.on(DescribeCertificateCommand).resolves({
-    certificateDescription: { certificateArn: 'arn:aws:iot:eu-west-1:123456789012:cert/old-cert' },
+    certificateDescription: { certificateArn: 'arn:aws:iot:us-east-1:123456789012:cert/old-cert' },
   });
   iot.on(UpdateCertificateCommand).resolves({});
   iot.on(DetachThingPrincipalCommand).resolves({});
@@ -69,7 +70,7 @@ describe('certificate rotation confirmation', () => {
     ]);
     expect(iot.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input).toEqual({
       thingName: 'pump-042',
-      principal: 'arn:aws:iot:eu-west-1:123456789012:cert/old-cert',
+      principal: 'arn:aws:iot:us-east-1:123456789012:cert/old-cert',
     });
     expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { serialNumber: 'SN-0042' },
@@ -77,6 +78,8 @@ describe('certificate rotation confirmation', () => {
       ConditionExpression: 'previousCertificateId = :previous',
       ExpressionAttributeValues: { ':previous': 'old-cert' },
     });
+    // AND every AWS call it made is one its role in the template allows, as IAM would decide
+    expect(await deniedRequests(deployed.policies, iamRequestsOf([dynamo, iot]))).toEqual([]);
   });
 
   it('GIVEN the confirmation again after it was cleared (by a racing one) THEN nothing fails', async () => {

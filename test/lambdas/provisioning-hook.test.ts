@@ -16,13 +16,15 @@ import {
   preProvisioningDependenciesFromEnv,
 } from '../../lambdas/provisioning-hook/handler.ts';
 import { provisioningTemplateBody } from '../../core/provisioning/claim.ts';
-import { deployedEnvironment } from '../support/deployed-functions.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const iot = mockClient(IoTClient);
 mockClient(DynamoDBClient);
-// What the deployed hook finds: the template's environment of the provisioning hook.
-const env = deployedEnvironment('InfluxDB, no trained model', 'Provisioning/HookFunction');
+// What the deployed hook finds: the template's environment (and role) of the provisioning hook.
+const deployed = deployedFunction('InfluxDB, no trained model', 'Provisioning/HookFunction');
+const env = deployed.env;
 const STACK = env.STACK_NAME ?? '';
 const TABLE = env.ALLOW_LIST_TABLE ?? '';
 const PUMP_POLICY = (JSON.parse(env.DEVICE_POLICIES ?? '{}') as Record<string, string>)['pump-maintenance'];
@@ -92,6 +94,8 @@ describe('pre-provisioning hook', () => {
     const declared = Object.keys(provisioningTemplateBody().Parameters as Record<string, unknown>);
     if (response.allowProvisioning)
       expect(declared).toEqual(expect.arrayContaining(Object.keys(response.parameterOverrides)));
+    // AND every AWS call it made is one its role in the template allows, as IAM would decide
+    expect(await deniedRequests(deployed.policies, iamRequestsOf([dynamo, iot]))).toEqual([]);
   });
 
   it('GIVEN an existing group THEN it is used as it is', async () => {

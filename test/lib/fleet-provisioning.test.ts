@@ -106,8 +106,10 @@ describe('FleetProvisioning', () => {
     const retiring = policies.filter((p) => p.includes('iot:UpdateCertificate'));
     expect(retiring).toHaveLength(2);
     for (const policy of retiring) {
-      expect(policy).toContain('"iot:DescribeCertificate","iot:UpdateCertificate"');
-      expect(policy).toContain('"Action":"iot:DetachThingPrincipal"');
+      // On certificates: IAM authorizes DetachThingPrincipal on the principal, not the thing.
+      expect(policy).toContain(
+        '"iot:DescribeCertificate","iot:DetachThingPrincipal","iot:UpdateCertificate"',
+      );
       expect(policy).not.toMatch(/iot:(DeleteCertificate|AttachPolicy|CreateKeysAndCertificate|\*)/);
     }
   });

@@ -102,6 +102,19 @@ const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
   DeleteEndpointCommand: (i) => [
     { action: 'sagemaker:DeleteEndpoint', resource: sagemaker('endpoint', text(i, 'EndpointName')) },
   ],
+  CreateThingGroupCommand: (i) => [
+    { action: 'iot:CreateThingGroup', resource: arn('iot', `thinggroup/${text(i, 'thingGroupName')}`) },
+  ],
+  DescribeCertificateCommand: (i) => [
+    { action: 'iot:DescribeCertificate', resource: arn('iot', `cert/${text(i, 'certificateId')}`) },
+  ],
+  UpdateCertificateCommand: (i) => [
+    { action: 'iot:UpdateCertificate', resource: arn('iot', `cert/${text(i, 'certificateId')}`) },
+  ],
+  // IAM authorizes DetachThingPrincipal on the principal (the certificate), not on the thing.
+  DetachThingPrincipalCommand: (i) => [
+    { action: 'iot:DetachThingPrincipal', resource: text(i, 'principal') },
+  ],
   DescribeModelPackageCommand: (i) => [
     { action: 'sagemaker:DescribeModelPackage', resource: text(i, 'ModelPackageName') },
   ],
