@@ -9,27 +9,24 @@ import { telemetryStoreFromEnv, telemetryStoreKind } from '../../lambdas/shared/
 import { pumpTelemetryV1 } from '../support/contracts.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
-import { ingestEnv, sqsEvent } from '../support/sqs.ts';
+import { sqsEvent } from '../support/sqs.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
 
 const secrets = mockClient(SecretsManagerClient);
 const s3 = mockClient(S3Client);
 let server: InfluxServer;
 
-/** The environment the IngestPipeline construct sets with `-c store=influxdb`. */
-const influxEnv = () => ({
-  ...ingestEnv,
-  TELEMETRY_STORE: 'influxdb',
-  TIMESTREAM_DATABASE: undefined,
-  TIMESTREAM_TABLE: undefined,
-  TIMESTREAM_INFERENCES_TABLE: undefined,
-  INFLUX_URL: server.url,
-  INFLUX_BUCKET: 'pump_maintenance',
-  INFLUX_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ingest-token',
-});
+// The ingest function as deployed with `-c store=influxdb`: its environment and role from the
+// template; only the instance's address is the test server's.
+const deployed = deployedFunction('InfluxDB, no trained model', 'UseCase-pump-maintenance/Ingest/Function');
+const influxEnv = (): Record<string, string | undefined> => ({ ...deployed.env, INFLUX_URL: server.url });
+const BUCKET = 'pump-maintenance';
 
 beforeAll(async () => {
   server = await startInfluxServer();
-  await server.createDatabase('pump_maintenance');
+  expect(deployed.env.INFLUX_BUCKET).toBe(BUCKET);
+  await server.createDatabase(BUCKET);
 });
 afterAll(async () => {
   secrets.restore();
@@ -53,7 +50,7 @@ describe('the ingest function with the InfluxDB store', () => {
 
     expect(response).toEqual({ batchItemFailures: [] });
     const stored = await new InfluxTelemetryReader(
-      new InfluxHttp({ url: server.url, database: 'pump_maintenance' }),
+      new InfluxHttp({ url: server.url, database: BUCKET }),
       pumpTelemetryV1,
     ).readings('pump-maintenance', 'pump-001', { from: 0 }, 10);
     expect(stored.map((r) => r.dimensions.device_id)).toEqual(['pump-001']);
@@ -62,6 +59,8 @@ describe('the ingest function with the InfluxDB store', () => {
     expect(secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input.SecretId).toBe(
       influxEnv().INFLUX_TOKEN_SECRET,
     );
+    // AND every AWS call it made is one its role in the template allows, as IAM would decide
+    expect(await deniedRequests(deployed.policies, iamRequestsOf([secrets, s3]))).toEqual([]);
   });
 
   it('GIVEN a secret without a token WHEN a batch arrives THEN the messages are retried, naming the secret', async () => {

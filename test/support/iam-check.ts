@@ -37,6 +37,7 @@ const bus = (name: string) =>
 
 /** The IAM requests behind one SDK command, by the command's class name. */
 const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
+  GetSecretValueCommand: (i) => [{ action: 'secretsmanager:GetSecretValue', resource: text(i, 'SecretId') }],
   GetCommand: (i) => [{ action: 'dynamodb:GetItem', resource: table(i) }],
   PutCommand: (i) => [{ action: 'dynamodb:PutItem', resource: table(i) }],
   UpdateCommand: (i) => [{ action: 'dynamodb:UpdateItem', resource: table(i) }],
