@@ -11,7 +11,12 @@ import {
   SageMakerServiceException,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { createNotifyHandler, notifyDependenciesFromEnv } from '../../lambdas/notify/handler.ts';
+import { openAlert } from '../support/alerts.ts';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDeployHandler, deployDependenciesFromEnv } from '../../lambdas/deploy/handler.ts';
 import {
@@ -31,6 +36,8 @@ import { resolveDeep } from '../support/template-env.ts';
 const DEPLOYMENT = 'InfluxDB, trained models';
 const sagemaker = mockClient(SageMakerClient);
 const events = mockClient(EventBridgeClient);
+const documents = mockClient(DynamoDBDocumentClient);
+const sns = mockClient(SNSClient);
 const ROSA = { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/MlEngineer/rosa' } };
 const DANA = { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/MlEngineer/dana' } };
 
@@ -56,12 +63,44 @@ function notFound() {
 beforeEach(() => {
   sagemaker.reset();
   events.reset();
+  documents.reset();
+  sns.reset();
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
 });
 
 afterAll(() => {
   sagemaker.restore();
   events.restore();
+  documents.restore();
+  sns.restore();
+});
+
+describe("notifications: every AWS call is one the function's role in the template allows", () => {
+  it('GIVEN a group whose window has ended THEN the notify function takes it and publishes to the use case topic within its role', async () => {
+    const deployed = deployedFunction(DEPLOYMENT, 'Alerting/NotifyFunction');
+    const held = openAlert(
+      { useCase: 'pump-maintenance', deviceId: 'pump-001', inference: 'anomaly', group: 'line-1' },
+      1000,
+    );
+    documents.on(DeleteCommand).resolves({
+      Attributes: {
+        pk: 'USECASE#pump-maintenance',
+        sk: 'GROUP#line-1',
+        firstAt: 1000,
+        'alert#pump-001': JSON.stringify(held),
+      },
+    });
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+
+    const result = await createNotifyHandler(notifyDependenciesFromEnv(deployed.env))({
+      Records: [{ messageId: 'm1', body: '{"useCase":"pump-maintenance","group":"line-1"}' }] as SQSRecord[],
+    });
+
+    expect(result.batchItemFailures).toEqual([]);
+    const requests = iamRequestsOf([documents, sns]);
+    expect(requests.map((r) => r.action)).toEqual(['dynamodb:DeleteItem', 'sns:Publish']);
+    expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+  });
 });
 
 describe('model functions: every AWS call is one their role in the template allows', () => {

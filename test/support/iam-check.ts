@@ -70,6 +70,7 @@ const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
       action: 'events:PutEvents',
       resource: bus(text(entry, 'EventBusName')),
     })),
+  PublishCommand: (i) => [{ action: 'sns:Publish', resource: text(i, 'TopicArn') }],
   SendMessageCommand: (i) => [{ action: 'sqs:SendMessage', resource: queue(text(i, 'QueueUrl')) }],
   SendMessageBatchCommand: (i) => [{ action: 'sqs:SendMessage', resource: queue(text(i, 'QueueUrl')) }],
   InvokeEndpointCommand: (i) => [
