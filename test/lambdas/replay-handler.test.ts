@@ -15,7 +15,14 @@ import { compiledContracts } from '../../lib/use-case-config.ts';
 import { pumpTelemetryV1, pumpTelemetryV2 } from '../support/contracts.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { ingestEnv, sqsEvent } from '../support/sqs.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
 
+// The replay function as deployed: its environment and role from the template.
+const replayFunction = deployedFunction(
+  'LiveAnalytics, no trained model',
+  'UseCase-pump-maintenance/Ingest/ReplayFunction',
+);
 const timestream = mockClient(TimestreamWriteClient);
 const s3 = mockClient(S3Client);
 /** The bucket: what the ingest function put, and what the replay rewrites and deletes. */
@@ -74,10 +81,11 @@ describe('quarantine replay Lambda', () => {
     expect([...bucket.keys()].filter((k) => k.startsWith('quarantine/'))).toHaveLength(2);
     expect(timestream.commandCalls(WriteRecordsCommand)).toHaveLength(0);
 
-    // WHEN the replay runs with the contracts of today
+    // WHEN the replay function, as deployed, runs with the contracts of today
+    s3.resetHistory();
     const replay = createReplayHandler(
       replayDependenciesFromEnv({
-        ...ingestEnv,
+        ...replayFunction.env,
         AIOT_CONTRACTS: contractsOf(pumpTelemetryV2, pumpTelemetryV1),
       }),
     );
@@ -105,6 +113,8 @@ describe('quarantine replay Lambda', () => {
       replayedAt: expect.any(Number) as unknown,
     });
     expect(timestream.commandCalls(WriteRecordsCommand)).toHaveLength(1);
+    // AND every AWS call the replay made is one its role in the template allows, as IAM would decide
+    expect(await deniedRequests(replayFunction.policies, iamRequestsOf([s3, timestream]))).toEqual([]);
   });
 
   it('GIVEN an object that is no quarantine entry THEN it is left where it is and counted', async () => {

@@ -11,6 +11,8 @@ import { ACCOUNT, REGION } from './template-env.ts';
 export interface IamRequest {
   readonly action: string;
   readonly resource: string;
+  /** Condition keys the request carries, such as `s3:prefix`. */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 type Input = Record<string, unknown>;
@@ -60,6 +62,20 @@ const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
     {
       action: 'timestream:WriteRecords',
       resource: arn('timestream', `database/${text(i, 'DatabaseName')}/table/${text(i, 'TableName')}`),
+    },
+  ],
+  GetObjectCommand: (i) => [
+    { action: 's3:GetObject', resource: `arn:aws:s3:::${text(i, 'Bucket')}/${text(i, 'Key')}` },
+  ],
+  DeleteObjectCommand: (i) => [
+    { action: 's3:DeleteObject', resource: `arn:aws:s3:::${text(i, 'Bucket')}/${text(i, 'Key')}` },
+  ],
+  // ListObjectsV2 is authorized as s3:ListBucket on the bucket.
+  ListObjectsV2Command: (i) => [
+    {
+      action: 's3:ListBucket',
+      resource: `arn:aws:s3:::${text(i, 'Bucket')}`,
+      context: { 's3:prefix': text(i, 'Prefix') },
     },
   ],
   PutObjectCommand: (i) => [
@@ -149,7 +165,11 @@ export async function deniedRequests(
   requests: readonly IamRequest[],
 ): Promise<string[]> {
   const denied: string[] = [];
-  const unique = [...new Map(requests.map((r) => [`${r.action} ${r.resource}`, r])).values()];
+  const unique = [
+    ...new Map(
+      requests.map((r) => [`${r.action} ${r.resource} ${JSON.stringify(r.context ?? {})}`, r]),
+    ).values(),
+  ];
   for (const request of unique) {
     const response = await runSimulation(
       {
@@ -157,7 +177,7 @@ export async function deniedRequests(
           principal: `arn:aws:iam::${ACCOUNT}:role/function-role`,
           action: request.action,
           resource: { resource: request.resource, accountId: ACCOUNT },
-          contextVariables: {},
+          contextVariables: { ...request.context },
         },
         identityPolicies: policies.map((policy, index) => ({
           name: `policy-${index}`,
