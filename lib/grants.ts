@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -81,4 +81,23 @@ export function limitGrantsToAwsServices(key: kms.Key): void {
       },
     }),
   );
+}
+
+/**
+ * The ARN of a SageMaker resource of this stack's account and region. SageMaker spells resource
+ * names in lower case in its ARNs (a policy naming `Pump-*` matches nothing), so the name is
+ * lowered here; it must be known at synth for that.
+ */
+export function sagemakerArn(scope: IConstruct, resource: string, resourceName: string): string {
+  if (Token.isUnresolved(resourceName)) {
+    throw new Error(
+      `a SageMaker ARN needs a resource name known at synth to lower its case, got ${resourceName}`,
+    );
+  }
+  return Stack.of(scope).formatArn({
+    service: 'sagemaker',
+    resource,
+    resourceName: resourceName.toLowerCase(),
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
 }

@@ -12,7 +12,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { ModelEndpoint } from './model-endpoint.ts';
 import { acknowledgeLogRetentionFunction, ServiceLogGroupEncryption } from '../log-groups.ts';
-import { grantPutObjectsUnder, objectPrefixFinding, serviceOfThisAccount } from '../grants.ts';
+import { grantPutObjectsUnder, objectPrefixFinding, sagemakerArn, serviceOfThisAccount } from '../grants.ts';
 
 const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
 
@@ -103,13 +103,7 @@ export class InferenceEndpoint extends Construct {
     const endpoint = this.createEndpoint(props, props.modelArtifactKey, capture, names);
     this.endpoint = endpoint;
     this.endpointName = endpoint.endpointName;
-    this.endpointArn = Stack.of(this).formatArn({
-      service: 'sagemaker',
-      resource: 'endpoint',
-      // SageMaker ARNs spell resource names in lower case.
-      resourceName: names.name.toLowerCase(),
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    this.endpointArn = sagemakerArn(this, 'endpoint', names.name);
     // SageMaker makes the endpoint's log group itself, without an expiry or a key: give it one...
     const retention = new logs.LogRetention(this, 'EndpointLogRetention', {
       logGroupName: `/aws/sagemaker/Endpoints/${endpoint.endpointName}`,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEAD_LETTER_QUEUE_PROPS } from '../dead-letter-queue.ts';
 import { Construct } from 'constructs';
+import { sagemakerArn } from '../grants.ts';
 import { serviceFunction } from '../service-function.ts';
 import type { Alerting } from './alerting.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
@@ -64,13 +65,7 @@ export class ModelDeployment extends Construct {
       timeout: Duration.minutes(1),
     });
     this.function = fn;
-    const arn = (resource: string, resourceName: string) =>
-      stack.formatArn({
-        service: 'sagemaker',
-        resource,
-        resourceName,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
+    const arn = (resource: string, resourceName: string) => sagemakerArn(this, resource, resourceName);
     for (const [useCase, endpoint] of deployable) grantDeployTo(role, useCase, endpoint, arn);
     // The live configuration it copies has whatever name the last deployment gave it.
     role.addToPrincipalPolicy(
@@ -127,8 +122,8 @@ function grantDeployTo(
   endpoint: InferenceEndpoint,
   arn: SageMakerArn,
 ): void {
-  // SageMaker ARNs spell resource names in lower case.
-  const packages = arn('model-package', `${endpoint.modelPackageGroupName.toLowerCase()}/*`);
+  const packages = arn('model-package', `${endpoint.modelPackageGroupName}/*`);
+  // Lower case as in the ARNs (sagemakerArn), which the acknowledgements below name.
   const names = `${useCase.toLowerCase()}-*`;
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({

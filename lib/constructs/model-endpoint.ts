@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { sagemakerArn } from '../grants.ts';
 import { serviceFunction } from '../service-function.ts';
 
 const HANDLERS = path.join(import.meta.dirname, '..', '..', 'lambdas', 'model-endpoint');
@@ -142,17 +143,10 @@ class ModelEndpointProvider extends Construct {
 
   /** What creating and changing this use case's endpoint needs, and nothing of other use cases. */
   grantFor(props: ModelEndpointProps): void {
-    const stack = Stack.of(this);
-    const arn = (resource: string, resourceName: string) =>
-      stack.formatArn({
-        service: 'sagemaker',
-        resource,
-        resourceName,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    // SageMaker ARNs spell resource names in lower case.
+    const arn = (resource: string, resourceName: string) => sagemakerArn(this, resource, resourceName);
+    // Lower case as in the ARNs (sagemakerArn), which the acknowledgements below name.
     const names = `${props.useCase.toLowerCase()}-*`;
-    const endpoints = arn('endpoint', `${props.endpointNamePrefix.toLowerCase()}*`);
+    const endpoints = arn('endpoint', `${props.endpointNamePrefix}*`);
     // onEvent creates and deletes; isComplete reads, creates what a change needs, and updates.
     const endpointActions = {
       onEvent: ['sagemaker:CreateEndpoint', 'sagemaker:DeleteEndpoint'],

@@ -1,10 +1,10 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { objectPrefixFinding } from '../grants.ts';
+import { objectPrefixFinding, sagemakerArn } from '../grants.ts';
 import type { Alerting } from './alerting.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import type { InferenceEndpoint } from './inference-endpoint.ts';
@@ -193,14 +193,8 @@ function grantRegistry(
   ml: iam.Role,
   props: PersonasProps,
 ): void {
-  const stack = Stack.of(auditor);
   const packageArns = [...props.endpoints.values()].map((e) =>
-    stack.formatArn({
-      service: 'sagemaker',
-      resource: 'model-package',
-      resourceName: `${e.modelPackageGroupName.toLowerCase()}/*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    }),
+    sagemakerArn(auditor, 'model-package', `${e.modelPackageGroupName}/*`),
   );
   const groupArns = [...props.endpoints.values()].map((e) => e.modelPackageGroup.attrModelPackageGroupArn);
   if (packageArns.length > 0) {
@@ -233,7 +227,6 @@ function grantRegistry(
 
 /** ML engineers train each use case's model on its data and write its artifacts. */
 function grantTraining(ml: iam.Role, props: PersonasProps): void {
-  const stack = Stack.of(ml);
   for (const [useCase, endpoint] of props.endpoints) {
     ml.addToPolicy(
       new iam.PolicyStatement({
@@ -242,14 +235,7 @@ function grantTraining(ml: iam.Role, props: PersonasProps): void {
           'sagemaker:DescribeTrainingJob',
           'sagemaker:StopTrainingJob',
         ],
-        resources: [
-          stack.formatArn({
-            service: 'sagemaker',
-            resource: 'training-job',
-            resourceName: `${useCase.toLowerCase()}-*`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
+        resources: [sagemakerArn(ml, 'training-job', `${useCase}-*`)],
       }),
     );
     endpoint.role.grantPassRole(ml);
