@@ -5,6 +5,9 @@ import { DEFAULT_DEVICES_PER_USE_CASE } from '../lib/constructs/influx-disk.ts';
 import { pipelineStack, testApp } from '../test/support/cdk.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
 
+// Read once: the bill is computed for many fleet sizes.
+const { useCases } = loadCatalog();
+
 interface Resource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
@@ -16,7 +19,6 @@ interface Resource {
  * endpoints and the AZs they sit in, each endpoint's instance type and minimum count.
  */
 export function deploymentTemplate(): Omit<Deployment, 'influx'> & { readonly influxInstanceType?: string } {
-  const { useCases } = loadCatalog();
   const trained = Object.fromEntries(
     useCases.filter((u) => u.model).map((u) => [u.id, `models/${u.id}/job/output/model.tar.gz`]),
   );
@@ -46,7 +48,6 @@ export function deploymentTemplate(): Omit<Deployment, 'influx'> & { readonly in
 
 /** The InfluxDB disk a fleet of `devices` (shared evenly by the use cases) needs, at `rate` a device-second. */
 export function influxDiskFor(devices: number, rate: number) {
-  const { useCases } = loadCatalog();
   return planInfluxDisk(
     useCases.map((u) => ({
       useCase: u.id,
@@ -59,5 +60,5 @@ export function influxDiskFor(devices: number, rate: number) {
 
 /** Devices the deployed disk is sized for by default, all use cases together. */
 export function defaultSizedDevices(): number {
-  return DEFAULT_DEVICES_PER_USE_CASE * loadCatalog().useCases.length;
+  return DEFAULT_DEVICES_PER_USE_CASE * useCases.length;
 }
