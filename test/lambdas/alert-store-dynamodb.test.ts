@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BaselineState } from '../../core/baseline/ports.ts';
 import type { Silence } from '../../core/alerts/ports.ts';
 import { SYSTEM } from '../../core/operators/actor.ts';
 import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
+import { calibratingBaseline } from '../support/baselines.ts';
 import { deployedFunction, deployedTemplate } from '../support/deployed-functions.ts';
 import { startDynamoServer, type DynamoServer } from '../support/dynalite.ts';
 
@@ -29,19 +29,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-const baseline = (deviceId: string, revision: number, collected: number): BaselineState => ({
-  useCase: 'pump-maintenance',
-  deviceId,
-  revision,
-  calibration: {
-    since: 0,
-    reason: 'commissioning',
-    note: '',
-    requestedBy: SYSTEM,
-    requestedAt: 0,
-    collected,
-  },
-});
+const baseline = (deviceId: string, revision: number, collected: number) =>
+  calibratingBaseline('pump-maintenance', deviceId, collected, revision);
 
 describe('DynamoDbAlertStore on a DynamoDB engine', () => {
   it('GIVEN two writers of one device WHEN both save the same revision THEN the second is refused and the first stays', async () => {

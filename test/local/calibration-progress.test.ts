@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { BaselineState } from '../../core/baseline/ports.ts';
 import { CalibrationProgress, roughDuration } from '../../local/runtime/calibration-progress.ts';
+import { calibratingBaseline } from '../support/baselines.ts';
 
-const SYSTEM = { name: 'system', role: 'system' } as const;
-const calibrating = (deviceId: string, collected: number): BaselineState => ({
-  useCase: 'hvac-energy',
-  deviceId,
-  revision: 1,
-  calibration: {
-    since: 0,
-    reason: 'commissioning',
-    note: '',
-    requestedBy: SYSTEM,
-    requestedAt: 0,
-    collected,
-  },
-});
+const calibrating = (deviceId: string, collected: number) =>
+  calibratingBaseline('hvac-energy', deviceId, collected);
 const calibrated = (deviceId: string): BaselineState =>
   ({ useCase: 'hvac-energy', deviceId, revision: 2, active: { version: 1 } }) as unknown as BaselineState;
 
