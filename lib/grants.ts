@@ -1,7 +1,8 @@
 import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 
@@ -100,4 +101,28 @@ export function sagemakerArn(scope: IConstruct, resource: string, resourceName: 
     resourceName: resourceName.toLowerCase(),
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
+}
+
+/**
+ * Lets `grantee` read (GetSecretValue) and, with `write`, put a new value (PutSecretValue) of a
+ * secret, and use its key through Secrets Manager for that, as `grantRead`/`grantWrite` do.
+ * Those also allow DescribeSecret, UpdateSecret and UpdateSecretVersionStage, which nothing here
+ * calls (the function tests check each role against the calls its handler makes).
+ */
+export function grantSecretValue(
+  secret: secretsmanager.ISecret,
+  grantee: iam.IGrantable,
+  options: { readonly write?: boolean } = {},
+): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['secretsmanager:GetSecretValue', ...(options.write ? ['secretsmanager:PutSecretValue'] : [])],
+    resourceArns: [secret.secretArn],
+  });
+  const viaSecretsManager = new kms.ViaServicePrincipal(
+    `secretsmanager.${Stack.of(secret).region}.amazonaws.com`,
+    grantee.grantPrincipal,
+  );
+  secret.encryptionKey?.grantDecrypt(viaSecretsManager);
+  if (options.write) secret.encryptionKey?.grantEncrypt(viaSecretsManager);
 }

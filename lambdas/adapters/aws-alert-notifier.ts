@@ -48,6 +48,19 @@ export class AwsAlertNotifier implements AlertNotifier {
   }
 }
 
+/**
+ * For the functions that group alerts into the alert table (ingest) or open none (console): the
+ * notify function sends each group when its window ends, so nothing here may send one.
+ */
+export const NOTIFIED_BY_NOTIFY_FUNCTION: Pick<AlertNotifier, 'notify'> = {
+  notify: (notification) =>
+    Promise.reject(
+      new Error(
+        `the notify function sends ${notification.useCase}/${notification.group}'s notification, not this one`,
+      ),
+    ),
+};
+
 /** Grouped notifications to people, on each use case's SNS topic. */
 export class SnsAlertTopics implements Pick<AlertNotifier, 'notify'> {
   constructor(

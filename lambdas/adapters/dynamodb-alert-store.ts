@@ -36,6 +36,21 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException;
 }
 
+/** The item an alert is kept as: its JSON, with the keys and fields that listings query and filter on. */
+export function alertRecord(alert: Alert) {
+  return {
+    pk: `ALERT#${alert.id}`,
+    sk: 'ALERT',
+    useCaseKey: useCaseKey(alert.useCase),
+    sortKey: `ALERT#${iso(alert.openedAt)}#${alert.id}`,
+    deviceId: alert.deviceId,
+    status: alert.status,
+    delivery: alert.delivery,
+    historyLength: alert.history.length,
+    alert: JSON.stringify(alert),
+  };
+}
+
 /**
  * Device baselines and alerts in one DynamoDB table (point-in-time recovery, KMS), shared by every
  * Lambda instance that scores a device's batches. Each state item carries a revision and every
@@ -131,20 +146,6 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
     );
   }
 
-  private alertItem(alert: Alert) {
-    return {
-      pk: `ALERT#${alert.id}`,
-      sk: 'ALERT',
-      useCaseKey: useCaseKey(alert.useCase),
-      sortKey: `ALERT#${iso(alert.openedAt)}#${alert.id}`,
-      deviceId: alert.deviceId,
-      status: alert.status,
-      delivery: alert.delivery,
-      historyLength: alert.history.length,
-      alert: JSON.stringify(alert),
-    };
-  }
-
   /**
    * One transaction: the alert (if new) and, for a notified one, the device's and the use case's
    * counters of this shift, each conditional on its cap. A cancelled counter means the cap is
@@ -172,7 +173,7 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: this.alertItem({ ...alert, delivery: 'notify' }),
+                Item: alertRecord({ ...alert, delivery: 'notify' }),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -199,7 +200,7 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: this.alertItem({ ...alert, delivery: 'digest' }),
+          Item: alertRecord({ ...alert, delivery: 'digest' }),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -219,7 +220,7 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: this.alertItem(alert),
+          Item: alertRecord(alert),
           ConditionExpression: 'attribute_exists(pk) AND historyLength = :expected',
           ExpressionAttributeValues: { ':expected': expectedHistory },
         }),

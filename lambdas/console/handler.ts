@@ -1,7 +1,6 @@
 import { EventBridgeAuditTrail } from '../adapters/eventbridge-audit-trail.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -15,7 +14,7 @@ import { systemClock } from '../../core/ingest/ports.ts';
 import { actorSchema, ROLE_GROUPS, type Actor } from '../../core/operators/actor.ts';
 import { OperatorApi } from '../../core/operators/api.ts';
 import { alertInferenceOf } from '../../core/usecase/manifest.ts';
-import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
+import { AwsAlertNotifier, NOTIFIED_BY_NOTIFY_FUNCTION } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
 import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
@@ -124,7 +123,7 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
       new AwsAlertNotifier(
         new EventBridgeClient({}),
         requireEnv('EVENT_BUS_NAME', env),
-        new SnsAlertTopics(new SNSClient({}), new Map()),
+        NOTIFIED_BY_NOTIFY_FUNCTION,
       ),
       noBatching,
       systemClock,

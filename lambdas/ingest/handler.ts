@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlertService } from '../../core/alerts/alert-service.ts';
@@ -17,7 +16,7 @@ import type { InferenceStore } from '../../core/inference/inference-records.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
-import { AwsAlertNotifier, SnsAlertTopics } from '../adapters/aws-alert-notifier.ts';
+import { AwsAlertNotifier, NOTIFIED_BY_NOTIFY_FUNCTION } from '../adapters/aws-alert-notifier.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbNotificationBatcher } from '../adapters/dynamodb-notification-batcher.ts';
 import { S3QuarantineSink } from '../adapters/s3-quarantine-sink.ts';
@@ -80,7 +79,7 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
       new AwsAlertNotifier(
         new EventBridgeClient({}),
         requireEnv('EVENT_BUS_NAME', env),
-        new SnsAlertTopics(new SNSClient({}), new Map([[useCase, requireEnv('ALERT_TOPIC_ARN', env)]])),
+        NOTIFIED_BY_NOTIFY_FUNCTION,
       ),
       // Grouped across invocations: the alert table holds each group's window, the notify function sends it.
       new DynamoDbNotificationBatcher(

@@ -148,15 +148,22 @@ export class Alerting extends Construct {
     return fn;
   }
 
-  /** Lets a scoring function keep baselines and alerts, publish events and notify the use case's topic. */
+  /**
+   * Lets a scoring function keep baselines and alerts, publish events and hand a group's
+   * notification to the notify function's queue; it never publishes to a topic itself.
+   */
   grantAlerting(grantee: iam.IGrantable, useCase: string): void {
-    const topic = this.topics.get(useCase);
-    if (!topic)
+    // A use case without a topic would have its alerts grouped and never sent: refuse it here.
+    if (!this.topics.has(useCase))
       throw new Error(`no alert topic for use case "${useCase}" (${[...this.topics.keys()].join(', ')})`);
     this.grantDecisions(grantee);
-    // topic.grantPublish would add kms:GenerateDataKey*; publishing to an encrypted topic needs
-    // kms:GenerateDataKey and kms:Decrypt, granted with the table's key.
-    iam.Grant.addToPrincipal({ grantee, actions: ['sns:Publish'], resourceArns: [topic.topicArn] });
+    // Opening an alert counts it against the shift's caps, and a group's notification is held in
+    // a counter item: both are conditional updates.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+    });
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['sqs:SendMessage'],
@@ -169,17 +176,11 @@ export class Alerting extends Construct {
    * change: what people's decisions need (the console's API), and part of what scoring needs.
    */
   grantDecisions(grantee: iam.IGrantable): void {
-    // Narrower than table.grantReadWriteData, which also grants batch and delete actions and
-    // kms:ReEncrypt*: the store reads, writes conditionally and queries, nothing else.
+    // Narrower than table.grantReadWriteData, which also grants batch, update and delete actions
+    // and kms:ReEncrypt*: decisions read, put conditionally and query, nothing else.
     iam.Grant.addToPrincipal({
       grantee,
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:Query',
-      ],
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
       resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/*`],
     });
     this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
@@ -193,11 +194,14 @@ export class Alerting extends Construct {
     }
   }
 
-  /** Lets `grantee` read alerts and baselines, nothing else (the KPI computations). */
-  grantReadAlerts(grantee: iam.IGrantable): void {
+  /**
+   * Lets `grantee` list alerts (the KPI computations) and, with `baselines`, read a device's
+   * baseline (the drift checks): queries and reads, nothing else.
+   */
+  grantReadAlerts(grantee: iam.IGrantable, options: { readonly baselines?: boolean } = {}): void {
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      actions: options.baselines ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:Query'],
       resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/*`],
     });
     this.encryptionKey.grant(grantee, 'kms:Decrypt');
@@ -215,22 +219,23 @@ export class Alerting extends Construct {
    * publish a finding's event.
    */
   grantDriftRecords(grantee: iam.IGrantable): void {
-    this.grantDecisions(grantee);
+    // Reads (open alerts, baselines) and batch writes only: the checks change no alert or baseline.
+    this.grantReadAlerts(grantee, { baselines: true });
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:BatchWriteItem'],
       resourceArns: [this.table.tableArn],
     });
+    this.encryptionKey.grant(grantee, 'kms:Encrypt', 'kms:GenerateDataKey');
+    this.bus.grantPutEventsTo(grantee);
   }
 
   /** The environment the scoring function reads (lambdas/ingest/handler.ts). */
   environmentFor(useCase: string): Record<string, string> {
-    const topic = this.topics.get(useCase);
-    if (!topic) throw new Error(`no alert topic for use case "${useCase}"`);
+    if (!this.topics.has(useCase)) throw new Error(`no alert topic for use case "${useCase}"`);
     return {
       ALERT_TABLE: this.table.tableName,
       EVENT_BUS_NAME: this.bus.eventBusName,
-      ALERT_TOPIC_ARN: topic.topicArn,
       // Where a group's window-end message goes (DynamoDbNotificationBatcher); grantAlerting lets it send.
       NOTIFY_QUEUE_URL: this.notifyQueue.queueUrl,
     };

@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { grantSecretValue } from '../grants.ts';
 import { serviceFunction } from '../service-function.ts';
 import { InfluxDiskAlarm, type InfluxUseCase } from './influx-disk.ts';
 import { validate } from './influx-settings.ts';
@@ -237,13 +238,13 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
         INFLUX_SETUP: this.setup.ref,
       },
       grantWrite(grantee: iam.IGrantable) {
-        writeTokenSecret.grantRead(grantee);
+        grantSecretValue(writeTokenSecret, grantee);
       },
     };
   }
 
   grantRead(grantee: iam.IGrantable): void {
-    this.readTokenSecret.grantRead(grantee);
+    grantSecretValue(this.readTokenSecret, grantee);
   }
 
   private createVpc(): ec2.Vpc {
@@ -316,11 +317,9 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       timeout: Duration.minutes(2),
       network: this.network,
     });
-    this.adminSecret.grantRead(role);
-    for (const secret of [this.writeTokenSecret, this.readTokenSecret]) {
-      secret.grantRead(role);
-      secret.grantWrite(role);
-    }
+    grantSecretValue(this.adminSecret, role);
+    for (const secret of [this.writeTokenSecret, this.readTokenSecret])
+      grantSecretValue(secret, role, { write: true });
     const provider = new cr.Provider(this, 'SetupProvider', {
       onEventHandler: fn,
       logGroup: new logs.LogGroup(this, 'SetupProviderLogs', {

@@ -10,9 +10,10 @@ import {
   SageMakerClient,
   SageMakerServiceException,
   UpdateEndpointCommand,
+  UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createNotifyHandler, notifyDependenciesFromEnv } from '../../lambdas/notify/handler.ts';
@@ -24,8 +25,8 @@ import {
   createOnEvent,
   modelEndpointDependenciesFromEnv,
 } from '../../lambdas/model-endpoint/lifecycle.ts';
-import { deployedFunction, deployedTemplate } from '../support/deployed-functions.ts';
-import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
+import { deployedFunction, deployedTemplate, type DeployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants, type IamRequest } from '../support/iam-check.ts';
 import { resolveDeep } from '../support/template-env.ts';
 
 /**
@@ -40,6 +41,16 @@ const documents = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
 const ROSA = { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/MlEngineer/rosa' } };
 const DANA = { IamIdentity: { Arn: 'arn:aws:sts::123456789012:assumed-role/MlEngineer/dana' } };
+
+/**
+ * The IAM requests each function made in the cases of this file, by construct path: the last
+ * describe checks that its role holds nothing beyond them (run the whole file for it).
+ */
+const made = new Map<string, IamRequest[]>();
+function record(deployed: DeployedFunction, requests: readonly IamRequest[]): IamRequest[] {
+  made.set(deployed.path, [...(made.get(deployed.path) ?? []), ...requests]);
+  return [...requests];
+}
 
 /** The endpoint resource's properties as CloudFormation hands them to its functions. */
 function endpointProperties(): Record<string, unknown> {
@@ -76,29 +87,40 @@ afterAll(() => {
 });
 
 describe("notifications: every AWS call is one the function's role in the template allows", () => {
-  it('GIVEN a group whose window has ended THEN the notify function takes it and publishes to the use case topic within its role', async () => {
+  it('GIVEN a group whose window has ended THEN the notify function takes it and publishes to the use case topic within its role, and puts back a group it could not send', async () => {
     const deployed = deployedFunction(DEPLOYMENT, 'Alerting/NotifyFunction');
     const held = openAlert(
       { useCase: 'pump-maintenance', deviceId: 'pump-001', inference: 'anomaly', group: 'line-1' },
       1000,
     );
-    documents.on(DeleteCommand).resolves({
+    documents.on(DeleteCommand).callsFake((input: { Key: { sk: string } }) => ({
       Attributes: {
         pk: 'USECASE#pump-maintenance',
-        sk: 'GROUP#line-1',
+        sk: input.Key.sk,
         firstAt: 1000,
         'alert#pump-001': JSON.stringify(held),
       },
-    });
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    }));
+    documents.on(UpdateCommand).resolves({});
+    // The second group's publish fails: its alerts go back to the table for the retry.
+    sns.on(PublishCommand).resolvesOnce({ MessageId: 'm-1' }).rejects(new Error('SNS throttled'));
 
     const result = await createNotifyHandler(notifyDependenciesFromEnv(deployed.env))({
-      Records: [{ messageId: 'm1', body: '{"useCase":"pump-maintenance","group":"line-1"}' }] as SQSRecord[],
+      Records: [
+        { messageId: 'm1', body: '{"useCase":"pump-maintenance","group":"line-1"}' },
+        { messageId: 'm2', body: '{"useCase":"pump-maintenance","group":"line-2"}' },
+      ] as SQSRecord[],
     });
 
-    expect(result.batchItemFailures).toEqual([]);
-    const requests = iamRequestsOf([documents, sns]);
-    expect(requests.map((r) => r.action)).toEqual(['dynamodb:DeleteItem', 'sns:Publish']);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
+    const requests = record(deployed, iamRequestsOf([documents, sns]));
+    expect(requests.map((r) => r.action)).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
+      'sns:Publish',
+      'sns:Publish',
+    ]);
     expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
   });
 });
@@ -129,7 +151,7 @@ describe('model functions: every AWS call is one their role in the template allo
     });
 
     expect(outcome.action).toBe('deployed');
-    const requests = iamRequestsOf([sagemaker, events]);
+    const requests = record(deployed, iamRequestsOf([sagemaker, events]));
     expect(new Set(requests.map((r) => r.action))).toEqual(
       new Set([
         'sagemaker:DescribeModelPackage',
@@ -152,7 +174,7 @@ describe('model functions: every AWS call is one their role in the template allo
       ResourceProperties: endpointProperties(),
     });
 
-    const requests = iamRequestsOf([sagemaker, events]);
+    const requests = record(deployed, iamRequestsOf([sagemaker, events]));
     expect(requests.map((r) => r.action)).toContain('sagemaker:CreateEndpoint');
     expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
   });
@@ -181,7 +203,9 @@ describe('model functions: every AWS call is one their role in the template allo
       Data: { EndpointName: newName, Target: 'pump-maintenance-v0-20261206100000' },
     });
     expect(sagemaker.commandCalls(CreateEndpointCommand)).toHaveLength(1);
-    expect(await deniedRequests(isComplete.policies, iamRequestsOf([sagemaker, events]))).toEqual([]);
+    expect(
+      await deniedRequests(isComplete.policies, record(isComplete, iamRequestsOf([sagemaker, events]))),
+    ).toEqual([]);
 
     sagemaker.resetHistory();
     // CloudFormation then deletes the old endpoint, whose name the template no longer holds.
@@ -190,7 +214,7 @@ describe('model functions: every AWS call is one their role in the template allo
       ResourceProperties: before,
       PhysicalResourceId: oldName,
     });
-    const deletes = iamRequestsOf([sagemaker]);
+    const deletes = record(onEvent, iamRequestsOf([sagemaker]));
     expect(deletes.map((r) => r.action)).toEqual(['sagemaker:DeleteEndpoint']);
     expect(await deniedRequests(onEvent.policies, deletes)).toEqual([]);
     // (and the check can fail: isComplete may not delete endpoints)
@@ -226,6 +250,69 @@ describe('model functions: every AWS call is one their role in the template allo
     expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(1);
     expect(sagemaker.commandCalls(CreateModelCommand)).toHaveLength(0);
     expect(sagemaker.commandCalls(CreateEndpointConfigCommand)).toHaveLength(1);
-    expect(await deniedRequests(isComplete.policies, iamRequestsOf([sagemaker, events]))).toEqual([]);
+    expect(
+      await deniedRequests(isComplete.policies, record(isComplete, iamRequestsOf([sagemaker, events]))),
+    ).toEqual([]);
+  });
+
+  it('GIVEN another model artifact in the stack THEN isComplete rolls that model out and records it within its role', async () => {
+    const before = endpointProperties();
+    const name = String(before.EndpointName);
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'pump-maintenance-v3-20261130100000' });
+    sagemaker.on(DescribeEndpointConfigCommand).rejects(notFound());
+    const isComplete = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/IsCompleteFunction');
+
+    await createIsComplete(modelEndpointDependenciesFromEnv(isComplete.env))({
+      RequestType: 'Update',
+      ResourceProperties: { ...before, ModelDataUrl: 's3://models/pump-maintenance/retrained/model.tar.gz' },
+      OldResourceProperties: before,
+      PhysicalResourceId: name,
+      Data: { EndpointName: name, Target: 'pump-maintenance-v0-20261206100000' },
+    });
+
+    expect(sagemaker.commandCalls(CreateModelCommand)).toHaveLength(1);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(
+      await deniedRequests(isComplete.policies, record(isComplete, iamRequestsOf([sagemaker, events]))),
+    ).toEqual([]);
+  });
+
+  it('GIVEN a package approved by its own creator THEN the deploy function withdraws the approval within its role', async () => {
+    const deployed = deployedFunction(DEPLOYMENT, 'ModelDeployment/Function');
+    const dependencies = deployDependenciesFromEnv(deployed.env);
+    const [group = ''] = [...dependencies.targets.keys()].filter((g) => g.endsWith('pump-maintenance'));
+    sagemaker
+      .on(DescribeModelPackageCommand)
+      .resolves({ ModelPackageVersion: 3, CreatedBy: ROSA, LastModifiedBy: ROSA });
+    sagemaker.on(UpdateModelPackageCommand).resolves({});
+
+    const outcome = await createDeployHandler(dependencies)({
+      'detail-type': 'SageMaker Model Package State Change',
+      detail: {
+        ModelPackageArn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${group.toLowerCase()}/3`,
+        ModelPackageGroupName: group,
+        ModelApprovalStatus: 'Approved',
+      },
+    });
+
+    expect(outcome.action).toBe('refused');
+    expect(
+      await deniedRequests(deployed.policies, record(deployed, iamRequestsOf([sagemaker, events]))),
+    ).toEqual([]);
+  });
+});
+
+describe('least privilege: each role holds only what its handler called in the cases above', () => {
+  it.each([
+    'Alerting/NotifyFunction',
+    'ModelDeployment/Function',
+    'ModelEndpointProvider/OnEventFunction',
+    'ModelEndpointProvider/IsCompleteFunction',
+  ])('GIVEN %s THEN its role allows no action the cases did not use', (path) => {
+    const deployed = deployedFunction(DEPLOYMENT, path);
+    expect(made.get(deployed.path), 'run the whole file: this sums the calls of its cases').toBeDefined();
+    expect(unusedGrants(deployed.policies, made.get(deployed.path) ?? [])).toEqual([]);
   });
 });

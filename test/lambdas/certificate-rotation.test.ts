@@ -13,7 +13,7 @@ import {
   createHandler,
 } from '../../lambdas/certificate-rotation/handler.ts';
 import { deployedFunction } from '../support/deployed-functions.ts';
-import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const iot = mockClient(IoTClient);
@@ -79,7 +79,9 @@ describe('certificate rotation confirmation', () => {
       ExpressionAttributeValues: { ':previous': 'old-cert' },
     });
     // AND every AWS call it made is one its role in the template allows, as IAM would decide
-    expect(await deniedRequests(deployed.policies, iamRequestsOf([dynamo, iot]))).toEqual([]);
+    const requests = iamRequestsOf([dynamo, iot]);
+    expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+    expect(unusedGrants(deployed.policies, requests)).toEqual([]);
   });
 
   it('GIVEN the confirmation again after it was cleared (by a racing one) THEN nothing fails', async () => {

@@ -1,20 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { QueryCommand as TimestreamQuery, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { repoContracts } from '../support/contracts.ts';
-import { DriftService } from '../../core/drift/drift-service.ts';
 import type { Finding } from '../../core/drift/ports.ts';
-import { AwsDriftSink } from '../../lambdas/adapters/aws-drift-sink.ts';
-import { DynamoDbAlertStore } from '../../lambdas/adapters/dynamodb-alert-store.ts';
 import { describeEndpointModel } from '../../lambdas/adapters/sagemaker-model-description.ts';
-import { DynamoDbDeviceReports } from '../../lambdas/adapters/dynamodb-device-reports.ts';
-import { TimestreamDriftReads } from '../../lambdas/adapters/timestream-drift-reads.ts';
-import { TimestreamTelemetryReader } from '../../lambdas/adapters/timestream-telemetry-reader.ts';
-import { createDriftHandler } from '../../lambdas/drift/handler.ts';
+import { createDriftHandler, driftDependenciesFromEnv } from '../../lambdas/drift/handler.ts';
+import { telemetryTablesFromEnv } from '../../lambdas/shared/telemetry-backend.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { repoUseCase } from '../support/catalog.ts';
 
 const documents = mockClient(DynamoDBDocumentClient);
@@ -22,31 +17,29 @@ const events = mockClient(EventBridgeClient);
 const timestream = mockClient(TimestreamQueryClient);
 const PUMPS = repoUseCase('pump-maintenance');
 const NOW = Date.parse('2026-11-30T12:00:00Z');
-const TABLE = 'alert-state';
-const TABLES = { databaseName: 'pumps', tableName: 'telemetry', inferencesTableName: 'inferences' };
 
-const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const query = new TimestreamQueryClient({});
-const store = new DynamoDbAlertStore(client, TABLE);
-const reads = new TimestreamDriftReads(
-  query,
-  new TimestreamTelemetryReader(query, TABLES, repoContracts.get(PUMPS.contract)),
-  new DynamoDbDeviceReports(client, TABLE),
-  TABLES,
-);
-const handler = createDriftHandler({
-  manifests: new Map([[PUMPS.id, PUMPS]]),
-  clock: { now: () => NOW },
-  modelOf: () => Promise.resolve(undefined),
-  serviceFor: () =>
-    new DriftService(
-      repoContracts,
-      reads,
-      store,
-      store,
-      new AwsDriftSink(client, TABLE, new EventBridgeClient({}), 'app-bus'),
-    ),
-});
+/** The drift function as deployed without a model: environment from the synthesized template. */
+const deployed = deployedFunction('LiveAnalytics, no trained model', 'Drift/Function');
+const TABLE = deployed.env.ALERT_TABLE ?? '';
+const BUS = deployed.env.EVENT_BUS_NAME ?? '';
+const PUMP_TABLES = telemetryTablesFromEnv(deployed.env).get('pump-maintenance');
+const fromTemplate = { ...driftDependenciesFromEnv(deployed.env), clock: { now: () => NOW } };
+const handler = createDriftHandler(fromTemplate);
+
+/** A model trained on flow rates between 0 and 10, as its endpoint describes it. */
+const FLOW_MODEL = {
+  modelVersion: 'm7',
+  tracked: [{ sensor: 'flowRate', mean: 30, scale: 2 }],
+  profile: [
+    {
+      sensor: 'flowRate',
+      edges: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      shares: new Array<number>(10).fill(0.1),
+      min: 0,
+      max: 10,
+    },
+  ],
+};
 
 const columns = (...names: string[]) =>
   names.map((Name) => ({ Name, Type: { ScalarType: 'VARCHAR' as const } }));
@@ -88,7 +81,8 @@ beforeEach(() => {
   timestream.on(TimestreamQuery).callsFake((input: { QueryString: string }) => {
     if (input.QueryString.startsWith('SELECT DISTINCT device_id'))
       return { ColumnInfo: columns('device_id'), Rows: [{ Data: [{ ScalarValue: 'pump-007' }] }] };
-    if (input.QueryString.includes('"pumps"."inferences"')) return { ColumnInfo: columns('t'), Rows: [] };
+    if (input.QueryString.includes(`"${PUMP_TABLES?.inferencesTableName}"`))
+      return { ColumnInfo: columns('t'), Rows: [] };
     return { ColumnInfo: columns(...READING_COLUMNS), Rows: readingRows() };
   });
   documents.on(QueryCommand).resolves({ Items: [] });
@@ -126,14 +120,18 @@ describe('drift function', () => {
     ]);
     const entries = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(entries.map((e) => [e.Source, e.DetailType, e.EventBusName])).toEqual([
-      ['aiot.drift', 'Sensor Unhealthy', 'app-bus'],
-      ['aiot.drift', 'Sensor Unhealthy', 'app-bus'],
+      ['aiot.drift', 'Sensor Unhealthy', BUS],
+      ['aiot.drift', 'Sensor Unhealthy', BUS],
     ]);
     const detail = JSON.parse(entries[1]?.Detail ?? '{}') as { useCase: string; finding: Finding };
     expect(detail).toMatchObject({
       useCase: 'pump-maintenance',
       finding: { check: 'flat-line', figure: 40 },
     });
+    // AND without a model its role allows just these calls: no endpoint to ask
+    const requests = iamRequestsOf([documents, events, timestream]);
+    expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+    expect(unusedGrants(deployed.policies, requests)).toEqual([]);
   });
 
   it('GIVEN device ids and use case in the queries THEN values are quoted and the window is bounded', async () => {
@@ -159,17 +157,9 @@ describe('drift function', () => {
   /** The handler for one manifest, with an endpoint that cannot describe its model. */
   const withoutModel = (manifest: typeof PUMPS) =>
     createDriftHandler({
+      ...fromTemplate,
       manifests: new Map([[manifest.id, manifest]]),
-      clock: { now: () => NOW },
       modelOf: () => Promise.reject(new Error('endpoint down')),
-      serviceFor: () =>
-        new DriftService(
-          repoContracts,
-          reads,
-          store,
-          store,
-          new AwsDriftSink(client, TABLE, new EventBridgeClient({}), 'app-bus'),
-        ),
     });
 
   it('GIVEN the endpoint cannot describe its model THEN the other checks still run', async () => {
@@ -189,19 +179,7 @@ describe('drift function', () => {
   it('GIVEN an endpoint WHEN asked to describe its model THEN its profile is parsed, and a wrong answer names the endpoint', async () => {
     const sagemaker = mockClient(SageMakerRuntimeClient);
     try {
-      const description = {
-        modelVersion: 'm7',
-        tracked: [{ sensor: 'flowRate', mean: 30, scale: 2 }],
-        profile: [
-          {
-            sensor: 'flowRate',
-            edges: [1, 2, 3, 4, 5, 6, 7, 8, 9],
-            shares: new Array(10).fill(0.1),
-            min: 0,
-            max: 10,
-          },
-        ],
-      };
+      const description = FLOW_MODEL;
       sagemaker
         .on(InvokeEndpointCommand)
         .resolves({ Body: new TextEncoder().encode(JSON.stringify(description)) as never });
@@ -217,6 +195,29 @@ describe('drift function', () => {
       await expect(describeEndpointModel(new SageMakerRuntimeClient({}), 'pumps-endpoint')).rejects.toThrow(
         /endpoint pumps-endpoint described its model wrongly/,
       );
+    } finally {
+      sagemaker.restore();
+    }
+  });
+
+  it('GIVEN the deployment with trained models WHEN each use case is checked THEN every AWS call is one its role in the template allows, and the role allows nothing else', async () => {
+    const withModels = deployedFunction('LiveAnalytics, trained models', 'Drift/Function');
+    const sagemaker = mockClient(SageMakerRuntimeClient);
+    try {
+      sagemaker
+        .on(InvokeEndpointCommand)
+        .resolves({ Body: new TextEncoder().encode(JSON.stringify(FLOW_MODEL)) as never });
+      const run = createDriftHandler({
+        ...driftDependenciesFromEnv(withModels.env),
+        clock: { now: () => NOW },
+      });
+      const pumps = await run({ useCase: 'pump-maintenance' });
+      await run({ useCase: 'hvac-energy' });
+
+      expect(pumps.findings.map((f) => f.check)).toContain('data-drift');
+      const requests = iamRequestsOf([documents, events, timestream, sagemaker]);
+      expect(await deniedRequests(withModels.policies, requests)).toEqual([]);
+      expect(unusedGrants(withModels.policies, requests)).toEqual([]);
     } finally {
       sagemaker.restore();
     }

@@ -11,7 +11,7 @@ import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { sqsEvent } from '../support/sqs.ts';
 import { deployedFunction } from '../support/deployed-functions.ts';
-import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 
 const secrets = mockClient(SecretsManagerClient);
 const s3 = mockClient(S3Client);
@@ -60,7 +60,10 @@ describe('the ingest function with the InfluxDB store', () => {
       influxEnv().INFLUX_TOKEN_SECRET,
     );
     // AND every AWS call it made is one its role in the template allows, as IAM would decide
-    expect(await deniedRequests(deployed.policies, iamRequestsOf([secrets, s3]))).toEqual([]);
+    const requests = iamRequestsOf([secrets, s3]);
+    expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+    // A store that needs no model: its token and the quarantine, nothing more.
+    expect(unusedGrants(deployed.policies, requests)).toEqual([]);
   });
 
   it('GIVEN a secret without a token WHEN a batch arrives THEN the messages are retried, naming the secret', async () => {

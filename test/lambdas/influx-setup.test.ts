@@ -8,6 +8,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { InfluxAdmin } from '../../lambdas/adapters/influx-admin.ts';
 import { createSetupHandler } from '../../lambdas/influx-setup/handler.ts';
+import { deployedFunction, deployedTemplate } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
+import { resolveDeep } from '../support/template-env.ts';
+
+const DEPLOYMENT = 'InfluxDB, no trained model';
 
 /**
  * The part of the InfluxDB 2 API the setup uses, kept in memory: sign-in with a session cookie,
@@ -271,5 +276,34 @@ describe('InfluxDB setup resource', () => {
     await expect(handler()(create)).rejects.toThrow(
       `secret ${ARNS.admin} holds no {"username", "password"} object`,
     );
+  });
+
+  it("GIVEN the setup resource as the template declares it WHEN created, updated and deleted THEN every AWS call is one the setup function's role allows, and the role allows nothing else", async () => {
+    const template = deployedTemplate(DEPLOYMENT);
+    const [declared] = Object.values(template.Resources).filter((r) => r.Type === 'Custom::AiotInfluxSetup');
+    const resolved = resolveDeep(template, declared?.Properties) as typeof properties;
+    stored.set(
+      resolved.AdminSecretArn,
+      JSON.stringify({ username: 'aiotadmin', password: 'admin-password' }),
+    );
+    const event = {
+      ...base,
+      ResourceProperties: resolved,
+      PhysicalResourceId: `influx-setup:${resolved.Url}`,
+    };
+
+    await handler()({ ...event, RequestType: 'Create' } as unknown as CloudFormationCustomResourceEvent);
+    await handler()({
+      ...event,
+      RequestType: 'Update',
+      OldResourceProperties: resolved,
+    } as unknown as CloudFormationCustomResourceEvent);
+    await handler()({ ...event, RequestType: 'Delete' } as unknown as CloudFormationCustomResourceEvent);
+
+    expect(influx.buckets.size).toBeGreaterThan(0);
+    const setup = deployedFunction(DEPLOYMENT, 'Telemetry/SetupFunction');
+    const requests = iamRequestsOf([secrets]);
+    expect(await deniedRequests(setup.policies, requests)).toEqual([]);
+    expect(unusedGrants(setup.policies, requests)).toEqual([]);
   });
 });

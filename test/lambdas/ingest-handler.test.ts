@@ -11,7 +11,9 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
 import { inbound, pack, reading } from '../support/messages.ts';
-import { at, ingestEnv, sqsEvent } from '../support/sqs.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
+import { at, INGEST_DEPLOYMENT, ingestEnv, sqsEvent } from '../support/sqs.ts';
 
 const timestream = mockClient(TimestreamWriteClient);
 const s3 = mockClient(S3Client);
@@ -225,6 +227,11 @@ describe('the exported handler, as Lambda calls it', () => {
     expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Bucket)).toEqual([
       env.QUARANTINE_BUCKET,
     ]);
+    // AND every AWS call is one its role in the template allows, and the role allows nothing else
+    const { policies } = deployedFunction(INGEST_DEPLOYMENT, 'UseCase-pump-maintenance/Ingest/Function');
+    const requests = iamRequestsOf([timestream, s3]);
+    expect(await deniedRequests(policies, requests)).toEqual([]);
+    expect(unusedGrants(policies, requests)).toEqual([]);
   });
 
   it('fails the invocation with the name of a missing variable, not at import', async () => {

@@ -1,16 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand as TimestreamQuery, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KpiReading, KpiReads } from '../../core/kpi/kpi.ts';
 import { DAY_MS } from '../../core/kpi/kpi.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { InfluxKpiReads } from '../../lambdas/adapters/cloud-kpi-reads.ts';
-import { DynamoDbKpiDays } from '../../lambdas/adapters/dynamodb-kpi-days.ts';
 import { InfluxHttp } from '../../lambdas/adapters/influx-http.ts';
 import { InfluxTelemetryStore } from '../../lambdas/adapters/influx-telemetry-store.ts';
-import { createKpiHandler } from '../../lambdas/kpi/handler.ts';
-import { repoUseCase } from '../support/catalog.ts';
+import { createKpiHandler, kpiDependenciesFromEnv } from '../../lambdas/kpi/handler.ts';
+import { deployedFunction } from '../support/deployed-functions.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { repoContracts } from '../support/contracts.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 
@@ -18,8 +19,6 @@ const documents = mockClient(DynamoDBDocumentClient);
 mockClient(DynamoDBClient);
 const NOW = Date.UTC(2026, 10, 30, 8);
 const TODAY = Date.UTC(2026, 10, 30);
-const hvac = repoUseCase('hvac-energy');
-const pumps = repoUseCase('pump-maintenance');
 
 /** A unit drawing 20 kW every 5 minutes of every day. */
 const steadyUnit: KpiReads = {
@@ -41,15 +40,17 @@ const steadyUnit: KpiReads = {
   firstReading: (_, from) => Promise.resolve(from),
 };
 
-const handler = createKpiHandler({
-  manifests: new Map([
-    [hvac.id, hvac],
-    [pumps.id, pumps],
-  ]),
-  readsOf: () => steadyUnit,
-  days: new DynamoDbKpiDays(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'kpis'),
-  clock: { now: () => NOW },
+/** A Timestream answer of one row with one column. */
+const answer = (name: string, value: string) => ({
+  ColumnInfo: [{ Name: name, Type: { ScalarType: 'VARCHAR' as const } }],
+  Rows: [{ Data: [{ ScalarValue: value }] }],
 });
+
+/** The KPI function as deployed: environment from the synthesized template, readings from `steadyUnit`. */
+const deployed = deployedFunction('LiveAnalytics, no trained model', 'Kpis/Function');
+const KPI_TABLE = deployed.env.KPI_TABLE ?? '';
+const fromTemplate = kpiDependenciesFromEnv(deployed.env);
+const handler = createKpiHandler({ ...fromTemplate, readsOf: () => steadyUnit, clock: { now: () => NOW } });
 
 beforeEach(() => {
   documents.reset();
@@ -93,7 +94,7 @@ describe('the KPI function', () => {
     });
     const written = documents
       .commandCalls(BatchWriteCommand)
-      .flatMap((call) => call.args[0].input.RequestItems?.kpis ?? []);
+      .flatMap((call) => call.args[0].input.RequestItems?.[KPI_TABLE] ?? []);
     expect(written).toHaveLength(20);
     expect(written[0]?.PutRequest?.Item).toMatchObject({
       pk: 'KPI#hvac-energy',
@@ -118,13 +119,39 @@ describe('the KPI function', () => {
     documents.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
       if (!first) return {};
       first = false;
-      return { UnprocessedItems: { kpis: input.RequestItems.kpis?.slice(0, 2) } };
+      return { UnprocessedItems: { [KPI_TABLE]: input.RequestItems[KPI_TABLE]?.slice(0, 2) } };
     });
     await handler({ useCase: 'hvac-energy' });
     // 21 days: a batch of 21, then its 2 unprocessed again
     expect(
-      documents.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.kpis?.length),
+      documents.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.[KPI_TABLE]?.length),
     ).toEqual([21, 2]);
+  });
+
+  it("GIVEN each use case's schedule WHEN it runs with what the template gives it THEN every AWS call is one its role allows, and the role allows nothing else", async () => {
+    const timestream = mockClient(TimestreamQueryClient);
+    try {
+      documents.on(QueryCommand).resolves({ Items: [] });
+      // One device, reading since the start of every window, no minute means: enough for the alert KPIs to ask for alerts.
+      timestream.on(TimestreamQuery).callsFake((input: { QueryString: string }) => {
+        const from = /from_milliseconds\((\d+)\)/.exec(input.QueryString)?.[1] ?? '0';
+        if (input.QueryString.includes('count(DISTINCT device_id)')) return answer('n', '1');
+        if (input.QueryString.includes('min(time)')) return answer('t', from);
+        return { ColumnInfo: [], Rows: [] };
+      });
+      const run = createKpiHandler({ ...fromTemplate, clock: { now: () => NOW } });
+      for (const useCase of ['hvac-energy', 'pump-maintenance']) await run({ useCase });
+
+      const requests = iamRequestsOf([documents, timestream]);
+      // The days it keeps, and the alerts behind the alert KPIs.
+      expect(
+        requests.filter((r) => r.action === 'dynamodb:Query').map((r) => r.resource.split('/')[1]),
+      ).toEqual(expect.arrayContaining([KPI_TABLE, deployed.env.ALERT_TABLE]));
+      expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+      expect(unusedGrants(deployed.policies, requests)).toEqual([]);
+    } finally {
+      timestream.restore();
+    }
   });
 
   it('GIVEN an event that names no known use case THEN it says which it knows', async () => {

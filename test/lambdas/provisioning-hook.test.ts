@@ -17,7 +17,8 @@ import {
 } from '../../lambdas/provisioning-hook/handler.ts';
 import { provisioningTemplateBody } from '../../core/provisioning/claim.ts';
 import { deployedFunction } from '../support/deployed-functions.ts';
-import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
+import { ACCOUNT, REGION } from '../support/template-env.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const iot = mockClient(IoTClient);
@@ -179,7 +180,7 @@ describe('pre-provisioning hook', () => {
     beforeEach(() => {
       iot.on(DescribeCertificateCommand).callsFake((input: { certificateId: string }) => ({
         certificateDescription: {
-          certificateArn: `arn:aws:iot:eu-west-1:123456789012:cert/${input.certificateId}`,
+          certificateArn: `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${input.certificateId}`,
         },
       }));
       iot.on(UpdateCertificateCommand).resolves({});
@@ -222,8 +223,25 @@ describe('pre-provisioning hook', () => {
       expect(retired()).toEqual([{ certificateId: 'older-cert', newStatus: 'INACTIVE' }]);
       expect(iot.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input).toEqual({
         thingName: 'pump-042',
-        principal: 'arn:aws:iot:eu-west-1:123456789012:cert/older-cert',
+        principal: `arn:aws:iot:${REGION}:${ACCOUNT}:cert/older-cert`,
       });
+    });
+
+    it("GIVEN a first admission and a renewal that retires an old certificate THEN every AWS call is one the hook's role allows, and the role allows nothing else", async () => {
+      dynamo
+        .on(GetCommand)
+        .resolvesOnce({ Item: admitted })
+        .resolves({
+          Item: { ...provisioned, previousCertificateId: 'older-cert' },
+        });
+
+      expect(await handler(event({ SerialNumber: 'SN-0042' }))).toMatchObject({ allowProvisioning: true });
+      expect(await handler(renewal('current-cert'))).toMatchObject({ allowProvisioning: true });
+
+      const requests = iamRequestsOf([dynamo, iot]);
+      expect(retired()).toHaveLength(1);
+      expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
+      expect(unusedGrants(deployed.policies, requests)).toEqual([]);
     });
 
     it('GIVEN a device that never took up its last renewal (asks with the previous certificate) THEN the unused one is retired and it renews again', async () => {

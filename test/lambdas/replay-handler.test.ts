@@ -6,6 +6,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,18 +15,21 @@ import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler
 import { createReplayHandler, replayDependenciesFromEnv } from '../../lambdas/replay/handler.ts';
 import { compiledContracts } from '../../lib/use-case-config.ts';
 import { pumpTelemetryV1, pumpTelemetryV2 } from '../support/contracts.ts';
+import { startInfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { ingestEnv, sqsEvent } from '../support/sqs.ts';
 import { deployedFunction } from '../support/deployed-functions.ts';
-import { deniedRequests, iamRequestsOf } from '../support/iam-check.ts';
+import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 
 // The replay function as deployed: its environment and role from the template.
 const replayFunction = deployedFunction(
   'LiveAnalytics, no trained model',
   'UseCase-pump-maintenance/Ingest/ReplayFunction',
 );
+const INFLUX = 'InfluxDB, no trained model';
 const timestream = mockClient(TimestreamWriteClient);
 const s3 = mockClient(S3Client);
+const secrets = mockClient(SecretsManagerClient);
 /** The bucket: what the ingest function put, and what the replay rewrites and deletes. */
 let bucket: Map<string, { body: string; modified: Date }>;
 
@@ -63,6 +68,7 @@ beforeEach(() => {
 afterAll(() => {
   timestream.restore();
   s3.restore();
+  secrets.restore();
 });
 
 describe('quarantine replay Lambda', () => {
@@ -114,7 +120,50 @@ describe('quarantine replay Lambda', () => {
     });
     expect(timestream.commandCalls(WriteRecordsCommand)).toHaveLength(1);
     // AND every AWS call the replay made is one its role in the template allows, as IAM would decide
-    expect(await deniedRequests(replayFunction.policies, iamRequestsOf([s3, timestream]))).toEqual([]);
+    const requests = iamRequestsOf([s3, timestream]);
+    expect(await deniedRequests(replayFunction.policies, requests)).toEqual([]);
+    expect(unusedGrants(replayFunction.policies, requests)).toEqual([]);
+  });
+
+  it('GIVEN the InfluxDB store WHEN a quarantined upgrade is replayed THEN it lands in the bucket, every AWS call is one the role allows, and the role allows nothing else', async () => {
+    const influx = await startInfluxServer();
+    try {
+      await influx.createDatabase('pump-maintenance');
+      secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: 'token' }) });
+      // Only the instance's address is the test server's.
+      const onServer = (
+        env: Record<string, string>,
+        ...contracts: Parameters<typeof compiledContracts>[0]
+      ) => ({
+        ...env,
+        INFLUX_URL: influx.url,
+        AIOT_CONTRACTS: contractsOf(...contracts),
+      });
+      const ingestFunction = deployedFunction(INFLUX, 'UseCase-pump-maintenance/Ingest/Function');
+      const replayInflux = deployedFunction(INFLUX, 'UseCase-pump-maintenance/Ingest/ReplayFunction');
+      const upgraded = {
+        ...reading({ seq: 1 }),
+        version: 2,
+        measures: { ...reading().measures, bearingTemperature: 50 },
+      };
+      await createHandler(dependenciesFromEnv(onServer(ingestFunction.env, pumpTelemetryV1)))(
+        sqsEvent([inbound(upgraded)]),
+      );
+      s3.resetHistory();
+      secrets.resetHistory();
+      clearCaches();
+
+      const report = await createReplayHandler(
+        replayDependenciesFromEnv(onServer(replayInflux.env, pumpTelemetryV2, pumpTelemetryV1)),
+      )({}, { getRemainingTimeInMillis: () => 600_000 });
+
+      expect(report).toMatchObject({ examined: 1, stored: 1, stillQuarantined: 0 });
+      const requests = iamRequestsOf([s3, secrets]);
+      expect(await deniedRequests(replayInflux.policies, requests)).toEqual([]);
+      expect(unusedGrants(replayInflux.policies, requests)).toEqual([]);
+    } finally {
+      await influx.stop();
+    }
   });
 
   it('GIVEN an object that is no quarantine entry THEN it is left where it is and counted', async () => {
@@ -122,7 +171,10 @@ describe('quarantine replay Lambda', () => {
       body: 'not json',
       modified: new Date(),
     });
-    const deps = replayDependenciesFromEnv({ ...ingestEnv, AIOT_CONTRACTS: contractsOf(pumpTelemetryV1) });
+    const deps = replayDependenciesFromEnv({
+      ...replayFunction.env,
+      AIOT_CONTRACTS: contractsOf(pumpTelemetryV1),
+    });
     expect(await createReplayHandler(deps)({})).toMatchObject({ examined: 0 });
     expect(deps.ledger.unreadable).toBe(1);
     expect(bucket.size).toBe(1);
@@ -130,7 +182,7 @@ describe('quarantine replay Lambda', () => {
 
   it("GIVEN a payload that is not the replay's THEN it is refused before anything is read", async () => {
     const replay = createReplayHandler(
-      replayDependenciesFromEnv({ ...ingestEnv, AIOT_CONTRACTS: contractsOf(pumpTelemetryV1) }),
+      replayDependenciesFromEnv({ ...replayFunction.env, AIOT_CONTRACTS: contractsOf(pumpTelemetryV1) }),
     );
     await expect(replay({ since: 'last week', drop: true })).rejects.toThrow(
       /the replay takes \{"since"\?: ISO 8601 time, "reason"\?: text\}: .*since/,

@@ -11,6 +11,8 @@ import type { TemplateJson } from './template-env.ts';
  */
 export interface DynamoServer {
   readonly client: DynamoDBClient;
+  /** Its URL, for a client that finds its endpoint in `AWS_ENDPOINT_URL_DYNAMODB`. */
+  readonly endpoint: string;
   /** Creates the template's table `logicalId`, named as template-env names it (its logical id). */
   createTable(template: TemplateJson, logicalId: string): Promise<string>;
   stop(): Promise<void>;
@@ -25,13 +27,15 @@ export async function startDynamoServer(): Promise<DynamoServer> {
     });
   });
   const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   return {
     client,
+    endpoint,
     async createTable(template, logicalId) {
       const properties = template.Resources[logicalId]?.Properties as
         Partial<CreateTableCommandInput> | undefined;

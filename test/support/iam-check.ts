@@ -37,14 +37,37 @@ const queue = (url: string) => {
 const bus = (name: string) =>
   name.startsWith('arn:') ? name : arn('events', `event-bus/${name || 'default'}`);
 
+/**
+ * A Timestream query is authorized as timestream:Select on each table it reads (written
+ * `"database"."table"`), after the SDK's endpoint discovery.
+ */
+function timestreamSelect(sql: string): IamRequest[] {
+  const tables = [...sql.matchAll(/"([^"]+)"\."([^"]+)"/g)].map(([, database = '', name = '']) => ({
+    action: 'timestream:Select',
+    resource: arn('timestream', `database/${database}/table/${name}`),
+  }));
+  if (tables.length === 0) throw new Error(`no "database"."table" in the query ${sql}`);
+  return [{ action: 'timestream:DescribeEndpoints', resource: '*' }, ...tables];
+}
+
 /** The IAM requests behind one SDK command, by the command's class name. */
 const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
   GetSecretValueCommand: (i) => [{ action: 'secretsmanager:GetSecretValue', resource: text(i, 'SecretId') }],
+  PutSecretValueCommand: (i) => [{ action: 'secretsmanager:PutSecretValue', resource: text(i, 'SecretId') }],
   GetCommand: (i) => [{ action: 'dynamodb:GetItem', resource: table(i) }],
   PutCommand: (i) => [{ action: 'dynamodb:PutItem', resource: table(i) }],
   UpdateCommand: (i) => [{ action: 'dynamodb:UpdateItem', resource: table(i) }],
   DeleteCommand: (i) => [{ action: 'dynamodb:DeleteItem', resource: table(i) }],
-  QueryCommand: (i) => [{ action: 'dynamodb:Query', resource: table(i) }],
+  // Timestream's query command has the same class name as DynamoDB's: its input tells them apart.
+  QueryCommand: (i) =>
+    'QueryString' in i
+      ? timestreamSelect(text(i, 'QueryString'))
+      : [{ action: 'dynamodb:Query', resource: table(i) }],
+  BatchWriteCommand: (i) =>
+    Object.keys(i.RequestItems as Input).map((name) => ({
+      action: 'dynamodb:BatchWriteItem',
+      resource: arn('dynamodb', `table/${name}`),
+    })),
   TransactWriteCommand: (i) =>
     (i.TransactItems as Record<string, Input>[]).flatMap((item) => {
       const [[kind, body] = ['', {}]] = Object.entries(item);
@@ -195,4 +218,43 @@ export async function deniedRequests(
     }
   }
   return denied;
+}
+
+/**
+ * Actions a role holds for what runs around its handler, which a client mock never records: each
+ * with the reason it is there.
+ */
+export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
+  'logs:CreateLogStream': "Lambda writes the function's log group",
+  'logs:PutLogEvents': "Lambda writes the function's log group",
+  'ec2:CreateNetworkInterface': 'Lambda attaches a function in a VPC to its subnets',
+  'ec2:DescribeNetworkInterfaces': 'Lambda attaches a function in a VPC to its subnets',
+  'ec2:DescribeSubnets': 'Lambda attaches a function in a VPC to its subnets',
+  'ec2:DeleteNetworkInterface': 'Lambda detaches a function in a VPC from its subnets',
+  'ec2:AssignPrivateIpAddresses': 'Lambda attaches a function in a VPC to its subnets',
+  'ec2:UnassignPrivateIpAddresses': 'Lambda detaches a function in a VPC from its subnets',
+  'sqs:ReceiveMessage': "the event source mapping polls the function's queue with its role",
+  'sqs:DeleteMessage': 'the event source mapping deletes what the function handled, with its role',
+  'sqs:ChangeMessageVisibility': 'the event source mapping returns failed batch items, with its role',
+  'sqs:GetQueueAttributes': "the event source mapping reads its queue's settings with the role",
+  'sqs:GetQueueUrl': 'the event source mapping finds its queue with the role',
+  'kms:Decrypt': "services decrypt the encrypted tables, queues, topics and buckets on the caller's behalf",
+  'kms:Encrypt': "services encrypt the encrypted tables, queues and topics on the caller's behalf",
+  'kms:GenerateDataKey': "services make data keys for encrypted writes on the caller's behalf",
+  'kms:DescribeKey': "services check the key of an encrypted resource on the caller's behalf",
+  'kms:CreateGrant':
+    "SageMaker grants itself the key for an endpoint's volumes and capture on the caller's behalf",
+};
+
+/**
+ * Each action `policies` allow that none of `requests` used and no platform action explains: what a
+ * role holds beyond what its handler calls. A wildcard action is never used as written, so it shows.
+ */
+export function unusedGrants(policies: readonly unknown[], requests: readonly IamRequest[]): string[] {
+  const used = new Set(requests.map((request) => request.action));
+  const granted = (policies as { Statement?: { Effect?: string; Action?: string | string[] }[] }[])
+    .flatMap((policy) => policy.Statement ?? [])
+    .filter((statement) => statement.Effect === 'Allow')
+    .flatMap((statement) => [statement.Action ?? []].flat());
+  return [...new Set(granted)].filter((action) => !used.has(action) && !(action in PLATFORM_ACTIONS)).sort();
 }

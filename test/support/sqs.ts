@@ -11,10 +11,8 @@ export function sqsEvent(messages: readonly InboundMessage[]): SQSEvent {
  * The environment the deployed ingest function of pump-maintenance finds, from the synthesized
  * template of a LiveAnalytics stack without a model (no scoring).
  */
-export const ingestEnv = deployedEnvironment(
-  'LiveAnalytics, no trained model',
-  'UseCase-pump-maintenance/Ingest/Function',
-);
+export const INGEST_DEPLOYMENT = 'LiveAnalytics, no trained model';
+export const ingestEnv = deployedEnvironment(INGEST_DEPLOYMENT, 'UseCase-pump-maintenance/Ingest/Function');
 
 /** A reading time `second` seconds after the example's. */
 export function at(second: number): string {
