@@ -262,11 +262,6 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
   }
 
   /**
-   * No NAT: the functions reach AWS through endpoints only, each admitting the functions' group
-   * alone: S3 (quarantine), DynamoDB (alerts), Secrets Manager (tokens), EventBridge, SNS and SQS
-   * (alerts and their notifications), SageMaker Runtime (scoring).
-   */
-  /**
    * A retained instance keeps its network interfaces in its subnets, so deleting them (and the
    * VPC, and the group its interfaces are in) would fail the stack's deletion: they stay with it.
    */
@@ -281,13 +276,19 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     }
   }
 
+  /**
+   * No NAT: the functions reach AWS through endpoints only, each admitting the functions' group
+   * alone: S3 (quarantine), DynamoDB (alerts), Secrets Manager (tokens), EventBridge and SQS
+   * (alert events, and the notify queue), SageMaker Runtime (scoring). No SNS: the notify function,
+   * outside the VPC, sends every notification (test/lambdas/*-calls-allowed.test.ts record each
+   * in-VPC function's calls and fail on a service without an endpoint here).
+   */
   private addEndpoints(vpc: ec2.Vpc): void {
     vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
     const services: [string, ec2.InterfaceVpcEndpointAwsService][] = [
       ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
       ['EventBridge', ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE],
-      ['Sns', ec2.InterfaceVpcEndpointAwsService.SNS],
       ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
       ['SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME],
     ];

@@ -13,6 +13,7 @@ import { calibratingBaseline } from '../support/baselines.ts';
 import {
   deployedFunction,
   deployedTemplate,
+  servicesWithoutEndpoint,
   type DeployedFunction,
   type Deployment,
 } from '../support/deployed-functions.ts';
@@ -168,6 +169,7 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
       const requests = iamRequestsOf([dynamodb, timestream, events, secrets]);
       expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
       expect(unusedGrants(deployed.policies, requests)).toEqual([]);
+      expect(servicesWithoutEndpoint(deployment, deployed, requests)).toEqual([]);
     });
   },
 );

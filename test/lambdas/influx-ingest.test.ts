@@ -10,7 +10,7 @@ import { pumpTelemetryV1 } from '../support/contracts.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { sqsEvent } from '../support/sqs.ts';
-import { deployedFunction } from '../support/deployed-functions.ts';
+import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -64,6 +64,7 @@ describe('the ingest function with the InfluxDB store', () => {
     expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
     // A store that needs no model: its token and the quarantine, nothing more.
     expect(unusedGrants(deployed.policies, requests)).toEqual([]);
+    expect(servicesWithoutEndpoint('InfluxDB, no trained model', deployed, requests)).toEqual([]);
   });
 
   it('GIVEN a secret without a token WHEN a batch arrives THEN the messages are retried, naming the secret', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDriftHandler, driftDependenciesFromEnv } from '../../lambdas/drift/handler.ts';
 import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
 import { createKpiHandler, kpiDependenciesFromEnv } from '../../lambdas/kpi/handler.ts';
-import { deployedFunction } from '../support/deployed-functions.ts';
+import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
@@ -110,6 +110,7 @@ describe('the readers of a deployment with the InfluxDB store', () => {
     const requests = iamRequestsOf([secrets, documents, events, runtime]);
     expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
     expect(unusedGrants(deployed.policies, requests)).toEqual([]);
+    expect(servicesWithoutEndpoint(DEPLOYMENT, deployed, requests)).toEqual([]);
   });
 
   it("GIVEN the stored readings WHEN each use case's KPIs are computed THEN every AWS call is one the role allows, and the role allows nothing else", async () => {
@@ -126,5 +127,6 @@ describe('the readers of a deployment with the InfluxDB store', () => {
     const requests = iamRequestsOf([secrets, documents]);
     expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
     expect(unusedGrants(deployed.policies, requests)).toEqual([]);
+    expect(servicesWithoutEndpoint(DEPLOYMENT, deployed, requests)).toEqual([]);
   });
 });

@@ -8,7 +8,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { InfluxAdmin } from '../../lambdas/adapters/influx-admin.ts';
 import { createSetupHandler } from '../../lambdas/influx-setup/handler.ts';
-import { deployedFunction, deployedTemplate } from '../support/deployed-functions.ts';
+import {
+  deployedFunction,
+  deployedTemplate,
+  servicesWithoutEndpoint,
+} from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { resolveDeep } from '../support/template-env.ts';
 
@@ -305,5 +309,6 @@ describe('InfluxDB setup resource', () => {
     const requests = iamRequestsOf([secrets]);
     expect(await deniedRequests(setup.policies, requests)).toEqual([]);
     expect(unusedGrants(setup.policies, requests)).toEqual([]);
+    expect(servicesWithoutEndpoint(DEPLOYMENT, setup, requests)).toEqual([]);
   });
 });

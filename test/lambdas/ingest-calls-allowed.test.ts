@@ -21,7 +21,7 @@ import type { DeviceBaseline } from '../../core/model/device-baseline.ts';
 import { SYSTEM } from '../../core/operators/actor.ts';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
 import { calibratingBaseline } from '../support/baselines.ts';
-import { deployedFunction } from '../support/deployed-functions.ts';
+import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
@@ -153,6 +153,12 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
       const requests = iamRequestsOf([write, query, runtime, s3, documents, events, sqs, secrets]);
       expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
       expect(unusedGrants(deployed.policies, requests)).toEqual([]);
+      // In a VPC without NAT, each service it called has an endpoint there.
+      expect(servicesWithoutEndpoint(deployment, deployed, requests)).toEqual([]);
+      // (the check can fail: a service the VPC has no endpoint for is named)
+      expect(servicesWithoutEndpoint(deployment, deployed, [{ action: 'kinesis:PutRecord' }])).toEqual(
+        deployed.inVpc ? ['kinesis'] : [],
+      );
     });
   },
 );

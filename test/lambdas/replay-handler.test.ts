@@ -18,7 +18,7 @@ import { pumpTelemetryV1, pumpTelemetryV2 } from '../support/contracts.ts';
 import { startInfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { ingestEnv, sqsEvent } from '../support/sqs.ts';
-import { deployedFunction } from '../support/deployed-functions.ts';
+import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 
 // The replay function as deployed: its environment and role from the template.
@@ -161,6 +161,7 @@ describe('quarantine replay Lambda', () => {
       const requests = iamRequestsOf([s3, secrets]);
       expect(await deniedRequests(replayInflux.policies, requests)).toEqual([]);
       expect(unusedGrants(replayInflux.policies, requests)).toEqual([]);
+      expect(servicesWithoutEndpoint(INFLUX, replayInflux, requests)).toEqual([]);
     } finally {
       await influx.stop();
     }

@@ -131,14 +131,15 @@ describe('InfluxTelemetryStore, the default store', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::EC2::Subnet', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
-    for (const service of ['secretsmanager', 'events', 'sns', 'sqs', 'sagemaker.runtime']) {
+    // No SNS: no function in the VPC publishes (the notify function, outside it, does).
+    for (const service of ['secretsmanager', 'events', 'sqs', 'sagemaker.runtime']) {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
         ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([`.${service}`])]) }),
         VpcEndpointType: 'Interface',
         PrivateDnsEnabled: true,
       });
     }
-    template.resourceCountIs('AWS::EC2::VPCEndpoint', 7);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 6);
     const endpointIngress = Object.values(
       template.findResources('AWS::EC2::SecurityGroup', {
         Properties: { GroupDescription: Match.stringLikeRegexp('/Vpc/') },

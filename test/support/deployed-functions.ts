@@ -133,3 +133,25 @@ export function vpcEndpointServices(deployment: Deployment): Set<string> {
 export function deployedEnvironment(deployment: Deployment, constructPath: string): Record<string, string> {
   return deployedFunction(deployment, constructPath).env;
 }
+
+/** The VPC endpoint service an IAM action's calls go to (`sagemaker:InvokeEndpoint` to SageMaker Runtime). */
+function endpointServiceOf(action: string): string {
+  if (action === 'sagemaker:InvokeEndpoint') return 'sagemaker.runtime';
+  return action.split(':')[0] ?? action;
+}
+
+/**
+ * The services a function called (its recorded IAM requests) that have no endpoint in its VPC: in
+ * a VPC without NAT each such call times out. Empty for a function outside a VPC.
+ */
+export function servicesWithoutEndpoint(
+  deployment: Deployment,
+  deployed: DeployedFunction,
+  requests: readonly { readonly action: string }[],
+): string[] {
+  if (!deployed.inVpc) return [];
+  const endpoints = vpcEndpointServices(deployment);
+  return [...new Set(requests.map((r) => endpointServiceOf(r.action)))]
+    .filter((s) => !endpoints.has(s))
+    .sort();
+}
