@@ -52,6 +52,22 @@ function record(deployed: DeployedFunction, requests: readonly IamRequest[]): Ia
   return [...requests];
 }
 
+/** The deploy function as deployed, and the approval of version 3 of the pumps' model package. */
+function deployFunction() {
+  const deployed = deployedFunction(DEPLOYMENT, 'ModelDeployment/Function');
+  const dependencies = deployDependenciesFromEnv(deployed.env);
+  const [group = ''] = [...dependencies.targets.keys()].filter((g) => g.endsWith('pump-maintenance'));
+  const approval = {
+    'detail-type': 'SageMaker Model Package State Change',
+    detail: {
+      ModelPackageArn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${group.toLowerCase()}/3`,
+      ModelPackageGroupName: group,
+      ModelApprovalStatus: 'Approved',
+    },
+  };
+  return { deployed, dependencies, group, approval };
+}
+
 /** The endpoint resource's properties as CloudFormation hands them to its functions. */
 function endpointProperties(): Record<string, unknown> {
   const template = deployedTemplate(DEPLOYMENT);
@@ -127,9 +143,7 @@ describe("notifications: every AWS call is one the function's role in the templa
 
 describe('model functions: every AWS call is one their role in the template allows', () => {
   it('GIVEN an approval by a second person THEN the deploy function rolls the version out within its role', async () => {
-    const deployed = deployedFunction(DEPLOYMENT, 'ModelDeployment/Function');
-    const dependencies = deployDependenciesFromEnv(deployed.env);
-    const [group = ''] = [...dependencies.targets.keys()].filter((g) => g.endsWith('pump-maintenance'));
+    const { deployed, dependencies, group, approval } = deployFunction();
     const endpointName = dependencies.targets.get(group)?.endpointName ?? '';
     sagemaker
       .on(DescribeModelPackageCommand)
@@ -141,14 +155,7 @@ describe('model functions: every AWS call is one their role in the template allo
       ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'pump-maintenance-v2-20261130100000' }],
     });
 
-    const outcome = await createDeployHandler(dependencies)({
-      'detail-type': 'SageMaker Model Package State Change',
-      detail: {
-        ModelPackageArn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${group.toLowerCase()}/3`,
-        ModelPackageGroupName: group,
-        ModelApprovalStatus: 'Approved',
-      },
-    });
+    const outcome = await createDeployHandler(dependencies)(approval);
 
     expect(outcome.action).toBe('deployed');
     const requests = record(deployed, iamRequestsOf([sagemaker, events]));
@@ -280,22 +287,13 @@ describe('model functions: every AWS call is one their role in the template allo
   });
 
   it('GIVEN a package approved by its own creator THEN the deploy function withdraws the approval within its role', async () => {
-    const deployed = deployedFunction(DEPLOYMENT, 'ModelDeployment/Function');
-    const dependencies = deployDependenciesFromEnv(deployed.env);
-    const [group = ''] = [...dependencies.targets.keys()].filter((g) => g.endsWith('pump-maintenance'));
+    const { deployed, dependencies, approval } = deployFunction();
     sagemaker
       .on(DescribeModelPackageCommand)
       .resolves({ ModelPackageVersion: 3, CreatedBy: ROSA, LastModifiedBy: ROSA });
     sagemaker.on(UpdateModelPackageCommand).resolves({});
 
-    const outcome = await createDeployHandler(dependencies)({
-      'detail-type': 'SageMaker Model Package State Change',
-      detail: {
-        ModelPackageArn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${group.toLowerCase()}/3`,
-        ModelPackageGroupName: group,
-        ModelApprovalStatus: 'Approved',
-      },
-    });
+    const outcome = await createDeployHandler(dependencies)(approval);
 
     expect(outcome.action).toBe('refused');
     expect(

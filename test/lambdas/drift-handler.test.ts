@@ -9,6 +9,7 @@ import { describeEndpointModel } from '../../lambdas/adapters/sagemaker-model-de
 import { createDriftHandler, driftDependenciesFromEnv } from '../../lambdas/drift/handler.ts';
 import { telemetryTablesFromEnv } from '../../lambdas/shared/telemetry-backend.ts';
 import { deployedFunction } from '../support/deployed-functions.ts';
+import { describedAs, FLOW_RATE_MODEL } from '../support/model-descriptions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { repoUseCase } from '../support/catalog.ts';
 
@@ -25,21 +26,6 @@ const BUS = deployed.env.EVENT_BUS_NAME ?? '';
 const PUMP_TABLES = telemetryTablesFromEnv(deployed.env).get('pump-maintenance');
 const fromTemplate = { ...driftDependenciesFromEnv(deployed.env), clock: { now: () => NOW } };
 const handler = createDriftHandler(fromTemplate);
-
-/** A model trained on flow rates between 0 and 10, as its endpoint describes it. */
-const FLOW_MODEL = {
-  modelVersion: 'm7',
-  tracked: [{ sensor: 'flowRate', mean: 30, scale: 2 }],
-  profile: [
-    {
-      sensor: 'flowRate',
-      edges: [1, 2, 3, 4, 5, 6, 7, 8, 9],
-      shares: new Array<number>(10).fill(0.1),
-      min: 0,
-      max: 10,
-    },
-  ],
-};
 
 const columns = (...names: string[]) =>
   names.map((Name) => ({ Name, Type: { ScalarType: 'VARCHAR' as const } }));
@@ -179,10 +165,8 @@ describe('drift function', () => {
   it('GIVEN an endpoint WHEN asked to describe its model THEN its profile is parsed, and a wrong answer names the endpoint', async () => {
     const sagemaker = mockClient(SageMakerRuntimeClient);
     try {
-      const description = FLOW_MODEL;
-      sagemaker
-        .on(InvokeEndpointCommand)
-        .resolves({ Body: new TextEncoder().encode(JSON.stringify(description)) as never });
+      const description = FLOW_RATE_MODEL;
+      sagemaker.on(InvokeEndpointCommand).resolves(describedAs(description));
       await expect(describeEndpointModel(new SageMakerRuntimeClient({}), 'pumps-endpoint')).resolves.toEqual(
         description,
       );
@@ -204,9 +188,7 @@ describe('drift function', () => {
     const withModels = deployedFunction('LiveAnalytics, trained models', 'Drift/Function');
     const sagemaker = mockClient(SageMakerRuntimeClient);
     try {
-      sagemaker
-        .on(InvokeEndpointCommand)
-        .resolves({ Body: new TextEncoder().encode(JSON.stringify(FLOW_MODEL)) as never });
+      sagemaker.on(InvokeEndpointCommand).resolves(describedAs(FLOW_RATE_MODEL));
       const run = createDriftHandler({
         ...driftDependenciesFromEnv(withModels.env),
         clock: { now: () => NOW },

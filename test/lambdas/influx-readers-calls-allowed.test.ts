@@ -10,6 +10,7 @@ import { createDriftHandler, driftDependenciesFromEnv } from '../../lambdas/drif
 import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler.ts';
 import { createKpiHandler, kpiDependenciesFromEnv } from '../../lambdas/kpi/handler.ts';
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
+import { describedAs, FLOW_RATE_MODEL } from '../support/model-descriptions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
@@ -36,21 +37,6 @@ const onServer = (env: Record<string, string>) => ({ ...env, INFLUX_URL: server.
 const START = Date.parse(at(0));
 const NOW = START + 600_000;
 const SECONDS = Array.from({ length: 600 }, (_, i) => i).filter((i) => i < 300 || i >= 330);
-
-/** A model trained on flow rates between 0 and 10, as its endpoint describes it. */
-const FLOW_MODEL = {
-  modelVersion: 'm7',
-  tracked: [{ sensor: 'flowRate', mean: 5, scale: 2 }],
-  profile: [
-    {
-      sensor: 'flowRate',
-      edges: [1, 2, 3, 4, 5, 6, 7, 8, 9],
-      shares: new Array<number>(10).fill(0.1),
-      min: 0,
-      max: 10,
-    },
-  ],
-};
 
 beforeAll(async () => {
   server = await startInfluxServer();
@@ -85,9 +71,7 @@ beforeEach(() => {
   documents.on(GetCommand).resolves({});
   documents.on(BatchWriteCommand).resolves({});
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
-  runtime
-    .on(InvokeEndpointCommand)
-    .resolves({ Body: new TextEncoder().encode(JSON.stringify(FLOW_MODEL)) as never });
+  runtime.on(InvokeEndpointCommand).resolves(describedAs(FLOW_RATE_MODEL));
 });
 
 afterAll(async () => {
