@@ -38,6 +38,8 @@ import { sqlText } from '../local/store/sql.ts';
 import { parseCsvTable } from '../model/csv-table.ts';
 import { MODEL_FILE } from '../model/train.ts';
 import { csvFilesUnder } from '../tools/csv-files.ts';
+import { fileOutcome, figuresOf, resultLine, type FileOutcome } from './skab-alert-figures.ts';
+import { SKAB_PARTS, skabPartOf } from './skab-split.ts';
 import { loadUseCases } from '../usecases/catalog.ts';
 
 const { values } = parseArgs({
@@ -178,20 +180,7 @@ await runtime.scoringOf('pump-maintenance')?.scoring.drain();
 clearInterval(progress);
 const seconds = (performance.now() - started) / 1000;
 
-interface Counts {
-  tp: number;
-  fp: number;
-  fn: number;
-  tn: number;
-}
-const counts: Counts = { tp: 0, fp: 0, fn: 0, tn: 0 };
-let events = 0;
-let eventsCaught = 0;
-let eventsCovered = 0;
-let falseAlerts = 0;
-let normalReadings = 0;
-const delays: number[] = [];
-const perFile: (string | number)[][] = [];
+const outcomes: FileOutcome[] = [];
 for (const device of devices) {
   const { rows: scored } = await runtime.store.query(
     `SELECT epoch_ms(time) AS t, anomalous FROM inferences WHERE device_id = ${sqlText(device.thing)} ORDER BY time`,
@@ -202,117 +191,81 @@ for (const device of devices) {
   );
   // Row i of the file is the reading stamped endAt - (rows - 1 - i) seconds.
   const first = endAt - (device.rows - 1) * 1000;
-  const flagged = new Map(
-    scored.map((row) => [Math.round((Number(row.t) - first) / 1000), row.anomalous === true]),
+  const rowOf = (ms: unknown) => Math.round((Number(ms) - first) / 1000);
+  outcomes.push(
+    fileOutcome(
+      { file: path.relative(process.cwd(), device.file), part: skabPartOf(device.file) },
+      device.labels,
+      new Map(scored.map((row) => [rowOf(row.t), row.anomalous === true])),
+      opened.map((row) => ({ from: rowOf(row.t), to: rowOf(row.until) })),
+      CALIBRATION,
+    ),
   );
-  const alertRows = opened.map((row) => Math.round((Number(row.t) - first) / 1000));
-  const alertSpans = opened.map((row) => ({
-    from: Math.round((Number(row.t) - first) / 1000),
-    to: Math.round((Number(row.until) - first) / 1000),
-  }));
-  const fileCounts: Counts = { tp: 0, fp: 0, fn: 0, tn: 0 };
-  device.labels.forEach((actual, i) => {
-    if (i < CALIBRATION) return;
-    const predicted = flagged.get(i) === true;
-    const key = predicted ? (actual ? 'tp' : 'fp') : actual ? 'fn' : 'tn';
-    fileCounts[key] += 1;
-    counts[key] += 1;
-    if (!actual) normalReadings += 1;
-  });
-  let fileEvents = 0;
-  let fileCaught = 0;
-  for (let i = CALIBRATION; i < device.labels.length;) {
-    if (!device.labels[i]) {
-      i += 1;
-      continue;
-    }
-    let end = i;
-    while (end < device.labels.length && device.labels[end]) end += 1;
-    fileEvents += 1;
-    // Stricter: an alert opened while the event lasts. Looser: an alert is open at some point of it
-    // (one opened just before the event, and still open, also tells someone).
-    if (alertSpans.some((span) => span.from < end && span.to >= i)) eventsCovered += 1;
-    const alert = alertRows.find((row) => row >= i && row < end);
-    if (alert !== undefined) {
-      fileCaught += 1;
-      delays.push(alert - i);
-    }
-    i = end;
-  }
-  const fileFalse = alertRows.filter((row) => row >= CALIBRATION && device.labels[row] !== true).length;
-  events += fileEvents;
-  eventsCaught += fileCaught;
-  falseAlerts += fileFalse;
-  perFile.push([
-    path.relative(process.cwd(), device.file),
-    `${fileCounts.tp}/${fileCounts.fp}/${fileCounts.fn}/${fileCounts.tn}`,
-    `${fileCaught}/${fileEvents}`,
-    fileFalse,
-    alertRows.length,
-  ]);
 }
 
-const f1 = (2 * counts.tp) / (2 * counts.tp + counts.fp + counts.fn);
-const far = (100 * counts.fp) / (counts.fp + counts.tn);
-const mar = (100 * counts.fn) / (counts.fn + counts.tp);
-const deviceHours = normalReadings / 3600;
-delays.sort((a, b) => a - b);
-const medianDelaySeconds =
-  delays.length === 0
-    ? null
-    : delays.length % 2
-      ? (delays[(delays.length - 1) / 2] ?? 0)
-      : ((delays[delays.length / 2 - 1] ?? 0) + (delays[delays.length / 2] ?? 0)) / 2;
-
 const files = new Table({
-  head: ['file', 'TP/FP/FN/TN', 'events caught', 'false alerts', 'alerts'],
+  head: ['file', 'part', 'TP/FP/FN/TN', 'events caught', 'false alerts', 'alerts'],
   style: { head: [], border: [] },
 });
-for (const row of perFile) files.push(row.map(String));
+for (const o of outcomes) {
+  const { tp, fp, fn, tn } = o.counts;
+  files.push(
+    [o.file, o.part, `${tp}/${fp}/${fn}/${tn}`, `${o.caught}/${o.events}`, o.falseAlerts, o.alerts].map(
+      String,
+    ),
+  );
+}
 console.log(files.toString());
-const summary = new Table({ head: ['measure', 'value', 'goal'], style: { head: [], border: [] } });
+// Held out first: the goals are on files no setting was chosen on; the whole set only beside it.
+const parts = [
+  ...SKAB_PARTS.toReversed().map((part) => [part, outcomes.filter((o) => o.part === part)] as const),
+  ['all', outcomes] as const,
+].filter(([, chosen]) => chosen.length > 0);
+const figures = parts.map(([name, chosen]) => [name, figuresOf(chosen)] as const);
+const percent = (part: number, whole: number) =>
+  `${part} of ${whole} (${((100 * part) / Math.max(1, whole)).toFixed(0)}%)`;
+const summary = new Table({
+  head: ['measure', ...figures.map(([name, f]) => `${name} (${f.files} files)`), 'goal (held out)'],
+  style: { head: [], border: [] },
+});
 summary.push(
-  ['F1 (readings after calibration)', f1.toFixed(3), '> 0.78'],
-  ['FAR %', far.toFixed(2), '< 20'],
-  ['MAR %', mar.toFixed(2), ''],
+  ['F1 (readings after calibration)', ...figures.map(([, f]) => f.f1.toFixed(3)), '> 0.78'],
+  ['FAR %', ...figures.map(([, f]) => f.far.toFixed(2)), ''],
+  ['MAR %', ...figures.map(([, f]) => f.mar.toFixed(2)), ''],
   [
     'anomaly events caught by an alert',
-    `${eventsCaught} of ${events} (${((100 * eventsCaught) / Math.max(1, events)).toFixed(0)}%)`,
+    ...figures.map(([, f]) => percent(f.eventsCaught, f.events)),
     '>= 90%',
   ],
   [
     'anomaly events with an alert open at some point of them',
-    `${eventsCovered} of ${events} (${((100 * eventsCovered) / Math.max(1, events)).toFixed(0)}%)`,
+    ...figures.map(([, f]) => percent(f.eventsCovered, f.events)),
     '',
   ],
   [
     'false alerts per device-hour of normal data',
-    `${(falseAlerts / deviceHours).toFixed(3)} (${falseAlerts} in ${deviceHours.toFixed(2)} h)`,
+    ...figures.map(
+      ([, f]) =>
+        `${f.falseAlertsPerDeviceHour.toFixed(3)} (${f.falseAlerts} in ${f.deviceHours.toFixed(2)} h)`,
+    ),
     '<= 0.2',
   ],
   [
     'median seconds from event start to alert',
-    medianDelaySeconds === null ? '-' : medianDelaySeconds.toFixed(0),
+    ...figures.map(([, f]) => (f.medianDelaySeconds === null ? '-' : f.medianDelaySeconds.toFixed(0))),
     '',
   ],
 );
 console.log(summary.toString());
-console.log(`${devices.length} files, ${sent} readings through the pipeline in ${seconds.toFixed(0)} s`);
+console.log(
+  `${devices.length} files (split: bench/skab-split.ts), ${sent} readings through the pipeline in ${seconds.toFixed(0)} s`,
+);
 
 await runtime.stop();
 if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
 else console.error(`kept ${dataDir}`);
-console.log(
-  JSON.stringify({
-    files: devices.length,
-    f1: Number(f1.toFixed(4)),
-    far: Number(far.toFixed(3)),
-    mar: Number(mar.toFixed(3)),
-    events,
-    eventsCaught,
-    falseAlerts,
-    deviceHours: Number(deviceHours.toFixed(3)),
-    falseAlertsPerDeviceHour: Number((falseAlerts / deviceHours).toFixed(4)),
-    medianDelaySeconds,
-  }),
-);
+for (const [name, f] of figures.filter(([name]) => name !== 'held-out'))
+  console.log(`${name}: ${JSON.stringify(resultLine(f))}`);
+// The last line: the held-out part's figures, or all files' when every file was tuned on.
+const [, last] = figures.find(([name]) => name === 'held-out') ?? figures.at(-1) ?? [];
+if (last) console.log(JSON.stringify(resultLine(last)));
