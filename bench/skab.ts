@@ -6,9 +6,9 @@
  *
  *   npm run bench:skab -- --data ../shared/datasets/skab
  *
- * With `--split half` it also measures how much of the result is tuning: the files are split in
- * two halves (alternating), the hyperparameters are chosen on one half from a grid and scored on
- * the other, both ways round.
+ * With `--split` it also measures how much of the result is tuning, on the fixed split by file
+ * (bench/skab-split.ts): window and factor are chosen from a grid on the tuning part and scored on
+ * the held-out part, beside the defaults there.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -16,15 +16,14 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { scoreReadings, trainAnomalyModel, type AnomalyModelParams } from '../core/model/anomaly-model.ts';
 import { parseCsvTable } from '../model/csv-table.ts';
+import { skabPartOf } from './skab-split.ts';
 
 const { values } = parseArgs({
   options: {
     data: { type: 'string', default: '../shared/datasets/skab' },
-    split: { type: 'string' },
+    split: { type: 'boolean', default: false },
   },
 });
-if (values.split !== undefined && values.split !== 'half')
-  throw new Error(`--split takes "half", got "${values.split}"`);
 const dataDir = path.resolve(values.data);
 const TRAIN_ROWS = 400;
 const LABELS = ['anomaly', 'changepoint'];
@@ -113,39 +112,31 @@ console.log(
   `${files.length} files, TP ${tp} FP ${fp} FN ${fn} TN ${tn}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
 
-if (values.split === 'half') {
-  // Tuned on one half, scored on the other: how far the defaults' F1 owes to being chosen on these files.
-  const halves = [files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1)] as const;
+if (values.split) {
+  // Chosen on the tuning part, scored on the held-out part: how far the defaults' F1 owes to
+  // having been chosen on these files.
+  const tuning = files.filter((file) => skabPartOf(file) === 'tuning');
+  const heldOut = files.filter((file) => skabPartOf(file) === 'held-out');
   const grid = [15, 30, 45, 60, 90, 120].flatMap((smoothingWindow) =>
     [1.25, 1.5, 2, 2.5, 3].map((thresholdFactor) => ({ smoothingWindow, thresholdFactor })),
   );
+  let best = { params: grid[0] ?? { smoothingWindow: 60, thresholdFactor: 1.5 }, f1: -1 };
+  for (const [index, params] of grid.entries()) {
+    const score = f1Of(evaluate(tuning, params));
+    if (score > best.f1) best = { params, f1: score };
+    process.stderr.write(`split: ${index + 1}/${grid.length}\n`);
+  }
   const split = new Table({
-    head: [
-      'tuned on',
-      'chosen window, factor',
-      'F1 there',
-      'F1 on the other half',
-      'defaults on the other half',
-    ],
+    head: ['settings', `F1 on the tuning part (${tuning.length})`, `F1 held out (${heldOut.length})`],
     style: { head: [], border: [] },
   });
-  for (const [name, tune, test] of [
-    ['even files', halves[0], halves[1]],
-    ['odd files', halves[1], halves[0]],
-  ] as const) {
-    let best = { params: grid[0] ?? { smoothingWindow: 60, thresholdFactor: 1.5 }, f1: -1 };
-    for (const [index, params] of grid.entries()) {
-      const score = f1Of(evaluate(tune, params));
-      if (score > best.f1) best = { params, f1: score };
-      process.stderr.write(`split: ${name} ${index + 1}/${grid.length}\n`);
-    }
-    split.push([
-      `${name} (${tune.length})`,
-      `${best.params.smoothingWindow}, ${best.params.thresholdFactor}`,
+  split.push(
+    [
+      `chosen on the tuning part: window ${best.params.smoothingWindow}, factor ${best.params.thresholdFactor}`,
       best.f1.toFixed(3),
-      f1Of(evaluate(test, best.params)).toFixed(3),
-      f1Of(evaluate(test)).toFixed(3),
-    ]);
-  }
+      f1Of(evaluate(heldOut, best.params)).toFixed(3),
+    ],
+    ['the defaults', f1Of(evaluate(tuning)).toFixed(3), f1Of(evaluate(heldOut)).toFixed(3)],
+  );
   console.log(split.toString());
 }
