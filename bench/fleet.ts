@@ -31,9 +31,9 @@ import { LOCAL_PROVISIONING_TEMPLATE } from '../core/provisioning/claim.ts';
 import { EdgeAgent } from '../edge/agent.ts';
 import { provisionByClaim } from '../edge/provisioning.ts';
 import { simulatorSource } from '../edge/sources.ts';
-import { LocalProvisioning } from '../local/broker/provisioning.ts';
 import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
+import { admitFleetThroughCli } from './fleet-operator.ts';
 import { deviceSimulator } from '../core/simulation/device-simulator.ts';
 
 const { values } = parseArgs({
@@ -185,18 +185,7 @@ for (const devices of sizes) {
     apiPort: 0,
     modelPort: 0,
   });
-  // The operator's work for the whole fleet, whatever its size: one claim certificate, and the
-  // serial numbers admitted from the factory's list in one step.
-  const claim = await runtime.ca.claimPair('factory');
-  const serials = Array.from({ length: devices }, (_, i) => `SN-${String(i + 1).padStart(6, '0')}`);
-  for (const [i, serialNumber] of serials.entries())
-    LocalProvisioning.admitTo(path.join(runtimeDir, 'provisioning'), {
-      serialNumber,
-      thingName: `pump-${String(i + 1).padStart(4, '0')}`,
-      useCase: manifest.id,
-      site: `plant-${(i % 4) + 1}`,
-    });
-  const operatorSteps = 2;
+  const { claim, serials, steps } = await admitFleetThroughCli(dir, runtimeDir, manifest.id, devices);
 
   const provisioningStarted = Date.now();
   let provisioned = 0;
@@ -324,8 +313,8 @@ for (const devices of sizes) {
   rmSync(dir, { recursive: true, force: true });
   results.push({
     devices,
-    operatorSteps,
-    manualStepsPerDevice: 0,
+    operatorSteps: steps.commands,
+    manualStepsPerDevice: steps.perDevice / devices,
     provisionedIn: Math.round(provisionedIn * 10) / 10,
     readingsPerDevicePerSecond: Math.round((stored / devices / window) * 100) / 100,
     healthyDeviceHours: Math.round((healthyMs / 3600_000) * 10) / 10,

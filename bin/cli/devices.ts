@@ -6,6 +6,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeviceRegistration, type DeviceCredentials } from './device-registration.ts';
 import { FleetClaims } from './fleet-claims.ts';
+import {
+  ADMISSION_COLUMNS,
+  MAX_ADMISSION_LIST_BYTES,
+  parseAdmissionList,
+  type Admission,
+} from '../../core/provisioning/admission-list.ts';
 import { LOCAL_PROVISIONING_TEMPLATE } from '../../core/provisioning/claim.ts';
 import { LocalCertificateAuthority } from '../../local/broker/certs.ts';
 import { LocalProvisioning } from '../../local/broker/provisioning.ts';
@@ -160,45 +166,73 @@ function revokeSubcommand(): Command {
     });
 }
 
+interface AllowOptions {
+  serial?: string;
+  thing?: string;
+  useCase?: string;
+  site?: string;
+  from?: string;
+  again?: boolean;
+  stack: string;
+  local?: boolean;
+  dataDir: string;
+}
+
+/** One serial from the options, or a factory's list from `--from`: never both. */
+function admissionsOf(options: AllowOptions): Admission[] {
+  const single = [options.serial, options.thing, options.useCase, options.site];
+  if (options.from !== undefined) {
+    if (single.some((value) => value !== undefined))
+      throw new Error(
+        '--from admits the serials of its file: give it without --serial, --thing, --use-case, --site',
+      );
+    const file = path.resolve(options.from);
+    if (statSync(file).size > MAX_ADMISSION_LIST_BYTES)
+      throw new Error(`${file}: above the limit of ${MAX_ADMISSION_LIST_BYTES} bytes`);
+    return parseAdmissionList(readFileSync(file, 'utf8'), file);
+  }
+  const [serialNumber, thingName, useCase, site] = single;
+  if (!serialNumber || !thingName || !useCase || !site)
+    throw new Error(
+      'give --serial, --thing, --use-case and --site for one device, or --from <list.csv> for many',
+    );
+  return [{ serialNumber, thingName, useCase, site }];
+}
+
 function allowSubcommand(): Command {
   return new Command('allow')
     .description(
-      'admit a serial number to provision itself with a claim certificate (fleet provisioning), as the thing, use case and site given',
+      "admit serial numbers to provision themselves with a claim certificate (fleet provisioning): one with --serial, --thing, --use-case and --site, or a factory's list with --from",
     )
-    .requiredOption('--serial <number>', "the device's serial number, as it will send it")
-    .requiredOption('--thing <name>', 'the thing name it becomes')
-    .requiredOption('--use-case <id>', 'its use case')
-    .requiredOption('--site <id>', 'its site (a thing group per site)')
+    .option('--serial <number>', "the device's serial number, as it will send it")
+    .option('--thing <name>', 'the thing name it becomes')
+    .option('--use-case <id>', 'its use case')
+    .option('--site <id>', 'its site (a thing group per site)')
+    .option(
+      '--from <list.csv>',
+      `a factory's list, one device a line under the header ${ADMISSION_COLUMNS.join(',')}: every line is checked, then all are admitted`,
+    )
     .option('--again', 'admit a listed serial anew; it may then provision once more (a replaced board)')
     .option('--stack <name>', 'the deployed stack', 'AiotPipeline')
     .option('--local', "the local runtime's allow-list (<data-dir>/provisioning) instead of the stack's")
     .addOption(dataDirOption())
-    .action(
-      async (options: {
-        serial: string;
-        thing: string;
-        useCase: string;
-        site: string;
-        again?: boolean;
-        stack: string;
-        local?: boolean;
-        dataDir: string;
-      }) => {
-        const admitted = {
-          serialNumber: options.serial,
-          thingName: options.thing,
-          useCase: options.useCase,
-          site: options.site,
-        };
-        const again = { again: options.again === true };
-        const entry = options.local
-          ? LocalProvisioning.admitTo(path.join(options.dataDir, 'provisioning'), admitted, again)
-          : await withAws(() => claims(options.stack).admit(admitted, again));
-        console.log(
-          `${entry.serialNumber} admitted: it provisions once, as ${entry.thingName} of ${entry.useCase} at ${entry.site}`,
-        );
-      },
-    );
+    .action(async (options: AllowOptions) => {
+      const admissions = admissionsOf(options);
+      const again = { again: options.again === true };
+      if (options.local) {
+        LocalProvisioning.admitAllTo(path.join(options.dataDir, 'provisioning'), admissions, again);
+      } else {
+        const stack = claims(options.stack);
+        // One at a time, each conditional: a serial listed already stops the list there, named.
+        for (const admission of admissions) await withAws(() => stack.admit(admission, again));
+      }
+      const [only] = admissions;
+      console.log(
+        admissions.length === 1 && only
+          ? `${only.serialNumber} admitted: it provisions once, as ${only.thingName} of ${only.useCase} at ${only.site}`
+          : `${admissions.length} serial numbers admitted: each provisions once, as the thing its line names`,
+      );
+    });
 }
 
 function claimSubcommand(): Command {

@@ -172,21 +172,42 @@ export class LocalProvisioning {
     entry: Omit<AllowListEntry, 'provisionedAt' | 'certificateId'>,
     options: { again?: boolean } = {},
   ): AllowListEntry {
-    const parsed = allowListEntrySchema.safeParse(entry);
-    if (!parsed.success)
-      throw new Error(`cannot admit ${entry.serialNumber}: ${issuesText(parsed.error.issues)}`);
+    const [admitted] = LocalProvisioning.admitAllTo(dir, [entry], options);
+    if (!admitted) throw new Error(`cannot admit ${entry.serialNumber}`);
+    return admitted;
+  }
+
+  /**
+   * Admits several serial numbers in one write (a factory's list): all of them, or none when one
+   * is invalid or, without `again`, listed already.
+   */
+  static admitAllTo(
+    dir: string,
+    admitted: readonly Omit<AllowListEntry, 'provisionedAt' | 'certificateId'>[],
+    options: { again?: boolean } = {},
+  ): AllowListEntry[] {
+    const parsed = admitted.map((entry) => {
+      const result = allowListEntrySchema.safeParse(entry);
+      if (!result.success)
+        throw new Error(`cannot admit ${entry.serialNumber}: ${issuesText(result.error.issues)}`);
+      return result.data;
+    });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const allowList = new FileAllowList(path.join(dir, 'allow-list.json'));
     const entries = allowList.entries();
-    if (!options.again && entries.some((candidate) => candidate.serialNumber === entry.serialNumber))
+    const serials = new Set(parsed.map((entry) => entry.serialNumber));
+    const listed = entries.filter((candidate) => serials.has(candidate.serialNumber));
+    if (!options.again && listed.length > 0) {
+      const names = listed.slice(0, 5).map((entry) => `"${entry.serialNumber}"`);
+      if (listed.length > 5) names.push(`${listed.length - 5} more`);
       throw new Error(
-        `serial number "${entry.serialNumber}" is on the allow-list already: pass --again to admit it anew`,
+        listed.length === 1
+          ? `serial number ${names.join('')} is on the allow-list already: pass --again to admit it anew`
+          : `serial numbers ${names.join(', ')} are on the allow-list already: pass --again to admit them anew`,
       );
-    allowList.write([
-      ...entries.filter((candidate) => candidate.serialNumber !== entry.serialNumber),
-      parsed.data,
-    ]);
-    return parsed.data;
+    }
+    allowList.write([...entries.filter((candidate) => !serials.has(candidate.serialNumber)), ...parsed]);
+    return parsed;
   }
 
   /**
