@@ -7,6 +7,7 @@ import { callRuntime } from '../../local/http/runtime-client.ts';
 import { actorOf, actorOptions, dataDirOption, positiveNumber } from './options.ts';
 import { printTable } from './output.ts';
 import { replayCommand } from './replay.ts';
+import { reportCommand } from './alerts-report.ts';
 
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['table', 'json']).default('table');
@@ -311,7 +312,7 @@ function silencesCommand(): Command {
 
 export function alertsCommand(): Command {
   const command = new Command('alerts').description(
-    'alerts of the running local runtime: list them, answer them, silence devices, replay a policy',
+    'alerts of the running local runtime: list them, answer them, silence devices, replay a policy, report the alarm load',
   );
   for (const sub of [
     listCommand(),
@@ -320,6 +321,7 @@ export function alertsCommand(): Command {
     silenceCommand(),
     silencesCommand(),
     replayCommand(),
+    reportCommand(),
   ])
     command.addCommand(sub);
   return command;

@@ -172,6 +172,15 @@ describe("the README's aiot commands, each in its default form", () => {
       'aiot alerts replay --use-case <id> [--policy <file>]',
       inData('alerts', 'replay', '--use-case', 'pump-maintenance'),
     );
+    const report = await row(
+      'aiot alerts report [--hours <n>] [--positions <n>]',
+      inData('alerts', 'report', '--hours', '24', '--format', 'json'),
+    );
+    // The demo alert, answered above, is in the day's load and is not stale.
+    expect(JSON.parse(report.stdout)).toMatchObject({ alerts: 1, positions: 1, stale: [], truncated: false });
+    expect(
+      (await row('aiot alerts report [--hours <n>] [--positions <n>]', inData('alerts', 'report'))).stdout,
+    ).toContain('per position per day');
     await row(
       'aiot query "<SQL>" [--format table|json]',
       inData('query', 'SELECT count(*) AS n FROM telemetry'),
