@@ -35,6 +35,7 @@ import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
 import { admitFleetThroughCli } from './fleet-operator.ts';
 import { deviceSimulator } from '../core/simulation/device-simulator.ts';
+import { median } from '../core/model/statistics.ts';
 
 const { values } = parseArgs({
   options: {
@@ -129,15 +130,6 @@ function healthyScoredMs(device: TrackedDevice): number {
 
 function roundedTenth(value: number | null): number | null {
   return value === null ? null : Math.round(value * 10) / 10;
-}
-
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? null)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** Runs `work` over `items`, `limit` at a time. */

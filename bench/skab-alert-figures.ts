@@ -1,3 +1,4 @@
+import { median } from '../core/model/statistics.ts';
 import type { SkabPart } from './skab-split.ts';
 
 /**
@@ -92,13 +93,6 @@ export interface Figures {
   readonly deviceHours: number;
   readonly falseAlertsPerDeviceHour: number;
   readonly medianDelaySeconds: number | null;
-}
-
-function median(values: readonly number[]): number | null {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** The figures of a set of files, summed as the protocol sums them (readings over all files). */

@@ -1,3 +1,4 @@
+import { median } from '../model/statistics.ts';
 import type { InferenceRecord } from '../inference/inference-records.ts';
 import { InMemoryBaselineStore } from '../baseline/in-memory.ts';
 import { AlertService } from './alert-service.ts';
@@ -32,13 +33,6 @@ export interface ReplayResult {
 }
 
 const DAY_MS = 24 * 3600_000;
-
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
 
 /** Counts the notifications a replay would have sent, and sends none. */
 class CountingNotifier implements AlertNotifier {

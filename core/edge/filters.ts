@@ -2,6 +2,7 @@
  * On-device filters, pure and stateful. Each judges one stream of readings; the edge
  * preprocessor decides what a verdict does to the whole multi-measure reading.
  */
+import { median } from '../model/statistics.ts';
 
 /**
  * Report by exception: a reading is worth sending when any field moved by more than its band
@@ -91,12 +92,12 @@ export class HampelFilter {
     this.recent.push(value);
     if (this.recent.length > this.window - 1) this.recent.shift();
     if (!history) return { spike: false };
-    const median = medianOf(history);
+    const center = median(history) ?? 0;
     // 1.4826 makes the MAD a consistent estimate of the standard deviation for normal noise.
-    const scale = 1.4826 * medianOf(history.map((v) => Math.abs(v - median)));
+    const scale = 1.4826 * (median(history.map((v) => Math.abs(v - center))) ?? 0);
     if (scale === 0) return { spike: false };
-    const deviations = Math.abs(value - median) / scale;
-    return deviations > this.threshold ? { spike: true, median, deviations } : { spike: false };
+    const deviations = Math.abs(value - center) / scale;
+    return deviations > this.threshold ? { spike: true, median: center, deviations } : { spike: false };
   }
 }
 
@@ -139,12 +140,4 @@ export interface WindowResult {
 
 function round(value: number): string {
   return Number(value.toPrecision(4)).toString();
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }

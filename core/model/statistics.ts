@@ -12,6 +12,16 @@ export function variance(values: readonly number[], mu = mean(values)): number {
   return values.reduce((sum, value) => sum + (value - mu) ** 2, 0) / values.length;
 }
 
+/** The middle value, or the mean of the two middle ones for an even count; null without values. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? null)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
 export function quantile(sorted: readonly number[], q: number): number {
   const position = (sorted.length - 1) * q;
   const lower = Math.floor(position);
