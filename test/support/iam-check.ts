@@ -34,6 +34,7 @@ const queue = (url: string) => {
   const [, account, name] = /amazonaws\.com\/(\d+)\/(.+)$/.exec(url) ?? [];
   return `arn:aws:sqs:${REGION}:${account ?? ''}:${name ?? ''}`;
 };
+const s3Object = (input: Input) => `arn:aws:s3:::${text(input, 'Bucket')}/${text(input, 'Key')}`;
 const bus = (name: string) =>
   name.startsWith('arn:') ? name : arn('events', `event-bus/${name || 'default'}`);
 
@@ -87,12 +88,8 @@ const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
       resource: arn('timestream', `database/${text(i, 'DatabaseName')}/table/${text(i, 'TableName')}`),
     },
   ],
-  GetObjectCommand: (i) => [
-    { action: 's3:GetObject', resource: `arn:aws:s3:::${text(i, 'Bucket')}/${text(i, 'Key')}` },
-  ],
-  DeleteObjectCommand: (i) => [
-    { action: 's3:DeleteObject', resource: `arn:aws:s3:::${text(i, 'Bucket')}/${text(i, 'Key')}` },
-  ],
+  GetObjectCommand: (i) => [{ action: 's3:GetObject', resource: s3Object(i) }],
+  DeleteObjectCommand: (i) => [{ action: 's3:DeleteObject', resource: s3Object(i) }],
   // ListObjectsV2 is authorized as s3:ListBucket on the bucket.
   ListObjectsV2Command: (i) => [
     {
@@ -101,9 +98,7 @@ const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
       context: { 's3:prefix': text(i, 'Prefix') },
     },
   ],
-  PutObjectCommand: (i) => [
-    { action: 's3:PutObject', resource: `arn:aws:s3:::${text(i, 'Bucket')}/${text(i, 'Key')}` },
-  ],
+  PutObjectCommand: (i) => [{ action: 's3:PutObject', resource: s3Object(i) }],
   PutEventsCommand: (i) =>
     (i.Entries as Input[]).map((entry) => ({
       action: 'events:PutEvents',
@@ -164,12 +159,12 @@ const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
   ],
 };
 
-/** The IAM requests of every call the mocks recorded; a command not listed here fails, naming it. */
 /** What every client mock answers to: its recorded calls. */
 interface RecordingMock {
   calls(): readonly { readonly args: readonly unknown[] }[];
 }
 
+/** The IAM requests of every call the mocks recorded; a command not listed here fails, naming it. */
 export function iamRequestsOf(mocks: readonly RecordingMock[]): IamRequest[] {
   return mocks.flatMap((mock) =>
     mock.calls().flatMap((call) => {
