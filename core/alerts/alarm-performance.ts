@@ -99,29 +99,26 @@ export function alarmPerformance(
     const index = Math.floor((a.openedAt - from) / TEN_MINUTES_MS);
     perPeriod[index] = (perPeriod[index] ?? 0) + 1;
   }
+  // Each source once, as its three names, with its opening times in order.
   const bySource = new Map<string, { source: AlarmSource; times: number[] }>();
-  for (const a of notified) {
-    const entry = bySource.get(sourceKey(a)) ?? { source: a, times: [] };
+  for (const a of [...notified].sort((x, y) => x.openedAt - y.openedAt)) {
+    const entry = bySource.get(sourceKey(a)) ?? {
+      source: { useCase: a.useCase, deviceId: a.deviceId, inference: a.inference },
+      times: [],
+    };
     entry.times.push(a.openedAt);
     bySource.set(sourceKey(a), entry);
   }
   const loads = [...bySource.values()]
     .map(({ source, times }) => ({
-      useCase: source.useCase,
-      deviceId: source.deviceId,
-      inference: source.inference,
+      ...source,
       alerts: times.length,
       share: times.length / Math.max(1, notified.length),
     }))
     .sort((a, b) => b.alerts - a.alerts || sourceKey(a).localeCompare(sourceKey(b)));
   const badActors = loads.slice(0, 10);
   const chattering = [...bySource.values()]
-    .map(({ source, times }) => ({
-      useCase: source.useCase,
-      deviceId: source.deviceId,
-      inference: source.inference,
-      bursts: bursts(times.sort((a, b) => a - b)),
-    }))
+    .map(({ source, times }) => ({ ...source, bursts: bursts(times) }))
     .filter((s) => s.bursts > 0);
   const stale = alerts.filter(
     (a) =>
