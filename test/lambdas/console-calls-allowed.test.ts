@@ -17,7 +17,7 @@ import {
   type DeployedFunction,
   type Deployment,
 } from '../support/deployed-functions.ts';
-import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
+import { onInfluxServer, startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { startDynamoServer, type DynamoServer } from '../support/dynalite.ts';
 import { httpApiRequest } from '../support/http-api-events.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
@@ -150,9 +150,7 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
 
     it('GIVEN every route the console serves WHEN an operator and an engineer use each THEN each answers, every AWS call is one its role allows, and the role allows nothing else', async () => {
       expect(WALK.map(([route]) => route).sort()).toEqual([...OPERATOR_ROUTES].sort());
-      // Only the InfluxDB instance's address is the test server's.
-      const env = deployed.env.INFLUX_URL ? { ...deployed.env, INFLUX_URL: influx.url } : deployed.env;
-      const handler = createConsoleHandler(consoleApiFromEnv(env));
+      const handler = createConsoleHandler(consoleApiFromEnv(onInfluxServer(deployed.env, influx)));
 
       const answers = [];
       for (const [route, claims, path, body] of WALK) {

@@ -7,7 +7,7 @@ import { InfluxHttp } from '../../lambdas/adapters/influx-http.ts';
 import { InfluxTelemetryReader } from '../../lambdas/adapters/influx-reads.ts';
 import { telemetryStoreFromEnv, telemetryStoreKind } from '../../lambdas/shared/telemetry-backend.ts';
 import { pumpTelemetryV1 } from '../support/contracts.ts';
-import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
+import { onInfluxServer, startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { sqsEvent } from '../support/sqs.ts';
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
@@ -20,7 +20,7 @@ let server: InfluxServer;
 // The ingest function as deployed with `-c store=influxdb`: its environment and role from the
 // template; only the instance's address is the test server's.
 const deployed = deployedFunction('InfluxDB, no trained model', 'UseCase-pump-maintenance/Ingest/Function');
-const influxEnv = (): Record<string, string | undefined> => ({ ...deployed.env, INFLUX_URL: server.url });
+const influxEnv = (): Record<string, string | undefined> => onInfluxServer(deployed.env, server);
 const BUCKET = 'pump-maintenance';
 
 beforeAll(async () => {

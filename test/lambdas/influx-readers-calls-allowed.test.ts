@@ -12,7 +12,7 @@ import { createKpiHandler, kpiDependenciesFromEnv } from '../../lambdas/kpi/hand
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { describedAs, FLOW_RATE_MODEL } from '../support/model-descriptions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
-import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
+import { onInfluxServer, startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { at, sqsEvent } from '../support/sqs.ts';
 
@@ -30,7 +30,6 @@ const events = mockClient(EventBridgeClient);
 const runtime = mockClient(SageMakerRuntimeClient);
 const s3 = mockClient(S3Client);
 let server: InfluxServer;
-const onServer = (env: Record<string, string>) => ({ ...env, INFLUX_URL: server.url });
 
 /** Ten minutes of pump-007 at one reading a second, its flow far above the model's range, 30 s lost. */
 // From the arrival time the test messages carry, as a device sends them.
@@ -47,7 +46,7 @@ beforeAll(async () => {
   // The readings arrive as they would: through the ingest function of the same deployment.
   secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: 'token' }) });
   s3.on(PutObjectCommand).resolves({});
-  const store = createHandler(dependenciesFromEnv(onServer(ingest.env)));
+  const store = createHandler(dependenciesFromEnv(onInfluxServer(ingest.env, server)));
   const messages = SECONDS.map((i) =>
     inbound(
       reading({
@@ -83,7 +82,7 @@ describe('the readers of a deployment with the InfluxDB store', () => {
   it('GIVEN lost readings and flow rates the model never saw WHEN the drift checks run THEN every AWS call is one their role allows, and the role allows nothing else', async () => {
     const deployed = deployedFunction(DEPLOYMENT, 'Drift/Function');
     const run = createDriftHandler({
-      ...driftDependenciesFromEnv(onServer(deployed.env)),
+      ...driftDependenciesFromEnv(onInfluxServer(deployed.env, server)),
       clock: { now: () => NOW },
     });
 
@@ -100,7 +99,7 @@ describe('the readers of a deployment with the InfluxDB store', () => {
   it("GIVEN the stored readings WHEN each use case's KPIs are computed THEN every AWS call is one the role allows, and the role allows nothing else", async () => {
     const deployed = deployedFunction(DEPLOYMENT, 'Kpis/Function');
     const run = createKpiHandler({
-      ...kpiDependenciesFromEnv(onServer(deployed.env)),
+      ...kpiDependenciesFromEnv(onInfluxServer(deployed.env, server)),
       clock: { now: () => NOW + 86_400_000 },
     });
 

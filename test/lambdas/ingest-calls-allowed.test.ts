@@ -23,7 +23,7 @@ import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambda
 import { calibratingBaseline } from '../support/baselines.ts';
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
-import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
+import { onInfluxServer, startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { at, sqsEvent } from '../support/sqs.ts';
 
@@ -99,8 +99,7 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
   (deployment) => {
     it('GIVEN a batch through quarantine, a due calibration and an alert that opens THEN every AWS call is one its role allows, and the role allows nothing else', async () => {
       const deployed = deployedFunction(deployment, 'UseCase-pump-maintenance/Ingest/Function');
-      // Only the InfluxDB instance's address is the test server's.
-      const env = deployed.env.INFLUX_URL ? { ...deployed.env, INFLUX_URL: influx.url } : deployed.env;
+      const env = onInfluxServer(deployed.env, influx);
       secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: 'token' }) });
       write.on(WriteRecordsCommand).resolves({});
       query.on(TimestreamQuery).resolves({ ColumnInfo: [], Rows: [] });

@@ -15,7 +15,7 @@ import { createHandler, dependenciesFromEnv } from '../../lambdas/ingest/handler
 import { createReplayHandler, replayDependenciesFromEnv } from '../../lambdas/replay/handler.ts';
 import { compiledContracts } from '../../lib/use-case-config.ts';
 import { pumpTelemetryV1, pumpTelemetryV2 } from '../support/contracts.ts';
-import { startInfluxServer } from '../support/influxdb.ts';
+import { onInfluxServer, startInfluxServer } from '../support/influxdb.ts';
 import { inbound, reading } from '../support/messages.ts';
 import { ingestEnv, sqsEvent } from '../support/sqs.ts';
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
@@ -130,13 +130,11 @@ describe('quarantine replay Lambda', () => {
     try {
       await influx.createDatabase('pump-maintenance');
       secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: 'token' }) });
-      // Only the instance's address is the test server's.
       const onServer = (
         env: Record<string, string>,
         ...contracts: Parameters<typeof compiledContracts>[0]
       ) => ({
-        ...env,
-        INFLUX_URL: influx.url,
+        ...onInfluxServer(env, influx),
         AIOT_CONTRACTS: contractsOf(...contracts),
       });
       const ingestFunction = deployedFunction(INFLUX, 'UseCase-pump-maintenance/Ingest/Function');

@@ -141,3 +141,15 @@ export async function startInfluxServer(options: InfluxServerOptions = {}): Prom
     },
   };
 }
+
+/**
+ * A deployed function's environment with the InfluxDB instance's address replaced by the test
+ * server's: the one value the test decides, not the template. An environment without an instance
+ * (a LiveAnalytics deployment) stays as it is.
+ */
+export function onInfluxServer<T extends Record<string, string | undefined>>(
+  env: T,
+  server: Pick<InfluxServer, 'url'>,
+): T {
+  return env.INFLUX_URL === undefined ? env : { ...env, INFLUX_URL: server.url };
+}
