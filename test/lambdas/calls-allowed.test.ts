@@ -68,6 +68,30 @@ function deployFunction() {
   return { deployed, dependencies, group, approval };
 }
 
+/** The configuration a stack update of the endpoint rolls out (`Data.Target` from onEvent). */
+const TARGET = 'pump-maintenance-v0-20261206100000';
+
+/** The deployed isComplete, polled once for a stack update of endpoint `name` from `before` to `after`. */
+async function pollIsComplete(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  name: string,
+): Promise<DeployedFunction> {
+  const isComplete = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/IsCompleteFunction');
+  await createIsComplete(modelEndpointDependenciesFromEnv(isComplete.env))({
+    RequestType: 'Update',
+    ResourceProperties: after,
+    OldResourceProperties: before,
+    PhysicalResourceId: name,
+    Data: { EndpointName: name, Target: TARGET },
+  });
+  return isComplete;
+}
+
+/** The calls `deployed` made since the mocks were reset, kept for the closing check, that its role denies. */
+const deniedOfRecorded = (deployed: DeployedFunction) =>
+  deniedRequests(deployed.policies, record(deployed, iamRequestsOf([sagemaker, events])));
+
 /** The endpoint resource's properties as CloudFormation hands them to its functions. */
 function endpointProperties(): Record<string, unknown> {
   const template = deployedTemplate(DEPLOYMENT);
@@ -199,20 +223,11 @@ describe('model functions: every AWS call is one their role in the template allo
       ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'pump-maintenance-v3-20261130100000' }],
     });
     sagemaker.on(DeleteEndpointCommand).resolves({});
-    const isComplete = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/IsCompleteFunction');
     const onEvent = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/OnEventFunction');
 
-    await createIsComplete(modelEndpointDependenciesFromEnv(isComplete.env))({
-      RequestType: 'Update',
-      ResourceProperties: after,
-      OldResourceProperties: before,
-      PhysicalResourceId: newName,
-      Data: { EndpointName: newName, Target: 'pump-maintenance-v0-20261206100000' },
-    });
+    const isComplete = await pollIsComplete(before, after, newName);
     expect(sagemaker.commandCalls(CreateEndpointCommand)).toHaveLength(1);
-    expect(
-      await deniedRequests(isComplete.policies, record(isComplete, iamRequestsOf([sagemaker, events]))),
-    ).toEqual([]);
+    expect(await deniedOfRecorded(isComplete)).toEqual([]);
 
     sagemaker.resetHistory();
     // CloudFormation then deletes the old endpoint, whose name the template no longer holds.
@@ -236,30 +251,19 @@ describe('model functions: every AWS call is one their role in the template allo
     sagemaker
       .on(DescribeEndpointCommand)
       .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'pump-maintenance-v3-20261130100000' });
-    sagemaker
-      .on(DescribeEndpointConfigCommand, { EndpointConfigName: 'pump-maintenance-v0-20261206100000' })
-      .rejects(notFound());
+    sagemaker.on(DescribeEndpointConfigCommand, { EndpointConfigName: TARGET }).rejects(notFound());
     sagemaker
       .on(DescribeEndpointConfigCommand, { EndpointConfigName: 'pump-maintenance-v3-20261130100000' })
       .resolves({
         ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'pump-maintenance-v3-20261130100000' }],
       });
-    const isComplete = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/IsCompleteFunction');
 
-    await createIsComplete(modelEndpointDependenciesFromEnv(isComplete.env))({
-      RequestType: 'Update',
-      ResourceProperties: { ...after, CapturePercent: '5' },
-      OldResourceProperties: after,
-      PhysicalResourceId: name,
-      Data: { EndpointName: name, Target: 'pump-maintenance-v0-20261206100000' },
-    });
+    const isComplete = await pollIsComplete(after, { ...after, CapturePercent: '5' }, name);
 
     expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(1);
     expect(sagemaker.commandCalls(CreateModelCommand)).toHaveLength(0);
     expect(sagemaker.commandCalls(CreateEndpointConfigCommand)).toHaveLength(1);
-    expect(
-      await deniedRequests(isComplete.policies, record(isComplete, iamRequestsOf([sagemaker, events]))),
-    ).toEqual([]);
+    expect(await deniedOfRecorded(isComplete)).toEqual([]);
   });
 
   it('GIVEN another model artifact in the stack THEN isComplete rolls that model out and records it within its role', async () => {
@@ -269,21 +273,16 @@ describe('model functions: every AWS call is one their role in the template allo
       .on(DescribeEndpointCommand)
       .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'pump-maintenance-v3-20261130100000' });
     sagemaker.on(DescribeEndpointConfigCommand).rejects(notFound());
-    const isComplete = deployedFunction(DEPLOYMENT, 'ModelEndpointProvider/IsCompleteFunction');
 
-    await createIsComplete(modelEndpointDependenciesFromEnv(isComplete.env))({
-      RequestType: 'Update',
-      ResourceProperties: { ...before, ModelDataUrl: 's3://models/pump-maintenance/retrained/model.tar.gz' },
-      OldResourceProperties: before,
-      PhysicalResourceId: name,
-      Data: { EndpointName: name, Target: 'pump-maintenance-v0-20261206100000' },
-    });
+    const isComplete = await pollIsComplete(
+      before,
+      { ...before, ModelDataUrl: 's3://models/pump-maintenance/retrained/model.tar.gz' },
+      name,
+    );
 
     expect(sagemaker.commandCalls(CreateModelCommand)).toHaveLength(1);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
-    expect(
-      await deniedRequests(isComplete.policies, record(isComplete, iamRequestsOf([sagemaker, events]))),
-    ).toEqual([]);
+    expect(await deniedOfRecorded(isComplete)).toEqual([]);
   });
 
   it('GIVEN a package approved by its own creator THEN the deploy function withdraws the approval within its role', async () => {
@@ -296,9 +295,7 @@ describe('model functions: every AWS call is one their role in the template allo
     const outcome = await createDeployHandler(dependencies)(approval);
 
     expect(outcome.action).toBe('refused');
-    expect(
-      await deniedRequests(deployed.policies, record(deployed, iamRequestsOf([sagemaker, events]))),
-    ).toEqual([]);
+    expect(await deniedOfRecorded(deployed)).toEqual([]);
   });
 });
 
