@@ -54,6 +54,8 @@ export function printBanner(
     console.log(
       `  model ${model.modelVersion} (${trained ? 'trained now on simulated normal operation' : 'loaded'}) for ${useCase}, served on http://127.0.0.1:${server.port}; scores ${model.tracked.map((t) => t.sensor).join(', ')}`,
     );
+    // What the settings' choice found: a declared fault the model misses is the author's to know.
+    for (const warning of model.selection?.warnings ?? []) console.log(`  warning (${useCase}): ${warning}`);
   }
   console.log(
     `  ${settings.devices} simulated devices per use case (${useCases.map((useCase) => `${simulatedThingPrefix(useCase)}-001…`).join(', ')}), sensors read at ${settings.rate} Hz${settings.duration ? `, for ${settings.duration} s` : ''}; Ctrl-C stops cleanly`,

@@ -2,6 +2,7 @@ import { inverse, Matrix } from 'ml-matrix';
 import { z } from 'zod';
 import { profileOf, trainingProfileSchema } from '../drift/profile.ts';
 import { ageingProfileSchema, learnAgeingProfile } from './ageing.ts';
+import { selectionSchema, type ModelSelection } from './selection-schema.ts';
 import {
   causalMovingMean,
   column,
@@ -16,8 +17,8 @@ import {
 export type { SensorTable } from './statistics.ts';
 
 /**
- * The hyperparameters. One set serves every use case and every data set; the defaults are the
- * values reported in docs/benchmarks.md.
+ * The hyperparameters. The defaults are the settings docs/benchmarks.md reports on SKAB; a use
+ * case's local model has some of them chosen from its own simulation (./selection.ts).
  */
 export const anomalyModelParamsSchema = z.strictObject({
   /** Readings averaged (causally) into each score: anomalies in plants last, noise does not. */
@@ -43,6 +44,13 @@ export const anomalyModelParamsSchema = z.strictObject({
   baselineThresholdFactor: z.number().min(1).max(100).default(1.25),
   /** Seconds between consecutive training rows, to express the ageing profile in seconds. */
   samplingSeconds: z.number().positive().max(86_400).default(1),
+  /**
+   * Whether each device gets a normal of its own, calibrated on its first `calibrationRows`
+   * readings. Off for a use case whose normal runs through cycles longer than a calibration (a
+   * daily or weekly schedule): a baseline from one morning pages every afternoon, so every device
+   * is scored against the fleet's normal, learnt over whole cycles.
+   */
+  deviceBaselines: z.boolean().default(true),
 });
 
 export type AnomalyModelParams = z.output<typeof anomalyModelParamsSchema>;
@@ -78,6 +86,8 @@ export const anomalyModelSchema = z.strictObject({
   ageing: ageingProfileSchema.optional(),
   /** Each input's training distribution, which data drift is measured against; absent in older models. */
   profile: trainingProfileSchema.optional(),
+  /** How `params` were chosen from the use case's data (./selection.ts); absent when set by hand. */
+  selection: selectionSchema.optional(),
 });
 
 export type AnomalyModel = z.output<typeof anomalyModelSchema>;
@@ -199,6 +209,8 @@ export function trainAnomalyModel(
     params?: Partial<AnomalyModelParams>;
     /** Lengths of the separate recordings the table joins (files, pumps). @default one recording */
     segments?: readonly number[];
+    /** How the params were chosen, kept in the model. */
+    selection?: ModelSelection;
   },
 ): AnomalyModel {
   const params = anomalyModelParamsSchema.parse(options.params ?? {});
@@ -217,6 +229,7 @@ export function trainAnomalyModel(
     training: { rows: table.rows.length, scoreQuantiles: fit.scoreQuantiles },
     ...(ageing ? { ageing } : {}),
     profile: profileOf(table.sensors, table.rows),
+    ...(options.selection ? { selection: options.selection } : {}),
   };
 }
 

@@ -28,6 +28,8 @@ export const deviceBaselineSchema = z.strictObject({
   precision: z.array(z.array(z.number())),
   threshold: z.number().positive(),
   scoreQuantiles: z.strictObject({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
+  /** The fleet's normal stands in for the device's own (a model with `deviceBaselines` off): it does not age. */
+  fleet: z.literal(true).optional(),
 });
 
 export type DeviceBaseline = z.output<typeof deviceBaselineSchema>;
@@ -40,6 +42,20 @@ export function calibrateBaseline(model: AnomalyModel, table: SensorTable): Devi
     throw new Error(
       `calibration readings have sensors model ${model.modelVersion} does not know: ${unknown.join(', ')}`,
     );
+  }
+  if (!model.params.deviceBaselines) {
+    return {
+      format: 'aiot.device-baseline',
+      formatVersion: 1,
+      modelVersion: model.modelVersion,
+      rows: table.rows.length,
+      tracked: model.tracked,
+      untracked: model.untracked,
+      precision: model.precision,
+      threshold: model.threshold,
+      scoreQuantiles: model.training.scoreQuantiles,
+      fleet: true,
+    };
   }
   const fit = fitNormal(table, model.params, model.params.baselineThresholdFactor);
   return {
@@ -62,7 +78,7 @@ export function calibrateBaseline(model: AnomalyModel, table: SensorTable): Devi
  */
 function widening(model: AnomalyModel, baseline: DeviceBaseline, ageSeconds: readonly number[]) {
   const profile = model.ageing;
-  if (!profile) return undefined;
+  if (!profile || baseline.fleet) return undefined;
   const perSensor = baseline.tracked.map((tracked) => {
     const entry = profile.sensors.find((s) => s.sensor === tracked.sensor);
     if (!entry) return undefined;

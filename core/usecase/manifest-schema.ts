@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { alertPolicySchema, DEFAULT_ALERT_POLICY } from '../alerts/policy.ts';
 import { anomalyModelParamsSchema } from '../model/anomaly-model.ts';
+
+const paramShape = anomalyModelParamsSchema.shape;
 import { kpiComputationSchema, kpiPeriodSchema } from '../kpi/kpi.ts';
 import { DEFAULT_DRIFT_POLICY, driftPolicySchema } from '../drift/policy.ts';
 import { edgeSettingsSchema } from '../edge/settings.ts';
@@ -67,18 +69,18 @@ const modelSchema = z.strictObject({
   /** Share of requests and answers captured to S3 for drift checks and retraining. */
   dataCapturePercent: z.int().min(0).max(100).default(20),
   /**
-   * Training settings for a use case whose readings differ from the pumps' 1 Hz: smoothing in
-   * readings, the slow-sensor cut, seconds between readings. @default the model's defaults
+   * Model settings the use case sets itself; the local model chooses the others from the
+   * simulation (core/model/selection.ts), and the seconds between readings come from the edge's
+   * aggregation. No defaults here: a setting left out stays open to that choice.
    */
-  params: anomalyModelParamsSchema
-    .pick({
-      smoothingWindow: true,
-      thresholdQuantile: true,
-      thresholdFactor: true,
-      slowSensorRatio: true,
-      samplingSeconds: true,
+  params: z
+    .strictObject({
+      smoothingWindow: paramShape.smoothingWindow.unwrap().optional(),
+      thresholdQuantile: paramShape.thresholdQuantile.unwrap().optional(),
+      thresholdFactor: paramShape.thresholdFactor.unwrap().optional(),
+      slowSensorRatio: paramShape.slowSensorRatio.unwrap().optional(),
+      samplingSeconds: paramShape.samplingSeconds.unwrap().optional(),
     })
-    .partial()
     .optional(),
 });
 

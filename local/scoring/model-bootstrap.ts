@@ -1,22 +1,16 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DataContract } from '../../core/contracts/contract.ts';
-import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
-import { EdgePreprocessor } from '../../core/edge/preprocessor.ts';
-import { resolveEdgeSettings } from '../../core/edge/settings.ts';
-import { deviceSimulator } from '../../core/simulation/device-simulator.ts';
+import {
+  anomalyModelParamsSchema,
+  trainAnomalyModel,
+  type AnomalyModel,
+} from '../../core/model/anomaly-model.ts';
+import { chooseDeviceBaselines, selectParams } from '../../core/model/selection.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { loadModel } from '../../model/invocations.ts';
 import { MODEL_FILE, TRAINING_REPORT_FILE } from '../../model/train.ts';
-
-const TRAINING_DEVICES = 4;
-/**
- * Readings each training device sends: for the pumps an hour at 1 Hz, long enough for the ageing
- * profile to see a baseline age; for a use case that sends minute means, two and a half days.
- */
-const TRAINING_READINGS_PER_DEVICE = 3600;
-/** Sensor samples per aggregation window the training simulates (the edge polls faster; the mean is alike). */
-const SAMPLES_PER_WINDOW = 2;
+import { simulationSelectionData } from './simulated-selection-data.ts';
 
 /** The manifest's model features as contract measure names (the model's sensor names). */
 export function modelFeatures(manifest: UseCaseManifest): string[] {
@@ -25,9 +19,46 @@ export function modelFeatures(manifest: UseCaseManifest): string[] {
 }
 
 /**
+ * Trains a use case's model on simulated normal running of its fleet. A use case described by
+ * its manifest's `simulation:` has the settings it leaves open chosen on simulated devices the fit
+ * does not see (normal running and each declared fault); the pumps, whose defaults were measured
+ * on real pump recordings (SKAB, docs/benchmarks.md), keep those. Seconds, not the days live data
+ * would take.
+ */
+export function trainSimulatedModel(manifest: UseCaseManifest, contract: DataContract): AnomalyModel {
+  const sensors = modelFeatures(manifest).filter((name) => name in contract.measures);
+  const data = simulationSelectionData(manifest, contract, sensors, manifest.simulation !== undefined);
+  const own = manifest.model?.params ?? {};
+  const base = anomalyModelParamsSchema.parse({
+    samplingSeconds: data.readingSeconds,
+    ...own,
+    calibrationRows: manifest.alerts.calibrationReadings,
+  });
+  const modelVersion = `${manifest.id}-simulated-${new Date().toISOString().slice(0, 10)}`;
+  if (!manifest.simulation)
+    return trainAnomalyModel(data.training, { modelVersion, segments: data.segments, params: base });
+  const selection = selectParams(data, base, new Set(Object.keys(own)));
+  const model = trainAnomalyModel(data.training, {
+    modelVersion,
+    segments: data.segments,
+    params: { ...base, ...selection.chosen },
+  });
+  const deviceBaselines = chooseDeviceBaselines(model, data.normal);
+  return {
+    ...model,
+    params: { ...model.params, deviceBaselines: deviceBaselines.used },
+    selection: {
+      ...selection,
+      chosen: { ...selection.chosen, deviceBaselines: deviceBaselines.used },
+      deviceBaselines,
+    },
+  };
+}
+
+/**
  * Loads the last model of a use case from `<modelDir>`, or trains one from simulated normal
- * operation of the fleet (seconds, not the minutes live data would take) and saves it there in
- * the container's format, so `aiot model serve --model-dir` serves it too.
+ * operation (`trainSimulatedModel`) and saves it there in the container's format, so
+ * `aiot model serve --model-dir` serves it too.
  */
 export function ensureLocalModel(
   manifest: UseCaseManifest,
@@ -36,66 +67,32 @@ export function ensureLocalModel(
 ): { model: AnomalyModel; trained: boolean } {
   if (existsSync(path.join(modelDir, MODEL_FILE))) {
     const model = loadModel(modelDir);
-    // A simulated model from before device baselines has no ageing profile: its baselines would
-    // page on normal wander. It costs seconds to train again; a model someone trained is kept.
-    const outdated = model.modelVersion.includes('-simulated-') && !model.ageing;
+    // A simulated model from before the settings were chosen per use case has no selection (nor,
+    // older still, an ageing profile): it costs seconds to train again; a model someone trained is kept.
+    const outdated =
+      model.modelVersion.includes('-simulated-') &&
+      (!model.ageing || (manifest.simulation !== undefined && !model.selection));
     if (!outdated) return { model, trained: false };
   }
-  const sensors = modelFeatures(manifest).filter((name) => name in contract.measures);
-  const segments = Array.from({ length: TRAINING_DEVICES }, (_, device) =>
-    edgeReadings(manifest, contract, 9000 + device).map((measures) =>
-      sensors.map((sensor) => measures[sensor] ?? Number.NaN),
-    ),
-  );
-  const rows = segments.flat();
-  const model = trainAnomalyModel(
-    { sensors, rows },
-    {
-      modelVersion: `${manifest.id}-simulated-${new Date().toISOString().slice(0, 10)}`,
-      segments: segments.map((segment) => segment.length),
-      params: { ...manifest.model?.params, calibrationRows: manifest.alerts.calibrationReadings },
-    },
-  );
+  const model = trainSimulatedModel(manifest, contract);
   mkdirSync(modelDir, { recursive: true });
   writeFileSync(path.join(modelDir, MODEL_FILE), `${JSON.stringify(model)}\n`);
   writeFileSync(
     path.join(modelDir, TRAINING_REPORT_FILE),
-    `${JSON.stringify({ modelVersion: model.modelVersion, source: 'simulated normal operation', rows: rows.length, tracked: model.tracked.map((t) => t.sensor), untracked: model.untracked, threshold: model.threshold }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        modelVersion: model.modelVersion,
+        source: 'simulated normal operation',
+        rows: model.training.rows,
+        tracked: model.tracked.map((t) => t.sensor),
+        untracked: model.untracked,
+        threshold: model.threshold,
+        params: model.params,
+        selection: model.selection,
+      },
+      null,
+      2,
+    )}\n`,
   );
   return { model, trained: true };
-}
-
-/**
- * What one simulated device of the use case sends in normal operation: its simulator read through
- * the use case's edge settings (aggregation, deadband, filters), as the fleet's agents do, so the
- * model learns the data it will score.
- */
-function edgeReadings(
-  manifest: UseCaseManifest,
-  contract: DataContract,
-  seed: number,
-): Readonly<Record<string, number>>[] {
-  const thing = `training-${seed}`;
-  const settings = resolveEdgeSettings(manifest.edge, thing);
-  const simulator = deviceSimulator(manifest, contract, seed);
-  const edge = new EdgePreprocessor(
-    contract,
-    { thing, firmware: 'training', hardwareGeneration: 'training' },
-    settings,
-  );
-  const stepMs = settings.aggregateMs > 0 ? settings.aggregateMs / SAMPLES_PER_WINDOW : 1000;
-  const readings: Readonly<Record<string, number>>[] = [];
-  // A fixed start (a Monday, 00:00 UTC): the same model from the same manifest, any day it is trained.
-  const start = Date.UTC(2026, 0, 5);
-  // Bounded: a simulator whose readings the edge refuses or holds back would otherwise never end.
-  const maxSamples = TRAINING_READINGS_PER_DEVICE * SAMPLES_PER_WINDOW * 100;
-  for (let time = start, samples = 0; readings.length < TRAINING_READINGS_PER_DEVICE; time += stepMs) {
-    if (++samples > maxSamples)
-      throw new Error(
-        `${manifest.id}: the edge sent ${readings.length} of ${samples - 1} simulated readings; check the simulation against the edge settings (rate limits, deadband)`,
-      );
-    const result = edge.accept({ timestamp: time, measures: simulator.next(time, stepMs / 1000) }, time);
-    for (const ready of result.ready) readings.push(ready.measures);
-  }
-  return readings;
 }

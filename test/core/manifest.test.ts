@@ -52,6 +52,11 @@ describe('use-case manifests', () => {
     });
   });
 
+  it('GIVEN model settings in a manifest THEN only those it names are set: the others stay open to the choice from its data', () => {
+    const hvac = loadUseCases().find((m) => m.id === 'hvac-energy');
+    expect(hvac?.model?.params).toEqual({ smoothingWindow: 15 });
+  });
+
   it('reads a target band', () => {
     const manifest = parseManifest(
       shipped.replace('target: -15%', 'target: -18% to -12%'),
