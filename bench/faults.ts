@@ -14,7 +14,9 @@
  * Before it, how the model's settings were chosen and a `warning:` line for each fault caught in
  * less than half its readings (saying when it changes only signals the model does not score) and
  * for normal running flagged 2 % or more. The last line is one JSON object: useCase, devices,
- * normalFlaggedShare, faults (id -> caught share).
+ * normalFlaggedShare, faults (id -> caught share), alertsPerUnitWeek (alerts a unit opens in a week of
+ * normal running, through the manifest's alert policy as the runtime scores), faultsAlerted (id ->
+ * share of units alerted after onset).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,11 @@ import Table from 'cli-table3';
 import { scoreReadings } from '../core/model/anomaly-model.ts';
 import { faultWarnings } from '../core/model/selection.ts';
 import { deviceSimulator } from '../core/simulation/device-simulator.ts';
-import { simulatedRun } from '../core/simulation/simulated-readings.ts';
+import { simulatedRun, simulationCycleHours } from '../core/simulation/simulated-readings.ts';
+import type { InferenceRecord } from '../core/inference/inference-records.ts';
+import { replayPolicy } from '../core/alerts/replay.ts';
+import { alertInferenceOf } from '../core/usecase/manifest.ts';
+import { runtimeRecords } from './fault-alerts.ts';
 import { ensureLocalModel } from '../local/scoring/model-bootstrap.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { loadCatalog } from '../usecases/catalog.ts';
@@ -88,13 +94,18 @@ interface Outcome {
 }
 
 function run(fault: string | undefined, seed: number): Outcome {
-  const { rows, times } = simulatedRun(manifest, contract, {
+  const simulated = simulatedRun(manifest, contract, {
     sensors: model.sensors,
     seed,
     start,
     hours,
     ...(fault ? { fault: { id: fault, at: faultAt } } : {}),
   });
+  const { rows, times } = simulated;
+  if (fault)
+    faultRecords
+      .get(fault)
+      ?.set(`bench-${seed}`, runtimeRecords(model, manifest.alerts, manifest.id, `bench-${seed}`, simulated));
   const scored = scoreReadings(model, { sensors: model.sensors, rows });
   const outcome: Outcome = { before: 0, beforeFlagged: 0, after: 0, afterFlagged: 0, blamed: new Map() };
   scored.forEach((result, index) => {
@@ -143,6 +154,9 @@ function benchWarnings(normalFlaggedShare: number): string[] {
   ];
 }
 
+/** Each fault's runs as the runtime scores them, per device, for the alert policy. */
+const faultRecords = new Map(faults.map((fault) => [fault, new Map<string, InferenceRecord[]>()]));
+
 const table = new Table({
   head: ['fault', 'flagged before (false alarms)', 'flagged from 1 h after', 'blamed most'],
 });
@@ -173,8 +187,9 @@ for (const fault of [undefined, ...faults]) {
   ]);
   console.log(`  ${fault ?? 'normal'}: ${devices} devices done`);
 }
-rmSync(modelDir, { recursive: true, force: true });
 console.log(table.toString());
+const alerts = await alertTable();
+rmSync(modelDir, { recursive: true, force: true });
 const normalFlaggedShare = normalBefore === 0 ? 0 : normalFlagged / normalBefore;
 for (const warning of benchWarnings(normalFlaggedShare)) console.log(`warning: ${warning}`);
 console.log(
@@ -183,5 +198,66 @@ console.log(
     devices,
     normalFlaggedShare: Number(normalFlaggedShare.toFixed(4)),
     faults: caught,
+    ...alerts,
   }),
 );
+
+/**
+ * Through the use case's alert policy, as the runtime scores: alerts a unit opens in a week of
+ * normal running, and for each fault the units alerted after onset and how long it took.
+ */
+async function alertTable(): Promise<{ alertsPerUnitWeek: number; faultsAlerted: Record<string, number> }> {
+  const inference = alertInferenceOf(manifest);
+  // A whole cycle of normal running (a week with a weekly schedule), at least as long as a fault run.
+  const normalHours = Math.max(hours, simulationCycleHours(manifest));
+  const week = new Map<string, InferenceRecord[]>();
+  for (let device = 0; device < devices; device++) {
+    const id = `bench-week-${device}`;
+    const simulated = simulatedRun(manifest, contract, {
+      sensors: model.sensors,
+      seed: 200 + device,
+      start,
+      hours: normalHours,
+    });
+    week.set(id, runtimeRecords(model, manifest.alerts, manifest.id, id, simulated));
+  }
+  const normal = await replayPolicy({
+    useCase: manifest.id,
+    inference,
+    policy: manifest.alerts,
+    devices: week,
+  });
+  const alertTable = new Table({
+    head: ['through the alert policy', 'units alerted', 'alerts before onset', 'median hours to alert'],
+  });
+  alertTable.push([
+    `${normalHours} h of normal running`,
+    `${normal.alerts} alerts on ${devices} units`,
+    '-',
+    '-',
+  ]);
+  const faultsAlerted: Record<string, number> = {};
+  for (const [fault, records] of faultRecords) {
+    const ids = [...records.keys()];
+    const replay = await replayPolicy({
+      useCase: manifest.id,
+      inference,
+      policy: manifest.alerts,
+      devices: records,
+      anomalies: ids.map((deviceId) => ({ deviceId, from: faultAt, to: start + hours * HOUR })),
+      normal: ids.map((deviceId) => ({ deviceId, from: start, to: faultAt - 1 })),
+    });
+    faultsAlerted[fault] = Number((replay.eventsCaught / Math.max(1, replay.events)).toFixed(3));
+    alertTable.push([
+      fault,
+      `${replay.eventsCaught} of ${replay.events}`,
+      String(replay.alertsOnNormal),
+      replay.medianDelaySeconds === null ? '-' : (replay.medianDelaySeconds / 3600).toFixed(1),
+    ]);
+  }
+  console.log(alertTable.toString());
+  return {
+    alertsPerUnitWeek: Number(((normal.alerts / devices) * (168 / normalHours)).toFixed(2)),
+    faultsAlerted,
+  };
+}

@@ -5,6 +5,8 @@ const candidateSchema = z.strictObject({
   params: z.record(z.string(), z.number()),
   tracked: z.array(z.string()),
   normalFlaggedShare: z.number(),
+  /** Stretches of flagged normal readings a device a week. */
+  normalEpisodesPerDeviceWeek: z.number(),
   caught: z.record(z.string(), z.number()),
 });
 
