@@ -136,6 +136,11 @@ function benchWarnings(normalFlaggedShare: number): string[] {
       ? `settings chosen on the ${selection.source}: ${JSON.stringify(selection.chosen)}${selection.pinned.length > 0 ? `; set by the manifest: ${selection.pinned.join(', ')}` : ''}`
       : 'settings: the model defaults (measured on SKAB pump recordings), not chosen per use case',
   );
+  const baselines = selection?.deviceBaselines;
+  if (baselines)
+    console.log(
+      `device baselines: ${baselines.used ? 'used' : 'off'}; calibrated at eight times of the check week they flag ${(100 * baselines.normalFlaggedShare).toFixed(1)}% of normal running, the fleet normal ${(100 * baselines.fleetNormalFlaggedShare).toFixed(1)}%`,
+    );
   const touches = (id: string) => [
     ...new Set(manifest.simulation?.faults.find((f) => f.id === id)?.effects.map((e) => e.measure) ?? []),
   ];
@@ -232,7 +237,7 @@ async function alertTable(): Promise<{ alertsPerUnitWeek: number; faultsAlerted:
   });
   alertTable.push([
     `${normalHours} h of normal running`,
-    `${normal.alerts} alerts on ${devices} units`,
+    `${normal.alerts} alert${normal.alerts === 1 ? '' : 's'} on ${devices} units`,
     '-',
     '-',
   ]);
