@@ -30,6 +30,8 @@ export interface ReplayResult {
   readonly medianDelaySeconds: number | null;
   /** Alerts that opened inside windows judged normal: the false alarms the policy would still raise. */
   readonly alertsOnNormal: number;
+  /** Each alert's device and span, opened until cleared (or its last anomaly, if still open). */
+  readonly spans: readonly { readonly deviceId: string; readonly from: number; readonly to: number }[];
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -126,5 +128,10 @@ export async function replayPolicy(input: {
     eventsCaught: caught.length,
     medianDelaySeconds: median(caught),
     alertsOnNormal: onNormal,
+    spans: alerts.map((a) => ({
+      deviceId: a.deviceId,
+      from: a.openedAt,
+      to: a.clearedAt ?? a.lastAnomalyAt,
+    })),
   };
 }

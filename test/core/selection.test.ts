@@ -26,7 +26,7 @@ function machine(rows: number, seed: number, fault?: { from: number; drift: numb
   return Array.from({ length: rows }, (_, i) => {
     wander = 0.98 * wander + 0.2 * 0.2 * gaussian(random);
     const minute = i % DAY;
-    const cycle = Math.sin((2 * Math.PI * i) / DAY) + (minute >= 840 && minute < 1020 ? 1.5 : 0);
+    const cycle = Math.sin((2 * Math.PI * i) / DAY) + (minute >= 840 && minute < 1020 ? 3 : 0);
     const faulted = fault && i >= fault.from ? fault.drift : 0;
     return [7 + cycle + wander + faulted + 0.01 * gaussian(random), 3 + gaussian(random)];
   });
@@ -44,7 +44,7 @@ function data(): SelectionData {
       {
         id: 'pressure-drift',
         touches: ['pressure'],
-        tables: [table(machine(DAY, 20, { from: 600, drift: 3 }))],
+        tables: [table(machine(DAY, 20, { from: 600, drift: 5 }))],
         from: [660],
       },
     ],
