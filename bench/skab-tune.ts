@@ -201,7 +201,9 @@ const row = (label: string, t: Tried) => {
     ].map(String),
   );
 };
-tried.slice(0, 8).forEach((t, i) => row(i === 0 ? 'chosen' : `#${i + 1}`, t));
+tried.slice(0, 8).forEach((t, i) => {
+  row(i === 0 ? 'chosen' : `#${i + 1}`, t);
+});
 // The slow-sensor cut decides which signals are scored at all: the best of each, for the record.
 for (const cut of GRID.slowSensorRatio) {
   const best = tried.find((t) => t.setting.slowSensorRatio === cut);

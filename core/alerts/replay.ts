@@ -36,6 +36,19 @@ export interface ReplayResult {
 
 const DAY_MS = 24 * 3600_000;
 
+/** Seconds from each labelled window's start to the first alert that opened in it, for the windows one did. */
+function delaysOf(
+  alerts: readonly { deviceId: string; openedAt: number }[],
+  windows: readonly LabelledWindow[],
+): number[] {
+  return windows.flatMap((window) => {
+    const opened = alerts
+      .filter((a) => a.deviceId === window.deviceId && a.openedAt >= window.from && a.openedAt <= window.to)
+      .map((a) => a.openedAt);
+    return opened.length > 0 ? [(Math.min(...opened) - window.from) / 1000] : [];
+  });
+}
+
 /** Counts the notifications a replay would have sent, and sends none. */
 class CountingNotifier implements AlertNotifier {
   notifications = 0;
@@ -104,13 +117,7 @@ export async function replayPolicy(input: {
   await service.flushNotifications(true);
 
   const alerts = [...store.alerts.values()];
-  const caught: number[] = [];
-  for (const window of input.anomalies ?? []) {
-    const alert = alerts
-      .filter((a) => a.deviceId === window.deviceId && a.openedAt >= window.from && a.openedAt <= window.to)
-      .sort((a, b) => a.openedAt - b.openedAt)[0];
-    if (alert) caught.push((alert.openedAt - window.from) / 1000);
-  }
+  const caught = delaysOf(alerts, input.anomalies ?? []);
   const onNormal = alerts.filter((a) =>
     (input.normal ?? []).some((w) => w.deviceId === a.deviceId && a.openedAt >= w.from && a.openedAt <= w.to),
   ).length;

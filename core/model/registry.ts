@@ -116,6 +116,7 @@ function modelEvent(
 export function registerCandidate(
   registry: ModelRegistry,
   candidate: Omit<ModelVersion, 'status' | 'decisions'>,
+  reason = 'trained as a candidate',
 ): { registry: ModelRegistry; event: AuditEvent } {
   if (registry.versions.some((v) => v.version === candidate.version)) {
     throw new RegistryRefusal(`${registry.useCase} already has a model version "${candidate.version}"`);
@@ -133,7 +134,7 @@ export function registerCandidate(
       candidate.version,
       candidate.trainedBy,
       candidate.trainedAt,
-      'trained as a candidate',
+      reason,
       {
         trainingData: candidate.trainingData,
       },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertPolicySchema, DEFAULT_ALERT_POLICY } from '../alerts/policy.ts';
 import { anomalyModelParamsSchema } from '../model/anomaly-model.ts';
+import { DEFAULT_FINE_TUNE, fineTuneSchema } from '../model/fine-tune.ts';
 
 const paramShape = anomalyModelParamsSchema.shape;
 import { kpiComputationSchema, kpiPeriodSchema } from '../kpi/kpi.ts';
@@ -68,6 +69,8 @@ const modelSchema = z.strictObject({
   }),
   /** Share of requests and answers captured to S3 for drift checks and retraining. */
   dataCapturePercent: z.int().min(0).max(100).default(20),
+  /** When operators' false-positive verdicts start a candidate model by themselves. */
+  fineTune: fineTuneSchema.default(DEFAULT_FINE_TUNE),
   /**
    * Model settings the use case sets itself; the local model chooses the others from the
    * simulation (core/model/selection.ts), and the seconds between readings come from the edge's

@@ -47,6 +47,10 @@ export interface LocalRuntimeOptions {
   readonly onWarning?: (message: string) => void;
   /** The runtime scores with another model version now (approved or rolled back in the registry). */
   readonly onModelChange?: (useCase: string, modelVersion: string) => void;
+  /** A candidate model trained by itself after false positives, pending a person's approval. */
+  readonly onCandidate?: (useCase: string, modelVersion: string, reason: string) => void;
+  /** How often false-positive verdicts are looked at for fine-tuning (`model.fineTune`). @default 60 000 */
+  readonly fineTuneCheckMs?: number;
   /**
    * Who starts the runtime: the audit trail records the manifests and contracts it applies (when
    * they differ from the last recorded) in their name. @default SYSTEM

@@ -6,6 +6,7 @@ import { LocalProvisioning } from '../broker/provisioning.ts';
 import type { LocalIngestQueue } from '../ingest/ingest-queue.ts';
 import type { LocalDriftSchedule } from '../schedules/drift-schedule.ts';
 import type { LocalKpiSchedule } from '../schedules/kpi-schedule.ts';
+import type { LocalFineTuner } from '../scoring/fine-tuner.ts';
 import { closeScoring, type LocalScoringSetup, type LocalScoringSetups } from '../scoring/scoring-setup.ts';
 import type { DuckDbAlertStore } from '../store/duckdb-alert-store.ts';
 import { DuckDbStore } from '../store/duckdb-store.ts';
@@ -35,6 +36,7 @@ interface RuntimeParts {
   readonly alertStore: DuckDbAlertStore;
   readonly drift: LocalDriftSchedule;
   readonly kpis: LocalKpiSchedule;
+  readonly fineTuner: LocalFineTuner | undefined;
   readonly contracts: ContractRegistry;
 }
 
@@ -97,6 +99,14 @@ export class LocalRuntime {
   /** The scoring of one use case, if it has a model and the runtime scores. */
   scoringOf(useCase: string): LocalScoringSetup | undefined {
     return this.parts.scoring?.byUseCase.get(useCase);
+  }
+
+  /**
+   * Looks at the operators' false-positive verdicts now and trains any candidate due
+   * (`model.fineTune`); the runtime also does so on its own every `fineTuneCheckMs`.
+   */
+  fineTuneNow(): Promise<void> {
+    return this.parts.fineTuner?.check() ?? Promise.resolve();
   }
 
   /** Each device's baseline and calibration, when the runtime scores. */
@@ -198,6 +208,7 @@ export class LocalRuntime {
     });
     services.drift.start();
     services.kpis.start();
+    services.fineTuner?.start();
     writeRuntimeFile(dataDir, {
       pid: process.pid,
       mqttPort: listeners.broker.port,
@@ -220,6 +231,7 @@ export class LocalRuntime {
     await listeners.broker.close();
     await this.drift.stop();
     await this.kpis.stop();
+    await this.parts.fineTuner?.stop();
     await this.queue.drain();
     this.queue.close();
     for (const setup of this.scorings.values()) await setup.scoring.drain();

@@ -18,6 +18,7 @@ import { ingestDependencies } from '../ingest/ingest-dependencies.ts';
 import { LocalIngestQueue } from '../ingest/ingest-queue.ts';
 import { LocalDriftSchedule } from '../schedules/drift-schedule.ts';
 import { LocalKpiSchedule } from '../schedules/kpi-schedule.ts';
+import { LocalFineTuner } from '../scoring/fine-tuner.ts';
 import { startScoring, type LocalScoringSetups } from '../scoring/scoring-setup.ts';
 import { DuckDbDriftStore } from '../store/drift-store.ts';
 import { DuckDbAlertStore } from '../store/duckdb-alert-store.ts';
@@ -36,6 +37,8 @@ export interface RuntimeServices {
   readonly kpis: LocalKpiSchedule;
   /** Alerts, devices, baselines and silences for people; none when the runtime does not score. */
   readonly operations: OperatorApi | undefined;
+  /** Candidates trained by themselves after false positives; none when the runtime does not score. */
+  readonly fineTuner: LocalFineTuner | undefined;
   readonly replay: (filter: ReplayFilter) => Promise<ReplayReport>;
 }
 
@@ -94,7 +97,20 @@ export async function openServices(
       })
     : undefined;
   const replay = (filter: ReplayFilter) => replayOf(options, store, ledger, filter);
-  return { alertStore, scoring, drift, kpis, operations, replay };
+  const fineTuner = scoring
+    ? new LocalFineTuner({
+        dataDir,
+        manifests: options.useCases.filter((useCase) => scoring.byUseCase.has(useCase.id)),
+        contracts: options.contracts,
+        alertStore,
+        query: (sql) => store.query(sql),
+        clock: systemClock,
+        ...(options.fineTuneCheckMs === undefined ? {} : { checkEveryMs: options.fineTuneCheckMs }),
+        ...(options.onCandidate ? { onCandidate: options.onCandidate } : {}),
+        onError,
+      })
+    : undefined;
+  return { alertStore, scoring, drift, kpis, operations, replay, fineTuner };
 }
 
 /** The manifests and contracts the runtime applies, on the audit trail when they changed. */

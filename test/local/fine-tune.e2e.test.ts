@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../core/alerts/lifecycle.ts';
+import type { ModelRegistry } from '../../core/model/registry.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { callRuntime } from '../../local/http/runtime-client.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
+import { aiot } from '../support/cli.ts';
+import { normal, TestPump, worn } from '../support/pump.ts';
+import { startTestRuntime } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
+
+/**
+ * "A one-tap false positive triggers fine-tuning", on one machine: an operator's false-positive
+ * answer (the console's request to the operators' API) makes the runtime train a candidate by
+ * itself, compare it with the live model and register it pending a person's approval.
+ */
+const USE_CASE = 'pump-maintenance';
+const DEVICE = 'pump-fine-tune';
+const START = Date.now() - 1500_000;
+let runtime: LocalRuntime;
+let dataDir: string;
+let stopRuntime: () => Promise<void>;
+const candidates: string[] = [];
+
+beforeAll(async () => {
+  const catalog = loadCatalog();
+  // One verdict is enough here (the shipped default waits for three, or a day).
+  const useCases = catalog.useCases.map((useCase) =>
+    useCase.id === USE_CASE && useCase.model
+      ? { ...useCase, model: { ...useCase.model, fineTune: { ...useCase.model.fineTune, afterVerdicts: 1 } } }
+      : useCase,
+  );
+  ({
+    runtime,
+    dataDir,
+    stop: stopRuntime,
+  } = await startTestRuntime('aiot-fine-tune-', {
+    useCases,
+    fineTuneCheckMs: 200,
+    onCandidate: (_useCase, version) => candidates.push(version),
+  }));
+}, 120_000);
+
+afterAll(() => stopRuntime());
+
+const registryOf = async () => {
+  const listed = await aiot([
+    'model',
+    'list',
+    '--use-case',
+    USE_CASE,
+    '--format',
+    'json',
+    '--data-dir',
+    dataDir,
+  ]);
+  return JSON.parse(listed.stdout) as ModelRegistry;
+};
+
+describe('fine-tuning started by a false positive', () => {
+  it('GIVEN an alert an operator calls a false positive THEN a candidate is trained by the system, compared with the live model and left pending, and the live model keeps scoring', async () => {
+    const live = runtime.scoringOf(USE_CASE)?.model.modelVersion;
+    const pump = new TestPump(runtime, DEVICE, 401, START);
+    await pump.publish(960, normal);
+    await pump.publish(240, worn);
+    const alert = await waitFor(
+      'an alert on the pump',
+      async () =>
+        (await callRuntime<{ alerts: Alert[] }>(dataDir, 'GET', `/alerts?device=${DEVICE}`)).alerts[0],
+      60_000,
+    );
+    // No verdict yet: nothing trains.
+    await runtime.fineTuneNow();
+    expect((await registryOf()).versions.filter((v) => v.status === 'pending')).toEqual([]);
+
+    // WHEN an operator taps "false positive" (the console's request)
+    await callRuntime(dataDir, 'POST', `/alerts/${encodeURIComponent(alert.id)}/decisions`, {
+      actor: { name: 'olu', role: 'operator' },
+      decision: { action: 'false-positive', reason: 'normal-operation', note: 'a planned flow test' },
+    });
+
+    // THEN a candidate appears by itself, pending, trained by the system, with its comparison
+    const candidate = await waitFor(
+      'a pending candidate',
+      async () => (await registryOf()).versions.find((v) => v.status === 'pending'),
+      60_000,
+    );
+    expect(candidates).toEqual([candidate.version]);
+    expect(candidate).toMatchObject({
+      trainedBy: { name: 'aiot-pipeline', role: 'system' },
+      metrics: {
+        verdicts: 1,
+        normalFlaggedShare: expect.any(Number) as unknown,
+        liveNormalFlaggedShare: expect.any(Number) as unknown,
+      },
+    });
+    // The window the operator judged normal: the live model flagged it, which is why it was asked.
+    expect(candidate.metrics.liveNormalFlaggedShare).toBeGreaterThan(0);
+    const registry = await registryOf();
+    expect(registry.live).toBe(live);
+    expect(runtime.scoringOf(USE_CASE)?.model.modelVersion).toBe(live);
+
+    // The audit trail says who trained it and why.
+    const audit = await aiot([
+      'audit',
+      'list',
+      '--kind',
+      'model-trained',
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    const events = JSON.parse(audit.stdout) as { actor: { role: string }; reason: string; subject: string }[];
+    expect(events.find((e) => e.subject.includes(candidate.version))).toMatchObject({
+      actor: { role: 'system' },
+      reason: 'fine-tuned by itself after 1 false-positive verdict since the last candidate',
+    });
+
+    // A later check with no new verdict trains nothing more.
+    await runtime.fineTuneNow();
+    expect((await registryOf()).versions.filter((v) => v.status === 'pending')).toHaveLength(1);
+  }, 180_000);
+});
