@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { trainAnomalyModel, type AnomalyModel, type SensorTable } from '../core/model/anomaly-model.ts';
+import {
+  anomalyModelParamsSchema,
+  trainAnomalyModel,
+  type AnomalyModel,
+  type AnomalyModelParams,
+  type SensorTable,
+} from '../core/model/anomaly-model.ts';
+import { chooseDeviceBaselines, selectParams } from '../core/model/selection.ts';
 import { parseCsvTable } from './csv-table.ts';
 
 export const MODEL_FILE = 'model.json';
@@ -36,6 +43,12 @@ export const hyperparametersSchema = z.strictObject({
   calibration_rows: numberFromString.optional(),
   baseline_threshold_factor: numberFromString.optional(),
   sampling_seconds: numberFromString.optional(),
+  /**
+   * "true": hold the last file out and choose the slow-sensor cut, the covariance shrinkage and
+   * device baselines on it (core/model/selection.ts: every signal that keeps held-out normal
+   * running quiet is scored). Needs two files or more. Settings given here stay as given.
+   */
+  choose_settings: z.enum(['true', 'false']).optional(),
 });
 
 export type Hyperparameters = z.output<typeof hyperparametersSchema>;
@@ -80,6 +93,52 @@ export interface TrainingResult {
   readonly report: Record<string, unknown>;
 }
 
+/**
+ * Chooses the settings the hyperparameters leave open on the last file, held out from the fit,
+ * then trains on every file with them. Real data has no declared faults: the choice keeps
+ * held-out normal running quiet and scores as many signals as it can.
+ */
+function trainWithChoice(
+  table: SensorTable,
+  segments: readonly number[],
+  files: readonly string[],
+  params: Partial<AnomalyModelParams>,
+): AnomalyModel {
+  if (segments.length < 2)
+    throw new Error(
+      'choose_settings needs two training files or more: the last one is held out to choose on',
+    );
+  const fitRows = segments.slice(0, -1).reduce((sum, rows) => sum + rows, 0);
+  const held = { sensors: table.sensors, rows: table.rows.slice(fitRows) };
+  const base = anomalyModelParamsSchema.parse(params);
+  const pinned = new Set([...Object.keys(params), 'thresholdQuantile', 'thresholdFactor']);
+  const selection = selectParams(
+    {
+      source: `${files.length - 1} training files fitted, ${files.at(-1) ?? ''} held out (normal running, no declared faults)`,
+      training: { sensors: table.sensors, rows: table.rows.slice(0, fitRows) },
+      normal: [held],
+      faults: [],
+    },
+    base,
+    pinned,
+  );
+  const model = trainAnomalyModel(table, {
+    modelVersion: 'pending',
+    params: { ...base, ...selection.chosen },
+    segments,
+  });
+  const deviceBaselines = chooseDeviceBaselines(model, [held]);
+  return {
+    ...model,
+    params: { ...model.params, deviceBaselines: deviceBaselines.used },
+    selection: {
+      ...selection,
+      chosen: { ...selection.chosen, deviceBaselines: deviceBaselines.used },
+      deviceBaselines,
+    },
+  };
+}
+
 /** The `train` entry point: channel CSVs + hyperparameters in, model and training report out. */
 export function runTraining(options: {
   trainDir: string;
@@ -103,7 +162,10 @@ export function runTraining(options: {
   );
   const trainedAt = (options.now ?? new Date()).toISOString();
   // Each file is its own recording: the ageing profile does not read across from one to the next.
-  const draft = trainAnomalyModel(table, { modelVersion: 'pending', params, segments });
+  const draft =
+    hyperparameters.choose_settings === 'true'
+      ? trainWithChoice(table, segments, files, params)
+      : trainAnomalyModel(table, { modelVersion: 'pending', params, segments });
   // The version names the content: the same data and settings give the same version.
   const digest = createHash('sha256')
     .update(JSON.stringify({ ...draft, modelVersion: '' }))
@@ -124,6 +186,7 @@ export function runTraining(options: {
     threshold: model.threshold,
     scoreQuantiles: model.training.scoreQuantiles,
     params: model.params,
+    ...(model.selection ? { selection: model.selection } : {}),
     ageing: model.ageing
       ? { stepSeconds: model.ageing.stepSeconds, steps: model.ageing.sensors[0]?.growth.length ?? 0 }
       : 'none: no file is longer than a calibration, a smoothing window and one step',
