@@ -125,6 +125,24 @@ function readingsTable(
   return { sensors, rows: readings.map((reading) => sensors.map((sensor) => reading[sensor] ?? Number.NaN)) };
 }
 
+/**
+ * What a baseline scores: its tracked sensors, and, with the gross-deviation check on, the slow
+ * ones it left out that every reading carries.
+ */
+function baselineSensors(
+  model: AnomalyModel,
+  baseline: DeviceBaseline,
+  readings: readonly Record<string, number>[],
+): string[] {
+  const tracked = baseline.tracked.map((t) => t.sensor);
+  if (!(model.params.grossDeviation > 0)) return tracked;
+  const slow = baseline.untracked
+    .filter((u) => u.scale !== undefined)
+    .map((u) => u.sensor)
+    .filter((sensor) => readings.every((reading) => Number.isFinite(reading[sensor])));
+  return [...tracked, ...slow];
+}
+
 /** The one code path behind POST /invocations and `aiot model score`. */
 export function invoke(model: AnomalyModel, body: unknown): InvocationResponse {
   const parsed = invocationRequestSchema.safeParse(body);
@@ -139,7 +157,9 @@ export function invoke(model: AnomalyModel, body: unknown): InvocationResponse {
           model,
           request.readings,
           request.calibrate || request.baseline
-            ? (request.baseline?.tracked.map((t) => t.sensor) ?? model.sensors)
+            ? request.baseline
+              ? baselineSensors(model, request.baseline, request.readings)
+              : model.sensors
             : undefined,
         );
   const started = performance.now();

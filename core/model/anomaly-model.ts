@@ -2,6 +2,7 @@ import { inverse, Matrix } from 'ml-matrix';
 import { z } from 'zod';
 import { profileOf, trainingProfileSchema } from '../drift/profile.ts';
 import { ageingProfileSchema, learnAgeingProfile } from './ageing.ts';
+import { grossColumns, grossTerms, type SlowLevel } from './gross-deviation.ts';
 import { selectionSchema, type ModelSelection } from './selection-schema.ts';
 import {
   causalMovingMean,
@@ -22,8 +23,11 @@ export type { SensorTable } from './statistics.ts';
  * local model has some of them chosen from its own simulation (./selection.ts).
  */
 export const anomalyModelParamsSchema = z.strictObject({
-  /** Readings averaged (causally) into each score: anomalies in plants last, noise does not. */
-  smoothingWindow: z.int().min(1).max(3600).default(60),
+  /**
+   * Readings averaged (causally) into each score: anomalies in plants last, noise does not. 30
+   * chosen on SKAB's tuning files (`npm run bench:skab-tune`).
+   */
+  smoothingWindow: z.int().min(1).max(3600).default(30),
   /** Quantile of the smoothed training scores that anchors the threshold. */
   thresholdQuantile: z.number().gt(0.5).lt(1).default(0.99),
   /** Threshold = quantile x factor, a margin for normal behaviour the training window did not show. */
@@ -47,6 +51,12 @@ export const anomalyModelParamsSchema = z.strictObject({
   /** Seconds between consecutive training rows, to express the ageing profile in seconds. */
   samplingSeconds: z.number().positive().max(86_400).default(1),
   /**
+   * A sensor left out as slow still counts once it is this many of its spreads from its level
+   * (./gross-deviation.ts); 0 leaves it out entirely. 30 chosen on SKAB's tuning files
+   * (`npm run bench:skab-tune`).
+   */
+  grossDeviation: z.number().min(0).max(10_000).default(30),
+  /**
    * Whether each device gets a normal of its own, calibrated on its first `calibrationRows`
    * readings. Off for a use case whose normal runs through cycles longer than a calibration (a
    * daily or weekly schedule): a baseline from one morning pages every afternoon, so every device
@@ -61,7 +71,13 @@ const MIN_TRAINING_ROWS = 30;
 const TOP_CONTRIBUTORS = 3;
 
 const trackedSchema = z.strictObject({ sensor: z.string(), mean: z.number(), scale: z.number().positive() });
-const untrackedSchema = z.strictObject({ sensor: z.string(), reason: z.string() });
+const untrackedSchema = z.strictObject({
+  sensor: z.string(),
+  reason: z.string(),
+  /** A slow sensor's level and spread in the fit, for the gross-deviation check (./gross-deviation.ts). */
+  mean: z.number().optional(),
+  scale: z.number().positive().optional(),
+});
 const scoreQuantilesSchema = z.strictObject({
   p50: z.number(),
   p90: z.number(),
@@ -159,6 +175,8 @@ export function fitNormal(
       untracked.push({
         sensor,
         reason: `moves too slowly to define a normal level (von Neumann ratio ${ratio.toFixed(2)} < ${params.slowSensorRatio})`,
+        mean: mu,
+        scale: Math.sqrt(v),
       });
       return;
     }
@@ -264,17 +282,21 @@ function trackedColumns(fit: Pick<NormalFit, 'tracked'>, table: SensorTable, own
  * spread for reading i (a device baseline's ageing); without it the fit is used as it is.
  */
 export function scoreAgainst(
-  fit: Pick<NormalFit, 'tracked' | 'precision' | 'threshold'>,
+  fit: Pick<NormalFit, 'tracked' | 'precision' | 'threshold'> & { readonly untracked?: readonly SlowLevel[] },
   smoothingWindow: number,
   table: SensorTable,
   owner: string,
   widen?: (row: number, sensor: number) => number,
+  grossDeviation = 0,
 ): ScoredReading[] {
   const indices = trackedColumns(fit, table, owner);
   validateTable(table, 'readings');
-  const contributions = table.rows.map((row, i) =>
-    contributionsOf(standardize(fit.tracked, indices, row, widen, i), fit.precision),
-  );
+  const gross = grossColumns(fit.untracked ?? [], table, grossDeviation);
+  const names = [...fit.tracked.map((t) => t.sensor), ...gross.map((g) => g.sensor)];
+  const contributions = table.rows.map((row, i) => [
+    ...contributionsOf(standardize(fit.tracked, indices, row, widen, i), fit.precision),
+    ...grossTerms(gross, row, grossDeviation),
+  ]);
   return causalMovingMean(contributions, smoothingWindow).map((smoothed, i) => {
     const score = smoothed.reduce((a, b) => a + b, 0);
     const positive = smoothed.map((value) => Math.max(0, value));
@@ -282,7 +304,7 @@ export function scoreAgainst(
     const contributors =
       total > 0
         ? positive
-            .map((value, j) => ({ sensor: fit.tracked[j]?.sensor ?? '', share: value / total }))
+            .map((value, j) => ({ sensor: names[j] ?? '', share: value / total }))
             .sort((a, b) => b.share - a.share)
             .slice(0, TOP_CONTRIBUTORS)
         : [];
@@ -303,5 +325,12 @@ export function scoreAgainst(
  * `smoothingWindow` readings of history before the readings you need scores for.
  */
 export function scoreReadings(model: AnomalyModel, table: SensorTable): ScoredReading[] {
-  return scoreAgainst(model, model.params.smoothingWindow, table, `model ${model.modelVersion}`);
+  return scoreAgainst(
+    model,
+    model.params.smoothingWindow,
+    table,
+    `model ${model.modelVersion}`,
+    undefined,
+    model.params.grossDeviation,
+  );
 }

@@ -24,7 +24,14 @@ export const deviceBaselineSchema = z.strictObject({
   tracked: z
     .array(z.strictObject({ sensor: z.string(), mean: z.number(), scale: z.number().positive() }))
     .min(1),
-  untracked: z.array(z.strictObject({ sensor: z.string(), reason: z.string() })),
+  untracked: z.array(
+    z.strictObject({
+      sensor: z.string(),
+      reason: z.string(),
+      mean: z.number().optional(),
+      scale: z.number().positive().optional(),
+    }),
+  ),
   precision: z.array(z.array(z.number())),
   threshold: z.number().positive(),
   scoreQuantiles: z.strictObject({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
@@ -117,5 +124,6 @@ export function scoreWithBaseline(
     table,
     `the baseline of model ${model.modelVersion}`,
     widening(model, baseline, ageSeconds),
+    model.params.grossDeviation,
   );
 }

@@ -91,6 +91,9 @@ describe('anomaly model', () => {
         reason: expect.stringMatching(
           /^moves too slowly to define a normal level \(von Neumann ratio 0\.\d+ < 0\.5\)$/,
         ) as unknown,
+        // Its level and spread, for the gross-deviation check.
+        mean: expect.any(Number) as unknown,
+        scale: expect.any(Number) as unknown,
       },
       { sensor: 'setpoint', reason: 'constant in the training data' },
     ]);
@@ -102,7 +105,7 @@ describe('anomaly model', () => {
 
   it('explains bad training data and bad readings', () => {
     expect(() => trainAnomalyModel(table(normalOperation(20, 9)), { modelVersion: 'x' })).toThrow(
-      'training needs at least 70 readings, got 20',
+      'training needs at least 40 readings, got 20',
     );
     const withNaN = normalOperation(100, 10);
     withNaN[3] = [0.03, Number.NaN, 0.4, 32];

@@ -121,7 +121,7 @@ describe('device baseline', () => {
       scoreWithBaseline(model, baseline, { sensors: SENSORS, rows: pump(10, 11) }, ages(5, 0)),
     ).toThrow('5 ages for 10 readings');
     expect(() => calibrateBaseline(model, { sensors: SENSORS, rows: pump(20, 12) })).toThrow(
-      'training needs at least 70 readings, got 20',
+      'training needs at least 40 readings, got 20',
     );
   });
 });
