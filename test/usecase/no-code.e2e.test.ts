@@ -3,15 +3,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveEdgeSettings } from '../../core/edge/settings.ts';
-import { telemetryTopic } from '../../core/ingest/topics.ts';
-import { deviceSimulator, simulatedThingName } from '../../core/simulation/device-simulator.ts';
-import { EdgeAgent } from '../../edge/agent.ts';
-import { simulatorSource } from '../../edge/sources.ts';
 import { PipelineStack } from '../../lib/stacks/pipeline-stack.ts';
 import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadCatalog, type Catalog } from '../../usecases/catalog.ts';
 import { testApp } from '../support/cdk.ts';
+import { lastMondayBefore, sendSimulatedDevice } from '../support/simulated-device.ts';
 import { waitFor } from '../support/wait.ts';
 
 /**
@@ -99,49 +95,23 @@ describe('a new use case from its files alone (hvac-energy)', () => {
       const contract = catalog.contracts.get(manifest.contract);
       expect(runtime.scoringOf('hvac-energy')?.model.tracked.length).toBeGreaterThan(0);
 
-      const thing = simulatedThingName(0, manifest.simulation?.thingPrefix);
-      const pair = await runtime.ca.devicePair(thing);
-      const simulator = deviceSimulator(manifest, contract, 42);
       // From a Monday 06:00 at the site, a week back, for two days: on the Tuesday at 21:00, after
       // the unit's baseline has calibrated on a day and a night, someone overrides its schedule
       // and it runs all night in an empty building.
       const monday = lastMondayBefore(Date.now() - 7 * 86_400_000) + 5 * 3600_000;
       const faultAt = monday + 39 * 3600_000;
-      let stuck = false;
-      const agent = EdgeAgent.start({
-        identity: { thing, firmware: '2.1.0', hardwareGeneration: 'ahu-b', origin: 'simulated' },
-        contract,
-        settings: resolveEdgeSettings(manifest.edge, thing),
-        connection: {
-          url: runtime.mqttUrl,
-          ca: runtime.ca.caPem,
-          cert: pair.cert,
-          key: pair.key,
-          topic: telemetryTopic(manifest.id, thing),
-        },
-        dataDir: path.join(dir, 'edge'),
-        fsync: 'never',
+      const { thing, drained, status } = await sendSimulatedDevice(runtime, manifest, contract, {
+        seed: 42,
+        startAt: monday,
+        stepMs: 10_000,
+        count: (48 * 3600) / 10,
+        rate: 2000,
+        fault: { id: 'schedule-override', at: faultAt },
+        dataDir: dir,
+        firmware: '2.1.0',
+        hardwareGeneration: 'ahu-b',
       });
-      await agent.run(
-        simulatorSource({
-          thing,
-          rate: 2000,
-          stepMs: 10_000,
-          startAt: monday,
-          count: (48 * 3600) / 10,
-          simulator: {
-            next: (time, dt) => {
-              if (!stuck && time >= faultAt) {
-                simulator.inject('schedule-override', time);
-                stuck = true;
-              }
-              return simulator.next(time, dt);
-            },
-          },
-        }),
-      );
-      expect(await agent.drained(60_000)).toBe(true);
-      const status = await agent.stop();
+      expect(drained).toBe(true);
       // The edge sent minute means, fewer where nothing moved (deadband).
       expect(status.sent).toBeGreaterThan(600);
       expect(status.sent).toBeLessThan((48 * 3600) / 60 + 1);
@@ -175,10 +145,3 @@ describe('a new use case from its files alone (hvac-energy)', () => {
     }
   }, 180_000);
 });
-
-/** 00:00 UTC of the Monday on or before `time`. */
-function lastMondayBefore(time: number): number {
-  const day = new Date(time);
-  const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
-  return midnight - ((day.getUTCDay() + 6) % 7) * 86_400_000;
-}

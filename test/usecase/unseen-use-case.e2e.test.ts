@@ -3,13 +3,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveEdgeSettings } from '../../core/edge/settings.ts';
-import { telemetryTopic } from '../../core/ingest/topics.ts';
-import { deviceSimulator, simulatedThingName } from '../../core/simulation/device-simulator.ts';
-import { EdgeAgent } from '../../edge/agent.ts';
-import { simulatorSource } from '../../edge/sources.ts';
 import { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { loadCatalog, type Catalog } from '../../usecases/catalog.ts';
+import { lastMondayBefore, sendSimulatedDevice } from '../support/simulated-device.ts';
 import { waitFor } from '../support/wait.ts';
 
 /**
@@ -94,48 +90,22 @@ describe('a use case the project has never seen, from its files alone (compresse
       expect(model?.tracked).toHaveLength(6);
       expect(model?.selection?.warnings).toEqual([]);
 
-      const thing = simulatedThingName(0, manifest.simulation?.thingPrefix);
-      const pair = await runtime.ca.devicePair(thing);
-      const simulator = deviceSimulator(manifest, contract, 7);
       // From a Monday 04:00 a week back: the baseline calibrates on the first 400 readings (67
       // minutes), production starts at 06:00, and at 12:00 the oil cooler starts to foul.
       const monday = lastMondayBefore(Date.now() - 7 * 86_400_000) + 4 * 3600_000;
       const faultAt = monday + 8 * 3600_000;
-      let fouled = false;
-      const agent = EdgeAgent.start({
-        identity: { thing, firmware: '1.0.0', hardwareGeneration: 'gen-a', origin: 'simulated' },
-        contract,
-        settings: resolveEdgeSettings(manifest.edge, thing),
-        connection: {
-          url: runtime.mqttUrl,
-          ca: runtime.ca.caPem,
-          cert: pair.cert,
-          key: pair.key,
-          topic: telemetryTopic(manifest.id, thing),
-        },
-        dataDir: path.join(dir, 'edge'),
-        fsync: 'never',
+      const { thing, drained, status } = await sendSimulatedDevice(runtime, manifest, contract, {
+        seed: 7,
+        startAt: monday,
+        stepMs: 5000,
+        count: (12 * 3600) / 5,
+        rate: 4000,
+        fault: { id: 'oil-cooler-fouling', at: faultAt },
+        dataDir: dir,
+        firmware: '1.0.0',
+        hardwareGeneration: 'gen-a',
       });
-      await agent.run(
-        simulatorSource({
-          thing,
-          rate: 4000,
-          stepMs: 5000,
-          startAt: monday,
-          count: (12 * 3600) / 5,
-          simulator: {
-            next: (time, dt) => {
-              if (!fouled && time >= faultAt) {
-                simulator.inject('oil-cooler-fouling', time);
-                fouled = true;
-              }
-              return simulator.next(time, dt);
-            },
-          },
-        }),
-      );
-      expect(await agent.drained(60_000)).toBe(true);
-      const status = await agent.stop();
+      expect(drained).toBe(true);
       await waitFor(
         'every compressor reading stored',
         async () => {
@@ -167,10 +137,3 @@ describe('a use case the project has never seen, from its files alone (compresse
     }
   }, 240_000);
 });
-
-/** 00:00 UTC of the Monday on or before `time`. */
-function lastMondayBefore(time: number): number {
-  const day = new Date(time);
-  const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
-  return midnight - ((day.getUTCDay() + 6) % 7) * 86_400_000;
-}
