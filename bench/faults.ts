@@ -26,7 +26,7 @@ import Table from 'cli-table3';
 import { scoreReadings } from '../core/model/anomaly-model.ts';
 import { faultWarnings } from '../core/model/selection.ts';
 import { deviceSimulator } from '../core/simulation/device-simulator.ts';
-import { simulatedRun, simulationCycleHours } from '../core/simulation/simulated-readings.ts';
+import { faultTouches, simulatedRun, simulationCycleHours } from '../core/simulation/simulated-readings.ts';
 import type { InferenceRecord } from '../core/inference/inference-records.ts';
 import { replayPolicy } from '../core/alerts/replay.ts';
 import { alertInferenceOf } from '../core/usecase/manifest.ts';
@@ -141,10 +141,7 @@ function benchWarnings(normalFlaggedShare: number): string[] {
     console.log(
       `device baselines: ${baselines.used ? 'used' : 'off'}; calibrated at eight times of the check week they flag ${(100 * baselines.normalFlaggedShare).toFixed(1)}% of normal running, the fleet normal ${(100 * baselines.fleetNormalFlaggedShare).toFixed(1)}%`,
     );
-  const touches = (id: string) => [
-    ...new Set(manifest.simulation?.faults.find((f) => f.id === id)?.effects.map((e) => e.measure) ?? []),
-  ];
-  const outcomes = faults.map((id) => ({ id, touches: touches(id), caught: caught[id] ?? 0 }));
+  const outcomes = faults.map((id) => ({ id, touches: faultTouches(manifest, id), caught: caught[id] ?? 0 }));
   return [
     ...(normalFlaggedShare >= NORMAL_GOAL
       ? [

@@ -18,7 +18,7 @@
  * The last line is one JSON object: files, f1, far, mar, events, eventsCaught, falseAlerts,
  * deviceHours, falseAlertsPerDeviceHour, medianDelaySeconds.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,11 +33,10 @@ import {
 import { trainAnomalyModel } from '../core/model/anomaly-model.ts';
 import { EdgeAgent } from '../edge/agent.ts';
 import { csvSource, SKAB_COLUMNS } from '../edge/sources.ts';
+import { readSkabTable, SKAB_MEASURES, skabFiles } from './skab-files.ts';
 import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { sqlText } from '../local/store/sql.ts';
-import { parseCsvTable } from '../model/csv-table.ts';
 import { MODEL_FILE } from '../model/train.ts';
-import { csvFilesUnder } from '../tools/csv-files.ts';
 import { fileOutcome, figuresOf, resultLine, type FileOutcome } from './skab-alert-figures.ts';
 import { SKAB_PARTS, skabPartOf } from './skab-split.ts';
 import { loadUseCases } from '../usecases/catalog.ts';
@@ -55,23 +54,9 @@ if (!(rate > 0) || rate > 1000)
 const CALIBRATION = 400;
 const USE_CASE = 'pump-maintenance';
 
-const all = values.data.map((dir) => path.resolve(dir)).flatMap(csvFilesUnder);
-const normalFiles = all.filter((file) => path.basename(file).toLowerCase() === 'anomaly-free.csv');
-const experimentFiles = all.filter((file) => !normalFiles.includes(file));
-if (experimentFiles.length === 0) throw new Error(`no experiment CSV under ${values.data.join(', ')}`);
-
-// The model's sensors are the contract's measure names; SKAB's columns map onto them.
-const measures = Object.keys(SKAB_COLUMNS);
-const columns = measures.map((measure) => SKAB_COLUMNS[measure] ?? measure);
-function readTable(file: string) {
-  const text = readFileSync(file, 'utf8');
-  const table = parseCsvTable(text, file, { sensors: columns });
-  const header = text.slice(0, text.indexOf('\n'));
-  const labels = header.includes('anomaly')
-    ? parseCsvTable(text, file, { sensors: ['anomaly'] }).rows.map((row) => row[0] === 1)
-    : undefined;
-  return { rows: table.rows.map((row) => [...row]), labels };
-}
+const { normalFiles, experimentFiles } = skabFiles(values.data);
+const measures = SKAB_MEASURES;
+const readTable = readSkabTable;
 
 interface Device {
   readonly file: string;

@@ -18,7 +18,6 @@
  * last line is one JSON object: chosen (the settings), tuning and heldOut (F1, events caught,
  * false alerts per device-hour of each part), defaults (the same for the shipped defaults).
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
@@ -29,12 +28,10 @@ import {
   trainAnomalyModel,
   type AnomalyModelParams,
 } from '../core/model/anomaly-model.ts';
-import { SKAB_COLUMNS } from '../edge/sources.ts';
-import { parseCsvTable } from '../model/csv-table.ts';
-import { csvFilesUnder } from '../tools/csv-files.ts';
 import { alertInferenceOf } from '../core/usecase/manifest.ts';
 import { loadUseCases } from '../usecases/catalog.ts';
 import { runtimeRecords } from './fault-alerts.ts';
+import { readSkabTable, SKAB_MEASURES, skabFiles } from './skab-files.ts';
 import { fileOutcome, figuresOf, type Figures, type FileOutcome } from './skab-alert-figures.ts';
 import { skabPartOf } from './skab-split.ts';
 
@@ -45,24 +42,16 @@ const CALIBRATION = 400;
 const USE_CASE = 'pump-maintenance';
 const GOAL_FALSE_ALERTS_PER_HOUR = 0.2;
 
-const all = values.data.map((dir) => path.resolve(dir)).flatMap(csvFilesUnder);
-const normalFiles = all.filter((file) => path.basename(file).toLowerCase() === 'anomaly-free.csv');
-const experimentFiles = all.filter((file) => !normalFiles.includes(file));
+const { normalFiles, experimentFiles } = skabFiles(values.data);
 if (normalFiles.length === 0)
   throw new Error(`no anomaly-free.csv under ${values.data.join(', ')} to train on`);
-if (experimentFiles.length === 0) throw new Error(`no experiment CSV under ${values.data.join(', ')}`);
-
-const measures = Object.keys(SKAB_COLUMNS);
-const columns = measures.map((measure) => SKAB_COLUMNS[measure] ?? measure);
+const measures = SKAB_MEASURES;
 function readTable(file: string) {
-  const text = readFileSync(file, 'utf8');
-  const rows = parseCsvTable(text, file, { sensors: columns }).rows.map((row) => [...row]);
-  const labels = text.slice(0, text.indexOf('\n')).includes('anomaly')
-    ? parseCsvTable(text, file, { sensors: ['anomaly'] }).rows.map((row) => row[0] === 1)
-    : [];
+  const { rows, labels } = readSkabTable(file);
+  if (!labels) throw new Error(`${file}: no "anomaly" column to measure against`);
   return { rows, labels };
 }
-const training = normalFiles.map((file) => readTable(file).rows);
+const training = normalFiles.map((file) => readSkabTable(file).rows);
 const files = experimentFiles.map((file) => ({
   file: path.relative(process.cwd(), file),
   part: skabPartOf(file),

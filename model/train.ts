@@ -10,7 +10,7 @@ import {
   type AnomalyModelParams,
   type SensorTable,
 } from '../core/model/anomaly-model.ts';
-import { chooseDeviceBaselines, selectParams } from '../core/model/selection.ts';
+import { trainWithSelection } from '../core/model/selection.ts';
 import { parseCsvTable } from './csv-table.ts';
 
 export const MODEL_FILE = 'model.json';
@@ -112,31 +112,19 @@ function trainWithChoice(
   const held = { sensors: table.sensors, rows: table.rows.slice(fitRows) };
   const base = anomalyModelParamsSchema.parse(params);
   const pinned = new Set([...Object.keys(params), 'thresholdQuantile', 'thresholdFactor']);
-  const selection = selectParams(
-    {
+  return trainWithSelection({
+    data: {
       source: `${files.length - 1} training files fitted, ${files.at(-1) ?? ''} held out (normal running, no declared faults)`,
       training: { sensors: table.sensors, rows: table.rows.slice(0, fitRows) },
       normal: [held],
       faults: [],
     },
+    training: table,
+    segments,
     base,
     pinned,
-  );
-  const model = trainAnomalyModel(table, {
     modelVersion: 'pending',
-    params: { ...base, ...selection.chosen },
-    segments,
   });
-  const deviceBaselines = chooseDeviceBaselines(model, [held]);
-  return {
-    ...model,
-    params: { ...model.params, deviceBaselines: deviceBaselines.used },
-    selection: {
-      ...selection,
-      chosen: { ...selection.chosen, deviceBaselines: deviceBaselines.used },
-      deviceBaselines,
-    },
-  };
 }
 
 /** The `train` entry point: channel CSVs + hyperparameters in, model and training report out. */

@@ -3,6 +3,7 @@ import {
   fitNormal,
   scoreAgainst,
   scoreReadings,
+  trainAnomalyModel,
   type AnomalyModel,
   type AnomalyModelParams,
   type ScoredReading,
@@ -299,5 +300,36 @@ export function chooseDeviceBaselines(
     used: normalFlaggedShare <= MAX_NORMAL_FLAGGED || normalFlaggedShare <= fleetNormalFlaggedShare,
     normalFlaggedShare,
     fleetNormalFlaggedShare,
+  };
+}
+
+/**
+ * Chooses the settings on `data`, trains on `training` with them (every recording, the held-out
+ * ones too where the caller has them), then decides device baselines on the checks' normal
+ * running. The choice is kept in the model, its card.
+ */
+export function trainWithSelection(input: {
+  readonly data: SelectionData;
+  readonly training: SensorTable;
+  readonly segments: readonly number[];
+  readonly base: AnomalyModelParams;
+  readonly pinned: ReadonlySet<string>;
+  readonly modelVersion: string;
+}): AnomalyModel {
+  const selection = selectParams(input.data, input.base, input.pinned);
+  const model = trainAnomalyModel(input.training, {
+    modelVersion: input.modelVersion,
+    params: { ...input.base, ...selection.chosen },
+    segments: input.segments,
+  });
+  const deviceBaselines = chooseDeviceBaselines(model, input.data.normal);
+  return {
+    ...model,
+    params: { ...model.params, deviceBaselines: deviceBaselines.used },
+    selection: {
+      ...selection,
+      chosen: { ...selection.chosen, deviceBaselines: deviceBaselines.used },
+      deviceBaselines,
+    },
   };
 }

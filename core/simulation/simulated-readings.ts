@@ -88,3 +88,9 @@ export function readingSeconds(manifest: Pick<UseCaseManifest, 'edge'>): number 
   const settings = resolveEdgeSettings(manifest.edge, 'simulated');
   return settings.aggregateMs > 0 ? settings.aggregateMs / 1000 : 1;
 }
+
+/** The measures a declared fault changes directly; unknown (empty) for a simulator in code. */
+export function faultTouches(manifest: Pick<UseCaseManifest, 'simulation'>, id: string): string[] {
+  const fault = manifest.simulation?.faults.find((candidate) => candidate.id === id);
+  return [...new Set(fault?.effects.map((effect) => effect.measure) ?? [])];
+}

@@ -6,7 +6,7 @@ import {
   trainAnomalyModel,
   type AnomalyModel,
 } from '../../core/model/anomaly-model.ts';
-import { chooseDeviceBaselines, selectParams } from '../../core/model/selection.ts';
+import { trainWithSelection } from '../../core/model/selection.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { loadModel } from '../../model/invocations.ts';
 import { MODEL_FILE, TRAINING_REPORT_FILE } from '../../model/train.ts';
@@ -37,22 +37,14 @@ export function trainSimulatedModel(manifest: UseCaseManifest, contract: DataCon
   const modelVersion = `${manifest.id}-simulated-${new Date().toISOString().slice(0, 10)}`;
   if (!manifest.simulation)
     return trainAnomalyModel(data.training, { modelVersion, segments: data.segments, params: base });
-  const selection = selectParams(data, base, new Set(Object.keys(own)));
-  const model = trainAnomalyModel(data.training, {
-    modelVersion,
+  return trainWithSelection({
+    data,
+    training: data.training,
     segments: data.segments,
-    params: { ...base, ...selection.chosen },
+    base,
+    pinned: new Set(Object.keys(own)),
+    modelVersion,
   });
-  const deviceBaselines = chooseDeviceBaselines(model, data.normal);
-  return {
-    ...model,
-    params: { ...model.params, deviceBaselines: deviceBaselines.used },
-    selection: {
-      ...selection,
-      chosen: { ...selection.chosen, deviceBaselines: deviceBaselines.used },
-      deviceBaselines,
-    },
-  };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { SelectionData } from '../../core/model/selection.ts';
 import type { SensorTable } from '../../core/model/statistics.ts';
 import { deviceSimulator } from '../../core/simulation/device-simulator.ts';
 import {
+  faultTouches,
   readingSeconds,
   simulatedRun,
   simulationCycleHours,
@@ -30,12 +31,6 @@ export interface SimulatedSelectionData extends SelectionData {
   /** Readings per training device: each is its own recording. */
   readonly segments: number[];
   readonly readingSeconds: number;
-}
-
-/** The measures a declared fault changes directly; unknown (empty) for a simulator in code. */
-function faultTouches(manifest: UseCaseManifest, id: string): string[] {
-  const fault = manifest.simulation?.faults.find((candidate) => candidate.id === id);
-  return [...new Set(fault?.effects.map((effect) => effect.measure) ?? [])];
 }
 
 /**
