@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
-import type { ModelRegistry } from '../../core/model/registry.ts';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { callRuntime } from '../../local/http/runtime-client.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
-import { aiot } from '../support/cli.ts';
+import { aiot, listedRegistry } from '../support/cli.ts';
 import { normal, TestPump, worn } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
@@ -43,19 +42,7 @@ beforeAll(async () => {
 
 afterAll(() => stopRuntime());
 
-const registryOf = async () => {
-  const listed = await aiot([
-    'model',
-    'list',
-    '--use-case',
-    USE_CASE,
-    '--format',
-    'json',
-    '--data-dir',
-    dataDir,
-  ]);
-  return JSON.parse(listed.stdout) as ModelRegistry;
-};
+const registryOf = () => listedRegistry(dataDir, USE_CASE);
 
 describe('fine-tuning started by a false positive', () => {
   it('GIVEN an alert an operator calls a false positive THEN a candidate is trained by the system, compared with the live model and left pending, and the live model keeps scoring', async () => {

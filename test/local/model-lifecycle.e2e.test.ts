@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../core/audit/chain.ts';
-import type { ModelRegistry } from '../../core/model/registry.ts';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
-import { aiot } from '../support/cli.ts';
+import { aiot, listedRegistry } from '../support/cli.ts';
 import { normal, TestPump } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
@@ -69,17 +68,7 @@ describe('a model promoted by a person, and rolled back', () => {
       },
     );
     expect(retrain.stderr).toBe('');
-    const listed = await aiot([
-      'model',
-      'list',
-      '--use-case',
-      USE_CASE,
-      '--format',
-      'json',
-      '--data-dir',
-      dataDir,
-    ]);
-    const registry = JSON.parse(listed.stdout) as ModelRegistry;
+    const registry = await listedRegistry(dataDir, USE_CASE);
     const candidate = registry.versions.find((v) => v.status === 'pending');
     expect(candidate).toMatchObject({
       trainedBy: { name: 'rosa' },

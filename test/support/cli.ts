@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import type { ModelRegistry } from '../../core/model/registry.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 
@@ -63,4 +64,19 @@ export function aiot(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A use case's model registry as `aiot model list --format json` prints it. */
+export async function listedRegistry(dataDir: string, useCase: string): Promise<ModelRegistry> {
+  const listed = await aiot([
+    'model',
+    'list',
+    '--use-case',
+    useCase,
+    '--format',
+    'json',
+    '--data-dir',
+    dataDir,
+  ]);
+  return JSON.parse(listed.stdout) as ModelRegistry;
 }
