@@ -1,6 +1,6 @@
 import type { AlertPolicy } from '../core/alerts/policy.ts';
 import type { InferenceRecord } from '../core/inference/inference-records.ts';
-import { scoreReadings, type AnomalyModel, type ScoredReading } from '../core/model/anomaly-model.ts';
+import type { AnomalyModel, ScoredReading } from '../core/model/anomaly-model.ts';
 import { calibrateBaseline, scoreWithBaseline } from '../core/model/device-baseline.ts';
 import type { SimulatedRun } from '../core/simulation/simulated-readings.ts';
 
@@ -21,9 +21,8 @@ export function runtimeRecords(
   const calibratedAt = run.times[calibration - 1] ?? 0;
   const baseline = calibrateBaseline(model, { sensors: model.sensors, rows: run.rows.slice(0, calibration) });
   const ages = run.times.map((time) => Math.max(0, (time - calibratedAt) / 1000));
-  const scored: ScoredReading[] = model.params.deviceBaselines
-    ? scoreWithBaseline(model, baseline, table, ages)
-    : scoreReadings(model, table);
+  // With device baselines off, the baseline is the fleet's normal (calibrateBaseline): one path, as in the runtime.
+  const scored: ScoredReading[] = scoreWithBaseline(model, baseline, table, ages);
   return scored.map((result, i) => {
     const calibrating = i < calibration;
     const monitoring = !calibrating && result.warm;
