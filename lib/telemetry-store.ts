@@ -35,4 +35,9 @@ export interface TelemetryReads {
   /** @default - the function runs outside any VPC */
   readonly network?: FunctionNetwork;
   grantRead(grantee: iam.IGrantable): void;
+  /**
+   * Lets the readers in `network` call an AWS service beyond those it reaches already (an
+   * interface endpoint named `id`, made once). @default - nothing to do outside a VPC
+   */
+  reachService?(id: string, service: ec2.InterfaceVpcEndpointAwsService): void;
 }

@@ -6,6 +6,10 @@ import * as path from 'node:path';
  */
 export interface SageMakerPaths {
   readonly trainChannel: string;
+  /** Present for a fine-tuning job: recent readings and verdicts (model/fine-tune-job.ts). */
+  readonly feedbackChannel: string;
+  /** The live model a fine-tuning job starts from and is compared with. */
+  readonly liveChannel: string;
   readonly modelDir: string;
   readonly hyperparametersFile: string;
   /** SageMaker shows the content of this file as the training job's failure reason. */
@@ -16,6 +20,8 @@ export function sageMakerPaths(env: NodeJS.ProcessEnv = process.env): SageMakerP
   const prefix = env.SM_PREFIX ?? '/opt/ml';
   return {
     trainChannel: env.SM_CHANNEL_TRAIN ?? path.join(prefix, 'input', 'data', 'train'),
+    feedbackChannel: env.SM_CHANNEL_FEEDBACK ?? path.join(prefix, 'input', 'data', 'feedback'),
+    liveChannel: env.SM_CHANNEL_LIVE ?? path.join(prefix, 'input', 'data', 'live'),
     modelDir: env.SM_MODEL_DIR ?? path.join(prefix, 'model'),
     hyperparametersFile: env.SM_INPUT_CONFIG_DIR
       ? path.join(env.SM_INPUT_CONFIG_DIR, 'hyperparameters.json')

@@ -49,6 +49,8 @@ export const hyperparametersSchema = z.strictObject({
    * running quiet is scored). Needs two files or more. Settings given here stay as given.
    */
   choose_settings: z.enum(['true', 'false']).optional(),
+  /** Why the job was started (a fine-tuning job: the verdicts behind it), kept with the candidate. */
+  reason: z.string().max(1000).optional(),
 });
 
 export type Hyperparameters = z.output<typeof hyperparametersSchema>;

@@ -11,6 +11,8 @@ export const AUDIT_KINDS = [
   'manifest-applied',
   'contract-applied',
   'model-trained',
+  'fine-tune-started',
+  'fine-tune-failed',
   'model-approved',
   'model-rejected',
   'model-deployed',

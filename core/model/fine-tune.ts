@@ -38,3 +38,15 @@ export function fineTuneDue(
     return `fine-tuned by itself: ${verdictTimes.length} false-positive verdict${plural} waited ${policy.orAfterHours} h`;
   return undefined;
 }
+
+/**
+ * The cloud's fine-tuning jobs of a use case are named `<use case>-ft-<UTC time>`: the prefix finds
+ * the last one, and the roles are granted on it. SageMaker allows 63 characters in the name.
+ */
+export function fineTuneJobPrefix(useCase: string): string {
+  return `${useCase.toLowerCase().slice(0, 40)}-ft-`;
+}
+
+export function fineTuneJobName(useCase: string, now: number): string {
+  return `${fineTuneJobPrefix(useCase)}${new Date(now).toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}

@@ -93,6 +93,7 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
   private readonly setup: CustomResource;
   /** The interface endpoints of the stack's own VPC (none in a given VPC). */
   private readonly interfaceEndpoints: ec2.InterfaceVpcEndpoint[] = [];
+  private readonly ownVpc: ec2.Vpc | undefined;
 
   constructor(scope: Construct, id: string, props: InfluxTelemetryStoreProps) {
     super(scope, id);
@@ -115,7 +116,8 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     const groups = this.createSecurityGroups();
     this.clientSecurityGroup = groups.client;
     this.instanceSecurityGroup = groups.instance;
-    if (ownVpc) this.addEndpoints(ownVpc);
+    this.ownVpc = ownVpc;
+    if (ownVpc) this.addEndpoints();
     this.network = {
       vpc: this.vpc,
       vpcSubnets,
@@ -283,7 +285,9 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
    * outside the VPC, sends every notification (test/lambdas/*-calls-allowed.test.ts record each
    * in-VPC function's calls and fail on a service without an endpoint here).
    */
-  private addEndpoints(vpc: ec2.Vpc): void {
+  private addEndpoints(): void {
+    const vpc = this.ownVpc;
+    if (!vpc) return;
     vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
     const services: [string, ec2.InterfaceVpcEndpointAwsService][] = [
@@ -292,14 +296,18 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
       ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
       ['SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME],
     ];
-    for (const [name, service] of services) {
-      const endpoint = vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true, open: false });
-      this.interfaceEndpoints.push(endpoint);
-      endpoint.connections.allowDefaultPortFrom(
-        this.clientSecurityGroup,
-        'HTTPS from the pipeline functions',
-      );
-    }
+    for (const [name, service] of services) this.reachService(name, service);
+  }
+
+  /**
+   * An interface endpoint for `service` in our own VPC, admitting the functions' group alone (once
+   * per id). A VPC given in the props brings its own endpoints.
+   */
+  reachService(id: string, service: ec2.InterfaceVpcEndpointAwsService): void {
+    if (!this.ownVpc || this.ownVpc.node.tryFindChild(id)) return;
+    const endpoint = this.ownVpc.addInterfaceEndpoint(id, { service, privateDnsEnabled: true, open: false });
+    this.interfaceEndpoints.push(endpoint);
+    endpoint.connections.allowDefaultPortFrom(this.clientSecurityGroup, 'HTTPS from the pipeline functions');
   }
 
   /** The setup resource: buckets, mappings and tokens, issued by a function in the VPC. */

@@ -14,6 +14,7 @@ import { OperatorConsole, type OperatorConsoleProps } from '../constructs/operat
 import { DriftChecks } from '../constructs/drift-checks.ts';
 import { AuditTrail, type AuditTrailProps } from '../constructs/audit-trail.ts';
 import { ModelDeployment } from '../constructs/model-deployment.ts';
+import { ModelFineTuning } from '../constructs/model-fine-tuning.ts';
 import { Personas } from '../constructs/personas.ts';
 import { IotLogging, type IotLoggingProps } from '../constructs/iot-logging.ts';
 import { SecureBucket } from '../constructs/secure-bucket.ts';
@@ -88,6 +89,8 @@ export class PipelineStack extends Stack {
   readonly driftChecks: DriftChecks;
   /** Deploys approved model versions, once a use case has an endpoint. */
   readonly modelDeployment: ModelDeployment | undefined;
+  /** False positives start fine-tuning jobs, once a use case with fine-tuning on has an endpoint. */
+  readonly modelFineTuning: ModelFineTuning | undefined;
   readonly auditTrail: AuditTrail | undefined;
   /** An IAM role per persona, least privilege, the auditor read-only. */
   readonly personas: Personas;
@@ -153,6 +156,7 @@ export class PipelineStack extends Stack {
       accessLogsBucket: accessLogs,
     });
     this.modelDeployment = this.createModelDeployment();
+    this.modelFineTuning = this.createModelFineTuning(props);
     this.auditTrail = this.createAuditTrail(props, accessLogs);
     this.fleetProvisioning = this.createFleetProvisioning(props);
     this.personas = new Personas(this, 'Personas', {
@@ -202,6 +206,20 @@ export class PipelineStack extends Stack {
     return new ModelDeployment(this, 'ModelDeployment', {
       endpoints: this.inference,
       alerting: this.alerting,
+      encryptionKey: this.encryptionKey,
+    });
+  }
+
+  private createModelFineTuning(props: PipelineStackProps): ModelFineTuning | undefined {
+    const tuned = props.useCases.some((m) => m.model?.fineTune.enabled && this.inference.get(m.id)?.endpoint);
+    if (!tuned) return undefined;
+    return new ModelFineTuning(this, 'ModelFineTuning', {
+      useCases: props.useCases,
+      contracts: props.contracts,
+      endpoints: this.inference,
+      alerting: this.alerting,
+      telemetry: this.telemetry,
+      artifactBucket: this.artifactBucket,
       encryptionKey: this.encryptionKey,
     });
   }

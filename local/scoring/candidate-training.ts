@@ -1,14 +1,13 @@
 import * as path from 'node:path';
 import type { DataContract } from '../../core/contracts/contract.ts';
-import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
-import { registerCandidate } from '../../core/model/registry.ts';
+import type { AnomalyModel } from '../../core/model/anomaly-model.ts';
 import {
-  normalTrainingSet,
-  scoreOnFeedback,
-  type DeviceRecording,
-  type FeedbackScore,
-  type LabelledStretch,
-} from '../../core/model/retraining.ts';
+  comparisonMetrics,
+  fineTuneCandidate,
+  type FineTuneOutcome,
+} from '../../core/model/fine-tune-candidate.ts';
+import { registerCandidate } from '../../core/model/registry.ts';
+import type { DeviceRecording, FeedbackScore, LabelledStretch } from '../../core/model/retraining.ts';
 import type { Actor } from '../../core/operators/actor.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { loadModel } from '../../model/invocations.ts';
@@ -63,10 +62,11 @@ export interface CandidateRun {
   readonly normalReadings: number;
   /** Readings inside confirmed faults, left out of the training. */
   readonly excluded: number;
+  readonly outcome: FineTuneOutcome;
   readonly comparison: Comparison;
 }
 
-/** Trains a candidate on the last `days` of normal readings and compares it with the live model on the verdicts. */
+/** Trains a candidate on the last `days` of normal readings and compares it with the live model on held-out verdicts. */
 export async function trainCandidate(input: {
   readonly dataDir: string;
   readonly manifest: UseCaseManifest;
@@ -83,46 +83,37 @@ export async function trainCandidate(input: {
   const labels = await standingVerdicts(input.query, manifest.id);
   if (recordings.length === 0)
     throw new Error(`no readings of ${manifest.id} in the last ${input.days} days`);
-  const training = normalTrainingSet(recordings, labels);
   const version = `${manifest.id}-candidate-${new Date(input.now).toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
-  const candidate = trainAnomalyModel(training.table, {
-    modelVersion: version,
-    params: current.params,
-    segments: training.segments,
-  });
+  const outcome = fineTuneCandidate({ current, recordings, labels, modelVersion: version });
   return {
     current,
-    candidate,
+    candidate: outcome.candidate,
     recordings,
     labels,
-    normalReadings: training.table.rows.length,
-    excluded: training.excluded,
-    comparison: feedbackComparison(current, candidate, recordings, labels, training.table.rows.length),
+    normalReadings: outcome.trainingRows,
+    excluded: outcome.excluded,
+    outcome,
+    comparison: feedbackComparison(current, outcome),
   };
 }
 
-/** Both models on what operators told us: confirmed faults flagged, windows judged normal still flagged. */
-function feedbackComparison(
-  current: AnomalyModel,
-  candidate: AnomalyModel,
-  recordings: DeviceRecording[],
-  labels: LabelledStretch[],
-  trainingRows: number,
-): Comparison {
-  const [now, next] = [current, candidate].map((model) => scoreOnFeedback(model, recordings, labels)) as [
-    FeedbackScore,
-    FeedbackScore,
-  ];
+/** Both models on held-out verdicts: confirmed faults flagged, windows judged normal still flagged. */
+function feedbackComparison(current: AnomalyModel, outcome: FineTuneOutcome): Comparison {
+  const { live: now, next, candidate } = outcome;
   const rows: Record<string, string>[] = [
     { measure: 'model version', current: current.modelVersion, candidate: candidate.modelVersion },
-    { measure: 'training readings', current: String(current.training.rows), candidate: String(trainingRows) },
+    {
+      measure: 'training readings',
+      current: String(current.training.rows),
+      candidate: String(outcome.trainingRows),
+    },
     {
       measure: 'confirmed faults flagged',
       current: `${now.anomaliesFlagged} of ${now.anomalies}`,
       candidate: `${next.anomaliesFlagged} of ${next.anomalies}`,
     },
     {
-      measure: 'readings flagged in windows judged normal',
+      measure: 'readings flagged in held-out windows judged normal',
       current: `${(100 * now.normalFlaggedShare).toFixed(1)}% of ${now.normalReadings}`,
       candidate: `${(100 * next.normalFlaggedShare).toFixed(1)}% of ${next.normalReadings}`,
     },
@@ -140,13 +131,7 @@ export async function registerPending(
   const { candidate, comparison } = run;
   const registry = FileModelRegistry.inDataDir(dataDir, manifest.id);
   registry.keepVersion(candidate);
-  const metrics: Record<string, number | string> = {
-    confirmedFaultsFlagged: `${comparison.next.anomaliesFlagged} of ${comparison.next.anomalies}`,
-    liveConfirmedFaultsFlagged: `${comparison.now.anomaliesFlagged} of ${comparison.now.anomalies}`,
-    normalFlaggedShare: comparison.next.normalFlaggedShare,
-    liveNormalFlaggedShare: comparison.now.normalFlaggedShare,
-    verdicts: run.labels.length,
-  };
+  const metrics = comparisonMetrics(run.outcome, run.labels.length);
   const skabRow = comparison.rows.find((r) => r.measure?.startsWith('SKAB'));
   if (skabRow?.candidate) metrics.skabF1FarMar = skabRow.candidate;
   await registry.change((state) => {

@@ -4,6 +4,8 @@ import { consoleApiFromEnv } from '../../lambdas/console/handler.ts';
 import { deployDependenciesFromEnv } from '../../lambdas/deploy/handler.ts';
 import { driftDependenciesFromEnv } from '../../lambdas/drift/handler.ts';
 import { dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
+import { fineTuneRegisterDependenciesFromEnv } from '../../lambdas/fine-tune/register.ts';
+import { fineTuneStartDependenciesFromEnv } from '../../lambdas/fine-tune/start.ts';
 import { kpiDependenciesFromEnv } from '../../lambdas/kpi/handler.ts';
 import { modelEndpointDependenciesFromEnv } from '../../lambdas/model-endpoint/lifecycle.ts';
 import { notifyDependenciesFromEnv } from '../../lambdas/notify/handler.ts';
@@ -33,6 +35,8 @@ const STARTS: Record<string, (env: Env) => unknown> = {
   'lambdas/kpi/handler.ts': (env) => kpiDependenciesFromEnv(env),
   'lambdas/console/handler.ts': (env) => consoleApiFromEnv(env),
   'lambdas/deploy/handler.ts': (env) => deployDependenciesFromEnv(env),
+  'lambdas/fine-tune/start.ts': (env) => fineTuneStartDependenciesFromEnv(env),
+  'lambdas/fine-tune/register.ts': (env) => fineTuneRegisterDependenciesFromEnv(env),
   'lambdas/model-endpoint/on-event.ts': (env) => modelEndpointDependenciesFromEnv(env),
   'lambdas/model-endpoint/is-complete.ts': (env) => modelEndpointDependenciesFromEnv(env),
   'lambdas/provisioning-hook/handler.ts': (env) => preProvisioningDependenciesFromEnv(env),
@@ -57,8 +61,15 @@ const SERVICE_OF: [RegExp, string][] = [
   [/^ENDPOINT_NAME$|^MODEL_ENDPOINTS$/, 'sagemaker.runtime'],
 ];
 const AWS_LOOKING = /_(TABLE|QUEUE_URL|TOPIC_ARN|TOPICS|BUS_NAME|SECRET|BUCKETS?|ARN|ENDPOINTS?|STREAM)$/;
-/** What a handler calls that its environment does not name: the setup reads the secrets its event names. */
-const CALLS_BEYOND_ENV: Record<string, string[]> = { 'lambdas/influx-setup/handler.ts': ['secretsmanager'] };
+/**
+ * What a handler calls that its environment does not name: the setup reads the secrets its event
+ * names; the fine-tuning start function writes training data and starts training jobs.
+ */
+const CALLS_BEYOND_ENV: Record<string, string[]> = {
+  'lambdas/influx-setup/handler.ts': ['secretsmanager'],
+  // FINE_TUNE_TARGETS names the bucket the readings go to and the SageMaker jobs it starts.
+  'lambdas/fine-tune/start.ts': ['s3', 'sagemaker.api'],
+};
 
 function servicesCalled(entry: string, env: Env): string[] {
   const services = Object.keys(env).flatMap((name) => {

@@ -137,6 +137,7 @@ export function deployedEnvironment(deployment: Deployment, constructPath: strin
 /** The VPC endpoint service an IAM action's calls go to (`sagemaker:InvokeEndpoint` to SageMaker Runtime). */
 function endpointServiceOf(action: string): string {
   if (action === 'sagemaker:InvokeEndpoint') return 'sagemaker.runtime';
+  if (action.startsWith('sagemaker:')) return 'sagemaker.api';
   return action.split(':')[0] ?? action;
 }
 
@@ -151,7 +152,10 @@ export function servicesWithoutEndpoint(
 ): string[] {
   if (!deployed.inVpc) return [];
   const endpoints = vpcEndpointServices(deployment);
-  return [...new Set(requests.map((r) => endpointServiceOf(r.action)))]
+  // iam:PassRole is authorized inside the call that passes the role, not called over the network.
+  return [
+    ...new Set(requests.filter((r) => r.action !== 'iam:PassRole').map((r) => endpointServiceOf(r.action))),
+  ]
     .filter((s) => !endpoints.has(s))
     .sort();
 }

@@ -157,6 +157,33 @@ const REQUESTS: Record<string, (input: Input) => IamRequest[]> = {
   UpdateModelPackageCommand: (i) => [
     { action: 'sagemaker:UpdateModelPackage', resource: text(i, 'ModelPackageArn') },
   ],
+  // SageMaker's listings take no resource: IAM authorizes them on "*".
+  ListTrainingJobsCommand: () => [{ action: 'sagemaker:ListTrainingJobs', resource: '*' }],
+  ListModelPackagesCommand: () => [{ action: 'sagemaker:ListModelPackages', resource: '*' }],
+  DescribeModelCommand: (i) => [
+    { action: 'sagemaker:DescribeModel', resource: sagemaker('model', text(i, 'ModelName')) },
+  ],
+  CreateTrainingJobCommand: (i) => [
+    {
+      action: 'sagemaker:CreateTrainingJob',
+      resource: sagemaker('training-job', text(i, 'TrainingJobName')),
+    },
+    { action: 'iam:PassRole', resource: text(i, 'RoleArn') },
+  ],
+  DescribeTrainingJobCommand: (i) => [
+    {
+      action: 'sagemaker:DescribeTrainingJob',
+      resource: sagemaker('training-job', text(i, 'TrainingJobName')),
+    },
+  ],
+  // A new version is authorized as model-package/<group>/<version>, its approval status as a condition key.
+  CreateModelPackageCommand: (i) => [
+    {
+      action: 'sagemaker:CreateModelPackage',
+      resource: sagemaker('model-package', `${text(i, 'ModelPackageGroupName')}/1`),
+      context: { 'sagemaker:ModelApprovalStatus': text(i, 'ModelApprovalStatus') },
+    },
+  ],
 };
 
 /** What every client mock answers to: its recorded calls. */
