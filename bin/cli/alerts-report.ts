@@ -1,11 +1,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import {
-  alarmPerformance,
-  CHATTER,
-  ISA_18_2_TARGETS,
-  type AlarmPerformance,
-} from '../../core/alerts/alarm-performance.ts';
+import { alarmMeasures } from '../../core/alerts/alarm-measures.ts';
+import { alarmPerformance, CHATTER, type AlarmPerformance } from '../../core/alerts/alarm-performance.ts';
 import type { Alert } from '../../core/alerts/lifecycle.ts';
 import { callRuntime } from '../../local/http/runtime-client.ts';
 import { dataDirOption, positiveNumber } from './options.ts';
@@ -15,56 +11,17 @@ import { printTable } from './output.ts';
 const MAX_LISTED = 1000;
 const MAX_HOURS = 24 * 31;
 
-const fixed = (value: number, digits = 2) => value.toFixed(digits);
 const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
 
 /** The report as tables: the figures against the targets, then the sources behind them. */
 function printReport(report: AlarmPerformance): void {
-  const t = ISA_18_2_TARGETS;
   printTable(
     ['measure', 'value', 'ISA-18.2 target per position'],
-    [
-      {
-        measure: 'alerts notified (digest apart)',
-        value: `${report.alerts} (${report.digest} digest)`,
-        'ISA-18.2 target per position': '',
-      },
-      {
-        measure: 'per position per day',
-        value: fixed(report.perPositionPerDay, 1),
-        'ISA-18.2 target per position': `~${t.perDay.acceptable}, at most ${t.perDay.manageable}`,
-      },
-      {
-        measure: 'per position per 10 minutes, average',
-        value: fixed(report.perPositionPerTenMinutes),
-        'ISA-18.2 target per position': `~${t.perTenMinutes.acceptable}, at most ${t.perTenMinutes.manageable}`,
-      },
-      {
-        measure: 'busiest 10 minutes',
-        value: fixed(report.peakTenMinutes, 0),
-        'ISA-18.2 target per position': `under ${t.floodAlerts}`,
-      },
-      {
-        measure: `time in flood (${t.floodAlerts}+ in 10 minutes)`,
-        value: percent(report.floodShare),
-        'ISA-18.2 target per position': `under ${percent(t.floodShare)}`,
-      },
-      {
-        measure: 'share of the 10 worst sources',
-        value: percent(report.topTenShare),
-        'ISA-18.2 target per position': `under ${percent(t.topTenShare)} (with many sources)`,
-      },
-      {
-        measure: `chattering sources (${CHATTER.count}+ in a minute)`,
-        value: String(report.chattering.length),
-        'ISA-18.2 target per position': '0',
-      },
-      {
-        measure: 'stale (open over a day)',
-        value: String(report.stale.length),
-        'ISA-18.2 target per position': `under ${t.staleMax}`,
-      },
-    ],
+    alarmMeasures(report).map((m) => ({
+      measure: m.measure,
+      value: m.value,
+      'ISA-18.2 target per position': m.target,
+    })),
   );
   if (report.badActors.length > 0) {
     console.log('bad actors: the sources making most of the load');

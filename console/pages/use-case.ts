@@ -4,6 +4,7 @@ import { api } from '../api.ts';
 import { loadChart } from '../charts.ts';
 import { h, label, number } from '../dom.ts';
 import type { Page } from '../page.ts';
+import { alarmLoadSection } from './alarm-load.ts';
 
 /** What the use case promised (its KPIs) and what its alerts cost operators and how far they trust them. */
 export function useCasePage(useCase: string): Page {
@@ -56,6 +57,7 @@ export function useCasePage(useCase: string): Page {
             : 'No false positives in this window.',
         ),
         loadChart(s.alertLoad),
+        alarmLoadSection(s.alarmLoad, useCase),
         h('h2', {}, 'KPIs'),
         h('div', { className: 'kpis' }, ...s.kpis.map(kpiCard)),
       );

@@ -1,3 +1,5 @@
+import { alarmMeasures, type AlarmMeasure } from '../alerts/alarm-measures.ts';
+import { alarmPerformance, type AlarmPerformance, type SourceLoad } from '../alerts/alarm-performance.ts';
 import type { Alert } from '../alerts/lifecycle.ts';
 import { numberOrNull } from '../stores/cell-values.ts';
 import { groupOf } from '../alerts/policy.ts';
@@ -158,6 +160,28 @@ export interface UseCaseSummary {
     readonly falsePositiveShare: number | null;
     readonly byReason: Readonly<Record<string, number>>;
   };
+  /** The last day's alarm load for one operator position, as ISA-18.2 reads it. */
+  readonly alarmLoad: AlarmLoad;
+}
+
+export interface AlarmLoad {
+  readonly hours: number;
+  readonly measures: readonly AlarmMeasure[];
+  readonly badActors: readonly SourceLoad[];
+  readonly chattering: AlarmPerformance['chattering'];
+  readonly stale: readonly Pick<Alert, 'id' | 'deviceId' | 'status' | 'openedAt'>[];
+}
+
+/** The alarm figures of the alerts opened in the last `hours` before `now` (one position). */
+export function alarmLoad(alerts: readonly Alert[], now: number, hours = 24): AlarmLoad {
+  const report = alarmPerformance(alerts, { from: now - hours * 3_600_000, to: now + 1 });
+  return {
+    hours,
+    measures: alarmMeasures(report),
+    badActors: report.badActors,
+    chattering: report.chattering,
+    stale: report.stale.map(({ id, deviceId, status, openedAt }) => ({ id, deviceId, status, openedAt })),
+  };
 }
 
 /**
@@ -250,6 +274,7 @@ export function useCaseSummary(
       falsePositiveShare: answered > 0 ? round(falsePositives.length / answered) : null,
       byReason,
     },
+    alarmLoad: alarmLoad(alerts, now),
   };
 }
 

@@ -175,6 +175,13 @@ describe('operator console, end to end in a real browser', () => {
         const card = page.locator('article.kpi[data-kpi="unplanned-downtime"] .kpi-now');
         expect(await card.getAttribute('data-status')).toBe('too little data');
         expect(await card.textContent()).toContain('too little data (0 of 7 full days)');
+        // The day's alarm load against ISA-18.2, with the device whose alert it was as a bad actor.
+        const measures = page.locator('table[data-table="alarm-measures"] tbody tr');
+        expect(await measures.count()).toBe(8);
+        expect(await page.locator('.alarm-status[data-met="false"]').count()).toBe(0);
+        expect(
+          await page.locator('table[data-table="bad-actors"] td[data-label="Device"]').allTextContents(),
+        ).toContain(DEVICE);
       }
       if (name === 'device') {
         // The score and each of the manifest's eight sensors, drawn from the store.
