@@ -5,6 +5,7 @@ import { loadChart } from '../charts.ts';
 import { h, label, number } from '../dom.ts';
 import type { Page } from '../page.ts';
 import { alarmLoadSection } from './alarm-load.ts';
+import { modelVersionsSection } from './model-versions.ts';
 
 /** What the use case promised (its KPIs) and what its alerts cost operators and how far they trust them. */
 export function useCasePage(useCase: string): Page {
@@ -60,6 +61,7 @@ export function useCasePage(useCase: string): Page {
         alarmLoadSection(s.alarmLoad, useCase),
         h('h2', {}, 'KPIs'),
         h('div', { className: 'kpis' }, ...s.kpis.map(kpiCard)),
+        ...[modelVersionsSection(s.models)].filter((section) => section !== null),
       );
     },
   };

@@ -38,6 +38,8 @@ const MAX_DEVICE_MINUTES = 7 * 24 * 60;
 const MAX_SUMMARY_DAYS = 90;
 /** How far back the device page lists the drift checks' findings. */
 const FINDINGS_DAYS = 7;
+/** The newest model versions the use-case page lists. */
+const MODEL_VERSIONS_SHOWN = 5;
 /**
  * The operators' API, the same behind the local runtime and the cloud's HTTP API: reads for the
  * console and the CLI, and typed decisions each recorded with who made them. Answers undefined for
@@ -198,7 +200,7 @@ export class OperatorApi {
 
   private async useCase(manifest: UseCaseManifest, days: number) {
     const now = this.deps.clock.now();
-    const [alerts, baselines, activity, kept] = await Promise.all([
+    const [alerts, baselines, activity, kept, models] = await Promise.all([
       this.deps.alertStore.listAlerts({
         useCase: manifest.id,
         since: now - days * 24 * 3600_000,
@@ -207,9 +209,10 @@ export class OperatorApi {
       this.deps.baselines.list(manifest.id),
       this.deps.reads.activity(manifest.id),
       this.deps.kpis?.since(manifest.id, now - (days + 1) * 24 * 3600_000) ?? [],
+      this.deps.models?.list(manifest.id, MODEL_VERSIONS_SHOWN) ?? null,
     ]);
     const devices = new Set([...baselines.map((b) => b.deviceId), ...activity.map((a) => a.deviceId)]);
-    return useCaseSummary(manifest, alerts, devices.size, now, days, kept);
+    return { ...useCaseSummary(manifest, alerts, devices.size, now, days, kept), models };
   }
 
   private async device(manifest: UseCaseManifest, deviceId: string) {

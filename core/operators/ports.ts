@@ -61,3 +61,24 @@ export interface OperatorReads {
 export function healthSnapshotPartition(useCase: string): string {
   return `HEALTH#${useCase}`;
 }
+
+/** One version of a use case's model as people see it: what it is, who made it, how it compares. */
+export interface ModelVersionView {
+  readonly version: string;
+  /** `live` locally for the version that scores now; otherwise the registry's status. */
+  readonly status: string;
+  /** Who trained or registered it, in words (`aiot-pipeline (system)`, an IAM identity). */
+  readonly trainedBy: string;
+  readonly trainedAt: number | null;
+  /** Why and from what: the training data locally, the version's description in the cloud. */
+  readonly about: string;
+  /** The comparison with the live model it came with (core/model/fine-tune-candidate.ts). */
+  readonly metrics: Readonly<Record<string, string | number>>;
+  /** That comparison in words (core/model/comparison-summary.ts); null without one. */
+  readonly comparison: string | null;
+}
+
+/** A use case's model versions, newest first: the local registry, or SageMaker's Model Registry. */
+export interface ModelVersions {
+  list(useCase: string, limit: number): Promise<ModelVersionView[]>;
+}

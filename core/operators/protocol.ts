@@ -15,7 +15,7 @@ import type { Clock } from '../ingest/ports.ts';
 import type { KeptKpiDays } from '../kpi/schedule.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import { PermissionDenied, permissionsOf, type Actor } from './actor.ts';
-import type { OperatorReads } from './ports.ts';
+import type { ModelVersions, OperatorReads } from './ports.ts';
 
 /*
  * The operators' API as a protocol, whatever carries it (the local runtime's HTTP, API Gateway):
@@ -38,6 +38,8 @@ export interface OperatorApiDeps {
   readonly audit: AuditTrail;
   /** The KPI days the schedule kept, for the use-case page. @default none: no KPI values shown */
   readonly kpis?: KeptKpiDays;
+  /** The model versions and candidates, for the use-case page. @default none: no versions shown */
+  readonly models?: ModelVersions;
 }
 
 export interface OperatorRequest {

@@ -8,7 +8,7 @@ import type { BaselineState } from '../baseline/ports.ts';
 import { kpiStanding, targetRange, type KpiStanding } from '../kpi/report.ts';
 import type { KpiDay } from '../kpi/kpi.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
-import type { DeviceActivity, EdgeHealthSnapshot, SensorColumn, Series } from './ports.ts';
+import type { DeviceActivity, EdgeHealthSnapshot, ModelVersionView, SensorColumn, Series } from './ports.ts';
 
 const DAY_MS = 24 * 3600_000;
 /** A device is online when it was heard from within this many heartbeats (and at least 2 minutes). */
@@ -162,6 +162,8 @@ export interface UseCaseSummary {
   };
   /** The last day's alarm load for one operator position, as ISA-18.2 reads it. */
   readonly alarmLoad: AlarmLoad;
+  /** The newest model versions, candidates among them; null where the API has no registry to read. */
+  readonly models: readonly ModelVersionView[] | null;
 }
 
 export interface AlarmLoad {
@@ -275,6 +277,7 @@ export function useCaseSummary(
       byReason,
     },
     alarmLoad: alarmLoad(alerts, now),
+    models: null,
   };
 }
 

@@ -1,7 +1,9 @@
 import { EventBridgeAuditTrail } from '../adapters/eventbridge-audit-trail.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -18,6 +20,7 @@ import { AwsAlertNotifier, NOTIFIED_BY_NOTIFY_FUNCTION } from '../adapters/aws-a
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
 import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
+import { SageMakerModelVersions } from '../adapters/sagemaker-model-versions.ts';
 import { deploymentFromEnv } from '../shared/deployment.ts';
 import { operatorReadsFromEnv } from '../shared/telemetry-backend.ts';
 import { bundledEnv, requireEnv } from '../shared/env.ts';
@@ -139,7 +142,20 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
     audit: new EventBridgeAuditTrail(new EventBridgeClient({}), requireEnv('EVENT_BUS_NAME', env)),
     // The days the KPI function keeps, for the use-case page (the OperatorConsole construct's kpiTable).
     ...(env.KPI_TABLE ? { kpis: new DynamoDbKpiDays(documents, env.KPI_TABLE) } : {}),
+    // Each use case's model package group, once it has a model (the use-case page lists its versions).
+    ...(env.MODEL_PACKAGE_GROUPS
+      ? {
+          models: new SageMakerModelVersions(
+            new SageMakerClient({}),
+            modelPackageGroups(env.MODEL_PACKAGE_GROUPS),
+          ),
+        }
+      : {}),
   });
+}
+
+function modelPackageGroups(json: string): Map<string, string> {
+  return new Map(Object.entries(z.record(z.string(), z.string().min(1)).parse(JSON.parse(json))));
 }
 
 let handlerInstance: ReturnType<typeof createConsoleHandler> | undefined;

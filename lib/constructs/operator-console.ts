@@ -1,6 +1,8 @@
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import * as path from 'node:path';
-import { CfnOutput, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -17,7 +19,9 @@ import { ROLE_GROUPS } from '../../core/operators/actor.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { compiledUseCases } from '../use-case-config.ts';
 import type { TelemetryReads } from '../telemetry-store.ts';
+import { sagemakerArn } from '../grants.ts';
 import type { Alerting } from './alerting.ts';
+import type { InferenceEndpoint } from './inference-endpoint.ts';
 import { API_PATH, consoleDistribution, consoleSiteBucket, deployConsoleSite } from './console-site.ts';
 
 const HANDLER_ENTRY = path.join(import.meta.dirname, '..', '..', 'lambdas', 'console', 'handler.ts');
@@ -46,6 +50,12 @@ export interface OperatorConsoleProps {
    * @default - the use-case page shows each KPI's baseline and target, no values
    */
   readonly kpiTable?: dynamodb.ITable;
+  /**
+   * Each use case's inference endpoint, by use case id: the use-case page lists the versions in the
+   * model package group of those with a deployed model.
+   * @default - no model versions on the use-case page
+   */
+  readonly endpoints?: ReadonlyMap<string, InferenceEndpoint>;
   /** Where the site bucket's server access logs and CloudFront's standard logs go (ACLs enabled). */
   readonly accessLogsBucket: s3.IBucket;
   /**
@@ -178,6 +188,7 @@ export class OperatorConsole extends Construct {
   }
 
   private createFunction(props: OperatorConsoleProps): nodejs.NodejsFunction {
+    const deployed = [...(props.endpoints ?? [])].filter(([, e]) => e.endpoint);
     const { fn, role } = serviceFunction(this, {
       prefix: 'Api',
       entry: HANDLER_ENTRY,
@@ -191,6 +202,13 @@ export class OperatorConsole extends Construct {
         EVENT_BUS_NAME: props.alerting.bus.eventBusName,
         ...props.telemetry.readerEnvironment,
         ...(props.kpiTable ? { KPI_TABLE: props.kpiTable.tableName } : {}),
+        ...(deployed.length > 0
+          ? {
+              MODEL_PACKAGE_GROUPS: Stack.of(this).toJsonString(
+                Object.fromEntries(deployed.map(([useCase, e]) => [useCase, e.modelPackageGroupName])),
+              ),
+            }
+          : {}),
         POWERTOOLS_SERVICE_NAME: 'operator-console',
       },
       define: compiledUseCases(props.useCases, props.contracts),
@@ -201,6 +219,7 @@ export class OperatorConsole extends Construct {
     // The use-case page queries one use case's days: no scans, no writes.
     props.kpiTable?.grant(role, 'dynamodb:Query');
     props.kpiTable?.encryptionKey?.grantDecrypt(role);
+    if (deployed.length > 0) grantRegistryReads(role, deployed, props.telemetry);
     return fn;
   }
 
@@ -239,4 +258,33 @@ function validate(props: OperatorConsoleProps): void {
   ) {
     throw new Error(`sessionLength must be from 1 hour to 30 days, got ${session.toHumanString()}`);
   }
+}
+
+/** The use-case page lists each deployed use case's model versions: reads of their groups only. */
+function grantRegistryReads(
+  role: iam.Role,
+  deployed: readonly (readonly [string, InferenceEndpoint])[],
+  telemetry: TelemetryReads,
+): void {
+  // In the store's VPC, SageMaker's API is reached through its endpoint (no NAT).
+  telemetry.reachService?.('SageMakerApi', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API);
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['sagemaker:ListModelPackages'], resources: ['*'] }),
+  );
+  const packages = deployed.map(([, e]) =>
+    sagemakerArn(role, 'model-package', `${e.modelPackageGroupName}/*`),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['sagemaker:DescribeModelPackage'], resources: packages }),
+  );
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ListModelPackages takes no resource; the function lists the groups of its use cases only.',
+    },
+    ...deployed.map(([useCase, e]) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/${e.modelPackageGroupName.toLowerCase()}/*]`,
+      reason: `Versions of ${useCase}'s model package group are numbered by the registry.`,
+    })),
+  );
 }

@@ -153,6 +153,7 @@ export class PipelineStack extends Stack {
       alerting: this.alerting,
       telemetry,
       kpiTable: this.kpis.table,
+      endpoints: this.inference,
       accessLogsBucket: accessLogs,
     });
     this.modelDeployment = this.createModelDeployment();

@@ -18,6 +18,7 @@ import { ingestDependencies } from '../ingest/ingest-dependencies.ts';
 import { LocalIngestQueue } from '../ingest/ingest-queue.ts';
 import { LocalDriftSchedule } from '../schedules/drift-schedule.ts';
 import { LocalKpiSchedule } from '../schedules/kpi-schedule.ts';
+import { LocalModelVersions } from '../scoring/model-versions.ts';
 import { LocalFineTuner } from '../scoring/fine-tuner.ts';
 import { startScoring, type LocalScoringSetups } from '../scoring/scoring-setup.ts';
 import { DuckDbDriftStore } from '../store/drift-store.ts';
@@ -94,6 +95,7 @@ export async function openServices(
         newId: randomUUID,
         audit,
         kpis,
+        models: new LocalModelVersions(dataDir),
       })
     : undefined;
   const replay = (filter: ReplayFilter) => replayOf(options, store, ledger, filter);

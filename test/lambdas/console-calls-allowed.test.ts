@@ -3,6 +3,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { QueryCommand as TimestreamQuery, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DescribeModelPackageCommand,
+  ListModelPackagesCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { OPERATOR_ROUTES } from '../../core/operators/protocol.ts';
@@ -32,6 +37,7 @@ import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-chec
 const timestream = mockClient(TimestreamQueryClient);
 const events = mockClient(EventBridgeClient);
 const secrets = mockClient(SecretsManagerClient);
+const sagemaker = mockClient(SageMakerClient);
 let influx: InfluxServer;
 
 const OPERATOR = { username: 'olu', 'cognito:groups': '[operators]' };
@@ -119,11 +125,29 @@ beforeAll(async () => {
   timestream.on(TimestreamQuery).resolves({ ColumnInfo: [], Rows: [] });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
   secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: 'token' }) });
+  // The use-case page lists the model's versions: one candidate a fine-tuning job registered.
+  sagemaker.on(ListModelPackagesCommand).callsFake((input: { ModelPackageGroupName: string }) => ({
+    ModelPackageSummaryList: [
+      {
+        ModelPackageArn: `arn:aws:sagemaker:us-east-1:123456789012:model-package/${input.ModelPackageGroupName.toLowerCase()}/2`,
+        ModelPackageVersion: 2,
+        ModelPackageStatus: 'Completed',
+        ModelApprovalStatus: 'PendingManualApproval',
+        CreationTime: new Date(),
+      },
+    ],
+  }));
+  sagemaker.on(DescribeModelPackageCommand).resolves({
+    ModelPackageVersion: 2,
+    ModelApprovalStatus: 'PendingManualApproval',
+    ModelPackageDescription: 'fine-tuned by itself after 3 false-positive verdicts since the last candidate',
+    CustomerMetadataProperties: { normal_flagged_share: '0.01', live_normal_flagged_share: '0.4' },
+  });
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  for (const mock of [timestream, events, secrets]) mock.restore();
+  for (const mock of [timestream, events, secrets, sagemaker]) mock.restore();
   await influx.stop();
 });
 
@@ -138,7 +162,7 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
     beforeAll(async () => {
       ({ deployed, dynamo } = await deploymentOf(deployment));
       vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
-      for (const mock of [timestream, events, secrets]) mock.resetHistory();
+      for (const mock of [timestream, events, secrets, sagemaker]) mock.resetHistory();
       clearCaches();
       sent = vi.spyOn(DynamoDBDocumentClient.prototype, 'send');
     });
@@ -153,6 +177,7 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
       const handler = createConsoleHandler(consoleApiFromEnv(onInfluxServer(deployed.env, influx)));
 
       const answers = [];
+      let useCasePage: { models?: { status: string; metrics: Record<string, string> }[] } = {};
       for (const [route, claims, path, body] of WALK) {
         const response = await handler(
           httpApiRequest(route.split(' ')[0] ?? '', path, claims, body ? { body: JSON.stringify(body) } : {}),
@@ -160,11 +185,18 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
         const status = response.statusCode ?? 0;
         const done = status >= 200 && status < 300;
         answers.push([route, done ? 'done' : `${status} ${response.body ?? ''}`]);
+        if (route === 'GET /use-cases/<use case>')
+          useCasePage = JSON.parse(response.body ?? '{}') as typeof useCasePage;
       }
 
       expect(answers).toEqual(WALK.map(([route]) => [route, 'done']));
+      // The use-case page lists the pending candidate with the comparison it was registered with.
+      expect(useCasePage.models?.[0]).toMatchObject({
+        status: 'pending',
+        metrics: { live_normal_flagged_share: '0.4' },
+      });
       const dynamodb = { calls: () => sent.mock.calls.map((args) => ({ args })) };
-      const requests = iamRequestsOf([dynamodb, timestream, events, secrets]);
+      const requests = iamRequestsOf([dynamodb, timestream, events, secrets, sagemaker]);
       expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
       expect(unusedGrants(deployed.policies, requests)).toEqual([]);
       expect(servicesWithoutEndpoint(deployment, deployed, requests)).toEqual([]);

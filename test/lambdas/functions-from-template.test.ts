@@ -59,6 +59,7 @@ const SERVICE_OF: [RegExp, string][] = [
   [/_SECRET$/, 'secretsmanager'],
   [/_BUCKET$/, 's3'],
   [/^ENDPOINT_NAME$|^MODEL_ENDPOINTS$/, 'sagemaker.runtime'],
+  [/^MODEL_PACKAGE_GROUPS$/, 'sagemaker.api'],
 ];
 const AWS_LOOKING = /_(TABLE|QUEUE_URL|TOPIC_ARN|TOPICS|BUS_NAME|SECRET|BUCKETS?|ARN|ENDPOINTS?|STREAM)$/;
 /**

@@ -182,6 +182,10 @@ describe('operator console, end to end in a real browser', () => {
         expect(
           await page.locator('table[data-table="bad-actors"] td[data-label="Device"]').allTextContents(),
         ).toContain(DEVICE);
+        // The model versions: the one npm start trained is live.
+        expect(await page.locator('table[data-table="model-versions"] tr[data-status="live"]').count()).toBe(
+          1,
+        );
       }
       if (name === 'device') {
         // The score and each of the manifest's eight sensors, drawn from the store.

@@ -83,6 +83,13 @@ describe('fine-tuning started by a false positive', () => {
     });
     // The window the operator judged normal: the live model flagged it, which is why it was asked.
     expect(candidate.metrics.liveNormalFlaggedShare).toBeGreaterThan(0);
+    // The console's use-case page lists it, pending, with its comparison in words.
+    const page = await callRuntime<{
+      models: { version: string; status: string; comparison: string | null }[];
+    }>(dataDir, 'GET', `/use-cases/${USE_CASE}`);
+    expect(page.models[0]).toMatchObject({ version: candidate.version, status: 'pending' });
+    expect(page.models[0]?.comparison).toMatch(/^held-out normal windows flagged: live \d/);
+    expect(page.models.find((m) => m.version === live)?.status).toBe('live');
     const registry = await registryOf();
     expect(registry.live).toBe(live);
     expect(runtime.scoringOf(USE_CASE)?.model.modelVersion).toBe(live);
