@@ -64,6 +64,7 @@ export const CONTROL_TOWER_EXCEPTIONS: readonly ControlTowerException[] = [
     resources: [
       'Alerting/NotifyFunction/Resource',
       'ModelDeployment/Function/Resource',
+      'ModelFineTuning/RegisterFunction/Resource',
       'ModelEndpointProvider/*Function/Resource',
       'ModelEndpointProvider/Provider/framework-*/Resource',
       'Provisioning/HookFunction/Resource',
@@ -85,9 +86,10 @@ export const CONTROL_TOWER_EXCEPTIONS: readonly ControlTowerException[] = [
       'Drift/Function/Resource',
       'Kpis/Function/Resource',
       'Console/ApiFunction/Resource',
+      'ModelFineTuning/StartFunction/Resource',
     ],
     reason:
-      "Functions that only call AWS APIs (alert notifications, model deployment and the endpoint's custom resource, fleet provisioning, the page upload, CDK's own helpers) run outside a VPC: one would add endpoints and cost for nothing. With the InfluxDB store, the functions that reach it run in its VPC; with LiveAnalytics there is no VPC.",
+      "Functions that only call AWS APIs (alert notifications, model deployment, the registration of fine-tuned candidates and the endpoint's custom resource, fleet provisioning, the page upload, CDK's own helpers) run outside a VPC: one would add endpoints and cost for nothing. With the InfluxDB store, the functions that reach it run in its VPC; with LiveAnalytics there is no VPC.",
   },
   {
     control: 'ct-stepfunctions-pr-2',

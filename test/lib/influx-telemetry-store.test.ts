@@ -131,15 +131,16 @@ describe('InfluxTelemetryStore, the default store', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::EC2::Subnet', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
-    // No SNS: no function in the VPC publishes (the notify function, outside it, does).
-    for (const service of ['secretsmanager', 'events', 'sqs', 'sagemaker.runtime']) {
+    // No SNS: no function in the VPC publishes (the notify function, outside it, does). SageMaker's
+    // API: with a deployed model, the console lists its versions and fine-tuning starts jobs.
+    for (const service of ['secretsmanager', 'events', 'sqs', 'sagemaker.runtime', 'sagemaker.api']) {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
         ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([`.${service}`])]) }),
         VpcEndpointType: 'Interface',
         PrivateDnsEnabled: true,
       });
     }
-    template.resourceCountIs('AWS::EC2::VPCEndpoint', 6);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 7);
     const endpointIngress = Object.values(
       template.findResources('AWS::EC2::SecurityGroup', {
         Properties: { GroupDescription: Match.stringLikeRegexp('/Vpc/') },
