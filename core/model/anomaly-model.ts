@@ -288,6 +288,7 @@ export function scoreAgainst(
   owner: string,
   widen?: (row: number, sensor: number) => number,
   grossDeviation = 0,
+  grossWiden?: (row: number) => number,
 ): ScoredReading[] {
   const indices = trackedColumns(fit, table, owner);
   validateTable(table, 'readings');
@@ -295,7 +296,7 @@ export function scoreAgainst(
   const names = [...fit.tracked.map((t) => t.sensor), ...gross.map((g) => g.sensor)];
   const contributions = table.rows.map((row, i) => [
     ...contributionsOf(standardize(fit.tracked, indices, row, widen, i), fit.precision),
-    ...grossTerms(gross, row, grossDeviation),
+    ...grossTerms(gross, row, grossDeviation, grossWiden ? grossWiden(i) : 1),
   ]);
   return causalMovingMean(contributions, smoothingWindow).map((smoothed, i) => {
     const score = smoothed.reduce((a, b) => a + b, 0);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { growthAt } from './ageing.ts';
+import { slowWandering } from './gross-deviation.ts';
 import {
   fitNormal,
   scoreAgainst,
@@ -125,5 +126,9 @@ export function scoreWithBaseline(
     `the baseline of model ${model.modelVersion}`,
     widening(model, baseline, ageSeconds),
     model.params.grossDeviation,
+    // A device's own slow levels wander from what its calibration saw; the fleet's normal does not age.
+    baseline.fleet
+      ? undefined
+      : (row) => slowWandering(ageSeconds[row] ?? 0, baseline.rows * model.params.samplingSeconds),
   );
 }

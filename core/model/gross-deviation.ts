@@ -32,10 +32,29 @@ export function grossColumns(slow: readonly SlowLevel[], table: SensorTable, lim
   });
 }
 
-/** Each column's term for one reading: the squared excess beyond `limit` spreads, else 0. */
-export function grossTerms(columns: readonly GrossColumn[], row: readonly number[], limit: number): number[] {
+/**
+ * Each column's term for one reading: the squared excess beyond `limit` spreads, else 0. `widen`
+ * scales the spreads (a baseline's age: ./device-baseline.ts), 1 when omitted.
+ */
+export function grossTerms(
+  columns: readonly GrossColumn[],
+  row: readonly number[],
+  limit: number,
+  widen = 1,
+): number[] {
   return columns.map((column) => {
-    const z = Math.abs((row[column.index] ?? column.mean) - column.mean) / column.scale;
+    const z = Math.abs((row[column.index] ?? column.mean) - column.mean) / (column.scale * widen);
     return z > limit ? (z - limit) ** 2 : 0;
   });
+}
+
+/**
+ * How much wider a slow signal's spread is `ageSeconds` after a calibration that spanned
+ * `spanSeconds`: a signal too slow to have a normal level wanders, and a wander's reach grows with
+ * the square root of time (a random walk's), so the spread measured over the calibration is
+ * scaled by √(1 + age / span). Without it, a process temperature that wanders a fraction of a
+ * degree a day pages after two days on a baseline calibrated in 15 minutes.
+ */
+export function slowWandering(ageSeconds: number, spanSeconds: number): number {
+  return spanSeconds > 0 ? Math.sqrt(1 + Math.max(0, ageSeconds) / spanSeconds) : 1;
 }

@@ -14,11 +14,14 @@ const HOUR_MS = 3600_000;
 const TRAINING_DEVICES = 4;
 const CHECK_DEVICES = 2;
 /**
- * Readings a training device sends at least: for the pumps an hour at 1 Hz, long enough for the
- * ageing profile to see a baseline age. A use case with daily or weekly cycles is trained over a
- * whole cycle.
+ * Readings a training device sends at least: for the pumps 12 hours at 1 Hz. The ageing profile
+ * learns from them how far each signal moves from a baseline as it ages, and extrapolates beyond;
+ * learned over one hour (as until 2026-12-07), it took the flow's bounded wander for growth and
+ * widened day-old baselines so far that three days of pumps caught their faults by chance
+ * (docs/benchmarks.md, "The pumps"). A use case with daily or weekly cycles is trained over
+ * a whole cycle.
  */
-const MIN_TRAINING_READINGS = 3600;
+const MIN_TRAINING_READINGS = 43_200;
 /** Bounds the training of a fast use case with a weekly cycle (a week at 10 s). */
 const MAX_TRAINING_READINGS = 61_000;
 /** A Monday, 00:00 UTC: the same model from the same manifest, any day it is trained. */

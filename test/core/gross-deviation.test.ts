@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreReadings, trainAnomalyModel } from '../../core/model/anomaly-model.ts';
 import { calibrateBaseline, scoreWithBaseline } from '../../core/model/device-baseline.ts';
+import { slowWandering } from '../../core/model/gross-deviation.ts';
 import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 
 const SENSORS = ['vibration', 'current'];
@@ -52,5 +53,42 @@ describe('gross deviation of the signals left out as slow', () => {
     );
     expect(scored.slice(400, 500).some((r) => r.anomalous)).toBe(false);
     expect(scored.slice(600).every((r) => r.anomalous)).toBe(true);
+  });
+
+  it('GIVEN an old baseline THEN the spread of its slow signals has grown with the square root of its age: a wander that would page a new one does not, a gross change still does', () => {
+    expect(slowWandering(0, 900)).toBe(1);
+    expect(slowWandering(3 * 900, 900)).toBe(2);
+    const model = train(20);
+    const rows = pump(700, 3);
+    const baseline = calibrateBaseline(model, { sensors: SENSORS, rows: rows.slice(0, 400) });
+    const spread = baseline.untracked[0]?.scale ?? 0;
+    // The vibration 40 spreads off its calibrated level: past the check's 20 at once, inside it two days on.
+    const moved = rows.map((row, i) =>
+      i >= 500 ? [(baseline.untracked[0]?.mean ?? 0) + 40 * spread, row[1] ?? 0] : row,
+    );
+    const scoreAt = (ageSeconds: number) =>
+      scoreWithBaseline(
+        model,
+        baseline,
+        { sensors: SENSORS, rows: moved },
+        moved.map(() => ageSeconds),
+      ).slice(600);
+
+    expect(scoreAt(0).every((r) => r.anomalous)).toBe(true);
+    expect(scoreAt(2 * 86_400).some((r) => r.anomalous)).toBe(false);
+    // A hundred times further is gross at any age a baseline reaches.
+    const far = rows.map((row, i) =>
+      i >= 500 ? [(baseline.untracked[0]?.mean ?? 0) + 4000 * spread, row[1] ?? 0] : row,
+    );
+    expect(
+      scoreWithBaseline(
+        model,
+        baseline,
+        { sensors: SENSORS, rows: far },
+        far.map(() => 2 * 86_400),
+      )
+        .slice(600)
+        .every((r) => r.anomalous),
+    ).toBe(true);
   });
 });
