@@ -1,3 +1,5 @@
+import * as net from 'node:net';
+import { listen } from '../http/listen.ts';
 /**
  * Every port the local runtime opens, in one place: what listens there, the flag that moves it,
  * and its default. A new listener is added here or nowhere, so two of them can never share a
@@ -101,4 +103,22 @@ export function planPorts(choice: PortChoice, modelUseCases: readonly string[]):
     taken.set(planned.port, planned);
   }
   return { mqtt, api, console: consolePort, models, all };
+}
+
+/**
+ * Fails at once, naming the flag to change, when a fixed port of the plan is taken: before the
+ * runtime trains its models (seconds to minutes), not after. The listeners still report a port
+ * taken in between.
+ */
+export async function assertPortsFree(plan: PortPlan, host: string): Promise<void> {
+  for (const planned of plan.all) {
+    if (planned.port === 0) continue;
+    const probe = net.createServer();
+    await listen(probe, planned.port, host, LISTENERS[planned.listener].flag);
+    await new Promise<void>((resolve) => {
+      probe.close(() => {
+        resolve();
+      });
+    });
+  }
 }

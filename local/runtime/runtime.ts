@@ -13,7 +13,7 @@ import { DuckDbStore } from '../store/duckdb-store.ts';
 import { DATABASE_FILE, readRuntimeFile, removeRuntimeFile, writeRuntimeFile } from './data-dir.ts';
 import { startListeners, type Listeners } from './listeners.ts';
 import type { LocalRuntimeOptions, RuntimeCounters } from './options.ts';
-import { planPorts, type PortPlan } from './ports.ts';
+import { assertPortsFree, planPorts, type PortPlan } from './ports.ts';
 import { RefusalLog } from './refusal-log.ts';
 import { createIngestQueue, openServices } from './services.ts';
 
@@ -137,6 +137,7 @@ export class LocalRuntime {
       } as const,
       options.useCases.filter((useCase) => useCase.model).map((useCase) => useCase.id),
     );
+    await assertPortsFree(ports, options.host ?? '127.0.0.1');
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
     const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE), {
       measureColumns: options.contracts.measureColumns().map((m) => m.column),
