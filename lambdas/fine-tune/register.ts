@@ -15,7 +15,7 @@ import {
 } from '../adapters/sagemaker-fine-tune.ts';
 import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
-import { fineTuneTargetsSchema } from './targets.ts';
+import { fineTuneTargetsFromEnv } from './targets.ts';
 
 /** SageMaker's event when a training job changes status (the rule passes only ended fine-tuning jobs). */
 const jobStateChangeSchema = z.object({
@@ -120,9 +120,7 @@ export function fineTuneRegisterDependenciesFromEnv(
 ): FineTuneRegisterDependencies {
   return {
     sagemaker: new SageMakerClient({}),
-    targets: new Map(
-      Object.entries(fineTuneTargetsSchema.parse(JSON.parse(requireEnv('FINE_TUNE_TARGETS', env)))),
-    ),
+    targets: fineTuneTargetsFromEnv(env),
     audit: new EventBridgeAuditTrail(new EventBridgeClient({}), requireEnv('EVENT_BUS_NAME', env)),
     clock: systemClock,
   };

@@ -32,7 +32,7 @@ import { deploymentFromEnv } from '../shared/deployment.ts';
 import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
 import { driftReadsFromEnv } from '../shared/telemetry-backend.ts';
-import { fineTuneTargetsSchema } from './targets.ts';
+import { fineTuneTargetsFromEnv } from './targets.ts';
 
 /** A verdict's audit event from the application's bus, or the hourly schedule's `{useCase}`. */
 const eventSchema = z.union([
@@ -194,9 +194,7 @@ export function fineTuneStartDependenciesFromEnv(
     readsOf,
     manifests: new Map(manifests.map((m) => [m.id, m])),
     contracts,
-    targets: new Map(
-      Object.entries(fineTuneTargetsSchema.parse(JSON.parse(requireEnv('FINE_TUNE_TARGETS', env)))),
-    ),
+    targets: fineTuneTargetsFromEnv(env),
     audit: new EventBridgeAuditTrail(new EventBridgeClient({}), requireEnv('EVENT_BUS_NAME', env)),
     clock: systemClock,
   };

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import type { FineTuneTarget } from '../adapters/sagemaker-fine-tune.ts';
+import { requireEnv } from '../shared/env.ts';
 
 /** FINE_TUNE_TARGETS: each use case's fine-tuning target by use case id (lambdas/adapters/sagemaker-fine-tune.ts). */
-export const fineTuneTargetsSchema = z.record(
+const fineTuneTargetsSchema = z.record(
   z.string(),
   z.strictObject({
     endpointName: z.string().min(1),
@@ -14,3 +16,10 @@ export const fineTuneTargetsSchema = z.record(
     instanceType: z.string().min(1),
   }),
 );
+
+/** The targets both fine-tuning functions are built with, checked as they start. */
+export function fineTuneTargetsFromEnv(env: NodeJS.ProcessEnv): Map<string, FineTuneTarget> {
+  return new Map(
+    Object.entries(fineTuneTargetsSchema.parse(JSON.parse(requireEnv('FINE_TUNE_TARGETS', env)))),
+  );
+}
