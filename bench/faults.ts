@@ -48,8 +48,8 @@ const { values } = parseArgs({
   },
 });
 const devices = Number(values.devices);
-if (!Number.isInteger(devices) || devices < 1 || devices > 50)
-  throw new Error(`--devices must be a whole number from 1 to 50, got "${values.devices}"`);
+if (!Number.isInteger(devices) || devices < 1 || devices > 200)
+  throw new Error(`--devices must be a whole number from 1 to 200, got "${values.devices}"`);
 
 const hours = Number(values.hours);
 const faultAtHour = Number(values['fault-at-hour']);

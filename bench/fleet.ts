@@ -7,9 +7,10 @@
  *   npm run bench:fleet -- --sizes 100,1000 --seconds 60
  *   npm run bench:fleet -- --sizes 100 --seconds 600 --speedup 10 --faulty 0.1
  *
- * Alert load needs hours of each pump's time past its calibration (its first 900 readings raise
- * nothing): `--speedup` runs each device that many times faster than real time, every reading
- * still one device-second after the last, and `--faulty` gives that share of the devices one of
+ * Alert load needs hours of each pump's time past its calibration (its first readings, the
+ * manifest's `alerts.calibrationReadings`, raise nothing): `--speedup` runs each device that many
+ * times faster than real time, every reading still one device-second after the last, and
+ * `--faulty` gives that share of the devices one of
  * the pump faults (bearing wear, cavitation, a clogging inlet) `--fault-after-minutes` after its
  * calibration. Alerts on healthy devices, and on faulty ones before their fault, are the false
  * alert load; alerts after a fault, how many faults were caught and how soon.

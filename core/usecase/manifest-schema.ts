@@ -83,6 +83,7 @@ const modelSchema = z.strictObject({
       thresholdFactor: paramShape.thresholdFactor.unwrap().optional(),
       slowSensorRatio: paramShape.slowSensorRatio.unwrap().optional(),
       samplingSeconds: paramShape.samplingSeconds.unwrap().optional(),
+      baselineThresholdFactor: paramShape.baselineThresholdFactor.unwrap().optional(),
     })
     .optional(),
 });

@@ -7,7 +7,7 @@ import { gaussian, seededRandom } from '../../core/simulation/random.ts';
 import { callRuntime } from '../../local/http/runtime-client.ts';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { aiot, type Run } from '../support/cli.ts';
-import { normal, TestPump, worn } from '../support/pump.ts';
+import { normal, PUMP_CALIBRATION, TestPump, worn } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait.ts';
  * that has stored readings and opened an alert. A README row without a case here fails the test.
  */
 const ROOT = path.join(import.meta.dirname, '..', '..');
-const CALIBRATION = 900;
+const CALIBRATION = PUMP_CALIBRATION;
 
 /** The command cells of the README's CLI table: "aiot alerts list|show|…". */
 function readmeCommands(): string[] {

@@ -86,7 +86,9 @@ describe('Alerting', () => {
       ]),
     );
     expect(variables.INFERENCE_ID).toBe('pump-anomaly');
-    expect(alertPolicySchema.parse(JSON.parse(String(variables.ALERT_POLICY))).calibrationReadings).toBe(900);
+    expect(alertPolicySchema.parse(JSON.parse(String(variables.ALERT_POLICY))).calibrationReadings).toBe(
+      1800,
+    );
 
     const statements = ingestStatements();
     const actionsOf = (statement: Statement) => [statement.Action].flat();

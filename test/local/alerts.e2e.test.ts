@@ -7,7 +7,7 @@ import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { aiot } from '../support/cli.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
-import { normal, TestPump, worn, type Measures } from '../support/pump.ts';
+import { normal, PUMP_CALIBRATION, TestPump, worn, type Measures } from '../support/pump.ts';
 
 let dataDir: string;
 let runtime: LocalRuntime;
@@ -37,10 +37,14 @@ afterAll(() => stopRuntime());
 
 describe('alerts operators trust, end to end', () => {
   it('GIVEN a pump that develops a fault WHEN an operator calls it the new normal THEN exactly one alert opened and the re-baselined pump raises no second one', async () => {
-    // Commissioning: the manifest's 900 readings calibrate the pump's baseline, then 60 normal ones.
-    await publish(960, normal);
+    // Commissioning: the manifest's readings calibrate the pump's baseline, then 60 normal ones.
+    await publish(PUMP_CALIBRATION + 60, normal);
     // Scoring runs behind the paced publishes on a busy machine: a minute, not the default 20 s.
-    await waitFor('the calibration', async () => ((await scored()) === 960 ? true : undefined), 60_000);
+    await waitFor(
+      'the calibration',
+      async () => ((await scored()) === PUMP_CALIBRATION + 60 ? true : undefined),
+      60_000,
+    );
     expect(await alertsOf()).toEqual([]);
 
     // The fault: one alert, however long it lasts.
@@ -62,7 +66,7 @@ describe('alerts operators trust, end to end', () => {
     });
     expect(alert?.contributors[0]?.sensor).toBe('vibrationRmsX');
     // 30 anomalous readings within a minute: it opened within the first minute of the fault.
-    expect((alert?.openedAt ?? 0) - (START + 960_000)).toBeLessThan(120_000);
+    expect((alert?.openedAt ?? 0) - (START + (PUMP_CALIBRATION + 60) * 1000)).toBeLessThan(120_000);
 
     // An analyst may not answer it; an operator may, through the CLI.
     await expect(
@@ -90,11 +94,11 @@ describe('alerts operators trust, end to end', () => {
     expect(verdict.stdout).toContain('false-positive (by olu, operator)');
     expect(verdict.stdout).toContain(`${DEVICE} calibrates a new baseline from now on`);
 
-    // The new normal: 900 readings calibrate version 2, then 200 more at the same level.
-    await publish(1100, worn);
+    // The new normal: a calibration's readings calibrate version 2, then 200 more at the same level.
+    await publish(PUMP_CALIBRATION + 200, worn);
     await waitFor(
       'the new baseline at work',
-      async () => ((await scored()) === 2300 ? true : undefined),
+      async () => ((await scored()) === 2 * PUMP_CALIBRATION + 500 ? true : undefined),
       60_000,
     );
     const alerts = await alertsOf();

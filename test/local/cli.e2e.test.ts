@@ -10,6 +10,7 @@ import { parseCsvTable } from '../../model/csv-table.ts';
 import { invoke, loadModel } from '../../model/invocations.ts';
 import { parseSummary } from '../../bin/cli/start-output.ts';
 import { aiot } from '../support/cli.ts';
+import { seedTrainedModels } from '../support/trained-models.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -27,8 +28,12 @@ function summary(stdout: string) {
   };
 }
 
-/** `aiot start` on free ports and its own data folder, so tests never collide with a running pipeline. */
+/**
+ * `aiot start` on free ports and its own data folder, so tests never collide with a running
+ * pipeline; the folder holds the run's trained models, as after a first start.
+ */
 function startArgs(dataDir: string, ...flags: string[]): string[] {
+  seedTrainedModels(dataDir);
   return [
     'start',
     ...flags,

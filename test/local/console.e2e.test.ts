@@ -6,12 +6,12 @@ import { callRuntime } from '../../local/http/runtime-client.ts';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { buildConsole } from '../../tools/console-bundle.ts';
 import { collectErrors, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
-import { normal, TestPump, worn } from '../support/pump.ts';
+import { normal, PUMP_CALIBRATION, TestPump, worn } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
 const DEVICE = 'pump-401';
-const CALIBRATION = 900;
+const CALIBRATION = PUMP_CALIBRATION;
 const FAULT = 240;
 let runtime: LocalRuntime;
 let dataDir: string;

@@ -4,7 +4,7 @@ import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { callRuntime } from '../../local/http/runtime-client.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { aiot, listedRegistry } from '../support/cli.ts';
-import { normal, TestPump, worn } from '../support/pump.ts';
+import { normal, PUMP_CALIBRATION, TestPump, worn } from '../support/pump.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -15,7 +15,8 @@ import { waitFor } from '../support/wait.ts';
  */
 const USE_CASE = 'pump-maintenance';
 const DEVICE = 'pump-fine-tune';
-const START = Date.now() - 1500_000;
+// The pump's calibration, a minute of normal running and four of wear, ten minutes back.
+const START = Date.now() - (PUMP_CALIBRATION + 300 + 600) * 1000;
 let runtime: LocalRuntime;
 let dataDir: string;
 let stopRuntime: () => Promise<void>;
@@ -48,7 +49,7 @@ describe('fine-tuning started by a false positive', () => {
   it('GIVEN an alert an operator calls a false positive THEN a candidate is trained by the system, compared with the live model and left pending, and the live model keeps scoring', async () => {
     const live = runtime.scoringOf(USE_CASE)?.model.modelVersion;
     const pump = new TestPump(runtime, DEVICE, 401, START);
-    await pump.publish(960, normal);
+    await pump.publish(PUMP_CALIBRATION + 60, normal);
     await pump.publish(240, worn);
     const alert = await waitFor(
       'an alert on the pump',

@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
+import { PUMP_CALIBRATION } from '../support/pump.ts';
 
-const CALIBRATION = loadUseCases().find((u) => u.id === 'pump-maintenance')?.alerts.calibrationReadings ?? 0;
+const CALIBRATION = PUMP_CALIBRATION;
 let runtime: LocalRuntime;
 
 async function publishReadings(

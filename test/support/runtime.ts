@@ -3,13 +3,18 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
+import { seedTrainedModels } from './trained-models.ts';
 
-/** A scoring runtime with the shipped use cases on free ports in a fresh folder, and how to remove it. */
+/**
+ * A scoring runtime with the shipped use cases on free ports in a fresh folder, and how to remove
+ * it. The folder starts with the run's trained models (./trained-models.ts), as after a first start.
+ */
 export async function startTestRuntime(
   prefix: string,
   options: Partial<LocalRuntimeOptions> = {},
 ): Promise<{ runtime: LocalRuntime; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  seedTrainedModels(dataDir);
   const runtime = await LocalRuntime.start({
     ...loadCatalog(),
     dataDir,
