@@ -288,7 +288,7 @@ describe('OperatorApi', () => {
         backlog: 12,
         oldestBufferedSeconds: 40,
         state: 'calibrating',
-        calibration: { collected: 450, needed: 900 },
+        calibration: { collected: 450, needed: PUMPS.alerts.calibrationReadings },
         openAlerts: 1,
       }),
       expect.objectContaining({

@@ -20,6 +20,7 @@ import type { BaselineState } from '../../core/baseline/ports.ts';
 import type { DeviceBaseline } from '../../core/model/device-baseline.ts';
 import { SYSTEM } from '../../core/operators/actor.ts';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
+import { loadUseCases } from '../../usecases/catalog.ts';
 import { calibratingBaseline } from '../support/baselines.ts';
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
@@ -75,7 +76,9 @@ const MONITORED: BaselineState = {
   },
 };
 /** pump-003 needs one reading more to finish its calibration. */
-const DUE = { ...calibratingBaseline('pump-maintenance', 'pump-003', 899), revision: 3 };
+const CALIBRATION =
+  loadUseCases().find((useCase) => useCase.id === 'pump-maintenance')?.alerts.calibrationReadings ?? 0;
+const DUE = { ...calibratingBaseline('pump-maintenance', 'pump-003', CALIBRATION - 1), revision: 3 };
 const states = new Map([MONITORED, DUE].map((s) => [`DEVICE#${s.useCase}#${s.deviceId}`, s]));
 
 beforeAll(async () => {

@@ -53,7 +53,7 @@ describe('alerts operators trust, end to end', () => {
       'one open alert',
       async () => {
         const alerts = await alertsOf();
-        return (await scored()) === 1200 && alerts.length > 0 ? alerts : undefined;
+        return (await scored()) === PUMP_CALIBRATION + 300 && alerts.length > 0 ? alerts : undefined;
       },
       60_000,
     );
