@@ -20,8 +20,8 @@ import type { BaselineState } from '../../core/baseline/ports.ts';
 import type { DeviceBaseline } from '../../core/model/device-baseline.ts';
 import { SYSTEM } from '../../core/operators/actor.ts';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
 import { calibratingBaseline } from '../support/baselines.ts';
+import { repoUseCase } from '../support/catalog.ts';
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { onInfluxServer, startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
@@ -76,8 +76,7 @@ const MONITORED: BaselineState = {
   },
 };
 /** pump-003 needs one reading more to finish its calibration. */
-const CALIBRATION =
-  loadUseCases().find((useCase) => useCase.id === 'pump-maintenance')?.alerts.calibrationReadings ?? 0;
+const CALIBRATION = repoUseCase('pump-maintenance').alerts.calibrationReadings;
 const DUE = { ...calibratingBaseline('pump-maintenance', 'pump-003', CALIBRATION - 1), revision: 3 };
 const states = new Map([MONITORED, DUE].map((s) => [`DEVICE#${s.useCase}#${s.deviceId}`, s]));
 

@@ -3,16 +3,12 @@ import { publishAllPaced } from './mqtt.ts';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
-import { loadUseCases } from '../../usecases/catalog.ts';
+import { repoUseCase } from './catalog.ts';
 
 export type Measures = Record<string, number>;
 
 /** Readings a pump's baseline calibrates on: the manifest's `alerts.calibrationReadings`. */
-export const PUMP_CALIBRATION = (() => {
-  const manifest = loadUseCases().find((useCase) => useCase.id === 'pump-maintenance');
-  if (!manifest) throw new Error('the pump-maintenance manifest is missing');
-  return manifest.alerts.calibrationReadings;
-})();
+export const PUMP_CALIBRATION = repoUseCase('pump-maintenance').alerts.calibrationReadings;
 
 export const normal = (m: Measures): Measures => m;
 
