@@ -47,7 +47,10 @@ function byDevice(readings: readonly KpiReading[]): Map<string, KpiReading[]> {
 }
 
 /** The spans each reading of each device holds for, clipped to [from, to). */
-function heldSpans(readings: readonly KpiReading[], to: number): { reading: KpiReading; hours: number }[] {
+export function heldSpans(
+  readings: readonly KpiReading[],
+  to: number,
+): { reading: KpiReading; hours: number }[] {
   const spans: { reading: KpiReading; hours: number }[] = [];
   for (const list of byDevice(readings).values()) {
     list.sort((a, b) => a.time - b.time);
@@ -60,7 +63,7 @@ function heldSpans(readings: readonly KpiReading[], to: number): { reading: KpiR
   return spans;
 }
 
-const valueOf = (reading: KpiReading, field: string): number | undefined => {
+export const valueOf = (reading: KpiReading, field: string): number | undefined => {
   const value = reading.values[field];
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 };
@@ -202,7 +205,7 @@ async function coverageOf({ useCase, from, to, reads }: DayContext): Promise<num
 }
 
 /** The numerator, denominator and coverage of one KPI over one day. */
-export async function computeKpiDay(
+export function computeKpiDay(
   useCase: string,
   kpi: string,
   computation: KpiComputation,
@@ -210,9 +213,24 @@ export async function computeKpiDay(
   reads: KpiReads,
 ): Promise<KpiDay> {
   const from = Math.floor(day / DAY_MS) * DAY_MS;
-  const context: DayContext = { useCase, from, to: from + DAY_MS, reads };
+  return computeKpiSpan(useCase, kpi, computation, from, from + DAY_MS, reads);
+}
+
+/**
+ * The numerator, denominator and coverage of one KPI over [from, to): a day, or the hour or week
+ * an M&V baseline is fitted on (`day` is then the span's start).
+ */
+export async function computeKpiSpan(
+  useCase: string,
+  kpi: string,
+  computation: KpiComputation,
+  from: number,
+  to: number,
+  reads: KpiReads,
+): Promise<KpiDay> {
+  const context: DayContext = { useCase, from, to, reads };
   const noData: KpiDay = { useCase, kpi, day: from, numerator: 0, denominator: 0, coverage: 0 };
-  // A day before the store had any of the use case's readings: nothing to read, and no zero either.
+  // A span before the store had any of the use case's readings: nothing to read, and no zero either.
   const coverage = await coverageOf(context);
   if (coverage === 0) return noData;
   const figures =

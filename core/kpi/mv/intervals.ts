@@ -1,0 +1,80 @@
+import { computeKpiSpan, heldSpans, valueOf } from '../computations.ts';
+import { DAY_MS, isFullDay, type KpiComputation, type KpiReads } from '../kpi.ts';
+import { variableFields, type MvSpec, type VariableSpec } from './baseline-spec.ts';
+import type { MvPoint } from './change-point.ts';
+
+/**
+ * The points of an M&V baseline or reporting period from the store: per hour, day or week, the
+ * KPI's quantity (the dependent value) and each independent variable. Intervals without a full
+ * span of data are left out, never taken as zeros (IPMVP: missing data are excluded, not filled).
+ */
+
+const HOUR_MS = 3_600_000;
+export const INTERVAL_MS: Readonly<Record<MvSpec['interval'], number>> = {
+  hour: HOUR_MS,
+  day: DAY_MS,
+  week: 7 * DAY_MS,
+};
+
+export interface TimedPoint extends MvPoint {
+  /** Start of the interval (epoch ms). */
+  readonly from: number;
+}
+
+/** [from, to) split into whole intervals (a trailing part that is not whole is left out). */
+export function intervalStarts(from: number, to: number, interval: MvSpec['interval']): number[] {
+  const step = INTERVAL_MS[interval];
+  const starts: number[] = [];
+  for (let start = from; start + step <= to; start += step) starts.push(start);
+  return starts;
+}
+
+/** One variable's value over an interval, from the readings' held spans. */
+function variableValue(variable: VariableSpec, spans: ReturnType<typeof heldSpans>): number | undefined {
+  if (variable.aggregate === 'hours-above')
+    return spans.reduce(
+      (sum, { reading, hours }) =>
+        (valueOf(reading, variable.field) ?? -Infinity) > variable.above ? sum + hours : sum,
+      0,
+    );
+  let weighted = 0;
+  let hoursSeen = 0;
+  for (const { reading, hours } of spans) {
+    const value = valueOf(reading, variable.field);
+    if (value === undefined) continue;
+    weighted += value * hours;
+    hoursSeen += hours;
+  }
+  return hoursSeen > 0 ? weighted / hoursSeen : undefined;
+}
+
+/**
+ * The point of each whole interval of [from, to) with a full span of data and every variable:
+ * the KPI's numerator, and the variables as the spec aggregates them.
+ */
+export async function periodPoints(
+  useCase: string,
+  kpi: string,
+  computation: KpiComputation,
+  spec: Pick<MvSpec, 'interval' | 'variables'>,
+  from: number,
+  to: number,
+  reads: KpiReads,
+): Promise<TimedPoint[]> {
+  const fields = variableFields(spec);
+  const points: TimedPoint[] = [];
+  for (const start of intervalStarts(from, to, spec.interval)) {
+    const end = start + INTERVAL_MS[spec.interval];
+    const value = await computeKpiSpan(useCase, kpi, computation, start, end, reads);
+    if (!isFullDay(value)) continue;
+    const spans = heldSpans(await reads.readings(useCase, fields, start, end), end);
+    const x: Record<string, number> = {};
+    for (const [name, variable] of Object.entries(spec.variables)) {
+      const measured = variableValue(variable, spans);
+      if (measured !== undefined) x[name] = measured;
+    }
+    if (Object.keys(x).length === Object.keys(spec.variables).length)
+      points.push({ from: start, y: value.numerator, x });
+  }
+  return points;
+}
