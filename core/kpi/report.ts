@@ -10,6 +10,7 @@ import {
   type KpiPeriod,
   type KpiReads,
 } from './kpi.ts';
+import { mvReport, type MvReport } from './mv/mv-report.ts';
 import { isFinal, type StoredKpiDay } from './schedule.ts';
 
 /**
@@ -46,6 +47,8 @@ export interface KpiReportRow {
   readonly measuredBy: string;
   /** The same, when the pipeline does not compute it: it is measured outside. */
   readonly measuredOutside: string | null;
+  /** Savings against the KPI's measured baseline (M&V), when the manifest declares one. */
+  readonly mv: MvReport | null;
 }
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -181,6 +184,7 @@ export async function kpiReport(
           trend: [],
         },
         measuredOutside: kpi.measuredBy,
+        mv: null,
       });
       continue;
     }
@@ -189,6 +193,7 @@ export async function kpiReport(
       ...common,
       ...kpiStanding({ ...kpi, compute: computation }, perDay),
       measuredOutside: null,
+      mv: kpi.mv ? await mvReport(manifest, { ...kpi, mv: kpi.mv }, reads, now) : null,
     });
   }
   return rows;

@@ -21,3 +21,36 @@ export function statusText(row: {
     ? `too little data (${row.fullDays} of ${row.daysNeeded} full days)`
     : row.status;
 }
+
+/** A figure as people read it: whole numbers above 100, one decimal below. */
+export function figure(value: number): string {
+  return Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-GB') : value.toFixed(1);
+}
+
+/** "saved 1,234 EUR (11.2%) in 28 days, ± 18% at 90% confidence". */
+export function savingsText(
+  totals: {
+    readonly savings: number;
+    readonly savingsPct: number;
+    readonly uncertainty68Pct: number;
+    readonly uncertainty90Pct: number;
+  },
+  unit: string,
+  intervals: number,
+  interval: string,
+): string {
+  const verb = totals.savings >= 0 ? 'saved' : 'used';
+  const uncertainty = Number.isFinite(totals.uncertainty90Pct)
+    ? `± ${Math.round(totals.uncertainty90Pct)}% at 90% confidence (± ${Math.round(totals.uncertainty68Pct)}% at 68%)`
+    : 'uncertainty unbounded';
+  return `${verb} ${figure(Math.abs(totals.savings))} ${unit} (${figure(Math.abs(totals.savingsPct))}%${totals.savings >= 0 ? '' : ' more'}) in ${intervals} ${interval}${intervals === 1 ? '' : 's'}, ${uncertainty}`;
+}
+
+/** "CV(RMSE) 4.2% (≤ 30), NMBE 0.0% (± 10), R² 0.91, 21 days". */
+export function fitText(
+  fit: { readonly cvRmsePct: number; readonly nmbePct: number; readonly r2: number; readonly n: number },
+  limits: { readonly cvRmsePct: number; readonly nmbePct: number },
+  interval: string,
+): string {
+  return `CV(RMSE) ${fit.cvRmsePct.toFixed(1)}% (≤ ${limits.cvRmsePct}), NMBE ${fit.nmbePct.toFixed(1)}% (± ${limits.nmbePct}), R² ${fit.r2.toFixed(2)}, ${fit.n} ${interval}s`;
+}

@@ -7,8 +7,10 @@ import { PUMP_TELEMETRY_V1, PumpSimulator } from './pump-simulator.ts';
 export interface DeviceSimulator {
   /** The measures read at `time` (epoch ms), `dtSeconds` after the previous reading. */
   next(time: number, dtSeconds: number): Readonly<Record<string, number>>;
-  /** Starts a fault the manifest declares. */
+  /** Starts a fault (or, for a manifest's simulation, an operating practice) the manifest declares. */
   inject(faultId: string, time: number): void;
+  /** Ends a started fault or practice: fixed, or changed by a recommendation. */
+  stop(id: string): void;
   readonly faultIds: readonly string[];
   /** The fault a demonstration gives a device: one that shows within minutes. */
   readonly demoFaultId: string | undefined;
@@ -44,6 +46,9 @@ export function deviceSimulator(
       inject: (faultId, time) => {
         simulator.inject(faultId, time);
       },
+      stop: (id) => {
+        simulator.stop(id);
+      },
       faultIds: simulator.faultIds,
       demoFaultId: manifest.simulation.demoFault ?? simulator.faultIds[0],
     };
@@ -54,6 +59,9 @@ export function deviceSimulator(
       next: (time, dt) => pump.next(time, dt).measures,
       inject: (faultId, time) => {
         pump.inject(faultId, time);
+      },
+      stop: (faultId) => {
+        pump.stop(faultId);
       },
       faultIds: pump.faultIds,
       // A step the model sees within a minute (bearing wear takes half an hour to show).

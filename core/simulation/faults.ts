@@ -20,6 +20,11 @@ export const faultEffectSchema = z
     scale: z.number().positive().optional(),
     /** Extra noise (a loose connection). */
     noise: z.number().positive().optional(),
+    /**
+     * Only while the measure's own schedule is off (nights, weekends): a setpoint not set back, a
+     * fan left on after hours. The measure must have a `schedule`.
+     */
+    whileScheduleOff: z.literal(true).optional(),
   })
   .refine(
     (effect) =>
@@ -75,12 +80,21 @@ export class FaultInjector {
     this.started.clear();
   }
 
-  /** `value`, the healthy reading of measure `name` at `time`, as the started faults bend it. */
-  apply(name: string, value: number, time: number): number {
+  /** Stops one started fault (a fix, or an operating practice changed). */
+  stop(faultId: string): void {
+    this.started.delete(faultId);
+  }
+
+  /**
+   * `value`, the healthy reading of measure `name` at `time`, as the started faults bend it;
+   * `scheduleOff` says whether the measure's schedule is off now (undefined: it has none).
+   */
+  apply(name: string, value: number, time: number, scheduleOff?: boolean): number {
     let result = value;
     for (const fault of this.started.values()) {
       for (const effect of fault.effects) {
         if (effect.measure !== name) continue;
+        if (effect.whileScheduleOff && scheduleOff !== true) continue;
         if (effect.stuck) {
           if (!fault.held.has(name)) fault.held.set(name, result);
           result = fault.held.get(name) ?? result;

@@ -59,12 +59,31 @@ export const simulationSchema = z
     measures: z.record(z.string().min(1), measureSimulationSchema),
     faults: z.array(faultSchema).default([]),
     /**
+     * Operating practices that waste energy without being faults (no night setback, fans left on
+     * after hours): what supervisory recommendations change. Not alerted on; `bench:mv` gives
+     * them to some units and takes them away when a recommendation is applied.
+     */
+    practices: z.array(faultSchema).default([]),
+    /**
      * The fault `aiot start` gives one simulated device a few minutes after its calibration, so a
      * newcomer sees an alert and answers it. @default the first of `faults`
      */
     demoFault: z.string().optional(),
   })
   .superRefine((spec, context) => {
+    const ids = [...spec.faults, ...spec.practices].map((fault) => fault.id);
+    ids.forEach((id, index) => {
+      if (ids.indexOf(id) !== index)
+        context.addIssue({ code: 'custom', path: ['practices'], message: `"${id}" is declared twice` });
+    });
+    for (const [index, practice] of [...spec.faults, ...spec.practices].entries())
+      for (const effect of practice.effects)
+        if (effect.whileScheduleOff && !spec.measures[effect.measure]?.schedule)
+          context.addIssue({
+            code: 'custom',
+            path: [index < spec.faults.length ? 'faults' : 'practices'],
+            message: `"${practice.id}" acts on ${effect.measure} while its schedule is off, but ${effect.measure} has no schedule`,
+          });
     if (spec.demoFault !== undefined && !spec.faults.some((fault) => fault.id === spec.demoFault)) {
       context.addIssue({
         code: 'custom',
@@ -147,7 +166,7 @@ export class ManifestSimulator {
     if ('problem' in ordered)
       throw new Error(`simulation of ${ordered.problem.measure}: ${ordered.problem.message}`);
     this.random = seededRandom(options.seed);
-    this.faults = new FaultInjector(options.spec.faults, this.random);
+    this.faults = new FaultInjector([...options.spec.faults, ...options.spec.practices], this.random);
     const measures = options.spec.measures;
     this.compiled = ordered.order.flatMap((name) => {
       const spec = measures[name];
@@ -183,9 +202,19 @@ export class ManifestSimulator {
     });
   }
 
-  /** Fault ids the manifest declares. */
+  /** Fault ids the manifest declares (not its practices). */
   get faultIds(): string[] {
-    return this.faults.faultIds;
+    return this.options.spec.faults.map((fault) => fault.id);
+  }
+
+  /** Operating practices the manifest declares. */
+  get practiceIds(): string[] {
+    return this.options.spec.practices.map((practice) => practice.id);
+  }
+
+  /** Ends one started fault or practice at once: it was fixed, or the recommendation applied. */
+  stop(id: string): void {
+    this.faults.stop(id);
   }
 
   /** Starts a declared fault at `time` (epoch ms); it lasts until cleared. */
@@ -206,12 +235,14 @@ export class ManifestSimulator {
     for (const measure of this.compiled) {
       let level = measure.mean + measure.offset;
       const schedule = measure.schedule;
+      let scheduleOff: boolean | undefined;
       if (schedule) {
         const within =
           schedule.from <= schedule.to
             ? minuteOfDay >= schedule.from && minuteOfDay < schedule.to
             : minuteOfDay >= schedule.from || minuteOfDay < schedule.to;
-        level += schedule.days.has(weekday) && within ? schedule.on : schedule.off;
+        scheduleOff = !(schedule.days.has(weekday) && within);
+        level += scheduleOff ? schedule.off : schedule.on;
       }
       if (measure.daily) {
         const phase = ((minuteOfDay / 60 - measure.daily.peakHour) / 24) * 2 * Math.PI;
@@ -233,7 +264,9 @@ export class ManifestSimulator {
           : measure.level + (level - measure.level) * Math.min(1, dtSeconds / measure.lagSeconds);
       const observed =
         measure.noise > 0 ? measure.level + measure.noise * gaussian(this.random) : measure.level;
-      const faulted = this.faults.active ? this.faults.apply(measure.name, observed, time) : observed;
+      const faulted = this.faults.active
+        ? this.faults.apply(measure.name, observed, time, scheduleOff)
+        : observed;
       values[measure.name] = Math.min(measure.max, Math.max(measure.min, faulted));
     }
     return values;

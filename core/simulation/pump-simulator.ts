@@ -104,6 +104,11 @@ export class PumpSimulator {
     this.faults.inject(faultId, time);
   }
 
+  /** Ends a started fault: the pump was repaired. */
+  stop(faultId: string): void {
+    this.faults.stop(faultId);
+  }
+
   /** The next reading, taken at `time` (epoch ms), `dtSeconds` after the previous one. */
   next(time: number, dtSeconds = 1): TelemetryMessage {
     const noise = () => gaussian(this.random);

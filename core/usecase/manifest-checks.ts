@@ -1,7 +1,9 @@
 import type { DataContract } from '../contracts/contract.ts';
 import type { ContractRegistry } from '../contracts/registry.ts';
 import type { DocumentPath, RawProblem } from '../documents/yaml-file.ts';
-import { computationFields } from '../kpi/kpi.ts';
+import { computationFields, isAdditive } from '../kpi/kpi.ts';
+import { variableFields } from '../kpi/mv/baseline-spec.ts';
+import { opportunityFields } from '../kpi/mv/opportunities.ts';
 import { edgeFieldReferences } from '../edge/settings.ts';
 import { evaluationOrder } from '../simulation/manifest-simulator.ts';
 import { acceptedContractRefs, type UseCaseManifest } from './manifest-schema.ts';
@@ -188,6 +190,36 @@ function kpiComputationProblems(manifest: UseCaseManifest): RawProblem[] {
       if (!sensorFieldList.includes(field))
         problems.push({
           path: ['kpis', index, 'compute'],
+          message: `"${field}" is not a sensor of this use case (sensors: ${sensorFieldList.join(', ')})`,
+        });
+  });
+  problems.push(...mvProblems(manifest, sensorFieldList));
+  if (manifest.opportunities)
+    for (const field of opportunityFields(manifest.opportunities))
+      if (!sensorFieldList.includes(field))
+        problems.push({
+          path: ['opportunities'],
+          message: `"${field}" is not a sensor of this use case (sensors: ${sensorFieldList.join(', ')})`,
+        });
+  return problems;
+}
+
+/** An M&V baseline needs a KPI the pipeline computes as a quantity, and variables it collects. */
+function mvProblems(manifest: UseCaseManifest, sensorFieldList: readonly string[]): RawProblem[] {
+  const problems: RawProblem[] = [];
+  manifest.kpis.forEach((kpi, index) => {
+    if (!kpi.mv) return;
+    if (!kpi.compute || !isAdditive(kpi.compute))
+      problems.push({
+        path: ['kpis', index, 'mv'],
+        message: kpi.compute
+          ? 'a baseline model predicts a quantity that adds up (kWh, EUR, hours); this KPI is a rate, which is already normalized'
+          : 'a baseline model needs the KPI computed by the pipeline (`compute`)',
+      });
+    for (const field of variableFields(kpi.mv))
+      if (!sensorFieldList.includes(field))
+        problems.push({
+          path: ['kpis', index, 'mv', 'variables'],
           message: `"${field}" is not a sensor of this use case (sensors: ${sensorFieldList.join(', ')})`,
         });
   });

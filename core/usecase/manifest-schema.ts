@@ -5,6 +5,8 @@ import { DEFAULT_FINE_TUNE, fineTuneSchema } from '../model/fine-tune.ts';
 
 const paramShape = anomalyModelParamsSchema.shape;
 import { kpiComputationSchema, kpiPeriodSchema } from '../kpi/kpi.ts';
+import { mvSpecSchema } from '../kpi/mv/baseline-spec.ts';
+import { opportunitiesSpecSchema } from '../kpi/mv/opportunities.ts';
 import { DEFAULT_DRIFT_POLICY, driftPolicySchema } from '../drift/policy.ts';
 import { edgeSettingsSchema } from '../edge/settings.ts';
 import { simulationSchema } from '../simulation/manifest-simulator.ts';
@@ -33,6 +35,11 @@ const kpiSchema = z.strictObject({
   compute: kpiComputationSchema.optional(),
   /** The days the baseline and the value cover. @default month */
   period: kpiPeriodSchema.default('month'),
+  /**
+   * A measured baseline (M&V): the period, the variables that normalize it and the model whose
+   * prediction minus the measured value is the savings (docs/kpis.md). @default none
+   */
+  mv: mvSpecSchema.optional(),
 });
 
 const rangeSchema = z.strictObject({ min: z.number(), max: z.number() });
@@ -104,6 +111,11 @@ export const manifestSchema = z.strictObject({
    */
   alsoAccepts: z.array(contractRefSchema).max(8).default([]),
   kpis: z.array(kpiSchema).min(1),
+  /**
+   * Supervisory savings to look for in the data (HVAC schedules and setbacks), each a
+   * recommendation with its yearly estimate (docs/kpis.md). @default none
+   */
+  opportunities: opportunitiesSpecSchema.optional(),
   sensors: z.array(sensorSchema).min(1),
   inferences: z.array(inferenceSchema).default([]),
   storage: storageSchema,
