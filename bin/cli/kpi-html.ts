@@ -1,11 +1,8 @@
+import { escapeHtml as escape } from './html.ts';
 import type { KpiReportRow } from '../../core/kpi/report.ts';
+import type { Opportunity } from '../../core/kpi/mv/opportunities.ts';
 import { statusText, withUnit } from '../../core/kpi/wording.ts';
-
-const escape = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+import { MV_STYLE, mvSection, recommendationsSection } from './kpi-mv-html.ts';
 
 const WIDTH = 360;
 const HEIGHT = 90;
@@ -37,7 +34,12 @@ function trendPlot(row: KpiReportRow): string {
 }
 
 /** The KPI report as one self-contained HTML page: a card per KPI with its trend plot. */
-export function kpiReportHtml(rows: readonly KpiReportRow[], generatedAt: Date, days: number): string {
+export function kpiReportHtml(
+  rows: readonly KpiReportRow[],
+  generatedAt: Date,
+  days: number,
+  recommendations?: readonly (Opportunity & { useCase: string; currency: string })[],
+): string {
   const cards = rows
     .map((row) => {
       const current =
@@ -64,6 +66,7 @@ export function kpiReportHtml(rows: readonly KpiReportRow[], generatedAt: Date, 
     <dt>measured by</dt><dd>${escape(row.measuredBy)}</dd>
   </dl>
   ${row.current === null ? '' : trendPlot(row)}
+  ${row.mv ? mvSection(row.mv) : ''}
 </section>`;
     })
     .join('\n');
@@ -81,12 +84,14 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #1d1d1f; }
 dl { display: grid; grid-template-columns: 6rem 1fr; margin: 0.5rem 0; } dt { color: #555; }
 svg .value { fill: none; stroke: #1565c0; stroke-width: 2; } svg circle { fill: #1565c0; }
 svg .baseline { stroke: #555; stroke-dasharray: 4 3; } svg .target { fill: #2e7d32; opacity: 0.15; }
+${MV_STYLE}
 </style>
 </head>
 <body>
 <h1>KPI report</h1>
-<p>The last ${days} full days before ${escape(generatedAt.toISOString())}. A KPI's value is taken over the days the pipeline had a full day of data for; days before the store existed, or the part of the day it began, count for nothing. A verdict (on target or not yet) needs a week of full days, or the KPI's period where shorter. Each plot: daily values (blue), baseline (dashed), target band (green).</p>
+<p>The last ${days} full days before ${escape(generatedAt.toISOString())}. A KPI's value is taken over the days the pipeline had a full day of data for; days before the store existed, or the part of the day it began, count for nothing. A verdict (on target or not yet) needs a week of full days, or the KPI's period where shorter. Each plot: daily values (blue), baseline (dashed), target band (green). Savings against a measured baseline: measured (blue) against the baseline model (orange, dashed), the baseline period as fitted, then the reporting period as predicted from its own weather and occupancy.</p>
 ${cards}
+${recommendations ? recommendationsSection(recommendations) : ''}
 </body>
 </html>
 `;

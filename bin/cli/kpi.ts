@@ -7,7 +7,9 @@ import { StoreKpiReads } from '../../local/store/kpi-reads.ts';
 import { withLocalStore } from '../../local/store/query-client.ts';
 import { kpiDaysIn } from '../../local/schedules/kpi-schedule.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
+import { recentOpportunities, type Opportunity } from '../../core/kpi/mv/opportunities.ts';
 import { kpiReportHtml } from './kpi-html.ts';
+import { mvBaseline, mvSummary, opportunityRows } from './kpi-mv.ts';
 import { dataDirOption, integer } from './options.ts';
 import { printTable } from './output.ts';
 
@@ -39,20 +41,32 @@ export function kpiCommand(): Command {
         if (chosen.length === 0)
           throw new Error(`unknown use case "${options.useCase}" (${useCases.map((u) => u.id).join(', ')})`);
         const now = new Date();
-        const rows = await withLocalStore(path.resolve(options.dataDir), async (query) => {
-          const known = await kpiDaysIn(query);
-          const all: KpiReportRow[] = [];
-          for (const manifest of chosen) {
-            const reads = new StoreKpiReads(query, contracts.get(manifest.contract));
-            all.push(...(await kpiReport(manifest, reads, now.getTime(), options.days, known)));
-          }
-          return all;
-        });
+        const { rows, recommendations, looked } = await withLocalStore(
+          path.resolve(options.dataDir),
+          async (query) => {
+            const known = await kpiDaysIn(query);
+            const all: KpiReportRow[] = [];
+            const found: (Opportunity & { useCase: string; currency: string })[] = [];
+            for (const manifest of chosen) {
+              const reads = new StoreKpiReads(query, contracts.get(manifest.contract));
+              all.push(...(await kpiReport(manifest, reads, now.getTime(), options.days, known)));
+              const spec = manifest.opportunities;
+              if (spec)
+                for (const opportunity of await recentOpportunities(manifest.id, spec, reads, now.getTime()))
+                  found.push({ ...opportunity, useCase: manifest.id, currency: spec.currency });
+            }
+            return {
+              rows: all,
+              recommendations: found,
+              looked: chosen.some((manifest) => manifest.opportunities),
+            };
+          },
+        );
         const text =
           options.format === 'json'
-            ? `${JSON.stringify(rows, null, 2)}\n`
+            ? `${JSON.stringify({ kpis: rows, recommendations }, null, 2)}\n`
             : options.format === 'html'
-              ? kpiReportHtml(rows, now, options.days)
+              ? kpiReportHtml(rows, now, options.days, recommendations)
               : undefined;
         if (text === undefined) {
           printTable(
@@ -68,6 +82,7 @@ export function kpiCommand(): Command {
               trend: sparkline(row.trend.map((point) => point.value)),
             })),
           );
+          printMv(rows, looked ? recommendations : undefined);
           return;
         }
         if (options.out) {
@@ -77,6 +92,39 @@ export function kpiCommand(): Command {
       },
     );
   return command;
+}
+
+/** The savings against measured baselines, and the recommendations, below the KPI table. */
+function printMv(
+  rows: readonly KpiReportRow[],
+  recommendations: readonly (Opportunity & { useCase: string; currency: string })[] | undefined,
+): void {
+  const measured = rows.filter((row) => row.mv !== null);
+  if (measured.length > 0) {
+    console.log('\nSavings against a measured baseline (M&V, ASHRAE Guideline 14; docs/kpis.md):');
+    printTable(
+      ['use case', 'KPI', 'baseline', 'savings'],
+      measured.map((row) => ({
+        'use case': row.useCase,
+        KPI: row.kpi,
+        baseline: row.mv ? mvBaseline(row.mv) : '',
+        savings: row.mv ? mvSummary(row.mv) : '',
+      })),
+    );
+  }
+  if (recommendations) {
+    console.log(
+      '\nRecommendations from the last two weeks of data (estimates, to be measured once applied):',
+    );
+    if (recommendations.length === 0) console.log('none');
+    else {
+      const [first] = recommendations;
+      printTable(
+        ['use case', 'unit', 'finding', 'recommendation', 'kWh/year', `${first?.currency ?? 'EUR'}/year`],
+        recommendations.flatMap((found) => opportunityRows(found.useCase, [found], found.currency)),
+      );
+    }
+  }
 }
 
 const BARS = '▁▂▃▄▅▆▇█';

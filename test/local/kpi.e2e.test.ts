@@ -93,13 +93,16 @@ describe('KPIs that report themselves, on one machine', () => {
       dataDir,
     ]);
     expect(report.code, report.stderr).toBe(0);
-    const rows = JSON.parse(report.stdout) as {
-      kpi: string;
-      current: number | null;
-      onTarget: boolean | null;
-      status: string;
-      fullDays: number;
-    }[];
+    const { kpis: rows } = JSON.parse(report.stdout) as {
+      kpis: {
+        kpi: string;
+        current: number | null;
+        onTarget: boolean | null;
+        status: string;
+        fullDays: number;
+        mv: { status: string; reasons: string[] } | null;
+      }[];
+    };
     // A month of that day's cost; one full day is too little for a verdict on a monthly KPI.
     expect(rows.find((row) => row.kpi === 'hvac-energy-cost')).toMatchObject({
       current: 2592,
@@ -108,6 +111,13 @@ describe('KPIs that report themselves, on one machine', () => {
       fullDays: 1,
     });
     expect(rows.find((row) => row.kpi === 'comfort-hours-outside-band')).toMatchObject({ current: 0 });
+    // One day is not a baseline: the M&V says how far its period has come.
+    expect(rows.find((row) => row.kpi === 'hvac-energy-cost')?.mv).toMatchObject({
+      status: 'too little data',
+      reasons: [
+        expect.stringMatching(/^the baseline period runs until \d{4}-\d{2}-\d{2} \([12] of 21 days so far\)$/),
+      ],
+    });
 
     const table = await aiot(['kpi', 'report', '--days', '7', '--data-dir', dataDir]);
     expect(table.code, table.stderr).toBe(0);

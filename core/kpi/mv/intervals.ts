@@ -1,5 +1,12 @@
 import { computeKpiSpan, heldSpans, valueOf } from '../computations.ts';
-import { DAY_MS, isFullDay, type KpiComputation, type KpiReads } from '../kpi.ts';
+import {
+  computationFields,
+  DAY_MS,
+  isFullDay,
+  type KpiComputation,
+  type KpiReading,
+  type KpiReads,
+} from '../kpi.ts';
 import { variableFields, type MvSpec, type VariableSpec } from './baseline-spec.ts';
 import type { MvPoint } from './change-point.ts';
 
@@ -61,13 +68,19 @@ export async function periodPoints(
   to: number,
   reads: KpiReads,
 ): Promise<TimedPoint[]> {
-  const fields = variableFields(spec);
+  const fields = [...new Set([...variableFields(spec), ...computationFields(computation)])];
   const points: TimedPoint[] = [];
   for (const start of intervalStarts(from, to, spec.interval)) {
     const end = start + INTERVAL_MS[spec.interval];
-    const value = await computeKpiSpan(useCase, kpi, computation, start, end, reads);
+    // One read of the interval serves the KPI and the variables alike.
+    const readings = await reads.readings(useCase, fields, start, end);
+    const value = await computeKpiSpan(useCase, kpi, computation, start, end, {
+      ...bound(reads),
+      readings: (u, f, a, b) =>
+        u === useCase && a === start && b === end ? Promise.resolve(readings) : reads.readings(u, f, a, b),
+    });
     if (!isFullDay(value)) continue;
-    const spans = heldSpans(await reads.readings(useCase, fields, start, end), end);
+    const spans = heldSpans(readings, end);
     const x: Record<string, number> = {};
     for (const [name, variable] of Object.entries(spec.variables)) {
       const measured = variableValue(variable, spans);
@@ -77,4 +90,15 @@ export async function periodPoints(
       points.push({ from: start, y: value.numerator, x });
   }
   return points;
+}
+
+/** A store's reads as plain functions, to serve one of them another way. */
+function bound(reads: KpiReads): KpiReads {
+  return {
+    readings: (useCase, fields, from, to): Promise<KpiReading[]> => reads.readings(useCase, fields, from, to),
+    devices: (useCase, from, to) => reads.devices(useCase, from, to),
+    alerts: (useCase, from, to) => reads.alerts(useCase, from, to),
+    sql: (query, from, to) => reads.sql(query, from, to),
+    firstReading: (useCase, from, to) => reads.firstReading(useCase, from, to),
+  };
 }

@@ -17,6 +17,11 @@ export const opportunitiesSpecSchema = z.strictObject({
   /** Occupancy (percent): an hour whose mean is below `emptyBelow` is an empty hour. */
   occupancy: z.strictObject({ field, emptyBelow: z.number().min(0).default(5) }),
   pricePerKwh: z.number().positive(),
+  /** The currency of `pricePerKwh`. @default EUR */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like "EUR"')
+    .default('EUR'),
   rules: z.strictObject({
     /** Fans in empty hours more than `marginPct` points above the fleet's median unit. */
     fansAfterHours: z.strictObject({ field, marginPct: z.number().positive().default(15) }).optional(),
@@ -166,4 +171,21 @@ export async function unitHours(
     }
   }
   return units;
+}
+
+/** Days of recent data the recommendations look at: two weeks hold two of every weekday. */
+export const OPPORTUNITY_DAYS = 14;
+
+/** A use case's recommendations over the full days of the last two weeks before `now`. */
+export async function recentOpportunities(
+  useCase: string,
+  spec: OpportunitiesSpec,
+  reads: KpiReads,
+  now: number,
+): Promise<Opportunity[]> {
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  return findOpportunities(
+    spec,
+    await unitHours(useCase, spec, reads, today - OPPORTUNITY_DAYS * DAY_MS, today),
+  );
 }

@@ -1,0 +1,124 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedSite } from '../../bench/mv-site.ts';
+import { DAY_MS } from '../../core/kpi/kpi.ts';
+import type { MvReport } from '../../core/kpi/mv/mv-report.ts';
+import type { Opportunity } from '../../core/kpi/mv/opportunities.ts';
+import { DuckDbAlertStore } from '../../local/store/duckdb-alert-store.ts';
+import { DuckDbStore } from '../../local/store/duckdb-store.ts';
+import { DATABASE_FILE } from '../../local/runtime/runtime.ts';
+import { loadCatalog } from '../../usecases/catalog.ts';
+import { aiot } from '../support/cli.ts';
+import { repoUseCase } from '../support/catalog.ts';
+
+const { contracts } = loadCatalog();
+const manifest = repoUseCase('hvac-energy');
+const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+// The manifest's 21 baseline days, then two weeks of reporting (what recommendations look at)
+// ending last midnight.
+const BASELINE_FROM = today - 35 * DAY_MS;
+const REPORTING_FROM = BASELINE_FROM + 21 * DAY_MS;
+let dataDir: string;
+
+/**
+ * Four units over five weeks: one runs its fans after hours throughout, one has its schedule
+ * overridden until the baseline ends, when it is fixed.
+ */
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-mv-'));
+  const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE), {
+    measureColumns: contracts.measureColumns().map((m) => m.column),
+  });
+  try {
+    await DuckDbAlertStore.open(store);
+    const site = new SimulatedSite(manifest, contracts.get(manifest.contract), 4, 7);
+    site.unit('ahu-001').simulator.inject('fans-after-hours', BASELINE_FROM - DAY_MS);
+    site.unit('ahu-002').simulator.inject('schedule-override', BASELINE_FROM - DAY_MS);
+    await site.run(store, BASELINE_FROM - DAY_MS / 2, REPORTING_FROM, () => undefined);
+    site.unit('ahu-002').simulator.stop('schedule-override');
+    await site.run(store, REPORTING_FROM, today, () => undefined);
+  } finally {
+    await store.close();
+  }
+}, 120_000);
+
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('savings against a measured baseline, from the CLI', () => {
+  it('GIVEN a fault fixed after the baseline THEN the report shows a qualified baseline, the savings with their uncertainty, and the after-hours fans as a recommendation', async () => {
+    const run = await aiot([
+      'kpi',
+      'report',
+      '--use-case',
+      'hvac-energy',
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const { kpis, recommendations } = JSON.parse(run.stdout) as {
+      kpis: { kpi: string; mv: MvReport | null }[];
+      recommendations: Opportunity[];
+    };
+    const mv = kpis.find((row) => row.kpi === 'hvac-energy-cost')?.mv;
+    expect(mv?.status, mv?.reasons.join('; ')).toBe('qualified');
+    expect(mv?.baselinePeriod?.to).toBe(new Date(REPORTING_FROM).toISOString().slice(0, 10));
+    expect(mv?.fit?.n).toBe(21);
+    expect(mv?.fit?.cvRmsePct).toBeLessThan(30);
+    expect(mv?.reporting).toHaveLength(14);
+    // One of four units stopped running around the clock: a large share, and well outside its uncertainty.
+    expect(mv?.totals?.savingsPct).toBeGreaterThan(10);
+    expect(mv?.totals?.uncertainty90Pct).toBeLessThan(50);
+    // Rates carry no baseline; the recommendation names the unit still wasting, with its estimate.
+    expect(kpis.find((row) => row.kpi === 'energy-per-degree-day')?.mv).toBeNull();
+    expect(recommendations.map((found) => `${found.deviceId} ${found.rule}`)).toEqual([
+      'ahu-001 fansAfterHours',
+    ]);
+    expect(recommendations[0]?.kwhPerYear).toBeGreaterThan(1000);
+
+    const table = await aiot([
+      'kpi',
+      'report',
+      '--use-case',
+      'hvac-energy',
+      '--days',
+      '7',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/saved [\d,]+ EUR \(\d+\.\d%\) in 14 days, ± \d+% at 90% confidence/);
+    expect(table.stdout).toContain('cooling-change-point on outdoorTemperature, occupancy');
+    expect(table.stdout).toContain('ahu-001');
+
+    const out = path.join(dataDir, 'kpis.html');
+    expect(
+      (
+        await aiot([
+          'kpi',
+          'report',
+          '--use-case',
+          'hvac-energy',
+          '--days',
+          '7',
+          '--format',
+          'html',
+          '--out',
+          out,
+          '--data-dir',
+          dataDir,
+        ])
+      ).code,
+    ).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<div class="mv qualified">');
+    expect(html).toContain('class="measured"');
+    expect(html).toContain('<section class="recommendations">');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+  }, 120_000);
+});
