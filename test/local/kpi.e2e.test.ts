@@ -115,7 +115,9 @@ describe('KPIs that report themselves, on one machine', () => {
     expect(rows.find((row) => row.kpi === 'hvac-energy-cost')?.mv).toMatchObject({
       status: 'too little data',
       reasons: [
-        expect.stringMatching(/^the baseline period runs until \d{4}-\d{2}-\d{2} \([12] of 21 days so far\)$/),
+        expect.stringMatching(
+          /^the baseline period runs until \d{4}-\d{2}-\d{2} \([12] of 21 days so far\)$/,
+        ),
       ],
     });
 
