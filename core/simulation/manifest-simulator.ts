@@ -71,14 +71,25 @@ export const simulationSchema = z
     demoFault: z.string().optional(),
   })
   .superRefine((spec, context) => {
-    const ids = [...spec.faults, ...spec.practices].map((fault) => fault.id);
-    ids.forEach((id, index) => {
-      if (ids.indexOf(id) !== index)
-        context.addIssue({ code: 'custom', path: ['practices'], message: `"${id}" is declared twice` });
+    // Faults and practices start by id: a practice may not share one (duplicate faults are the manifest check's).
+    const ids = spec.faults.map((fault) => fault.id);
+    spec.practices.forEach((practice, index) => {
+      if (ids.includes(practice.id))
+        context.addIssue({
+          code: 'custom',
+          path: ['practices', index, 'id'],
+          message: `"${practice.id}" is declared twice`,
+        });
+      ids.push(practice.id);
     });
     for (const [index, practice] of [...spec.faults, ...spec.practices].entries())
       for (const effect of practice.effects)
-        if (effect.whileScheduleOff && !spec.measures[effect.measure]?.schedule)
+        // (A measure not simulated at all is the manifest check's to name.)
+        if (
+          effect.whileScheduleOff &&
+          spec.measures[effect.measure] &&
+          !spec.measures[effect.measure]?.schedule
+        )
           context.addIssue({
             code: 'custom',
             path: [index < spec.faults.length ? 'faults' : 'practices'],

@@ -282,13 +282,16 @@ function simulationProblems(
         path: ['simulation', 'faults', index, 'id'],
         message: `duplicate fault id "${fault.id}"`,
       });
-    fault.effects.forEach((effect, effectIndex) => {
-      if (!simulated.includes(effect.measure))
-        problems.push({
-          path: ['simulation', 'faults', index, 'effects', effectIndex, 'measure'],
-          message: `"${effect.measure}" is not a simulated measure (${simulated.join(', ')})`,
-        });
-    });
   });
+  for (const list of ['faults', 'practices'] as const)
+    simulation[list].forEach((bending, index) => {
+      bending.effects.forEach((effect, effectIndex) => {
+        if (!simulated.includes(effect.measure))
+          problems.push({
+            path: ['simulation', list, index, 'effects', effectIndex, 'measure'],
+            message: `"${effect.measure}" is not a simulated measure (${simulated.join(', ')})`,
+          });
+      });
+    });
   return problems;
 }

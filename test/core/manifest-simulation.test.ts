@@ -118,6 +118,28 @@ describe('the manifest simulator', () => {
     }).toThrow('unknown fault "flood" (declared: stuck, fouled)');
   });
 
+  it('GIVEN a practice acting while the schedule is off THEN it bends only nights, and stopping it (a recommendation applied) ends it', () => {
+    const sim = simulator(
+      { setpoint: { mean: 22, schedule: { days: ['mon'], from: '08:00', to: '18:00', on: 0, off: 4 } } },
+      {
+        practices: [
+          {
+            id: 'no-setback',
+            description: 'x',
+            effects: [{ measure: 'setpoint', offset: -4, whileScheduleOff: true }],
+          },
+        ],
+      },
+    );
+    expect(sim.faultIds).toEqual([]);
+    expect(sim.practiceIds).toEqual(['no-setback']);
+    sim.inject('no-setback', MONDAY);
+    expect(sim.next(MONDAY + 2 * HOUR).setpoint).toBe(22); // night: 26, set back no more
+    expect(sim.next(MONDAY + 10 * HOUR).setpoint).toBe(22); // day: untouched
+    sim.stop('no-setback');
+    expect(sim.next(MONDAY + 20 * HOUR).setpoint).toBe(26);
+  });
+
   it('GIVEN a range THEN readings stay within it', () => {
     const sim = simulator({ clamped: { mean: 5, daily: { amplitude: 50, peakHour: 0 } } });
     expect(sim.next(MONDAY).clamped).toBe(10);
