@@ -4,6 +4,8 @@ import { FALSE_POSITIVE_REASONS, type Alert, type Decision } from '../../core/al
 import type { Silence } from '../../core/alerts/ports.ts';
 import type { DecisionResult } from '../../core/alerts/alert-service.ts';
 import { callRuntime } from '../../local/http/runtime-client.ts';
+import type { FixSavings } from '../../core/kpi/mv/fix-savings.ts';
+import { fixSavingsText } from '../../core/kpi/wording.ts';
 import { actorOf, actorOptions, dataDirOption, positiveNumber } from './options.ts';
 import { printTable } from './output.ts';
 import { replayCommand } from './replay.ts';
@@ -142,11 +144,19 @@ function showCommand(): Command {
         'GET',
         `/alerts/${encodeURIComponent(id)}`,
       );
+      const savings = await callRuntime<FixSavings>(
+        path.resolve(options.dataDir),
+        'GET',
+        `/alerts/${encodeURIComponent(id)}/savings`,
+      );
       if (options.format === 'json') {
-        console.log(JSON.stringify(alert, null, 2));
+        console.log(JSON.stringify({ ...alert, savings }, null, 2));
         return;
       }
       printTable(ALERT_COLUMNS, [alertRow(alert)]);
+      console.log(
+        fixSavingsText(savings, alert.verdict?.kind === 'confirmed' ? alert.verdict.failureMode : undefined),
+      );
       printTable(
         ['at', 'from', 'to', 'who', 'role', 'note'],
         alert.history.map((t) => ({

@@ -3,6 +3,7 @@ import { deviceCharts, type SeriesAnswer } from '../charts.ts';
 import { h } from '../dom.ts';
 import { can, type Page, type PageContext } from '../page.ts';
 import { rebaselineForm, silenceForm } from './device-forms.ts';
+import { fixSavingsSection } from './fix-savings.ts';
 import {
   alertsTable,
   deviceFacts,
@@ -51,6 +52,7 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
     h('p', { className: 'muted' }, 'Loading readings…'),
   );
   const [history, health, feedback, silences] = [h('div'), h('div'), h('div'), h('div')];
+  const savings = fixSavingsSection();
   const refresh = () => page.refresh();
   const engineer = h('div', { className: 'engineer' });
   if (can(ctx.session, 'rebaseline')) engineer.append(rebaselineForm(ctx, path, deviceId, refresh));
@@ -73,6 +75,8 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
     health,
     h('h2', {}, 'Alerts and verdicts'),
     history,
+    h('h2', {}, 'What fixing its faults saved'),
+    savings.element,
     h('h2', {}, 'What operators taught the model'),
     feedback,
     h('h2', {}, 'Silences and maintenance windows'),
@@ -88,6 +92,7 @@ export function devicePage(ctx: PageContext, useCase: string, deviceId: string):
       const now = Date.now();
       facts.replaceChildren(...deviceFacts(answer, now));
       history.replaceChildren(alertsTable(answer.alerts));
+      await savings.update(answer.alerts);
       health.replaceChildren(findingsTable(answer.findings));
       feedback.replaceChildren(feedbackTable(answer.feedback));
       silences.replaceChildren(silencesTable(answer.silences));

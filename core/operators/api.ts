@@ -1,4 +1,5 @@
 import { ALERT_STATUSES, FALSE_POSITIVE_REASONS, type Alert, type AlertStatus } from '../alerts/lifecycle.ts';
+import { fixSavings } from '../kpi/mv/fix-savings.ts';
 import type { AlertFilter } from '../alerts/ports.ts';
 import type { BaselineState } from '../baseline/ports.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
@@ -103,6 +104,7 @@ export class OperatorApi {
       return alert ? ok(alert) : { status: 404, body: { error: `no alert ${id}` } };
     }
     if (get && tail === 'series') return this.alertSeries(id);
+    if (get && tail === 'savings') return this.alertSavings(id);
     if (request.method === 'POST' && tail === 'decisions') return decideAlert(this.deps, id, request);
     return undefined;
   }
@@ -145,6 +147,17 @@ export class OperatorApi {
   private async baselinesOf(useCase: string | undefined): Promise<BaselineState[]> {
     const ids = useCase === undefined ? [...this.manifests.keys()] : [useCase];
     return (await Promise.all(ids.map((id) => this.deps.baselines.list(id)))).flat();
+  }
+
+  /** What fixing the alert's fault saved, against the device's own faulted baseline (M&V). */
+  private async alertSavings(id: string): Promise<OperatorReply> {
+    const alert = await this.deps.alertStore.getAlert(id);
+    if (!alert) return { status: 404, body: { error: `no alert ${id}` } };
+    const kpiReads = this.deps.kpiReads;
+    if (!kpiReads)
+      return { status: 404, body: { error: 'savings per fix are not measured by this deployment yet' } };
+    const manifest = this.manifest(alert.useCase);
+    return ok(await fixSavings(manifest, alert, kpiReads(manifest), this.deps.clock.now()));
   }
 
   private async alertsOf(filter: AlertFilter): Promise<Alert[]> {

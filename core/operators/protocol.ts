@@ -12,6 +12,7 @@ import type { BaselineStore } from '../baseline/ports.ts';
 import { issuesText } from '../contracts/reasons.ts';
 import type { ContractRegistry } from '../contracts/registry.ts';
 import type { Clock } from '../ingest/ports.ts';
+import type { KpiReads } from '../kpi/kpi.ts';
 import type { KeptKpiDays } from '../kpi/schedule.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import { PermissionDenied, permissionsOf, type Actor } from './actor.ts';
@@ -40,6 +41,11 @@ export interface OperatorApiDeps {
   readonly kpis?: KeptKpiDays;
   /** The model versions and candidates, for the use-case page. @default none: no versions shown */
   readonly models?: ModelVersions;
+  /**
+   * The store's KPI reads of a use case, for the savings since a fault's fix (M&V). @default
+   * none: `GET /alerts/<id>/savings` answers that it is not measured here
+   */
+  readonly kpiReads?: (manifest: UseCaseManifest) => KpiReads;
 }
 
 export interface OperatorRequest {
@@ -70,6 +76,7 @@ export const OPERATOR_ROUTES = [
   'GET /alerts',
   'GET /alerts/<id>',
   'GET /alerts/<id>/series',
+  'GET /alerts/<id>/savings',
   'POST /alerts/<id>/decisions',
   'GET /devices',
   'GET /devices/<use case>/<device>',

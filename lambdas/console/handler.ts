@@ -22,7 +22,7 @@ import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
 import { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
 import { SageMakerModelVersions } from '../adapters/sagemaker-model-versions.ts';
 import { deploymentFromEnv } from '../shared/deployment.ts';
-import { operatorReadsFromEnv } from '../shared/telemetry-backend.ts';
+import { kpiReadsFromEnv, operatorReadsFromEnv } from '../shared/telemetry-backend.ts';
 import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/powertools.ts';
 
@@ -135,6 +135,8 @@ export function consoleApiFromEnv(env: NodeJS.ProcessEnv = process.env): Operato
     alertStore: store,
     baselines: store,
     reads: operatorReadsFromEnv(env, new DynamoDbDeviceReports(documents, table)),
+    // The savings since a fault's fix read the store as the KPI function does.
+    kpiReads: kpiReadsFromEnv(env, contracts, store),
     useCases: manifests,
     contracts,
     clock: systemClock,

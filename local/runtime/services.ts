@@ -23,6 +23,7 @@ import { LocalFineTuner } from '../scoring/fine-tuner.ts';
 import { startScoring, type LocalScoringSetups } from '../scoring/scoring-setup.ts';
 import { DuckDbDriftStore } from '../store/drift-store.ts';
 import { DuckDbAlertStore } from '../store/duckdb-alert-store.ts';
+import { StoreKpiReads } from '../store/kpi-reads.ts';
 import { DuckDbQuarantineLedger } from '../store/duckdb-quarantine-ledger.ts';
 import type { DuckDbStore } from '../store/duckdb-store.ts';
 import { DuckDbOperatorReads } from '../store/operator-reads.ts';
@@ -96,6 +97,8 @@ export async function openServices(
         audit,
         kpis,
         models: new LocalModelVersions(dataDir),
+        kpiReads: (manifest) =>
+          new StoreKpiReads((sql) => store.query(sql), options.contracts.get(manifest.contract)),
       })
     : undefined;
   const replay = (filter: ReplayFilter) => replayOf(options, store, ledger, filter);

@@ -63,6 +63,7 @@ const WALK: [
   ['GET /alerts', OPERATOR, '/api/alerts'],
   ['GET /alerts/<id>', OPERATOR, alertPath],
   ['GET /alerts/<id>/series', OPERATOR, `${alertPath}/series`],
+  ['GET /alerts/<id>/savings', OPERATOR, `${alertPath}/savings`],
   [
     'POST /alerts/<id>/decisions',
     OPERATOR,

@@ -79,7 +79,8 @@ export async function periodPoints(
       readings: (u, f, a, b) =>
         u === useCase && a === start && b === end ? Promise.resolve(readings) : reads.readings(u, f, a, b),
     });
-    if (!isFullDay(value)) continue;
+    // No reading at all (an outage): nothing measured, which is not a zero.
+    if (!isFullDay(value) || readings.length === 0) continue;
     const spans = heldSpans(readings, end);
     const x: Record<string, number> = {};
     for (const [name, variable] of Object.entries(spec.variables)) {
