@@ -10,13 +10,20 @@ import { loadCatalog } from '../../usecases/catalog.ts';
 import { recentOpportunities, type Opportunity } from '../../core/kpi/mv/opportunities.ts';
 import { kpiReportHtml } from './kpi-html.ts';
 import { mvBaseline, mvSummary, opportunityRows } from './kpi-mv.ts';
-import { dataDirOption, integer } from './options.ts';
+import { callRuntime } from '../../local/http/runtime-client.ts';
+import { actorOf, actorOptions, dataDirOption, integer } from './options.ts';
 import { printTable } from './output.ts';
 
 export function kpiCommand(): Command {
-  const command = new Command('kpi').description("the use cases' KPIs, computed from the store");
-  command
-    .command('report')
+  return new Command('kpi')
+    .description("the use cases' KPIs, computed from the store")
+    .addCommand(reportCommand())
+    .addCommand(acceptCommand());
+}
+
+/** `aiot kpi report`: each KPI against its baseline and target, its M&V and the recommendations. */
+function reportCommand(): Command {
+  return new Command('report')
     .description(
       'each KPI against its baseline and target, with its daily trend: days the runtime computed (kpis table) and, for the rest, computed now from the store (read-only)',
     )
@@ -91,7 +98,36 @@ export function kpiCommand(): Command {
         } else process.stdout.write(text);
       },
     );
-  return command;
+}
+
+/** `aiot kpi accept <id>`: a recommendation accepted, in the audit trail with its estimate. */
+function acceptCommand(): Command {
+  return actorOptions(
+    new Command('accept')
+      .description(
+        'accept a recommendation of the report (its id, e.g. fansAfterHours/ahu-003): kept in the audit trail with who accepted it and its estimate',
+      )
+      .argument('<id>', 'the recommendation id, <rule>/<unit>')
+      .requiredOption('--use-case <id>', 'the use case it belongs to')
+      .option('--note <text>', 'what will be changed, for the record'),
+  )
+    .addOption(dataDirOption())
+    .action(
+      async (
+        id: string,
+        options: { user: string; role: string; useCase: string; note?: string; dataDir: string },
+      ) => {
+        const { accepted } = await callRuntime<{ accepted: Opportunity }>(
+          path.resolve(options.dataDir),
+          'POST',
+          '/recommendations',
+          { actor: actorOf(options), useCase: options.useCase, id, note: options.note ?? '' },
+        );
+        console.log(
+          `${accepted.id}: accepted by ${options.user} (${options.role}); estimated ${accepted.kwhPerYear} kWh a year, ${accepted.costPerYear} a year at the manifest's price`,
+        );
+      },
+    );
 }
 
 /** The savings against measured baselines, and the recommendations, below the KPI table. */

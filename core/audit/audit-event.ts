@@ -21,6 +21,7 @@ export const AUDIT_KINDS = [
   'silence-set',
   'device-rebaselined',
   'alert-verdict',
+  'recommendation-accepted',
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -29,15 +29,24 @@ export type Actor = z.output<typeof actorSchema>;
 
 export const SYSTEM: Actor = { name: 'aiot-pipeline', role: 'system' };
 
-export type Permission = 'answer-alerts' | 'rebaseline' | 'silence' | 'manage-models' | 'read';
+export type Permission =
+  'answer-alerts' | 'rebaseline' | 'silence' | 'manage-models' | 'accept-recommendations' | 'read';
 
 const PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   operator: ['answer-alerts', 'read'],
-  'reliability-engineer': ['answer-alerts', 'rebaseline', 'silence', 'manage-models', 'read'],
+  // Schedules and setpoints are the plant's to change: reliability engineers accept them.
+  'reliability-engineer': [
+    'answer-alerts',
+    'rebaseline',
+    'silence',
+    'manage-models',
+    'accept-recommendations',
+    'read',
+  ],
   'ml-engineer': ['answer-alerts', 'rebaseline', 'silence', 'manage-models', 'read'],
   analyst: ['read'],
   auditor: ['read'],
-  system: ['answer-alerts', 'rebaseline', 'silence', 'manage-models', 'read'],
+  system: ['answer-alerts', 'rebaseline', 'silence', 'manage-models', 'accept-recommendations', 'read'],
 };
 
 export class PermissionDenied extends Error {

@@ -4,7 +4,7 @@ import type { AlertFilter } from '../alerts/ports.ts';
 import type { BaselineState } from '../baseline/ports.ts';
 import type { UseCaseManifest } from '../usecase/manifest.ts';
 import { requirePermission } from './actor.ts';
-import { decideAlert, rebaselineDevice, setSilence } from './changes.ts';
+import { acceptRecommendation, decideAlert, rebaselineDevice, setSilence } from './changes.ts';
 import type { SensorColumn } from './ports.ts';
 import {
   changer,
@@ -91,6 +91,8 @@ export class OperatorApi {
     if (head === 'alerts') return this.routeAlerts(request, parts);
     if (head === 'devices') return this.routeDevices(request, parts);
     if (head === 'silences' && id === undefined) return this.routeSilences(request);
+    if (head === 'recommendations' && id === undefined && request.method === 'POST')
+      return acceptRecommendation(this.deps, request, (useCase) => this.manifest(useCase));
     return undefined;
   }
 

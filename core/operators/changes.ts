@@ -11,7 +11,13 @@ import {
   type OperatorReply,
   type OperatorRequest,
 } from './protocol.ts';
-import { decisionRequestSchema, rebaselineRequestSchema, silenceRequestSchema } from './requests.ts';
+import { recentOpportunities } from '../kpi/mv/opportunities.ts';
+import {
+  acceptRecommendationSchema,
+  decisionRequestSchema,
+  rebaselineRequestSchema,
+  silenceRequestSchema,
+} from './requests.ts';
 import { deviceSummary } from './views.ts';
 
 /*
@@ -102,6 +108,53 @@ export async function setSilence(
     },
   });
   return { status: 201, body: created };
+}
+
+/**
+ * A supervisory recommendation accepted: it must be one the data supports now (the last two weeks),
+ * and the audit trail keeps who accepted it with its estimate. Applying it is the plant's change;
+ * the KPI's M&V measures what it saved.
+ */
+export async function acceptRecommendation(
+  deps: OperatorApiDeps,
+  request: OperatorRequest,
+  manifestOf: (id: string) => UseCaseManifest,
+): Promise<OperatorReply> {
+  const actor = changer(request);
+  const body = parsed(acceptRecommendationSchema, request.body);
+  requirePermission(actor, 'accept-recommendations');
+  const manifest = manifestOf(body.useCase);
+  const spec = manifest.opportunities;
+  if (!spec || !deps.kpiReads)
+    return { status: 404, body: { error: `${manifest.id} has no recommendations to accept here` } };
+  const at = deps.clock.now();
+  const current = await recentOpportunities(manifest.id, spec, deps.kpiReads(manifest), at);
+  const found = current.find((opportunity) => opportunity.id === body.id);
+  if (!found)
+    return {
+      status: 404,
+      body: {
+        error: `no current recommendation "${body.id}" for ${manifest.id} (current: ${current.map((o) => o.id).join(', ') || 'none'})`,
+      },
+    };
+  await deps.audit.record({
+    kind: 'recommendation-accepted',
+    actor,
+    at,
+    useCase: manifest.id,
+    subject: `recommendation ${found.id}`,
+    before: null,
+    after: digestOf(found),
+    reason: body.note || found.recommendation,
+    details: {
+      device: found.deviceId,
+      rule: found.rule,
+      finding: found.finding,
+      kwhPerYear: found.kwhPerYear,
+      costPerYear: found.costPerYear,
+    },
+  });
+  return { status: 201, body: { accepted: found, by: actor, at } };
 }
 
 /** What an operator said of an alert, in words for the audit trail. */

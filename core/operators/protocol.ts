@@ -84,6 +84,7 @@ export const OPERATOR_ROUTES = [
   'POST /devices/<use case>/<device>/rebaseline',
   'GET /silences',
   'POST /silences',
+  'POST /recommendations',
 ] as const;
 
 /** Who the console acts as and what they may do: it shows only the actions the role may take. */

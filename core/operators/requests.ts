@@ -31,3 +31,10 @@ export const silenceRequestSchema = z.strictObject({
 });
 
 export type SilenceRequest = z.output<typeof silenceRequestSchema>;
+
+export const acceptRecommendationSchema = z.strictObject({
+  useCase: z.string().min(1).max(64),
+  /** The recommendation's id as the report lists it: `<rule>/<device>`. */
+  id: z.string().min(1).max(200),
+  note: z.string().trim().max(2000).default(''),
+});

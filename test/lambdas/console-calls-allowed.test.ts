@@ -92,7 +92,20 @@ const WALK: [
       reason: 'seal change',
     },
   ],
+  // Reads two weeks of the store for the recommendations; an empty store supports none.
+  [
+    'POST /recommendations',
+    ENGINEER,
+    '/api/recommendations',
+    { useCase: 'hvac-energy', id: 'fansAfterHours/ahu-001' },
+  ],
 ];
+
+/** What a route answers other than success, where the walk's data cannot make one. */
+const EXPECTED: Partial<Record<(typeof OPERATOR_ROUTES)[number], string>> = {
+  'POST /recommendations':
+    '404 {"error":"no current recommendation \\"fansAfterHours/ahu-001\\" for hvac-energy (current: none)"}',
+};
 
 /** One deployment's console: its function, a DynamoDB engine with its tables, and its store. */
 async function deploymentOf(
@@ -190,7 +203,7 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
           useCasePage = JSON.parse(response.body ?? '{}') as typeof useCasePage;
       }
 
-      expect(answers).toEqual(WALK.map(([route]) => [route, 'done']));
+      expect(answers).toEqual(WALK.map(([route]) => [route, EXPECTED[route] ?? 'done']));
       // The use-case page lists the pending candidate with the comparison it was registered with.
       expect(useCasePage.models?.[0]).toMatchObject({
         status: 'pending',

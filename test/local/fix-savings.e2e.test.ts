@@ -34,9 +34,11 @@ beforeAll(async () => {
   });
   try {
     const alerts = await DuckDbAlertStore.open(store);
-    const site = new SimulatedSite(manifest, contracts.get(manifest.contract), 1, 3);
+    // Four units: the first with the fault, the second running its fans after hours throughout.
+    const site = new SimulatedSite(manifest, contracts.get(manifest.contract), 4, 3);
     const unit = site.unit('ahu-001');
     unit.simulator.inject('schedule-override', FAULT_FROM);
+    site.unit('ahu-002').simulator.inject('fans-after-hours', FAULT_FROM - 6 * H);
     await site.run(store, FAULT_FROM - 6 * H, FIXED, () => undefined);
     unit.simulator.stop('schedule-override');
     await site.run(store, FIXED, hour, () => undefined);
@@ -66,7 +68,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('savings per fix, through the runtime', () => {
+describe('savings per fix, and recommendations accepted, through the runtime', () => {
   it('GIVEN a confirmed schedule override that cleared two days ago THEN the alert shows what fixing it saved, with its uncertainty', async () => {
     const json = await aiot(['alerts', 'show', alertId, '--format', 'json', '--data-dir', dataDir]);
     expect(json.code, json.stderr).toBe(0);
@@ -84,6 +86,60 @@ describe('savings per fix, through the runtime', () => {
     expect(table.stdout).toMatch(
       /fixing this schedule override saved [\d,]+ kWh \([\d,.]+ EUR\) in 2 days, ± \d+% at 90% confidence/,
     );
+  }, 60_000);
+
+  it('GIVEN a unit running its fans after hours THEN an engineer accepts the recommendation, it is in the audit trail with its estimate, and an operator or a stale id is refused', async () => {
+    const id = 'fansAfterHours/ahu-002';
+    const accept = (...args: string[]) =>
+      aiot(['kpi', 'accept', ...args, '--use-case', 'hvac-energy', '--data-dir', dataDir]);
+    const byOperator = await accept(id, '--user', 'olu', '--role', 'operator');
+    expect(byOperator.code).not.toBe(0);
+    expect(byOperator.stderr).toContain(
+      'olu (operator) may not accept recommendations; roles that may: reliability-engineer',
+    );
+    const unknown = await accept('setback/ahu-004', '--user', 'dana', '--role', 'reliability-engineer');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain(
+      `no current recommendation "setback/ahu-004" for hvac-energy (current: ${id})`,
+    );
+
+    const run = await accept(
+      id,
+      '--user',
+      'dana',
+      '--role',
+      'reliability-engineer',
+      '--note',
+      'fan schedule back to 06:30-18:30',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^fansAfterHours\/ahu-002: accepted by dana \(reliability-engineer\); estimated \d+ kWh a year/,
+    );
+    const audit = await aiot([
+      'audit',
+      'list',
+      '--kind',
+      'recommendation-accepted',
+      '--format',
+      'json',
+      '--data-dir',
+      dataDir,
+    ]);
+    const [entry, ...more] = JSON.parse(audit.stdout) as {
+      actor: { name: string };
+      subject: string;
+      reason: string;
+      details: Record<string, unknown>;
+    }[];
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({
+      actor: { name: 'dana' },
+      subject: `recommendation ${id}`,
+      reason: 'fan schedule back to 06:30-18:30',
+      details: { device: 'ahu-002', rule: 'fansAfterHours' },
+    });
+    expect(entry?.details.kwhPerYear).toBeGreaterThan(1000);
   }, 60_000);
 
   it('GIVEN an unknown alert THEN its savings are refused with 404', async () => {
