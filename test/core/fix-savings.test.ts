@@ -97,7 +97,7 @@ describe('savings per fix', () => {
     ]);
   });
 
-  it('GIVEN a use case whose KPI has no measured baseline THEN it says so', async () => {
+  it('GIVEN a pump alert, whose KPI (downtime) counts the alerts themselves THEN no savings per fix are claimed, saying why', async () => {
     const pumps = repoUseCase('pump-maintenance');
     const savings = await fixSavings(
       pumps,
@@ -106,6 +106,17 @@ describe('savings per fix', () => {
       START + 96 * H,
     );
     expect(savings.status).toBe('no baseline');
-    expect(savings.reasons[0]).toMatch(/has no measured baseline \(kpis\[\]\.mv\)$/);
+    expect(savings.reasons[0]).toMatch(
+      /^the KPI this alert serves \(unplanned-downtime\) counts alerts themselves/,
+    );
+  });
+
+  it('GIVEN a KPI without a measured baseline THEN it says so', async () => {
+    const withoutMv = { ...manifest, kpis: manifest.kpis.map((kpi) => ({ ...kpi, mv: undefined })) };
+    const savings = await fixSavings(withoutMv, alert(), reads, START + 96 * H);
+    expect(savings).toMatchObject({
+      status: 'no baseline',
+      reasons: ['the KPI this alert serves (hvac-energy-cost) has no measured baseline (kpis[].mv)'],
+    });
   });
 });

@@ -179,8 +179,10 @@ describe('use-case manifests', () => {
   });
 
   it('refuses a field the contract does not have', () => {
-    expect(problemsOf(shipped.replace('measures.flowRate', 'measures.flow'))).toEqual([
+    // The sensor renamed, so what reads it (the downtime baseline's running hours) names it too.
+    expect(problemsOf(shipped.replace('- { field: measures.flowRate', '- { field: measures.flow'))).toEqual([
       expect.stringContaining('sensors[7].field: "measures.flow" is not a measure of pump.telemetry@2'),
+      expect.stringContaining('kpis[0].mv.variables: "measures.flowRate" is not a sensor of this use case'),
     ]);
   });
 

@@ -131,6 +131,16 @@ describe('change-point baseline models', () => {
     expect(model.parameters).toBe(4);
   });
 
+  it('GIVEN downtime in proportion to running hours THEN the proportional model has no intercept and one parameter', () => {
+    const points = [100, 140, 90, 160, 120, 130, 110].map((hours) => ({ y: 0.02 * hours, x: { hours } }));
+    const model = fitBaselineModel(points, 'proportional', ['hours']);
+    expect(model.coefficients.hours).toBeCloseTo(0.02, 12);
+    expect(model.coefficients.intercept).toBe(0);
+    expect(model.parameters).toBe(1);
+    // A fleet that ran half as much is expected to be down half as long.
+    expect(predict(model, { y: 0, x: { hours: 50 } })).toBeCloseTo(1, 12);
+  });
+
   it('GIVEN energy that falls as it warms THEN a cooling change point is refused with the reason', () => {
     const points = days((t) => 300 - 5 * t);
     expect(() => fitBaselineModel(points, 'cooling-change-point', ['t'], 't')).toThrow(

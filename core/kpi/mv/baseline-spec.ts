@@ -66,13 +66,14 @@ export const mvSpecSchema = z
   })
   .superRefine((spec, context) => {
     const names = Object.keys(spec.variables);
-    if (spec.form === 'linear' && spec.changePointOn !== undefined)
+    const changePointForm = spec.form !== 'linear' && spec.form !== 'proportional';
+    if (!changePointForm && spec.changePointOn !== undefined)
       context.addIssue({
         code: 'custom',
         path: ['changePointOn'],
-        message: 'a linear model has no change point',
+        message: `a ${spec.form} model has no change point`,
       });
-    if (spec.form !== 'linear' && (spec.changePointOn === undefined || !names.includes(spec.changePointOn)))
+    if (changePointForm && (spec.changePointOn === undefined || !names.includes(spec.changePointOn)))
       context.addIssue({
         code: 'custom',
         path: ['changePointOn'],

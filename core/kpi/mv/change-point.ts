@@ -6,6 +6,7 @@ import { Matrix, solve } from 'ml-matrix';
  * Toolkit (RP-1050):
  *
  * - `linear`: y = b0 + Σ bi·xi
+ * - `proportional`: y = Σ bi·xi, no intercept: downtime per running hour, energy per unit made
  * - `cooling-change-point` (3PC): y = b0 + bc·max(0, T − τ) + Σ bi·xi: flat below τ, rising above
  * - `heating-change-point` (3PH): y = b0 + bh·max(0, τ − T) + Σ bi·xi
  * - `change-point` (4P): both slopes about one τ
@@ -16,6 +17,7 @@ import { Matrix, solve } from 'ml-matrix';
 
 export const MODEL_FORMS = [
   'linear',
+  'proportional',
   'cooling-change-point',
   'heating-change-point',
   'change-point',
@@ -53,7 +55,9 @@ function termNames(
   changePointOn: string | undefined,
   variables: readonly string[],
 ): string[] {
-  const linear = variables.filter((name) => form === 'linear' || name !== changePointOn);
+  const linear = variables.filter(
+    (name) => form === 'linear' || form === 'proportional' || name !== changePointOn,
+  );
   return [...(hasHeating(form) ? ['heating'] : []), ...(hasCooling(form) ? ['cooling'] : []), ...linear];
 }
 
@@ -79,16 +83,21 @@ function leastSquares(
   terms: readonly string[],
   changePointOn: string | undefined,
   tau: number,
+  intercept = true,
 ) {
   const design = new Matrix(
-    points.map((point) => [1, ...terms.map((term) => termValue(point, term, changePointOn, tau))]),
+    points.map((point) => [
+      ...(intercept ? [1] : []),
+      ...terms.map((term) => termValue(point, term, changePointOn, tau)),
+    ]),
   );
   const target = Matrix.columnVector(points.map((point) => point.y));
   // SVD: a variable that did not vary in the baseline (occupancy on a site closed all month)
   // gets a zero slope instead of a singular matrix.
   const solution = solve(design, target, true).to1DArray();
-  const coefficients: Record<string, number> = { intercept: solution[0] ?? 0 };
-  terms.forEach((term, index) => (coefficients[term] = solution[index + 1] ?? 0));
+  const offset = intercept ? 1 : 0;
+  const coefficients: Record<string, number> = { intercept: intercept ? (solution[0] ?? 0) : 0 };
+  terms.forEach((term, index) => (coefficients[term] = solution[index + offset] ?? 0));
   const sse = points.reduce((total, point, index) => {
     const fitted = design
       .getRow(index)
@@ -159,20 +168,15 @@ export function fitBaselineModel(
   for (const point of points)
     for (const name of variables)
       if (!Number.isFinite(point.x[name])) throw new Error(`a baseline point has no value of "${name}"`);
-  if (form === 'linear') {
+  if (form === 'linear' || form === 'proportional') {
     const terms = termNames(form, undefined, variables);
-    if (points.length <= terms.length + 1)
+    const parameters = terms.length + (form === 'linear' ? 1 : 0);
+    if (points.length <= parameters)
       throw new Error(
-        `a linear model of ${terms.length} variables needs more than ${terms.length + 1} points, got ${points.length}`,
+        `a ${form} model of ${terms.length} variables needs more than ${parameters} points, got ${points.length}`,
       );
-    const { coefficients } = leastSquares(points, terms, undefined, 0);
-    return {
-      form,
-      changePointOn: undefined,
-      changePoint: undefined,
-      coefficients,
-      parameters: terms.length + 1,
-    };
+    const { coefficients } = leastSquares(points, terms, undefined, 0, form === 'linear');
+    return { form, changePointOn: undefined, changePoint: undefined, coefficients, parameters };
   }
   if (changePointOn === undefined || !variables.includes(changePointOn))
     throw new Error(

@@ -15,6 +15,13 @@ import { measureSavings, type SavingsTotals } from './savings.ts';
  */
 
 const HOUR_MS = INTERVAL_MS.hour;
+/** KPIs built on alerts and verdicts, which a fix's own alert would measure. */
+const ALERT_BUILT = new Set([
+  'unplanned-downtime',
+  'confirmed-alert-hours',
+  'alert-load',
+  'false-positive-share',
+]);
 /** How far after the fix savings are counted: a quarter of a year, then it is the site's normal. */
 export const FIX_REPORTING_DAYS = 90;
 
@@ -74,6 +81,15 @@ export async function fixSavings(
       ...empty,
       status: 'no baseline',
       reasons: [`the KPI this alert serves (${kpiId ?? 'none'}) has no measured baseline (kpis[].mv)`],
+    };
+  // Downtime counts the confirmed alert itself: "savings" after it would be the alert's own end.
+  if ('builtin' in kpi.compute && ALERT_BUILT.has(kpi.compute.builtin))
+    return {
+      ...empty,
+      status: 'no baseline',
+      reasons: [
+        `the KPI this alert serves (${kpi.id}) counts alerts themselves; savings per fix are measured for KPIs read from the device's readings (energy, hours outside a band)`,
+      ],
     };
   if (alert.verdict?.kind !== 'confirmed' || alert.clearedAt === null)
     return {

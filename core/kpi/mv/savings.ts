@@ -80,7 +80,8 @@ export function measureSavings(
   reportingPoints: readonly TimedPoint[],
 ): MvOutcome {
   const limits = spec.limits ?? defaultFitLimits(spec.interval);
-  const needed = spec.variables.length + (spec.form === 'change-point' ? 4 : spec.form === 'linear' ? 1 : 3);
+  const extra = { linear: 1, proportional: 0, 'change-point': 4 } as Partial<Record<string, number>>;
+  const needed = spec.variables.length + (extra[spec.form] ?? 3);
   if (baseline.length < needed + MIN_SPARE_POINTS)
     return {
       status: 'too little data',
