@@ -33,7 +33,7 @@ import { alertInferenceOf } from '../core/usecase/manifest.ts';
 import { runtimeRecords } from './fault-alerts.ts';
 import { ensureLocalModel } from '../local/scoring/model-bootstrap.ts';
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
-import { loadCatalog } from '../usecases/catalog.ts';
+import { loadCatalog, useCaseById } from '../usecases/catalog.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,12 +62,7 @@ const { useCases, contracts } = loadCatalog({
   ...(values.contracts ? { contractsDir: values.contracts } : {}),
   ...(values['use-cases'] ? { useCasesDir: values['use-cases'] } : {}),
 });
-const manifest: UseCaseManifest = (() => {
-  const found = useCases.find((useCase) => useCase.id === values['use-case']);
-  if (!found)
-    throw new Error(`unknown use case "${values['use-case']}" (${useCases.map((u) => u.id).join(', ')})`);
-  return found;
-})();
+const manifest: UseCaseManifest = useCaseById(useCases, values['use-case']);
 const contract = contracts.get(manifest.contract);
 const faults = deviceSimulator(manifest, contract, 0).faultIds;
 if (faults.length === 0) throw new Error(`${manifest.id} declares no faults in its simulation section`);

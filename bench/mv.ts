@@ -23,7 +23,7 @@ import { findOpportunities, unitHours, type Opportunity } from '../core/kpi/mv/o
 import type { UseCaseManifest } from '../core/usecase/manifest.ts';
 import { DuckDbStore } from '../local/store/duckdb-store.ts';
 import { StoreKpiReads } from '../local/store/kpi-reads.ts';
-import { loadCatalog } from '../usecases/catalog.ts';
+import { loadCatalog, useCaseById } from '../usecases/catalog.ts';
 import { SimulatedSite } from './mv-site.ts';
 
 const { values } = parseArgs({
@@ -47,12 +47,7 @@ const reportingDays = wholeIn('reporting-days', 7, 120);
 const seed = wholeIn('seed', 0, 1_000_000);
 
 const { useCases, contracts } = loadCatalog();
-const manifest: UseCaseManifest = (() => {
-  const found = useCases.find((useCase) => useCase.id === values['use-case']);
-  if (!found)
-    throw new Error(`unknown use case "${values['use-case']}" (${useCases.map((u) => u.id).join(', ')})`);
-  return found;
-})();
+const manifest: UseCaseManifest = useCaseById(useCases, values['use-case']);
 const contract = contracts.get(manifest.contract);
 const kpi = manifest.kpis.find((candidate) => candidate.mv !== undefined);
 const spec: MvSpec | undefined = kpi?.mv;

@@ -42,3 +42,10 @@ export function loadCatalog(options: { contractsDir?: string; useCasesDir?: stri
   const contracts = loadContracts(options.contractsDir);
   return { contracts, useCases: loadUseCases(options.useCasesDir, contracts) };
 }
+
+/** The use case of this id in a catalog, or an error naming the ones there are. */
+export function useCaseById(useCases: readonly UseCaseManifest[], id: string | undefined): UseCaseManifest {
+  const found = useCases.find((useCase) => useCase.id === id);
+  if (!found) throw new Error(`unknown use case "${id ?? ''}" (${useCases.map((u) => u.id).join(', ')})`);
+  return found;
+}

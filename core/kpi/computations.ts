@@ -68,6 +68,22 @@ export const valueOf = (reading: KpiReading, field: string): number | undefined 
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 };
 
+/** A field's mean over the held spans, each reading weighted by how long it held; undefined without one. */
+export function timeWeightedMean(
+  spans: readonly { reading: KpiReading; hours: number }[],
+  field: string,
+): number | undefined {
+  let weighted = 0;
+  let hoursSeen = 0;
+  for (const { reading, hours } of spans) {
+    const value = valueOf(reading, field);
+    if (value === undefined) continue;
+    weighted += value * hours;
+    hoursSeen += hours;
+  }
+  return hoursSeen > 0 ? weighted / hoursSeen : undefined;
+}
+
 const energyOf = (spans: readonly { reading: KpiReading; hours: number }[], power: string) =>
   spans.reduce((sum, { reading, hours }) => sum + (valueOf(reading, power) ?? 0) * hours, 0);
 
@@ -143,15 +159,8 @@ async function energyPerDegreeDay(
 ): Promise<DayFigures> {
   const spans = heldSpans(await reads.readings(useCase, computationFields(computation), from, to), to);
   // The day's mean outdoor temperature, time-weighted over every unit's readings (one site).
-  let weighted = 0;
-  let hoursSeen = 0;
-  for (const { reading, hours } of spans) {
-    const outdoor = valueOf(reading, computation.outdoorTemperature);
-    if (outdoor === undefined) continue;
-    weighted += outdoor * hours;
-    hoursSeen += hours;
-  }
-  const degreeDays = hoursSeen > 0 ? Math.max(0, weighted / hoursSeen - computation.baseTemperature) : 0;
+  const outdoor = timeWeightedMean(spans, computation.outdoorTemperature);
+  const degreeDays = outdoor === undefined ? 0 : Math.max(0, outdoor - computation.baseTemperature);
   return { numerator: energyOf(spans, computation.power), denominator: degreeDays };
 }
 

@@ -1,4 +1,4 @@
-import { computeKpiSpan, heldSpans, valueOf } from '../computations.ts';
+import { computeKpiSpan, heldSpans, timeWeightedMean, valueOf } from '../computations.ts';
 import {
   computationFields,
   DAY_MS,
@@ -44,15 +44,7 @@ function variableValue(variable: VariableSpec, spans: ReturnType<typeof heldSpan
         (valueOf(reading, variable.field) ?? -Infinity) > variable.above ? sum + hours : sum,
       0,
     );
-  let weighted = 0;
-  let hoursSeen = 0;
-  for (const { reading, hours } of spans) {
-    const value = valueOf(reading, variable.field);
-    if (value === undefined) continue;
-    weighted += value * hours;
-    hoursSeen += hours;
-  }
-  return hoursSeen > 0 ? weighted / hoursSeen : undefined;
+  return timeWeightedMean(spans, variable.field);
 }
 
 /**
