@@ -69,13 +69,19 @@ describe('local runtime scoring', () => {
     await publishReadings('pump-202', CALIBRATION + 80, hoursAgo(2), (m, i) =>
       i < CALIBRATION ? m : { ...m, vibrationRmsX: (m.vibrationRmsX ?? 0) * 6 },
     );
-    // Every reading scored: none of this pump's windows is still on its way to the next test's closed server.
-    await eventually(async () => {
-      const { rows } = await runtime.store.query(
-        "SELECT count(*)::INTEGER AS n FROM inferences WHERE device_id = 'pump-202'",
-      );
-      return rows[0]?.n === CALIBRATION + 80 ? true : undefined;
-    });
+    // Every reading scored: none of this pump's windows is still on its way to the next test's
+    // closed server. Scoring trails the 1,800 calibration readings by more than 20 s on a busy
+    // machine (CI runs files side by side), so this wait is longer than the others.
+    await waitFor(
+      'every reading of pump-202 scored',
+      async () => {
+        const { rows } = await runtime.store.query(
+          "SELECT count(*)::INTEGER AS n FROM inferences WHERE device_id = 'pump-202'",
+        );
+        return rows[0]?.n === CALIBRATION + 80 ? true : undefined;
+      },
+      120_000,
+    );
     const {
       rows: [row],
     } = await runtime.store.query(
@@ -88,7 +94,7 @@ describe('local runtime scoring', () => {
        GROUP BY ALL`,
     );
     expect(states).toEqual([{ device_state: 'calibrating', n: CALIBRATION, flagged: false }]);
-  });
+  }, 180_000);
 
   it('stores readings and marks them unscored, with the reason, when the model server is gone', async () => {
     await runtime.scoringOf('pump-maintenance')?.server.close();
