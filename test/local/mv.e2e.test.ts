@@ -48,18 +48,13 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** `aiot kpi report` of hvac-energy over the store's last week, with `extra` arguments. */
+const report = (...extra: string[]) =>
+  aiot(['kpi', 'report', '--use-case', 'hvac-energy', '--days', '7', ...extra, '--data-dir', dataDir]);
+
 describe('savings against a measured baseline, from the CLI', () => {
   it('GIVEN a fault fixed after the baseline THEN the report shows a qualified baseline, the savings with their uncertainty, and the after-hours fans as a recommendation', async () => {
-    const run = await aiot([
-      'kpi',
-      'report',
-      '--use-case',
-      'hvac-energy',
-      '--format',
-      'json',
-      '--data-dir',
-      dataDir,
-    ]);
+    const run = await report('--format', 'json');
     expect(run.code, run.stderr).toBe(0);
     const { kpis, recommendations } = JSON.parse(run.stdout) as {
       kpis: { kpi: string; mv: MvReport | null }[];
@@ -81,40 +76,14 @@ describe('savings against a measured baseline, from the CLI', () => {
     ]);
     expect(recommendations[0]?.kwhPerYear).toBeGreaterThan(1000);
 
-    const table = await aiot([
-      'kpi',
-      'report',
-      '--use-case',
-      'hvac-energy',
-      '--days',
-      '7',
-      '--data-dir',
-      dataDir,
-    ]);
+    const table = await report();
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/saved [\d,]+ EUR \(\d+\.\d%\) in 14 days, ± \d+% at 90% confidence/);
     expect(table.stdout).toContain('cooling-change-point on outdoorTemperature, occupancy');
     expect(table.stdout).toContain('ahu-001');
 
     const out = path.join(dataDir, 'kpis.html');
-    expect(
-      (
-        await aiot([
-          'kpi',
-          'report',
-          '--use-case',
-          'hvac-energy',
-          '--days',
-          '7',
-          '--format',
-          'html',
-          '--out',
-          out,
-          '--data-dir',
-          dataDir,
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await report('--format', 'html', '--out', out)).code).toBe(0);
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('<div class="mv qualified">');
     expect(html).toContain('class="measured"');

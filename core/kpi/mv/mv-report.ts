@@ -4,7 +4,12 @@ import type { MvSpec } from './baseline-spec.ts';
 import type { BaselineModel } from './change-point.ts';
 import { defaultFitLimits, type FitLimits, type FitStatistics } from './fit-statistics.ts';
 import { INTERVAL_MS, periodPoints } from './intervals.ts';
-import { measureSavings, type ReportingInterval, type SavingsTotals } from './savings.ts';
+import {
+  measureSavings,
+  type FittedInterval,
+  type ReportingInterval,
+  type SavingsTotals,
+} from './savings.ts';
 
 /**
  * A KPI's measurement and verification from the store: its baseline period resolved to dates,
@@ -30,11 +35,7 @@ export interface MvReport {
   readonly fit: FitStatistics | null;
   readonly model: BaselineModel | null;
   /** Baseline intervals as measured and as the model fits them. */
-  readonly fitted: readonly {
-    readonly from: number;
-    readonly measured: number;
-    readonly predicted: number;
-  }[];
+  readonly fitted: readonly FittedInterval[];
   readonly reporting: readonly ReportingInterval[];
   readonly totals: SavingsTotals | null;
 }

@@ -20,6 +20,13 @@ import type { TimedPoint } from './intervals.ts';
 /** Baseline points a model needs beyond its parameters before it is fitted at all. */
 export const MIN_SPARE_POINTS = 5;
 
+/** A baseline interval as measured and as the model fits it. */
+export interface FittedInterval {
+  readonly from: number;
+  readonly measured: number;
+  readonly predicted: number;
+}
+
 export interface ReportingInterval {
   readonly from: number;
   readonly measured: number;
@@ -53,11 +60,7 @@ export type MvOutcome =
       readonly model: BaselineModel;
       readonly fit: FitStatistics;
       /** The baseline's own fitted values, for the plot of measured against the model. */
-      readonly fitted: readonly {
-        readonly from: number;
-        readonly measured: number;
-        readonly predicted: number;
-      }[];
+      readonly fitted: readonly FittedInterval[];
       readonly reporting: readonly ReportingInterval[];
       /** Null before the first reporting interval. */
       readonly totals: SavingsTotals | null;
