@@ -13,34 +13,49 @@ export interface ScoringCounters {
   anomalies: number;
 }
 
+/** Readings one scoring pass takes at most: a backlog is scored in passes of this size. */
+const MAX_PASS_READINGS = 500;
+
 /**
  * Scores what ingestion stored, off the storage path: `submit` returns at once, so a slow or
- * failing model server never holds up the queue. Batches are scored one after another, in the
+ * failing model server never holds up the queue. Batches are scored one pass after another, in the
  * order they were stored, so each device's baseline and alert state advance in time order; the
- * alert policy runs on each batch's scores. `drain` waits for what is queued.
+ * alert policy runs on each pass's scores. Batches that queued while a pass ran are scored together
+ * in the next: a pass costs a model round trip, a store write and an alert pass whatever its size,
+ * so a backlog of small batches (a paced device, one reading a batch) is caught up instead of
+ * growing. `drain` waits for what is queued.
  */
 export class LocalScoring {
   readonly counters: ScoringCounters = { scored: 0, skipped: 0, calibrating: 0, anomalies: 0 };
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
+  private readonly pending: TelemetryRecord[] = [];
   private readonly latencies: number[] = [];
 
   constructor(
-    private readonly scoring: DeviceScoring,
+    private readonly scoring: Pick<DeviceScoring, 'score'>,
     private readonly store: InferenceStore,
-    private readonly alerts: AlertService | undefined,
+    private readonly alerts: Pick<AlertService, 'process'> | undefined,
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
   submit(records: readonly TelemetryRecord[]): void {
     if (records.length === 0) return;
-    this.queued += 1;
-    this.chain = this.chain
-      .then(() => this.run(records))
-      .catch(this.onError)
-      .finally(() => {
-        this.queued -= 1;
-      });
+    this.pending.push(...records);
+    this.queued += records.length;
+    // An earlier link may already have taken these records: then this one finds nothing.
+    this.chain = this.chain.then(() => this.nextPass());
+  }
+
+  /** Scores everything pending, in passes of at most MAX_PASS_READINGS; a later link finds nothing. */
+  private async nextPass(): Promise<void> {
+    for (;;) {
+      const records = this.pending.splice(0, MAX_PASS_READINGS);
+      if (records.length === 0) return;
+      // A pass that fails loses its scores (the readings stay stored, unscored), not the passes after it.
+      await this.run(records).catch(this.onError);
+      this.queued -= records.length;
+    }
   }
 
   private async run(records: readonly TelemetryRecord[]): Promise<void> {
@@ -70,11 +85,6 @@ export class LocalScoring {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
     return { p50: at(0.5), p99: at(0.99) };
-  }
-
-  /** Batches submitted and not yet scored. */
-  get backlog(): number {
-    return this.queued;
   }
 
   async drain(): Promise<void> {

@@ -67,7 +67,7 @@ beforeAll(async () => {
   const pump = new TestPump(runtime, 'pump-readme', 7, Date.now() - (CALIBRATION + 200) * 1000);
   await pump.publish(CALIBRATION + 20, normal);
   await pump.publish(150, worn);
-  // Scoring runs behind the paced publishes on a busy machine: a minute, not the default 20 s.
+  // The calibration scored on a machine running other test files beside this one: a minute, not the default 20 s.
   const [alert] = await waitFor(
     'an open alert',
     async () => {

@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
 import { publishAllPaced } from './mqtt.ts';
+import { IOT_METERING_UNIT_BYTES, PackBuilder } from '../../core/contracts/pack.ts';
 import { telemetryTopic } from '../../core/ingest/topics.ts';
 import { PumpSimulator } from '../../core/simulation/pump-simulator.ts';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
@@ -21,7 +22,9 @@ export const worn = (m: Measures): Measures => ({
 
 /**
  * One simulated pump of pump-maintenance publishing through the runtime's broker with its own
- * certificate: readings one second of device time apart from `start`, QoS 1, in order.
+ * certificate: readings one second of device time apart from `start`, QoS 1, in order, packed
+ * into 5 KB messages as the edge agent sends a backlog (a calibration's 1,800 readings are 120
+ * messages, not 18 s of publishes at IoT Core's 100 a second).
  */
 export class TestPump {
   private sent = 0;
@@ -58,12 +61,21 @@ export class TestPump {
       key: pair.key,
       reconnectPeriod: 0,
     });
-    const messages = Array.from({ length: count }, (_, index) => {
+    const readings = Array.from({ length: count }, (_, index) => {
       const reading = this.simulator.next(this.start + this.sent++ * 1000);
       return lose(index)
         ? undefined
         : JSON.stringify({ ...reading, measures: fault({ ...reading.measures }) });
     }).filter((message) => message !== undefined);
+    const messages: string[] = [];
+    let pack = new PackBuilder(IOT_METERING_UNIT_BYTES);
+    for (const reading of readings) {
+      if (pack.add(reading)) continue;
+      messages.push(pack.build());
+      pack = new PackBuilder(IOT_METERING_UNIT_BYTES);
+      pack.add(reading);
+    }
+    if (pack.count > 0) messages.push(pack.build());
     await publishAllPaced(client, telemetryTopic('pump-maintenance', this.deviceId), messages);
     await client.endAsync();
   }
