@@ -1,8 +1,23 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { onTestFinished } from 'vitest';
 import type { ModelRegistry } from '../../core/model/registry.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
+
+/**
+ * A command started in a test ends with it: a test that times out would otherwise leave its
+ * command running, and a runtime left running takes a core from every test file after it.
+ */
+function endsWithTest(child: ChildProcess): void {
+  try {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  } catch {
+    // Started by a hook, outside any test: the hook's own timeout and the command's apply.
+  }
+}
 
 export interface Run {
   code: number | null;
@@ -29,6 +44,7 @@ export function aiot(
       cwd: ROOT,
       env: { ...process.env, FORCE_COLOR: '0' },
     });
+    endsWithTest(child);
     let stdout = '';
     let stderr = '';
     let interrupted = false;
