@@ -14,7 +14,7 @@ export function route(ctx: PageContext, hash: string): Page {
   const [head, a, b] = parts;
   if (head === 'fleet') return fleetPage(ctx);
   if (head === 'devices' && a && b) return devicePage(ctx, a, b);
-  if (head === 'use-cases' && a) return useCasePage(a);
+  if (head === 'use-cases' && a) return useCasePage(ctx, a);
   return inboxPage(ctx, undefined);
 }
 

@@ -1,8 +1,7 @@
 import { escapeHtml as escape } from './html.ts';
-import type { MvReport } from '../../core/kpi/mv/mv-report.ts';
+import { mvFigures, type MvReport } from '../../core/kpi/mv/mv-report.ts';
 import type { Opportunity } from '../../core/kpi/mv/opportunities.ts';
-import { figure } from '../../core/kpi/wording.ts';
-import { mvBaseline, mvSummary } from './kpi-mv.ts';
+import { figure, mvBaseline, mvSummary } from '../../core/kpi/wording.ts';
 
 const WIDTH = 560;
 const HEIGHT = 140;
@@ -42,7 +41,7 @@ function mvPlot(mv: MvReport): string {
 export function mvSection(mv: MvReport): string {
   return `<div class="mv ${mv.status === 'qualified' ? 'qualified' : 'refused'}">
   <h3>Savings against a measured baseline</h3>
-  <p><strong>${escape(mvSummary(mv))}</strong></p>
+  <p><strong>${escape(mvSummary(mvFigures(mv)))}</strong></p>
   <p>Baseline ${escape(mvBaseline(mv))}.</p>
   ${mv.status === 'qualified' ? mvPlot(mv) : ''}
 </div>`;

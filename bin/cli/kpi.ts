@@ -2,14 +2,15 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { kpiReport, type KpiReportRow } from '../../core/kpi/report.ts';
-import { statusText, withUnit } from '../../core/kpi/wording.ts';
+import { mvBaseline, mvSummary, statusText, withUnit } from '../../core/kpi/wording.ts';
 import { StoreKpiReads } from '../../local/store/kpi-reads.ts';
 import { withLocalStore } from '../../local/store/query-client.ts';
 import { kpiDaysIn } from '../../local/schedules/kpi-schedule.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { recentOpportunities, type Opportunity } from '../../core/kpi/mv/opportunities.ts';
 import { kpiReportHtml } from './kpi-html.ts';
-import { mvBaseline, mvSummary, opportunityRows } from './kpi-mv.ts';
+import { opportunityRows } from './kpi-mv.ts';
+import { mvFigures } from '../../core/kpi/mv/mv-report.ts';
 import { callRuntime } from '../../local/http/runtime-client.ts';
 import { actorOf, actorOptions, dataDirOption, integer } from './options.ts';
 import { printTable } from './output.ts';
@@ -144,7 +145,7 @@ function printMv(
         'use case': row.useCase,
         KPI: row.kpi,
         baseline: row.mv ? mvBaseline(row.mv) : '',
-        savings: row.mv ? mvSummary(row.mv) : '',
+        savings: row.mv ? mvSummary(mvFigures(row.mv)) : '',
       })),
     );
   }

@@ -3,13 +3,18 @@ import type { UseCaseSummary } from '../../core/operators/views.ts';
 import { api } from '../api.ts';
 import { loadChart } from '../charts.ts';
 import { h, label, number } from '../dom.ts';
-import type { Page } from '../page.ts';
+import type { Page, PageContext } from '../page.ts';
 import { alarmLoadSection } from './alarm-load.ts';
 import { modelVersionsSection } from './model-versions.ts';
+import { savingsSection } from './savings.ts';
 
-/** What the use case promised (its KPIs) and what its alerts cost operators and how far they trust them. */
-export function useCasePage(useCase: string): Page {
+/**
+ * What the use case promised (its KPIs), what its alerts cost operators and how far they trust
+ * them, and what it measurably saved.
+ */
+export function useCasePage(ctx: PageContext, useCase: string): Page {
   const body = h('div');
+  const savings = savingsSection(ctx, useCase);
   const element = h('section', { className: 'page' }, body);
   let drawn = '';
   const page: Page = {
@@ -17,6 +22,8 @@ export function useCasePage(useCase: string): Page {
     refreshMs: 60_000,
     element,
     async refresh() {
+      // The savings come in their own request: fitting baselines must not hold up the figures above.
+      void savings.update().catch(ctx.error);
       const s = await api<UseCaseSummary>('GET', `/use-cases/${encodeURIComponent(useCase)}?days=14`);
       // Redrawn only when a figure changed, so the chart does not flicker every few seconds.
       const key = JSON.stringify(s);
@@ -61,6 +68,7 @@ export function useCasePage(useCase: string): Page {
         alarmLoadSection(s.alarmLoad, useCase),
         h('h2', {}, 'KPIs'),
         h('div', { className: 'kpis' }, ...s.kpis.map(kpiCard)),
+        savings.element,
         ...[modelVersionsSection(s.models)].filter((section) => section !== null),
       );
     },

@@ -88,3 +88,35 @@ export function fixSavingsText(
     : 'uncertainty unbounded';
   return `${what} ${saved} ${money} in ${span}, ${uncertainty}`;
 }
+
+/** A KPI's M&V as its figures say it: the savings, or why there are none yet. */
+export function mvSummary(mv: {
+  readonly status: string;
+  readonly reasons: readonly string[];
+  readonly reportingFrom: string | null;
+  readonly totals: Parameters<typeof savingsText>[0] | null;
+  readonly unit: string;
+  readonly reportingIntervals: number;
+  readonly interval: string;
+}): string {
+  if (mv.status !== 'qualified') return `${mv.status}: ${mv.reasons.join('; ')}`;
+  if (!mv.totals) return `baseline qualified; reporting starts ${mv.reportingFrom ?? ''}`;
+  return savingsText(mv.totals, mv.unit, mv.reportingIntervals, mv.interval);
+}
+
+/** The baseline as people check it: "2026-11-02 to 2026-11-23: 3PC on outdoorTemp, change point 14.2; CV(RMSE) …". */
+export function mvBaseline(mv: {
+  readonly baselinePeriod: { readonly from: string; readonly to: string } | null;
+  readonly form: string;
+  readonly variables: readonly string[];
+  readonly model: { readonly changePoint?: number | undefined } | null;
+  readonly fit: Parameters<typeof fitText>[0] | null;
+  readonly limits: Parameters<typeof fitText>[1];
+  readonly interval: string;
+}): string {
+  const period = mv.baselinePeriod ? `${mv.baselinePeriod.from} to ${mv.baselinePeriod.to}` : 'not begun';
+  const changePoint =
+    mv.model?.changePoint === undefined ? '' : `, change point ${mv.model.changePoint.toFixed(1)}`;
+  const fit = mv.fit ? `; ${fitText(mv.fit, mv.limits, mv.interval)}` : '';
+  return `${period}: ${mv.form} on ${mv.variables.join(', ')}${changePoint}${fit}`;
+}

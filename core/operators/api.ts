@@ -19,6 +19,7 @@ import {
   type OperatorRequest,
 } from './protocol.ts';
 import { topContributors } from '../alerts/contributors.ts';
+import { useCaseSavings } from './savings-view.ts';
 import { bucketFor, deviceSummary, fleetView, silenceCovers, useCaseSummary } from './views.ts';
 
 export {
@@ -87,6 +88,8 @@ export class OperatorApi {
     if (get && head === 'use-cases' && id !== undefined && tail === undefined) {
       return ok(await this.useCase(this.manifest(id), integerParam(q, 'days', 14, MAX_SUMMARY_DAYS)));
     }
+    if (get && head === 'use-cases' && id !== undefined && tail === 'savings' && parts.length === 3)
+      return this.useCaseSavings(this.manifest(id));
     if (get && head === 'fleet' && id === undefined) return ok({ devices: await this.fleet(q) });
     if (head === 'alerts') return this.routeAlerts(request, parts);
     if (head === 'devices') return this.routeDevices(request, parts);
@@ -149,6 +152,14 @@ export class OperatorApi {
   private async baselinesOf(useCase: string | undefined): Promise<BaselineState[]> {
     const ids = useCase === undefined ? [...this.manifests.keys()] : [useCase];
     return (await Promise.all(ids.map((id) => this.deps.baselines.list(id)))).flat();
+  }
+
+  /** What the use case's KPIs saved against their baselines (M&V), and what the data recommends. */
+  private async useCaseSavings(manifest: UseCaseManifest): Promise<OperatorReply> {
+    const kpiReads = this.deps.kpiReads;
+    if (!kpiReads)
+      return { status: 404, body: { error: 'savings are not measured by this deployment yet' } };
+    return ok(await useCaseSavings(manifest, kpiReads(manifest), this.deps.clock.now()));
   }
 
   /** What fixing the alert's fault saved, against the device's own faulted baseline (M&V). */

@@ -72,6 +72,7 @@ export const OPERATOR_ROUTES = [
   'GET /session',
   'GET /use-cases',
   'GET /use-cases/<use case>',
+  'GET /use-cases/<use case>/savings',
   'GET /fleet',
   'GET /alerts',
   'GET /alerts/<id>',

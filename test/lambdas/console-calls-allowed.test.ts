@@ -59,6 +59,8 @@ const WALK: [
   ['GET /session', OPERATOR, '/api/session'],
   ['GET /use-cases', OPERATOR, '/api/use-cases'],
   ['GET /use-cases/<use case>', OPERATOR, '/api/use-cases/pump-maintenance'],
+  // Fits the baseline of each KPI with one and looks for recommendations: reads of the store.
+  ['GET /use-cases/<use case>/savings', OPERATOR, '/api/use-cases/hvac-energy/savings'],
   ['GET /fleet', OPERATOR, '/api/fleet'],
   ['GET /alerts', OPERATOR, '/api/alerts'],
   ['GET /alerts/<id>', OPERATOR, alertPath],

@@ -8,10 +8,14 @@ import type { MvReport } from '../../core/kpi/mv/mv-report.ts';
 import type { Opportunity } from '../../core/kpi/mv/opportunities.ts';
 import { DuckDbAlertStore } from '../../local/store/duckdb-alert-store.ts';
 import { DuckDbStore } from '../../local/store/duckdb-store.ts';
-import { DATABASE_FILE } from '../../local/runtime/runtime.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
+import { startConsoleServer } from '../../local/http/console-server.ts';
+import { DATABASE_FILE, LocalRuntime } from '../../local/runtime/runtime.ts';
+import { buildConsole } from '../../tools/console-bundle.ts';
+import { collectErrors, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
 import { aiot } from '../support/cli.ts';
 import { repoUseCase } from '../support/catalog.ts';
+import { seedTrainedModels } from '../support/trained-models.ts';
 
 const { contracts } = loadCatalog();
 const manifest = repoUseCase('hvac-energy');
@@ -89,5 +93,63 @@ describe('savings against a measured baseline, from the CLI', () => {
     expect(html).toContain('class="measured"');
     expect(html).toContain('<section class="recommendations">');
     expect(html).not.toMatch(/<script|https?:\/\//);
+  }, 120_000);
+});
+
+describe('savings against a measured baseline, on the console', () => {
+  it('GIVEN the same site THEN the use-case page shows the savings with their uncertainty and the recommendation with its estimate, and an engineer accepts it in one tap, on the audit trail', async () => {
+    seedTrainedModels(dataDir);
+    const runtime = await LocalRuntime.start({
+      ...loadCatalog(),
+      dataDir,
+      mqttPort: 0,
+      apiPort: 0,
+      modelPort: 0,
+    });
+    const server = await startConsoleServer({
+      files: await buildConsole(),
+      apiPort: runtime.apiPort,
+      actor: { name: 'dana', role: 'reliability-engineer' },
+      port: 0,
+    });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: VIEWPORTS.desktop });
+      const errors = collectErrors(page);
+      await page.goto(`${server.url}#/use-cases/hvac-energy`);
+      const cost = page.locator('.mv[data-kpi="hvac-energy-cost"]');
+      await cost
+        .getByText(/^saved [\d,]+ EUR \(\d+\.\d%\) in 14 days, ± \d+% at 90% confidence \(± \d+% at 68%\)$/)
+        .waitFor();
+      expect(await cost.getAttribute('data-status')).toBe('qualified');
+      await cost.getByText(/cooling-change-point on outdoorTemperature, occupancy.*CV\(RMSE\)/).waitFor();
+      const item = page.locator('[data-recommendation="fansAfterHours/ahu-001"]');
+      await item.getByText(/^about [\d,.]+ kWh \([\d,.]+ EUR\) a year/).waitFor();
+      await screenshot(page, 'use-case-savings-desktop');
+
+      await item.getByRole('button', { name: 'Accept' }).click();
+      await item.getByText('Accepted: recorded on the audit trail').waitFor();
+      const audit = await aiot([
+        'audit',
+        'list',
+        '--kind',
+        'recommendation-accepted',
+        '--format',
+        'json',
+        '--data-dir',
+        dataDir,
+      ]);
+      expect(JSON.parse(audit.stdout)).toMatchObject([
+        {
+          actor: { name: 'dana', role: 'reliability-engineer' },
+          subject: 'recommendation fansAfterHours/ahu-001',
+        },
+      ]);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.close();
+      await runtime.stop();
+    }
   }, 120_000);
 });

@@ -40,6 +40,14 @@ export interface MvReport {
   readonly totals: SavingsTotals | null;
 }
 
+/** A report's figures without its intervals: what the console shows (an hourly baseline holds thousands). */
+export type MvFigures = Omit<MvReport, 'fitted' | 'reporting'> & { readonly reportingIntervals: number };
+
+export function mvFigures(report: MvReport): MvFigures {
+  const { fitted: _fitted, reporting, ...figures } = report;
+  return { ...figures, reportingIntervals: reporting.length };
+}
+
 const isoDate = (time: number) => new Date(time).toISOString().slice(0, 10);
 const dayOf = (text: string) => Date.parse(`${text}T00:00:00Z`);
 
