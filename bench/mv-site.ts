@@ -16,6 +16,18 @@ import type { DuckDbStore } from '../local/store/duckdb-store.ts';
 const SAMPLES_PER_WINDOW = 2;
 const WRITE_BATCH = 20_000;
 
+/** What a unit does at a moment: runs, stands idle by plan (sending, its idle measures), or is down (silent). */
+export type Operation = 'running' | 'idle' | 'down';
+
+export interface SimulatedSiteOptions {
+  /** Simulated time between samples. @default half the edge aggregation window, or 1 s without one */
+  readonly stepMs?: number;
+  /** What each unit does when. @default running all the time */
+  readonly operation?: (deviceId: string, time: number) => Operation;
+  /** The measures of a unit standing idle (a stopped pump: no flow, no current). @default none */
+  readonly idleMeasures?: Readonly<Record<string, number>>;
+}
+
 interface Unit {
   readonly deviceId: string;
   readonly simulator: DeviceSimulator;
@@ -37,6 +49,7 @@ export class SimulatedSite {
     private readonly contract: DataContract,
     count: number,
     seed: number,
+    private readonly options: SimulatedSiteOptions = {},
   ) {
     const prefix = simulatedThingPrefix(manifest);
     this.units = Array.from({ length: count }, (_, index) => {
@@ -53,7 +66,7 @@ export class SimulatedSite {
       };
     });
     const aggregateMs = resolveEdgeSettings(manifest.edge, 'simulated').aggregateMs;
-    this.stepMs = aggregateMs > 0 ? aggregateMs / SAMPLES_PER_WINDOW : 1000;
+    this.stepMs = options.stepMs ?? (aggregateMs > 0 ? aggregateMs / SAMPLES_PER_WINDOW : 1000);
   }
 
   unit(deviceId: string): Unit {
@@ -68,7 +81,10 @@ export class SimulatedSite {
     for (const [index, unit] of this.units.entries()) {
       let batch: TelemetryRecord[] = [];
       for (let time = from; time < to; time += this.stepMs) {
-        const measures = unit.simulator.next(time, this.stepMs / 1000);
+        const operation = this.options.operation?.(unit.deviceId, time) ?? 'running';
+        if (operation === 'down') continue;
+        const simulated = unit.simulator.next(time, this.stepMs / 1000);
+        const measures = operation === 'idle' ? { ...simulated, ...this.options.idleMeasures } : simulated;
         for (const ready of unit.edge.accept({ timestamp: time, measures }, time).ready) {
           batch.push(
             toTelemetryRecord(this.manifest.id, this.contract, {

@@ -157,8 +157,7 @@ export class OperatorApi {
   /** What the use case's KPIs saved against their baselines (M&V), and what the data recommends. */
   private async useCaseSavings(manifest: UseCaseManifest): Promise<OperatorReply> {
     const kpiReads = this.deps.kpiReads;
-    if (!kpiReads)
-      return { status: 404, body: { error: 'savings are not measured by this deployment yet' } };
+    if (!kpiReads) return { status: 404, body: { error: 'savings are not measured by this deployment yet' } };
     return ok(await useCaseSavings(manifest, kpiReads(manifest), this.deps.clock.now()));
   }
 

@@ -112,8 +112,9 @@ export class PumpSimulator {
   /** The next reading, taken at `time` (epoch ms), `dtSeconds` after the previous one. */
   next(time: number, dtSeconds = 1): TelemetryMessage {
     const noise = () => gaussian(this.random);
-    // Flow: mean-reverting random walk around the set point.
-    this.flow += 0.05 * (this.nominalFlow - this.flow) * dtSeconds + 0.3 * noise();
+    // Flow: mean-reverting random walk around the set point. The pull is capped at the whole gap,
+    // so a step of a minute (bench:mv's pumps) settles instead of overshooting without bound.
+    this.flow += Math.min(1, 0.05 * dtSeconds) * (this.nominalFlow - this.flow) + 0.3 * noise();
     const load = this.flow / this.nominalFlow;
     const current = 1.3 * load + 0.02 * noise();
     const pressure = 0.35 + 0.6 * (load - 0.9) + 0.03 * noise();

@@ -31,6 +31,16 @@ describe('the pump simulator', () => {
     for (let s = 0; s < 100; s++) expect(a.next(START + s * 1000)).toEqual(b.next(START + s * 1000));
   });
 
+  it('GIVEN a reading a minute (bench:mv) THEN flow and temperatures stay where a pump reads, for days', () => {
+    const pump = new PumpSimulator({ thing: 'p', seed: 3 });
+    const readings = Array.from({ length: 3 * 1440 }, (_, m) => pump.next(START + m * 60_000, 60).measures);
+    const flows = readings.map((m) => m.flowRate ?? Number.NaN);
+    expect(Math.min(...flows)).toBeGreaterThan(0.8 * (flows[0] ?? 0));
+    expect(Math.max(...flows)).toBeLessThan(1.2 * (flows[0] ?? 0));
+    for (const m of readings) expect(m.motorTemperature).toBeGreaterThan(40);
+    for (const m of readings) expect(m.motorTemperature).toBeLessThan(120);
+  });
+
   it('GIVEN a worn bearing THEN vibration grows with the hours and the motor runs warmer', () => {
     const { healthy, faulty } = healthyAndFaulty('bearing-wear');
     // An hour in: 0.005 g more on X, 0.007 g on Y, 0.5 degC, each per hour the fault has lasted,
