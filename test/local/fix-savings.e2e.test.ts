@@ -6,15 +6,15 @@ import { SimulatedSite } from '../../bench/mv-site.ts';
 import { clearAlert, decide } from '../../core/alerts/lifecycle.ts';
 import type { FixSavings } from '../../core/kpi/mv/fix-savings.ts';
 import { SYSTEM } from '../../core/operators/actor.ts';
-import { LocalRuntime } from '../../local/runtime/runtime.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { DATABASE_FILE } from '../../local/runtime/runtime.ts';
 import { DuckDbAlertStore } from '../../local/store/duckdb-alert-store.ts';
 import { DuckDbStore } from '../../local/store/duckdb-store.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { openAlert } from '../support/alerts.ts';
 import { repoUseCase } from '../support/catalog.ts';
-import { aiot } from '../support/cli.ts';
-import { seedTrainedModels } from '../support/trained-models.ts';
+import { aiot, auditOfKind } from '../support/cli.ts';
+import { startRuntimeOn } from '../support/runtime.ts';
 
 const H = 3_600_000;
 const manifest = repoUseCase('hvac-energy');
@@ -59,8 +59,7 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-  seedTrainedModels(dataDir);
-  runtime = await LocalRuntime.start({ ...loadCatalog(), dataDir, mqttPort: 0, apiPort: 0, modelPort: 0 });
+  runtime = await startRuntimeOn(dataDir);
 }, 120_000);
 
 afterAll(async () => {
@@ -116,22 +115,7 @@ describe('savings per fix, and recommendations accepted, through the runtime', (
     expect(run.stdout).toMatch(
       /^fansAfterHours\/ahu-002: accepted by dana \(reliability-engineer\); estimated \d+ kWh a year/,
     );
-    const audit = await aiot([
-      'audit',
-      'list',
-      '--kind',
-      'recommendation-accepted',
-      '--format',
-      'json',
-      '--data-dir',
-      dataDir,
-    ]);
-    const [entry, ...more] = JSON.parse(audit.stdout) as {
-      actor: { name: string };
-      subject: string;
-      reason: string;
-      details: Record<string, unknown>;
-    }[];
+    const [entry, ...more] = await auditOfKind(dataDir, 'recommendation-accepted');
     expect(more).toEqual([]);
     expect(entry).toMatchObject({
       actor: { name: 'dana' },

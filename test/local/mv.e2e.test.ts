@@ -10,12 +10,12 @@ import { DuckDbAlertStore } from '../../local/store/duckdb-alert-store.ts';
 import { DuckDbStore } from '../../local/store/duckdb-store.ts';
 import { loadCatalog } from '../../usecases/catalog.ts';
 import { startConsoleServer } from '../../local/http/console-server.ts';
-import { DATABASE_FILE, LocalRuntime } from '../../local/runtime/runtime.ts';
+import { DATABASE_FILE } from '../../local/runtime/runtime.ts';
 import { buildConsole } from '../../tools/console-bundle.ts';
 import { collectErrors, launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
-import { aiot } from '../support/cli.ts';
+import { aiot, auditOfKind } from '../support/cli.ts';
 import { repoUseCase } from '../support/catalog.ts';
-import { seedTrainedModels } from '../support/trained-models.ts';
+import { startRuntimeOn } from '../support/runtime.ts';
 
 const { contracts } = loadCatalog();
 const manifest = repoUseCase('hvac-energy');
@@ -98,14 +98,7 @@ describe('savings against a measured baseline, from the CLI', () => {
 
 describe('savings against a measured baseline, on the console', () => {
   it('GIVEN the same site THEN the use-case page shows the savings with their uncertainty and the recommendation with its estimate, and an engineer accepts it in one tap, on the audit trail', async () => {
-    seedTrainedModels(dataDir);
-    const runtime = await LocalRuntime.start({
-      ...loadCatalog(),
-      dataDir,
-      mqttPort: 0,
-      apiPort: 0,
-      modelPort: 0,
-    });
+    const runtime = await startRuntimeOn(dataDir);
     const server = await startConsoleServer({
       files: await buildConsole(),
       apiPort: runtime.apiPort,
@@ -129,17 +122,7 @@ describe('savings against a measured baseline, on the console', () => {
 
       await item.getByRole('button', { name: 'Accept' }).click();
       await item.getByText('Accepted: recorded on the audit trail').waitFor();
-      const audit = await aiot([
-        'audit',
-        'list',
-        '--kind',
-        'recommendation-accepted',
-        '--format',
-        'json',
-        '--data-dir',
-        dataDir,
-      ]);
-      expect(JSON.parse(audit.stdout)).toMatchObject([
+      expect(await auditOfKind(dataDir, 'recommendation-accepted')).toMatchObject([
         {
           actor: { name: 'dana', role: 'reliability-engineer' },
           subject: 'recommendation fansAfterHours/ahu-001',

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { onTestFinished } from 'vitest';
+import type { AuditKind } from '../../core/audit/audit-event.ts';
+import type { AuditEntry } from '../../core/audit/chain.ts';
 import type { ModelRegistry } from '../../core/model/registry.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
@@ -95,4 +97,10 @@ export async function listedRegistry(dataDir: string, useCase: string): Promise<
     dataDir,
   ]);
   return JSON.parse(listed.stdout) as ModelRegistry;
+}
+
+/** The audit trail's events of one kind, as `aiot audit list --kind <kind> --format json` prints them. */
+export async function auditOfKind(dataDir: string, kind: AuditKind): Promise<AuditEntry[]> {
+  const listed = await aiot(['audit', 'list', '--kind', kind, '--format', 'json', '--data-dir', dataDir]);
+  return JSON.parse(listed.stdout) as AuditEntry[];
 }

@@ -14,16 +14,7 @@ export async function startTestRuntime(
   options: Partial<LocalRuntimeOptions> = {},
 ): Promise<{ runtime: LocalRuntime; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
-  seedTrainedModels(dataDir);
-  const runtime = await LocalRuntime.start({
-    ...loadCatalog(),
-    dataDir,
-    mqttPort: 0,
-    apiPort: 0,
-    modelPort: 0,
-    batchWindowMs: 20,
-    ...options,
-  });
+  const runtime = await startRuntimeOn(dataDir, { batchWindowMs: 20, ...options });
   return {
     runtime,
     dataDir,
@@ -32,4 +23,13 @@ export async function startTestRuntime(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A scoring runtime with the shipped use cases on free ports, over a folder a test filled itself. */
+export async function startRuntimeOn(
+  dataDir: string,
+  options: Partial<LocalRuntimeOptions> = {},
+): Promise<LocalRuntime> {
+  seedTrainedModels(dataDir);
+  return LocalRuntime.start({ ...loadCatalog(), dataDir, mqttPort: 0, apiPort: 0, modelPort: 0, ...options });
 }
