@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const guard = path.join(import.meta.dirname, 'test', 'support', 'no-default-ports.mjs');
+const SHARED = ['test/lib/**/*.test.ts', 'test/core/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -21,5 +22,19 @@ export default defineConfig({
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${JSON.stringify(guard)}`.trim(),
     },
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/vitest-report.json' }]] : ['default'],
+    projects: [
+      {
+        // Infrastructure and domain tests keep no state between files (no SDK mocks, no servers,
+        // no environment): their files share a worker's modules, so aws-cdk-lib loads once and a
+        // synthesized template serves every file that reads it (test/lib: 150 s to 65 s alone).
+        extends: true,
+        test: { name: 'shared', include: SHARED, isolate: false },
+      },
+      {
+        // SDK client mocks and started servers live in module state: each file gets fresh modules.
+        extends: true,
+        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED },
+      },
+    ],
   },
 });
