@@ -6,7 +6,6 @@ const SHARED = ['test/lib/**/*.test.ts', 'test/core/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // CDK synth and the end-to-end runtime are CPU heavy; two workers fit a 2-core CI box.
