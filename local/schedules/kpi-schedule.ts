@@ -12,6 +12,8 @@ import type { DuckDbStore } from '../store/duckdb-store.ts';
 import type { QueryResult } from '../store/read-only-query.ts';
 import { timestampLiteral } from '../store/sql.ts';
 import { StoreKpiReads } from '../store/kpi-reads.ts';
+import { updateMv } from '../../core/kpi/mv/kept-mv.ts';
+import { DuckDbMvTables } from './mv-tables.ts';
 
 const EVERY_MS = 3600_000;
 
@@ -45,7 +47,7 @@ export async function kpiDaysIn(query: (sql: string) => Promise<QueryResult>): P
  */
 export class LocalKpiSchedule implements KeptKpiDays {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> = Promise.resolve(0);
+  private running: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly store: DuckDbStore,
@@ -53,6 +55,7 @@ export class LocalKpiSchedule implements KeptKpiDays {
     private readonly contracts: ContractRegistry,
     private readonly clock: Clock,
     private readonly onError: (error: unknown) => void,
+    private readonly mv: DuckDbMvTables,
   ) {}
 
   static async open(
@@ -76,7 +79,14 @@ export class LocalKpiSchedule implements KeptKpiDays {
         -- The share of the day with data; rows kept before it was recorded are NULL, and recomputed.
         ALTER TABLE kpis ADD COLUMN IF NOT EXISTS coverage DOUBLE;`),
     );
-    return new LocalKpiSchedule(store, manifests, contracts, clock, onError);
+    return new LocalKpiSchedule(
+      store,
+      manifests,
+      contracts,
+      clock,
+      onError,
+      await DuckDbMvTables.open(store),
+    );
   }
 
   start(): void {
@@ -85,7 +95,6 @@ export class LocalKpiSchedule implements KeptKpiDays {
         .then(() => this.computeMissing())
         .catch((error: unknown) => {
           this.onError(error);
-          return 0;
         });
     };
     run();
@@ -95,17 +104,25 @@ export class LocalKpiSchedule implements KeptKpiDays {
 
   /**
    * Computes and keeps the days of the last week that do not stand yet (no data, or too recent for
-   * late data to be ruled out); answers how many rows it wrote.
+   * late data to be ruled out), then the M&V points and savings of the KPIs with a baseline;
+   * answers how many days and M&V points it wrote.
    */
-  async computeMissing(): Promise<number> {
+  async computeMissing(): Promise<{ readonly days: number; readonly mvPoints: number }> {
     const query = (sql: string) => this.store.query(sql);
     const known = finalKeys(await kpiDaysIn(query));
     const computed: KpiDay[] = [];
+    let mvPoints = 0;
     for (const manifest of this.manifests) {
       const reads = new StoreKpiReads(query, this.contracts.get(manifest.contract));
       computed.push(...(await computeMissingKpiDays(manifest, reads, known, this.clock.now())));
+      // One machine reads its own disk: no budget, the whole catch-up in one run.
+      const mv = await updateMv(manifest, reads, this.mv, this.clock.now(), {
+        runsSql: true,
+        budgetMs: Infinity,
+      });
+      mvPoints += mv.points;
     }
-    if (computed.length === 0) return 0;
+    if (computed.length === 0) return { days: 0, mvPoints };
     const now = this.clock.now();
     await this.store.withWriter((c) =>
       c.run(
@@ -117,7 +134,7 @@ export class LocalKpiSchedule implements KeptKpiDays {
           .join(', ')}`,
       ),
     );
-    return computed.length;
+    return { days: computed.length, mvPoints };
   }
 
   async since(useCase: string, since: number): Promise<StoredKpiDay[]> {

@@ -44,16 +44,17 @@ beforeAll(async () => {
     });
     // Every computed KPI of both use cases, for each day of the last week.
     const computedKpis = useCases.flatMap((u) => u.kpis.filter((k) => k.compute)).length;
-    expect(await schedule.computeMissing()).toBe(7 * computedKpis);
+    // and the one M&V point there is data for: yesterday's cost against its baseline.
+    expect(await schedule.computeMissing()).toEqual({ days: 7 * computedKpis, mvPoints: 1 });
     // An hour later nothing stands yet: the days without data, and yesterday, which a backlog
     // arriving late could still change, are computed again.
     now += 3600_000;
-    expect(await schedule.computeMissing()).toBe(7 * computedKpis);
+    expect(await schedule.computeMissing()).toEqual({ days: 7 * computedKpis, mvPoints: 1 });
     // Once a day has passed, yesterday's full day of hvac-energy data stands, and is left alone.
     now += DAY_MS;
     await schedule.computeMissing();
     const hvacKpis = useCases.find((u) => u.id === 'hvac-energy')?.kpis.filter((k) => k.compute).length ?? 0;
-    expect(await schedule.computeMissing()).toBe(7 * computedKpis - hvacKpis);
+    expect(await schedule.computeMissing()).toEqual({ days: 7 * computedKpis - hvacKpis, mvPoints: 1 });
   } finally {
     await store.close();
   }
@@ -132,6 +133,43 @@ describe('KPIs that report themselves, on one machine', () => {
     expect(line).not.toContain('per month');
     expect(table.stdout).not.toContain('on target');
     expect(table.stdout).toContain('measured outside');
+  });
+
+  it('GIVEN the day in the store THEN kpi_mv_points keeps its cost and variables, and kpi_savings says how far each baseline has come', async () => {
+    const query = async (sql: string) => {
+      const run = await aiot(['query', sql, '--format', 'json', '--data-dir', dataDir]);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as Record<string, unknown>[];
+    };
+    expect(
+      await query(
+        "SELECT kpi, round(measured, 6) AS measured, round((variables->>'outdoorTemperature')::DOUBLE, 6) AS outdoor, round((variables->>'occupancy')::DOUBLE, 6) AS occupancy FROM kpi_mv_points WHERE measured IS NOT NULL",
+      ),
+    ).toEqual([{ kpi: 'hvac-energy-cost', measured: 86.4, outdoor: 25, occupancy: 50 }]);
+    expect(
+      await query(
+        'SELECT use_case, kpi, status, reasons->>0 AS reason, cv_rmse_pct, savings FROM kpi_savings ORDER BY use_case',
+      ),
+    ).toEqual([
+      {
+        use_case: 'hvac-energy',
+        kpi: 'hvac-energy-cost',
+        status: 'too little data',
+        reason: expect.stringMatching(
+          /^the baseline period runs until \d{4}-\d{2}-\d{2} \(2 of 21 days so far\)$/,
+        ) as unknown,
+        cv_rmse_pct: null,
+        savings: null,
+      },
+      {
+        use_case: 'pump-maintenance',
+        kpi: 'unplanned-downtime',
+        status: 'too little data',
+        reason: 'the store has no readings of this use case yet',
+        cv_rmse_pct: null,
+        savings: null,
+      },
+    ]);
   });
 
   it('GIVEN --format html THEN one self-contained page, a card and a plot per computed KPI, no script', async () => {

@@ -60,29 +60,45 @@ export async function periodPoints(
   to: number,
   reads: KpiReads,
 ): Promise<TimedPoint[]> {
-  const fields = [...new Set([...variableFields(spec), ...computationFields(computation)])];
   const points: TimedPoint[] = [];
   for (const start of intervalStarts(from, to, spec.interval)) {
-    const end = start + INTERVAL_MS[spec.interval];
-    // One read of the interval serves the KPI and the variables alike.
-    const readings = await reads.readings(useCase, fields, start, end);
-    const value = await computeKpiSpan(useCase, kpi, computation, start, end, {
-      ...bound(reads),
-      readings: (u, f, a, b) =>
-        u === useCase && a === start && b === end ? Promise.resolve(readings) : reads.readings(u, f, a, b),
-    });
-    // No reading at all (an outage): nothing measured, which is not a zero.
-    if (!isFullDay(value) || readings.length === 0) continue;
-    const spans = heldSpans(readings, end);
-    const x: Record<string, number> = {};
-    for (const [name, variable] of Object.entries(spec.variables)) {
-      const measured = variableValue(variable, spans);
-      if (measured !== undefined) x[name] = measured;
-    }
-    if (Object.keys(x).length === Object.keys(spec.variables).length)
-      points.push({ from: start, y: value.numerator, x });
+    const point = await intervalPoint(useCase, kpi, computation, spec, start, reads);
+    if (point) points.push(point);
   }
   return points;
+}
+
+/**
+ * The point of the interval that starts at `start`, or null where it has no full span of data or
+ * misses a variable (an outage: nothing measured, which is not a zero).
+ */
+export async function intervalPoint(
+  useCase: string,
+  kpi: string,
+  computation: KpiComputation,
+  spec: Pick<MvSpec, 'interval' | 'variables'>,
+  start: number,
+  reads: KpiReads,
+): Promise<TimedPoint | null> {
+  const fields = [...new Set([...variableFields(spec), ...computationFields(computation)])];
+  const end = start + INTERVAL_MS[spec.interval];
+  // One read of the interval serves the KPI and the variables alike.
+  const readings = await reads.readings(useCase, fields, start, end);
+  const value = await computeKpiSpan(useCase, kpi, computation, start, end, {
+    ...bound(reads),
+    readings: (u, f, a, b) =>
+      u === useCase && a === start && b === end ? Promise.resolve(readings) : reads.readings(u, f, a, b),
+  });
+  if (!isFullDay(value) || readings.length === 0) return null;
+  const spans = heldSpans(readings, end);
+  const x: Record<string, number> = {};
+  for (const [name, variable] of Object.entries(spec.variables)) {
+    const measured = variableValue(variable, spans);
+    if (measured !== undefined) x[name] = measured;
+  }
+  return Object.keys(x).length === Object.keys(spec.variables).length
+    ? { from: start, y: value.numerator, x }
+    : null;
 }
 
 /** A store's reads as plain functions, to serve one of them another way. */

@@ -3,7 +3,7 @@ import { DAY_MS, type KpiReads } from '../kpi.ts';
 import type { MvSpec } from './baseline-spec.ts';
 import type { BaselineModel } from './change-point.ts';
 import { defaultFitLimits, type FitLimits, type FitStatistics } from './fit-statistics.ts';
-import { INTERVAL_MS, periodPoints } from './intervals.ts';
+import { INTERVAL_MS, periodPoints, type TimedPoint } from './intervals.ts';
 import {
   measureSavings,
   type FittedInterval,
@@ -80,12 +80,19 @@ export async function resolvePeriods(
   return { baseline, reportingFrom };
 }
 
-/** The M&V of one KPI with a baseline, as of `now` (reporting ends at its last whole interval). */
+/** Where a report's points come from: [from, to) of the KPI, whole intervals only. */
+export type PointsOf = (from: number, to: number) => Promise<readonly TimedPoint[]>;
+
+/**
+ * The M&V of one KPI with a baseline, as of `now` (reporting ends at its last whole interval).
+ * Its points are computed from the readings unless `pointsOf` serves them (those a store kept).
+ */
 export async function mvReport(
   manifest: Pick<UseCaseManifest, 'id'>,
   kpi: Kpi & { readonly mv: MvSpec },
   reads: KpiReads,
   now: number,
+  pointsOf?: PointsOf,
 ): Promise<MvReport> {
   const spec = kpi.mv;
   const base = {
@@ -109,7 +116,9 @@ export async function mvReport(
     };
   const end = Math.floor(now / INTERVAL_MS[spec.interval]) * INTERVAL_MS[spec.interval];
   const read = (from: number, to: number) =>
-    periodPoints(manifest.id, kpi.id, computation, spec, from, Math.min(to, end), reads);
+    pointsOf
+      ? pointsOf(from, Math.min(to, end))
+      : periodPoints(manifest.id, kpi.id, computation, spec, from, Math.min(to, end), reads);
   const dates = {
     baselinePeriod: { from: isoDate(periods.baseline.from), to: isoDate(periods.baseline.to) },
     reportingFrom: isoDate(periods.reportingFrom),
