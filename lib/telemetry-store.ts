@@ -36,6 +36,14 @@ export interface TelemetryReads {
   readonly network?: FunctionNetwork;
   grantRead(grantee: iam.IGrantable): void;
   /**
+   * Series derived from the readings that a function writes back beside them (the KPIs' M&V, for
+   * the dashboards): its environment and grant. @default - none: the store keeps no derived series
+   */
+  readonly derivedSeries?: {
+    readonly environment: Readonly<Record<string, string>>;
+    grantWrite(grantee: iam.IGrantable): void;
+  };
+  /**
    * Lets the readers in `network` call an AWS service beyond those it reaches already (an
    * interface endpoint named `id`, made once). @default - nothing to do outside a VPC
    */

@@ -1,4 +1,5 @@
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchPut } from './dynamodb-batch-put.ts';
 import type { KpiDay } from '../../core/kpi/kpi.ts';
 import type { KeptKpiDays, StoredKpiDay } from '../../core/kpi/schedule.ts';
 
@@ -43,30 +44,21 @@ export class DynamoDbKpiDays implements KeptKpiDays {
   }
 
   /** Keeps the days, 25 to a request, writing again what DynamoDB leaves unprocessed. */
-  async put(days: readonly KpiDay[], computedAt: number): Promise<void> {
-    for (let index = 0; index < days.length; index += 25) {
-      let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string] =
-        days.slice(index, index + 25).map((day) => ({
-          PutRequest: {
-            Item: {
-              pk: partition(day.useCase),
-              sk: sortKey(day.kpi, day.day),
-              kpi: day.kpi,
-              day: day.day,
-              numerator: day.numerator,
-              denominator: day.denominator,
-              coverage: day.coverage,
-              computedAt,
-            },
-          },
-        }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt === 5) throw new Error(`DynamoDB left ${requests.length} KPI days unwritten five times`);
-        const { UnprocessedItems } = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
+  put(days: readonly KpiDay[], computedAt: number): Promise<void> {
+    return batchPut(
+      this.client,
+      this.tableName,
+      days.map((day) => ({
+        pk: partition(day.useCase),
+        sk: sortKey(day.kpi, day.day),
+        kpi: day.kpi,
+        day: day.day,
+        numerator: day.numerator,
+        denominator: day.denominator,
+        coverage: day.coverage,
+        computedAt,
+      })),
+      'KPI days',
+    );
   }
 }

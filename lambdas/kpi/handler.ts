@@ -6,13 +6,16 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/ingest/ports.ts';
 import { DAY_MS, type KpiDay, type KpiReads } from '../../core/kpi/kpi.ts';
 import { computeMissingKpiDays, finalKeys, KPI_BACKFILL_DAYS } from '../../core/kpi/schedule.ts';
+import { updateMv, type KeptSavings, type MvKeeping } from '../../core/kpi/mv/kept-mv.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb-alert-store.ts';
 import { DynamoDbKpiDays } from '../adapters/dynamodb-kpi-days.ts';
+import { DynamoDbMvKeeping } from '../adapters/dynamodb-mv.ts';
 import { deploymentFromEnv } from '../shared/deployment.ts';
 import { bundledEnv, requireEnv } from '../shared/env.ts';
 import { logger, metrics } from '../shared/powertools.ts';
-import { kpiReadsFromEnv } from '../shared/telemetry-backend.ts';
+import { kpiReadsFromEnv, mvSeriesFromEnv } from '../shared/telemetry-backend.ts';
+import type { InfluxMvSeries } from '../adapters/influx-mv-series.ts';
 
 /** What the schedule sends: which use case's KPIs to compute. */
 const eventSchema = z.strictObject({ useCase: z.string().min(1) });
@@ -21,6 +24,10 @@ export interface KpiDependencies {
   readonly manifests: ReadonlyMap<string, UseCaseManifest>;
   readonly readsOf: (manifest: UseCaseManifest) => KpiReads;
   readonly days: Pick<DynamoDbKpiDays, 'since' | 'put'>;
+  /** Where the M&V points and savings of the KPIs with a baseline are kept. */
+  readonly mv: MvKeeping;
+  /** Where each use case's M&V series go for the dashboards. @default - nowhere (LiveAnalytics) */
+  readonly mvSeries?: ((useCase: string) => Pick<InfluxMvSeries, 'write'>) | undefined;
   readonly clock: Clock;
 }
 
@@ -29,6 +36,9 @@ export interface KpiRun {
   readonly computed: readonly KpiDay[];
   /** KPIs written in SQL for the local store, which the cloud does not run. */
   readonly skipped: readonly string[];
+  /** M&V points computed this run, and each KPI's savings as kept. */
+  readonly mvPoints: number;
+  readonly savings: readonly KeptSavings[];
 }
 
 /**
@@ -55,11 +65,24 @@ export function createKpiHandler(deps: KpiDependencies) {
       (computation) => 'sql' in computation,
     );
     await deps.days.put(computed, now);
+    const mv = await updateMv(manifest, deps.readsOf(manifest), deps.mv, now, { runsSql: false });
+    const series = deps.mvSeries?.(useCase);
+    for (const savings of mv.savings) {
+      const report = mv.reports.get(savings.kpi);
+      if (series && report) await series.write(savings, report);
+    }
     metrics.addDimension('UseCase', useCase);
     metrics.addMetric('KpiDaysComputed', MetricUnit.Count, computed.length);
+    metrics.addMetric('MvPointsComputed', MetricUnit.Count, mv.points);
     metrics.publishStoredMetrics();
-    logger.info('KPIs computed', { useCase, days: computed.length, skipped });
-    return { useCase, computed, skipped };
+    logger.info('KPIs computed', {
+      useCase,
+      days: computed.length,
+      skipped,
+      mvPoints: mv.points,
+      savings: mv.savings.map((row) => ({ kpi: row.kpi, status: row.status, savingsPct: row.savingsPct })),
+    });
+    return { useCase, computed, skipped, mvPoints: mv.points, savings: mv.savings };
   };
 }
 
@@ -72,6 +95,8 @@ export function kpiDependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): Kp
     manifests: new Map(manifests.map((manifest) => [manifest.id, manifest])),
     readsOf: kpiReadsFromEnv(env, contracts, alerts),
     days: new DynamoDbKpiDays(documents, requireEnv('KPI_TABLE', env)),
+    mv: new DynamoDbMvKeeping(documents, requireEnv('KPI_TABLE', env)),
+    mvSeries: mvSeriesFromEnv(env),
     clock: systemClock,
   };
 }

@@ -16,6 +16,7 @@ import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import type { DynamoDbDeviceReports } from '../adapters/dynamodb-device-reports.ts';
 import { InfluxHttp } from '../adapters/influx-http.ts';
 import { InfluxInferenceStore } from '../adapters/influx-inference-store.ts';
+import { InfluxMvSeries } from '../adapters/influx-mv-series.ts';
 import { InfluxDriftReads, InfluxOperatorReads, InfluxTelemetryReader } from '../adapters/influx-reads.ts';
 import { InfluxTelemetryStore } from '../adapters/influx-telemetry-store.ts';
 import { TimestreamDriftReads } from '../adapters/timestream-drift-reads.ts';
@@ -181,4 +182,23 @@ function lookup<T>(map: ReadonlyMap<string, T>, useCase: string, what: string): 
   const value = map.get(useCase);
   if (value === undefined) throw new Error(`no ${what} for use case "${useCase}"`);
   return value;
+}
+
+/**
+ * Where the KPI function writes each use case's M&V series for the dashboards: its InfluxDB
+ * bucket, with the token INFLUX_SERIES_TOKEN_SECRET names. Undefined where the store keeps no
+ * such series (LiveAnalytics: the kpis table holds the M&V).
+ */
+export function mvSeriesFromEnv(env: NodeJS.ProcessEnv): ((useCase: string) => InfluxMvSeries) | undefined {
+  const secret = env.INFLUX_SERIES_TOKEN_SECRET;
+  if (secret === undefined) return undefined;
+  const buckets = influxBucketsFromEnv(env);
+  return (useCase) => {
+    const bucket = buckets.get(useCase);
+    if (bucket === undefined)
+      throw new Error(
+        `no InfluxDB bucket for use case "${useCase}" in INFLUX_BUCKETS (${[...buckets.keys()].join(', ')})`,
+      );
+    return new InfluxMvSeries(influxFromEnv({ ...env, INFLUX_TOKEN_SECRET: secret }, bucket));
+  };
 }

@@ -249,6 +249,17 @@ export class InfluxTelemetryStore extends Construct implements TelemetryReads {
     grantSecretValue(this.readTokenSecret, grantee);
   }
 
+  /** The KPI function writes the M&V series into each bucket with the ingestion token (read-write). */
+  get derivedSeries(): NonNullable<TelemetryReads['derivedSeries']> {
+    const secret = this.writeTokenSecret;
+    return {
+      environment: { INFLUX_SERIES_TOKEN_SECRET: secret.secretArn },
+      grantWrite(grantee: iam.IGrantable) {
+        grantSecretValue(secret, grantee);
+      },
+    };
+  }
+
   private createVpc(): ec2.Vpc {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,

@@ -63,13 +63,15 @@ export class KpiSchedule extends Construct {
     const { fn, role } = serviceFunction(this, {
       entry: HANDLER_ENTRY,
       description: "Computes the use cases' KPIs from the store into the kpis table",
-      roleDescription: 'Reads readings and alerts; writes KPI days',
+      roleDescription: 'Reads readings and alerts; writes KPI days, M&V points and savings',
       memorySize: 512,
       timeout: Duration.minutes(5),
       environment: {
         ALERT_TABLE: props.alerting.table.tableName,
         KPI_TABLE: this.table.tableName,
         ...props.telemetry.readerEnvironment,
+        // The M&V series for the dashboards, where the store keeps them (docs/kpis.md).
+        ...props.telemetry.derivedSeries?.environment,
         POWERTOOLS_SERVICE_NAME: 'kpis',
         POWERTOOLS_METRICS_NAMESPACE: 'aiot/kpis',
       },
@@ -78,6 +80,7 @@ export class KpiSchedule extends Construct {
     });
     this.function = fn;
     props.telemetry.grantRead(role);
+    props.telemetry.derivedSeries?.grantWrite(role);
     props.alerting.grantReadAlerts(role);
     iam.Grant.addToPrincipal({
       grantee: role,
@@ -103,7 +106,8 @@ export class KpiSchedule extends Construct {
 
     new CfnOutput(this, 'TableName', {
       value: this.table.tableName,
-      description: 'KPI days: pk KPI#<use case>, sk <kpi>#<day>, numerator and denominator (docs/kpis.md)',
+      description:
+        'KPI days (pk KPI#<use case>, sk <kpi>#<day>), M&V points (pk MV#<use case>) and savings (pk SAVINGS#<use case>, sk <kpi>): docs/kpis.md',
     });
   }
 }

@@ -1,81 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, type KpiReading, type KpiReads } from '../../core/kpi/kpi.ts';
-import {
-  mvPointStands,
-  updateMv,
-  type KeptMvPoint,
-  type KeptSavings,
-  type MvKeeping,
-} from '../../core/kpi/mv/kept-mv.ts';
+import { DAY_MS } from '../../core/kpi/kpi.ts';
+import { mvPointStands, updateMv, type KeptMvPoint } from '../../core/kpi/mv/kept-mv.ts';
 import { mvReport } from '../../core/kpi/mv/mv-report.ts';
 import { repoUseCase } from '../support/catalog.ts';
+import { savingUnit } from '../support/hvac.ts';
+import { memoryMvKeeping } from '../support/memory-ports.ts';
 
 const manifest = repoUseCase('hvac-energy');
-const START = Date.UTC(2026, 6, 6); // a Monday, 00:00 UTC
-const DAYS = 30;
-const OUTAGE_DAY = 25;
+const { START, DAYS, OUTAGE_DAY, reads } = savingUnit();
 const NOW = START + DAYS * DAY_MS + 8 * 3_600_000;
-
-/**
- * One unit read every 15 minutes for 30 days: the outdoor temperature's daily mean swings between
- * 14 and 30 °C, weekdays are occupied 08-18; power is 20 kW plus 1.5 kW per degree above 18 °C
- * plus 0.1 kW per occupancy point, and 10% less from day 21 on (the baseline is the first 21).
- * Day 25 is an outage: no readings.
- */
-function readings(): KpiReading[] {
-  const all: KpiReading[] = [];
-  for (let time = START; time < START + DAYS * DAY_MS; time += 15 * 60_000) {
-    const day = Math.floor((time - START) / DAY_MS);
-    if (day === OUTAGE_DAY) continue;
-    const hour = Math.floor((time % DAY_MS) / 3_600_000);
-    const outdoor = 22 + 8 * Math.sin(day * 0.9) + 2 * Math.sin((hour / 24) * 2 * Math.PI);
-    const occupancy = day % 7 < 5 && hour >= 8 && hour < 18 ? 60 + (day % 3) * 10 : 0;
-    const power = (20 + 1.5 * Math.max(0, outdoor - 18) + 0.1 * occupancy) * (day >= 21 ? 0.9 : 1);
-    all.push({
-      deviceId: 'ahu-1',
-      time,
-      values: {
-        'measures.electricalPower': power + (day % 2 === 0 ? 0.3 : -0.3),
-        'measures.outdoorAirTemperature': outdoor,
-        'measures.occupancy': occupancy,
-      },
-    });
-  }
-  return all;
-}
-
-const store = readings();
-const reads: KpiReads = {
-  readings: (_, __, from, to) => Promise.resolve(store.filter((r) => r.time >= from && r.time < to)),
-  devices: () => Promise.resolve(1),
-  alerts: () => Promise.resolve([]),
-  sql: () => Promise.reject(new Error('no SQL here')),
-  firstReading: () => Promise.resolve(START),
-};
-
-/** What a store keeps, in memory: points by KPI and start, the latest savings by KPI. */
-function memoryKeeping(): MvKeeping & { kept: Map<string, KeptMvPoint>; savings: Map<string, KeptSavings> } {
-  const kept = new Map<string, KeptMvPoint>();
-  const savings = new Map<string, KeptSavings>();
-  return {
-    kept,
-    savings,
-    points: (useCase, kpi) =>
-      Promise.resolve([...kept.values()].filter((p) => p.useCase === useCase && p.kpi === kpi)),
-    putPoints: (points) => {
-      for (const point of points) kept.set(`${point.kpi}/${point.from}`, point);
-      return Promise.resolve();
-    },
-    putSavings: (rows) => {
-      for (const row of rows) savings.set(row.kpi, row);
-      return Promise.resolve();
-    },
-  };
-}
 
 describe('M&V kept by the KPI schedules', () => {
   it('GIVEN 30 days, the last 9 at 10% less power WHEN a run keeps the points THEN the savings from the kept points are those computed from the readings', async () => {
-    const keeping = memoryKeeping();
+    const keeping = memoryMvKeeping();
     const run = await updateMv(manifest, reads, keeping, NOW, { runsSql: false, budgetMs: Infinity });
 
     expect(run.points).toBe(DAYS);
@@ -102,7 +39,7 @@ describe('M&V kept by the KPI schedules', () => {
   });
 
   it('GIVEN a budget of two weeks a run THEN the baseline is computed over two runs, saying how far it got, and later runs recompute only what does not stand', async () => {
-    const keeping = memoryKeeping();
+    const keeping = memoryMvKeeping();
     const budget = { runsSql: false, budgetMs: 14 * DAY_MS };
 
     const first = await updateMv(manifest, reads, keeping, NOW, budget);

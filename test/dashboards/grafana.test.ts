@@ -7,8 +7,12 @@ import { InfluxHttp } from '../../lambdas/adapters/influx-http.ts';
 import { InfluxInferenceStore } from '../../lambdas/adapters/influx-inference-store.ts';
 import { InfluxKpiReads } from '../../lambdas/adapters/cloud-kpi-reads.ts';
 import { InfluxTelemetryStore } from '../../lambdas/adapters/influx-telemetry-store.ts';
+import { InfluxMvSeries } from '../../lambdas/adapters/influx-mv-series.ts';
+import { updateMv } from '../../core/kpi/mv/kept-mv.ts';
+import { repoUseCase } from '../support/catalog.ts';
+import { memoryMvKeeping } from '../support/memory-ports.ts';
 import { repoContracts } from '../support/contracts.ts';
-import { unitDays } from '../support/hvac.ts';
+import { savingUnit, unitDays } from '../support/hvac.ts';
 import { scripted } from '../support/inferences.ts';
 import { startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
 
@@ -36,22 +40,33 @@ const readings = () =>
     occupancy: time < DAY + DAY_MS / 2 ? 50 : 0,
   }));
 
-/** Grafana's `$timeFilter` for the day, as Grafana writes it for InfluxQL. */
-const forTheDay = (query: string) =>
-  query.replaceAll('$timeFilter', `time >= ${DAY}ms AND time < ${DAY + DAY_MS}ms`);
+/** Grafana's `$timeFilter` for [from, to), as Grafana writes it for InfluxQL. */
+const within = (query: string, from: number, to: number) =>
+  query.replaceAll('$timeFilter', `time >= ${from}ms AND time < ${to}ms`);
 
-/** The first value of every series a panel's query answers, by device where grouped. */
-async function panelValues(title: string): Promise<Record<string, number>> {
+interface Series {
+  tags?: Record<string, string>;
+  columns: string[];
+  values: [number | string, ...number[]][];
+}
+
+/** Every series a panel's query answers over [from, to) (the day of the test by default). */
+async function panelSeries(title: string, from = DAY, to = DAY + DAY_MS): Promise<Series[]> {
   const panel = dashboard.panels.find((candidate) => candidate.title.startsWith(title));
   const query = panel?.targets[0]?.query;
   if (!query) throw new Error(`no panel "${title}"`);
-  const answer = (await server.influxql(forTheDay(query), database)) as {
-    results: { error?: string; series?: { tags?: Record<string, string>; values: [string, number][] }[] }[];
+  const answer = (await server.influxql(within(query, from, to), database)) as {
+    results: { error?: string; series?: Series[] }[];
   };
   const [result] = answer.results;
   if (result?.error) throw new Error(`${title}: ${result.error}`);
+  return result?.series ?? [];
+}
+
+/** The first value of every series a panel's query answers, by device where grouped. */
+async function panelValues(title: string): Promise<Record<string, number>> {
   return Object.fromEntries(
-    (result?.series ?? []).map((series) => [
+    (await panelSeries(title)).map((series) => [
       series.tags?.device_id ?? 'all',
       series.values[0]?.[1] ?? Number.NaN,
     ]),
@@ -101,6 +116,44 @@ describe('the Grafana dashboard of hvac-energy, against a real InfluxDB', () => 
     // While occupied the zone is 2 degC above its setpoint: outside the 1.5 degC band.
     expect(await panelValues('Zone minus setpoint')).toEqual({ 'ahu-001': 2, 'ahu-002': 2 });
     expect(await panelValues('Anomalous readings per hour')).toEqual({ 'ahu-001': 5 });
+  });
+
+  it('GIVEN a month of a unit whose power fell 10% after its baseline WHEN the KPI function writes its M&V series THEN the M&V panels show the measured and baseline days, the cumulative savings and the figures of the run', async () => {
+    const unit = savingUnit();
+    const now = unit.START + unit.DAYS * DAY_MS + 8 * 3_600_000;
+    const run = await updateMv(repoUseCase('hvac-energy'), unit.reads, memoryMvKeeping(), now, {
+      runsSql: false,
+      budgetMs: Infinity, // the month in one run
+    });
+    const savings = run.savings.find((row) => row.kpi === 'hvac-energy-cost');
+    const report = run.reports.get('hvac-energy-cost');
+    if (savings?.status !== 'qualified' || !report?.totals)
+      throw new Error(`the unit's baseline does not qualify: ${JSON.stringify(savings)}`);
+    await new InfluxMvSeries(new InfluxHttp({ url: server.url, database })).write(savings, report);
+    // To just after the run: its figures are stamped with its time.
+    const month = [unit.START, now + 1] as const;
+
+    const [days] = await panelSeries('Energy cost against the M&V baseline', ...month);
+    expect(days?.columns).toEqual(['time', 'measured', 'baseline']);
+    // 30 days less the outage: 21 of the baseline, 8 of reporting.
+    expect(days?.values).toHaveLength(29);
+    const first = report.reporting[0];
+    expect(days?.values.find(([time]) => time === first?.from)?.slice(1)).toEqual([
+      first?.measured,
+      first?.predicted,
+    ]);
+
+    const [cumulative] = await panelSeries('Cumulative savings', ...month);
+    expect(cumulative?.values).toHaveLength(8);
+    expect(cumulative?.values.at(-1)?.[1]).toBeCloseTo(report.totals.savings, 9);
+
+    const [figures] = await panelSeries('Savings so far', ...month);
+    expect(figures?.values[0]?.slice(1)).toEqual([
+      savings.savingsPct,
+      savings.uncertainty90Pct,
+      savings.cvRmsePct,
+    ]);
+    expect(savings.savingsPct).toBeCloseTo(10, 0);
   });
 
   it('GIVEN every panel THEN it queries the use case it is about, bounded by the dashboard time', () => {

@@ -107,6 +107,13 @@ describe('the readers of a deployment with the InfluxDB store', () => {
     await run({ useCase: 'hvac-energy' });
 
     expect(pumps.computed.some((day) => day.coverage > 0)).toBe(true);
+    // The M&V series for the dashboard, in the use case's bucket with the token the template names.
+    const buckets = JSON.parse(deployed.env.INFLUX_BUCKETS ?? '{}') as Record<string, string>;
+    const savings = (await server.influxql(
+      "SELECT status, reporting_intervals FROM kpi_savings WHERE kpi = 'unplanned-downtime'",
+      buckets['pump-maintenance'] ?? '',
+    )) as { results: { series?: { values: unknown[][] }[] }[] };
+    expect(savings.results[0]?.series?.[0]?.values).toEqual([[NOW + 86_400_000, 'too little data', 0]]);
     const requests = iamRequestsOf([secrets, documents]);
     expect(await deniedRequests(deployed.policies, requests)).toEqual([]);
     expect(unusedGrants(deployed.policies, requests)).toEqual([]);

@@ -37,7 +37,8 @@ const steadyUnit: KpiReads = {
   devices: () => Promise.resolve(1),
   alerts: () => Promise.resolve([]),
   sql: () => Promise.reject(new Error('no SQL in the cloud')),
-  firstReading: (_, from) => Promise.resolve(from),
+  // Reading for ten days: the M&V baseline (21 days) is under way.
+  firstReading: () => Promise.resolve(TODAY - 10 * DAY_MS),
 };
 
 /** A Timestream answer of one row with one column. */
@@ -64,7 +65,7 @@ afterAll(() => {
 describe('the KPI function', () => {
   it('GIVEN the table holds some days THEN it computes the days of the last week that do not stand yet, and only those', async () => {
     const kept = { kpi: 'hvac-energy-cost', numerator: 86.4, denominator: 1 };
-    documents.on(QueryCommand).resolves({
+    const keptDays = {
       Items: [
         // Stands: a full day of data, computed once late data could no longer change it.
         { ...kept, day: TODAY - 3 * DAY_MS, coverage: 1, computedAt: TODAY - DAY_MS },
@@ -75,7 +76,13 @@ describe('the KPI function', () => {
         // No data that day.
         { ...kept, day: TODAY - 4 * DAY_MS, coverage: 0, computedAt: TODAY - DAY_MS },
       ],
-    });
+    };
+    // The KPI days as above; no M&V point kept yet.
+    documents
+      .on(QueryCommand)
+      .callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) =>
+        String(input.ExpressionAttributeValues[':pk']).startsWith('KPI#') ? keptDays : { Items: [] },
+      );
 
     const run = await handler({ useCase: 'hvac-energy' });
 
@@ -92,16 +99,40 @@ describe('the KPI function', () => {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': 'KPI#hvac-energy', ':since': TODAY - 7 * DAY_MS },
     });
-    const written = documents
+    const items = documents
       .commandCalls(BatchWriteCommand)
-      .flatMap((call) => call.args[0].input.RequestItems?.[KPI_TABLE] ?? []);
+      .flatMap((call) => call.args[0].input.RequestItems?.[KPI_TABLE] ?? [])
+      .map((request) => request.PutRequest?.Item ?? {});
+    const written = items.filter((item) => String(item.pk).startsWith('KPI#'));
     expect(written).toHaveLength(20);
-    expect(written[0]?.PutRequest?.Item).toMatchObject({
+    expect(written[0]).toMatchObject({
       pk: 'KPI#hvac-energy',
       sk: `hvac-energy-cost#${new Date(TODAY - 7 * DAY_MS).toISOString().slice(0, 10)}`,
       coverage: 1,
       computedAt: NOW,
     });
+    // The cost's M&V: a point for each of the ten days so far, and the savings saying the
+    // baseline period is under way.
+    expect(items.filter((item) => item.pk === 'MV#hvac-energy')).toHaveLength(10);
+    expect(items.find((item) => item.pk === 'MV#hvac-energy')).toMatchObject({
+      sk: `hvac-energy-cost#${new Date(TODAY - 10 * DAY_MS).toISOString()}`,
+      y: expect.closeTo(86.4, 6) as unknown,
+      x: {
+        outdoorTemperature: expect.closeTo(22, 9) as unknown,
+        occupancy: expect.closeTo(22, 9) as unknown,
+      },
+    });
+    expect(items.filter((item) => String(item.pk).startsWith('SAVINGS#'))).toEqual([
+      expect.objectContaining({
+        pk: 'SAVINGS#hvac-energy',
+        sk: 'hvac-energy-cost',
+        status: 'too little data',
+        reasons: [
+          `the baseline period runs until ${new Date(TODAY + 11 * DAY_MS).toISOString().slice(0, 10)} (10 of 21 days so far)`,
+        ],
+      }),
+    ]);
+    expect(run.mvPoints).toBe(10);
   });
 
   it('GIVEN a KPI written in SQL for the local store THEN the cloud skips it and says so', async () => {
@@ -122,10 +153,10 @@ describe('the KPI function', () => {
       return { UnprocessedItems: { [KPI_TABLE]: input.RequestItems[KPI_TABLE]?.slice(0, 2) } };
     });
     await handler({ useCase: 'hvac-energy' });
-    // 21 days: a batch of 21, then its 2 unprocessed again
+    // 21 days: a batch of 21, then its 2 unprocessed again; then the ten M&V points and the savings
     expect(
       documents.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.[KPI_TABLE]?.length),
-    ).toEqual([21, 2]);
+    ).toEqual([21, 2, 10, 1]);
   });
 
   it("GIVEN each use case's schedule WHEN it runs with what the template gives it THEN every AWS call is one its role allows, and the role allows nothing else", async () => {

@@ -8,6 +8,7 @@ import type {
 import type { Reason } from '../../core/contracts/reasons.ts';
 import type { QuarantineLedger, ReplayFilter } from '../../core/ingest/quarantine-replay.ts';
 import { recordKey, sameRecordContent, type TelemetryRecord } from '../../core/ingest/records.ts';
+import type { KeptMvPoint, KeptSavings, MvKeeping } from '../../core/kpi/mv/kept-mv.ts';
 
 /** An in-memory store with Timestream's identity rules, for testing core through its ports. */
 export class MemoryStore implements TelemetryStore {
@@ -83,4 +84,27 @@ export class MemoryLedger implements QuarantineLedger {
     this.quarantine.entries.set(entry.id, { ...entry, reasons });
     return Promise.resolve();
   }
+}
+
+/** M&V kept in memory: points by KPI and start, the latest savings by KPI. */
+export function memoryMvKeeping(): MvKeeping & {
+  readonly kept: Map<string, KeptMvPoint>;
+  readonly savings: Map<string, KeptSavings>;
+} {
+  const kept = new Map<string, KeptMvPoint>();
+  const savings = new Map<string, KeptSavings>();
+  return {
+    kept,
+    savings,
+    points: (useCase, kpi) =>
+      Promise.resolve([...kept.values()].filter((p) => p.useCase === useCase && p.kpi === kpi)),
+    putPoints: (points) => {
+      for (const point of points) kept.set(`${point.kpi}/${point.from}`, point);
+      return Promise.resolve();
+    },
+    putSavings: (rows) => {
+      for (const row of rows) savings.set(row.kpi, row);
+      return Promise.resolve();
+    },
+  };
 }
