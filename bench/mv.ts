@@ -152,6 +152,8 @@ async function simulateSite(changed: boolean) {
           await unitHours(manifest.id, manifest.opportunities, reads, BASELINE_FROM, REPORTING_FROM),
         )
       : [];
+    for (const found of opportunities)
+      process.stderr.write(`${label}: found ${found.id}: ${found.finding}\n`);
     for (const opportunity of opportunities) if (apply(site, opportunity, planted)) applied++;
     for (const [deviceId, ids] of planted)
       for (const fault of simulation?.faults ?? [])

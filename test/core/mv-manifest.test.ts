@@ -118,6 +118,59 @@ describe('supervisory opportunities, by hand', () => {
     ]);
   });
 
+  it('GIVEN a unit whose supply air stays cold in mild occupied hours THEN it is found, but not one a degree below the fleet, one cold only in hot hours, or one within a fleet that differs as widely', () => {
+    const withReset = opportunitiesSpecSchema.parse({
+      ...spec,
+      rules: { supplyAirReset: { field: 'measures.t', outdoor: 'measures.oat' } },
+    });
+    /** 6 mild occupied hours (18 °C outside), 4 hot ones (26 °C), 14 empty: supply air and power by kind. */
+    const hours = (mild: { t: number; p: number }, hotSupply = 13) => [
+      ...Array.from({ length: 6 }, () => ({
+        'measures.o': 50,
+        'measures.oat': 18,
+        'measures.t': mild.t,
+        'measures.p': mild.p,
+      })),
+      ...Array.from({ length: 4 }, () => ({
+        'measures.o': 50,
+        'measures.oat': 26,
+        'measures.t': hotSupply,
+        'measures.p': 40,
+      })),
+      ...Array.from({ length: 14 }, () => ({
+        'measures.o': 0,
+        'measures.oat': 15,
+        'measures.t': 18,
+        'measures.p': 10,
+      })),
+    ];
+    const units = new Map([
+      ['ahu-1', hours({ t: 16, p: 30 })],
+      ['ahu-2', hours({ t: 16, p: 30 })],
+      ['ahu-3', hours({ t: 13, p: 34 })], // 3 °C below the fleet's 16 °C when mild, 4 kW more
+      ['ahu-4', hours({ t: 15, p: 30 })], // 1 °C below: within the 1.5 °C margin
+      ['ahu-5', hours({ t: 16, p: 30 }, 11)], // cold only in hot hours, where no reset is due
+    ]);
+    // 4 kW over the fleet's median unit for 6 hours of 24: 4 × 8760 × 6/24 = 8760 kWh a year.
+    expect(findOpportunities(withReset, units)).toEqual([
+      expect.objectContaining({
+        deviceId: 'ahu-3',
+        rule: 'supplyAirReset',
+        kwhPerYear: 8760,
+        costPerYear: 1752,
+      }),
+    ]);
+    // A fleet whose units differ widely: 2.1 °C below its median unit is within its spread (the
+    // median absolute deviation is 2 °C: a modified z-score of 0.7, not above 3.5).
+    const spread = new Map(
+      [13, 14, 15, 16, 17, 18, 12.9].map((t, index) => [
+        `ahu-${index}`,
+        hours({ t, p: t === 12.9 ? 34 : 30 }),
+      ]),
+    );
+    expect(findOpportunities(withReset, spread)).toEqual([]);
+  });
+
   it('GIVEN a fleet that runs alike THEN nothing is recommended', () => {
     const units = new Map(['a', 'b', 'c'].map((id) => [id, day(20, 26, 10)]));
     expect(findOpportunities(spec, units)).toEqual([]);

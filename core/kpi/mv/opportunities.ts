@@ -27,6 +27,22 @@ export const opportunitiesSpecSchema = z.strictObject({
     fansAfterHours: z.strictObject({ field, marginPct: z.number().positive().default(15) }).optional(),
     /** A setpoint raised by less than `minDegrees` in empty hours than in occupied ones. */
     setback: z.strictObject({ field, minDegrees: z.number().positive().default(1) }).optional(),
+    /**
+     * Supply air held cold at low load: in occupied hours with the outdoor air (`outdoor`) below
+     * `mildBelow`, the unit's median supply-air temperature below the fleet's median unit's by
+     * more than `marginDegrees` and by a modified z-score above `outlierZ` (Iglewicz and Hoaglin's
+     * 3.5: units differ among themselves more than their sensors do). Guideline 36 resets it up
+     * toward 18 °C as the cooling load falls.
+     */
+    supplyAirReset: z
+      .strictObject({
+        field,
+        outdoor: field,
+        mildBelow: z.number().default(21),
+        marginDegrees: z.number().positive().default(1.5),
+        outlierZ: z.number().positive().default(3.5),
+      })
+      .optional(),
   }),
 });
 export type OpportunitiesSpec = z.output<typeof opportunitiesSpecSchema>;
@@ -123,15 +139,65 @@ export function findOpportunities(spec: OpportunitiesSpec, units: UnitHours): Op
       });
     }
   }
+  found.push(...supplyAirResetOpportunities(spec, profiles));
   return found
     .filter((opportunity) => opportunity.kwhPerYear > 0)
     .sort((a, b) => b.kwhPerYear - a.kwhPerYear);
 }
 
+/**
+ * Units whose supply air stays cold in mild occupied hours, against the fleet's median unit; each
+ * estimated from its extra power in those hours over the fleet's median unit's.
+ */
+function supplyAirResetOpportunities(
+  spec: OpportunitiesSpec,
+  profiles: readonly UnitProfile[],
+): Opportunity[] {
+  const rule = spec.rules.supplyAirReset;
+  if (!rule) return [];
+  const mild = (profile: UnitProfile) =>
+    profile.occupied.filter((hour) => (hour[rule.outdoor] ?? Infinity) < rule.mildBelow);
+  const medianOf = (profile: UnitProfile, name: string) =>
+    median(mild(profile).map((hour) => hour[name] ?? Number.NaN));
+  const meanPower = (profile: UnitProfile) =>
+    mean(mild(profile).map((hour) => hour[spec.power] ?? Number.NaN));
+  const supplies = profiles.map((profile) => medianOf(profile, rule.field)).filter(Number.isFinite);
+  const fleetSupply = median(supplies);
+  // The modified z-score's scale: the median absolute deviation over 0.6745 (a normal's MAD).
+  const spread = median(supplies.map((value) => Math.abs(value - fleetSupply))) / 0.6745;
+  const fleetPower = median(profiles.map(meanPower).filter(Number.isFinite));
+  return profiles.flatMap((profile) => {
+    const supply = medianOf(profile, rule.field);
+    const below = fleetSupply - supply;
+    if (!(below > rule.marginDegrees && below > rule.outlierZ * spread)) return [];
+    const hours = mild(profile).length;
+    const kwh =
+      Math.max(0, meanPower(profile) - fleetPower) * (hours / Math.max(1, profile.hours)) * HOURS_PER_YEAR;
+    return [
+      {
+        id: `supplyAirReset/${profile.deviceId}`,
+        rule: 'supplyAirReset' as const,
+        deviceId: profile.deviceId,
+        finding: `supply air at ${supply.toFixed(1)} °C in ${hours} mild occupied hours (outdoor below ${rule.mildBelow} °C), where the fleet's median unit supplies ${fleetSupply.toFixed(1)} °C: not reset at low load`,
+        recommendation:
+          'Reset the supply-air temperature setpoint up as the cooling load falls (ASHRAE Guideline 36, supply-air temperature trim and respond, toward 18 °C in mild weather).',
+        kwhPerYear: Math.round(kwh),
+        costPerYear: Math.round(kwh * spec.pricePerKwh),
+      },
+    ];
+  });
+}
+
 /** The fields the rules read. */
 export function opportunityFields(spec: OpportunitiesSpec): string[] {
   return [
-    ...new Set([spec.power, spec.occupancy.field, ...Object.values(spec.rules).map((rule) => rule.field)]),
+    ...new Set([
+      spec.power,
+      spec.occupancy.field,
+      ...Object.values(spec.rules).flatMap((rule) =>
+        'outdoor' in rule ? [rule.field, rule.outdoor] : [rule.field],
+      ),
+    ]),
   ];
 }
 
