@@ -9,6 +9,12 @@
  *   npm run bench:inference -- --streams 20 --seconds 10 --interval-ms 200   # paced streams
  *
  * The last line is one JSON object: streams, p50 and p99 at 1x and 5x, and p99(5x)/p99(1x).
+ *
+ *   npm run bench:inference -- --devices-per-call 1,10,100                  # many devices a call
+ *
+ * With --devices-per-call, each call carries that many devices' windows with their baselines (as
+ * the ingest function batches them), and the last line is {streams, devicesPerCall, p99Ms,
+ * windowsPerSecond} (bench/inference-batches.ts).
  */
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
@@ -19,6 +25,8 @@ import Table from 'cli-table3';
 import { scoreReadings, trainAnomalyModel } from '../core/model/anomaly-model.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import { startModelServer } from '../model/serve.ts';
+import { MAX_WINDOWS_PER_CALL } from '../core/inference/batch.ts';
+import { benchmarkBatches } from './inference-batches.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +36,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '10' },
     'interval-ms': { type: 'string', default: '0' },
     'in-process': { type: 'boolean', default: false },
+    'devices-per-call': { type: 'string' },
     // Child mode: serve the bench model and print the port.
     serve: { type: 'boolean', default: false },
   },
@@ -38,6 +47,14 @@ const history = Number(values.history);
 const batch = Number(values.batch);
 // 0: each stream sends its next window as soon as the last is answered (saturation).
 const intervalMs = Number(values['interval-ms']);
+const devicesPerCall = values['devices-per-call']?.split(',').map((text) => {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_WINDOWS_PER_CALL)
+    throw new Error(
+      `--devices-per-call takes whole numbers from 1 to ${MAX_WINDOWS_PER_CALL}, got "${text}"`,
+    );
+  return count;
+});
 
 function readingsOf(thing: string, count: number, seed: number): number[][] {
   const pump = new PumpSimulator({ thing, seed });
@@ -105,6 +122,27 @@ if (values.serve) {
   process.stdin.on('close', () => {
     void served.close().then(() => process.exit(0));
   });
+} else if (devicesPerCall) {
+  const server = await startServer();
+  const { table, result } = await benchmarkBatches(
+    {
+      url: `http://127.0.0.1:${server.port}/invocations`,
+      model,
+      sensors,
+      readingsOf,
+      post,
+      streams: baseStreams,
+      seconds,
+      history,
+      batch,
+    },
+    devicesPerCall,
+  );
+  await server.close();
+  console.log(
+    `windows of ${history} history + ${batch} new readings with the device's baseline, ${baseStreams} callers back to back\n${table}`,
+  );
+  console.log(JSON.stringify(result));
 } else {
   await benchmark();
 }

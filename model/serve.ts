@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
 import { readBody, replyJson, serverHandle } from './http-json.ts';
+import { invokeBatch, isBatchRequest } from './batch-invocations.ts';
 import { describeModel, describeRequestSchema, invoke, InvocationError } from './invocations.ts';
 
 /** SageMaker's limit for a real-time request payload. */
@@ -66,7 +67,11 @@ async function handle(model: AnomalyModel, request: http.IncomingMessage, respon
   }
   let answer: unknown;
   try {
-    answer = describeRequestSchema.safeParse(body).success ? describeModel(model) : invoke(model, body);
+    answer = describeRequestSchema.safeParse(body).success
+      ? describeModel(model)
+      : isBatchRequest(body)
+        ? invokeBatch(model, body)
+        : invoke(model, body);
   } catch (error) {
     if (error instanceof InvocationError) reply(error.status, { error: error.message });
     else reply(500, { error: error instanceof Error ? error.message : String(error) });

@@ -49,18 +49,24 @@ export class DeviceScoring {
     this.maxConflicts = options.maxConflicts ?? 5;
   }
 
-  /** Scores newly stored records, one entry per device that got some. */
+  /**
+   * Scores newly stored records, one entry per device that got some. Every device's state is
+   * brought up to date first, so their windows are asked for in the same turn: a batching client
+   * sends them to the model in one call.
+   */
   async score(records: readonly TelemetryRecord[]): Promise<ScoredDevice[]> {
-    return Promise.all(this.windows.add(records).map((device) => this.scoreDevice(device)));
+    const advanced = await Promise.all(
+      this.windows.add(records).map(async (device) => ({ device, state: await this.advance(device) })),
+    );
+    return Promise.all(advanced.map(({ device, state }) => this.scoreDevice(device, state)));
   }
 
   private target(useCase: string): number {
     return this.calibrationReadings.get(useCase) ?? DEFAULT_CALIBRATION_READINGS;
   }
 
-  private async scoreDevice(device: DeviceWindow): Promise<ScoredDevice> {
+  private async scoreDevice(device: DeviceWindow, state: BaselineState): Promise<ScoredDevice> {
     const { useCase, deviceId, records } = device;
-    const state = await this.advance(device);
     const active = state.calibration ? undefined : state.active;
     // Without an active baseline every reading calibrates; after a calibration completed by this
     // batch, the readings up to its last calibration reading were part of it.

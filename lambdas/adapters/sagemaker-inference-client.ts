@@ -7,6 +7,12 @@ import {
   type InferenceResult,
   type ScoringWindow,
 } from '../../core/inference/ports.ts';
+import {
+  batchRequestBody,
+  parseBatchAnswer,
+  type BatchAnswer,
+  type InferenceBatchClient,
+} from '../../core/inference/batch.ts';
 
 // Worth another try: the endpoint was busy, throttled or briefly unhealthy.
 const RETRYABLE = new Set([
@@ -19,16 +25,29 @@ const RETRYABLE = new Set([
 ]);
 
 /**
- * Scores a window on a SageMaker real-time endpoint. Build the client with `maxAttempts: 1`: the
- * ResilientScorer owns retries, so they are not multiplied by the SDK's own.
+ * Scores windows on a SageMaker real-time endpoint, one or many a call. Build the client with
+ * `maxAttempts: 1`: the ResilientScorer owns retries, so they are not multiplied by the SDK's own.
  */
-export class SageMakerInferenceClient implements InferenceClient {
+export class SageMakerInferenceClient implements InferenceClient, InferenceBatchClient {
   constructor(
     private readonly client: SageMakerRuntimeClient,
     private readonly endpointName: string,
   ) {}
 
   async invoke(window: ScoringWindow, timeoutMs: number): Promise<InferenceResult> {
+    return parseInferenceAnswer(
+      await this.post(JSON.stringify(window), timeoutMs),
+      `endpoint ${this.endpointName}`,
+    );
+  }
+
+  async invokeBatch(windows: readonly ScoringWindow[], timeoutMs: number): Promise<BatchAnswer> {
+    const text = await this.post(batchRequestBody(windows), timeoutMs);
+    return parseBatchAnswer(text, `endpoint ${this.endpointName}`, windows.length);
+  }
+
+  /** The answer's text to an InvokeEndpoint, or the failure as the scorer classes it. */
+  private async post(requestBody: string, timeoutMs: number): Promise<string> {
     let body: Uint8Array;
     try {
       const response = await this.client.send(
@@ -36,7 +55,7 @@ export class SageMakerInferenceClient implements InferenceClient {
           EndpointName: this.endpointName,
           ContentType: 'application/json',
           Accept: 'application/json',
-          Body: JSON.stringify(window),
+          Body: requestBody,
         }),
         { abortSignal: AbortSignal.timeout(timeoutMs) },
       );
@@ -54,6 +73,6 @@ export class SageMakerInferenceClient implements InferenceClient {
         cause: error,
       });
     }
-    return parseInferenceAnswer(new TextDecoder().decode(body), `endpoint ${this.endpointName}`);
+    return new TextDecoder().decode(body);
   }
 }

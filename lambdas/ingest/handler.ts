@@ -13,6 +13,7 @@ import { alertPolicySchema, type AlertPolicy } from '../../core/alerts/policy.ts
 import { DeviceScoring } from '../../core/baseline/device-scoring.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
 import type { InferenceStore } from '../../core/inference/inference-records.ts';
+import { BatchingInferenceClient } from '../../core/inference/batching-client.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { ingestBatch, type BatchSummary, type IngestDependencies } from '../../core/ingest/ingest-batch.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
@@ -56,8 +57,12 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = new DynamoDbAlertStore(documents, requireEnv('ALERT_TABLE', env));
+  // The windows of every device of a batch go to the endpoint in one call (split at 100 or 5 MB).
   const scorer = new ResilientScorer(
-    new SageMakerInferenceClient(new SageMakerRuntimeClient({ maxAttempts: 1 }), endpointName),
+    new BatchingInferenceClient(
+      new SageMakerInferenceClient(new SageMakerRuntimeClient({ maxAttempts: 1 }), endpointName),
+      setImmediate,
+    ),
     systemClock,
     (ms, signal) => sleep(ms, undefined, { signal }),
     { timeoutMs: Number(env.INFERENCE_TIMEOUT_MS ?? 2000) },

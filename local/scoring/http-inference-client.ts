@@ -6,18 +6,37 @@ import {
   type InferenceResult,
   type ScoringWindow,
 } from '../../core/inference/ports.ts';
+import {
+  batchRequestBody,
+  parseBatchAnswer,
+  type BatchAnswer,
+  type InferenceBatchClient,
+} from '../../core/inference/batch.ts';
 
-/** Scores a window on the local model server (the container's code on a local port). */
-export class HttpInferenceClient implements InferenceClient {
+/** Scores windows on the local model server (the container's code on a local port), one or many a call. */
+export class HttpInferenceClient implements InferenceClient, InferenceBatchClient {
   constructor(private readonly baseUrl: string) {}
 
   async invoke(window: ScoringWindow, timeoutMs: number): Promise<InferenceResult> {
+    return parseInferenceAnswer(
+      await this.post(JSON.stringify(window), timeoutMs),
+      `model server ${this.baseUrl}`,
+    );
+  }
+
+  async invokeBatch(windows: readonly ScoringWindow[], timeoutMs: number): Promise<BatchAnswer> {
+    const text = await this.post(batchRequestBody(windows), timeoutMs);
+    return parseBatchAnswer(text, `model server ${this.baseUrl}`, windows.length);
+  }
+
+  /** The answer's text to a POST /invocations, or the failure as the scorer classes it. */
+  private async post(body: string, timeoutMs: number): Promise<string> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}/invocations`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(window),
+        body,
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -43,6 +62,6 @@ export class HttpInferenceClient implements InferenceClient {
       throw new InferenceFailure(`model server answered ${response.status}: ${text}`, true);
     if (!response.ok)
       throw refusedRequest(`model server answered ${response.status}: ${text}`, response.status);
-    return parseInferenceAnswer(text, `model server ${this.baseUrl}`);
+    return text;
   }
 }

@@ -8,6 +8,7 @@ import type { GroupNotification } from '../../core/alerts/ports.ts';
 import { DeviceScoring } from '../../core/baseline/device-scoring.ts';
 import { resolveEdgeSettings } from '../../core/edge/settings.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
+import { BatchingInferenceClient } from '../../core/inference/batching-client.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
 import type { AnomalyModel } from '../../core/model/anomaly-model.ts';
@@ -126,8 +127,12 @@ async function scoreUseCase(
   const registry = FileModelRegistry.inDataDir(context.dataDir, manifest.id);
   const follow = followRegistry(registry, live, manifest.id, context);
   watchFile(registry.file, { interval: 500, persistent: false }, follow);
+  // The windows of every device of a scoring pass go to the model server in one call.
   const scorer = new ResilientScorer(
-    new HttpInferenceClient(`http://${context.host}:${server.port}`),
+    new BatchingInferenceClient(
+      new HttpInferenceClient(`http://${context.host}:${server.port}`),
+      setImmediate,
+    ),
     systemClock,
     (ms, signal) => sleep(ms, undefined, { signal }),
   );

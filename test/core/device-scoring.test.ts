@@ -4,7 +4,8 @@ import { DeviceScoring, type ScoredDevice } from '../../core/baseline/device-sco
 import { InMemoryBaselineStore, InMemoryTelemetry } from '../../core/baseline/in-memory.ts';
 import { requestCalibration } from '../../core/baseline/rebaseline.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
-import { InferenceFailure } from '../../core/inference/ports.ts';
+import { BatchingInferenceClient } from '../../core/inference/batching-client.ts';
+import { InferenceFailure, type InferenceClient } from '../../core/inference/ports.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 import { trainAnomalyModel, type AnomalyModel } from '../../core/model/anomaly-model.ts';
@@ -37,13 +38,12 @@ function processWith(
   baselines: InMemoryBaselineStore,
   telemetry: InMemoryTelemetry,
   serving: AnomalyModel = model,
+  client: InferenceClient = new InProcessInferenceClient(serving),
 ): DeviceScoring {
   const clock = { now: () => Date.now() };
   return new DeviceScoring(
     new DeviceWindows(COLUMNS, COLUMNS, 10),
-    new ResilientScorer(new InProcessInferenceClient(serving), clock, (ms, signal) =>
-      sleep(ms, undefined, { signal }),
-    ),
+    new ResilientScorer(client, clock, (ms, signal) => sleep(ms, undefined, { signal })),
     baselines,
     telemetry,
     clock,
@@ -96,6 +96,38 @@ describe('DeviceScoring', () => {
     const flags = third[0]?.inferences.map((i) => i.anomalous) ?? [];
     expect(flags.slice(0, 40).some(Boolean)).toBe(false);
     expect(flags.slice(40).some(Boolean)).toBe(true);
+  });
+
+  it('GIVEN a batch of 40 devices, half monitored and half new WHEN scored through a batching client THEN the model is called once for the batch, and each device scores as it would alone', async () => {
+    const devices = Array.from({ length: 40 }, (_, index) => `p${index}`);
+    const alone = { baselines: new InMemoryBaselineStore(), telemetry: new InMemoryTelemetry() };
+    const batched = { baselines: new InMemoryBaselineStore(), telemetry: new InMemoryTelemetry() };
+    const batching = new BatchingInferenceClient(new InProcessInferenceClient(model), setImmediate);
+    const single = processWith(alone.baselines, alone.telemetry);
+    const many = processWith(batched.baselines, batched.telemetry, model, batching);
+    // Half the devices calibrate first; then every device sends a batch.
+    const calibration = devices
+      .slice(0, 20)
+      .flatMap((device, i) => readings(device, 0, normal(CALIBRATION + 20, 10 + i)));
+    await ingest(single, alone.telemetry, calibration);
+    await ingest(many, batched.telemetry, calibration);
+    const before = { ...batching.sent };
+    const batch = devices.flatMap((device, i) => readings(device, 200, normal(20, 100 + i)));
+
+    const expected = await ingest(single, alone.telemetry, batch);
+    const scored = await ingest(many, batched.telemetry, batch);
+
+    expect(batching.sent.calls - before.calls).toBe(1);
+    expect(batching.sent.windows - before.windows).toBe(40);
+    expect(new Set(states(scored))).toEqual(new Set(['calibrating', 'monitoring']));
+    // All but the round trip, which batching changes.
+    const withoutLatency = (devices: ScoredDevice[]) =>
+      devices.map((device) => ({
+        ...device,
+        inferences: device.inferences.map((i) => ({ ...i, latencyMs: null })),
+      }));
+    expect(withoutLatency(scored)).toEqual(withoutLatency(expected));
+    expect(scored.flatMap((device) => device.inferences).every((i) => i.status === 'scored')).toBe(true);
   });
 
   it('GIVEN two processes scoring one device at once WHEN the calibration completes THEN exactly one baseline version results and no progress is lost', async () => {

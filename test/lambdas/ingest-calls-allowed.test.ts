@@ -22,6 +22,7 @@ import { SYSTEM } from '../../core/operators/actor.ts';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
 import { calibratingBaseline } from '../support/baselines.ts';
 import { repoUseCase } from '../support/catalog.ts';
+import { batchEndpoint } from '../support/model-endpoint.ts';
 import { deployedFunction, servicesWithoutEndpoint } from '../support/deployed-functions.ts';
 import { deniedRequests, iamRequestsOf, unusedGrants } from '../support/iam-check.ts';
 import { onInfluxServer, startInfluxServer, type InfluxServer } from '../support/influxdb.ts';
@@ -119,18 +120,18 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
       documents.on(TransactWriteCommand).resolves({});
       documents.on(QueryCommand).resolves({ Items: [] });
       // An endpoint that finds every monitored reading far above the device's threshold.
-      runtime.on(InvokeEndpointCommand).callsFake((input: { Body: string }) => {
-        const window = JSON.parse(input.Body) as { rows: number[][]; scoreFrom: number };
-        const results = window.rows.slice(window.scoreFrom).map((_, i) => ({
-          index: window.scoreFrom + i,
-          score: 120,
-          anomalous: true,
-          contributors: [{ sensor: 'vibrationRmsX', share: 1 }],
-        }));
-        return {
-          Body: new TextEncoder().encode(JSON.stringify({ modelVersion: MODEL, threshold: 40, results })),
-        };
-      });
+      runtime.on(InvokeEndpointCommand).callsFake(
+        batchEndpoint((window) => ({
+          modelVersion: MODEL,
+          threshold: 40,
+          results: window.rows.slice(window.scoreFrom).map((_, i) => ({
+            index: window.scoreFrom + i,
+            score: 120,
+            anomalous: true,
+            contributors: [{ sensor: 'vibrationRmsX', share: 1 }],
+          })),
+        })),
+      );
 
       const pump = (deviceId: string, second: number) =>
         inbound(

@@ -12,6 +12,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
+import { batchEndpoint } from '../support/model-endpoint.ts';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
 import { inbound, reading } from '../support/messages.ts';
@@ -70,20 +71,20 @@ describe('ingest Lambda with scoring', () => {
     );
   });
 
-  it("scores each device's readings in a window of its own and writes each result to its reading", async () => {
+  it("scores each device's readings in a window of its own, every device of the batch in one call, and writes each result to its reading", async () => {
     // GIVEN an endpoint whose score is derived from the row it was sent, so a mix-up would show
-    runtime.on(InvokeEndpointCommand).callsFake((input: { Body: string }) => {
-      const window = JSON.parse(input.Body) as { rows: number[][]; scoreFrom: number };
-      const results = window.rows.slice(window.scoreFrom).map((row, i) => ({
-        index: window.scoreFrom + i,
-        score: Math.round((row[0] ?? 0) * 1000),
-        anomalous: (row[0] ?? 0) > 0.04,
-        contributors: [{ sensor: 'vibrationRmsX', share: 0.9 }],
-      }));
-      return {
-        Body: new TextEncoder().encode(JSON.stringify({ modelVersion: 'm-7', threshold: 40, results })),
-      };
-    });
+    runtime.on(InvokeEndpointCommand).callsFake(
+      batchEndpoint((window) => ({
+        modelVersion: 'm-7',
+        threshold: 40,
+        results: window.rows.slice(window.scoreFrom).map((row, i) => ({
+          index: window.scoreFrom + i,
+          score: Math.round((row[0] ?? 0) * 1000),
+          anomalous: (row[0] ?? 0) > 0.04,
+          contributors: [{ sensor: 'vibrationRmsX', share: 0.9 }],
+        })),
+      })),
+    );
     const handler = createHandler(dependenciesFromEnv(env), scoringFromEnv(env));
     // WHEN one batch brings three readings of pump-001 and two of pump-002, interleaved
     const vibration = { 'pump-001': [0.021, 0.022, 0.023], 'pump-002': [0.051, 0.052] } as const;
@@ -108,11 +109,16 @@ describe('ingest Lambda with scoring', () => {
     );
     // THEN each device was scored in a window holding only its own readings, in order
     expect(response.batchItemFailures).toEqual([]);
-    const windows = runtime
-      .commandCalls(InvokeEndpointCommand)
-      .map(
-        (call) => JSON.parse(call.args[0].input.Body as string) as { sensors: string[]; rows: number[][] },
-      );
+    const calls = runtime.commandCalls(InvokeEndpointCommand);
+    expect(calls).toHaveLength(1);
+    const windows = calls.flatMap(
+      (call) =>
+        (
+          JSON.parse(call.args[0].input.Body as string) as {
+            windows: { sensors: string[]; rows: number[][] }[];
+          }
+        ).windows,
+    );
     expect(SENSORS[0]).toBe('vibrationRmsX');
     expect(windows.map((w) => w.sensors)).toEqual([SENSORS, SENSORS]);
     expect(windows.map((w) => w.rows.map((row) => row[0])).sort()).toEqual([

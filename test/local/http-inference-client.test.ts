@@ -32,6 +32,45 @@ describe('HttpInferenceClient', () => {
     );
   });
 
+  it('GIVEN the windows of three devices in one call, one of them malformed and one with a baseline of another model THEN each gets its own answer: two scored as alone, one refusal each', async () => {
+    const client = new HttpInferenceClient(`http://127.0.0.1:${server.port}`);
+    const good = { sensors: ['a', 'b'], rows: rows.slice(0, 80), scoreFrom: 70 };
+    const calibrated = await client.invoke(
+      { sensors: ['a', 'b'], rows: rows.slice(0, 100), scoreFrom: 100, calibrate: true },
+      2000,
+    );
+    if (!calibrated.baseline) throw new Error('no baseline calibrated');
+    const stale = {
+      ...good,
+      baseline: { ...calibrated.baseline, modelVersion: 'older' },
+      ageSeconds: new Array<number>(80).fill(0),
+    };
+
+    const answers = await client.invokeBatch(
+      [good, { sensors: ['a'], rows: [[1]], scoreFrom: 0 }, stale, good],
+      2000,
+    );
+
+    expect(answers).toHaveLength(4);
+    expect(answers[0]).toEqual(await client.invoke(good, 2000));
+    expect(answers[3]).toEqual(answers[0]);
+    expect(answers[1]).toMatchObject({ retryable: false, endpointUnhealthy: false });
+    expect((answers[1] as Error).message).toContain('windows[1]');
+    expect(answers[2]).toMatchObject({ retryable: false, code: 'baseline-stale' });
+  });
+
+  it('GIVEN a batch that is not a list of windows, or too long THEN the whole call is refused, saying why', async () => {
+    const client = new HttpInferenceClient(`http://127.0.0.1:${server.port}`);
+    const tooMany = Array.from({ length: 1001 }, () => ({
+      sensors: ['a', 'b'],
+      rows: [[1, 5]],
+      scoreFrom: 0,
+    }));
+    const failure = await failureOf(client.invokeBatch(tooMany, 5000));
+    expect(failure.message).toContain('1 to 1000 windows');
+    expect(failure.retryable).toBe(false);
+  });
+
   it('reports a refused request as not retryable and a server that is gone as retryable', async () => {
     const client = new HttpInferenceClient(`http://127.0.0.1:${server.port}`);
     expect(

@@ -18,3 +18,23 @@ export const SPEC_PROPERTIES = {
 };
 
 export const SPEC: EndpointSpec = endpointSpecSchema.parse(SPEC_PROPERTIES);
+
+/** A window as the ingest function sends it to the endpoint. */
+export interface SentWindow {
+  readonly sensors: string[];
+  readonly rows: number[][];
+  readonly scoreFrom: number;
+}
+
+/**
+ * An InvokeEndpoint fake for a batch call (`{"windows": [...]}`): each window answered by
+ * `answer`, in order, as the model server answers.
+ */
+export function batchEndpoint(
+  answer: (window: SentWindow) => unknown,
+): (input: { Body: string }) => { Body: Uint8Array } {
+  return (input) => {
+    const { windows } = JSON.parse(input.Body) as { windows: SentWindow[] };
+    return { Body: new TextEncoder().encode(JSON.stringify({ windows: windows.map(answer) })) };
+  };
+}
