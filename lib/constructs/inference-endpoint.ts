@@ -26,6 +26,9 @@ export function hasInstanceStorage(instanceType: string): boolean {
   return /^[a-z]+\d+[a-z]*d[a-z]*$/.test(family) || /^(g5|g6e?|p5e?|trn1n?)$/.test(family);
 }
 
+/** Half of one vCPU: headroom for a burst while a new instance starts (several minutes). */
+const DEFAULT_CPU_UTILIZATION_PERCENT = 50;
+
 export interface InferenceEndpointProps {
   readonly useCase: string;
   /** Bucket for training data, model artifacts and data capture. */
@@ -36,6 +39,13 @@ export interface InferenceEndpointProps {
   readonly maxInstances: number;
   /** Autoscaling target: invocations per instance per minute. */
   readonly invocationsPerInstancePerMinute: number;
+  /**
+   * Second autoscaling target: the instances' mean CPU utilization, percent of one vCPU (the
+   * model server is one process). A call carries up to 100 devices' windows, so invocations alone
+   * would not see the load grow with the fleet; whichever target asks for more instances wins.
+   * @default 50
+   */
+  readonly cpuUtilizationPercent?: number;
   /** @default 20 */
   readonly dataCapturePercent?: number;
   /**
@@ -284,7 +294,10 @@ export class InferenceEndpoint extends Construct {
     });
   }
 
-  /** Target tracking on invocations per instance, between the manifest's min and max. */
+  /**
+   * Target tracking on invocations per instance and on CPU utilization, between the manifest's
+   * min and max: Application Auto Scaling scales out when either asks, in only when both allow.
+   */
   private addAutoscaling(endpoint: ModelEndpoint, props: InferenceEndpointProps): void {
     const target = new appscaling.ScalableTarget(this, instanceScoped('Scaling', props.instanceType), {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
@@ -297,6 +310,16 @@ export class InferenceEndpoint extends Construct {
     target.scaleToTrackMetric('InvocationsPerInstance', {
       predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
       targetValue: props.invocationsPerInstancePerMinute,
+    });
+    target.scaleToTrackMetric('CpuUtilization', {
+      customMetric: new cloudwatch.Metric({
+        namespace: '/aws/sagemaker/Endpoints',
+        metricName: 'CPUUtilization',
+        dimensionsMap: { EndpointName: endpoint.endpointName, VariantName: 'AllTraffic' },
+        statistic: cloudwatch.Stats.AVERAGE,
+        period: Duration.minutes(1),
+      }),
+      targetValue: props.cpuUtilizationPercent ?? DEFAULT_CPU_UTILIZATION_PERCENT,
     });
   }
 
@@ -343,6 +366,10 @@ function validateProps(props: InferenceEndpointProps): number {
     throw new Error(
       `instanceType must be an x86 type such as ml.c5.large (the model image is linux/amd64), got "${props.instanceType}"`,
     );
+  }
+  const cpu = props.cpuUtilizationPercent;
+  if (cpu !== undefined && known(cpu) && !(cpu >= 10 && cpu <= 90)) {
+    throw new Error(`cpuUtilizationPercent must be from 10 to 90 (of one vCPU), got ${cpu}`);
   }
   const capture = props.dataCapturePercent ?? 20;
   if (known(capture) && (!Number.isInteger(capture) || capture < 0 || capture > 100)) {

@@ -103,7 +103,7 @@ describe('InferenceEndpoint', () => {
     });
   });
 
-  it('scales the variant between min and max on invocations per instance', () => {
+  it('scales the variant between min and max on invocations per instance, and on CPU, since one call carries many devices', () => {
     const { template } = build({ modelArtifactKey: ARTIFACT, minInstances: 2, maxInstances: 6 });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 2,
@@ -116,6 +116,18 @@ describe('InferenceEndpoint', () => {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({
         TargetValue: 3000,
         PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+      }),
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 50,
+        CustomizedMetricSpecification: Match.objectLike({
+          Namespace: '/aws/sagemaker/Endpoints',
+          MetricName: 'CPUUtilization',
+          Statistic: 'Average',
+          Dimensions: Match.arrayWith([{ Name: 'VariantName', Value: 'AllTraffic' }]),
+        }),
       }),
     });
   });
@@ -255,6 +267,7 @@ describe('InferenceEndpoint', () => {
   it.each([
     [{ minInstances: 5, maxInstances: 2 }, 'instances must satisfy 1 <= min <= max, got min 5 and max 2'],
     [{ dataCapturePercent: 150 }, 'dataCapturePercent must be a whole number from 0 to 100, got 150'],
+    [{ cpuUtilizationPercent: 95 }, 'cpuUtilizationPercent must be from 10 to 90 (of one vCPU), got 95'],
     [
       { instanceType: 'ml.c7g.large' },
       'instanceType must be an x86 type such as ml.c5.large (the model image is linux/amd64), got "ml.c7g.large"',
