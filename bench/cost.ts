@@ -31,6 +31,7 @@ import { IOT_METERING_UNIT_BYTES, PackBuilder } from '../core/contracts/pack.ts'
 import { fixedCost, type FixedPrices } from '../core/cost/fixed-cost.ts';
 import { DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_PACK_WAIT_MS } from '../edge/agent.ts';
 import { defaultSizedDevices, deploymentTemplate, influxDiskFor } from './deployment-of-template.ts';
+import { DEFAULT_CPU_UTILIZATION_PERCENT } from '../lib/constructs/inference-endpoint.ts';
 import { pumpTelemetryV2 } from '../test/support/contracts.ts';
 
 const { values } = parseArgs({
@@ -43,6 +44,11 @@ const { values } = parseArgs({
     // How long a packing agent may hold a reading to fill a message: the latency packing costs.
     'pack-seconds': { type: 'string', default: String(DEFAULT_PACK_WAIT_MS / 1000) },
     prices: { type: 'string', default: path.join(import.meta.dirname, 'aws-prices.json') },
+    // What one model server process scores a second, as bench:inference --record measured it.
+    'inference-figures': {
+      type: 'string',
+      default: path.join(import.meta.dirname, 'measured', 'inference.json'),
+    },
   },
 });
 
@@ -83,6 +89,17 @@ const pricesFile = z.object({
 });
 
 const file = pricesFile.parse(JSON.parse(readFileSync(values.prices, 'utf8')));
+const inference = z
+  .object({
+    windowsPerProcessSecond: z.number().positive(),
+    devicesPerCall: z.int().min(1),
+    measuredBy: z.string(),
+    date: z.string(),
+    machine: z.string(),
+  })
+  .parse(JSON.parse(readFileSync(values['inference-figures'], 'utf8')));
+// The endpoint scales to keep its instances at this share of one vCPU, the server's one process.
+const windowsPerInstanceSecond = (inference.windowsPerProcessSecond * DEFAULT_CPU_UTILIZATION_PERCENT) / 100;
 const p = file.prices;
 const prices: UnitPrices = {
   iotMessaging: { tiers: p.iotMessaging.tiers },
@@ -209,9 +226,18 @@ const billFor = (devices: number) => {
       messagesPerDeviceMonth: (fleet.rate * 730 * 3600) / perMessage,
     },
     fixedPrices,
+    // The fleet is pumps: one window a telemetry message, on the pump endpoint.
+    {
+      useCase: 'pump-maintenance',
+      windowsPerSecond: (devices * fleet.rate) / perMessage,
+      windowsPerInstanceSecond,
+    },
   );
   const fixedUsd = totalUsd(fixed.lines);
-  return { transport, naiveTransport, disk, fixed, fixedUsd, total: transport + fixedUsd };
+  const inferenceUsd = totalUsd(
+    fixed.lines.filter((l) => l.item.startsWith('SageMaker endpoint pump-maintenance')),
+  );
+  return { transport, naiveTransport, disk, fixed, fixedUsd, inferenceUsd, total: transport + fixedUsd };
 };
 const unpricedText = (bill: ReturnType<typeof billFor>) =>
   bill.fixed.unpriced.map((u) => `${u.item} ${Math.round(u.quantity).toLocaleString('en-US')} ${u.unit}`);
@@ -246,6 +272,7 @@ const fleets = new Table({
     'USD per device-month',
     'total of naive',
     'InfluxDB disk',
+    'inference USD per device-month',
   ],
 });
 for (const devices of [1_000, 10_000, 100_000]) {
@@ -258,6 +285,7 @@ for (const devices of [1_000, 10_000, 100_000]) {
     money(bill.total / devices),
     ((bill.transport + bill.fixedUsd) / (bill.naiveTransport + bill.fixedUsd)).toFixed(3),
     `${bill.disk.allocatedGib.toLocaleString('en-US')} GiB${bill.disk.problem ? ' (more than one instance holds)' : ''}`,
+    `$${(bill.inferenceUsd / devices).toFixed(4)}`,
   ]);
 }
 console.log(
@@ -272,6 +300,17 @@ console.log(
     `the default deployment sizes its disk for ${defaultSizedDevices()} (-c fleetDevices per use case); beyond one instance, ` +
     'shorten retention, send fewer readings or split the fleet across stacks (core/stores/influx-disk.ts)',
 );
+// Scoring: the ingest function sends every device of a batch in one call of up to 100 windows.
+const callsPerInvocation = Math.ceil(
+  Math.min(fleet.devices, positive('batch-size', values['batch-size'])) / 100,
+);
+const invocationsPer1000 =
+  (1000 / (positive('batch-size', values['batch-size']) * perMessage)) * callsPerInvocation;
+console.log(
+  `inference: ${invocationsPer1000.toFixed(1)} endpoint calls per 1,000 readings when batches fill (one per device and batch before: ${(1000 / perMessage).toFixed(0)}); ` +
+    `an instance serves ${Math.round(windowsPerInstanceSecond)} windows/s at ${DEFAULT_CPU_UTILIZATION_PERCENT}% of one vCPU, from ${inference.windowsPerProcessSecond} a process measured by \`${inference.measuredBy}\` on ${inference.date} (${inference.machine}); ` +
+    `USD ${(here.inferenceUsd / fleet.devices).toFixed(4)} per device-month at ${fleet.devices.toLocaleString('en-US')} devices`,
+);
 console.log(
   JSON.stringify({
     devices: fleet.devices,
@@ -281,6 +320,8 @@ console.log(
     ratio: Math.round((usdPerMonth / naiveUsd) * 1000) / 1000,
     fixedUsdPerMonth: round(here.fixedUsd),
     usdPerDeviceMonth: Math.round((here.total / fleet.devices) * 10_000) / 10_000,
+    endpointInvocationsPer1000Readings: Math.round(invocationsPer1000 * 100) / 100,
+    inferenceUsdPerDeviceMonth: Math.round((here.inferenceUsd / fleet.devices) * 10_000) / 10_000,
     unpriced: unpricedText(here),
   }),
 );

@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import Table from 'cli-table3';
 import type { AnomalyModel } from '../core/model/anomaly-model.ts';
 import { calibrateBaseline } from '../core/model/device-baseline.ts';
@@ -111,4 +114,22 @@ export async function benchmarkBatches(
     table: table.toString(),
     result: { streams: context.streams, devicesPerCall, p99Ms, windowsPerSecond },
   };
+}
+
+/**
+ * Keeps the figures `npm run cost` sizes the endpoint with: the windows one server process scores
+ * a second at the largest batch, with the command, date and machine that measured them.
+ */
+export function recordFigures(file: string, result: BatchBenchResult): void {
+  const largest = result.devicesPerCall.indexOf(Math.max(...result.devicesPerCall));
+  const figures = {
+    windowsPerProcessSecond: result.windowsPerSecond[largest],
+    devicesPerCall: result.devicesPerCall[largest],
+    measuredBy: `npm run bench:inference -- --devices-per-call ${result.devicesPerCall.join(',')}`,
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), Node.js ${process.version}`,
+  };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+  process.stderr.write(`figures kept in ${file}\n`);
 }

@@ -11,6 +11,7 @@
  * The last line is one JSON object: streams, p50 and p99 at 1x and 5x, and p99(5x)/p99(1x).
  *
  *   npm run bench:inference -- --devices-per-call 1,10,100                  # many devices a call
+ *   npm run bench:inference -- --devices-per-call 1,10,100 --record bench/measured/inference.json
  *
  * With --devices-per-call, each call carries that many devices' windows with their baselines (as
  * the ingest function batches them), and the last line is {streams, devicesPerCall, p99Ms,
@@ -26,7 +27,7 @@ import { scoreReadings, trainAnomalyModel } from '../core/model/anomaly-model.ts
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import { startModelServer } from '../model/serve.ts';
 import { MAX_WINDOWS_PER_CALL } from '../core/inference/batch.ts';
-import { benchmarkBatches } from './inference-batches.ts';
+import { benchmarkBatches, recordFigures } from './inference-batches.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     'interval-ms': { type: 'string', default: '0' },
     'in-process': { type: 'boolean', default: false },
     'devices-per-call': { type: 'string' },
+    // With --devices-per-call: keep the figures for `npm run cost` (bench/measured/inference.json).
+    record: { type: 'string' },
     // Child mode: serve the bench model and print the port.
     serve: { type: 'boolean', default: false },
   },
@@ -142,6 +145,7 @@ if (values.serve) {
   console.log(
     `windows of ${history} history + ${batch} new readings with the device's baseline, ${baseStreams} callers back to back\n${table}`,
   );
+  if (values.record) recordFigures(values.record, result);
   console.log(JSON.stringify(result));
 } else {
   await benchmark();

@@ -32,6 +32,17 @@ export interface Deployment {
   }[];
 }
 
+/**
+ * The scoring load on one use case's endpoint: its devices' windows a second, and what one
+ * instance serves at its CPU target (a measured figure: bench:inference). Its instances are as
+ * many as the load needs, never fewer than the endpoint's minimum.
+ */
+export interface InferenceLoad {
+  readonly useCase: string;
+  readonly windowsPerSecond: number;
+  readonly windowsPerInstanceSecond: number;
+}
+
 /** What writes the audited alert table per device: one health report every this many seconds. */
 export interface AuditedWrites {
   readonly devices: number;
@@ -52,7 +63,14 @@ export interface FixedCost {
   readonly unpriced: readonly UnpricedLine[];
 }
 
-export function fixedCost(deployment: Deployment, audited: AuditedWrites, prices: FixedPrices): FixedCost {
+export function fixedCost(
+  deployment: Deployment,
+  audited: AuditedWrites,
+  prices: FixedPrices,
+  load?: InferenceLoad,
+): FixedCost {
+  if (load && !(load.windowsPerInstanceSecond > 0))
+    throw new Error(`windowsPerInstanceSecond must be above 0, got ${load.windowsPerInstanceSecond}`);
   const lines: CostLine[] = [];
   const unpriced: UnpricedLine[] = [];
   const add = (item: string, quantity: number, unit: string, unitUsd: number | null) => {
@@ -81,9 +99,16 @@ export function fixedCost(deployment: Deployment, audited: AuditedWrites, prices
         `no price for SageMaker ${endpoint.instanceType} (${endpoint.useCase}): add it to bench/aws-prices.json`,
       );
     }
+    const needed =
+      load?.useCase === endpoint.useCase
+        ? Math.ceil(load.windowsPerSecond / load.windowsPerInstanceSecond)
+        : 0;
+    const instances = Math.max(endpoint.minInstances, needed);
     add(
-      `SageMaker endpoint ${endpoint.useCase} (${endpoint.instanceType}, at least)`,
-      endpoint.minInstances * HOURS_PER_MONTH,
+      needed > 0
+        ? `SageMaker endpoint ${endpoint.useCase} (${endpoint.instanceType} × ${instances} for ${Math.round(load?.windowsPerSecond ?? 0).toLocaleString('en-US')} windows/s)`
+        : `SageMaker endpoint ${endpoint.useCase} (${endpoint.instanceType}, at least)`,
+      instances * HOURS_PER_MONTH,
       'instance-hours',
       price,
     );

@@ -27,7 +27,7 @@ export function hasInstanceStorage(instanceType: string): boolean {
 }
 
 /** Half of one vCPU: headroom for a burst while a new instance starts (several minutes). */
-const DEFAULT_CPU_UTILIZATION_PERCENT = 50;
+export const DEFAULT_CPU_UTILIZATION_PERCENT = 50;
 
 export interface InferenceEndpointProps {
   readonly useCase: string;

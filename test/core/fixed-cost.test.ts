@@ -32,6 +32,24 @@ describe('fixedCost', () => {
     expect(unpriced).toEqual([{ item: 'InfluxDB storage', quantity: 1364, unit: 'GiB-months' }]);
   });
 
+  it('GIVEN the scoring load of 100,000 devices THEN the endpoint has the instances it needs at its measured rate; below its minimum, the minimum', () => {
+    const audited = { devices: 100_000, healthReportSeconds: 60, messagesPerDeviceMonth: 525_600 };
+    const endpointLine = (windowsPerSecond: number) =>
+      fixedCost(DEPLOYMENT, audited, PRICES, {
+        useCase: 'pump-maintenance',
+        windowsPerSecond,
+        windowsPerInstanceSecond: 975,
+      }).lines.find((l) => l.item.startsWith('SageMaker'));
+    // 20,000 windows/s at 975 an instance: 21 instances × 730 h × $0.119.
+    expect(endpointLine(20_000)).toMatchObject({
+      item: 'SageMaker endpoint pump-maintenance (ml.c5.large × 21 for 20,000 windows/s)',
+      quantity: 21 * 730,
+    });
+    expect(endpointLine(20_000)?.usdPerMonth).toBeCloseTo(21 * 730 * 0.119, 6);
+    // 200 windows/s: one instance would do, the endpoint keeps its 2.
+    expect(endpointLine(200)?.quantity).toBe(2 * 730);
+  });
+
   it('GIVEN an endpoint type without a price THEN it says which, instead of pricing it at nothing', () => {
     expect(() =>
       fixedCost(
