@@ -92,6 +92,7 @@ export function serviceFunction(scope: Construct, props: ServiceFunctionProps): 
         "Lambda manages the function's network interfaces in its VPC; the EC2 network-interface actions take no resource-level scope at creation.",
     });
   }
+  const sourceMaps = sourceMapsWanted(scope);
   const fn = new nodejs.NodejsFunction(scope, ids.function, {
     entry: props.entry,
     role,
@@ -101,7 +102,10 @@ export function serviceFunction(scope: Construct, props: ServiceFunctionProps): 
     timeout: props.timeout,
     description: props.description,
     logGroup,
-    environment: props.environment,
+    // Node reads a bundle's source map only with --enable-source-maps (and slows its cold start).
+    environment: sourceMaps
+      ? { ...props.environment, NODE_OPTIONS: '--enable-source-maps' }
+      : props.environment,
     ...(props.network
       ? {
           vpc: props.network.vpc,
@@ -110,11 +114,11 @@ export function serviceFunction(scope: Construct, props: ServiceFunctionProps): 
         }
       : {}),
     bundling: {
-      // No source maps: nothing reads them without --enable-source-maps, which slows every cold
-      // start, and they were 3.5-6.2 MB a function. Kept names make stack traces readable.
+      // No source maps unless asked for (-c sourceMaps=true): they were 3.5-6.2 MB a function and
+      // slow every cold start. Kept names make stack traces readable without them.
       minify: true,
       keepNames: true,
-      sourceMap: false,
+      sourceMap: sourceMaps,
       target: 'node24',
       externalModules: [],
       ...(props.define ? { define: props.define } : {}),
@@ -122,4 +126,15 @@ export function serviceFunction(scope: Construct, props: ServiceFunctionProps): 
   });
   bundles.set(fn, { entry: props.entry, define: props.define ?? {} });
   return { fn, role };
+}
+
+/**
+ * Whether the deployment ships source maps with its functions: `-c sourceMaps=true` (for a
+ * debugging session: stack traces with file and line). @default false
+ */
+export function sourceMapsWanted(scope: Construct): boolean {
+  const value: unknown = scope.node.tryGetContext('sourceMaps');
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`-c sourceMaps must be true or false, got ${JSON.stringify(value)}`);
 }
