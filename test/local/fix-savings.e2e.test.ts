@@ -98,8 +98,10 @@ describe('savings per fix, and recommendations accepted, through the runtime', (
     );
     const unknown = await accept('setback/ahu-004', '--user', 'dana', '--role', 'reliability-engineer');
     expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toContain(
-      `no current recommendation "setback/ahu-004" for hvac-energy (current: ${id})`,
+    // The current ones name ahu-002's; ahu-001's override may add its own, depending on how many
+    // of the last days' empty hours (nights, the weekend) fell in the override: the clock decides.
+    expect(unknown.stderr).toMatch(
+      /no current recommendation "setback\/ahu-004" for hvac-energy \(current: [^)]*fansAfterHours\/ahu-002/,
     );
 
     const run = await accept(
