@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  answerJson,
   InferenceFailure,
   inferenceResultSchema,
   refusedRequest,
@@ -44,17 +45,7 @@ export function batchRequestBody(windows: readonly ScoringWindow[]): string {
  * retryable failure of the endpoint; one of the wrong shape or count is the endpoint's, not retryable.
  */
 export function parseBatchAnswer(text: string, source: string, sent: number): BatchAnswer {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InferenceFailure(
-      `${source} answered a body that is not JSON: ${error instanceof Error ? error.message : String(error)}`,
-      true,
-      { cause: error },
-    );
-  }
-  const parsed = batchAnswerSchema.safeParse(json);
+  const parsed = batchAnswerSchema.safeParse(answerJson(text, source));
   if (!parsed.success || parsed.data.windows.length !== sent) {
     const issue = parsed.error?.issues[0];
     throw new InferenceFailure(

@@ -75,17 +75,7 @@ export function refusedRequest(message: string, status: number, cause?: unknown)
  * gets the same answer) but still the endpoint's fault: an incompatible model serves every device.
  */
 export function parseInferenceAnswer(text: string, source: string): InferenceResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InferenceFailure(
-      `${source} answered a body that is not JSON: ${error instanceof Error ? error.message : String(error)}`,
-      true,
-      { cause: error },
-    );
-  }
-  const parsed = inferenceResultSchema.safeParse(json);
+  const parsed = inferenceResultSchema.safeParse(answerJson(text, source));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InferenceFailure(
@@ -95,6 +85,19 @@ export function parseInferenceAnswer(text: string, source: string): InferenceRes
     );
   }
   return parsed.data;
+}
+
+/** An answer's JSON; a body that is not JSON (cut off, an HTML error page) is a retryable failure. */
+export function answerJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InferenceFailure(
+      `${source} answered a body that is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+      true,
+      { cause: error },
+    );
+  }
 }
 
 /** The model endpoint: SageMaker in the cloud, the local model server on one machine. */
