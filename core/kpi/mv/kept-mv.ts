@@ -121,9 +121,13 @@ export async function keptSavings(
       }),
     );
   let report = await mvReport({ id: useCase }, kpi, reads, now, pointsOf);
-  const periods = await resolvePeriods(useCase, kpi.mv, reads, now);
-  if (periods && now >= periods.baseline.to) {
-    const starts = intervalStarts(periods.baseline.from, periods.baseline.to, kpi.mv.interval);
+  // The report resolved the baseline period already (a store query): its dates, not a second query.
+  const baseline = report.baselinePeriod && {
+    from: Date.parse(`${report.baselinePeriod.from}T00:00:00Z`),
+    to: Date.parse(`${report.baselinePeriod.to}T00:00:00Z`),
+  };
+  if (baseline && now >= baseline.to) {
+    const starts = intervalStarts(baseline.from, baseline.to, kpi.mv.interval);
     const missing = starts.filter((start) => !byStart.has(start)).length;
     // A model fitted on part of its period would change as the rest is computed: wait for all of it.
     if (missing > 0)
