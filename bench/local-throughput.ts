@@ -11,8 +11,17 @@
  * Rates are readings a second. `--publishers agents` (the default) runs the fleet of edge agents in
  * the runtime's process, as `npm start` does; they pack readings as they do on a device (5 KB, at
  * most 5 s). `--publishers raw` sends from a process of its own, without agents: plain MQTT
- * clients, one connection per device, each under IoT Core's 100 publishes a second, `--pack`
+ * clients, one connection per device (`--devices`, more where a device would pass IoT Core's 100
+ * publishes a second), `--pack`
  * readings a message (1: each alone), so the figures are the runtime's alone.
+ *
+ * `--scoring on` (the default, as `npm start` runs) scores every stored reading through the local
+ * model server; "scored" and "unscored" then count what scoring finished with, and "p99 to score"
+ * is the time from a reading's timestamp to its inference row being written, over every reading
+ * ("monitoring": those scored against their device's baseline, after its calibration). The raw
+ * publishers stamp a message's readings the milliseconds before they publish it, so for them it is
+ * publish to score; the agents stamp readings when they sample them, so theirs includes the pack's
+ * wait on the device (up to 5 s). `--scoring off` measures ingest alone.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -40,8 +49,13 @@ const { values } = parseArgs({
     'raw-child': { type: 'string' },
     rate: { type: 'string' },
     pack: { type: 'string', default: '1' },
+    scoring: { type: 'string', default: 'on' },
   },
 });
+if (values.scoring !== 'on' && values.scoring !== 'off') {
+  throw new Error(`--scoring must be on or off, got "${values.scoring}"`);
+}
+const scoring = values.scoring === 'on';
 if (values.publishers !== 'agents' && values.publishers !== 'raw') {
   throw new Error(`--publishers must be agents or raw, got "${values.publishers}"`);
 }
@@ -49,16 +63,23 @@ const pack = Number(values.pack);
 if (!Number.isInteger(pack) || pack < 1 || pack > MAX_READINGS_PER_PACK)
   throw new Error(`--pack must be a whole number from 1 to ${MAX_READINGS_PER_PACK}, got "${values.pack}"`);
 
-/** Devices for a rate: enough connections that none passes IoT Core's per-connection limit. */
-function rawDevices(rate: number): number {
-  return Math.ceil(rate / pack / (MAX_PUBLISHES_PER_CONNECTION_PER_SECOND * 0.9));
+/**
+ * Devices for a rate: `--devices`, or more where a connection would pass IoT Core's
+ * per-connection limit.
+ */
+function rawDevices(rate: number, devices: number): number {
+  return Math.max(devices, Math.ceil(rate / pack / (MAX_PUBLISHES_PER_CONNECTION_PER_SECOND * 0.9)));
 }
 
 /** Child mode: raw MQTT devices publishing paced QoS 1 messages until the time is up; prints the readings acknowledged. */
 async function rawChild(dataDir: string, url: string, rate: number, duration: number): Promise<void> {
   const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
-  const count = rawDevices(rate);
+  const count = rawDevices(rate, Number(values.devices));
   const messagesPerDevice = rate / pack / count;
+  // A message's readings take `pack` milliseconds of a device's timeline: more a second and the
+  // timeline would run ahead of the clock.
+  if (messagesPerDevice * pack > 500)
+    throw new Error(`${rate} readings a second over ${count} devices is too many a device: add --devices`);
   let acknowledged = 0;
   const deadline = Date.now() + duration * 1000;
   await Promise.all(
@@ -76,12 +97,16 @@ async function rawChild(dataDir: string, url: string, rate: number, duration: nu
       const topic = telemetryTopic('pump-maintenance', thing);
       const start = Date.now();
       const acks: Promise<void>[] = [];
+      let last = 0;
       for (let i = 0; Date.now() < deadline; i++) {
         const due = start + (i * 1000) / messagesPerDevice;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
         const builder = new PackBuilder(Number.MAX_SAFE_INTEGER, pack);
-        for (let r = 0; r < pack; r++)
-          builder.add(JSON.stringify(simulator.next(start + (i * pack + r) * 10)));
+        // Stamped the milliseconds before the publish (after the last message's), so a reading's
+        // age at scoring is its time from publish to score, within `pack` ms.
+        const first = Math.max(last + 1, Date.now() - pack + 1);
+        for (let r = 0; r < pack; r++) builder.add(JSON.stringify(simulator.next(first + r)));
+        last = first + pack - 1;
         acks.push(
           client.publishAsync(topic, builder.build(), { qos: 1 }).then(() => {
             acknowledged += pack;
@@ -119,6 +144,8 @@ function startRawPublishers(dataDir: string, url: string, rate: number): Promise
       String(rate),
       '--pack',
       String(pack),
+      '--devices',
+      values.devices,
       '--seconds',
       String(seconds),
     ],
@@ -146,6 +173,7 @@ const table = new Table({
     'drain s',
     'acknowledged readings',
     'lost',
+    ...(scoring ? ['scored readings/s', 'unscored', 'p99 to score ms', 'p99 monitoring ms'] : []),
   ],
   style: { head: [], border: [] },
 });
@@ -153,14 +181,35 @@ const table = new Table({
 const manifest = loadUseCases().find((useCase) => useCase.id === 'pump-maintenance');
 if (!manifest) throw new Error('the pump-maintenance manifest is missing');
 
+/** Readings scored so far, by every use case's scoring (skipped ones count: scoring finished with them). */
+function scoredSoFar(runtime: LocalRuntime): number {
+  let total = 0;
+  for (const setup of runtime.scorings.values())
+    total += setup.scoring.counters.scored + setup.scoring.counters.skipped;
+  return total;
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = values.sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
 for (const offered of rates) {
+  // Ages at scoring of readings scored while their device calibrated (commissioning: each
+  // completed calibration reads its readings back), and of those scored against a baseline.
+  const ages: number[] = [];
+  const monitoring: number[] = [];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-'));
   const runtime = await LocalRuntime.start({
     ...loadCatalog(),
     dataDir,
     mqttPort: 0,
     apiPort: 0,
-    modelPort: false,
+    modelPort: scoring ? 0 : false,
+    onScored: (rows) => {
+      const now = Date.now();
+      for (const row of rows) (row.deviceState === 'monitoring' ? monitoring : ages).push(now - row.time);
+    },
   });
   const raw = values.publishers === 'raw' ? startRawPublishers(dataDir, runtime.mqttUrl, offered) : undefined;
   const fleet = raw
@@ -179,16 +228,22 @@ for (const offered of rates) {
     if (Date.now() > deadline) throw new Error('no message reached the runtime within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const start = { at: Date.now(), received: runtime.counters.received, stored: runtime.counters.stored };
+  const start = {
+    at: Date.now(),
+    received: runtime.counters.received,
+    stored: runtime.counters.stored,
+    scored: scoredSoFar(runtime),
+  };
   for (let s = 1; s <= seconds; s++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     process.stderr.write(
-      `\roffered ${offered}/s  ${s}/${seconds} s  received ${runtime.counters.received}  stored ${runtime.counters.stored}  queue ${runtime.queue.depth}   `,
+      `\roffered ${offered}/s  ${s}/${seconds} s  received ${runtime.counters.received}  stored ${runtime.counters.stored}${scoring ? `  scored ${scoredSoFar(runtime)}` : ''}  queue ${runtime.queue.depth}   `,
     );
   }
   const window = (Date.now() - start.at) / 1000;
   const received = runtime.counters.received - start.received;
   const stored = runtime.counters.stored - start.stored;
+  const scored = scoredSoFar(runtime) - start.scored;
   const backlog = runtime.queue.depth;
   const stopAt = Date.now();
   const statuses = await fleet?.stop();
@@ -198,6 +253,8 @@ for (const offered of rates) {
   // What the broker acknowledged and is neither stored nor quarantined (a resent reading the
   // store already had counts once: below 0 means resends, never loss).
   const lost = acknowledged - runtime.counters.stored - runtime.counters.quarantined;
+  // Stored readings the stop's drain left unscored (it waits for scoring: must be 0).
+  const unscored = runtime.counters.stored - scoredSoFar(runtime);
   process.stderr.write('\n');
   table.push([
     offered,
@@ -207,9 +264,17 @@ for (const offered of rates) {
     drain.toFixed(1),
     acknowledged,
     lost,
+    ...(scoring
+      ? [
+          (scored / window).toFixed(0),
+          unscored,
+          percentile([...ages, ...monitoring], 0.99).toFixed(0),
+          monitoring.length === 0 ? '-' : percentile(monitoring, 0.99).toFixed(0),
+        ]
+      : []),
   ]);
   rmSync(dataDir, { recursive: true, force: true });
 }
 console.log(
-  `\nlocal runtime, ${values.publishers === 'raw' ? `raw publishers in their own process, one connection per device, ${pack} readings a message` : `${devices} edge agents, packing`}, ${seconds} s per rate\n${table.toString()}`,
+  `\nlocal runtime, ${values.publishers === 'raw' ? `${devices} raw publishers (more where a rate needs them) in their own process, ${pack} readings a message` : `${devices} edge agents, packing`}, scoring ${values.scoring}, ${seconds} s per rate\n${table.toString()}`,
 );

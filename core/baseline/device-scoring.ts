@@ -20,9 +20,20 @@ export interface DeviceScoringOptions {
   readonly calibrationReadings?: ReadonlyMap<string, number>;
   /** Attempts of a read-modify-write of one device's state before giving up on this batch. @default 5 */
   readonly maxConflicts?: number;
+  /**
+   * Calibrations one batch may complete. Each reads its readings back and fits a baseline: a fleet
+   * commissioned at once would otherwise complete them all in one batch and hold scoring up for
+   * seconds. A device past its count waits for a later batch, still calibrating. @default 4
+   */
+  readonly maxCalibrationsPerBatch?: number;
 }
 
 const DEFAULT_CALIBRATION_READINGS = 400;
+
+/** How many more calibrations the batch being scored may complete. */
+interface CalibrationBudget {
+  left: number;
+}
 
 /**
  * Scores each device against its own baseline, and runs the baseline's life: a device seen for the
@@ -36,6 +47,7 @@ const DEFAULT_CALIBRATION_READINGS = 400;
 export class DeviceScoring {
   private readonly calibrationReadings: ReadonlyMap<string, number>;
   private readonly maxConflicts: number;
+  private readonly maxCalibrations: number;
 
   constructor(
     private readonly windows: DeviceWindows,
@@ -47,6 +59,11 @@ export class DeviceScoring {
   ) {
     this.calibrationReadings = options.calibrationReadings ?? new Map();
     this.maxConflicts = options.maxConflicts ?? 5;
+    this.maxCalibrations = options.maxCalibrationsPerBatch ?? 4;
+    if (!Number.isInteger(this.maxCalibrations) || this.maxCalibrations < 1)
+      throw new Error(
+        `maxCalibrationsPerBatch must be a whole number of at least 1, got ${this.maxCalibrations}`,
+      );
   }
 
   /**
@@ -55,8 +72,11 @@ export class DeviceScoring {
    * sends them to the model in one call.
    */
   async score(records: readonly TelemetryRecord[]): Promise<ScoredDevice[]> {
+    const budget: CalibrationBudget = { left: this.maxCalibrations };
     const advanced = await Promise.all(
-      this.windows.add(records).map(async (device) => ({ device, state: await this.advance(device) })),
+      this.windows
+        .add(records)
+        .map(async (device) => ({ device, state: await this.advance(device, budget) })),
     );
     return Promise.all(advanced.map(({ device, state }) => this.scoreDevice(device, state)));
   }
@@ -184,10 +204,10 @@ export class DeviceScoring {
    * Brings the device's state up to date with this batch: commissions an unknown device, counts
    * calibration progress and completes a calibration that has its readings. Retries on conflict.
    */
-  private async advance(device: DeviceWindow): Promise<BaselineState> {
+  private async advance(device: DeviceWindow, budget: CalibrationBudget): Promise<BaselineState> {
     for (let attempt = 1; ; attempt++) {
       const stored = await this.baselines.get(device.useCase, device.deviceId);
-      const next = await this.nextState(stored, device);
+      const next = await this.nextState(stored, device, budget);
       if (next === stored) return next;
       if (await this.baselines.save(next)) return next;
       if (attempt >= this.maxConflicts) {
@@ -198,7 +218,11 @@ export class DeviceScoring {
     }
   }
 
-  private async nextState(stored: BaselineState | undefined, device: DeviceWindow): Promise<BaselineState> {
+  private async nextState(
+    stored: BaselineState | undefined,
+    device: DeviceWindow,
+    budget: CalibrationBudget,
+  ): Promise<BaselineState> {
     const { useCase, deviceId, records } = device;
     const first = records[0]?.time ?? this.clock.now();
     const state: BaselineState = stored ?? {
@@ -221,11 +245,13 @@ export class DeviceScoring {
     const fresh = records.filter((r) => r.time >= pending.since).length;
     const collected = pending.collected + fresh;
     const target = this.target(useCase);
-    if (collected < target) {
+    // Short of its readings, or past this batch's calibrations: it goes on calibrating.
+    if (collected < target || budget.left <= 0) {
       return fresh === 0 && stored && !changed
         ? stored
         : { ...state, revision: state.revision + 1, calibration: { ...pending, collected } };
     }
+    budget.left -= 1;
     const readings = await this.reader.readings(useCase, deviceId, { from: pending.since }, target);
     if (readings.length < target) {
       // Counted more than the store holds yet (a redelivered batch): wait for the store.

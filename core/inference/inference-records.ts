@@ -49,12 +49,14 @@ export function toInferenceRecords(
   outcome: ScoringOutcome,
   context: ScoringContext = { calibrating: false, baselineVersion: null },
 ): InferenceRecord[] {
-  return readings.map((reading, i) => {
-    const base = { useCase, deviceId, time: reading.time };
+  // Plain literals, no spreads: this runs for every reading scored.
+  return readings.map((reading, i): InferenceRecord => {
     const result = outcome.status === 'scored' ? outcome.result.results[i] : undefined;
     if (outcome.status === 'skipped' || !result) {
       return {
-        ...base,
+        useCase,
+        deviceId,
+        time: reading.time,
         status: 'skipped',
         score: null,
         threshold: null,
@@ -73,7 +75,9 @@ export function toInferenceRecords(
         ? 'monitoring'
         : 'warming-up';
     return {
-      ...base,
+      useCase,
+      deviceId,
+      time: reading.time,
       status: 'scored',
       score: result.score,
       threshold: outcome.result.threshold,

@@ -1,6 +1,7 @@
 import type { GroupNotification } from '../../core/alerts/ports.ts';
 import type { ContractRegistry } from '../../core/contracts/registry.ts';
 import type { DriftReport } from '../../core/drift/ports.ts';
+import type { InferenceRecord } from '../../core/inference/inference-records.ts';
 import type { Actor } from '../../core/operators/actor.ts';
 import type { UseCaseManifest } from '../../core/usecase/manifest.ts';
 import type { Refusal } from '../broker/broker.ts';
@@ -41,6 +42,8 @@ export interface LocalRuntimeOptions {
   readonly onRefused?: (refusal: Refusal) => void;
   /** A grouped alert notification, what SNS would send to people. */
   readonly onNotification?: (notification: GroupNotification) => void;
+  /** A scoring pass's inference rows, once written (what the cloud writes to Timestream). */
+  readonly onScored?: (rows: readonly InferenceRecord[]) => void;
   /** A drift run's report (every `drift.everyMinutes`), what the cloud publishes as events. */
   readonly onDrift?: (report: DriftReport) => void;
   readonly onError?: (error: unknown) => void;

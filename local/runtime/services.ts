@@ -70,6 +70,7 @@ export async function openServices(
     onError,
     ...(options.onNotification ? { onNotification: options.onNotification } : {}),
     ...(options.onModelChange ? { onModelChange: options.onModelChange } : {}),
+    ...(options.onScored ? { onScored: options.onScored } : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   await recordTrainedModels(audit, scoring);

@@ -6,14 +6,16 @@ import { AlertService } from '../../core/alerts/alert-service.ts';
 import { NotificationGrouper } from '../../core/alerts/grouping.ts';
 import type { GroupNotification } from '../../core/alerts/ports.ts';
 import { DeviceScoring } from '../../core/baseline/device-scoring.ts';
+import type { TelemetryReader } from '../../core/baseline/ports.ts';
 import { resolveEdgeSettings } from '../../core/edge/settings.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
 import { BatchingInferenceClient } from '../../core/inference/batching-client.ts';
+import type { InferenceRecord } from '../../core/inference/inference-records.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
 import type { AnomalyModel } from '../../core/model/anomaly-model.ts';
 import { alertInferenceOf, type UseCaseManifest } from '../../core/usecase/manifest.ts';
-import { startModelServer, type ModelServer } from '../../model/serve.ts';
+import type { ModelServer } from '../../model/serve.ts';
 import { listenError } from '../http/listen.ts';
 import { LISTENERS } from '../runtime/ports.ts';
 import type { DuckDbAlertStore } from '../store/duckdb-alert-store.ts';
@@ -21,6 +23,7 @@ import type { DuckDbStore } from '../store/duckdb-store.ts';
 import { LocalAlertNotifier } from './alert-notifier.ts';
 import { HttpInferenceClient } from './http-inference-client.ts';
 import { ensureLocalModel } from './model-bootstrap.ts';
+import { startModelServerThread, type ThreadedModelServer } from './model-server-thread.ts';
 import { FileModelRegistry } from './model-registry.ts';
 import { LocalScoring } from './scoring.ts';
 
@@ -57,6 +60,7 @@ export interface ScoringContext {
   readonly ports: ReadonlyMap<string, number>;
   readonly onNotification?: (notification: GroupNotification) => void;
   readonly onModelChange?: (useCase: string, modelVersion: string) => void;
+  readonly onScored?: (rows: readonly InferenceRecord[]) => void;
   readonly onWarning?: (message: string) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -119,13 +123,16 @@ async function scoreUseCase(
   const columns = sensors.map((sensor) => contract.measures[sensor]?.column ?? sensor);
   const live = { model };
   const port = context.ports.get(manifest.id) ?? 0;
-  const server = await startModelServer(() => live.model, { port, host: context.host }).catch(
-    (error: unknown) => {
-      throw listenError(error, port, context.host, LISTENERS.model.flag);
-    },
-  );
+  // On a thread of its own, as the container has CPU of its own.
+  const server = await startModelServerThread(model, {
+    port,
+    host: context.host,
+    ...(context.onError ? { onError: context.onError } : {}),
+  }).catch((error: unknown) => {
+    throw listenError(error, port, context.host, LISTENERS.model.flag);
+  });
   const registry = FileModelRegistry.inDataDir(context.dataDir, manifest.id);
-  const follow = followRegistry(registry, live, manifest.id, context);
+  const follow = followRegistry(registry, live, manifest.id, context, server);
   watchFile(registry.file, { interval: 500, persistent: false }, follow);
   // The windows of every device of a scoring pass go to the model server in one call.
   const scorer = new ResilientScorer(
@@ -137,8 +144,17 @@ async function scoreUseCase(
     (ms, signal) => sleep(ms, undefined, { signal }),
   );
   const windows = new DeviceWindows(columns, sensors, model.params.smoothingWindow);
-  const deviceScoring = new DeviceScoring(windows, scorer, context.alertStore, context.store, systemClock, {
+  // Calibration readings come from the reader connection: they were committed before their pass
+  // began, and a read of a device's 1,800 readings would hold ingestion's writes up behind it.
+  const reader: TelemetryReader = {
+    readings: (useCase, deviceId, range, limit) =>
+      context.store.readings(useCase, deviceId, range, limit, 'reader'),
+  };
+  const deviceScoring = new DeviceScoring(windows, scorer, context.alertStore, reader, systemClock, {
     calibrationReadings: new Map([[manifest.id, manifest.alerts.calibrationReadings]]),
+    // One thread serves the broker, ingestion and scoring here: a fleet commissioned at once
+    // completes one calibration a pass, so no pass stops for long (a Lambda has its own CPU).
+    maxCalibrationsPerBatch: 1,
   });
   return {
     useCase: manifest.id,
@@ -152,7 +168,7 @@ async function scoreUseCase(
       unwatchFile(registry.file, follow);
     },
     server,
-    scoring: new LocalScoring(deviceScoring, context.store, alerts, context.onError),
+    scoring: new LocalScoring(deviceScoring, context.store, alerts, context.onError, context.onScored),
   };
 }
 
@@ -165,6 +181,7 @@ function followRegistry(
   live: { model: AnomalyModel },
   useCase: string,
   context: ScoringContext,
+  server: ThreadedModelServer,
 ): () => void {
   return () => {
     try {
@@ -180,7 +197,11 @@ function followRegistry(
         return;
       }
       live.model = next;
-      context.onModelChange?.(useCase, next.modelVersion);
+      // Reported once the server scores with it.
+      server.setModel(next).then(
+        () => context.onModelChange?.(useCase, next.modelVersion),
+        (error: unknown) => context.onError?.(error),
+      );
     } catch (error) {
       context.onError?.(error);
     }

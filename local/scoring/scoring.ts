@@ -1,6 +1,6 @@
 import type { AlertService } from '../../core/alerts/alert-service.ts';
 import type { DeviceScoring } from '../../core/baseline/device-scoring.ts';
-import type { InferenceStore } from '../../core/inference/inference-records.ts';
+import type { InferenceRecord, InferenceStore } from '../../core/inference/inference-records.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
 
 const LATENCY_SAMPLES = 2000;
@@ -13,8 +13,13 @@ export interface ScoringCounters {
   anomalies: number;
 }
 
-/** Readings one scoring pass takes at most: a backlog is scored in passes of this size. */
-const MAX_PASS_READINGS = 500;
+/**
+ * Readings one scoring pass takes at most: a backlog is scored in passes of this size. Large, as a
+ * pass's cost is mostly per device (its state, its window's history rows, its alert track): at
+ * 5,000 readings a second a cap of 500 made every pass pay that cost for ten readings a device,
+ * and the backlog grew (docs/benchmarks.md).
+ */
+export const MAX_PASS_READINGS = 20_000;
 
 /**
  * Scores what ingestion stored, off the storage path: `submit` returns at once, so a slow or
@@ -37,6 +42,7 @@ export class LocalScoring {
     private readonly store: InferenceStore,
     private readonly alerts: Pick<AlertService, 'process'> | undefined,
     private readonly onError: (error: unknown) => void = () => undefined,
+    private readonly onScored: (rows: readonly InferenceRecord[]) => void = () => undefined,
   ) {}
 
   submit(records: readonly TelemetryRecord[]): void {
@@ -62,6 +68,7 @@ export class LocalScoring {
     const devices = await this.scoring.score(records);
     const rows = devices.flatMap((device) => device.inferences);
     await this.store.writeInferences(rows);
+    this.onScored(rows);
     for (const device of devices) {
       // One round trip per device window: its readings share the latency.
       const latency = device.inferences.find((row) => row.latencyMs !== null)?.latencyMs;

@@ -12,10 +12,14 @@ import type {
 } from '../../core/alerts/ports.ts';
 import type { BaselineState, BaselineStore } from '../../core/baseline/ports.ts';
 import { ALERT_TABLES } from './alert-schema.ts';
+import { cachesOf, type StateCaches } from './device-state-cache.ts';
 import { asTimestamp } from './sql.ts';
 import { text, type DuckDbStore } from './duckdb-store.ts';
 
 const micros = (ms: number) => BigInt(Math.round(ms)) * 1000n;
+const baselineKey = (useCase: string, deviceId: string) => JSON.stringify([useCase, deviceId]);
+const trackKey = (useCase: string, deviceId: string, inference: string) =>
+  JSON.stringify([useCase, deviceId, inference]);
 
 /**
  * Device baselines and alerts in the local store, beside the telemetry they are about, so one
@@ -24,13 +28,45 @@ const micros = (ms: number) => BigInt(Math.round(ms)) * 1000n;
  * connection, one after another, which makes each read-check-write atomic.
  */
 export class DuckDbAlertStore implements AlertStore, BaselineStore {
-  private constructor(private readonly db: DuckDbStore) {}
+  /** Shared by every instance on the store: the conditional writes check against one copy. */
+  private readonly caches: StateCaches;
+
+  private constructor(private readonly db: DuckDbStore) {
+    this.caches = cachesOf(db);
+  }
 
   static async open(db: DuckDbStore): Promise<DuckDbAlertStore> {
     await db.withWriter(async (c) => {
       await c.run(ALERT_TABLES);
     });
-    return new DuckDbAlertStore(db);
+    const store = new DuckDbAlertStore(db);
+    await store.preload();
+    return store;
+  }
+
+  /**
+   * Reads every device's baseline state and alert track once: scoring asks for them on every pass,
+   * and a first read one device at a time held the first passes up for seconds.
+   */
+  private async preload(): Promise<void> {
+    const { baselines, tracks } = this.caches;
+    if (baselines.preloaded && tracks.preloaded) return;
+    const [states, stored] = await this.write(async (c) => [
+      (await c.runAndReadAll('SELECT state FROM device_baselines')).getRowObjectsJS(),
+      (await c.runAndReadAll('SELECT track FROM alert_tracks')).getRowObjectsJS(),
+    ]);
+    baselines.preload(
+      states.map((row) => {
+        const state = JSON.parse(text(row.state)) as BaselineState;
+        return [baselineKey(state.useCase, state.deviceId), state] as const;
+      }),
+    );
+    tracks.preload(
+      stored.map((row) => {
+        const track = JSON.parse(text(row.track)) as StoredTrack;
+        return [trackKey(track.useCase, track.deviceId, track.inference), track] as const;
+      }),
+    );
   }
 
   private write<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -49,6 +85,18 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
   // --- BaselineStore
 
   get(useCase: string, deviceId: string): Promise<BaselineState | undefined> {
+    return this.caches.baselines.get(baselineKey(useCase, deviceId), () =>
+      this.loadBaseline(useCase, deviceId),
+    );
+  }
+
+  save(state: BaselineState): Promise<boolean> {
+    return this.caches.baselines.save(baselineKey(state.useCase, state.deviceId), state, () =>
+      this.loadBaseline(state.useCase, state.deviceId),
+    );
+  }
+
+  private loadBaseline(useCase: string, deviceId: string): Promise<BaselineState | undefined> {
     return this.write(async (c) => {
       const row = await this.one(
         c,
@@ -56,54 +104,6 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
         [useCase, deviceId],
       );
       return row ? (JSON.parse(text(row.state)) as BaselineState) : undefined;
-    });
-  }
-
-  save(state: BaselineState): Promise<boolean> {
-    return this.write(async (c) => {
-      const row = await this.one(
-        c,
-        'SELECT revision, active_version FROM device_baselines WHERE use_case = $1 AND device_id = $2',
-        [state.useCase, state.deviceId],
-      );
-      if (Number(row?.revision ?? 0) !== state.revision - 1) return false;
-      await c.run(
-        `INSERT OR REPLACE INTO device_baselines (use_case, device_id, revision, state, active_version, calibrating, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now())`,
-        [
-          state.useCase,
-          state.deviceId,
-          state.revision,
-          JSON.stringify(state),
-          state.active?.version ?? null,
-          state.calibration !== undefined,
-        ],
-      );
-      const active = state.active;
-      if (
-        active &&
-        active.version !==
-          (row?.active_version === null || row === undefined ? undefined : Number(row.active_version))
-      ) {
-        await c.run(
-          `INSERT OR IGNORE INTO baseline_versions VALUES ($1, $2, $3, $4, $5, $6, $7, ${asTimestamp('$8')}, ${asTimestamp('$9')}, ${asTimestamp('$10')}, $11, $12::JSON)`,
-          [
-            state.useCase,
-            state.deviceId,
-            active.version,
-            active.reason,
-            active.note,
-            active.requestedBy.name,
-            active.requestedBy.role,
-            micros(active.activatedAt),
-            micros(active.calibratedFrom),
-            micros(active.calibratedUntil),
-            active.baseline.modelVersion,
-            JSON.stringify(active.baseline),
-          ],
-        );
-      }
-      return true;
     });
   }
 
@@ -120,6 +120,18 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
   // --- AlertStore
 
   getTrack(useCase: string, deviceId: string, inference: string): Promise<StoredTrack | undefined> {
+    return this.caches.tracks.get(trackKey(useCase, deviceId, inference), () =>
+      this.loadTrack(useCase, deviceId, inference),
+    );
+  }
+
+  saveTrack(track: StoredTrack): Promise<boolean> {
+    return this.caches.tracks.save(trackKey(track.useCase, track.deviceId, track.inference), track, () =>
+      this.loadTrack(track.useCase, track.deviceId, track.inference),
+    );
+  }
+
+  private loadTrack(useCase: string, deviceId: string, inference: string): Promise<StoredTrack | undefined> {
     return this.write(async (c) => {
       const row = await this.one(
         c,
@@ -127,25 +139,6 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
         [useCase, deviceId, inference],
       );
       return row ? (JSON.parse(text(row.track)) as StoredTrack) : undefined;
-    });
-  }
-
-  saveTrack(track: StoredTrack): Promise<boolean> {
-    return this.write(async (c) => {
-      const row = await this.one(
-        c,
-        'SELECT revision FROM alert_tracks WHERE use_case = $1 AND device_id = $2 AND inference = $3',
-        [track.useCase, track.deviceId, track.inference],
-      );
-      if (Number(row?.revision ?? 0) !== track.revision - 1) return false;
-      await c.run('INSERT OR REPLACE INTO alert_tracks VALUES ($1, $2, $3, $4, $5)', [
-        track.useCase,
-        track.deviceId,
-        track.inference,
-        track.revision,
-        JSON.stringify(track),
-      ]);
-      return true;
     });
   }
 
@@ -262,19 +255,28 @@ export class DuckDbAlertStore implements AlertStore, BaselineStore {
           JSON.stringify(silence),
         ],
       );
+      // Stored: the use case's list gains it (the next read loads the list if it is not held).
+      this.caches.silences.get(silence.useCase)?.push(silence);
     });
   }
 
-  silences(useCase: string, at?: number): Promise<Silence[]> {
-    return this.write(async (c) => {
-      const result = await c.runAndReadAll(
-        at === undefined
-          ? 'SELECT silence FROM silences WHERE use_case = $1 ORDER BY starts_at'
-          : `SELECT silence FROM silences WHERE use_case = $1 AND starts_at <= ${asTimestamp('$2')} AND ends_at > ${asTimestamp('$2')} ORDER BY starts_at`,
-        at === undefined ? [useCase] : [useCase, micros(at)],
-      );
-      return result.getRowObjectsJS().map((row) => JSON.parse(text(row.silence)) as Silence);
-    });
+  /**
+   * The use case's silences by start, those in force at `at` when given. Held in memory after the
+   * first read (this process adds every one): alert processing asks on every scoring pass.
+   */
+  async silences(useCase: string, at?: number): Promise<Silence[]> {
+    let all = this.caches.silences.get(useCase);
+    if (!all) {
+      const loaded = await this.write(async (c) => {
+        const result = await c.runAndReadAll('SELECT silence FROM silences WHERE use_case = $1', [useCase]);
+        return result.getRowObjectsJS().map((row) => JSON.parse(text(row.silence)) as Silence);
+      });
+      all = this.caches.silences.get(useCase) ?? loaded;
+      this.caches.silences.set(useCase, all);
+    }
+    return all
+      .filter((silence) => at === undefined || (silence.from <= at && silence.to > at))
+      .sort((a, b) => a.from - b.from);
   }
 
   recordSuppression(s: Suppression): Promise<void> {

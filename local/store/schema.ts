@@ -6,6 +6,23 @@ const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
 
 /** The writer's staging table for telemetry batches (see `createStaging`). */
 export const STAGING = 'telemetry_staging';
+/** The writer's staging table for inference rows, in `INFERENCE_COLUMNS` order. */
+export const INFERENCE_STAGING = 'inferences_staging';
+export const INFERENCE_COLUMNS = [
+  'use_case',
+  'device_id',
+  'time',
+  'status',
+  'score',
+  'threshold',
+  'anomalous',
+  'contributors',
+  'model_version',
+  'latency_ms',
+  'skip_reason',
+  'device_state',
+  'baseline_version',
+] as const;
 
 /** A quarantined message's columns: the `quarantine` table's, and the resolved copies' after a replay. */
 export const QUARANTINE_COLUMNS = `
@@ -123,5 +140,11 @@ export async function tableMeasureColumns(connection: DuckDBConnection): Promise
 export async function createStaging(connection: DuckDBConnection, columns: readonly string[]): Promise<void> {
   await connection.run(
     `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} AS SELECT ${columns.join(', ')} FROM telemetry LIMIT 0`,
+  );
+  // Contributors arrive as JSON text: the merge casts them.
+  await connection.run(
+    `CREATE TEMP TABLE IF NOT EXISTS ${INFERENCE_STAGING} AS SELECT ${INFERENCE_COLUMNS.map((c) =>
+      c === 'contributors' ? 'contributors::VARCHAR AS contributors' : c,
+    ).join(', ')} FROM inferences LIMIT 0`,
   );
 }

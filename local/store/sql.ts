@@ -32,3 +32,9 @@ export const asJson = (ref: string): string => `${ref}::JSON`;
 export function timestampLiteral(ms: number): string {
   return `make_timestamp(${Math.floor(ms) * 1000}::BIGINT)`;
 }
+
+/** A text cell of the local store; anything else is a broken row. */
+export function text(value: unknown): string {
+  if (typeof value !== 'string') throw new Error(`expected text in the local store, got ${typeof value}`);
+  return value;
+}

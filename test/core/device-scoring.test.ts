@@ -39,6 +39,7 @@ function processWith(
   telemetry: InMemoryTelemetry,
   serving: AnomalyModel = model,
   client: InferenceClient = new InProcessInferenceClient(serving),
+  options: { maxCalibrationsPerBatch?: number } = {},
 ): DeviceScoring {
   const clock = { now: () => Date.now() };
   return new DeviceScoring(
@@ -47,7 +48,7 @@ function processWith(
     baselines,
     telemetry,
     clock,
-    { calibrationReadings: new Map([['uc', CALIBRATION]]) },
+    { calibrationReadings: new Map([['uc', CALIBRATION]]), ...options },
   );
 }
 
@@ -103,8 +104,16 @@ describe('DeviceScoring', () => {
     const alone = { baselines: new InMemoryBaselineStore(), telemetry: new InMemoryTelemetry() };
     const batched = { baselines: new InMemoryBaselineStore(), telemetry: new InMemoryTelemetry() };
     const batching = new BatchingInferenceClient(new InProcessInferenceClient(model), setImmediate);
-    const single = processWith(alone.baselines, alone.telemetry);
-    const many = processWith(batched.baselines, batched.telemetry, model, batching);
+    // Every calibration due completes in its batch: the budget is not what this is about.
+    const all = { maxCalibrationsPerBatch: devices.length };
+    const single = processWith(
+      alone.baselines,
+      alone.telemetry,
+      model,
+      new InProcessInferenceClient(model),
+      all,
+    );
+    const many = processWith(batched.baselines, batched.telemetry, model, batching, all);
     // Half the devices calibrate first; then every device sends a batch.
     const calibration = devices
       .slice(0, 20)
@@ -277,5 +286,48 @@ describe('DeviceScoring', () => {
     await expect(requestCalibration(baselines, { ...request, reason: 'new-normal' })).resolves.toMatchObject({
       calibration: { reason: 'new-normal' },
     });
+  });
+
+  it('GIVEN six devices that reach their calibration count in one batch WHEN it is scored THEN four complete and two calibrate on, completing with the next batch', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const scoring = processWith(baselines, telemetry, model, new InProcessInferenceClient(model), {
+      maxCalibrationsPerBatch: 4,
+    });
+    const devices = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+    const active = async () =>
+      (await Promise.all(devices.map((d) => baselines.get('uc', d)))).filter((state) => state?.active).length;
+
+    const first = await ingest(
+      scoring,
+      telemetry,
+      devices.flatMap((d, i) => readings(d, 0, normal(CALIBRATION, 10 + i))),
+    );
+    expect(await active()).toBe(4);
+    // The two left over were scored, as calibrating readings: nothing was lost waiting.
+    expect(first.flatMap((d) => d.inferences).filter((i) => i.status === 'scored')).toHaveLength(
+      6 * CALIBRATION,
+    );
+
+    await ingest(
+      scoring,
+      telemetry,
+      devices.flatMap((d, i) => readings(d, CALIBRATION, normal(5, 20 + i))),
+    );
+    expect(await active()).toBe(6);
+  });
+
+  it('refuses a calibration budget below one, naming it', () => {
+    expect(() =>
+      processWith(
+        new InMemoryBaselineStore(),
+        new InMemoryTelemetry(),
+        model,
+        new InProcessInferenceClient(model),
+        {
+          maxCalibrationsPerBatch: 0,
+        },
+      ),
+    ).toThrow('maxCalibrationsPerBatch must be a whole number of at least 1, got 0');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScoredDevice } from '../../core/baseline/device-scoring.ts';
 import type { InferenceRecord } from '../../core/inference/inference-records.ts';
 import type { TelemetryRecord } from '../../core/ingest/records.ts';
-import { LocalScoring } from '../../local/scoring/scoring.ts';
+import { LocalScoring, MAX_PASS_READINGS } from '../../local/scoring/scoring.ts';
 
 const reading = (seq: number): TelemetryRecord =>
   ({ useCase: 'pump-maintenance', deviceId: 'pump-1', seq, time: seq * 1000 }) as unknown as TelemetryRecord;
@@ -58,20 +58,21 @@ describe('LocalScoring', () => {
     expect(local.counters.scored).toBe(10);
   });
 
-  it('GIVEN one batch larger than a pass THEN all of it is scored, in passes of 500, and drain returns', async () => {
+  it('GIVEN one batch larger than a pass THEN all of it is scored, in passes of the most a pass takes, and drain returns', async () => {
     const scoring = fakeScoring();
     const local = new LocalScoring(scoring, store, undefined);
-    local.submit(Array.from({ length: 1_200 }, (_, seq) => reading(seq)));
+    const total = 2 * MAX_PASS_READINGS + 200;
+    local.submit(Array.from({ length: total }, (_, seq) => reading(seq)));
     await local.drain();
-    expect(scoring.passes.map((pass) => pass.length)).toEqual([500, 500, 200]);
-    expect(scoring.passes.flat()).toEqual(Array.from({ length: 1_200 }, (_, seq) => seq));
+    expect(scoring.passes.map((pass) => pass.length)).toEqual([MAX_PASS_READINGS, MAX_PASS_READINGS, 200]);
+    expect(scoring.passes.flat()).toEqual(Array.from({ length: total }, (_, seq) => seq));
   });
 
   it('GIVEN a pass that fails THEN the error is reported, the passes after it are scored, and drain returns', async () => {
     const scoring = fakeScoring((pass) => pass === 1);
     const errors: unknown[] = [];
     const local = new LocalScoring(scoring, store, undefined, (error) => errors.push(error));
-    local.submit(Array.from({ length: 700 }, (_, seq) => reading(seq)));
+    local.submit(Array.from({ length: MAX_PASS_READINGS + 200 }, (_, seq) => reading(seq)));
     await local.drain();
     expect(errors).toEqual([new Error('pass 1 failed')]);
     expect(local.counters.scored).toBe(200);
