@@ -128,10 +128,10 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
       }
       let inserted;
       try {
-        // Nearly every batch is all new readings, and a plain insert costs a tenth of one that
-        // looks for a conflict row by row (3 against 30-60 ms for 400 rows, more as the table
-        // grows). A reading already stored fails the whole insert, which then leaves nothing
-        // behind; the merge below tells the new from the repeated.
+        // Nearly every batch is all new readings, and a plain insert costs a fraction of one that
+        // looks for a conflict row by row, the more so as the table grows (`npm run bench:local`
+        // with scoring on: docs/benchmarks.md). A reading already stored fails the whole insert,
+        // which then leaves nothing behind; the merge below tells the new from the repeated.
         try {
           await this.connection.run(
             `INSERT INTO telemetry (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${STAGING}`,
@@ -222,8 +222,8 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
   }
 
   /**
-   * Through the appender and one merge, as telemetry: a parameter list per row took about 170 ms
-   * for a scoring pass of 500 rows, the most of the writer's time with scoring on.
+   * Through the appender and one insert, as telemetry: a parameter list per row took most of the
+   * writer's time once scoring was on.
    */
   writeInferences(records: readonly InferenceRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
