@@ -3,9 +3,7 @@ import type { Silence, StoredTrack } from '../../core/alerts/ports.ts';
 import type { BaselineState } from '../../core/baseline/ports.ts';
 import type { DuckDbStore } from './duckdb-store.ts';
 import { RevisionedCache, type RevisionedWrite } from './revisioned-cache.ts';
-import { asJson, asTimestamp, valuesList } from './sql.ts';
-
-const micros = (ms: number) => BigInt(Math.round(ms)) * 1000n;
+import { asJson, asTimestamp, micros, valuesList } from './sql.ts';
 
 /** What scoring and alerting read and write on every pass, held in memory beside the store. */
 export interface StateCaches {

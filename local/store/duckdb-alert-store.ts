@@ -13,10 +13,9 @@ import type {
 import type { BaselineState, BaselineStore } from '../../core/baseline/ports.ts';
 import { ALERT_TABLES } from './alert-schema.ts';
 import { cachesOf, type StateCaches } from './device-state-cache.ts';
-import { asTimestamp } from './sql.ts';
+import { asTimestamp, micros } from './sql.ts';
 import { text, type DuckDbStore } from './duckdb-store.ts';
 
-const micros = (ms: number) => BigInt(Math.round(ms)) * 1000n;
 const baselineKey = (useCase: string, deviceId: string) => JSON.stringify([useCase, deviceId]);
 const trackKey = (useCase: string, deviceId: string, inference: string) =>
   JSON.stringify([useCase, deviceId, inference]);
@@ -24,8 +23,10 @@ const trackKey = (useCase: string, deviceId: string, inference: string) =>
 /**
  * Device baselines and alerts in the local store, beside the telemetry they are about, so one
  * `aiot query` joins them. State objects are kept whole as JSON (what the code reads) with the
- * columns people filter on beside them; conditional writes run on the store's single writer
- * connection, one after another, which makes each read-check-write atomic.
+ * columns people filter on beside them. Baseline states and alert tracks, which scoring reads and
+ * writes on every pass, are held in memory and checked there (`device-state-cache.ts`); the other
+ * conditional writes run on the store's single writer connection, one after another, which makes
+ * each read-check-write atomic.
  */
 export class DuckDbAlertStore implements AlertStore, BaselineStore {
   /** Shared by every instance on the store: the conditional writes check against one copy. */

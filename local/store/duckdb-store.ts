@@ -1,6 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import type { HealthReport } from '../../core/edge/health-report.ts';
 import type {
   QuarantineEntry,
@@ -119,34 +124,30 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
   write(records: readonly TelemetryRecord[]): Promise<WriteOutcome[]> {
     if (records.length === 0) return Promise.resolve([]);
     return this.exclusive(async () => {
-      const columns = this.writeColumns;
-      const appender = await this.connection.createAppender(STAGING);
-      try {
-        for (const record of records) appendTelemetry(appender, record, this.measureColumns);
-      } finally {
-        appender.closeSync();
-      }
-      let inserted;
-      try {
-        // Nearly every batch is all new readings, and a plain insert costs a fraction of one that
-        // looks for a conflict row by row, the more so as the table grows (`npm run bench:local`
-        // with scoring on: docs/benchmarks.md). A reading already stored fails the whole insert,
-        // which then leaves nothing behind; the merge below tells the new from the repeated.
-        try {
-          await this.connection.run(
-            `INSERT INTO telemetry (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${STAGING}`,
+      const columns = this.writeColumns.join(', ');
+      const insert = `INSERT INTO telemetry (${columns}) SELECT ${columns} FROM ${STAGING}`;
+      const inserted = await this.throughStaging(
+        STAGING,
+        (appender) => {
+          for (const record of records) appendTelemetry(appender, record, this.measureColumns);
+        },
+        async () => {
+          // Nearly every batch is all new readings, and a plain insert costs a fraction of one that
+          // looks for a conflict row by row, the more so as the table grows (`npm run bench:local`
+          // with scoring on: docs/benchmarks.md). A reading already stored fails the whole insert,
+          // which then leaves nothing behind; the merge tells the new from the repeated.
+          try {
+            await this.connection.run(insert);
+            return undefined;
+          } catch {
+            // A repeat (a redelivery, or twice in this batch).
+          }
+          return this.connection.runAndReadAll(
+            `${insert} ON CONFLICT DO NOTHING RETURNING ${DIMENSIONS.join(', ')}, epoch_ms(time) AS time_ms`,
           );
-          return records.map((): WriteOutcome => ({ status: 'stored' }));
-        } catch {
-          // A repeat (a redelivery, or twice in this batch): merged below.
-        }
-        inserted = await this.connection.runAndReadAll(
-          `INSERT INTO telemetry (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${STAGING}
-           ON CONFLICT DO NOTHING RETURNING ${DIMENSIONS.join(', ')}, epoch_ms(time) AS time_ms`,
-        );
-      } finally {
-        await this.connection.run(`DELETE FROM ${STAGING}`);
-      }
+        },
+      );
+      if (!inserted) return records.map((): WriteOutcome => ({ status: 'stored' }));
       const insertedKeys = new Set(inserted.getRowObjectsJson().map((row) => rowKey(row)));
       const outcomes: WriteOutcome[] = [];
       for (const record of records) {
@@ -158,6 +159,28 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
       }
       return outcomes;
     });
+  }
+
+  /**
+   * Fills a staging table through the appender (far faster from Node than parameters), runs `move`
+   * on it and empties it again, whatever `move` did. On the writer connection, inside `exclusive`.
+   */
+  private async throughStaging<T>(
+    table: string,
+    fill: (appender: DuckDBAppender) => void,
+    move: () => Promise<T>,
+  ): Promise<T> {
+    const appender = await this.connection.createAppender(table);
+    try {
+      fill(appender);
+    } finally {
+      appender.closeSync();
+    }
+    try {
+      return await move();
+    } finally {
+      await this.connection.run(`DELETE FROM ${table}`);
+    }
   }
 
   /** Same semantics as Timestream: an identical rewrite is accepted, a changed value is rejected. */
@@ -227,20 +250,18 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
    */
   writeInferences(records: readonly InferenceRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return this.exclusive(async () => {
-      const appender = await this.connection.createAppender(INFERENCE_STAGING);
-      try {
-        for (const r of records) appendInference(appender, r);
-      } finally {
-        appender.closeSync();
-      }
-      try {
+    return this.exclusive(() =>
+      this.throughStaging(
+        INFERENCE_STAGING,
+        (appender) => {
+          for (const r of records) appendInference(appender, r);
+        },
         // As with telemetry: the plain insert unless a row is already there (a rescored reading).
-        await this.connection.run(INSERT_INFERENCES).catch(() => this.connection.run(MERGE_INFERENCES));
-      } finally {
-        await this.connection.run(`DELETE FROM ${INFERENCE_STAGING}`);
-      }
-    });
+        async () => {
+          await this.connection.run(INSERT_INFERENCES).catch(() => this.connection.run(MERGE_INFERENCES));
+        },
+      ),
+    );
   }
 
   /**

@@ -24,6 +24,9 @@ export function valuesList<V>(
   return { sql: tuples.join(', '), params };
 }
 
+/** Epoch milliseconds as the epoch microseconds a TIMESTAMP parameter takes, rounded to the millisecond. */
+export const micros = (ms: number): bigint => BigInt(Math.round(ms)) * 1000n;
+
 /** A parameter holding epoch microseconds, as a TIMESTAMP. */
 export const asTimestamp = (ref: string): string => `make_timestamp(${ref}::BIGINT)`;
 export const asJson = (ref: string): string => `${ref}::JSON`;

@@ -1,5 +1,6 @@
 import { DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import {
+  dimensionsFrom,
   originFrom,
   TELEMETRY_DIMENSIONS,
   TELEMETRY_MEASURE_NAME,
@@ -36,7 +37,6 @@ export function recordsFromColumns(
   measureColumns: readonly string[],
 ): TelemetryRecord[] {
   const column = (name: string): readonly unknown[] => columns[name] ?? [];
-  const [useCases, devices, firmwares, generations, contracts] = TELEMETRY_DIMENSIONS.map(column);
   const seqs = column('seq');
   const origins = column('origin');
   const measures = measureColumns.map((name) => [name, column(name)] as const);
@@ -47,13 +47,7 @@ export function recordsFromColumns(
       if (value !== null && value !== undefined) values[name] = Number(value);
     }
     return {
-      dimensions: {
-        use_case: text(useCases?.[i]),
-        device_id: text(devices?.[i]),
-        firmware: text(firmwares?.[i]),
-        hardware_generation: text(generations?.[i]),
-        contract: text(contracts?.[i]),
-      },
+      dimensions: dimensionsFrom((name) => text(column(name)[i])),
       time: Number(time),
       seq: Number(seqs[i]),
       origin: originFrom(origins[i]),
