@@ -1,5 +1,5 @@
 import { InferenceFailure, type InferenceClient, type InferenceResult, type ScoringWindow } from './ports.ts';
-import { MAX_WINDOWS_PER_CALL, type InferenceBatchClient } from './batch.ts';
+import { MAX_WINDOWS_PER_CALL, windowJson, type InferenceBatchClient } from './batch.ts';
 
 export interface BatchingOptions {
   /** Windows one call carries at most. @default 100 */
@@ -49,7 +49,7 @@ export class BatchingInferenceClient implements InferenceClient {
   invoke(window: ScoringWindow, timeoutMs: number): Promise<InferenceResult> {
     return new Promise((resolve, reject) => {
       // JSON's length in UTF-16 units: the bytes of the ASCII JSON a window is.
-      this.queued.push({ window, bytes: JSON.stringify(window).length + 1, timeoutMs, resolve, reject });
+      this.queued.push({ window, bytes: windowJson(window).length + 1, timeoutMs, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
       this.defer(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchAnswer, InferenceBatchClient } from '../../core/inference/batch.ts';
+import { batchRequestBody, type BatchAnswer, type InferenceBatchClient } from '../../core/inference/batch.ts';
 import { BatchingInferenceClient } from '../../core/inference/batching-client.ts';
 import { InferenceFailure, refusedRequest, type ScoringWindow } from '../../core/inference/ports.ts';
 import { failureOf } from '../support/failures.ts';
@@ -105,5 +105,21 @@ describe('BatchingInferenceClient', () => {
     [{ maxBytes: 10 }, 'maxBytes must be at least 1024, got 10'],
   ])('GIVEN %j THEN it is refused, naming the value', (options, message) => {
     expect(() => new BatchingInferenceClient(new FakeEndpoint(), () => undefined, options)).toThrow(message);
+  });
+
+  it('GIVEN windows measured by the batching client THEN the call body is exactly their JSON as one object', () => {
+    const windows: ScoringWindow[] = [
+      {
+        sensors: ['a', 'b'],
+        rows: [
+          [1, 2.5],
+          [-3e-7, 4],
+        ],
+        scoreFrom: 1,
+      },
+      { sensors: ['é"\\'], rows: [[Number.MAX_VALUE]], scoreFrom: 0, calibrate: true },
+    ];
+    expect(batchRequestBody(windows)).toBe(JSON.stringify({ windows }));
+    expect(batchRequestBody([])).toBe(JSON.stringify({ windows: [] }));
   });
 });
