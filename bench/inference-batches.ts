@@ -1,3 +1,4 @@
+import { nearestRank } from './nearest-rank.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,9 +30,6 @@ export interface BatchBenchResult {
   readonly p99Ms: readonly number[];
   readonly windowsPerSecond: readonly number[];
 }
-
-const percentile = (sorted: readonly number[], q: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 /** Each device's window as JSON: history and new readings, its calibrated baseline, the readings' ages. */
 function deviceWindows(context: BatchBenchContext, devices: number): string[] {
@@ -75,7 +73,7 @@ async function measure(
   );
   latencies.sort((a, b) => a - b);
   return {
-    p99: percentile(latencies, 0.99),
+    p99: nearestRank(latencies, 0.99),
     windowsPerSecond: (latencies.length * perCall) / seconds,
     calls: latencies.length,
   };

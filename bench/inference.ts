@@ -17,6 +17,7 @@
  * the ingest function batches them), and the last line is {streams, devicesPerCall, p99Ms,
  * windowsPerSecond} (bench/inference-batches.ts).
  */
+import { nearestRank } from './nearest-rank.ts';
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -116,7 +117,7 @@ if (values.serve) {
     gcPauses.sort((a, b) => a - b);
     process.stderr.write(
       `server event loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms; ` +
-        `${gcPauses.length} GC pauses, p99 ${percentile(gcPauses, 0.99).toFixed(1)} ms, max ${(gcPauses.at(-1) ?? 0).toFixed(1)} ms\n`,
+        `${gcPauses.length} GC pauses, p99 ${nearestRank(gcPauses, 0.99).toFixed(1)} ms, max ${(gcPauses.at(-1) ?? 0).toFixed(1)} ms\n`,
     );
   });
   console.log(JSON.stringify({ port: served.port }));
@@ -180,10 +181,6 @@ async function startServer(): Promise<{ port: number; close: () => Promise<void>
   };
 }
 
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
 /**
  * Every stream's windows, serialized before any clock starts: the load generator should spend its
  * time sending, not building garbage that makes its own GC part of the measured tail. Built in one
@@ -235,9 +232,9 @@ async function run(url: string, prepared: readonly string[][], duration = second
   return {
     streams,
     requests: latencies.length,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    serverP99: percentile(serverTimes, 0.99),
+    p50: nearestRank(latencies, 0.5),
+    p99: nearestRank(latencies, 0.99),
+    serverP99: nearestRank(serverTimes, 0.99),
     requestsPerSecond: latencies.length / duration,
     readingsPerSecond: readingsScored / duration,
   };

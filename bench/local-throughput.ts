@@ -23,6 +23,7 @@
  * publish to score; the agents stamp readings when they sample them, so theirs includes the pack's
  * wait on the device (up to 5 s). `--scoring off` measures ingest alone.
  */
+import { nearestRank } from './nearest-rank.ts';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
@@ -189,10 +190,11 @@ function scoredSoFar(runtime: LocalRuntime): number {
   return total;
 }
 
-function percentile(values: number[], q: number): number {
-  const sorted = values.sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
+const p99 = (values: readonly number[]): number =>
+  nearestRank(
+    [...values].sort((a, b) => a - b),
+    0.99,
+  );
 
 for (const offered of rates) {
   // Ages at scoring of readings scored while their device calibrated (commissioning: each
@@ -268,8 +270,8 @@ for (const offered of rates) {
       ? [
           (scored / window).toFixed(0),
           unscored,
-          percentile([...ages, ...monitoring], 0.99).toFixed(0),
-          monitoring.length === 0 ? '-' : percentile(monitoring, 0.99).toFixed(0),
+          p99([...ages, ...monitoring]).toFixed(0),
+          monitoring.length === 0 ? '-' : p99(monitoring).toFixed(0),
         ]
       : []),
   ]);
