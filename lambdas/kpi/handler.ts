@@ -57,15 +57,16 @@ export function createKpiHandler(deps: KpiDependencies) {
     const since = Math.floor(now / DAY_MS) * DAY_MS - KPI_BACKFILL_DAYS * DAY_MS;
     const known = finalKeys(await deps.days.since(useCase, since));
     const skipped = manifest.kpis.filter((kpi) => kpi.compute && 'sql' in kpi.compute).map((kpi) => kpi.id);
+    const reads = deps.readsOf(manifest);
     const computed = await computeMissingKpiDays(
       manifest,
-      deps.readsOf(manifest),
+      reads,
       known,
       now,
       (computation) => 'sql' in computation,
     );
     await deps.days.put(computed, now);
-    const mv = await updateMv(manifest, deps.readsOf(manifest), deps.mv, now, { runsSql: false });
+    const mv = await updateMv(manifest, reads, deps.mv, now, { runsSql: false });
     const series = deps.mvSeries?.(useCase);
     for (const savings of mv.savings) {
       const report = mv.reports.get(savings.kpi);
