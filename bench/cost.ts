@@ -1,7 +1,9 @@
 /**
  * The monthly cost of carrying a fleet's readings to the store, this design against a naive one
  * (a broker publish, a Lambda invocation and a store write per reading), from the unit prices in
- * bench/aws-prices.json. Sizes come from the pump contract's example reading.
+ * bench/aws-prices.json. Sizes come from the pump contract's example reading; the Lambda's billed
+ * time per invocation and reading from bench:lambda (bench/measured/ingest-lambda.json), the
+ * endpoint's windows a second from bench:inference (bench/measured/inference.json).
  *
  *   npm run cost -- --devices 1000 --rate 1
  *   npm run cost -- --devices 10000 --rate 1 --pack-seconds 10
@@ -14,11 +16,11 @@
  * ratio (transport, of naive), fixedUsdPerMonth (besides transport), usdPerDeviceMonth (all of
  * it), and unpriced (lines whose price bench/aws-prices.json does not have).
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { z } from 'zod';
+import { inferenceFiguresSchema, lambdaFiguresSchema, readFigures } from './measured-figures.ts';
 import {
   totalUsd,
   transportCost,
@@ -48,6 +50,11 @@ const { values } = parseArgs({
     'inference-figures': {
       type: 'string',
       default: path.join(import.meta.dirname, 'measured', 'inference.json'),
+    },
+    // What an ingest invocation is billed for, as bench:lambda --record measured it.
+    'lambda-figures': {
+      type: 'string',
+      default: path.join(import.meta.dirname, 'measured', 'ingest-lambda.json'),
     },
   },
 });
@@ -85,19 +92,14 @@ const pricesFile = z.object({
       source: z.string(),
     }),
     cloudTrailDataEventsPer100k: usd,
+    dynamodbReadUnitsPerMillion: usd,
+    dynamodbWriteUnitsPerMillion: usd,
   }),
 });
 
-const file = pricesFile.parse(JSON.parse(readFileSync(values.prices, 'utf8')));
-const inference = z
-  .object({
-    windowsPerProcessSecond: z.number().positive(),
-    devicesPerCall: z.int().min(1),
-    measuredBy: z.string(),
-    date: z.string(),
-    machine: z.string(),
-  })
-  .parse(JSON.parse(readFileSync(values['inference-figures'], 'utf8')));
+const file = readFigures(values.prices, pricesFile);
+const inference = readFigures(values['inference-figures'], inferenceFiguresSchema);
+const lambda = readFigures(values['lambda-figures'], lambdaFiguresSchema);
 // The endpoint scales to keep its instances at this share of one vCPU, the server's one process.
 const windowsPerInstanceSecond = (inference.windowsPerProcessSecond * DEFAULT_CPU_UTILIZATION_PERCENT) / 100;
 const p = file.prices;
@@ -131,16 +133,22 @@ const fleet: Fleet = {
   packedReadingBytes,
   storedReadingBytes,
 };
-// Lambda time: assumptions, not measurements; they move the totals by a few percent (see the table).
-const naive: TransportDesign = { kind: 'naive', lambdaMsPerMessage: 20, lambdaMemoryMb: 128 };
+// Lambda time, measured (bench/lambda-cost.ts): the deployed ingest function's billed duration at
+// its memory size, per invocation and per reading. The naive design is the same function invoked
+// for each reading alone.
+const naive: TransportDesign = {
+  kind: 'naive',
+  lambdaMsPerMessage: lambda.billedMsPerInvocation + lambda.billedMsPerReading,
+  lambdaMemoryMb: lambda.memoryMb,
+};
 const design = (readingsPerMessage: number, queue: 'sqs' | 'kinesis'): TransportDesign => ({
   kind: 'queued',
   readingsPerMessage,
   queue,
   batchSize: positive('batch-size', values['batch-size']),
-  lambdaMsPerInvocation: 30,
-  lambdaMsPerReading: 1.5,
-  lambdaMemoryMb: 512,
+  lambdaMsPerInvocation: lambda.billedMsPerInvocation,
+  lambdaMsPerReading: lambda.billedMsPerReading,
+  lambdaMemoryMb: lambda.memoryMb,
 });
 // The most readings one 5 KB IoT metering unit holds, as the edge agent's own packer fills it,
 // and what a device reads while a reading may wait.
@@ -202,6 +210,8 @@ const fixedPrices: FixedPrices = {
   interfaceEndpointAzHour: p.interfaceEndpointAzHour.usd,
   sagemakerInstanceHour: p.sagemakerInstanceHour.usd,
   cloudTrailDataEventsPer100k: p.cloudTrailDataEventsPer100k.usd,
+  dynamodbReadUnitsPerMillion: p.dynamodbReadUnitsPerMillion.usd,
+  dynamodbWriteUnitsPerMillion: p.dynamodbWriteUnitsPerMillion.usd,
 };
 const template = deploymentTemplate();
 const billFor = (devices: number) => {
@@ -224,6 +234,9 @@ const billFor = (devices: number) => {
       devices,
       healthReportSeconds: DEFAULT_HEALTH_INTERVAL_MS / 1000,
       messagesPerDeviceMonth: (fleet.rate * 730 * 3600) / perMessage,
+      readsPerMessage: lambda.dynamodbReadsPerMessage,
+      writesPerMessage: lambda.dynamodbWritesPerMessage,
+      writeUnitsPerMessage: lambda.dynamodbWriteKbPerMessage,
     },
     fixedPrices,
     // The fleet is pumps: one window a telemetry message, on the pump endpoint.
@@ -310,6 +323,10 @@ console.log(
   `inference: ${invocationsPer1000.toFixed(1)} endpoint calls per 1,000 readings when batches fill (one per device and batch before: ${(1000 / perMessage).toFixed(0)}); ` +
     `an instance serves ${Math.round(windowsPerInstanceSecond)} windows/s at ${DEFAULT_CPU_UTILIZATION_PERCENT}% of one vCPU, from ${inference.windowsPerProcessSecond} a process measured by \`${inference.measuredBy}\` on ${inference.date} (${inference.machine}); ` +
     `USD ${(here.inferenceUsd / fleet.devices).toFixed(4)} per device-month at ${fleet.devices.toLocaleString('en-US')} devices`,
+);
+console.log(
+  `Lambda: the ingest function at ${lambda.memoryMb} MB is billed ${lambda.billedMsPerInvocation.toFixed(1)} ms an invocation and ${lambda.billedMsPerReading.toFixed(2)} ms a reading ` +
+    `(${lambda.readingsPerMessage} readings a message), measured by \`${lambda.measuredBy}\` on ${lambda.date} (${lambda.machine})`,
 );
 console.log(
   JSON.stringify({

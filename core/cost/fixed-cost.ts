@@ -16,6 +16,9 @@ export interface FixedPrices {
   /** By SageMaker instance type, USD an instance-hour. */
   readonly sagemakerInstanceHour: Readonly<Record<string, number>>;
   readonly cloudTrailDataEventsPer100k: number;
+  /** DynamoDB on demand: a read unit is a strongly consistent read of up to 4 KB, a write unit 1 KB. */
+  readonly dynamodbReadUnitsPerMillion: number;
+  readonly dynamodbWriteUnitsPerMillion: number;
 }
 
 /** What the synthesized template provisions, and what the fleet makes of it. */
@@ -43,12 +46,22 @@ export interface InferenceLoad {
   readonly windowsPerInstanceSecond: number;
 }
 
-/** What writes the audited alert table per device: one health report every this many seconds. */
-export interface AuditedWrites {
+/**
+ * What the fleet asks of the alert table (on demand, its writes recorded by CloudTrail): each
+ * device's health report every `healthReportSeconds` (a put of under 1 KB), and what scoring a
+ * telemetry message reads and writes there (device state, alert track), as bench:lambda measured
+ * it per message.
+ */
+export interface AlertTableTraffic {
   readonly devices: number;
   readonly healthReportSeconds: number;
-  /** Messages a device sends a month: each scored one writes its device's baseline (the trail records changes only). */
+  /** Telemetry messages a device sends a month. */
   readonly messagesPerDeviceMonth: number;
+  /** Strongly consistent reads a scored message makes (items under 4 KB: a read unit each). */
+  readonly readsPerMessage: number;
+  /** Write calls a scored message makes (each a CloudTrail data event), and their KB (write units). */
+  readonly writesPerMessage: number;
+  readonly writeUnitsPerMessage: number;
 }
 
 /** A line with no price known here. */
@@ -65,7 +78,7 @@ export interface FixedCost {
 
 export function fixedCost(
   deployment: Deployment,
-  audited: AuditedWrites,
+  traffic: AlertTableTraffic,
   prices: FixedPrices,
   load?: InferenceLoad,
 ): FixedCost {
@@ -113,19 +126,43 @@ export function fixedCost(
       price,
     );
   }
-  const healthReports = (audited.devices * SECONDS_PER_MONTH) / audited.healthReportSeconds;
-  const baselineWrites = audited.devices * audited.messagesPerDeviceMonth;
-  add(
-    'CloudTrail data events: health reports',
-    healthReports,
-    'events',
-    prices.cloudTrailDataEventsPer100k / 100_000,
-  );
-  add(
-    'CloudTrail data events: baseline writes, at most',
-    baselineWrites,
-    'events',
-    prices.cloudTrailDataEventsPer100k / 100_000,
-  );
+  alertTableLines(traffic, prices, add);
   return { lines, unpriced };
+}
+
+/** The alert table's requests and the CloudTrail data events of its writes. */
+function alertTableLines(
+  traffic: AlertTableTraffic,
+  prices: FixedPrices,
+  add: (item: string, quantity: number, unit: string, unitUsd: number) => void,
+): void {
+  const healthReports = (traffic.devices * SECONDS_PER_MONTH) / traffic.healthReportSeconds;
+  const messages = traffic.devices * traffic.messagesPerDeviceMonth;
+  const perMillion = (usd: number) => usd / 1e6;
+  add(
+    'DynamoDB health report writes',
+    healthReports,
+    'write units',
+    perMillion(prices.dynamodbWriteUnitsPerMillion),
+  );
+  add(
+    `DynamoDB scoring reads (${traffic.readsPerMessage} a message)`,
+    messages * traffic.readsPerMessage,
+    'read units',
+    perMillion(prices.dynamodbReadUnitsPerMillion),
+  );
+  add(
+    `DynamoDB scoring writes (${traffic.writeUnitsPerMessage} units a message)`,
+    messages * traffic.writeUnitsPerMessage,
+    'write units',
+    perMillion(prices.dynamodbWriteUnitsPerMillion),
+  );
+  const event = prices.cloudTrailDataEventsPer100k / 100_000;
+  add('CloudTrail data events: health reports', healthReports, 'events', event);
+  add(
+    `CloudTrail data events: scoring writes (${traffic.writesPerMessage} a message)`,
+    messages * traffic.writesPerMessage,
+    'events',
+    event,
+  );
 }

@@ -46,6 +46,8 @@ export interface DeployedFunction {
   readonly env: Record<string, string>;
   /** Whether it runs in a VPC (the template gives it a `VpcConfig`). */
   readonly inVpc: boolean;
+  /** Its memory in MB (`MemorySize`; Lambda's default, 128, when the template leaves it out). */
+  readonly memoryMb: number;
   /** The policy documents of its role in the template, every reference resolved. */
   readonly policies: readonly unknown[];
 }
@@ -77,6 +79,7 @@ function synthesize(deployment: Deployment): { functions: DeployedFunction[]; te
           ...definedEnvironment(bundle.define),
         },
         inVpc: template.Resources[logicalId]?.Properties?.VpcConfig !== undefined,
+        memoryMb: Number(template.Resources[logicalId]?.Properties?.MemorySize ?? 128),
         policies: rolePolicies(template, logicalId),
       },
     ];
