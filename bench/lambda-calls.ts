@@ -37,22 +37,32 @@ function operationOf(target: string, method: string, path: string): string {
 export class CallCounter {
   private counts = new Map<string, CallCount>();
 
+  private readonly onHttp = (message: unknown) => {
+    const request = (message as { request: ClientRequest }).request;
+    this.count(
+      String(request.getHeader('x-amz-target') ?? ''),
+      request.method,
+      request.path,
+      Number(request.getHeader('content-length') ?? 0),
+    );
+  };
+
+  private readonly onFetch = (message: unknown) => {
+    const { request } = message as {
+      request: { method: string; path: string; contentLength?: number | null };
+    };
+    this.count('', request.method, request.path, request.contentLength ?? 0);
+  };
+
   constructor() {
-    diagnostics.subscribe('http.client.request.start', (message) => {
-      const request = (message as { request: ClientRequest }).request;
-      this.count(
-        String(request.getHeader('x-amz-target') ?? ''),
-        request.method,
-        request.path,
-        Number(request.getHeader('content-length') ?? 0),
-      );
-    });
-    diagnostics.subscribe('undici:request:create', (message) => {
-      const { request } = message as {
-        request: { method: string; path: string; contentLength?: number | null };
-      };
-      this.count('', request.method, request.path, request.contentLength ?? 0);
-    });
+    diagnostics.subscribe('http.client.request.start', this.onHttp);
+    diagnostics.subscribe('undici:request:create', this.onFetch);
+  }
+
+  /** Stops counting. */
+  close(): void {
+    diagnostics.unsubscribe('http.client.request.start', this.onHttp);
+    diagnostics.unsubscribe('undici:request:create', this.onFetch);
   }
 
   private count(target: string, method: string, path: string, bytes: number): void {
