@@ -260,9 +260,13 @@ function standardize(
   widen?: (row: number, sensor: number) => number,
   rowIndex = 0,
 ): number[] {
-  return tracked.map(
-    (t, j) => ((row[indices[j] ?? -1] ?? Number.NaN) - t.mean) / (t.scale * (widen ? widen(rowIndex, j) : 1)),
-  );
+  const standardized = new Array<number>(tracked.length);
+  for (let j = 0; j < tracked.length; j++) {
+    const t = tracked[j] as z.output<typeof trackedSchema>;
+    standardized[j] =
+      ((row[indices[j] ?? -1] ?? Number.NaN) - t.mean) / (t.scale * (widen ? widen(rowIndex, j) : 1));
+  }
+  return standardized;
 }
 
 /** Column of each tracked sensor in the table; a missing sensor is an error naming it. */
@@ -279,7 +283,8 @@ function trackedColumns(fit: Pick<NormalFit, 'tracked'>, table: SensorTable, own
 
 /**
  * Scores consecutive readings of one device against a normal fit. `widen(i, j)` scales sensor j's
- * spread for reading i (a device baseline's ageing); without it the fit is used as it is.
+ * spread for reading i (a device baseline's ageing); without it the fit is used as it is. Results
+ * are for the readings from `from` on (the ones before serve as history), in order.
  */
 export function scoreAgainst(
   fit: Pick<NormalFit, 'tracked' | 'precision' | 'threshold'> & { readonly untracked?: readonly SlowLevel[] },
@@ -289,34 +294,44 @@ export function scoreAgainst(
   widen?: (row: number, sensor: number) => number,
   grossDeviation = 0,
   grossWiden?: (row: number) => number,
+  from = 0,
 ): ScoredReading[] {
   const indices = trackedColumns(fit, table, owner);
   validateTable(table, 'readings');
   const gross = grossColumns(fit.untracked ?? [], table, grossDeviation);
   const names = [...fit.tracked.map((t) => t.sensor), ...gross.map((g) => g.sensor)];
-  const contributions = table.rows.map((row, i) => [
-    ...contributionsOf(standardize(fit.tracked, indices, row, widen, i), fit.precision),
-    ...grossTerms(gross, row, grossDeviation, grossWiden ? grossWiden(i) : 1),
-  ]);
-  return causalMovingMean(contributions, smoothingWindow).map((smoothed, i) => {
-    const score = smoothed.reduce((a, b) => a + b, 0);
-    const positive = smoothed.map((value) => Math.max(0, value));
-    const total = positive.reduce((a, b) => a + b, 0);
-    const contributors =
-      total > 0
-        ? positive
-            .map((value, j) => ({ sensor: names[j] ?? '', share: value / total }))
-            .sort((a, b) => b.share - a.share)
-            .slice(0, TOP_CONTRIBUTORS)
-        : [];
-    return {
-      score,
-      threshold: fit.threshold,
-      anomalous: score > fit.threshold,
-      warm: i + 1 >= smoothingWindow,
-      contributors,
-    };
-  });
+  // Reading i's score is the mean of the terms of readings i - window + 1 .. i: the results from
+  // `from` on need no reading before `first`, which a window's long history would otherwise cost.
+  const first = Math.max(0, Math.min(from, table.rows.length) - smoothingWindow + 1);
+  const contributions = table.rows
+    .slice(first)
+    .map((row, k) => [
+      ...contributionsOf(standardize(fit.tracked, indices, row, widen, first + k), fit.precision),
+      ...grossTerms(gross, row, grossDeviation, grossWiden ? grossWiden(first + k) : 1),
+    ]);
+  const skipped = Math.max(0, from - first);
+  return causalMovingMean(contributions, smoothingWindow)
+    .slice(skipped)
+    .map((smoothed, k) => {
+      const i = first + skipped + k;
+      const score = smoothed.reduce((a, b) => a + b, 0);
+      const positive = smoothed.map((value) => Math.max(0, value));
+      const total = positive.reduce((a, b) => a + b, 0);
+      const contributors =
+        total > 0
+          ? positive
+              .map((value, j) => ({ sensor: names[j] ?? '', share: value / total }))
+              .sort((a, b) => b.share - a.share)
+              .slice(0, TOP_CONTRIBUTORS)
+          : [];
+      return {
+        score,
+        threshold: fit.threshold,
+        anomalous: score > fit.threshold,
+        warm: i + 1 >= smoothingWindow,
+        contributors,
+      };
+    });
 }
 
 /**
@@ -325,7 +340,7 @@ export function scoreAgainst(
  * window's prefix scores the same, and the model keeps no state between calls. Give it at least
  * `smoothingWindow` readings of history before the readings you need scores for.
  */
-export function scoreReadings(model: AnomalyModel, table: SensorTable): ScoredReading[] {
+export function scoreReadings(model: AnomalyModel, table: SensorTable, from = 0): ScoredReading[] {
   return scoreAgainst(
     model,
     model.params.smoothingWindow,
@@ -333,5 +348,7 @@ export function scoreReadings(model: AnomalyModel, table: SensorTable): ScoredRe
     `model ${model.modelVersion}`,
     undefined,
     model.params.grossDeviation,
+    undefined,
+    from,
   );
 }

@@ -103,13 +103,15 @@ function widening(model: AnomalyModel, baseline: DeviceBaseline, ageSeconds: rea
 
 /**
  * Scores consecutive readings of one device against its baseline. `ageSeconds[i]` is reading i's
- * time since the last calibration reading; readings of the calibration itself have age 0.
+ * time since the last calibration reading; readings of the calibration itself have age 0. Results
+ * are for the readings from `from` on.
  */
 export function scoreWithBaseline(
   model: AnomalyModel,
   baseline: DeviceBaseline,
   table: SensorTable,
   ageSeconds: readonly number[],
+  from = 0,
 ): ScoredReading[] {
   if (baseline.modelVersion !== model.modelVersion) {
     throw new Error(
@@ -130,5 +132,6 @@ export function scoreWithBaseline(
     baseline.fleet
       ? undefined
       : (row) => slowWandering(ageSeconds[row] ?? 0, baseline.rows * model.params.samplingSeconds),
+    from,
   );
 }

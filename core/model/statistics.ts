@@ -34,19 +34,24 @@ export function column(table: SensorTable, index: number): number[] {
   return table.rows.map((row) => row[index] ?? Number.NaN);
 }
 
+// The functions below run for every reading a model server scores: plain loops, no closures.
+
 export function validateTable(table: SensorTable, what: string): void {
-  table.rows.forEach((row, r) => {
-    if (row.length !== table.sensors.length) {
-      throw new Error(`${what}: row ${r} has ${row.length} values for ${table.sensors.length} sensors`);
+  const width = table.sensors.length;
+  for (let r = 0; r < table.rows.length; r++) {
+    const row = table.rows[r] ?? [];
+    if (row.length !== width) {
+      throw new Error(`${what}: row ${r} has ${row.length} values for ${width} sensors`);
     }
-    row.forEach((value, c) => {
+    for (let c = 0; c < width; c++) {
+      const value = row[c];
       if (!Number.isFinite(value)) {
         throw new Error(
           `${what}: row ${r}, sensor "${table.sensors[c] ?? c}" is not a finite number (${String(value)})`,
         );
       }
-    });
-  });
+    }
+  }
 }
 
 /** Per-reading Mahalanobis terms: contributions[j] = z_j (P z)_j, which sum to the distance. */
@@ -54,10 +59,14 @@ export function contributionsOf(
   standardized: readonly number[],
   precision: readonly (readonly number[])[],
 ): number[] {
-  return standardized.map((zj, j) => {
+  const terms = new Array<number>(standardized.length);
+  for (let j = 0; j < standardized.length; j++) {
     const row = precision[j] ?? [];
-    return zj * row.reduce((sum, pjk, k) => sum + pjk * (standardized[k] ?? 0), 0);
-  });
+    let sum = 0;
+    for (let k = 0; k < row.length; k++) sum += (row[k] ?? 0) * (standardized[k] ?? 0);
+    terms[j] = (standardized[j] ?? 0) * sum;
+  }
+  return terms;
 }
 
 /**
@@ -67,11 +76,16 @@ export function contributionsOf(
 export function causalMovingMean(vectors: readonly (readonly number[])[], window: number): number[][] {
   const width = vectors[0]?.length ?? 0;
   const sums = new Array<number>(width).fill(0);
-  return vectors.map((vector, i) => {
-    vector.forEach((value, j) => (sums[j] = (sums[j] ?? 0) + value));
+  const means = new Array<number[]>(vectors.length);
+  for (let i = 0; i < vectors.length; i++) {
+    const vector = vectors[i] ?? [];
+    for (let j = 0; j < vector.length; j++) sums[j] = (sums[j] ?? 0) + (vector[j] ?? 0);
     const leaving = vectors[i - window];
-    if (leaving) leaving.forEach((value, j) => (sums[j] = (sums[j] ?? 0) - value));
+    if (leaving) for (let j = 0; j < leaving.length; j++) sums[j] = (sums[j] ?? 0) - (leaving[j] ?? 0);
     const count = Math.min(i + 1, window);
-    return sums.map((sum) => sum / count);
-  });
+    const mean = new Array<number>(width);
+    for (let j = 0; j < width; j++) mean[j] = (sums[j] ?? 0) / count;
+    means[i] = mean;
+  }
+  return means;
 }

@@ -74,6 +74,29 @@ describe('anomaly model', () => {
     }
   });
 
+  it('GIVEN a window with history WHEN scored from a reading on THEN the results are those of the whole window from there, without scoring the history', () => {
+    const rows = normalOperation(300, 9).map((row, i) => (i >= 250 ? row.map((v) => v * 1.3) : row));
+    const whole = scoreReadings(model, table(rows));
+    const window = model.params.smoothingWindow;
+    // From the start, within the first window, past it, at the last reading, and past the end.
+    for (const from of [0, window - 2, window + 5, 240, 299, 300, 310]) {
+      const scored = scoreReadings(model, table(rows), from);
+      expect(scored).toHaveLength(Math.max(0, 300 - from));
+      scored.forEach((result, i) => {
+        const expected = whole[from + i];
+        // The moving mean sums fewer terms: equal up to rounding.
+        expect(result.score).toBeCloseTo(expected?.score ?? NaN, 9);
+        expect({ ...result, score: 0, contributors: result.contributors.map((c) => c.sensor) }).toEqual({
+          ...expected,
+          score: 0,
+          contributors: expected?.contributors.map((c) => c.sensor),
+        });
+      });
+    }
+    // The anomaly after reading 250 is still seen.
+    expect(scoreReadings(model, table(rows), 240).some((r) => r.anomalous)).toBe(true);
+  });
+
   it('leaves slow and constant sensors out of the score, saying why', () => {
     const random = seededRandom(7);
     let level = 20;

@@ -101,6 +101,20 @@ describe('device baseline', () => {
     expect(scored[first]?.contributors[0]?.sensor).toBe('flow');
   });
 
+  it('GIVEN a window of history and new readings WHEN scored from the first new one THEN the new readings score as in the whole window', () => {
+    const rows = pump(1000, 6);
+    const baseline = calibrateBaseline(model, { sensors: SENSORS, rows: rows.slice(0, 400) });
+    const all = ages(rows.length, 400);
+    const whole = scoreWithBaseline(model, baseline, { sensors: SENSORS, rows }, all);
+    const from = 930;
+    const scored = scoreWithBaseline(model, baseline, { sensors: SENSORS, rows }, all, from);
+    expect(scored).toHaveLength(70);
+    scored.forEach((result, i) => {
+      expect(result.score).toBeCloseTo(whole[from + i]?.score ?? NaN, 9);
+      expect(result.warm).toBe(true);
+    });
+  });
+
   it('marks readings scored with less than a full smoothing window as not warm', () => {
     const rows = pump(100, 6);
     const baseline = calibrateBaseline(model, { sensors: SENSORS, rows: pump(400, 7) });
