@@ -101,7 +101,7 @@ const file = readFigures(values.prices, pricesFile);
 const inference = readFigures(values['inference-figures'], inferenceFiguresSchema);
 const lambda = readFigures(values['lambda-figures'], lambdaFiguresSchema);
 // The endpoint scales to keep its instances at this share of one vCPU, the server's one process.
-const windowsPerInstanceSecond = (inference.windowsPerProcessSecond * DEFAULT_CPU_UTILIZATION_PERCENT) / 100;
+const windowsPerInstanceSecond = (inference.windowsPerCpuSecond * DEFAULT_CPU_UTILIZATION_PERCENT) / 100;
 const p = file.prices;
 const prices: UnitPrices = {
   iotMessaging: { tiers: p.iotMessaging.tiers },
@@ -321,7 +321,7 @@ const invocationsPer1000 =
   (1000 / (positive('batch-size', values['batch-size']) * perMessage)) * callsPerInvocation;
 console.log(
   `inference: ${invocationsPer1000.toFixed(1)} endpoint calls per 1,000 readings when batches fill (one per device and batch before: ${(1000 / perMessage).toFixed(0)}); ` +
-    `an instance serves ${Math.round(windowsPerInstanceSecond)} windows/s at ${DEFAULT_CPU_UTILIZATION_PERCENT}% of one vCPU, from ${inference.windowsPerProcessSecond} a process measured by \`${inference.measuredBy}\` on ${inference.date} (${inference.machine}); ` +
+    `an instance serves ${Math.round(windowsPerInstanceSecond)} windows/s at ${DEFAULT_CPU_UTILIZATION_PERCENT}% of one vCPU, from ${inference.windowsPerCpuSecond} a second of the server process's CPU (all its threads) measured by \`${inference.measuredBy}\` on ${inference.date} (${inference.machine}); ` +
     `USD ${(here.inferenceUsd / fleet.devices).toFixed(4)} per device-month at ${fleet.devices.toLocaleString('en-US')} devices`,
 );
 console.log(

@@ -22,6 +22,8 @@ export interface BatchBenchContext {
   readonly seconds: number;
   readonly history: number;
   readonly batch: number;
+  /** The server process's CPU time so far, ms, when it runs in a process of its own. */
+  readonly serverCpuMs?: () => Promise<number>;
 }
 
 export interface BatchBenchResult {
@@ -54,8 +56,9 @@ async function measure(
   bodies: readonly string[],
   perCall: number,
   seconds: number,
-): Promise<{ p99: number; windowsPerSecond: number; calls: number }> {
+): Promise<{ p99: number; windowsPerSecond: number; windowsPerCpuSecond?: number; calls: number }> {
   const latencies: number[] = [];
+  const cpuBefore = await context.serverCpuMs?.();
   const deadline = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: context.streams }, async (_, s) => {
@@ -71,10 +74,16 @@ async function measure(
       }
     }),
   );
+  const cpuAfter = await context.serverCpuMs?.();
   latencies.sort((a, b) => a - b);
+  const windows = latencies.length * perCall;
   return {
     p99: nearestRank(latencies, 0.99),
-    windowsPerSecond: (latencies.length * perCall) / seconds,
+    windowsPerSecond: windows / seconds,
+    // What the server scores a second of its own CPU: the load generator shares these cores.
+    ...(cpuBefore !== undefined && cpuAfter !== undefined
+      ? { windowsPerCpuSecond: windows / ((cpuAfter - cpuBefore) / 1000) }
+      : {}),
     calls: latencies.length,
   };
 }
@@ -82,16 +91,24 @@ async function measure(
 export async function benchmarkBatches(
   context: BatchBenchContext,
   devicesPerCall: readonly number[],
-): Promise<{ table: string; result: BatchBenchResult }> {
+): Promise<{ table: string; result: BatchBenchResult; windowsPerCpuSecond: (number | undefined)[] }> {
   const devices = Math.max(200, ...devicesPerCall);
   process.stderr.write(`calibrating ${devices} device baselines...\n`);
   const bodies = deviceWindows(context, devices);
   const table = new Table({
-    head: ['devices per call', 'calls', 'p99 ms (call = each window)', 'windows/s', 'readings/s'],
+    head: [
+      'devices per call',
+      'calls',
+      'p99 ms (call = each window)',
+      'windows/s',
+      'readings/s',
+      'windows per server CPU-s',
+    ],
     style: { head: [], border: [] },
   });
   const p99Ms: number[] = [];
   const windowsPerSecond: number[] = [];
+  const windowsPerCpuSecond: (number | undefined)[] = [];
   for (const perCall of devicesPerCall) {
     process.stderr.write(
       `${perCall} devices per call, ${context.streams} callers: 2 s warm-up, then ${context.seconds} s measured...\n`,
@@ -100,28 +117,41 @@ export async function benchmarkBatches(
     const r = await measure(context, bodies, perCall, context.seconds);
     p99Ms.push(Math.round(r.p99 * 10) / 10);
     windowsPerSecond.push(Math.round(r.windowsPerSecond));
+    windowsPerCpuSecond.push(
+      r.windowsPerCpuSecond === undefined ? undefined : Math.round(r.windowsPerCpuSecond),
+    );
     table.push([
       perCall,
       r.calls,
       r.p99.toFixed(1),
       r.windowsPerSecond.toFixed(0),
       (r.windowsPerSecond * context.batch).toFixed(0),
+      r.windowsPerCpuSecond?.toFixed(0) ?? '- (in process)',
     ]);
   }
   return {
     table: table.toString(),
     result: { streams: context.streams, devicesPerCall, p99Ms, windowsPerSecond },
+    windowsPerCpuSecond,
   };
 }
 
 /**
  * Keeps the figures `npm run cost` sizes the endpoint with: the windows one server process scores
- * a second at the largest batch, with the command, date and machine that measured them.
+ * a second of its own CPU (one vCPU busy) at the largest batch, with the command, date and machine
+ * that measured them. Needs the server in a process of its own.
  */
-export function recordFigures(file: string, result: BatchBenchResult): void {
+export function recordFigures(
+  file: string,
+  result: BatchBenchResult,
+  windowsPerCpuSecond: readonly (number | undefined)[],
+): void {
   const largest = result.devicesPerCall.indexOf(Math.max(...result.devicesPerCall));
+  const perCpuSecond = windowsPerCpuSecond[largest];
+  if (perCpuSecond === undefined)
+    throw new Error('--record needs the server in a process of its own (without --in-process)');
   const figures = {
-    windowsPerProcessSecond: result.windowsPerSecond[largest],
+    windowsPerCpuSecond: perCpuSecond,
     devicesPerCall: result.devicesPerCall[largest],
     measuredBy: `npm run bench:inference -- --devices-per-call ${result.devicesPerCall.join(',')}`,
     date: new Date().toISOString().slice(0, 10),

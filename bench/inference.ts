@@ -121,6 +121,8 @@ if (values.serve) {
     );
   });
   console.log(JSON.stringify({ port: served.port }));
+  // The bench asks for this process's CPU time around a measured window.
+  process.on('message', () => process.send?.(process.cpuUsage()));
   // Serve until the parent goes: its end of stdin closes with it.
   process.stdin.resume();
   process.stdin.on('close', () => {
@@ -128,7 +130,7 @@ if (values.serve) {
   });
 } else if (devicesPerCall) {
   const server = await startServer();
-  const { table, result } = await benchmarkBatches(
+  const { table, result, windowsPerCpuSecond } = await benchmarkBatches(
     {
       url: `http://127.0.0.1:${server.port}/invocations`,
       model,
@@ -139,6 +141,7 @@ if (values.serve) {
       seconds,
       history,
       batch,
+      ...(server.cpuMs ? { serverCpuMs: server.cpuMs } : {}),
     },
     devicesPerCall,
   );
@@ -146,23 +149,37 @@ if (values.serve) {
   console.log(
     `windows of ${history} history + ${batch} new readings with the device's baseline, ${baseStreams} callers back to back\n${table}`,
   );
-  if (values.record) recordFigures(values.record, result);
+  if (values.record) recordFigures(values.record, result, windowsPerCpuSecond);
   console.log(JSON.stringify(result));
 } else {
   await benchmark();
 }
 
 /** The model server in a child process (the same model: training is deterministic), or in this one. */
-async function startServer(): Promise<{ port: number; close: () => Promise<void> }> {
+async function startServer(): Promise<{
+  port: number;
+  /** The server process's CPU time so far, ms (none in process: it would be the bench's too). */
+  cpuMs?: () => Promise<number>;
+  close: () => Promise<void>;
+}> {
   if (values['in-process']) {
     const server = await startModelServer(model, { port: 0, host: '127.0.0.1' });
     return { port: server.port, close: () => server.close() };
   }
   const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
   });
+  const { stdin, stdout } = child;
+  if (!stdin || !stdout) throw new Error('the model server process has no stdin or stdout');
+  const cpuMs = () =>
+    new Promise<number>((resolve) => {
+      child.once('message', (usage: NodeJS.CpuUsage) => {
+        resolve((usage.user + usage.system) / 1000);
+      });
+      child.send('cpu');
+    });
   const firstLine = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
+    const lines = createInterface({ input: stdout });
     lines.once('line', resolve);
     child.once('exit', (code) => {
       reject(new Error(`the model server process exited with ${code}`));
@@ -171,12 +188,13 @@ async function startServer(): Promise<{ port: number; close: () => Promise<void>
   const { port } = JSON.parse(firstLine) as { port: number };
   return {
     port,
+    cpuMs,
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => {
           resolve();
         });
-        child.stdin.end();
+        stdin.end();
       }),
   };
 }

@@ -7,9 +7,9 @@ import { z } from 'zod';
 
 const provenance = { measuredBy: z.string(), date: z.string(), machine: z.string() };
 
-/** What one model server process scores a second (`npm run bench:inference -- --record`). */
+/** What one model server process scores a second of its own CPU, all threads (`npm run bench:inference -- --record`). */
 export const inferenceFiguresSchema = z.object({
-  windowsPerProcessSecond: z.number().positive(),
+  windowsPerCpuSecond: z.number().positive(),
   devicesPerCall: z.int().min(1),
   ...provenance,
 });
