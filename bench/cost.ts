@@ -234,7 +234,7 @@ const billFor = (devices: number) => {
       devices,
       healthReportSeconds: DEFAULT_HEALTH_INTERVAL_MS / 1000,
       messagesPerDeviceMonth: (fleet.rate * 730 * 3600) / perMessage,
-      readsPerMessage: lambda.dynamodbReadsPerMessage,
+      readUnitsPerMessage: lambda.dynamodbReadUnitsPerMessage,
       writesPerMessage: lambda.dynamodbWritesPerMessage,
       writeUnitsPerMessage: lambda.dynamodbWriteKbPerMessage,
     },

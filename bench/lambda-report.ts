@@ -4,7 +4,7 @@
  */
 import Table from 'cli-table3';
 import { billedMs, fitLine, type InvocationSample } from '../core/cost/lambda-duration.ts';
-import type { CallCount } from './lambda-calls.ts';
+import { emptyCount, type CallCount } from './lambda-calls.ts';
 
 export interface Measured extends InvocationSample {
   /** Messages of its batch. */
@@ -54,10 +54,12 @@ function callsOf(samples: readonly Measured[]): Map<string, CallCount> {
   const totals = new Map<string, CallCount>();
   for (const sample of samples)
     for (const [operation, count] of sample.calls) {
-      const total = totals.get(operation) ?? { calls: 0, bytes: 0, kbUnits: 0 };
+      const total = totals.get(operation) ?? emptyCount();
       total.calls += count.calls;
       total.bytes += count.bytes;
       total.kbUnits += count.kbUnits;
+      total.responseBytes += count.responseBytes;
+      total.responseUnits4k += count.responseUnits4k;
       totals.set(operation, total);
     }
   return totals;
@@ -66,7 +68,7 @@ function callsOf(samples: readonly Measured[]): Map<string, CallCount> {
 export function callsTable(samples: readonly Measured[]): string {
   const messages = samples.reduce((sum, s) => sum + s.messages, 0);
   const table = new Table({
-    head: ['call', 'per invocation', 'per message', 'request bytes a call'],
+    head: ['call', 'per invocation', 'per message', 'request bytes a call', 'answer bytes a call'],
     style: { head: [], border: [] },
   });
   const totals = [...callsOf(samples)].sort((a, b) => b[1].calls - a[1].calls);
@@ -76,6 +78,7 @@ export function callsTable(samples: readonly Measured[]): string {
       (total.calls / samples.length).toFixed(2),
       (total.calls / messages).toFixed(3),
       (total.bytes / total.calls).toFixed(0),
+      total.responseBytes > 0 ? (total.responseBytes / total.calls).toFixed(0) : '-',
     ]);
   return table.toString();
 }
@@ -91,8 +94,8 @@ const DYNAMODB_WRITES = [
 /**
  * The figures of the monitored phases: billed and CPU ms per invocation and per reading (a line
  * through every monitored invocation), log bytes per reading, and DynamoDB calls per message of
- * the largest batches (reads and writes as calls; writes also in KB of request body, about their
- * write units).
+ * the largest batches (reads and writes as calls; reads also in 4 KB units of the answers and
+ * writes in KB of the requests, about their read and write units).
  */
 export function lambdaFigures(monitored: readonly Phase[], memoryMb: number) {
   const steady = monitored.flatMap((phase) => phase.samples);
@@ -116,6 +119,7 @@ export function lambdaFigures(monitored: readonly Phase[], memoryMb: number) {
           steady.reduce((total, s) => total + s.readings, 0),
       ),
       dynamodbReadsPerMessage: round(sum(DYNAMODB_READS, (c) => c.calls) / messages),
+      dynamodbReadUnitsPerMessage: round(sum(DYNAMODB_READS, (c) => c.responseUnits4k) / messages),
       dynamodbWritesPerMessage: round(sum(DYNAMODB_WRITES, (c) => c.calls) / messages),
       dynamodbWriteKbPerMessage: round(sum(DYNAMODB_WRITES, (c) => c.kbUnits) / messages),
     },

@@ -24,6 +24,7 @@ export const lambdaFiguresSchema = z.object({
   cpuMsPerReading: z.number(),
   logBytesPerReading: z.number().nonnegative(),
   dynamodbReadsPerMessage: z.number().nonnegative(),
+  dynamodbReadUnitsPerMessage: z.number().nonnegative(),
   dynamodbWritesPerMessage: z.number().nonnegative(),
   dynamodbWriteKbPerMessage: z.number().nonnegative(),
   ...provenance,

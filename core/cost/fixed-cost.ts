@@ -57,8 +57,8 @@ export interface AlertTableTraffic {
   readonly healthReportSeconds: number;
   /** Telemetry messages a device sends a month. */
   readonly messagesPerDeviceMonth: number;
-  /** Strongly consistent reads a scored message makes (items under 4 KB: a read unit each). */
-  readonly readsPerMessage: number;
+  /** Read units a scored message uses (a strongly consistent read: one a 4 KB of the item). */
+  readonly readUnitsPerMessage: number;
   /** Write calls a scored message makes (each a CloudTrail data event), and their KB (write units). */
   readonly writesPerMessage: number;
   readonly writeUnitsPerMessage: number;
@@ -146,8 +146,8 @@ function alertTableLines(
     perMillion(prices.dynamodbWriteUnitsPerMillion),
   );
   add(
-    `DynamoDB scoring reads (${traffic.readsPerMessage} a message)`,
-    messages * traffic.readsPerMessage,
+    `DynamoDB scoring reads (${traffic.readUnitsPerMessage} units a message)`,
+    messages * traffic.readUnitsPerMessage,
     'read units',
     perMillion(prices.dynamodbReadUnitsPerMillion),
   );

@@ -10,7 +10,8 @@ let base: string;
 beforeAll(async () => {
   server = http.createServer((request, response) => {
     request.resume();
-    request.on('end', () => response.end('{}'));
+    const body = request.headers['x-amz-target'] === 'DynamoDB_20120810.GetItem' ? 'x'.repeat(5000) : '{}';
+    request.on('end', () => response.writeHead(200, { 'content-length': body.length }).end(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -48,10 +49,12 @@ describe('CallCounter', () => {
 
     expect(Object.fromEntries(counts)).toEqual({
       // 1,500 bytes: two 1 KB write units.
-      'DynamoDB PutItem': { calls: 1, bytes: 1500, kbUnits: 2 },
-      'DynamoDB GetItem': { calls: 2, bytes: 4, kbUnits: 2 },
-      'SageMaker InvokeEndpoint': { calls: 1, bytes: 14, kbUnits: 1 },
-      'InfluxDB write': { calls: 1, bytes: 5, kbUnits: 1 },
+      'DynamoDB PutItem': { calls: 1, bytes: 1500, kbUnits: 2, responseBytes: 2, responseUnits4k: 1 },
+      // Answers of 5,000 bytes: two 4 KB read units each.
+      'DynamoDB GetItem': { calls: 2, bytes: 4, kbUnits: 2, responseBytes: 10_000, responseUnits4k: 4 },
+      'SageMaker InvokeEndpoint': { calls: 1, bytes: 14, kbUnits: 1, responseBytes: 2, responseUnits4k: 1 },
+      // fetch's answers are not counted (the SDK's are).
+      'InfluxDB write': { calls: 1, bytes: 5, kbUnits: 1, responseBytes: 0, responseUnits4k: 0 },
     });
     // A take starts afresh; a closed counter counts nothing more.
     expect(counter.take().size).toBe(0);

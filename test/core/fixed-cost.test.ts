@@ -10,8 +10,8 @@ const PRICES: FixedPrices = {
   dynamodbReadUnitsPerMillion: 0.125,
   dynamodbWriteUnitsPerMillion: 0.625,
 };
-/** A quiet monitored fleet as bench:lambda measures it: two reads a message, no writes. */
-const QUIET = { readsPerMessage: 2, writesPerMessage: 0, writeUnitsPerMessage: 0 };
+/** A quiet monitored fleet as bench:lambda measures it: two read units a message, no writes. */
+const QUIET = { readUnitsPerMessage: 2, writesPerMessage: 0, writeUnitsPerMessage: 0 };
 const DEPLOYMENT = {
   influx: { instanceType: 'db.influx.medium', storageGib: 1364 },
   interfaceEndpointAzs: 10,
@@ -30,7 +30,7 @@ describe('fixedCost', () => {
       ['interface VPC endpoints', 73], // 10 endpoint-AZs × 730 h × $0.01
       ['SageMaker endpoint pump-maintenance (ml.c5.large, at least)', 173.74], // 2 × 730 × $0.119
       ['DynamoDB health report writes', 27.38], // 43.8 M reports × $0.625 per M write units
-      ['DynamoDB scoring reads (2 a message)', 131.4], // 525.6 M messages × 2 × $0.125 per M read units
+      ['DynamoDB scoring reads (2 units a message)', 131.4], // 525.6 M messages × 2 × $0.125 per M read units
       ['DynamoDB scoring writes (0 units a message)', 0],
       ['CloudTrail data events: health reports', 43.8], // 1,000 × 43,800 a month / 100,000 × $0.10
       ['CloudTrail data events: scoring writes (0 a message)', 0],
@@ -43,7 +43,7 @@ describe('fixedCost', () => {
     const traffic = { devices: 1000, healthReportSeconds: 60, messagesPerDeviceMonth: 100_000 };
     const { lines } = fixedCost(
       DEPLOYMENT,
-      { ...traffic, readsPerMessage: 2, writesPerMessage: 0.5, writeUnitsPerMessage: 1.5 },
+      { ...traffic, readUnitsPerMessage: 2, writesPerMessage: 0.5, writeUnitsPerMessage: 1.5 },
       PRICES,
     );
     const usd = (item: string) => lines.find((l) => l.item === item)?.usdPerMonth;
