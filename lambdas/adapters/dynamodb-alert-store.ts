@@ -17,6 +17,7 @@ import type {
   Suppression,
 } from '../../core/alerts/ports.ts';
 import type { BaselineState, BaselineStore } from '../../core/baseline/ports.ts';
+import { DeviceItems } from './dynamodb-device-items.ts';
 
 /** Suppressions are a log for replays and digests: kept 90 days. */
 const SUPPRESSION_TTL_SECONDS = 90 * 24 * 3600;
@@ -62,10 +63,21 @@ export function alertRecord(alert: Alert) {
  * holds silences, feedback, suppressions and the shift counters of the caps.
  */
 export class DynamoDbAlertStore implements AlertStore, BaselineStore {
+  private readonly devices: DeviceItems | undefined;
+
+  /**
+   * @param options.tracksWithBaseline read a device's tracks with its baseline, in one query
+   *   (dynamodb-device-items.ts): what scoring does, which asks for the track right after.
+   *   @default false - each item read on its own
+   * @param options.now the clock of that hold, ms. @default performance.now
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: { readonly tracksWithBaseline?: boolean; readonly now?: () => number } = {},
+  ) {
+    this.devices = options.tracksWithBaseline ? new DeviceItems(client, tableName, options.now) : undefined;
+  }
 
   private async item<T>(pk: string, sk: string, attribute: string): Promise<T | undefined> {
     const { Item } = await this.client.send(
@@ -101,8 +113,11 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
     }
   }
 
-  get(useCase: string, deviceId: string): Promise<BaselineState | undefined> {
-    return this.item<BaselineState>(device(useCase, deviceId), 'BASELINE', 'state');
+  async get(useCase: string, deviceId: string): Promise<BaselineState | undefined> {
+    const pk = device(useCase, deviceId);
+    if (!this.devices) return this.item<BaselineState>(pk, 'BASELINE', 'state');
+    const value = (await this.devices.read(pk, 'BASELINE')).get('BASELINE')?.state;
+    return value === undefined ? undefined : (parseJson(value) as BaselineState);
   }
 
   save(state: BaselineState): Promise<boolean> {
@@ -133,7 +148,11 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
   }
 
   getTrack(useCase: string, deviceId: string, inference: string): Promise<StoredTrack | undefined> {
-    return this.item<StoredTrack>(device(useCase, deviceId), `TRACK#${inference}`, 'track');
+    const pk = device(useCase, deviceId);
+    const held = this.devices?.take(pk, `TRACK#${inference}`);
+    if (!held) return this.item<StoredTrack>(pk, `TRACK#${inference}`, 'track');
+    const value = held.item?.track;
+    return Promise.resolve(value === undefined ? undefined : (parseJson(value) as StoredTrack));
   }
 
   saveTrack(track: StoredTrack): Promise<boolean> {

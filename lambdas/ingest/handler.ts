@@ -56,7 +56,10 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const store = new DynamoDbAlertStore(documents, requireEnv('ALERT_TABLE', env));
+  // Scoring reads a device's baseline, then its alert track: one query reads both.
+  const store = new DynamoDbAlertStore(documents, requireEnv('ALERT_TABLE', env), {
+    tracksWithBaseline: true,
+  });
   // The windows of every device of a batch go to the endpoint in one call (split at 100 or 5 MB).
   const scorer = new ResilientScorer(
     new BatchingInferenceClient(

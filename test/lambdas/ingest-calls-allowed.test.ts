@@ -109,16 +109,23 @@ describe.each(['LiveAnalytics, trained models', 'InfluxDB, trained models'] as c
       s3.on(PutObjectCommand).resolves({});
       events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
       sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-      documents.on(GetCommand).callsFake((input: { Key: { pk: string; sk: string } }) => {
-        const state = input.Key.sk === 'BASELINE' ? states.get(input.Key.pk) : undefined;
-        return state
-          ? { Item: { ...input.Key, revision: state.revision, state: JSON.stringify(state) } }
-          : {};
-      });
+      // Items read on their own (a notification group's window): none yet.
+      documents.on(GetCommand).resolves({});
       documents.on(PutCommand).resolves({});
       documents.on(UpdateCommand).resolves({});
       documents.on(TransactWriteCommand).resolves({});
-      documents.on(QueryCommand).resolves({ Items: [] });
+      // A device's partition (its baseline and tracks) in one query; other queries find nothing.
+      documents
+        .on(QueryCommand)
+        .callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => {
+          const pk = input.ExpressionAttributeValues?.[':pk'];
+          const state = typeof pk === 'string' ? states.get(pk) : undefined;
+          return {
+            Items: state
+              ? [{ pk, sk: 'BASELINE', revision: state.revision, state: JSON.stringify(state) }]
+              : [],
+          };
+        });
       // An endpoint that finds every monitored reading far above the device's threshold.
       runtime.on(InvokeEndpointCommand).callsFake(
         batchEndpoint((window) => ({

@@ -9,7 +9,7 @@ import {
   WriteRecordsCommand,
   type WriteRecordsCommandInput,
 } from '@aws-sdk/client-timestream-write';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { batchEndpoint } from '../support/model-endpoint.ts';
@@ -49,6 +49,8 @@ beforeEach(() => {
   events.reset();
   // Devices the table has never seen: they start calibrating.
   documents.on(GetCommand).resolves({});
+  // A device's baseline and tracks are read in one query of its partition: none yet.
+  documents.on(QueryCommand).resolves({ Items: [] });
   documents.on(PutCommand).resolves({});
 });
 
@@ -158,8 +160,8 @@ describe('ingest Lambda with scoring', () => {
     const requests = iamRequestsOf([timestream, runtime, s3, documents, events]);
     expect(requests.map((r) => r.action).sort()).toEqual(
       expect.arrayContaining([
-        'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
         'sagemaker:InvokeEndpoint',
         'timestream:WriteRecords',
       ]),
