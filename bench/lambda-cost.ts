@@ -15,8 +15,10 @@
  * (core/cost/lambda-duration.ts). A least-squares line over the monitored invocations splits it
  * into a cost per invocation and a cost per reading.
  *
- * The last line is one JSON object: devices, memoryMb, readingsPerMessage, cpuMsPerInvocation,
- * cpuMsPerReading, billedMsPerInvocation, billedMsPerReading, logBytesPerReading.
+ * The last line is one JSON object: devices, readingsPerMessage, memoryMb, cpuMsPerInvocation,
+ * cpuMsPerReading, billedMsPerInvocation, billedMsPerReading, logBytesPerReading, and what a
+ * message asks of the alert table: dynamodbReadsPerMessage, dynamodbReadUnitsPerMessage,
+ * dynamodbWritesPerMessage, dynamodbWriteKbPerMessage.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -71,7 +73,10 @@ if (!tableProps) throw new Error(`the template has no alert table "${tableName}"
 process.stderr.write('starting influxd and the AWS stand-ins...\n');
 const influx = await startInfluxServer();
 await influx.createDatabase(env.INFLUX_BUCKET ?? '');
-const edge = await startEdge();
+const edge = await startEdge().catch(async (error: unknown) => {
+  await influx.stop();
+  throw error;
+});
 // What the SDK and Powertools read from the environment is read as the function's clients are built.
 Object.assign(process.env, onInfluxServer(env, influx), {
   AWS_ACCESS_KEY_ID: 'bench',
