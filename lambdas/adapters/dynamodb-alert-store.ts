@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -18,6 +17,7 @@ import type {
 } from '../../core/alerts/ports.ts';
 import type { BaselineState, BaselineStore } from '../../core/baseline/ports.ts';
 import { DeviceItems } from './dynamodb-device-items.ts';
+import { queryAll, type QueryInput } from './dynamodb-query-all.ts';
 
 /** Suppressions are a log for replays and digests: kept 90 days. */
 const SUPPRESSION_TTL_SECONDS = 90 * 24 * 3600;
@@ -273,25 +273,12 @@ export class DynamoDbAlertStore implements AlertStore, BaselineStore {
     return items.map((item) => parseJson(item.alert) as Alert);
   }
 
-  private async queryAll(
-    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>,
-    limit = Number.POSITIVE_INFINITY,
-    keep: (item: Record<string, unknown>) => boolean = () => true,
+  private queryAll(
+    input: QueryInput,
+    limit?: number,
+    keep?: (item: Record<string, unknown>) => boolean,
   ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.tableName,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(page.Items ?? []).filter(keep));
-      start = page.LastEvaluatedKey;
-    } while (start && items.length < limit);
-    return items.slice(0, limit);
+    return queryAll(this.client, this.tableName, input, limit, keep);
   }
 
   async addSilence(silence: Silence): Promise<void> {

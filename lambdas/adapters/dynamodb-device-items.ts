@@ -1,4 +1,5 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './dynamodb-query-all.ts';
 
 /** How long a track read along with its device's baseline may stand in for reading it again. */
 export const HOLD_MS = 10_000;
@@ -32,21 +33,12 @@ export class DeviceItems {
 
   /** Every item of partition `pk`, by sort key; the ones not asked for now are held. */
   async read(pk: string, asked: string): Promise<ReadonlyMap<string, Item>> {
-    const items = new Map<string, Item>();
-    let start: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) items.set(String(item.sk), item);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const found = await queryAll(this.client, this.tableName, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    });
+    const items = new Map(found.map((item) => [String(item.sk), item]));
     this.held.delete(pk);
     if (this.held.size >= MAX_HELD) {
       const oldest = this.held.keys().next().value;

@@ -3,6 +3,7 @@ import type { HealthSample } from '../../core/drift/checks.ts';
 import { driftFindingsPartition, type Finding } from '../../core/drift/ports.ts';
 import { healthSnapshotPartition, type EdgeHealthSnapshot } from '../../core/operators/ports.ts';
 import { numberOrNull } from '../../core/stores/cell-values.ts';
+import { queryAll } from './dynamodb-query-all.ts';
 
 /** The device page lists at most this many findings. */
 const MAX_FINDINGS = 100;
@@ -21,31 +22,23 @@ export class DynamoDbDeviceReports {
   /** The last health reports of the use case's devices (or of one device), by device. */
   async healthSnapshots(useCase: string, deviceId?: string): Promise<Map<string, EdgeHealthSnapshot>> {
     const snapshots = new Map<string, EdgeHealthSnapshot>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new DocumentQuery({
-          TableName: this.stateTable,
-          KeyConditionExpression: deviceId === undefined ? 'pk = :pk' : 'pk = :pk AND sk = :sk',
-          ExpressionAttributeValues: {
-            ':pk': healthSnapshotPartition(useCase),
-            ...(deviceId === undefined ? {} : { ':sk': deviceId }),
-          },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const receivedAt = numberOrNull(item.receivedAt);
-        if (typeof item.sk !== 'string' || receivedAt === null) continue;
-        snapshots.set(item.sk, {
-          receivedAt,
-          connected: typeof item.connected === 'boolean' ? item.connected : null,
-          queueDepth: numberOrNull(item.queueDepth),
-          oldestAgeSeconds: numberOrNull(item.oldestAgeSeconds),
-        });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(this.documents, this.stateTable, {
+      KeyConditionExpression: deviceId === undefined ? 'pk = :pk' : 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: {
+        ':pk': healthSnapshotPartition(useCase),
+        ...(deviceId === undefined ? {} : { ':sk': deviceId }),
+      },
+    });
+    for (const item of items) {
+      const receivedAt = numberOrNull(item.receivedAt);
+      if (typeof item.sk !== 'string' || receivedAt === null) continue;
+      snapshots.set(item.sk, {
+        receivedAt,
+        connected: typeof item.connected === 'boolean' ? item.connected : null,
+        queueDepth: numberOrNull(item.queueDepth),
+        oldestAgeSeconds: numberOrNull(item.oldestAgeSeconds),
+      });
+    }
     return snapshots;
   }
 
@@ -82,28 +75,22 @@ export class DynamoDbDeviceReports {
 
   /** A device's drift findings since `since`, newest first, at most 100. */
   async findings(useCase: string, deviceId: string, since: number): Promise<Finding[]> {
-    const findings: Finding[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new DocumentQuery({
-          TableName: this.stateTable,
-          KeyConditionExpression: 'pk = :pk AND sk >= :since',
-          ExpressionAttributeValues: {
-            ':pk': driftFindingsPartition(useCase),
-            ':since': new Date(since).toISOString(),
-          },
-          ScanIndexForward: false,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (typeof item.finding !== 'string') continue;
-        const finding = JSON.parse(item.finding) as Finding;
-        if (finding.deviceId === deviceId) findings.push(finding);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start && findings.length < MAX_FINDINGS);
-    return findings.slice(0, MAX_FINDINGS);
+    const findingOf = (item: Record<string, unknown>) =>
+      typeof item.finding === 'string' ? (JSON.parse(item.finding) as Finding) : undefined;
+    const items = await queryAll(
+      this.documents,
+      this.stateTable,
+      {
+        KeyConditionExpression: 'pk = :pk AND sk >= :since',
+        ExpressionAttributeValues: {
+          ':pk': driftFindingsPartition(useCase),
+          ':since': new Date(since).toISOString(),
+        },
+        ScanIndexForward: false,
+      },
+      MAX_FINDINGS,
+      (item) => findingOf(item)?.deviceId === deviceId,
+    );
+    return items.flatMap((item) => findingOf(item) ?? []);
   }
 }

@@ -1,4 +1,5 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './dynamodb-query-all.ts';
 import { batchPut } from './dynamodb-batch-put.ts';
 import type { KpiDay } from '../../core/kpi/kpi.ts';
 import type { KeptKpiDays, StoredKpiDay } from '../../core/kpi/schedule.ts';
@@ -15,32 +16,21 @@ export class DynamoDbKpiDays implements KeptKpiDays {
 
   /** Every day kept for the use case from `since` on; one kept before days had a coverage has none (0). */
   async since(useCase: string, since: number): Promise<StoredKpiDay[]> {
-    const days: StoredKpiDay[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: '#day >= :since',
-          ExpressionAttributeNames: { '#day': 'day' },
-          ExpressionAttributeValues: { ':pk': partition(useCase), ':since': since },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? [])
-        days.push({
-          useCase,
-          kpi: String(item.kpi),
-          day: Number(item.day),
-          numerator: Number(item.numerator),
-          denominator: Number(item.denominator),
-          coverage: typeof item.coverage === 'number' ? item.coverage : 0,
-          computedAt: typeof item.computedAt === 'number' ? item.computedAt : null,
-        });
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return days;
+    const items = await queryAll(this.client, this.tableName, {
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: '#day >= :since',
+      ExpressionAttributeNames: { '#day': 'day' },
+      ExpressionAttributeValues: { ':pk': partition(useCase), ':since': since },
+    });
+    return items.map((item) => ({
+      useCase,
+      kpi: String(item.kpi),
+      day: Number(item.day),
+      numerator: Number(item.numerator),
+      denominator: Number(item.denominator),
+      coverage: typeof item.coverage === 'number' ? item.coverage : 0,
+      computedAt: typeof item.computedAt === 'number' ? item.computedAt : null,
+    }));
   }
 
   /** Keeps the days, 25 to a request, writing again what DynamoDB leaves unprocessed. */

@@ -2,6 +2,7 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import type { BaselineModel } from '../../core/kpi/mv/change-point.ts';
 import type { KeptMvPoint, KeptSavings, MvKeeping } from '../../core/kpi/mv/kept-mv.ts';
 import { batchPut } from './dynamodb-batch-put.ts';
+import { queryAll } from './dynamodb-query-all.ts';
 
 const pointPartition = (useCase: string) => `MV#${useCase}`;
 const savingsPartition = (useCase: string) => `SAVINGS#${useCase}`;
@@ -19,29 +20,18 @@ export class DynamoDbMvKeeping implements MvKeeping {
   ) {}
 
   async points(useCase: string, kpi: string): Promise<KeptMvPoint[]> {
-    const points: KeptMvPoint[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kpi)',
-          ExpressionAttributeValues: { ':pk': pointPartition(useCase), ':kpi': `${kpi}#` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? [])
-        points.push({
-          useCase,
-          kpi,
-          from: Number(item.from),
-          y: typeof item.y === 'number' ? item.y : null,
-          x: (item.x ?? {}) as Record<string, number>,
-          computedAt: Number(item.computedAt),
-        });
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return points;
+    const items = await queryAll(this.client, this.tableName, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kpi)',
+      ExpressionAttributeValues: { ':pk': pointPartition(useCase), ':kpi': `${kpi}#` },
+    });
+    return items.map((item) => ({
+      useCase,
+      kpi,
+      from: Number(item.from),
+      y: typeof item.y === 'number' ? item.y : null,
+      x: (item.x ?? {}) as Record<string, number>,
+      computedAt: Number(item.computedAt),
+    }));
   }
 
   /** The latest savings of every KPI of the use case. */
