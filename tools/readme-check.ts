@@ -151,11 +151,11 @@ async function main(): Promise<void> {
     .at(-1)
     ?.split('│')
     .map((c) => c.trim());
-  const [received, , stored, , , scored] = (values ?? []).slice(1).map(Number);
+  const [received, , stored, , , scored, unscored] = (values ?? []).slice(1).map(Number);
   if (!(Number(stored) > 0 && Number(scored) > 0 && Number(received) > 0))
     fail(`the summary after Ctrl-C shows ${String(stored)} stored, ${String(scored)} scored`, output);
   step(
-    `stopped cleanly: ${String(received)} messages, ${String(stored)} readings stored, ${String(scored)} scored`,
+    `stopped cleanly: ${String(received)} messages, ${String(stored)} readings stored, ${String(scored)} scored, ${String(unscored)} unscored`,
   );
 }
 

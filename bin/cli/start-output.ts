@@ -121,6 +121,8 @@ export function printSummary(runtime: LocalRuntime, seconds: number, acknowledge
     ['duplicates', 'readings', c.duplicates],
     ['quarantined', 'readings', c.quarantined],
     ['scored', 'readings', scoring?.scored ?? '-'],
+    // Stored but not scored (the model refused or timed out): the status line says why as it runs.
+    ['unscored', 'readings', scoring?.skipped ?? '-'],
     ['anomalies', 'readings', scoring?.anomalies ?? '-'],
     ['refused', 'publishes', c.refused],
     ['dead-letter', 'messages', runtime.queue.deadLetterCount],
