@@ -50,16 +50,19 @@ function operationOf(target: string, method: string, path: string): string {
   return `${method} ${path.split('?')[0]}`;
 }
 
+/** One call more, with its request body's bytes. */
+function sent(count: CallCount, bytes: number): void {
+  count.calls += 1;
+  count.bytes += bytes;
+  count.kbUnits += Math.max(1, Math.ceil(bytes / 1024));
+}
+
 export class CallCounter {
   private counts = new Map<string, CallCount>();
 
   private readonly onHttp = (message: unknown) => {
     const request = (message as { request: ClientRequest }).request;
-    const count = this.countOf(request);
-    const bytes = Number(request.getHeader('content-length') ?? 0);
-    count.calls += 1;
-    count.bytes += bytes;
-    count.kbUnits += Math.max(1, Math.ceil(bytes / 1024));
+    sent(this.countOf(request), Number(request.getHeader('content-length') ?? 0));
   };
 
   private readonly onHttpAnswer = (message: unknown) => {
@@ -74,11 +77,7 @@ export class CallCounter {
     const { request } = message as {
       request: { method: string; path: string; contentLength?: number | null };
     };
-    const count = this.counted(operationOf('', request.method, request.path));
-    const bytes = request.contentLength ?? 0;
-    count.calls += 1;
-    count.bytes += bytes;
-    count.kbUnits += Math.max(1, Math.ceil(bytes / 1024));
+    sent(this.counted(operationOf('', request.method, request.path)), request.contentLength ?? 0);
   };
 
   constructor() {

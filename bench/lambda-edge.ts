@@ -24,6 +24,7 @@ import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import { invokeBatch, isBatchRequest } from '../model/batch-invocations.ts';
 import { readBody, replyJson } from '../model/http-json.ts';
 import { invoke, InvocationError } from '../model/invocations.ts';
+import { MAX_BODY_BYTES } from '../model/serve.ts';
 
 const { values } = parseArgs({
   options: { sensors: { type: 'string' }, table: { type: 'string' } },
@@ -31,9 +32,6 @@ const { values } = parseArgs({
 if (!values.sensors || !values.table) throw new Error('lambda-edge needs --sensors and --table');
 const sensors = values.sensors.split(',');
 const table = JSON.parse(values.table) as CreateTableCommandInput;
-
-/** SageMaker's limit for a real-time request payload. */
-const MAX_BODY_BYTES = 6 * 1024 * 1024;
 
 function trainedModel(): AnomalyModel {
   const rows = [1, 2, 3].flatMap((seed) => {

@@ -5,7 +5,7 @@ import { invokeBatch, isBatchRequest } from './batch-invocations.ts';
 import { describeModel, describeRequestSchema, invoke, InvocationError } from './invocations.ts';
 
 /** SageMaker's limit for a real-time request payload. */
-const MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
 
 export interface ModelServer {
   readonly port: number;
