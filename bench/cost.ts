@@ -321,7 +321,8 @@ const invocationsPer1000 =
   (1000 / (positive('batch-size', values['batch-size']) * perMessage)) * callsPerInvocation;
 console.log(
   `inference: ${invocationsPer1000.toFixed(1)} endpoint calls per 1,000 readings when batches fill (one per device and batch before: ${(1000 / perMessage).toFixed(0)}); ` +
-    `an instance serves ${Math.round(windowsPerInstanceSecond)} windows/s at ${DEFAULT_CPU_UTILIZATION_PERCENT}% of one vCPU, from ${inference.windowsPerCpuSecond} a second of the server process's CPU (all its threads) measured by \`${inference.measuredBy}\` on ${inference.date} (${inference.machine}); ` +
+    `an instance serves ${Math.round(windowsPerInstanceSecond)} windows/s at ${DEFAULT_CPU_UTILIZATION_PERCENT}% of one vCPU, from ${inference.windowsPerCpuSecond} a second of the server process's CPU (all its threads) ` +
+    `for windows of ${inference.historyReadings} readings of history + ${inference.newReadingsPerWindow} new${inference.newReadingsPerWindow === perMessage ? '' : ` (a message here carries ${perMessage}: the figure is approximate)`}, measured by \`${inference.measuredBy}\` on ${inference.date} (${inference.machine}); ` +
     `USD ${(here.inferenceUsd / fleet.devices).toFixed(4)} per device-month at ${fleet.devices.toLocaleString('en-US')} devices`,
 );
 console.log(

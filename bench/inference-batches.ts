@@ -145,6 +145,7 @@ export function recordFigures(
   file: string,
   result: BatchBenchResult,
   windowsPerCpuSecond: readonly (number | undefined)[],
+  windows: { readonly history: number; readonly batch: number },
 ): void {
   const largest = result.devicesPerCall.indexOf(Math.max(...result.devicesPerCall));
   const perCpuSecond = windowsPerCpuSecond[largest];
@@ -153,6 +154,8 @@ export function recordFigures(
   const figures = {
     windowsPerCpuSecond: perCpuSecond,
     devicesPerCall: result.devicesPerCall[largest],
+    historyReadings: windows.history,
+    newReadingsPerWindow: windows.batch,
     measuredBy: `npm run bench:inference -- --devices-per-call ${result.devicesPerCall.join(',')}`,
     date: new Date().toISOString().slice(0, 10),
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), Node.js ${process.version}`,

@@ -24,7 +24,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { scoreReadings, trainAnomalyModel } from '../core/model/anomaly-model.ts';
+import { historyReadings, scoreReadings, trainAnomalyModel } from '../core/model/anomaly-model.ts';
 import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
 import { startModelServer } from '../model/serve.ts';
 import { MAX_WINDOWS_PER_CALL } from '../core/inference/batch.ts';
@@ -34,8 +34,10 @@ const { values } = parseArgs({
   options: {
     streams: { type: 'string', default: '20' },
     seconds: { type: 'string', default: '10' },
-    history: { type: 'string', default: '60' },
-    batch: { type: 'string', default: '10' },
+    // Readings of history a window carries. @default what the model asks for, as the pipeline sends
+    history: { type: 'string' },
+    // New readings a window carries: one telemetry message, the agent's 5-second pack at 1 a second.
+    batch: { type: 'string', default: '5' },
     'interval-ms': { type: 'string', default: '0' },
     'in-process': { type: 'boolean', default: false },
     'devices-per-call': { type: 'string' },
@@ -47,7 +49,6 @@ const { values } = parseArgs({
 });
 const baseStreams = Number(values.streams);
 const seconds = Number(values.seconds);
-const history = Number(values.history);
 const batch = Number(values.batch);
 // 0: each stream sends its next window as soon as the last is answered (saturation).
 const intervalMs = Number(values['interval-ms']);
@@ -69,6 +70,11 @@ const model = trainAnomalyModel(
   { sensors, rows: [1, 2, 3].flatMap((seed) => readingsOf(`train-${seed}`, 600, seed)) },
   { modelVersion: 'bench' },
 );
+const history = values.history === undefined ? historyReadings(model.params) : Number(values.history);
+if (!Number.isInteger(history) || history < 0)
+  throw new Error(`--history takes a whole number, got "${values.history}"`);
+if (!Number.isInteger(batch) || batch < 1)
+  throw new Error(`--batch takes a whole number from 1, got "${values.batch}"`);
 /** Windows each stream cycles through. */
 const WINDOWS = 20;
 // One kept-alive connection per stream, as SageMaker's front end keeps them: no connection setup
@@ -149,7 +155,7 @@ if (values.serve) {
   console.log(
     `windows of ${history} history + ${batch} new readings with the device's baseline, ${baseStreams} callers back to back\n${table}`,
   );
-  if (values.record) recordFigures(values.record, result, windowsPerCpuSecond);
+  if (values.record) recordFigures(values.record, result, windowsPerCpuSecond, { history, batch });
   console.log(JSON.stringify(result));
 } else {
   await benchmark();

@@ -11,6 +11,9 @@ const provenance = { measuredBy: z.string(), date: z.string(), machine: z.string
 export const inferenceFiguresSchema = z.object({
   windowsPerCpuSecond: z.number().positive(),
   devicesPerCall: z.int().min(1),
+  /** What each measured window carried: history before the new readings, and new readings. */
+  historyReadings: z.int().min(0),
+  newReadingsPerWindow: z.int().min(1),
   ...provenance,
 });
 

@@ -2,7 +2,12 @@ import { issuesText } from '../core/contracts/reasons.ts';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { anomalyModelSchema, scoreReadings, type AnomalyModel } from '../core/model/anomaly-model.ts';
+import {
+  anomalyModelSchema,
+  historyReadings,
+  scoreReadings,
+  type AnomalyModel,
+} from '../core/model/anomaly-model.ts';
 import {
   calibrateBaseline,
   deviceBaselineSchema,
@@ -86,6 +91,11 @@ export type InvocationRequest = z.input<typeof invocationRequestSchema>;
 
 export interface InvocationResponse {
   readonly modelVersion: string;
+  /**
+   * Readings of history this model needs before `scoreFrom` for warm scores: callers keep and
+   * send that many per device (more is wasted JSON, fewer leaves the first scores cold).
+   */
+  readonly history: number;
   readonly threshold: number;
   readonly results: readonly {
     readonly index: number;
@@ -220,6 +230,7 @@ export function invoke(model: AnomalyModel, body: unknown): InvocationResponse {
   const computeMs = performance.now() - started;
   return {
     modelVersion: model.modelVersion,
+    history: historyReadings(model.params),
     threshold: (baseline ?? request.baseline ?? model).threshold,
     results: scored.map((result, i) => ({
       index: from + i,

@@ -5,7 +5,7 @@ import { DeviceWindows } from '../core/inference/device-windows.ts';
 import type { DeviceState } from '../core/inference/inference-records.ts';
 import { ResilientScorer } from '../core/inference/resilient-scorer.ts';
 import type { TelemetryRecord } from '../core/ingest/records.ts';
-import type { AnomalyModel, SensorTable } from '../core/model/anomaly-model.ts';
+import { historyReadings, type AnomalyModel, type SensorTable } from '../core/model/anomaly-model.ts';
 import { InProcessInferenceClient } from './in-process-client.ts';
 
 export interface DeviceRowResult {
@@ -34,7 +34,7 @@ export async function scoreAsDevice(
   let now = 0;
   const clock = { now: () => now };
   const scoring = new DeviceScoring(
-    new DeviceWindows(columns, columns, model.params.smoothingWindow),
+    new DeviceWindows(columns, columns, historyReadings(model.params)),
     new ResilientScorer(new InProcessInferenceClient(model), clock, (ms, signal) =>
       sleep(ms, undefined, { signal }),
     ),

@@ -94,7 +94,7 @@ export class DeviceScoring {
     const firstMonitored = after < 0 ? records.length : after;
     const inferences: InferenceRecord[] = [];
     if (firstMonitored > 0) {
-      const outcome = await this.scorer.score(this.subWindow(device, 0, firstMonitored));
+      const outcome = await this.scoreWindow(this.subWindow(device, 0, firstMonitored));
       inferences.push(
         ...toInferenceRecords(useCase, deviceId, records.slice(0, firstMonitored), outcome, {
           calibrating: true,
@@ -129,7 +129,7 @@ export class DeviceScoring {
     window: ScoringWindow,
     active: ActiveBaseline,
   ): Promise<ScoringOutcome> {
-    return this.scorer.score({
+    return this.scoreWindow({
       ...window,
       baseline: active.baseline,
       // History rows are aged too: the smoothing averages them with the new ones.
@@ -181,13 +181,20 @@ export class DeviceScoring {
     device: DeviceWindow,
     readings: readonly TelemetryRecord[],
   ): Promise<DeviceBaseline | undefined> {
-    const outcome = await this.scorer.score({
+    const outcome = await this.scoreWindow({
       sensors: device.window.sensors,
       rows: this.windows.rowsOf(readings),
       scoreFrom: readings.length,
       calibrate: true,
     });
     return outcome.status === 'scored' ? outcome.result.baseline : undefined;
+  }
+
+  /** Scores a window; the model's answer says how much history the next windows carry. */
+  private async scoreWindow(window: ScoringWindow): Promise<ScoringOutcome> {
+    const outcome = await this.scorer.score(window);
+    if (outcome.status === 'scored') this.windows.followModel(outcome.result.history);
+    return outcome;
   }
 
   /** The window restricted to `count` new readings from `offset`, with the history before them. */

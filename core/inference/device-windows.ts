@@ -1,5 +1,5 @@
 import type { TelemetryRecord } from '../ingest/records.ts';
-import type { ScoringWindow } from './ports.ts';
+import { MAX_HISTORY_READINGS, type ScoringWindow } from './ports.ts';
 
 export interface DeviceWindow {
   readonly useCase: string;
@@ -14,21 +14,38 @@ export interface DeviceWindow {
 /**
  * Keeps the last `history` readings of each device, so a window sent to the stateless model
  * carries the history its smoothing needs. A device seen for the first time is scored on what
- * exists (a shorter history), which the model handles as a prefix.
+ * exists (a shorter history), which the model handles as a prefix. Where the served model can
+ * change (the cloud), its answers say what it needs and `followModel` keeps that many.
  */
 export class DeviceWindows {
   private readonly recent = new Map<string, TelemetryRecord[]>();
+  private history: number;
 
   constructor(
     /** Store columns the model scores, in model order. */
     private readonly columns: readonly string[],
     /** The model's sensor names for those columns. */
     private readonly sensors: readonly string[],
-    private readonly history: number,
+    /** Readings of history kept per device until the model says otherwise. */
+    history: number,
   ) {
     if (columns.length !== sensors.length) {
       throw new Error(`columns and sensors differ in length: ${columns.length} and ${sensors.length}`);
     }
+    this.history = checkedHistory(history);
+  }
+
+  /** The readings of history each device's next window will carry at most. */
+  get historyReadings(): number {
+    return this.history;
+  }
+
+  /**
+   * Keeps the history a model answer asked for. A longer one fills as readings arrive (the first
+   * windows after the change score cold); a shorter one drops the rest at each device's next add.
+   */
+  followModel(history: number | undefined): void {
+    if (history !== undefined) this.history = checkedHistory(history);
   }
 
   /** Adds newly stored records and returns one window per device that got new readings. */
@@ -40,9 +57,10 @@ export class DeviceWindows {
     }
     return [...byDevice].map(([key, fresh]) => {
       const sorted = [...fresh].sort((a, b) => a.time - b.time);
-      const past = this.recent.get(key) ?? [];
+      // Kept under an earlier model's (longer) history, the past is cut to what this one needs.
+      const past = lastOf(this.recent.get(key) ?? [], this.history);
       const all = [...past, ...sorted];
-      this.recent.set(key, all.slice(-this.history));
+      this.recent.set(key, lastOf(all, this.history));
       const first = sorted[0];
       return {
         useCase: first?.dimensions.use_case ?? '',
@@ -58,4 +76,15 @@ export class DeviceWindows {
   rowsOf(records: readonly TelemetryRecord[]): number[][] {
     return records.map((record) => this.columns.map((column) => record.measures[column] ?? Number.NaN));
   }
+}
+
+function checkedHistory(history: number): number {
+  if (!Number.isInteger(history) || history < 0 || history > MAX_HISTORY_READINGS) {
+    throw new Error(`history must be a whole number from 0 to ${MAX_HISTORY_READINGS}, got ${history}`);
+  }
+  return history;
+}
+
+function lastOf<T>(list: readonly T[], count: number): T[] {
+  return count === 0 ? [] : list.slice(-count);
 }

@@ -15,8 +15,13 @@ export interface ScoringWindow {
   readonly calibrate?: boolean;
 }
 
+/** The most history a window may carry: the longest smoothing window a model may have, less one. */
+export const MAX_HISTORY_READINGS = 3599;
+
 export const inferenceResultSchema = z.object({
   modelVersion: z.string(),
+  /** Readings of history the model needs before `scoreFrom` for warm scores. Older servers omit it. */
+  history: z.int().min(0).max(MAX_HISTORY_READINGS).optional(),
   threshold: z.number(),
   results: z.array(
     z.object({

@@ -138,6 +138,14 @@ export interface NormalFit {
   readonly scoreQuantiles: z.output<typeof scoreQuantilesSchema>;
 }
 
+/**
+ * Readings of history a window needs before its first scored reading for that score to be warm
+ * (a full smoothing window): what a caller keeps per device and sends, and no more.
+ */
+export function historyReadings(params: Pick<AnomalyModelParams, 'smoothingWindow'>): number {
+  return params.smoothingWindow - 1;
+}
+
 export function minimumTrainingRows(params: Pick<AnomalyModelParams, 'smoothingWindow'>): number {
   return Math.max(MIN_TRAINING_ROWS, params.smoothingWindow + 10);
 }
@@ -337,8 +345,8 @@ export function scoreAgainst(
 /**
  * Scores a window of consecutive readings of one device, oldest first, against the model's own
  * (fleet-wide) normal. The result for reading i depends only on readings 0..i of the window, so a
- * window's prefix scores the same, and the model keeps no state between calls. Give it at least
- * `smoothingWindow` readings of history before the readings you need scores for.
+ * window's prefix scores the same, and the model keeps no state between calls. Give it
+ * `historyReadings(model.params)` readings of history before the readings you need scores for.
  */
 export function scoreReadings(model: AnomalyModel, table: SensorTable, from = 0): ScoredReading[] {
   return scoreAgainst(

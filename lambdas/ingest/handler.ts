@@ -35,6 +35,12 @@ export interface ScoringDependencies {
 }
 
 /**
+ * Readings of history kept per device until the endpoint's first answer says what its model needs
+ * (the deployed model, and so its smoothing window, can change with every retraining).
+ */
+const HISTORY_BEFORE_FIRST_ANSWER = 60;
+
+/**
  * Scoring is on when the construct sets ENDPOINT_NAME. Smoothing history lives in this execution
  * environment, so after a cold start a device warms up for a window (no flags meanwhile); its
  * baseline and alert state live in the ALERT_TABLE, shared by every environment (conditional
@@ -73,7 +79,7 @@ export function scoringFromEnv(env: NodeJS.ProcessEnv = process.env): ScoringDep
   const stores = scoringStoresFromEnv(env, contract);
   return {
     scoring: new DeviceScoring(
-      new DeviceWindows(columns, sensors, Number(env.MODEL_HISTORY ?? 60)),
+      new DeviceWindows(columns, sensors, HISTORY_BEFORE_FIRST_ANSWER),
       scorer,
       store,
       stores.telemetry,

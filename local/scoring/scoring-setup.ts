@@ -13,7 +13,7 @@ import { BatchingInferenceClient } from '../../core/inference/batching-client.ts
 import type { InferenceRecord } from '../../core/inference/inference-records.ts';
 import { ResilientScorer } from '../../core/inference/resilient-scorer.ts';
 import { systemClock } from '../../core/ingest/ports.ts';
-import type { AnomalyModel } from '../../core/model/anomaly-model.ts';
+import { historyReadings, type AnomalyModel } from '../../core/model/anomaly-model.ts';
 import { alertInferenceOf, type UseCaseManifest } from '../../core/usecase/manifest.ts';
 import type { ModelServer } from '../../model/serve.ts';
 import { listenError } from '../http/listen.ts';
@@ -143,7 +143,7 @@ async function scoreUseCase(
     systemClock,
     (ms, signal) => sleep(ms, undefined, { signal }),
   );
-  const windows = new DeviceWindows(columns, sensors, model.params.smoothingWindow);
+  const windows = new DeviceWindows(columns, sensors, historyReadings(model.params));
   // Calibration readings come from the reader connection: they were committed before their pass
   // began, and a read of a device's 1,800 readings would hold ingestion's writes up behind it.
   const reader: TelemetryReader = {

@@ -330,4 +330,37 @@ describe('DeviceScoring', () => {
       ),
     ).toThrow('maxCalibrationsPerBatch must be a whole number of at least 1, got 0');
   });
+
+  it('GIVEN a process that keeps 60 readings of history WHEN the model answers it needs 9 THEN later windows carry 9, still scored warm', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    const inner = new InProcessInferenceClient(model);
+    const sent: number[] = [];
+    const spy: InferenceClient = {
+      invoke: (window) => {
+        if (!window.calibrate) sent.push(window.scoreFrom);
+        return inner.invoke(window);
+      },
+    };
+    const windows = new DeviceWindows(COLUMNS, COLUMNS, 60);
+    const clock = { now: () => Date.now() };
+    const scoring = new DeviceScoring(
+      windows,
+      new ResilientScorer(spy, clock, (ms, signal) => sleep(ms, undefined, { signal })),
+      baselines,
+      telemetry,
+      clock,
+      { calibrationReadings: new Map([['uc', CALIBRATION]]) },
+    );
+    const rows = normal(180, 12);
+    for (let from = 0; from < 180; from += 30) {
+      await ingest(scoring, telemetry, readings('p9', from, rows.slice(from, from + 30)));
+    }
+    expect(windows.historyReadings).toBe(model.params.smoothingWindow - 1);
+    // The first window had no past; every later one the model's 9 readings, never the 60 kept at
+    // first. The batch that completes the calibration (at reading 100) is sent as two windows.
+    expect(sent).toEqual([0, 9, 9, 9, 9 + 10, 9, 9]);
+    const last = await ingest(scoring, telemetry, readings('p9', 180, normal(5, 13)));
+    expect(last[0]?.inferences.map((i) => i.deviceState)).toEqual(new Array(5).fill('monitoring'));
+  });
 });

@@ -12,7 +12,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { batchEndpoint } from '../support/model-endpoint.ts';
+import { batchEndpoint, type SentWindow } from '../support/model-endpoint.ts';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler, dependenciesFromEnv, scoringFromEnv } from '../../lambdas/ingest/handler.ts';
 import { inbound, reading } from '../support/messages.ts';
@@ -181,6 +181,43 @@ describe('ingest Lambda with scoring', () => {
       expect.stringMatching(
         /^sagemaker:InvokeEndpoint arn:aws:sagemaker:us-east-1:123456789012:endpoint\/.+: ImplicitlyDenied$/,
       ),
+    ]);
+  });
+
+  it("keeps and sends each device's history as long as the endpoint's model says it needs, not more", async () => {
+    // GIVEN an endpoint whose model smooths over 3 readings: 2 of history before each new one
+    runtime.on(InvokeEndpointCommand).callsFake(
+      batchEndpoint((window) => ({
+        modelVersion: 'm-7',
+        history: 2,
+        threshold: 40,
+        results: window.rows.slice(window.scoreFrom).map((_, i) => ({
+          index: window.scoreFrom + i,
+          score: 1,
+          anomalous: false,
+          contributors: [],
+        })),
+      })),
+    );
+    const handler = createHandler(dependenciesFromEnv(env), scoringFromEnv(env));
+    const batch = (from: number) =>
+      sqsEvent(
+        [0, 1, 2].map((i) =>
+          inbound(reading({ seq: from + i, timestamp: at(from + i), measures: { vibrationRmsX: from + i } })),
+        ),
+      );
+    // WHEN a device sends three batches of three readings
+    for (const from of [0, 3, 6]) await handler(batch(from));
+    // THEN after the first answer each window carries the 2 readings before its new ones
+    const sent = runtime
+      .commandCalls(InvokeEndpointCommand)
+      .flatMap(
+        (call) => (JSON.parse(call.args[0].input.Body as string) as { windows: SentWindow[] }).windows,
+      );
+    expect(sent.map((w) => [w.scoreFrom, w.rows.map((row) => row[0])])).toEqual([
+      [0, [0, 1, 2]],
+      [2, [1, 2, 3, 4, 5]],
+      [2, [4, 5, 6, 7, 8]],
     ]);
   });
 

@@ -19,6 +19,24 @@ describe('POST /invocations body', () => {
     expect(answer.results.map((r) => r.index)).toEqual([60, 61, 62, 63, 64, 65, 66, 67, 68, 69]);
   });
 
+  it('GIVEN any window THEN the answer says how much history the model needs, and that much keeps every score warm', () => {
+    const history = model.params.smoothingWindow - 1;
+    const answer = invoke(model, {
+      sensors: SENSORS,
+      rows: rows.slice(100, 100 + history + 5),
+      scoreFrom: history,
+    });
+
+    expect(answer.history).toBe(history);
+    expect(answer.results.map((r) => r.warm)).toEqual([true, true, true, true, true]);
+    const shortOfOne = invoke(model, {
+      sensors: SENSORS,
+      rows: rows.slice(101, 100 + history + 5),
+      scoreFrom: history - 1,
+    });
+    expect(shortOfOne.results[0]?.warm).toBe(false);
+  });
+
   it.each([
     [
       {
