@@ -96,6 +96,17 @@ export function telemetrySchema<M extends MeasureSpecs>(id: string, version: num
     .meta({ title: `${id}@${version}`, $id: `${id}@${version}` });
 }
 
+/** What a packed reading carries (core/contracts/pack.ts); every other field is the pack's, shared. */
+export const PACKED_READING_FIELDS = ['timestamp', 'seq', 'measures'] as const;
+
+/** A contract check's outcome: the message, or zod's issues in the order the whole schema gives them. */
+export type ContractCheck =
+  | { readonly success: true; readonly data: TelemetryMessage }
+  | { readonly success: false; readonly issues: readonly z.core.$ZodIssue[] };
+
+/** Checks one packed reading's own fields, with its pack's shared fields checked once before. */
+export type PackedReadingCheck = (own: Readonly<Record<string, unknown>>) => ContractCheck;
+
 /** What every telemetry contract carries, whatever its measures. */
 export interface TelemetryMessage {
   readonly contract: string;
@@ -119,6 +130,13 @@ export interface DataContract {
   readonly schema: z.ZodType<TelemetryMessage>;
   /** The contract as its file states it: what a deployment compiles into its functions. */
   readonly document: ContractDocument;
+  /**
+   * The check of a pack's readings: `schema` on each reading as a single message (the shared
+   * fields with its own), with the same issues, but the shared fields checked once for the pack.
+   * Undefined when the shared fields hold a reading's own field (a default the readings may
+   * override): such a pack is checked reading by reading with `schema`.
+   */
+  packedCheck(shared: Readonly<Record<string, unknown>>): PackedReadingCheck | undefined;
   /** A valid, realistic payload, for docs, examples and tests. */
   example(overrides?: Partial<Omit<TelemetryMessage, 'measures'>>): TelemetryMessage;
 }
@@ -144,6 +162,7 @@ export function defineTelemetryContract<M extends MeasureSpecs>(props: {
     measures: props.measures,
     document: props.document,
     schema: schema as unknown as z.ZodType<TelemetryMessage>,
+    packedCheck: splitCheck(schema),
     example: (overrides = {}) => ({
       contract: props.id,
       version: props.version,
@@ -159,4 +178,38 @@ export function defineTelemetryContract<M extends MeasureSpecs>(props: {
   // A contract whose own example fails its schema is a programming error: fail at load time.
   schema.parse(contract.example());
   return contract;
+}
+
+type TelemetryObjectSchema = ReturnType<typeof telemetrySchema>;
+
+/**
+ * A strict object's issues are each about one field, or (unrecognized keys) about the object, last:
+ * checking the shared fields and a reading's own apart, then ordering the issues by field, gives
+ * what the whole message's check gives.
+ */
+function splitCheck(schema: TelemetryObjectSchema): DataContract['packedCheck'] {
+  const own = { timestamp: true, seq: true, measures: true } as const satisfies Record<
+    (typeof PACKED_READING_FIELDS)[number],
+    true
+  >;
+  const sharedSchema = schema.omit(own);
+  const readingSchema = schema.pick(own);
+  const order = Object.keys(schema.shape);
+  const rank = (issue: z.core.$ZodIssue) => {
+    const field = issue.path[0];
+    return typeof field === 'string' ? order.indexOf(field) : order.length;
+  };
+  return (shared) => {
+    if (PACKED_READING_FIELDS.some((field) => Object.hasOwn(shared, field))) return undefined;
+    const sharedResult = sharedSchema.safeParse(shared, { reportInput: true });
+    return (reading) => {
+      const result = readingSchema.safeParse(reading, { reportInput: true });
+      if (sharedResult.success && result.success) {
+        return { success: true, data: { ...sharedResult.data, ...result.data } as TelemetryMessage };
+      }
+      const issues = [...(sharedResult.error?.issues ?? []), ...(result.error?.issues ?? [])];
+      // Array.prototype.sort is stable: issues of one field keep their order.
+      return { success: false, issues: issues.sort((a, b) => rank(a) - rank(b)) };
+    };
+  };
 }

@@ -1,4 +1,4 @@
-import type { TelemetryMessage } from './contract.ts';
+import { PACKED_READING_FIELDS, type TelemetryMessage } from './contract.ts';
 
 /**
  * The packed form of a telemetry contract: several readings of one device in one message. The
@@ -13,8 +13,7 @@ import type { TelemetryMessage } from './contract.ts';
  * own: one bad reading is quarantined alone, the others are stored.
  */
 
-/** What a packed reading carries; everything else is shared. */
-export const PACKED_READING_FIELDS = ['timestamp', 'seq', 'measures'] as const;
+export { PACKED_READING_FIELDS } from './contract.ts';
 
 /** The most readings one pack may hold: bounds the work one queue message can ask of ingest. */
 export const MAX_READINGS_PER_PACK = 500;

@@ -1,4 +1,4 @@
-import type { DataContract } from '../contracts/contract.ts';
+import type { ContractCheck, DataContract, PackedReadingCheck } from '../contracts/contract.ts';
 import {
   isPack,
   MAX_READINGS_PER_PACK,
@@ -144,44 +144,97 @@ function examinePack(
     ];
   }
   const shared = sharedFields(payload);
-  return readings.map((reading, index) => {
-    const id = `${message.id}.${index}`;
-    // What the quarantine keeps of a refused reading: a pack of that one reading, exactly as sent.
-    const kept = () => bytesToBase64(utf8Encoder.encode(JSON.stringify({ ...shared, readings: [reading] })));
-    const within = (r: Reason): Reason =>
-      (PACKED_READING_FIELDS as readonly string[]).includes(r.path.split(/[.[]/, 1)[0] ?? '')
-        ? { ...r, path: `readings[${index}].${r.path}` }
-        : r;
-    if (!isRecord(reading)) {
-      return {
-        kind: 'refused',
-        ...unit,
-        id,
-        keptPayloadBase64: kept(),
-        reasons: [reason(`readings[${index}]`, 'invalid_type', 'a packed reading must be an object')],
-      };
-    }
-    const { message: single, foreignKeys } = unpackReading(shared, reading);
-    const examined = examineReading({ ...unit, id }, single, accepted, deps);
-    const foreign = foreignKeys.map((key) =>
-      reason(
-        `readings[${index}].${key}`,
-        'unrecognized_keys',
-        `a packed reading holds only ${PACKED_READING_FIELDS.join(', ')}; "${key}" belongs to the pack or to no field`,
-      ),
-    );
-    if (examined.kind === 'accepted' && foreign.length === 0) return examined;
-    const reasons = examined.kind === 'refused' ? examined.reasons.map(within) : [];
-    return { kind: 'refused', ...unit, id, keptPayloadBase64: kept(), reasons: [...reasons, ...foreign] };
-  });
+  const checks = new PackChecks(shared);
+  return readings.map((reading, index) =>
+    examinePacked({ ...unit, id: `${message.id}.${index}` }, index, shared, reading, checks, accepted, deps),
+  );
 }
 
-/** Checks one reading, as a single message, against the contract version it names. */
+/** One reading of a pack, as a single message; a refused one keeps only itself for the quarantine. */
+function examinePacked(
+  unit: Unit & { rule: RuleMessage },
+  index: number,
+  shared: Record<string, unknown>,
+  reading: unknown,
+  checks: PackChecks,
+  accepted: readonly DataContract[],
+  deps: IngestDependencies,
+): Examined {
+  if (!isRecord(reading)) {
+    return {
+      kind: 'refused',
+      ...unit,
+      keptPayloadBase64: keptReading(shared, reading),
+      reasons: [reason(`readings[${index}]`, 'invalid_type', 'a packed reading must be an object')],
+    };
+  }
+  const { message: single, foreignKeys } = unpackReading(shared, reading);
+  const examined = examineReading(unit, single, accepted, deps, { checks, reading });
+  if (examined.kind === 'accepted' && foreignKeys.length === 0) return examined;
+  const foreign = foreignKeys.map((key) =>
+    reason(
+      `readings[${index}].${key}`,
+      'unrecognized_keys',
+      `a packed reading holds only ${PACKED_READING_FIELDS.join(', ')}; "${key}" belongs to the pack or to no field`,
+    ),
+  );
+  const reasons = examined.kind === 'refused' ? examined.reasons.map((r) => withinReading(r, index)) : [];
+  return {
+    kind: 'refused',
+    ...unit,
+    keptPayloadBase64: keptReading(shared, reading),
+    reasons: [...reasons, ...foreign],
+  };
+}
+
+/** What the quarantine keeps of a refused packed reading: a pack of that one reading, exactly as sent. */
+function keptReading(shared: Record<string, unknown>, reading: unknown): string {
+  return bytesToBase64(utf8Encoder.encode(JSON.stringify({ ...shared, readings: [reading] })));
+}
+
+/** A reason about a reading's own field, with the path to it in the pack. */
+function withinReading(r: Reason, index: number): Reason {
+  return (PACKED_READING_FIELDS as readonly string[]).includes(r.path.split(/[.[]/, 1)[0] ?? '')
+    ? { ...r, path: `readings[${index}].${r.path}` }
+    : r;
+}
+
+/** A pack's contract checks: the shared fields checked once per contract, not once a reading. */
+class PackChecks {
+  private readonly byContract = new Map<DataContract, PackedReadingCheck | undefined>();
+
+  constructor(private readonly shared: Record<string, unknown>) {}
+
+  check(contract: DataContract, single: unknown, reading: Record<string, unknown>): ContractCheck {
+    if (!this.byContract.has(contract)) this.byContract.set(contract, contract.packedCheck(this.shared));
+    const packed = this.byContract.get(contract);
+    return packed ? packed(ownFields(reading)) : wholeCheck(contract, single);
+  }
+}
+
+/** A reading's own fields: what a packed reading may carry, without the keys refused apart. */
+function ownFields(reading: Record<string, unknown>): Record<string, unknown> {
+  const own: Record<string, unknown> = {};
+  for (const field of PACKED_READING_FIELDS) if (Object.hasOwn(reading, field)) own[field] = reading[field];
+  return own;
+}
+
+/** A message checked whole against a contract's schema. */
+function wholeCheck(contract: DataContract, payload: unknown): ContractCheck {
+  const parsed = contract.schema.safeParse(payload, { reportInput: true });
+  return parsed.success ? parsed : { success: false, issues: parsed.error.issues };
+}
+
+/**
+ * Checks one reading, as a single message, against the contract version it names (a packed
+ * reading with its pack's shared fields checked once).
+ */
 function examineReading(
   unit: Unit & { rule: RuleMessage },
   payload: unknown,
   accepted: readonly DataContract[],
   deps: IngestDependencies,
+  pack?: { readonly checks: PackChecks; readonly reading: Record<string, unknown> },
 ): Examined {
   const { rule, useCase } = unit;
   const named = accepted.find(
@@ -191,8 +244,8 @@ function examineReading(
   // say everything that must change, starting with the version.
   const contract = named ?? accepted[0];
   if (!contract) throw new Error('unreachable: a use case accepts at least one contract');
-  const parsed = contract.schema.safeParse(payload, { reportInput: true });
-  let reasons = parsed.success ? [] : reasonsFromZod(parsed.error.issues);
+  const parsed = pack ? pack.checks.check(contract, payload, pack.reading) : wholeCheck(contract, payload);
+  let reasons = parsed.success ? [] : reasonsFromZod(parsed.issues);
   if (!named && isRecord(payload)) {
     reasons = reasons.filter((r) => r.path !== 'contract' && r.path !== 'version');
     reasons.unshift(
