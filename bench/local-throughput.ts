@@ -21,7 +21,9 @@
  * ("monitoring": those scored against their device's baseline, after its calibration). The raw
  * publishers stamp a message's readings the milliseconds before they publish it, so for them it is
  * publish to score; the agents stamp readings when they sample them, so theirs includes the pack's
- * wait on the device (up to 5 s). `--scoring off` measures ingest alone.
+ * wait on the device (up to 5 s). `--scoring off` measures ingest alone. `--checkpoint-threshold
+ * 1GiB` keeps the store from checkpointing within a short run, which shows what its checkpoints
+ * cost the tail (docs/benchmarks.md).
  */
 import { nearestRank } from './nearest-rank.ts';
 import { spawn } from 'node:child_process';
@@ -51,6 +53,8 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     pack: { type: 'string', default: '1' },
     scoring: { type: 'string', default: 'on' },
+    // The store's checkpoint_threshold (RuntimeOptions.checkpointThreshold). @default DuckDB's 16MiB
+    'checkpoint-threshold': { type: 'string' },
   },
 });
 if (values.scoring !== 'on' && values.scoring !== 'off') {
@@ -208,6 +212,7 @@ for (const offered of rates) {
     mqttPort: 0,
     apiPort: 0,
     modelPort: scoring ? 0 : false,
+    ...(values['checkpoint-threshold'] ? { checkpointThreshold: values['checkpoint-threshold'] } : {}),
     onScored: (rows) => {
       const now = Date.now();
       for (const row of rows) (row.deviceState === 'monitoring' ? monitoring : ages).push(now - row.time);
@@ -278,5 +283,5 @@ for (const offered of rates) {
   rmSync(dataDir, { recursive: true, force: true });
 }
 console.log(
-  `\nlocal runtime, ${values.publishers === 'raw' ? `${devices} raw publishers (more where a rate needs them) in their own process, ${pack} readings a message` : `${devices} edge agents, packing`}, scoring ${values.scoring}, ${seconds} s per rate\n${table.toString()}`,
+  `\nlocal runtime${values['checkpoint-threshold'] ? ` (store checkpoints at ${values['checkpoint-threshold']})` : ''}, ${values.publishers === 'raw' ? `${devices} raw publishers (more where a rate needs them) in their own process, ${pack} readings a message` : `${devices} edge agents, packing`}, scoring ${values.scoring}, ${seconds} s per rate\n${table.toString()}`,
 );

@@ -33,6 +33,13 @@ export interface LocalRuntimeOptions {
   /** @default 200 */
   readonly batchWindowMs?: number;
   /**
+   * Write-ahead log size at which the store checkpoints (DuckDB's `checkpoint_threshold`). A
+   * checkpoint holds the store's one writer up while it runs, about half a second at 5,000
+   * readings a second on 2 cores (docs/benchmarks.md); a larger threshold makes them rarer and
+   * longer, and a restart after a crash replays more. @default "16MiB", DuckDB's own
+   */
+  readonly checkpointThreshold?: string;
+  /**
    * Port of the first use case's model server (the container's code), the next use case's the one
    * after; 0 picks free ones; `false` runs without scoring. @default 0
    */

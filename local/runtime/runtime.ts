@@ -141,6 +141,9 @@ export class LocalRuntime {
     const ca = await LocalCertificateAuthority.openOrCreate(path.join(dataDir, 'certs'));
     const store = await DuckDbStore.open(path.join(dataDir, DATABASE_FILE), {
       measureColumns: options.contracts.measureColumns().map((m) => m.column),
+      ...(options.checkpointThreshold === undefined
+        ? {}
+        : { checkpointThreshold: options.checkpointThreshold }),
     });
     try {
       return await LocalRuntime.assemble(options, dataDir, ports, ca, store);

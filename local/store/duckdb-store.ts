@@ -25,6 +25,8 @@ import { createSchema, createStaging, INFERENCE_STAGING, STAGING, tableMeasureCo
 import { asJson, asTimestamp, valuesList } from './sql.ts';
 
 const DIMENSIONS = TELEMETRY_DIMENSIONS;
+/** A size DuckDB's checkpoint_threshold takes. */
+const CHECKPOINT_THRESHOLD = /^\d+(\.\d+)?\s?(B|KB|MB|GB|KiB|MiB|GiB)$/;
 const micros = (ms: number): bigint => BigInt(ms) * 1000n;
 
 /** A refusal by the broker: who tried what, and why it was refused. */
@@ -75,13 +77,22 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
    */
   static async open(
     file: string,
-    options: { readOnly?: boolean; measureColumns?: readonly string[] } = {},
+    options: { readOnly?: boolean; measureColumns?: readonly string[]; checkpointThreshold?: string } = {},
   ): Promise<DuckDbStore> {
+    if (
+      options.checkpointThreshold !== undefined &&
+      !CHECKPOINT_THRESHOLD.test(options.checkpointThreshold)
+    ) {
+      throw new Error(
+        `checkpointThreshold must be a size like "16MiB" or "1GB", got "${options.checkpointThreshold}"`,
+      );
+    }
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     // The store needs no file but its own: no COPY TO, read_text, ATTACH or extension downloads,
     // whatever SQL reaches it.
     const instance = await DuckDBInstance.create(file, {
       enable_external_access: 'false',
+      ...(options.checkpointThreshold ? { checkpoint_threshold: options.checkpointThreshold } : {}),
       ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
     });
     const connection = await instance.connect();

@@ -44,6 +44,19 @@ describe('DuckDbStore', () => {
     );
   });
 
+  it('GIVEN a checkpoint threshold THEN the store checkpoints at it, and a size DuckDB would not take is refused by name', async () => {
+    const tuned = await DuckDbStore.open(':memory:', { measureColumns, checkpointThreshold: '256MiB' });
+    try {
+      const { rows } = await tuned.query("SELECT current_setting('checkpoint_threshold') AS threshold");
+      expect(rows).toEqual([{ threshold: '256.0 MiB' }]);
+    } finally {
+      await tuned.close();
+    }
+    await expect(DuckDbStore.open(':memory:', { checkpointThreshold: '256; DROP TABLE x' })).rejects.toThrow(
+      'checkpointThreshold must be a size like "16MiB" or "1GB", got "256; DROP TABLE x"',
+    );
+  });
+
   it('GIVEN a new contract file WHEN the store opens again THEN its measures are new columns and old rows keep theirs', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'aiot-columns-'));
     const file = path.join(dir, 'local.duckdb');
