@@ -194,17 +194,56 @@ function scoredSoFar(runtime: LocalRuntime): number {
   return total;
 }
 
+/**
+ * Where in the run the tail is: readings scored more than a second after their timestamp, by
+ * second of the run (from the first scored reading). A tail from a few episodes (the runtime's
+ * start, a fleet's calibrations completing together, a store checkpoint) reads differently from
+ * one spread over the run.
+ */
+class SlowSeconds {
+  private readonly seconds = new Map<number, { scored: number; slow: number }>();
+
+  add(now: number, age: number): void {
+    const second = Math.floor(now / 1000);
+    const entry = this.seconds.get(second) ?? { scored: 0, slow: 0 };
+    entry.scored += 1;
+    if (age > 1000) entry.slow += 1;
+    this.seconds.set(second, entry);
+  }
+
+  /** "s 0-1: 3,715 of 11,610; s 18: 2,096 of 3,135", or "none". */
+  toString(): string {
+    const first = Math.min(...this.seconds.keys());
+    const slow = [...this.seconds].filter(([, e]) => e.slow > 0).sort(([a], [b]) => a - b);
+    const runs: { from: number; to: number; slow: number; scored: number }[] = [];
+    for (const [second, e] of slow) {
+      const last = runs.at(-1);
+      if (last && second - first === last.to + 1)
+        Object.assign(last, { to: last.to + 1, slow: last.slow + e.slow, scored: last.scored + e.scored });
+      else runs.push({ from: second - first, to: second - first, slow: e.slow, scored: e.scored });
+    }
+    const n = (value: number) => value.toLocaleString('en-US');
+    return runs.length === 0
+      ? 'none'
+      : runs
+          .map((r) => `s ${r.from === r.to ? r.from : `${r.from}-${r.to}`}: ${n(r.slow)} of ${n(r.scored)}`)
+          .join('; ');
+  }
+}
+
 const p99 = (values: readonly number[]): number =>
   nearestRank(
     [...values].sort((a, b) => a - b),
     0.99,
   );
 
+const slowTails: string[] = [];
 for (const offered of rates) {
   // Ages at scoring of readings scored while their device calibrated (commissioning: each
   // completed calibration reads its readings back), and of those scored against a baseline.
   const ages: number[] = [];
   const monitoring: number[] = [];
+  const slowSeconds = new SlowSeconds();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-'));
   const runtime = await LocalRuntime.start({
     ...loadCatalog(),
@@ -215,7 +254,10 @@ for (const offered of rates) {
     ...(values['checkpoint-threshold'] ? { checkpointThreshold: values['checkpoint-threshold'] } : {}),
     onScored: (rows) => {
       const now = Date.now();
-      for (const row of rows) (row.deviceState === 'monitoring' ? monitoring : ages).push(now - row.time);
+      for (const row of rows) {
+        (row.deviceState === 'monitoring' ? monitoring : ages).push(now - row.time);
+        slowSeconds.add(now, now - row.time);
+      }
     },
   });
   const raw = values.publishers === 'raw' ? startRawPublishers(dataDir, runtime.mqttUrl, offered) : undefined;
@@ -281,7 +323,13 @@ for (const offered of rates) {
       : []),
   ]);
   rmSync(dataDir, { recursive: true, force: true });
+  if (scoring) slowTails.push(`${offered}/s: ${slowSeconds.toString()}`);
 }
 console.log(
   `\nlocal runtime${values['checkpoint-threshold'] ? ` (store checkpoints at ${values['checkpoint-threshold']})` : ''}, ${values.publishers === 'raw' ? `${devices} raw publishers (more where a rate needs them) in their own process, ${pack} readings a message` : `${devices} edge agents, packing`}, scoring ${values.scoring}, ${seconds} s per rate\n${table.toString()}`,
 );
+if (slowTails.length > 0) {
+  console.log(
+    `readings scored more than 1 s after their timestamp, by second of each run (from its first score):\n${slowTails.join('\n')}`,
+  );
+}
