@@ -56,10 +56,12 @@ describe('DeviceWindows', () => {
       'history must be a whole number from 0 to 3599, got -1',
     );
     const windows = new DeviceWindows(['col_a'], ['a'], 3);
-    expect(() => windows.followModel(3600)).toThrow(
-      'history must be a whole number from 0 to 3599, got 3600',
-    );
-    expect(() => windows.followModel(2.5)).toThrow('got 2.5');
+    expect(() => {
+      windows.followModel(3600);
+    }).toThrow('history must be a whole number from 0 to 3599, got 3600');
+    expect(() => {
+      windows.followModel(2.5);
+    }).toThrow('got 2.5');
     expect(windows.historyReadings).toBe(3);
   });
 
