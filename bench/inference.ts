@@ -24,8 +24,8 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { historyReadings, scoreReadings, trainAnomalyModel } from '../core/model/anomaly-model.ts';
-import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
+import { historyReadings, scoreReadings } from '../core/model/anomaly-model.ts';
+import { benchModel, PUMP_SENSORS, pumpRows } from './bench-model.ts';
 import { startModelServer } from '../model/serve.ts';
 import { MAX_WINDOWS_PER_CALL } from '../core/inference/batch.ts';
 import { benchmarkBatches, recordFigures } from './inference-batches.ts';
@@ -61,15 +61,9 @@ const devicesPerCall = values['devices-per-call']?.split(',').map((text) => {
   return count;
 });
 
-function readingsOf(thing: string, count: number, seed: number): number[][] {
-  const pump = new PumpSimulator({ thing, seed });
-  return Array.from({ length: count }, (_, i) => Object.values(pump.next(i * 1000).measures));
-}
-const sensors = Object.keys(new PumpSimulator({ thing: 'x', seed: 1 }).next(0).measures);
-const model = trainAnomalyModel(
-  { sensors, rows: [1, 2, 3].flatMap((seed) => readingsOf(`train-${seed}`, 600, seed)) },
-  { modelVersion: 'bench' },
-);
+const readingsOf = (thing: string, count: number, seed: number) => pumpRows(thing, count, seed);
+const sensors = PUMP_SENSORS;
+const model = benchModel(sensors, 'bench');
 const history = values.history === undefined ? historyReadings(model.params) : Number(values.history);
 if (!Number.isInteger(history) || history < 0)
   throw new Error(`--history takes a whole number, got "${values.history}"`);

@@ -19,8 +19,8 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { trainAnomalyModel, type AnomalyModel } from '../core/model/anomaly-model.ts';
-import { PumpSimulator } from '../core/simulation/pump-simulator.ts';
+import type { AnomalyModel } from '../core/model/anomaly-model.ts';
+import { benchModel } from './bench-model.ts';
 import { invokeBatch, isBatchRequest } from '../model/batch-invocations.ts';
 import { readBody, replyJson } from '../model/http-json.ts';
 import { invoke, InvocationError } from '../model/invocations.ts';
@@ -32,17 +32,6 @@ const { values } = parseArgs({
 if (!values.sensors || !values.table) throw new Error('lambda-edge needs --sensors and --table');
 const sensors = values.sensors.split(',');
 const table = JSON.parse(values.table) as CreateTableCommandInput;
-
-function trainedModel(): AnomalyModel {
-  const rows = [1, 2, 3].flatMap((seed) => {
-    const pump = new PumpSimulator({ thing: `train-${seed}`, seed });
-    return Array.from({ length: 600 }, (_, i) => {
-      const { measures } = pump.next(i * 1000);
-      return sensors.map((sensor) => Number(measures[sensor]));
-    });
-  });
-  return trainAnomalyModel({ sensors, rows }, { modelVersion: 'bench-lambda' });
-}
 
 async function listen(server: http.Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {
@@ -132,7 +121,7 @@ const client = new DynamoDBClient({
 });
 await client.send(new CreateTableCommand({ ...table, BillingMode: 'PAY_PER_REQUEST' }));
 client.destroy();
-const edge = edgeServer(trainedModel());
+const edge = edgeServer(benchModel(sensors, 'bench-lambda'));
 console.log(JSON.stringify({ dynamodb, edge: await listen(edge) }));
 // Serve until the parent goes: its end of stdin closes with it.
 process.stdin.resume();
