@@ -34,9 +34,9 @@ export interface LocalRuntimeOptions {
   readonly batchWindowMs?: number;
   /**
    * Write-ahead log size at which the store checkpoints (DuckDB's `checkpoint_threshold`). A
-   * checkpoint holds the store's one writer up while it runs, about half a second at 5,000
-   * readings a second on 2 cores (docs/benchmarks.md); a larger threshold makes them rarer and
-   * longer, and a restart after a crash replays more. @default "16MiB", DuckDB's own
+   * checkpoint holds the store's one writer up while it writes what the log holds
+   * (docs/benchmarks.md); a larger threshold makes them rarer and longer, and a restart after a
+   * crash replays more. @default "16MiB", DuckDB's own
    */
   readonly checkpointThreshold?: string;
   /**

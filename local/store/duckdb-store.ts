@@ -1,11 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import * as path from 'node:path';
-import {
-  DuckDBInstance,
-  type DuckDBAppender,
-  type DuckDBConnection,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { HealthReport } from '../../core/edge/health-report.ts';
 import type {
   QuarantineEntry,
@@ -17,6 +10,7 @@ import type {
 import type { TelemetryReader } from '../../core/baseline/ports.ts';
 import type { InferenceRecord, InferenceStore } from '../../core/inference/inference-records.ts';
 import { TELEMETRY_DIMENSIONS, type TelemetryRecord } from '../../core/ingest/records.ts';
+import { openDatabase } from './duckdb-open.ts';
 import { QuarantineBatch } from './quarantine-batch.ts';
 import { readOnlyQuery, type QueryLimits, type QueryResult, type Row } from './read-only-query.ts';
 import { appendInference, INSERT_INFERENCES, MERGE_INFERENCES } from './inference-staging.ts';
@@ -25,8 +19,6 @@ import { createSchema, createStaging, INFERENCE_STAGING, STAGING, tableMeasureCo
 import { asJson, asTimestamp, valuesList } from './sql.ts';
 
 const DIMENSIONS = TELEMETRY_DIMENSIONS;
-/** A size DuckDB's checkpoint_threshold takes. */
-const CHECKPOINT_THRESHOLD = /^\d+(\.\d+)?\s?(B|KB|MB|GB|KiB|MiB|GiB)$/;
 const micros = (ms: number): bigint => BigInt(ms) * 1000n;
 
 /** A refusal by the broker: who tried what, and why it was refused. */
@@ -79,30 +71,8 @@ export class DuckDbStore implements TelemetryStore, QuarantineSink, InferenceSto
     file: string,
     options: { readOnly?: boolean; measureColumns?: readonly string[]; checkpointThreshold?: string } = {},
   ): Promise<DuckDbStore> {
-    if (
-      options.checkpointThreshold !== undefined &&
-      !CHECKPOINT_THRESHOLD.test(options.checkpointThreshold)
-    ) {
-      throw new Error(
-        `checkpointThreshold must be a size like "16MiB" or "1GB", got "${options.checkpointThreshold}"`,
-      );
-    }
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    // The store needs no file but its own: no COPY TO, read_text, ATTACH or extension downloads,
-    // whatever SQL reaches it.
-    const instance = await DuckDBInstance.create(file, {
-      enable_external_access: 'false',
-      ...(options.checkpointThreshold ? { checkpoint_threshold: options.checkpointThreshold } : {}),
-      ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
-    });
-    const connection = await instance.connect();
-    const store = new DuckDbStore(
-      instance,
-      connection,
-      await instance.connect(),
-      file,
-      options.readOnly ?? false,
-    );
+    const { instance, writer: connection, reader } = await openDatabase(file, options);
+    const store = new DuckDbStore(instance, connection, reader, file, options.readOnly ?? false);
     if (!options.readOnly) await createSchema(connection, options.measureColumns ?? []);
     store.measureColumns = await tableMeasureColumns(connection);
     if (!options.readOnly) await createStaging(connection, store.writeColumns);

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pumpTelemetryV1, repoContracts } from '../support/contracts.ts';
 import type { QuarantineEntry } from '../../core/ingest/ports.ts';
 import { toTelemetryRecord } from '../../core/ingest/records.ts';
+import { ROW_GROUP_ROWS } from '../../local/store/duckdb-open.ts';
 import { DuckDbStore } from '../../local/store/duckdb-store.ts';
 import { reading } from '../support/messages.ts';
 
@@ -55,6 +56,28 @@ describe('DuckDbStore', () => {
     await expect(DuckDbStore.open(':memory:', { checkpointThreshold: '256; DROP TABLE x' })).rejects.toThrow(
       'checkpointThreshold must be a size like "16MiB" or "1GB", got "256; DROP TABLE x"',
     );
+  });
+
+  it('GIVEN more readings than a row group holds WHEN the store checkpoints THEN they are in small row groups, so a checkpoint rewrites little', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aiot-rowgroups-'));
+    const file = path.join(dir, 'local.duckdb');
+    try {
+      const written = await DuckDbStore.open(file, { measureColumns });
+      const rows = 3 * ROW_GROUP_ROWS;
+      await written.write(
+        Array.from({ length: rows }, (_, i) =>
+          record({ seq: i, timestamp: new Date(Date.UTC(2026, 0, 15) + i * 1000).toISOString() }),
+        ),
+      );
+      await written.withWriter((c) => c.run('CHECKPOINT'));
+      const { rows: groups } = await written.query(
+        "SELECT count(DISTINCT row_group_id)::INTEGER AS n FROM pragma_storage_info('telemetry')",
+      );
+      expect(groups).toEqual([{ n: 3 }]);
+      await written.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('GIVEN a new contract file WHEN the store opens again THEN its measures are new columns and old rows keep theirs', async () => {
