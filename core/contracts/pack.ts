@@ -39,21 +39,21 @@ export function sharedFields(pack: Record<string, unknown>): Record<string, unkn
 }
 
 /**
- * One reading of a pack as a single message: the shared fields with the reading's own. Keys of the
- * reading other than its own fields are returned apart, so they can be refused instead of
- * overriding a shared field such as the device's identity.
+ * One reading of a pack as a single message: the shared fields with the reading's own (`own`, also
+ * apart). Keys of the reading other than its own fields are returned apart, so they can be refused
+ * instead of overriding a shared field such as the device's identity.
  */
 export function unpackReading(
   shared: Record<string, unknown>,
   reading: Record<string, unknown>,
-): { message: Record<string, unknown>; foreignKeys: string[] } {
-  const message: Record<string, unknown> = { ...shared };
+): { message: Record<string, unknown>; own: Record<string, unknown>; foreignKeys: string[] } {
+  const own: Record<string, unknown> = {};
   const foreignKeys: string[] = [];
   for (const [key, value] of Object.entries(reading)) {
-    if ((PACKED_READING_FIELDS as readonly string[]).includes(key)) message[key] = value;
+    if ((PACKED_READING_FIELDS as readonly string[]).includes(key)) own[key] = value;
     else foreignKeys.push(key);
   }
-  return { message, foreignKeys };
+  return { message: { ...shared, ...own }, own, foreignKeys };
 }
 
 /** The shared part of a single message, as a key: readings pack together only when theirs are equal. */

@@ -168,8 +168,8 @@ function examinePacked(
       reasons: [reason(`readings[${index}]`, 'invalid_type', 'a packed reading must be an object')],
     };
   }
-  const { message: single, foreignKeys } = unpackReading(shared, reading);
-  const examined = examineReading(unit, single, accepted, deps, { checks, reading });
+  const { message: single, own, foreignKeys } = unpackReading(shared, reading);
+  const examined = examineReading(unit, single, accepted, deps, { checks, own });
   if (examined.kind === 'accepted' && foreignKeys.length === 0) return examined;
   const foreign = foreignKeys.map((key) =>
     reason(
@@ -205,18 +205,12 @@ class PackChecks {
 
   constructor(private readonly shared: Record<string, unknown>) {}
 
-  check(contract: DataContract, single: unknown, reading: Record<string, unknown>): ContractCheck {
+  /** `single` is the reading as a whole message; `own`, its own fields (`unpackReading`). */
+  check(contract: DataContract, single: unknown, own: Record<string, unknown>): ContractCheck {
     if (!this.byContract.has(contract)) this.byContract.set(contract, contract.packedCheck(this.shared));
     const packed = this.byContract.get(contract);
-    return packed ? packed(ownFields(reading)) : wholeCheck(contract, single);
+    return packed ? packed(own) : wholeCheck(contract, single);
   }
-}
-
-/** A reading's own fields: what a packed reading may carry, without the keys refused apart. */
-function ownFields(reading: Record<string, unknown>): Record<string, unknown> {
-  const own: Record<string, unknown> = {};
-  for (const field of PACKED_READING_FIELDS) if (Object.hasOwn(reading, field)) own[field] = reading[field];
-  return own;
 }
 
 /** A message checked whole against a contract's schema. */
@@ -234,7 +228,7 @@ function examineReading(
   payload: unknown,
   accepted: readonly DataContract[],
   deps: IngestDependencies,
-  pack?: { readonly checks: PackChecks; readonly reading: Record<string, unknown> },
+  pack?: { readonly checks: PackChecks; readonly own: Record<string, unknown> },
 ): Examined {
   const { rule, useCase } = unit;
   const named = accepted.find(
@@ -244,7 +238,7 @@ function examineReading(
   // say everything that must change, starting with the version.
   const contract = named ?? accepted[0];
   if (!contract) throw new Error('unreachable: a use case accepts at least one contract');
-  const parsed = pack ? pack.checks.check(contract, payload, pack.reading) : wholeCheck(contract, payload);
+  const parsed = pack ? pack.checks.check(contract, payload, pack.own) : wholeCheck(contract, payload);
   let reasons = parsed.success ? [] : reasonsFromZod(parsed.issues);
   if (!named && isRecord(payload)) {
     reasons = reasons.filter((r) => r.path !== 'contract' && r.path !== 'version');
