@@ -39,16 +39,17 @@ function processWith(
   telemetry: InMemoryTelemetry,
   serving: AnomalyModel = model,
   client: InferenceClient = new InProcessInferenceClient(serving),
-  options: { maxCalibrationsPerBatch?: number } = {},
+  options: { maxCalibrationsPerBatch?: number; windows?: DeviceWindows } = {},
 ): DeviceScoring {
+  const { windows = new DeviceWindows(COLUMNS, COLUMNS, 10), ...scoringOptions } = options;
   const clock = { now: () => Date.now() };
   return new DeviceScoring(
-    new DeviceWindows(COLUMNS, COLUMNS, 10),
+    windows,
     new ResilientScorer(client, clock, (ms, signal) => sleep(ms, undefined, { signal })),
     baselines,
     telemetry,
     clock,
-    { calibrationReadings: new Map([['uc', CALIBRATION]]), ...options },
+    { calibrationReadings: new Map([['uc', CALIBRATION]]), ...scoringOptions },
   );
 }
 
@@ -343,15 +344,7 @@ describe('DeviceScoring', () => {
       },
     };
     const windows = new DeviceWindows(COLUMNS, COLUMNS, 60);
-    const clock = { now: () => Date.now() };
-    const scoring = new DeviceScoring(
-      windows,
-      new ResilientScorer(spy, clock, (ms, signal) => sleep(ms, undefined, { signal })),
-      baselines,
-      telemetry,
-      clock,
-      { calibrationReadings: new Map([['uc', CALIBRATION]]) },
-    );
+    const scoring = processWith(baselines, telemetry, model, spy, { windows });
     const rows = normal(180, 12);
     for (let from = 0; from < 180; from += 30) {
       await ingest(scoring, telemetry, readings('p9', from, rows.slice(from, from + 30)));
