@@ -69,16 +69,21 @@ export class DeviceScoring {
   /**
    * Scores newly stored records, one entry per device that got some. Every device's state is
    * brought up to date first, so their windows are asked for in the same turn: a batching client
-   * sends them to the model in one call.
+   * sends them to the model in one call. A device completing its calibration (a read of its
+   * readings and a fit) is scored when that is done, without holding the others up.
    */
   async score(records: readonly TelemetryRecord[]): Promise<ScoredDevice[]> {
     const budget: CalibrationBudget = { left: this.maxCalibrations };
-    const advanced = await Promise.all(
-      this.windows
-        .add(records)
-        .map(async (device) => ({ device, state: await this.advance(device, budget) })),
-    );
-    return Promise.all(advanced.map(({ device, state }) => this.scoreDevice(device, state)));
+    const advancing = this.windows.add(records).map((device) => {
+      let decided!: () => void;
+      const known = new Promise<void>((resolve) => (decided = resolve));
+      const state = this.advance(device, budget, decided).finally(decided);
+      // Awaited below, after every device's state is known: a failure must not go unhandled meanwhile.
+      state.catch(() => undefined);
+      return { device, state, known };
+    });
+    await Promise.all(advancing.map(({ known }) => known));
+    return Promise.all(advancing.map(async ({ device, state }) => this.scoreDevice(device, await state)));
   }
 
   private target(useCase: string): number {
@@ -210,11 +215,16 @@ export class DeviceScoring {
   /**
    * Brings the device's state up to date with this batch: commissions an unknown device, counts
    * calibration progress and completes a calibration that has its readings. Retries on conflict.
+   * `completing` is called when a calibration starts completing: the state will take a while.
    */
-  private async advance(device: DeviceWindow, budget: CalibrationBudget): Promise<BaselineState> {
+  private async advance(
+    device: DeviceWindow,
+    budget: CalibrationBudget,
+    completing: () => void,
+  ): Promise<BaselineState> {
     for (let attempt = 1; ; attempt++) {
       const stored = await this.baselines.get(device.useCase, device.deviceId);
-      const next = await this.nextState(stored, device, budget);
+      const next = await this.nextState(stored, device, budget, completing);
       if (next === stored) return next;
       if (await this.baselines.save(next)) return next;
       if (attempt >= this.maxConflicts) {
@@ -229,6 +239,7 @@ export class DeviceScoring {
     stored: BaselineState | undefined,
     device: DeviceWindow,
     budget: CalibrationBudget,
+    completing: () => void,
   ): Promise<BaselineState> {
     const { useCase, deviceId, records } = device;
     const first = records[0]?.time ?? this.clock.now();
@@ -259,6 +270,7 @@ export class DeviceScoring {
         : { ...state, revision: state.revision + 1, calibration: { ...pending, collected } };
     }
     budget.left -= 1;
+    completing();
     const readings = await this.reader.readings(useCase, deviceId, { from: pending.since }, target);
     if (readings.length < target) {
       // Counted more than the store holds yet (a redelivered batch): wait for the store.

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DeviceScoring, type ScoredDevice } from '../../core/baseline/device-scoring.ts';
 import { InMemoryBaselineStore, InMemoryTelemetry } from '../../core/baseline/in-memory.ts';
+import type { TelemetryReader } from '../../core/baseline/ports.ts';
 import { requestCalibration } from '../../core/baseline/rebaseline.ts';
 import { DeviceWindows } from '../../core/inference/device-windows.ts';
 import { BatchingInferenceClient } from '../../core/inference/batching-client.ts';
@@ -36,7 +37,7 @@ function readings(device: string, from: number, values: readonly (readonly numbe
 /** One scoring process (a Lambda instance, the runtime) over shared stores. */
 function processWith(
   baselines: InMemoryBaselineStore,
-  telemetry: InMemoryTelemetry,
+  telemetry: TelemetryReader,
   serving: AnomalyModel = model,
   client: InferenceClient = new InProcessInferenceClient(serving),
   options: { maxCalibrationsPerBatch?: number; windows?: DeviceWindows } = {},
@@ -318,17 +319,52 @@ describe('DeviceScoring', () => {
     expect(await active()).toBe(6);
   });
 
+  it('GIVEN a device completing its calibration while its readings are read back slowly WHEN a batch is scored THEN the other devices are scored in one call meanwhile, and it is scored once its baseline is fitted', async () => {
+    const baselines = new InMemoryBaselineStore();
+    const telemetry = new InMemoryTelemetry();
+    let release!: () => void;
+    const readBack = new Promise<void>((resolve) => (release = resolve));
+    let reading = false;
+    const slowReader: TelemetryReader = {
+      readings: async (...args) => {
+        reading = true;
+        await readBack;
+        return telemetry.readings(...args);
+      },
+    };
+    const batching = new BatchingInferenceClient(new InProcessInferenceClient(model), setImmediate);
+    const scoring = processWith(baselines, slowReader, model, batching);
+    const others = ['p1', 'p2', 'p3'];
+    await ingest(scoring, telemetry, [
+      ...readings('p0', 0, normal(CALIBRATION - 10, 30)),
+      ...others.flatMap((d, i) => readings(d, 0, normal(20, 40 + i))),
+    ]);
+    const before = { ...batching.sent };
+
+    // p0 reaches its count with this batch; the others go on calibrating.
+    const scored = ingest(scoring, telemetry, [
+      ...readings('p0', CALIBRATION - 10, normal(30, 31)),
+      ...others.flatMap((d, i) => readings(d, 20, normal(10, 50 + i))),
+    ]);
+    await vi.waitFor(() => {
+      expect(batching.sent.calls - before.calls).toBe(1);
+    });
+    expect(reading).toBe(true);
+    expect(batching.sent.windows - before.windows).toBe(others.length);
+    release();
+    const devices = await scored;
+    expect((await baselines.get('uc', 'p0'))?.active?.version).toBe(1);
+    expect(devices.map((d) => d.deviceId)).toEqual(['p0', ...others]);
+    const p0 = devices[0]?.inferences.map((i) => i.deviceState) ?? [];
+    expect(p0).toEqual([...Array<string>(10).fill('calibrating'), ...Array<string>(20).fill('monitoring')]);
+    expect(devices.flatMap((d) => d.inferences).every((i) => i.status === 'scored')).toBe(true);
+  });
+
   it('refuses a calibration budget below one, naming it', () => {
     expect(() =>
-      processWith(
-        new InMemoryBaselineStore(),
-        new InMemoryTelemetry(),
-        model,
-        new InProcessInferenceClient(model),
-        {
-          maxCalibrationsPerBatch: 0,
-        },
-      ),
+      processWith(new InMemoryBaselineStore(), new InMemoryTelemetry(), model, undefined, {
+        maxCalibrationsPerBatch: 0,
+      }),
     ).toThrow('maxCalibrationsPerBatch must be a whole number of at least 1, got 0');
   });
 
