@@ -25,7 +25,12 @@ export interface LocalIngestQueueOptions {
   readonly fsync?: FsyncPolicy;
   /** Messages per batch, as the event source mapping's batch size. @default 100 */
   readonly batchSize?: number;
-  /** How long to gather a batch, as the maximum batching window. @default 200 */
+  /**
+   * How long a message may wait for its batch to fill, as the event source mapping's maximum
+   * batching window: a batch goes when it is full or its oldest message has waited this long. Under
+   * load that keeps batches large (each costs a store round trip and a scoring pass whatever its
+   * size) instead of running one for whatever arrived during the last. @default 200
+   */
   readonly batchWindowMs?: number;
   /** Deliveries before a message moves to the dead-letter table. @default 5 */
   readonly maxReceiveCount?: number;
@@ -76,6 +81,11 @@ export class LocalIngestQueue {
   private readonly maxJournalBytes: number;
   private deadLettered = 0;
   private closed = false;
+  /** While draining, every batch goes at once, full or not. */
+  private draining = false;
+  /** When each journal record not yet handed out was accepted (0: before this start), oldest first. */
+  private readonly arrivals: number[] = [];
+  private arrivalsHead = 0;
   /** Messages found in the journal at start: accepted by an earlier run and not finished then. */
   readonly recovered: number;
 
@@ -87,6 +97,8 @@ export class LocalIngestQueue {
     this.maxJournalBytes = options.maxJournalBytes ?? 512 * 1024 * 1024;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
       throw new Error(`batchSize must be at least 1, got ${this.batchSize}`);
+    if (!Number.isFinite(this.batchWindowMs) || this.batchWindowMs < 0)
+      throw new Error(`batchWindowMs must be 0 or more milliseconds, got ${this.batchWindowMs}`);
     if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1)
       throw new Error(`maxReceiveCount must be at least 1, got ${this.maxReceiveCount}`);
     if (!(this.maxJournalBytes >= 1024 * 1024))
@@ -100,6 +112,7 @@ export class LocalIngestQueue {
       onWarning: options.onWarning,
     });
     this.recovered = this.journal.stats.depth;
+    for (let i = 0; i < this.recovered; i++) this.arrivals.push(0);
     // Messages accepted before a crash or stop come back first.
     this.schedule();
   }
@@ -126,6 +139,7 @@ export class LocalIngestQueue {
     }
     const entry: JournalEntry = { id: randomUUID(), body };
     this.journal.append(Buffer.from(JSON.stringify(entry)));
+    this.arrivals.push(Date.now());
     this.schedule();
   }
 
@@ -134,19 +148,29 @@ export class LocalIngestQueue {
     return this.journal.stats.depth - this.journal.inFlightCount;
   }
 
+  /** Milliseconds until the next batch is due: 0 when full, draining or its oldest has waited enough. */
+  private dueIn(): number | undefined {
+    if (this.ready.length + this.untaken === 0) return undefined;
+    // Redeliveries have waited out their backoff already.
+    if (this.draining || this.ready.length > 0 || this.ready.length + this.untaken >= this.batchSize)
+      return 0;
+    const oldest = this.arrivals[this.arrivalsHead] ?? 0;
+    return Math.max(0, oldest + this.batchWindowMs - Date.now());
+  }
+
   private schedule(): void {
-    if (this.running) return;
-    const available = this.ready.length + this.untaken;
-    if (available >= this.batchSize) {
+    if (this.running || this.closed) return;
+    const due = this.dueIn();
+    if (due === undefined) return;
+    if (due === 0) {
       this.clearTimer();
       this.running = this.runBatches();
       return;
     }
-    if (available > 0)
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        this.running ??= this.runBatches();
-      }, this.batchWindowMs);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.schedule();
+    }, due);
   }
 
   private clearTimer(): void {
@@ -156,7 +180,13 @@ export class LocalIngestQueue {
 
   private nextBatch(): Pending[] {
     const batch = this.ready.splice(0, this.batchSize);
-    for (const record of this.journal.take(this.batchSize - batch.length)) {
+    const taken = this.journal.take(this.batchSize - batch.length);
+    this.arrivalsHead += taken.length;
+    if (this.arrivalsHead > 4096 && this.arrivalsHead * 2 > this.arrivals.length) {
+      this.arrivals.splice(0, this.arrivalsHead);
+      this.arrivalsHead = 0;
+    }
+    for (const record of taken) {
       batch.push({
         journalId: record.id,
         message: readEntry(record.payload, record.number),
@@ -169,8 +199,11 @@ export class LocalIngestQueue {
 
   private async runBatches(): Promise<void> {
     try {
-      for (let batch = this.nextBatch(); batch.length > 0; batch = this.nextBatch())
+      while (this.dueIn() === 0) {
+        const batch = this.nextBatch();
+        if (batch.length === 0) break;
         await this.runBatch(batch);
+      }
     } catch (error) {
       this.options.onError?.(error);
     } finally {
@@ -246,6 +279,15 @@ export class LocalIngestQueue {
    */
   async drain(): Promise<void> {
     this.clearTimer();
+    this.draining = true;
+    try {
+      await this.drainAll();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drainAll(): Promise<void> {
     for (;;) {
       if (this.running) await this.running;
       for (const [timeout, item] of this.waiting) {

@@ -30,7 +30,11 @@ export interface LocalRuntimeOptions {
   readonly apiPort?: number;
   /** @default 100 */
   readonly batchSize?: number;
-  /** @default 200 */
+  /**
+   * How long an accepted message may wait for its ingest batch to fill (the event source mapping's
+   * batching window): a batch goes when full or when its oldest message has waited this long.
+   * @default 200
+   */
   readonly batchWindowMs?: number;
   /**
    * Write-ahead log size at which the store checkpoints (DuckDB's `checkpoint_threshold`). A

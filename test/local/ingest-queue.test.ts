@@ -31,7 +31,12 @@ afterEach(() => {
 
 function queueWith(
   store: TelemetryStore,
-  options: { maxReceiveCount?: number; batchSize?: number; maxJournalBytes?: number } = {},
+  options: {
+    maxReceiveCount?: number;
+    batchSize?: number;
+    maxJournalBytes?: number;
+    batchWindowMs?: number;
+  } = {},
   quarantine = new MemoryQuarantine(),
 ) {
   const batches: BatchSummary[] = [];
@@ -80,6 +85,38 @@ describe('LocalIngestQueue', () => {
     expect(batches.map((b) => b.results.length)).toEqual([10, 10, 5]);
     expect(store.rows.size).toBe(25);
     expect(queue.depth).toBe(0);
+    queue.close();
+  });
+
+  it('GIVEN a batch running WHEN fewer messages than a batch arrive meanwhile THEN they wait for the batch to fill or the window, as the event source mapping does, not run on their own', async () => {
+    const inner = new MemoryStore();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow: TelemetryStore = {
+      write: async (records) => {
+        await held;
+        return inner.write(records);
+      },
+    };
+    // A window no test waits out: only a full batch (or the drain) may go.
+    const { queue, batches, batchWhere } = queueWith(slow, { batchSize: 3, batchWindowMs: 60_000 });
+    const send = (seq: number) => {
+      queue.send(inbound(reading({ seq, timestamp: at(seq) })).body);
+    };
+    [0, 1, 2].forEach(send);
+    send(3);
+    release();
+    await batchWhere(() => true);
+    // Whatever the loop does next has had its turn: a greedy queue would now run message 3 alone.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches.map((b) => b.results.length)).toEqual([3]);
+    [4, 5].forEach(send);
+    await batchWhere(() => batches.length === 2);
+    expect(batches.map((b) => b.results.length)).toEqual([3, 3]);
+    send(6);
+    await queue.drain();
+    expect(batches.map((b) => b.results.length)).toEqual([3, 3, 1]);
+    expect(inner.rows.size).toBe(7);
     queue.close();
   });
 
@@ -163,9 +200,12 @@ describe('LocalIngestQueue', () => {
     queue.close();
   });
 
-  it('refuses a batch size or receive count below one', () => {
+  it('refuses a batch size or receive count below one, and a batching window below zero', () => {
     expect(() => queueWith(new MemoryStore(), { batchSize: 0 })).toThrow(
       'batchSize must be at least 1, got 0',
+    );
+    expect(() => queueWith(new MemoryStore(), { batchWindowMs: -1 })).toThrow(
+      'batchWindowMs must be 0 or more milliseconds, got -1',
     );
     expect(() => queueWith(new MemoryStore(), { maxReceiveCount: 0 })).toThrow(
       'maxReceiveCount must be at least 1, got 0',
