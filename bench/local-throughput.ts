@@ -260,11 +260,15 @@ const quantile = (values: readonly number[], q: number): number =>
   );
 
 const slowTails: string[] = [];
+/** How the window's work was cut: ingest batches and scoring passes, each with a cost of its own. */
+const shapes: string[] = [];
 for (const offered of rates) {
   // Ages at scoring of readings scored while their device calibrated (commissioning: each
   // completed calibration reads its readings back), and of those scored against a baseline.
   const ages: number[] = [];
   const monitoring: number[] = [];
+  // Scoring passes in the window (each calls onScored once) and the ingest batches run.
+  let passes = 0;
   const slowSeconds = new SlowSeconds();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aiot-bench-'));
   const runtime = await LocalRuntime.start({
@@ -276,6 +280,7 @@ for (const offered of rates) {
     ...(values['batch-window'] ? { batchWindowMs: batchWindow } : {}),
     ...(values['checkpoint-threshold'] ? { checkpointThreshold: values['checkpoint-threshold'] } : {}),
     onScored: (rows) => {
+      passes += 1;
       const now = Date.now();
       for (const row of rows) {
         (row.deviceState === 'monitoring' ? monitoring : ages).push(now - row.time);
@@ -305,6 +310,8 @@ for (const offered of rates) {
     received: runtime.counters.received,
     stored: runtime.counters.stored,
     scored: scoredSoFar(runtime),
+    batches: runtime.counters.batches,
+    passes,
     // How much of the window the runtime's one thread (broker, ingestion, scoring) was busy.
     busy: performance.eventLoopUtilization(),
   };
@@ -319,6 +326,10 @@ for (const offered of rates) {
   const received = runtime.counters.received - start.received;
   const stored = runtime.counters.stored - start.stored;
   const scored = scoredSoFar(runtime) - start.scored;
+  const batches = runtime.counters.batches - start.batches;
+  shapes.push(
+    `${offered}/s: ${batches} ingest batches of ${(received / Math.max(1, batches)).toFixed(0)} messages on average${scoring ? `, ${passes - start.passes} scoring passes` : ''}`,
+  );
   const backlog = runtime.queue.depth;
   const stopAt = Date.now();
   const statuses = await fleet?.stop();
@@ -357,6 +368,7 @@ for (const offered of rates) {
 console.log(
   `\nlocal runtime${values['checkpoint-threshold'] ? ` (store checkpoints at ${values['checkpoint-threshold']})` : ''}${values['batch-window'] ? ` (batching window ${batchWindow} ms)` : ''}, ${values.publishers === 'raw' ? `${devices} raw publishers (more where a rate needs them) in their own process, ${pack} readings a message` : `${devices} edge agents, packing`}, scoring ${values.scoring}, ${seconds} s per rate\n${table.toString()}`,
 );
+console.log(`ingest batches and scoring passes in each window:\n${shapes.join('\n')}`);
 if (slowTails.length > 0) {
   console.log(
     `readings scored more than 1 s after their timestamp, by second of each run (from its first score):\n${slowTails.join('\n')}`,

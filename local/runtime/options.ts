@@ -81,4 +81,6 @@ export interface RuntimeCounters {
   quarantined: number;
   refused: number;
   retried: number;
+  /** Ingest batches run (as Lambda invocations of the ingest function would be). */
+  batches: number;
 }

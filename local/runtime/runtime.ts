@@ -168,6 +168,7 @@ export class LocalRuntime {
       quarantined: 0,
       refused: 0,
       retried: 0,
+      batches: 0,
     };
     const refusals = new RefusalLog(store, options.onError);
     const provisioning = localProvisioning(dataDir, ca, options, refusals);

@@ -184,6 +184,7 @@ export function createIngestQueue(
     batchSize: options.batchSize,
     batchWindowMs: options.batchWindowMs,
     onBatch: (summary: BatchSummary) => {
+      counters.batches += 1;
       counters.stored += summary.stored;
       counters.duplicates += summary.duplicates;
       counters.quarantined += summary.quarantined;

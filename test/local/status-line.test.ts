@@ -13,7 +13,7 @@ function terminal(columns: number) {
 }
 
 const source = (stored: number): StatusSource => ({
-  counters: { received: 120, stored, duplicates: 0, quarantined: 2, refused: 1, retried: 0 },
+  counters: { received: 120, stored, duplicates: 0, quarantined: 2, refused: 1, retried: 0, batches: 0 },
   queueDepth: 4,
   deadLetters: 0,
   devices: 20,
