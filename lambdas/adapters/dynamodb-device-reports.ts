@@ -75,8 +75,15 @@ export class DynamoDbDeviceReports {
 
   /** A device's drift findings since `since`, newest first, at most 100. */
   async findings(useCase: string, deviceId: string, since: number): Promise<Finding[]> {
-    const findingOf = (item: Record<string, unknown>) =>
-      typeof item.finding === 'string' ? (JSON.parse(item.finding) as Finding) : undefined;
+    // Each kept item's finding, parsed once: by the filter, for the answer.
+    const parsed = new WeakMap<Record<string, unknown>, Finding>();
+    const keep = (item: Record<string, unknown>) => {
+      if (typeof item.finding !== 'string') return false;
+      const finding = JSON.parse(item.finding) as Finding;
+      if (finding.deviceId !== deviceId) return false;
+      parsed.set(item, finding);
+      return true;
+    };
     const items = await queryAll(
       this.documents,
       this.stateTable,
@@ -89,8 +96,8 @@ export class DynamoDbDeviceReports {
         ScanIndexForward: false,
       },
       MAX_FINDINGS,
-      (item) => findingOf(item)?.deviceId === deviceId,
+      keep,
     );
-    return items.flatMap((item) => findingOf(item) ?? []);
+    return items.flatMap((item) => parsed.get(item) ?? []);
   }
 }
