@@ -58,7 +58,7 @@ const { values } = parseArgs({
     scoring: { type: 'string', default: 'on' },
     // The store's checkpoint_threshold (RuntimeOptions.checkpointThreshold). @default DuckDB's 16MiB
     'checkpoint-threshold': { type: 'string' },
-    // The ingest queue's batching window in ms (RuntimeOptions.batchWindowMs). @default the runtime's 200
+    // The ingest queue's batching window in ms. @default the runtime's (RuntimeOptions.batchWindowMs)
     'batch-window': { type: 'string' },
   },
 });
@@ -69,8 +69,8 @@ const scoring = values.scoring === 'on';
 if (values.publishers !== 'agents' && values.publishers !== 'raw') {
   throw new Error(`--publishers must be agents or raw, got "${values.publishers}"`);
 }
-const batchWindow = Number(values['batch-window'] ?? 200);
-if (!Number.isInteger(batchWindow) || batchWindow < 0 || batchWindow > 60_000)
+const batchWindow = values['batch-window'] === undefined ? undefined : Number(values['batch-window']);
+if (batchWindow !== undefined && (!Number.isInteger(batchWindow) || batchWindow < 0 || batchWindow > 60_000))
   throw new Error(
     `--batch-window must be whole milliseconds from 0 to 60000, got "${values['batch-window']}"`,
   );
@@ -277,7 +277,7 @@ for (const offered of rates) {
     mqttPort: 0,
     apiPort: 0,
     modelPort: scoring ? 0 : false,
-    ...(values['batch-window'] ? { batchWindowMs: batchWindow } : {}),
+    ...(batchWindow === undefined ? {} : { batchWindowMs: batchWindow }),
     ...(values['checkpoint-threshold'] ? { checkpointThreshold: values['checkpoint-threshold'] } : {}),
     onScored: (rows) => {
       passes += 1;
@@ -342,6 +342,7 @@ for (const offered of rates) {
   // Stored readings the stop's drain left unscored (it waits for scoring: must be 0).
   const unscored = runtime.counters.stored - scoredSoFar(runtime);
   process.stderr.write('\n');
+  const all = [...ages, ...monitoring].sort((a, b) => a - b);
   table.push([
     offered,
     (received / window).toFixed(0),
@@ -355,8 +356,8 @@ for (const offered of rates) {
       ? [
           (scored / window).toFixed(0),
           unscored,
-          quantile([...ages, ...monitoring], 0.5).toFixed(0),
-          quantile([...ages, ...monitoring], 0.99).toFixed(0),
+          nearestRank(all, 0.5).toFixed(0),
+          nearestRank(all, 0.99).toFixed(0),
           monitoring.length === 0 ? '-' : quantile(monitoring, 0.99).toFixed(0),
         ]
       : []),
@@ -366,7 +367,7 @@ for (const offered of rates) {
   if (scoring && raw) slowTails.push(`${offered}/s: ${slowSeconds.toString()}`);
 }
 console.log(
-  `\nlocal runtime${values['checkpoint-threshold'] ? ` (store checkpoints at ${values['checkpoint-threshold']})` : ''}${values['batch-window'] ? ` (batching window ${batchWindow} ms)` : ''}, ${values.publishers === 'raw' ? `${devices} raw publishers (more where a rate needs them) in their own process, ${pack} readings a message` : `${devices} edge agents, packing`}, scoring ${values.scoring}, ${seconds} s per rate\n${table.toString()}`,
+  `\nlocal runtime${values['checkpoint-threshold'] ? ` (store checkpoints at ${values['checkpoint-threshold']})` : ''}${batchWindow === undefined ? '' : ` (batching window ${batchWindow} ms)`}, ${values.publishers === 'raw' ? `${devices} raw publishers (more where a rate needs them) in their own process, ${pack} readings a message` : `${devices} edge agents, packing`}, scoring ${values.scoring}, ${seconds} s per rate\n${table.toString()}`,
 );
 console.log(`ingest batches and scoring passes in each window:\n${shapes.join('\n')}`);
 if (slowTails.length > 0) {
